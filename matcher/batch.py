@@ -1,0 +1,331 @@
+"""Score a CSV file of any size: sniff, stream in chunks, score, write, report errors.
+
+Pass 1 reads the file in chunks (Arrow), scores each chunk with numpy and appends the
+scored rows to a temporary Arrow IPC file while counting scores per tenth of a point.
+Pass 2 streams that file back and writes the CSV (or JSON) with each row's rank, which
+the score counts give exactly. Memory stays flat whatever the number of rows.
+Rows that cannot be scored go to ``<out>.errors.csv``: input rows = scored + error rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.ipc as ipc
+
+from .errors import InputFileError
+from .explain import render_batch
+from .frame import read_frame
+from .profile import field_for, header_map
+from .scoring import Scorer
+
+SAMPLE_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 23
+MAX_TENTHS = 1000
+#: A cell starting with one of these is text a spreadsheet would run as a formula.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """What sniffing found: encoding, delimiter and header."""
+
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    bytes_per_row: float = 100.0
+
+
+@dataclass
+class Summary:
+    """What a scoring run did: row counts and time."""
+
+    rows: int = 0
+    scored: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    error_path: str = ""
+    params: dict = field(default_factory=dict)
+
+
+def sniff(path: str | Path) -> FileFormat:
+    """Find the encoding (UTF-8, UTF-8 with BOM, Windows-1251), the delimiter and the header.
+
+    Raises
+    ------
+    InputFileError
+        For an empty or binary file, or one without a ``name`` column.
+    """
+    with open(path, "rb") as handle:
+        raw = handle.read(SAMPLE_BYTES)
+    if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
+    if b"\x00" in raw:
+        raise InputFileError("this is a binary file, not a CSV text file (it contains NUL bytes)")
+    encoding = "utf-8"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=len(raw) < SAMPLE_BYTES)
+    except UnicodeDecodeError:
+        encoding = "cp1251"
+    text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    headers = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    check_headers(headers)
+    return FileFormat(encoding, delimiter, headers, len(raw) / max(text.count("\n"), 1))
+
+
+def check_headers(headers: list[str]) -> None:
+    """Refuse a header with no ``name`` column or a contract column given twice."""
+    seen: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        name = field_for(header)
+        if name and name in seen:
+            raise InputFileError(
+                f"the column {name!r} appears twice (columns {seen[name] + 1} and {i + 1}); keep one"
+            )
+        if name:
+            seen[name] = i
+    if "name" not in seen:
+        shown = ", ".join(repr(h) for h in headers[:8]) + (" …" if len(headers) > 8 else "")
+        raise InputFileError(f"no 'name' column: the header has {shown or 'nothing'}")
+
+
+def defuse(column: pa.Array) -> pa.Array:
+    """Prefix ``'`` to text a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
+    risky = pc.fill_null(pc.match_substring_regex(column, FORMULA_START), False)
+    if not pc.any(risky).as_py():
+        return column
+    return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+
+
+class _RowNumbers:
+    """Spreadsheet row numbers (header = 1) of the rows Arrow parsed, around skipped bad rows."""
+
+    def __init__(self) -> None:
+        self.bad: list[tuple[int, str, str]] = []  # (row number, reason, text)
+        self.done = 0
+
+    def handler(self, row: pcsv.InvalidRow) -> str:
+        number = row.number if row.number is not None else -1
+        reason = f"has {row.actual_columns} fields where the header has {row.expected_columns}"
+        self.bad.append((number, reason, row.text or ""))
+        return "skip"
+
+    def next(self, n: int) -> np.ndarray:
+        ordinals = np.arange(self.done + 1, self.done + n + 1)
+        self.done += n
+        skipped = np.sort(np.array([b[0] - 1 for b in self.bad], dtype=np.int64))
+        shift = np.searchsorted(skipped - np.arange(len(skipped)), ordinals, side="right")
+        return ordinals + shift + 1
+
+
+def _reader(path: str | Path, fmt: FileFormat, numbers: _RowNumbers, block: int) -> pcsv.CSVStreamingReader:
+    names = [f"f{i}" for i in range(len(fmt.headers))]
+    return pcsv.open_csv(
+        path,
+        read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=block, use_threads=False,
+                                      encoding=fmt.encoding),
+        parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
+                                        invalid_row_handler=numbers.handler),
+        convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+
+
+class _ErrorReport:
+    """Writes ``<out>.errors.csv``: row, column, reason, then the row's original values."""
+
+    def __init__(self, path: Path, headers: list[str]) -> None:
+        self.path = path
+        self.handle = open(path, "w", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(["row", "column", "reason", *headers])
+        self.count = 0
+
+    def add(self, row: int, column: str, reason: str, values: list[str]) -> None:
+        safe = ["'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in values]
+        self.writer.writerow([row, column, reason, *safe])
+        self.count += 1
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str], headers: list[str],
+                 rows: np.ndarray, lang: str):
+    """Score one chunk; return the output batch of scored rows, their score tenths and the errors."""
+    renamed = pa.table({fields[i]: batch.column(i) for i in fields})
+    frame = read_frame(renamed, scorer.detector_)
+    scores = scorer.evaluate(frame)
+    columns = render_batch(scorer, frame, scores, lang)
+    keep = pa.array(frame.ok)
+    out = {f"in{i}": defuse(batch.column(i)) for i in range(batch.num_columns)}
+    out.update({k: defuse(v) for k, v in columns.items()})
+    out["__score10"] = pa.array(scores.score)
+    table = pa.table(out).filter(keep)
+    errors = []
+    for err in frame.errors:
+        errors.append((int(rows[err.row]), err.field, err.reason, [c[err.row].as_py() for c in batch.columns]))
+    return table, scores.score[frame.ok], errors
+
+
+def _chunks(path, fmt, numbers, block) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from _reader(path, fmt, numbers, block)
+    except pa.ArrowInvalid as exc:
+        raise InputFileError(f"the file cannot be read as CSV: {exc}") from None
+
+
+def score_file(
+    in_path: str | Path,
+    out_path: str | Path,
+    scorer: Scorer,
+    lang: str = "en",
+    out_format: str = "csv",
+    progress: Callable[[int], None] | None = None,
+    block_bytes: int = CHUNK_BYTES,
+) -> Summary:
+    """Score every row of ``in_path`` into ``out_path``; unscorable rows go to the error report.
+
+    Parameters
+    ----------
+    in_path, out_path : path
+        Input CSV; output CSV (or JSON array with ``out_format="json"``).
+    scorer : Scorer
+        A fitted scorer.
+    lang : {"en", "ru", "vi"}
+        Language of the ``explanation`` and ``top_improvement`` columns.
+    progress : callable, optional
+        Called with the number of input bytes consumed so far.
+
+    Returns
+    -------
+    Summary
+        Row counts (``rows == scored + errors``), time and the error-report path.
+    """
+    start = time.perf_counter()
+    fmt = sniff(in_path)
+    fields = header_map(fmt.headers)
+    out_path = Path(out_path)
+    error_path = out_path.with_name(out_path.stem + ".errors.csv")
+    report = _ErrorReport(error_path, fmt.headers)
+    numbers = _RowNumbers()
+    counts = np.zeros(MAX_TENTHS + 2, dtype=np.int64)
+    size = max(os.path.getsize(in_path), 1)
+    fd, tmp_name = tempfile.mkstemp(suffix=".arrow", dir=out_path.parent)
+    os.close(fd)
+    summary = Summary(error_path=str(error_path), params=scorer.get_params(deep=False) | {"lang": lang})
+    summary.params.pop("config", None)
+    try:
+        writer = None
+        with ThreadPoolExecutor(1) as pool:
+            pending = None
+            for batch in _chunks(in_path, fmt, numbers, block_bytes):
+                rows = numbers.next(batch.num_rows)
+                if pending is not None:
+                    writer = _collect(pending.result(), writer, tmp_name, counts, report, summary)
+                pending = pool.submit(_score_chunk, scorer, batch, fields, fmt.headers, rows, lang)
+                if progress:
+                    progress(min(size, int(numbers.done * fmt.bytes_per_row)))
+            if pending is not None:
+                writer = _collect(pending.result(), writer, tmp_name, counts, report, summary)
+        for number, reason, text in numbers.bad:
+            report.add(number, "(row)", reason, [text])
+            summary.errors += 1
+        summary.rows = summary.scored + summary.errors
+        if writer is not None:
+            writer.close()
+        ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
+        _write_output(tmp_name if writer is not None else None, out_path, fmt.headers, ranks, out_format)
+    finally:
+        report.close()
+        Path(tmp_name).unlink(missing_ok=True)
+    if progress:
+        progress(size)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _collect(result, writer, tmp_name, counts, report, summary):
+    table, score, errors = result
+    for row, column, reason, values in errors:
+        report.add(row, column, reason, values)
+    summary.errors += len(errors)
+    summary.scored += table.num_rows
+    counts += np.bincount(np.clip(score, 0, MAX_TENTHS), minlength=len(counts))[: len(counts)]
+    if table.num_rows:
+        if writer is None:
+            writer = ipc.new_file(tmp_name, table.schema)
+        writer.write_table(table)
+    return writer
+
+
+def _write_output(tmp_name, out_path, headers, ranks, out_format) -> None:
+    """Pass 2: add each row's rank and write the CSV or JSON in the input order."""
+    if tmp_name is None:
+        if out_format == "json":
+            out_path.write_text("[]\n", encoding="utf-8")
+        else:
+            out_path.write_text(",".join(_output_names(headers, [])) + "\n", encoding="utf-8")
+        return
+    source = ipc.open_file(pa.memory_map(tmp_name))
+    names = [n for n in source.schema.names if n != "__score10"]
+    result_names = [n for n in names if not n.startswith("in")]
+    header = _output_names(headers, result_names)
+    if out_format == "json":
+        _write_json(source, out_path, header, ranks)
+        return
+    schema = pa.schema([pa.field(h, pa.string()) for h in header])
+    with pcsv.CSVWriter(out_path, schema) as writer:
+        for i in range(source.num_record_batches):
+            batch = source.get_batch(i)
+            writer.write_batch(_with_rank(batch, ranks, schema))
+
+
+def _output_names(headers: list[str], result_names: list[str]) -> list[str]:
+    names = list(result_names) or ["score", "band", "sector", "completeness", "missing", "explanation",
+                                   "top_improvement"]
+    names.insert(1, "rank")
+    return [*headers, *names]
+
+
+def _with_rank(batch: pa.RecordBatch, ranks: np.ndarray, schema: pa.Schema) -> pa.RecordBatch:
+    score10 = batch.column(batch.schema.get_field_index("__score10")).to_numpy()
+    rank = pa.array(ranks[np.clip(score10, 0, MAX_TENTHS)]).cast(pa.string())
+    columns = [c for n, c in zip(batch.schema.names, batch.columns) if n != "__score10"]
+    n_in = sum(1 for n in batch.schema.names if n.startswith("in"))
+    columns.insert(n_in + 1, rank)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def _write_json(source, out_path: Path, header: list[str], ranks: np.ndarray) -> None:
+    numeric = {"score", "rank", "completeness"}
+    with open(out_path, "w", encoding="utf-8") as handle:
+        handle.write("[")
+        first = True
+        for i in range(source.num_record_batches):
+            batch = source.get_batch(i)
+            rows = _with_rank(batch, ranks, pa.schema([pa.field(h, pa.string()) for h in header])).to_pylist()
+            for row in rows:
+                for key in row:
+                    if key in numeric or key.startswith("c_"):
+                        row[key] = float(row[key]) if key != "rank" else int(row[key])
+                handle.write(("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
+                first = False
+        handle.write("\n]\n")

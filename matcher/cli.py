@@ -1,0 +1,79 @@
+"""The ``matcher`` command: ``matcher score IN.csv -o OUT.csv`` and friends."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import MatcherError
+
+
+def _progress_bar(enabled: bool, total: int):
+    if not enabled:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="scoring", file=sys.stderr)
+
+    def update(done: int) -> None:
+        bar.update(max(0, done - bar.n))
+
+    return bar, update
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score a CSV file; the summary goes to stderr, errors to OUT.errors.csv."""
+    from .batch import score_file
+    from .scoring import Scorer
+
+    scorer = Scorer(sectors_path=args.sectors).fit()
+    out = Path(args.output)
+    if not Path(args.input).is_file():
+        raise MatcherError(f"{args.input}: no such file")
+    show = sys.stderr.isatty() and not args.quiet
+    bar, update = _progress_bar(show, Path(args.input).stat().st_size)
+    try:
+        summary = score_file(args.input, out, scorer, lang=args.lang, out_format=args.format, progress=update)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        print(
+            f"{summary.rows} rows: {summary.scored} scored -> {out}, {summary.errors} errors -> "
+            f"{summary.error_path} ({summary.seconds:.1f} s)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="matcher", description="Hanoi investor matcher")
+    sub = parser.add_subparsers(dest="command", required=True)
+    score = sub.add_parser("score", help="score a CSV of firm profiles")
+    score.add_argument("input", help="input CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma or semicolon)")
+    score.add_argument("-o", "--output", required=True, help="output file; errors go to OUTPUT.errors.csv")
+    score.add_argument("--lang", choices=("en", "ru", "vi"), default="en", help="language of the explanations")
+    score.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
+    score.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
+    score.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    score.set_defaults(func=cmd_score)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``matcher`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except MatcherError as exc:
+        print(f"matcher: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"matcher: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,350 @@
+"""Read and check ``sectors.yaml``: sectors, tiers, criteria, bands and their sources.
+
+:func:`load_sectors` returns a frozen :class:`Config`; any problem raises
+:class:`~matcher.errors.ConfigError` naming the key path and the line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import ConfigError
+from .values import COMMITMENT_LEVELS, PRESENCE_LEVELS, YESNO_LEVELS, VALID_DIVISIONS
+
+FORMAT = "hanoi-matcher/sectors"
+SUPPORTED_VERSIONS = (1,)
+LANGS = ("en", "ru", "vi")
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "sectors.yaml"
+
+#: Profile fields a criterion may read, and the answers each accepts.
+ANSWER_INPUTS: dict[str, tuple[str, ...]] = {
+    "tech_transfer": COMMITMENT_LEVELS, "training": COMMITMENT_LEVELS,
+    "local_partner": COMMITMENT_LEVELS, "green": COMMITMENT_LEVELS,
+    "esg_report": YESNO_LEVELS, "vietnam_presence": PRESENCE_LEVELS,
+}
+NUMBER_INPUTS = ("investment_usd", "employees")
+
+
+@dataclass(frozen=True)
+class Sector:
+    """One sector: its tier, labels, OKVED prefixes, keywords and source."""
+
+    id: str
+    tier: str
+    tier_weight: float
+    label: Mapping[str, str]
+    okved: tuple[str, ...]
+    keywords: Mapping[str, tuple[str, ...]]
+    source: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Input:
+    """How one profile field feeds a criterion.
+
+    ``answers`` maps each answer to a sub-score; ``thresholds`` maps a number to the
+    sub-score of the highest lower bound it reaches; ``kind == "sector"`` takes the tier weight.
+    """
+
+    field: str
+    share: float
+    kind: str
+    answers: Mapping[str, float] = field(default_factory=dict)
+    thresholds: tuple[tuple[float, float], ...] = ()
+    advice: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion: weight in points (of 100), its inputs, labels and source."""
+
+    id: str
+    weight: float
+    label: Mapping[str, str]
+    inputs: tuple[Input, ...]
+    source: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Band:
+    """A score band: name, lower bound and labels."""
+
+    name: str
+    min: float
+    label: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole of ``sectors.yaml``, checked; change it with :meth:`replace`."""
+
+    version: int
+    sources: Mapping[str, Mapping[str, str]]
+    tiers: Mapping[str, Mapping[str, Any]]
+    sectors: tuple[Sector, ...]
+    criteria: tuple[Criterion, ...]
+    bands: tuple[Band, ...]
+    path: str = ""
+
+    def replace(self, **changes: Any) -> "Config":
+        """Return a copy with ``changes`` applied (the original never changes)."""
+        return replace(self, **changes)
+
+    @property
+    def sector_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.sectors)
+
+    @property
+    def criterion_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.criteria)
+
+    def sector(self, sector_id: str) -> Sector:
+        return self.sectors[self.sector_ids.index(sector_id)]
+
+    def weights(self):
+        """Criterion weights scaled to add up to 100 points, in criterion order."""
+        import numpy as np
+
+        raw = np.array([c.weight for c in self.criteria], dtype=np.float64)
+        return raw * (100.0 / raw.sum())
+
+
+class _Checker:
+    """Walks the parsed YAML next to its node tree so errors can name the line."""
+
+    def __init__(self, root_node: yaml.Node | None, path: str) -> None:
+        self.root = root_node
+        self.path = path
+
+    def line(self, keys: tuple[Any, ...]) -> int | None:
+        node, line = self.root, None
+        for key in keys:
+            if isinstance(node, yaml.MappingNode):
+                match = [(k, v) for k, v in node.value if k.value == str(key)]
+                if not match:
+                    break
+                line, node = match[0][0].start_mark.line + 1, match[0][1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+                node = node.value[key]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+    def fail(self, keys: tuple[Any, ...], problem: str) -> ConfigError:
+        name = ".".join(str(k) for k in keys) or "(top)"
+        return ConfigError(name, problem, self.line(keys), self.path)
+
+    def get(self, data: Any, keys: tuple[Any, ...], kind: type | tuple[type, ...], required: bool = True) -> Any:
+        value = data
+        for key in keys:
+            if isinstance(value, dict):
+                value = value.get(key)
+            elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+                value = value[key]
+            else:
+                value = None
+        if value is None:
+            if required:
+                raise self.fail(keys, "is required")
+            return None
+        if not isinstance(value, kind) or isinstance(value, bool) and kind in (int, float, (int, float)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(keys, f"must be a {names}, not {type(value).__name__}")
+        return value
+
+    def number(self, data: Any, keys: tuple[Any, ...], low: float = 0.0, high: float = math.inf) -> float:
+        value = float(self.get(data, keys, (int, float)))
+        if not (low <= value <= high):
+            raise self.fail(keys, f"must be between {low:g} and {high:g}, not {value:g}")
+        return value
+
+    def labels(self, data: Any, keys: tuple[Any, ...]) -> dict[str, str]:
+        labels = self.get(data, keys, dict)
+        for lang in LANGS:
+            text = self.get(data, (*keys, lang), str)
+            if not text.strip():
+                raise self.fail((*keys, lang), "must not be empty")
+        return {lang: labels[lang] for lang in LANGS}
+
+    def source(self, data: Any, keys: tuple[Any, ...], sources: Mapping[str, Any]) -> dict[str, str]:
+        ref = self.get(data, (*keys, "ref"), str)
+        if ref not in sources:
+            raise self.fail((*keys, "ref"), f"unknown source {ref!r}; known: {', '.join(sources)}")
+        return {"ref": ref, "note": self.get(data, (*keys, "note"), str)}
+
+
+def load_sectors(path: str | Path | None = None, text: str | None = None) -> Config:
+    """Read and check a sectors file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The YAML file; defaults to the project's ``sectors.yaml``.
+    text : str, optional
+        YAML text to read instead of a file (``path`` is then only used in messages).
+
+    Returns
+    -------
+    Config
+        Frozen, checked configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the line and the problem.
+    """
+    path = Path(path) if path else DEFAULT_PATH
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(str(path), f"cannot read the file ({exc.strerror})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError("(syntax)", str(getattr(exc, "problem", exc)), mark.line + 1 if mark else None, str(path)) from None
+    check = _Checker(node, str(path))
+    if not isinstance(data, dict):
+        raise check.fail((), "the file must be a YAML mapping")
+    if data.get("format") != FORMAT:
+        raise check.fail(("format",), f"must be {FORMAT!r}")
+    version = check.get(data, ("version",), int)
+    if version not in SUPPORTED_VERSIONS:
+        raise check.fail(("version",), f"version {version} is not supported (supported: {SUPPORTED_VERSIONS})")
+    sources = check.get(data, ("sources",), dict)
+    for key in sources:
+        check.get(data, ("sources", key, "title"), str)
+    tiers = _read_tiers(check, data, sources)
+    sectors = _read_sectors(check, data, sources, tiers)
+    criteria = _read_criteria(check, data, sources)
+    bands = _read_bands(check, data)
+    return Config(version, sources, tiers, sectors, criteria, bands, str(path))
+
+
+def _read_tiers(check: _Checker, data: dict, sources: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    tiers = {}
+    for key in check.get(data, ("tiers",), dict):
+        tiers[key] = {
+            "weight": check.number(data, ("tiers", key, "weight"), 0.0, 1.0),
+            "label": check.labels(data, ("tiers", key, "label")),
+            "source": check.source(data, ("tiers", key, "source"), sources),
+        }
+    return tiers
+
+
+def _read_sectors(check: _Checker, data: dict, sources: Mapping[str, Any], tiers: Mapping[str, Any]) -> tuple[Sector, ...]:
+    sectors, owner = [], {}
+    raw = check.get(data, ("sectors",), dict)
+    if not raw:
+        raise check.fail(("sectors",), "must list at least one sector")
+    for sid in raw:
+        keys = ("sectors", sid)
+        tier = check.get(data, (*keys, "tier"), str)
+        if tier not in tiers:
+            raise check.fail((*keys, "tier"), f"unknown tier {tier!r}; known: {', '.join(tiers)}")
+        codes = tuple(str(c) for c in (check.get(data, (*keys, "okved"), list, required=False) or []))
+        for i, code in enumerate(codes):
+            if code[:2] not in VALID_DIVISIONS or not code.replace(".", "").isdigit():
+                raise check.fail((*keys, "okved", i), f"{code!r} is not an OKVED 2 / NACE Rev. 2 code")
+            if code in owner:
+                raise check.fail((*keys, "okved", i), f"code {code} is already listed under sector {owner[code]!r}")
+            owner[code] = sid
+        words = check.get(data, (*keys, "keywords"), dict, required=False) or {}
+        keywords = {}
+        for lang in LANGS:
+            items = words.get(lang) or []
+            if not isinstance(items, list) or not all(isinstance(w, str) and w.strip() for w in items):
+                raise check.fail((*keys, "keywords", lang), "must be a list of words or phrases")
+            keywords[lang] = tuple(w.strip() for w in items)
+        sectors.append(Sector(
+            sid, tier, tiers[tier]["weight"], check.labels(data, (*keys, "label")), codes, keywords,
+            check.source(data, (*keys, "source"), sources),
+        ))
+    return tuple(sectors)
+
+
+def _read_input(check: _Checker, data: dict, keys: tuple[Any, ...], name: str) -> Input:
+    share = check.number(data, (*keys, "share"), 0.0, 1.0)
+    spec = check.get(data, keys, dict)
+    advice = check.labels(data, (*keys, "advice")) if "advice" in spec else {}
+    if spec.get("kind") == "sector" or name == "sector":
+        return Input("sector", share, "sector")
+    if name in ANSWER_INPUTS:
+        answers = check.get(data, (*keys, "answers"), dict)
+        answers = {({True: "yes", False: "no"}.get(k, k) if isinstance(k, bool) else k): v for k, v in answers.items()}
+        for answer in ANSWER_INPUTS[name]:
+            if answer not in answers:
+                raise check.fail((*keys, "answers"), f"must give a sub-score for {answer!r}")
+        extra = set(map(str, answers)) - set(ANSWER_INPUTS[name])
+        if extra:
+            raise check.fail((*keys, "answers"), f"unknown answers {sorted(extra)}; expected {ANSWER_INPUTS[name]}")
+        mapped = {}
+        for answer in ANSWER_INPUTS[name]:
+            value = answers[answer]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise check.fail((*keys, "answers", answer), f"must be a sub-score between 0 and 1, not {value!r}")
+            mapped[answer] = float(value)
+        return Input(name, share, "answers", answers=mapped, advice=advice)
+    if name in NUMBER_INPUTS:
+        pairs = check.get(data, (*keys, "thresholds"), list)
+        thresholds = []
+        for i, pair in enumerate(pairs):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, (int, float)) for v in pair)):
+                raise check.fail((*keys, "thresholds", i), "must be a pair [lower bound, sub-score]")
+            if not 0 <= pair[1] <= 1 or (thresholds and pair[0] <= thresholds[-1][0]):
+                raise check.fail((*keys, "thresholds", i), "sub-scores lie in [0, 1] and bounds must increase")
+            thresholds.append((float(pair[0]), float(pair[1])))
+        if not thresholds:
+            raise check.fail((*keys, "thresholds"), "must list at least one [lower bound, sub-score]")
+        return Input(name, share, "thresholds", thresholds=tuple(thresholds), advice=advice)
+    known = ", ".join(["sector", *ANSWER_INPUTS, *NUMBER_INPUTS])
+    raise check.fail(keys, f"unknown profile field {name!r}; known: {known}")
+
+
+def _read_criteria(check: _Checker, data: dict, sources: Mapping[str, Any]) -> tuple[Criterion, ...]:
+    criteria, used = [], set()
+    for cid in check.get(data, ("criteria",), dict):
+        keys = ("criteria", cid)
+        if not str(cid).isidentifier():
+            raise check.fail(keys, "a criterion id must be a plain identifier (it becomes the c_<id> column)")
+        inputs = tuple(
+            _read_input(check, data, (*keys, "inputs", name), name)
+            for name in check.get(data, (*keys, "inputs"), dict)
+        )
+        for item in inputs:
+            if item.field in used:
+                raise check.fail((*keys, "inputs", item.field), "is already used by another criterion")
+            used.add(item.field)
+        if not math.isclose(sum(i.share for i in inputs), 1.0, abs_tol=1e-6):
+            raise check.fail((*keys, "inputs"), "the shares of the inputs must add up to 1")
+        criteria.append(Criterion(
+            cid, check.number(data, (*keys, "weight"), 0.0), check.labels(data, (*keys, "label")),
+            inputs, check.source(data, (*keys, "source"), sources),
+        ))
+    if not criteria or sum(c.weight for c in criteria) <= 0:
+        raise check.fail(("criteria",), "needs at least one criterion with a positive weight")
+    if "sector" not in used:
+        raise check.fail(("criteria",), "one criterion must read the input 'sector'")
+    return tuple(criteria)
+
+
+def _read_bands(check: _Checker, data: dict) -> tuple[Band, ...]:
+    raw = check.get(data, ("bands",), list)
+    bands = []
+    for i, _ in enumerate(raw):
+        name = check.get(data, ("bands", i, "band"), str)
+        low = check.number(data, ("bands", i, "min"), 0.0, 100.0)
+        if bands and low >= bands[-1].min:
+            raise check.fail(("bands", i, "min"), "bands must be listed from the highest minimum down")
+        bands.append(Band(name, low, check.labels(data, ("bands", i, "label"))))
+    if not bands or bands[-1].min != 0:
+        raise check.fail(("bands",), "the last band must start at 0 so every score has a band")
+    return tuple(bands)

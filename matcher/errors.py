@@ -1,0 +1,47 @@
+"""Errors raised by the matcher library.
+
+The library raises; callers translate (a CSV error-report row, a form message, a 400).
+Every error names the field (or the YAML key) at fault and says what was expected.
+"""
+
+from __future__ import annotations
+
+
+class MatcherError(ValueError):
+    """Base class of every error the library raises on bad input."""
+
+
+class InvalidValue(MatcherError):
+    """A profile value that cannot be read.
+
+    Parameters
+    ----------
+    field : str
+        The profile field (CSV column) at fault, e.g. ``"investment_usd"``.
+    value : str
+        The value as given.
+    reason : str
+        What was expected, in plain English.
+    """
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}: {reason} (got {str(value)[:60]!r})")
+
+
+class ConfigError(MatcherError):
+    """A ``sectors.yaml`` that cannot be used; names the key, the line and the problem."""
+
+    def __init__(self, key: str, problem: str, line: int | None = None, path: str = "") -> None:
+        self.key = key
+        self.problem = problem
+        self.line = line
+        where = f"{path}:" if path else ""
+        where += f"{line}: " if line else " " if path else ""
+        super().__init__(f"{where}{key}: {problem}")
+
+
+class InputFileError(MatcherError):
+    """A CSV file that cannot be read at all (empty, binary, no ``name`` column)."""

@@ -1,0 +1,155 @@
+"""Turn the model's numbers into the output columns and the plain-language explanation.
+
+Nothing here computes a score: it formats :class:`~matcher.scoring.BatchScores`.
+Batch rendering works on whole columns (lookup tables indexed with numpy, strings joined
+by Arrow), so a million rows cost no Python loop per row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from .frame import ProfileFrame
+from .messages import FIELD_LABELS, format_number, message
+from .scoring import BatchScores, Candidate, Scorer
+from .sectors import SOURCE_CODE, SOURCE_DECLARED, SOURCE_DEFAULT, SOURCE_NONE, SOURCE_TEXT
+
+
+def tenths_text(tenths: NDArray[np.int64]) -> pa.Array:
+    """Format tenths of a point as text with one decimal: 625 -> "62.5"."""
+    tenths = np.asarray(tenths, dtype=np.int64)
+    whole = pa.array(np.abs(tenths) // 10).cast(pa.string())
+    frac = pa.array(np.abs(tenths) % 10).cast(pa.string())
+    text = pc.binary_join_element_wise(whole, frac, ".")
+    if (tenths < 0).any():
+        text = pc.if_else(pa.array(tenths < 0), pc.binary_join_element_wise("-", text, ""), text)
+    return text
+
+
+def advice_text(cand: Candidate, lang: str) -> str:
+    """What the firm could do, e.g. "commit to training local staff"."""
+    template = cand.advice.get(lang) or cand.advice.get("en") or cand.field
+    if isinstance(cand.target, float):
+        return template.format(value=format_number(cand.target, lang))
+    return template
+
+
+def _take(table: list[str], index: NDArray[np.int64]) -> pa.Array:
+    return pa.array(table, pa.string()).take(pa.array(index))
+
+
+def missing_fields(scorer: Scorer, missing_row: NDArray[np.bool_]) -> list[str]:
+    """The contract fields behind the unknown inputs of one row."""
+    fields = []
+    for flag, (_, item) in zip(missing_row, scorer.inputs_):
+        if flag:
+            fields.extend(["description", "okved"] if item.field == "sector" else [item.field])
+    return fields
+
+
+def _missing_columns(scorer: Scorer, scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
+    """The ``missing`` column (field names) and the missing clause, via one lookup per distinct mask."""
+    bits = (scores.missing.astype(np.int64) << np.arange(scores.missing.shape[1])).sum(axis=1)
+    masks, index = np.unique(bits, return_inverse=True)
+    names, clauses = [], []
+    for mask in masks:
+        row = (int(mask) >> np.arange(scores.missing.shape[1])) & 1
+        fields = missing_fields(scorer, row.astype(bool))
+        names.append(";".join(fields))
+        shown = [message(lang, "field_sector") if f == "description" else FIELD_LABELS[lang][f]
+                 for f in fields if f != "okved"]
+        clauses.append("; " + message(lang, "missing", items=", ".join(shown)) if shown else "")
+    return _take(names, index), _take(clauses, index)
+
+
+def _sector_columns(scorer: Scorer, frame: ProfileFrame, lang: str) -> tuple[pa.Array, pa.Array]:
+    """The ``sector`` id column and the sector clause (label, tier and evidence)."""
+    config, det = scorer.config_, frame.detection
+    sector = det.sector
+    ids = _take([s.id for s in config.sectors] + [""], np.where(sector >= 0, sector, len(config.sectors)))
+    how = {
+        SOURCE_CODE: message(lang, "from_code", evidence="\x00"),
+        SOURCE_DECLARED: message(lang, "from_declared"),
+        SOURCE_TEXT: message(lang, "from_text", evidence="\x00"),
+        SOURCE_DEFAULT: message(lang, "from_default"),
+    }
+    before, after, keys = [], [], {}
+    for s_index, s in enumerate(config.sectors):
+        for src, phrase in how.items():
+            keys[(s_index, src)] = len(before)
+            label = s.label.get(lang, s.label["en"])
+            tier = config.tiers[s.tier]["label"].get(lang, "")
+            head, _, tail = message(lang, "sector", sector=label, tier=tier, how=phrase).partition("\x00")
+            before.append(head)
+            after.append(tail)
+    before.append(message(lang, "sector_unknown"))
+    after.append("")
+    combo = np.full(frame.n_rows, len(before) - 1)
+    for (s_index, src), k in keys.items():
+        combo[(sector == s_index) & (det.source == src)] = k
+    with_evidence = pa.array((det.source == SOURCE_CODE) | (det.source == SOURCE_TEXT))
+    evidence = pc.if_else(with_evidence, pa.array(det.evidence, pa.string()), "")
+    return ids, pc.binary_join_element_wise(_take(before, combo), evidence, _take(after, combo), "")
+
+
+def _strongest(scorer: Scorer, scores: BatchScores, lang: str) -> pa.Array:
+    """The clause naming the two largest contributions: "strongest: sector fit +30.0, ..."."""
+    labels = [c.label.get(lang, c.label["en"]) for c in scorer.config_.criteria]
+    order = np.argsort(-scores.contributions, axis=1, kind="stable")[:, :2]
+    parts = []
+    for k in range(order.shape[1]):
+        pts = np.take_along_axis(scores.contributions, order[:, k : k + 1], axis=1).ravel()
+        item = pc.binary_join_element_wise(_take(labels, order[:, k]), tenths_text(pts), " +")
+        parts.append(pc.if_else(pa.array(pts > 0), item, pa.nulls(len(pts), pa.string())))
+    items = pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
+    head = message(lang, "strongest", items="\x00").split("\x00")
+    text = pc.binary_join_element_wise(head[0], items, head[1], "")
+    return pc.if_else(pc.greater(pc.utf8_length(items), 0), pc.binary_join_element_wise("; ", text, ""), "")
+
+
+def _improvements(scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
+    """The ``top_improvement`` column ("advice: +gain") and the explanation's improvement clause."""
+    n = len(scores.score)
+    if not scores.candidates:
+        return pa.array([""] * n, pa.string()), pa.array(["; " + message(lang, "nothing_to_improve")] * n)
+    best = np.argmax(scores.gains, axis=1)
+    gain_values = scores.gains[np.arange(n), best]
+    advice, gain = _take([advice_text(c, lang) for c in scores.candidates], best), tenths_text(gain_values)
+    has = pa.array(gain_values > 0)
+    column = pc.if_else(has, pc.binary_join_element_wise(advice, gain, ": +"), "")
+    frame = message(lang, "improve", advice="\x00", gain="\x00").split("\x00")
+    clause = pc.binary_join_element_wise("; " + frame[0], advice, frame[1], gain, frame[2], "")
+    return column, pc.if_else(has, clause, "; " + message(lang, "nothing_to_improve"))
+
+
+def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang: str = "en") -> dict[str, pa.Array]:
+    """The result columns of DESIGN.md (all but ``rank``) for every row of the batch.
+
+    Returns a mapping column name -> Arrow array, in output order: ``score``, ``band``,
+    ``sector``, ``c_<criterion>``..., ``completeness``, ``missing``, ``explanation``,
+    ``top_improvement``.
+    """
+    config = scorer.config_
+    out: dict[str, pa.Array] = {"score": tenths_text(scores.score)}
+    band_names = [b.name for b in config.bands]
+    out["band"] = _take(band_names, scores.band)
+    out["sector"], sector_clause = _sector_columns(scorer, frame, lang)
+    for j, criterion in enumerate(config.criteria):
+        out[f"c_{criterion.id}"] = tenths_text(scores.contributions[:, j])
+    out["completeness"] = pa.array(np.round(scores.completeness, 2)).cast(pa.string())
+    out["missing"], missing_clause = _missing_columns(scorer, scores, lang)
+    band_heads = [message(lang, "head", score="\x00", band=b.name, band_label=b.label.get(lang, b.label["en"]))
+                  .split("\x00") for b in config.bands]
+    head = pc.binary_join_element_wise(
+        _take([h[0] for h in band_heads], scores.band), out["score"], _take([h[1] for h in band_heads], scores.band), "")
+    out["top_improvement"], improve_clause = _improvements(scores, lang)
+    out["explanation"] = pc.binary_join_element_wise(
+        head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
+    out["top_improvement"] = out.pop("top_improvement")  # keep DESIGN.md column order
+    return out
+
+
+__all__ = ["render_batch", "tenths_text", "advice_text", "missing_fields", "SOURCE_NONE"]

@@ -1,0 +1,167 @@
+"""Read a batch of profiles (an Arrow table of strings) into typed numpy columns.
+
+Each distinct value of a column is read once by the scalar readers of
+:mod:`matcher.values` and spread back to its rows with numpy, so a million-row chunk
+costs what its distinct values cost. Rows with a value that cannot be read are listed in
+``errors`` (row, field, reason) and marked in ``ok``; they are never scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from .config import ANSWER_INPUTS, NUMBER_INPUTS
+from .errors import InvalidValue
+from .sectors import Detection, SectorDetector
+from .values import parse_codes, parse_commitment, parse_count, parse_money, parse_presence, parse_yesno
+
+_ANSWER_READERS: dict[str, Callable[[str, Any], str | None]] = {
+    "tech_transfer": parse_commitment, "training": parse_commitment, "local_partner": parse_commitment,
+    "green": parse_commitment, "esg_report": parse_yesno, "vietnam_presence": parse_presence,
+}
+_NUMBER_READERS: dict[str, Callable[[str, Any], float | int | None]] = {
+    "investment_usd": parse_money, "employees": parse_count,
+}
+_PLAIN_NUMBER = r"^\d{1,15}(\.\d+)?$"
+
+
+@dataclass
+class RowError:
+    """One reason a row cannot be scored."""
+
+    row: int  # position in the batch
+    field: str
+    reason: str
+
+
+@dataclass
+class ProfileFrame:
+    """Typed columns of one batch of profiles.
+
+    ``answers[f]`` holds the index of the answer in ``ANSWER_INPUTS[f]`` (-1 = unknown);
+    ``numbers[f]`` holds floats (NaN = unknown).
+    """
+
+    n_rows: int
+    answers: dict[str, NDArray[np.int8]]
+    numbers: dict[str, NDArray[np.float64]]
+    detection: Detection
+    codes: list[tuple[str, ...]]
+    declared: list[list[int]]
+    ok: NDArray[np.bool_]
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _column(table: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
+    if name in table.column_names:
+        col = table.column(name)
+        return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return pa.nulls(table.num_rows, pa.string())
+
+
+def map_distinct(column: pa.Array, read: Callable[[str | None], Any]) -> tuple[list[Any], NDArray[np.int64]]:
+    """Apply ``read`` to each distinct value; return the results and each row's index into them."""
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    values = [read(v) for v in encoded.dictionary.to_pylist()]
+    return values, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _guarded(field_name: str, read: Callable[[str, Any], Any]) -> Callable[[str | None], tuple[Any, str | None]]:
+    def run(value: str | None) -> tuple[Any, str | None]:
+        try:
+            return read(field_name, value), None
+        except InvalidValue as exc:
+            return None, exc.reason if exc.value == value else f"{exc.value!r}: {exc.reason}"
+    return run
+
+
+def _collect(errors: list[RowError], ok: NDArray[np.bool_], bad: NDArray[np.bool_], idx: NDArray[np.int64],
+             reasons: list[str | None], field_name: str) -> None:
+    for row in np.flatnonzero(bad):
+        errors.append(RowError(int(row), field_name, str(reasons[idx[row]])))
+    ok &= ~bad
+
+
+def _read_answers(table, errors, ok) -> dict[str, NDArray[np.int8]]:
+    out = {}
+    for name, levels in ANSWER_INPUTS.items():
+        results, idx = map_distinct(_column(table, name), _guarded(name, _ANSWER_READERS[name]))
+        codes = np.array([levels.index(v) if v else -1 for v, _ in results] or [-1], dtype=np.int8)
+        _collect(errors, ok, np.array([e is not None for _, e in results] or [False])[idx], idx,
+                 [e for _, e in results], name)
+        out[name] = codes[idx]
+    return out
+
+
+def _read_numbers(table, errors, ok) -> dict[str, NDArray[np.float64]]:
+    out = {}
+    for name in NUMBER_INPUTS:
+        col = _column(table, name)
+        plain = pc.fill_null(pc.match_substring_regex(col, _PLAIN_NUMBER), False)
+        if name == "investment_usd" and pc.all(pc.or_(plain, pc.is_null(col))).as_py():
+            # Fast path, same result as parse_money: every cell is a plain decimal number.
+            out[name] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+            continue
+        results, idx = map_distinct(col, _guarded(name, _NUMBER_READERS[name]))
+        values = np.array([np.nan if v is None else float(v) for v, _ in results] or [np.nan])
+        _collect(errors, ok, np.array([e is not None for _, e in results] or [False])[idx], idx,
+                 [e for _, e in results], name)
+        out[name] = values[idx]
+    return out
+
+
+def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> ProfileFrame:
+    """Read a batch whose columns are named after the contract fields.
+
+    Parameters
+    ----------
+    table : pyarrow Table or RecordBatch of strings
+        Missing contract columns count as empty.
+    detector : SectorDetector
+        Built once from the configuration.
+
+    Returns
+    -------
+    ProfileFrame
+        Typed columns, the detected sectors and every row error.
+    """
+    n = table.num_rows
+    errors: list[RowError] = []
+    ok = np.ones(n, dtype=bool)
+    names = pc.utf8_trim_whitespace(_column(table, "name"))
+    no_name = pc.fill_null(pc.equal(pc.utf8_length(names), 0), True).to_numpy(zero_copy_only=False)
+    for row in np.flatnonzero(no_name):
+        errors.append(RowError(int(row), "name", "a firm name is required"))
+    ok &= ~no_name
+    answers = _read_answers(table, errors, ok)
+    numbers = _read_numbers(table, errors, ok)
+
+    code_results, code_idx = map_distinct(_column(table, "okved"), _guarded("okved", parse_codes))
+    _collect(errors, ok, np.array([e is not None for _, e in code_results])[code_idx], code_idx,
+             [e for _, e in code_results], "okved")
+    code_info = [detector.from_codes(c or ()) for c, _ in code_results]
+    code_sector = np.array([s for s, _ in code_info], dtype=np.int64)[code_idx]
+    code_text = [f"OKVED {m[0][1]}" if m else "" for _, m in code_info]
+    codes = [code_results[i][0] or () for i in code_idx]
+
+    declared_results, declared_idx = map_distinct(_column(table, "sectors"), detector.from_declared)
+    declared = [declared_results[i][0] for i in declared_idx]
+    declared_sector = np.array([d[0] if d else -1 for d, _ in declared_results], dtype=np.int64)[declared_idx]
+    free = pa.array([f or None for _, f in declared_results], pa.string()).take(pa.array(declared_idx))
+    texts = pc.binary_join_element_wise(_column(table, "description"), free, " ", null_handling="skip")
+    has_text = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0), False)
+    has_input = has_text.to_numpy(zero_copy_only=False) | np.array([bool(c) for c in codes], dtype=bool)
+
+    evidence = [code_text[i] for i in code_idx]
+    declared_names = [detector.config.sectors[d[0]].id if d else "" for d, _ in declared_results]
+    for row in np.flatnonzero((code_sector < 0) & (declared_sector >= 0)):
+        evidence[row] = declared_names[declared_idx[row]]
+    detection = detector.detect(code_sector, evidence, declared_sector, texts, has_input)
+    errors.sort(key=lambda e: e.row)
+    return ProfileFrame(n, answers, numbers, detection, codes, declared, ok, errors)

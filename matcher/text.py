@@ -1,0 +1,206 @@
+"""Find each sector's keywords in free text (English, Russian, Vietnamese).
+
+Words are normalised (NFC, case-folded, ``ё`` -> ``е``, punctuation trimmed) and stemmed
+with Snowball (Russian for Cyrillic words, English otherwise), so any inflection of a
+listed Russian word matches. Keywords may be phrases ("trí tuệ nhân tạo").
+
+Speed: a batch of texts is split into tokens by Arrow, each *distinct* token is
+normalised once (and cached across batches), and phrases are found with numpy over the
+token stream; no Python loop runs per row. scikit-learn builds the term vocabulary
+(``CountVectorizer`` over each sector's keyword list) and weighs terms by how specific
+they are to one sector (``TfidfTransformer`` idf over the sectors).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import Stemmer
+from numpy.typing import NDArray
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+from .config import LANGS, Config
+
+_STEM_RU = Stemmer.Stemmer("russian")
+_STEM_EN = Stemmer.Stemmer("english")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_SPLIT = re.compile(r"[^\w]+")
+_CACHE_LIMIT = 2_000_000
+
+
+def _stem(word: str) -> str:
+    return (_STEM_RU if _CYRILLIC.search(word) else _STEM_EN).stemWord(word)
+
+
+def normalize_words(token: str) -> list[str]:
+    """Turn one raw token into the stems it holds ("Software/Hardware," -> two stems).
+
+    Examples
+    --------
+    >>> normalize_words("Электроники,")
+    ['электроник']
+    """
+    token = unicodedata.normalize("NFC", token).casefold().replace("ё", "е")
+    return [_stem(part) for part in _SPLIT.split(token) if part and not part.isdigit()]
+
+
+@dataclass(frozen=True)
+class TermHits:
+    """Which keyword terms each row contains: a binary rows x terms CSR matrix."""
+
+    matrix: sparse.csr_matrix
+
+
+class SectorVocabulary:
+    """The keyword terms of every sector, ready to find in text.
+
+    Parameters
+    ----------
+    config : Config
+        Sectors with their keywords in EN/RU/VI.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.sector_ids = config.sector_ids
+        docs = [
+            [kw for lang in LANGS for kw in sector.keywords.get(lang, ())] for sector in config.sectors
+        ]
+        self.display: dict[str, str] = {}
+        for doc in docs:
+            for kw in doc:
+                self.display.setdefault(self._term(kw), kw)
+        vectorizer = CountVectorizer(analyzer=self._analyze, binary=True)
+        if any(docs):
+            sector_terms = vectorizer.fit_transform(docs)
+            self.terms: list[str] = list(vectorizer.get_feature_names_out())
+        else:
+            sector_terms, self.terms = sparse.csr_matrix((len(docs), 0)), []
+        idf = TfidfTransformer(norm=None, smooth_idf=True).fit(sector_terms) if self.terms else None
+        # weights[t, s]: how much term t says "sector s"; terms shared by sectors count less.
+        self.weights = sparse.csr_matrix(sector_terms.multiply(idf.idf_).T if idf else sector_terms.T)
+        self.term_display = [self.display[t] for t in self.terms]
+        self._build_index()
+        self._cache: dict[str, tuple[int, ...]] = {}
+
+    @staticmethod
+    def _term(keyword: str) -> str:
+        return " ".join(w for token in keyword.split() for w in normalize_words(token))
+
+    def _analyze(self, doc: list[str]) -> list[str]:
+        return [t for t in (self._term(kw) for kw in doc) if t]
+
+    def _build_index(self) -> None:
+        """Number every stem that occurs in a term; index terms by their stem-id n-grams."""
+        words: dict[str, int] = {}
+        for term in self.terms:
+            for w in term.split():
+                words.setdefault(w, len(words))
+        self.words = words
+        self.n_words = max(len(words), 1)
+        self.max_len = max((len(t.split()) for t in self.terms), default=1)
+        self.ngram_keys: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
+        by_len: dict[int, list[tuple[int, int]]] = {}
+        for term_id, term in enumerate(self.terms):
+            key = 0
+            for w in term.split():
+                key = key * self.n_words + words[w]
+            by_len.setdefault(len(term.split()), []).append((key, term_id))
+        for n, pairs in by_len.items():
+            pairs.sort()
+            self.ngram_keys[n] = (
+                np.array([k for k, _ in pairs], dtype=np.int64),
+                np.array([t for _, t in pairs], dtype=np.int64),
+            )
+
+    def _word_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
+        """Stem-ids of each distinct raw token (-1 for a stem in no keyword); cached."""
+        cache, words = self._cache, self.words
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        out = []
+        for token in tokens:
+            ids = cache.get(token)
+            if ids is None:
+                parts = tuple(words.get(w, -1) for w in normalize_words(token))
+                ids = parts if any(i >= 0 for i in parts) else (-1,)
+                cache[token] = ids
+            out.append(ids)
+        return out
+
+    def hits(self, texts: pa.Array | pa.ChunkedArray) -> TermHits:
+        """Find the terms in each text.
+
+        Parameters
+        ----------
+        texts : pyarrow string array
+            One text per row (nulls allowed).
+
+        Returns
+        -------
+        TermHits
+            Binary rows x terms matrix.
+        """
+        n_rows = len(texts)
+        rows, words = self._token_stream(texts)
+        found_rows, found_terms = [], []
+        for n in range(1, self.max_len + 1):
+            if n not in self.ngram_keys or len(words) < n:
+                continue
+            keys = np.zeros(len(words) - n + 1, dtype=np.int64)
+            ok = np.ones(len(keys), dtype=bool)
+            for k in range(n):
+                part = words[k : len(words) - n + 1 + k]
+                ok &= part >= 0
+                if k:
+                    ok &= rows[k : len(rows) - n + 1 + k] == rows[: len(keys)]
+                keys = keys * self.n_words + part
+            sorted_keys, term_ids = self.ngram_keys[n]
+            where = np.flatnonzero(ok)
+            pos = np.searchsorted(sorted_keys, keys[where])
+            pos[pos >= len(sorted_keys)] = 0
+            match = sorted_keys[pos] == keys[where]
+            found_rows.append(rows[where[match]])
+            found_terms.append(term_ids[pos[match]])
+        r = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
+        t = np.concatenate(found_terms) if found_terms else np.zeros(0, np.int64)
+        matrix = sparse.csr_matrix((np.ones(len(r), np.float64), (r, t)), shape=(n_rows, len(self.terms)))
+        matrix.data[:] = 1.0  # duplicates were summed: presence is what counts
+        return TermHits(matrix)
+
+    def _token_stream(self, texts: pa.Array | pa.ChunkedArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Row index and stem-id of every token, in text order (-1 for other words)."""
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks()
+        tokens = pc.ascii_split_whitespace(texts)
+        parents = pc.list_parent_indices(tokens).to_numpy()
+        encoded = pc.dictionary_encode(pc.list_flatten(tokens))
+        if len(parents) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        per_unique = self._word_ids(encoded.dictionary.to_pylist())
+        counts = np.fromiter((len(ids) for ids in per_unique), dtype=np.int64, count=len(per_unique))
+        flat = np.fromiter((i for ids in per_unique for i in ids), dtype=np.int64, count=int(counts.sum()))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        occ = encoded.indices.to_numpy(zero_copy_only=False)
+        occ_counts = counts[occ]
+        if np.all(occ_counts == 1):
+            return parents.astype(np.int64), flat[starts[occ]]
+        # Some tokens split into several words ("software/hardware"): expand them in place.
+        total = int(occ_counts.sum())
+        offsets = np.repeat(starts[occ] - np.concatenate(([0], np.cumsum(occ_counts)[:-1])), occ_counts)
+        return np.repeat(parents, occ_counts).astype(np.int64), flat[np.arange(total) + offsets]
+
+    def sector_scores(self, hits: TermHits) -> NDArray[np.float64]:
+        """Rows x sectors evidence weight: the sum of the idf of each sector term found."""
+        return np.asarray((hits.matrix @ self.weights).todense(), dtype=np.float64)
+
+    def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
+        """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
+        terms = hits.matrix.indices[hits.matrix.indptr[row] : hits.matrix.indptr[row + 1]]
+        column = self.weights[:, sector].toarray().ravel()
+        return [self.term_display[t] for t in terms if column[t] > 0]

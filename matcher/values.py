@@ -1,0 +1,182 @@
+"""Tolerant readers for single profile values.
+
+Every reader takes the raw text of one cell and returns a typed value, ``None`` for an
+empty cell (unknown is not "no"), or raises :class:`~matcher.errors.InvalidValue` naming
+the field. The batch reader calls these same functions on each distinct value of a
+column, so a CSV cell, a JSON value and a form field are read by one set of rules.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+from .errors import InvalidValue
+
+#: Commitment levels, in increasing order of commitment.
+COMMITMENT_LEVELS = ("none", "planned", "committed")
+PRESENCE_LEVELS = ("none", "office", "project")
+YESNO_LEVELS = ("no", "yes")
+
+_YES = {"yes", "y", "true", "1", "да", "д", "có", "co", "x", "✓", "committed"}
+_NO = {"no", "n", "false", "0", "нет", "н", "không", "khong", "none", "-"}
+_COMMITMENT = {
+    "committed": "committed", "commit": "committed", "commitment": "committed",
+    "обязательство": "committed", "обязуемся": "committed", "cam kết": "committed",
+    "planned": "planned", "plan": "planned", "planning": "planned", "maybe": "planned",
+    "планируется": "planned", "планируем": "planned", "план": "planned",
+    "dự kiến": "planned", "kế hoạch": "planned", "có kế hoạch": "planned",
+}
+_PRESENCE = {
+    "none": "none", "no": "none", "нет": "none", "không": "none", "0": "none",
+    "office": "office", "representative office": "office", "офис": "office",
+    "представительство": "office", "văn phòng": "office",
+    "project": "project", "проект": "project", "dự án": "project",
+}
+_MULTIPLIERS = {
+    "k": 1e3, "th": 1e3, "тыс": 1e3, "nghìn": 1e3, "ngàn": 1e3,
+    "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "млн": 1e6, "triệu": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9, "млрд": 1e9, "tỷ": 1e9, "tỉ": 1e9,
+}
+_MONEY = re.compile(r"^(?P<num>\d[\d\s,.' ]*)\s*(?P<mult>[^\d\s.,]*)\.?$")
+_CURRENCY = re.compile(r"(?i)^(us\$|usd|\$)\s*|\s*(usd|us\$|\$|долл\.?( сша)?)$")
+_CODE = re.compile(r"^\d{2}(?:\.\d{1,2}(?:\.\d{1,2})?)?$")
+#: NACE Rev. 2 / OKVED 2 divisions that exist; any other two-digit start is not a code.
+VALID_DIVISIONS = frozenset(
+    f"{d:02d}" for d in [
+        *range(1, 4), *range(5, 10), *range(10, 34), 35, *range(36, 40), *range(41, 44),
+        *range(45, 48), *range(49, 54), 55, 56, *range(58, 64), *range(64, 67), 68,
+        *range(69, 76), *range(77, 83), 84, 85, *range(86, 89), *range(90, 94),
+        *range(94, 97), 97, 98, 99,
+    ]
+)
+
+
+def clean(text: object) -> str:
+    """Return ``text`` as a trimmed, NFC-normalised, lower-case string ("" for None)."""
+    if text is None:
+        return ""
+    if isinstance(text, float) and math.isnan(text):
+        return ""
+    return unicodedata.normalize("NFC", str(text)).strip().casefold()
+
+
+def parse_commitment(field: str, text: object) -> str | None:
+    """Read a commitment: ``committed``, ``planned`` or ``none``; yes/no words too.
+
+    Examples
+    --------
+    >>> parse_commitment("training", "да"), parse_commitment("training", "Planned")
+    ('committed', 'planned')
+    >>> parse_commitment("training", "") is None
+    True
+    """
+    value = clean(text)
+    if not value:
+        return None
+    if value in _COMMITMENT:
+        return _COMMITMENT[value]
+    if value in _YES:
+        return "committed"
+    if value in _NO:
+        return "none"
+    raise InvalidValue(field, text, "expected committed, planned or none (or yes/no, да/нет, có/không)")
+
+
+def parse_yesno(field: str, text: object) -> str | None:
+    """Read a yes/no answer in English, Russian or Vietnamese; ``None`` when empty."""
+    value = clean(text)
+    if not value:
+        return None
+    if value in _YES:
+        return "yes"
+    if value in _NO:
+        return "no"
+    raise InvalidValue(field, text, "expected yes or no (also да/нет, có/không, true/false, 1/0)")
+
+
+def parse_presence(field: str, text: object) -> str | None:
+    """Read an existing Vietnam presence: ``none``, ``office`` or ``project``."""
+    value = clean(text)
+    if not value:
+        return None
+    if value in _PRESENCE:
+        return _PRESENCE[value]
+    raise InvalidValue(field, text, "expected none, office or project")
+
+
+def _plain_number(digits: str) -> float:
+    """Read digits with thousands separators (space, comma, apostrophe) and a decimal point."""
+    digits = re.sub(r"[\s' ]", "", digits)
+    if "," in digits and "." not in digits:
+        head, _, tail = digits.rpartition(",")
+        # "1,5" is a decimal comma; "1,500" and "1,500,000" are thousands separators.
+        digits = digits.replace(",", "") if len(tail) == 3 else f"{head.replace(',', '')}.{tail}"
+    else:
+        digits = digits.replace(",", "")
+    if digits.count(".") > 1:
+        raise ValueError(digits)
+    return float(digits)
+
+
+def parse_money(field: str, text: object) -> float | None:
+    """Read an amount in US$: ``1500000``, ``1 500 000``, ``1,500,000``, ``1.5m``, ``2bn``.
+
+    Examples
+    --------
+    >>> parse_money("investment_usd", "1.5m"), parse_money("investment_usd", "2 bn")
+    (1500000.0, 2000000000.0)
+    """
+    value = _CURRENCY.sub("", clean(text)).strip()
+    if not value:
+        return None
+    match = _MONEY.match(value)
+    mult = match and (match["mult"] or "")
+    if not match or (mult and mult.rstrip(".") not in _MULTIPLIERS):
+        raise InvalidValue(field, text, "expected an amount in US$ such as 1500000, 1 500 000, 1.5m or 2bn")
+    try:
+        number = _plain_number(match["num"].strip())
+    except ValueError:
+        raise InvalidValue(field, text, "the number has misplaced separators") from None
+    number *= _MULTIPLIERS.get(mult.rstrip("."), 1.0)
+    if not math.isfinite(number):
+        raise InvalidValue(field, text, "the amount is too large")
+    return number
+
+
+def parse_count(field: str, text: object) -> int | None:
+    """Read a whole, non-negative count such as a number of employees."""
+    value = clean(text)
+    if not value:
+        return None
+    try:
+        number = parse_money(field, value)
+    except InvalidValue:
+        number = None
+    if number is None or number != int(number) or number > 10**9:
+        raise InvalidValue(field, text, "expected a whole number such as 250")
+    return int(number)
+
+
+def split_list(text: object) -> list[str]:
+    """Split a ``;``- or ``,``-separated cell into trimmed, non-empty items."""
+    return [part.strip() for part in re.split(r"[;,\n]", str(text or "")) if part.strip()]
+
+
+def parse_codes(field: str, text: object) -> tuple[str, ...]:
+    """Read OKVED 2 / NACE Rev. 2 codes: ``62.01``, ``26.3``, ``28.99.5``; ``;`` or ``,`` separated.
+
+    A code is kept as written (minus spaces); one that is not a valid code raises, it is
+    never guessed at.
+    """
+    codes = []
+    for item in re.split(r"[;,\s]+", clean(text)):
+        if not item:
+            continue
+        code = item.rstrip(".")
+        if not _CODE.match(code) or code[:2] not in VALID_DIVISIONS:
+            raise InvalidValue(field, item, "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)")
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
