@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ from .scoring import Scorer
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 1 << 23
 MAX_TENTHS = 1000
+#: Chunks in flight: numpy and Arrow release the GIL, so reading and scoring overlap on two cores.
+WORKERS = 3
 #: A cell starting with one of these is text a spreadsheet would run as a formula.
 FORMULA_START = r"^[=+\-@\t\r]"
 
@@ -106,6 +109,17 @@ def check_headers(headers: list[str]) -> None:
         raise InputFileError(f"no 'name' column: the header has {shown or 'nothing'}")
 
 
+def defuse_cell(text: str) -> str:
+    """One cell made safe for a spreadsheet: ``=1+1`` -> ``'=1+1``."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def result_columns(config) -> list[str]:
+    """The columns ``matcher score`` adds after the input columns, in order (DESIGN.md)."""
+    return ["score", "rank", "band", "sector", *[f"c_{c.id}" for c in config.criteria],
+            "completeness", "missing", "explanation", "top_improvement"]
+
+
 def defuse(column: pa.Array) -> pa.Array:
     """Prefix ``'`` to text a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
     risky = pc.fill_null(pc.match_substring_regex(column, FORMULA_START), False)
@@ -159,8 +173,7 @@ class _ErrorReport:
         self.count = 0
 
     def add(self, row: int, column: str, reason: str, values: list[str]) -> None:
-        safe = ["'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in values]
-        self.writer.writerow([row, column, reason, *safe])
+        self.writer.writerow([row, column, reason, *(defuse_cell(v or "") for v in values)])
         self.count += 1
 
     def close(self) -> None:
@@ -234,17 +247,17 @@ def score_file(
     summary.params.pop("config", None)
     try:
         writer = None
-        with ThreadPoolExecutor(1) as pool:
-            pending = None
+        with ThreadPoolExecutor(WORKERS) as pool:
+            pending: deque = deque()
             for batch in _chunks(in_path, fmt, numbers, block_bytes):
                 rows = numbers.next(batch.num_rows)
-                if pending is not None:
-                    writer = _collect(pending.result(), writer, tmp_name, counts, report, summary)
-                pending = pool.submit(_score_chunk, scorer, batch, fields, fmt.headers, rows, lang)
+                if len(pending) >= WORKERS:
+                    writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary)
+                pending.append(pool.submit(_score_chunk, scorer, batch, fields, fmt.headers, rows, lang))
                 if progress:
                     progress(min(size, int(numbers.done * fmt.bytes_per_row)))
-            if pending is not None:
-                writer = _collect(pending.result(), writer, tmp_name, counts, report, summary)
+            while pending:
+                writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary)
         for number, reason, text in numbers.bad:
             report.add(number, "(row)", reason, [text])
             summary.errors += 1
@@ -284,7 +297,7 @@ def _write_output(tmp_name, out_path, headers, ranks, out_format) -> None:
         else:
             out_path.write_text(",".join(_output_names(headers, [])) + "\n", encoding="utf-8")
         return
-    source = ipc.open_file(pa.memory_map(tmp_name))
+    source = ipc.open_file(pa.OSFile(tmp_name))  # not mmap: mapped pages would count as resident memory
     names = [n for n in source.schema.names if n != "__score10"]
     result_names = [n for n in names if not n.startswith("in")]
     header = _output_names(headers, result_names)

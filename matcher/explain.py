@@ -91,7 +91,7 @@ def _sector_columns(scorer: Scorer, frame: ProfileFrame, lang: str) -> tuple[pa.
     for (s_index, src), k in keys.items():
         combo[(sector == s_index) & (det.source == src)] = k
     with_evidence = pa.array((det.source == SOURCE_CODE) | (det.source == SOURCE_TEXT))
-    evidence = pc.if_else(with_evidence, pa.array(det.evidence, pa.string()), "")
+    evidence = pc.if_else(with_evidence, det.evidence, "")
     return ids, pc.binary_join_element_wise(_take(before, combo), evidence, _take(after, combo), "")
 
 

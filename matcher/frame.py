@@ -29,6 +29,7 @@ _NUMBER_READERS: dict[str, Callable[[str, Any], float | int | None]] = {
     "investment_usd": parse_money, "employees": parse_count,
 }
 _PLAIN_NUMBER = r"^\d{1,15}(\.\d+)?$"
+_PLAIN_COUNT = r"^\d{1,9}$"
 
 
 @dataclass
@@ -103,16 +104,22 @@ def _read_numbers(table, errors, ok) -> dict[str, NDArray[np.float64]]:
     out = {}
     for name in NUMBER_INPUTS:
         col = _column(table, name)
-        plain = pc.fill_null(pc.match_substring_regex(col, _PLAIN_NUMBER), False)
-        if name == "investment_usd" and pc.all(pc.or_(plain, pc.is_null(col))).as_py():
-            # Fast path, same result as parse_money: every cell is a plain decimal number.
-            out[name] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
-            continue
-        results, idx = map_distinct(col, _guarded(name, _NUMBER_READERS[name]))
-        values = np.array([np.nan if v is None else float(v) for v, _ in results] or [np.nan])
-        _collect(errors, ok, np.array([e is not None for _, e in results] or [False])[idx], idx,
-                 [e for _, e in results], name)
-        out[name] = values[idx]
+        # Plain digits (most cells) are cast by Arrow: the same number parse_money/parse_count give.
+        pattern = _PLAIN_NUMBER if name == "investment_usd" else _PLAIN_COUNT
+        plain = pc.fill_null(pc.match_substring_regex(col, pattern), False)
+        values = pc.cast(pc.if_else(plain, col, pa.scalar(None, pa.string())), pa.float64())
+        values = values.to_numpy(zero_copy_only=False)
+        rest = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+        if len(rest):
+            results, idx = map_distinct(col.take(pa.array(rest)), _guarded(name, _NUMBER_READERS[name]))
+            parsed = np.array([np.nan if v is None else float(v) for v, _ in results] or [np.nan])
+            values[rest] = parsed[idx]
+            bad = np.zeros(len(values), dtype=bool)
+            bad[rest] = np.array([e is not None for _, e in results] or [False])[idx]
+            full_idx = np.zeros(len(values), dtype=np.int64)
+            full_idx[rest] = idx
+            _collect(errors, ok, bad, full_idx, [e for _, e in results], name)
+        out[name] = values
     return out
 
 
@@ -158,7 +165,7 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     has_text = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0), False)
     has_input = has_text.to_numpy(zero_copy_only=False) | np.array([bool(c) for c in codes], dtype=bool)
 
-    evidence = [code_text[i] for i in code_idx]
+    evidence = pa.array(code_text, pa.string()).take(pa.array(code_idx)).to_pylist()
     declared_names = [detector.config.sectors[d[0]].id if d else "" for d, _ in declared_results]
     for row in np.flatnonzero((code_sector < 0) & (declared_sector >= 0)):
         evidence[row] = declared_names[declared_idx[row]]

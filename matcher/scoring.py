@@ -168,17 +168,26 @@ class Scorer(BaseEstimator):
             missing[:, col] = frame.detection.source == SOURCE_NONE
         share = np.array([self.weights_[self.config_.criteria.index(c)] * item.share for c, item in self.inputs_])
         completeness = 1.0 - (missing * share).sum(axis=1) / 100.0
-        gains = np.zeros((frame.n_rows, len(self.candidates_)), dtype=np.int64)
+        gains = self._gains(values, score)
+        gains = self._keep_nearest_threshold(gains)
+        return BatchScores(values, contributions, score, band, missing, completeness, self.candidates_, gains)
+
+    def _gains(self, values: dict[str, NDArray[np.float64]], score: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Points (tenths) each candidate change would add: the model re-scored with that input changed.
+
+        The model is a weighted sum, so changing one input moves the exact score by
+        weight x share x (new sub-score - old); the new score is rounded like any score.
+        """
+        exact = wsm(criterion_matrix(self.config_, values), self.weights_)[1]
+        weight_of = {item.field: self.weights_[self.config_.criteria.index(c)] * item.share for c, item in self.inputs_}
+        gains = np.zeros((len(score), len(self.candidates_)), dtype=np.int64)
         for j, cand in enumerate(self.candidates_):
             current = np.nan_to_num(values[cand.field], nan=0.0)
             better = cand.value > current
-            if not better.any():
-                continue
-            changed = dict(values)
-            changed[cand.field] = np.where(better, cand.value, values[cand.field])
-            gains[:, j] = np.where(better, self._score_tenths(changed)[1] - score, 0)
-        gains = self._keep_nearest_threshold(gains)
-        return BatchScores(values, contributions, score, band, missing, completeness, self.candidates_, gains)
+            new_exact = exact + weight_of[cand.field] * (cand.value - current)
+            new_score = np.floor(new_exact * 10.0 + 0.5 + 1e-9).astype(np.int64)
+            gains[:, j] = np.where(better, new_score - score, 0)
+        return gains
 
     def _keep_nearest_threshold(self, gains: NDArray[np.int64]) -> NDArray[np.int64]:
         """Of several thresholds of one number, suggest only the next one up (the smallest step)."""

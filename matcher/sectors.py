@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from .config import LANGS, Config
@@ -33,7 +34,7 @@ class Detection:
 
     sector: NDArray[np.int64]  # index into config.sectors; -1 when nothing was given
     source: NDArray[np.int8]
-    evidence: list[str]  # codes or keywords behind the main sector
+    evidence: pa.Array  # codes or keywords behind the main sector (strings)
     text_scores: NDArray[np.float64]  # rows x sectors
     hits: TermHits
 
@@ -100,9 +101,9 @@ class SectorDetector:
             [code_sector >= 0, declared_sector >= 0, text_ok, has_input & (self.other >= 0)],
             [SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT], SOURCE_NONE,
         ).astype(np.int8)
-        evidence = list(code_evidence)
-        for row in np.flatnonzero(source == SOURCE_TEXT):
-            evidence[row] = ", ".join(self.vocabulary.evidence(hits, int(row), int(text_best[row]))[:3])
+        text_rows = np.flatnonzero(source == SOURCE_TEXT)
+        words = self.vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
+        evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, pa.array(code_evidence, pa.string()))
         return Detection(sector.astype(np.int64), source, evidence, scores, hits)
 
     def matches(self, detection: Detection, row: int, codes: tuple[str, ...], declared: list[int]) -> list[dict]:

@@ -32,6 +32,8 @@ _STEM_EN = Stemmer.Stemmer("english")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _SPLIT = re.compile(r"[^\w]+")
 _CACHE_LIMIT = 2_000_000
+_PREFIX = 5
+_PUNCT = "\"'()[]{}<>«»„“”‘’.,;:!?/\\|-–—_*#&+=%$@~`^"
 
 
 def _stem(word: str) -> str:
@@ -85,7 +87,13 @@ class SectorVocabulary:
         # weights[t, s]: how much term t says "sector s"; terms shared by sectors count less.
         self.weights = sparse.csr_matrix(sector_terms.multiply(idf.idf_).T if idf else sector_terms.T)
         self.term_display = [self.display[t] for t in self.terms]
+        self.dense_weights = self.weights.toarray()
         self._build_index()
+        self._prefix_set = pa.array(sorted({w[:_PREFIX] for w in self.words}), pa.string())
+        self._short_sets = {
+            n: pa.array(sorted(short), pa.string()) if (short := {w for w in self.words if len(w) == n}) else None
+            for n in range(1, _PREFIX)
+        }
         self._cache: dict[str, tuple[int, ...]] = {}
 
     @staticmethod
@@ -119,19 +127,32 @@ class SectorVocabulary:
             )
 
     def _word_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
-        """Stem-ids of each distinct raw token (-1 for a stem in no keyword); cached."""
+        """Stem-ids of each raw token (-1 for a stem in no keyword); cached across batches."""
         cache, words = self._cache, self.words
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        out = []
         for token in tokens:
-            ids = cache.get(token)
-            if ids is None:
+            if token not in cache:
                 parts = tuple(words.get(w, -1) for w in normalize_words(token))
-                ids = parts if any(i >= 0 for i in parts) else (-1,)
-                cache[token] = ids
-            out.append(ids)
-        return out
+                cache[token] = parts if any(i >= 0 for i in parts) else (-1,)
+        return [cache[t] for t in tokens]
+
+    def _may_match(self, tokens: pa.Array) -> NDArray[np.bool_]:
+        """Which distinct tokens could hold a keyword word, decided by Arrow over all of them.
+
+        A Snowball stem is a prefix of the normalised word, so a plain word whose start is
+        the start of no keyword stem cannot match and never reaches the (slow) stemmer.
+        Tokens with inner punctuation ("software/hardware") are always looked at.
+        """
+        key = pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT)
+        if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
+            key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
+        mask = pc.is_in(pc.utf8_slice_codeunits(key, 0, _PREFIX), value_set=self._prefix_set)
+        for n in range(1, _PREFIX):
+            if self._short_sets[n] is not None:
+                mask = pc.or_(mask, pc.is_in(pc.utf8_slice_codeunits(key, 0, n), value_set=self._short_sets[n]))
+        mask = pc.or_(mask, pc.invert(pc.utf8_is_alnum(key)))
+        return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
     def hits(self, texts: pa.Array | pa.ChunkedArray) -> TermHits:
         """Find the terms in each text.
@@ -148,25 +169,26 @@ class SectorVocabulary:
         """
         n_rows = len(texts)
         rows, words = self._token_stream(texts)
+        # Keep only the tokens that are keyword words; n-grams must sit on consecutive positions.
+        pos = np.flatnonzero(words >= 0)
+        rows, words = rows[pos], words[pos]
         found_rows, found_terms = [], []
         for n in range(1, self.max_len + 1):
             if n not in self.ngram_keys or len(words) < n:
                 continue
-            keys = np.zeros(len(words) - n + 1, dtype=np.int64)
-            ok = np.ones(len(keys), dtype=bool)
-            for k in range(n):
-                part = words[k : len(words) - n + 1 + k]
-                ok &= part >= 0
-                if k:
-                    ok &= rows[k : len(rows) - n + 1 + k] == rows[: len(keys)]
-                keys = keys * self.n_words + part
+            m = len(words) - n + 1
+            keys = words[:m].copy()
+            ok = np.ones(m, dtype=bool)
+            for k in range(1, n):
+                ok &= (pos[k : k + m] - pos[:m] == k) & (rows[k : k + m] == rows[:m])
+                keys = keys * self.n_words + words[k : k + m]
             sorted_keys, term_ids = self.ngram_keys[n]
             where = np.flatnonzero(ok)
-            pos = np.searchsorted(sorted_keys, keys[where])
-            pos[pos >= len(sorted_keys)] = 0
-            match = sorted_keys[pos] == keys[where]
+            at = np.searchsorted(sorted_keys, keys[where])
+            at[at >= len(sorted_keys)] = 0
+            match = sorted_keys[at] == keys[where]
             found_rows.append(rows[where[match]])
-            found_terms.append(term_ids[pos[match]])
+            found_terms.append(term_ids[at[match]])
         r = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
         t = np.concatenate(found_terms) if found_terms else np.zeros(0, np.int64)
         matrix = sparse.csr_matrix((np.ones(len(r), np.float64), (r, t)), shape=(n_rows, len(self.terms)))
@@ -182,10 +204,17 @@ class SectorVocabulary:
         encoded = pc.dictionary_encode(pc.list_flatten(tokens))
         if len(parents) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        per_unique = self._word_ids(encoded.dictionary.to_pylist())
-        counts = np.fromiter((len(ids) for ids in per_unique), dtype=np.int64, count=len(per_unique))
-        flat = np.fromiter((i for ids in per_unique for i in ids), dtype=np.int64, count=int(counts.sum()))
+        uniques = encoded.dictionary
+        candidates = np.flatnonzero(self._may_match(uniques))
+        per_candidate = self._word_ids(uniques.take(pa.array(candidates)).to_pylist())
+        counts = np.ones(len(uniques), dtype=np.int64)
+        counts[candidates] = [len(ids) for ids in per_candidate]
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        flat = np.full(int(counts.sum()), -1, dtype=np.int64)
+        if len(candidates):
+            lengths = counts[candidates]
+            within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            flat[np.repeat(starts[candidates], lengths) + within] = [i for ids in per_candidate for i in ids]
         occ = encoded.indices.to_numpy(zero_copy_only=False)
         occ_counts = counts[occ]
         if np.all(occ_counts == 1):
@@ -202,5 +231,22 @@ class SectorVocabulary:
     def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
         """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
         terms = hits.matrix.indices[hits.matrix.indptr[row] : hits.matrix.indptr[row + 1]]
-        column = self.weights[:, sector].toarray().ravel()
-        return [self.term_display[t] for t in terms if column[t] > 0]
+        return [self.term_display[t] for t in terms if self.dense_weights[t, sector] > 0]
+
+    def evidence_column(self, hits: TermHits, rows: NDArray[np.int64], sectors: NDArray[np.int64],
+                        n_rows: int, limit: int = 3) -> pa.Array:
+        """For each row in ``rows``, up to ``limit`` keywords of its sector, joined with ", "."""
+        matrix = hits.matrix
+        target = np.full(n_rows, -1, dtype=np.int64)
+        target[rows] = sectors
+        row_of = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
+        terms = matrix.indices
+        keep = target[row_of] >= 0
+        keep[keep] = self.dense_weights[terms[keep], target[row_of[keep]]] > 0
+        row_of, terms = row_of[keep], terms[keep]
+        starts = np.searchsorted(row_of, np.arange(n_rows))
+        rank = np.arange(len(row_of)) - starts[row_of]
+        row_of, terms = row_of[rank < limit], terms[rank < limit]
+        offsets = np.searchsorted(row_of, np.arange(n_rows + 1)).astype(np.int32)
+        words = pa.array(self.term_display or [""], pa.string()).take(pa.array(terms))
+        return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), words), ", ")
