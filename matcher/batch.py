@@ -149,17 +149,22 @@ class _RowNumbers:
         return ordinals + shift + 1
 
 
-def _reader(path: str | Path, fmt: FileFormat, numbers: _RowNumbers, block: int) -> pcsv.CSVStreamingReader:
+def _reader(path: str | Path, fmt: FileFormat, numbers: _RowNumbers, block: int,
+            threads: bool) -> pcsv.CSVStreamingReader:
     names = [f"f{i}" for i in range(len(fmt.headers))]
     return pcsv.open_csv(
         path,
-        read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=block, use_threads=False,
+        read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=block, use_threads=threads,
                                       encoding=fmt.encoding),
         parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
                                         invalid_row_handler=numbers.handler),
         convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
+
+
+class _Renumber(Exception):
+    """A malformed row met while parsing with threads, which cannot number it: read again."""
 
 
 class _ErrorReport:
@@ -189,18 +194,26 @@ def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str], 
     columns = render_batch(scorer, frame, scores, lang)
     keep = pa.array(frame.ok)
     out = {f"in{i}": defuse(batch.column(i)) for i in range(batch.num_columns)}
-    out.update({k: defuse(v) for k, v in columns.items()})
+    # Result columns start with a digit or a label from sectors.yaml; only advice can carry text
+    # a spreadsheet might run, so only that one is checked.
+    out.update(columns)
+    out["top_improvement"] = defuse(columns["top_improvement"])
     out["__score10"] = pa.array(scores.score)
-    table = pa.table(out).filter(keep)
+    table = pa.table(out)
+    if not frame.ok.all():
+        table = table.filter(keep)
     errors = []
     for err in frame.errors:
         errors.append((int(rows[err.row]), err.field, err.reason, [c[err.row].as_py() for c in batch.columns]))
     return table, scores.score[frame.ok], errors
 
 
-def _chunks(path, fmt, numbers, block) -> Iterator[pa.RecordBatch]:
+def _chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
     try:
-        yield from _reader(path, fmt, numbers, block)
+        for batch in _reader(path, fmt, numbers, block, threads):
+            if threads and numbers.bad:
+                raise _Renumber()
+            yield batch
     except pa.ArrowInvalid as exc:
         raise InputFileError(f"the file cannot be read as CSV: {exc}") from None
 
@@ -226,30 +239,56 @@ def score_file(
         Language of the ``explanation`` and ``top_improvement`` columns.
     progress : callable, optional
         Called with the number of input bytes consumed so far.
+    block_bytes : int
+        Size of the chunks read and scored at once.
 
     Returns
     -------
     Summary
         Row counts (``rows == scored + errors``), time and the error-report path.
+
+    Raises
+    ------
+    InputFileError
+        For a file that cannot be read at all (empty, binary, no ``name`` column).
     """
     start = time.perf_counter()
     fmt = sniff(in_path)
-    fields = header_map(fmt.headers)
     out_path = Path(out_path)
     error_path = out_path.with_name(out_path.stem + ".errors.csv")
-    report = _ErrorReport(error_path, fmt.headers)
+    fd, tmp_name = tempfile.mkstemp(suffix=".arrow", dir=out_path.parent)
+    os.close(fd)
+    try:
+        try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
+            summary, counts, wrote = _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, True)
+        except _Renumber:
+            summary, counts, wrote = _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, False)
+        ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
+        _write_output(tmp_name if wrote else None, out_path, fmt.headers, ranks, out_format)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    if progress:
+        progress(os.path.getsize(in_path))
+    summary.error_path = str(error_path)
+    summary.params = scorer.get_params(deep=False) | {"lang": lang}
+    summary.params.pop("config", None)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, threads):
+    """Score every chunk into the temporary Arrow file; count scores per tenth for the ranks."""
+    fields = header_map(fmt.headers)
+    summary = Summary()
     numbers = _RowNumbers()
     counts = np.zeros(MAX_TENTHS + 2, dtype=np.int64)
     size = max(os.path.getsize(in_path), 1)
-    fd, tmp_name = tempfile.mkstemp(suffix=".arrow", dir=out_path.parent)
-    os.close(fd)
-    summary = Summary(error_path=str(error_path), params=scorer.get_params(deep=False) | {"lang": lang})
-    summary.params.pop("config", None)
+    writer = None
+    report = _ErrorReport(error_path, fmt.headers)  # a second attempt starts it afresh
     try:
-        writer = None
         with ThreadPoolExecutor(WORKERS) as pool:
             pending: deque = deque()
-            for batch in _chunks(in_path, fmt, numbers, block_bytes):
+            for batch in _chunks(in_path, fmt, numbers, block_bytes, threads):
                 rows = numbers.next(batch.num_rows)
                 if len(pending) >= WORKERS:
                     writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary)
@@ -262,17 +301,11 @@ def score_file(
             report.add(number, "(row)", reason, [text])
             summary.errors += 1
         summary.rows = summary.scored + summary.errors
+    finally:
         if writer is not None:
             writer.close()
-        ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
-        _write_output(tmp_name if writer is not None else None, out_path, fmt.headers, ranks, out_format)
-    finally:
         report.close()
-        Path(tmp_name).unlink(missing_ok=True)
-    if progress:
-        progress(size)
-    summary.seconds = time.perf_counter() - start
-    return summary
+    return summary, counts, writer is not None
 
 
 def _collect(result, writer, tmp_name, counts, report, summary):

@@ -47,6 +47,23 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Upgrade the database, load the samples and an admin on first start, then serve the web app."""
+    from web import create_app  # Flask only here: the library never imports it
+    from web.commands import bootstrap
+
+    app = create_app()
+    with app.app_context():
+        loaded, password = bootstrap()
+    if loaded:
+        print(f"loaded {loaded} sample leads", file=sys.stderr)
+    if password:
+        print(f"created the admin account: user 'admin', password {password} (shown once)", file=sys.stderr)
+    print(f"serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr)
+    app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="matcher", description="Hanoi investor matcher")
@@ -59,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     score.set_defaults(func=cmd_score)
+    serve = sub.add_parser("serve", help="run the web application")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

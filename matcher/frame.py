@@ -60,10 +60,16 @@ class ProfileFrame:
 
 
 def _column(table: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
+    """A column as non-null text ("" = unknown; an absent column is all unknown).
+
+    Nulls are filled because some Arrow kernels (binary_join_element_wise) return an empty
+    array for an all-null input.
+    """
     if name in table.column_names:
         col = table.column(name)
-        return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    return pa.nulls(table.num_rows, pa.string())
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        return pc.fill_null(col.cast(pa.string()), "")
+    return pc.fill_null(pa.nulls(table.num_rows, pa.string()), "")
 
 
 def map_distinct(column: pa.Array, read: Callable[[str | None], Any]) -> tuple[list[Any], NDArray[np.int64]]:
@@ -160,7 +166,7 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     declared_results, declared_idx = map_distinct(_column(table, "sectors"), detector.from_declared)
     declared = [declared_results[i][0] for i in declared_idx]
     declared_sector = np.array([d[0] if d else -1 for d, _ in declared_results], dtype=np.int64)[declared_idx]
-    free = pa.array([f or None for _, f in declared_results], pa.string()).take(pa.array(declared_idx))
+    free = pa.array([f for _, f in declared_results], pa.string()).take(pa.array(declared_idx))
     texts = pc.binary_join_element_wise(_column(table, "description"), free, " ", null_handling="skip")
     has_text = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0), False)
     has_input = has_text.to_numpy(zero_copy_only=False) | np.array([bool(c) for c in codes], dtype=bool)

@@ -125,12 +125,12 @@ def assess_many(
 def _result(scorer, table, frame, scores, columns, row: int, lang: str) -> ScoreResult:
     config = scorer.config_
     contributions = [
-        Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), float(sub), scores.contributions[row, j] / 10)
+        Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), float(sub), float(scores.contributions[row, j]) / 10)
         for j, (c, w, sub) in enumerate(zip(config.criteria, scorer.weights_, scorer.transform(frame)[row]))
     ]
     gains = scores.gains[row]
     improvements = sorted(
-        (Improvement(c.field, advice_text(c, lang), gains[j] / 10) for j, c in enumerate(scores.candidates)
+        (Improvement(c.field, advice_text(c, lang), float(gains[j]) / 10) for j, c in enumerate(scores.candidates)
          if gains[j] > 0),
         key=lambda imp: -imp.gain,
     )
@@ -140,7 +140,7 @@ def _result(scorer, table, frame, scores, columns, row: int, lang: str) -> Score
     codes, declared = frame.codes[row], frame.declared[row]
     return ScoreResult(
         name=str(table.column("name")[row].as_py()).strip(),
-        score=scores.score[row] / 10,
+        score=float(scores.score[row]) / 10,
         band=band.name,
         band_label=band.label.get(lang, band.label["en"]),
         sector=sector.id if sector else None,
