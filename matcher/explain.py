@@ -99,15 +99,20 @@ def _strongest(scorer: Scorer, scores: BatchScores, lang: str) -> pa.Array:
     """The clause naming the two largest contributions: "strongest: sector fit +30.0, ..."."""
     labels = [c.label.get(lang, c.label["en"]) for c in scorer.config_.criteria]
     order = np.argsort(-scores.contributions, axis=1, kind="stable")[:, :2]
-    parts = []
+    items, shown = [], []
     for k in range(order.shape[1]):
         pts = np.take_along_axis(scores.contributions, order[:, k : k + 1], axis=1).ravel()
         item = pc.binary_join_element_wise(_take(labels, order[:, k]), tenths_text(pts), " +")
-        parts.append(pc.if_else(pa.array(pts > 0), item, pa.nulls(len(pts), pa.string())))
-    items = pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
+        items.append(pc.if_else(pa.array(pts > 0), item, ""))
+        shown.append(pts > 0)
+    if len(items) == 2:
+        sep = pc.if_else(pa.array(shown[0] & shown[1]), ", ", "")
+        joined = pc.binary_join_element_wise(items[0], sep, items[1], "")
+    else:
+        joined = items[0]
     head = message(lang, "strongest", items="\x00").split("\x00")
-    text = pc.binary_join_element_wise(head[0], items, head[1], "")
-    return pc.if_else(pc.greater(pc.utf8_length(items), 0), pc.binary_join_element_wise("; ", text, ""), "")
+    text = pc.binary_join_element_wise("; " + head[0], joined, head[1], "")
+    return pc.if_else(pa.array(shown[0]), text, "")
 
 
 def _improvements(scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:

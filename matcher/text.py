@@ -168,10 +168,8 @@ class SectorVocabulary:
             Binary rows x terms matrix.
         """
         n_rows = len(texts)
-        rows, words = self._token_stream(texts)
-        # Keep only the tokens that are keyword words; n-grams must sit on consecutive positions.
-        pos = np.flatnonzero(words >= 0)
-        rows, words = rows[pos], words[pos]
+        # Only keyword words come back; a phrase must sit on consecutive positions of one row.
+        pos, rows, words = self._token_stream(texts)
         found_rows, found_terms = [], []
         for n in range(1, self.max_len + 1):
             if n not in self.ngram_keys or len(words) < n:
@@ -195,34 +193,43 @@ class SectorVocabulary:
         matrix.data[:] = 1.0  # duplicates were summed: presence is what counts
         return TermHits(matrix)
 
-    def _token_stream(self, texts: pa.Array | pa.ChunkedArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """Row index and stem-id of every token, in text order (-1 for other words)."""
+    def _token_stream(self, texts: pa.Array | pa.ChunkedArray) -> tuple[NDArray[np.int64], ...]:
+        """Position, row and stem-id of every token that is a keyword word, in text order.
+
+        Positions count words, so a token holding several words ("software/hardware") takes
+        several positions and phrases can be matched on consecutive positions.
+        """
         if isinstance(texts, pa.ChunkedArray):
             texts = texts.combine_chunks()
         tokens = pc.ascii_split_whitespace(texts)
-        parents = pc.list_parent_indices(tokens).to_numpy()
         encoded = pc.dictionary_encode(pc.list_flatten(tokens))
-        if len(parents) == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        empty = np.zeros(0, np.int64)
+        if len(encoded) == 0:
+            return empty, empty, empty
         uniques = encoded.dictionary
         candidates = np.flatnonzero(self._may_match(uniques))
-        per_candidate = self._word_ids(uniques.take(pa.array(candidates)).to_pylist())
-        counts = np.ones(len(uniques), dtype=np.int64)
-        counts[candidates] = [len(ids) for ids in per_candidate]
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        flat = np.full(int(counts.sum()), -1, dtype=np.int64)
-        if len(candidates):
-            lengths = counts[candidates]
-            within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-            flat[np.repeat(starts[candidates], lengths) + within] = [i for ids in per_candidate for i in ids]
+        per_candidate = [ids for ids in self._word_ids(uniques.take(pa.array(candidates)).to_pylist())]
+        known = [j for j, ids in enumerate(per_candidate) if ids != (-1,)]
+        if not known:
+            return empty, empty, empty
+        counts = np.zeros(len(uniques), dtype=np.int64)  # words per distinct token, 0 = no keyword word
+        counts[candidates[known]] = [len(per_candidate[j]) for j in known]
+        parts = np.fromiter((i for j in known for i in per_candidate[j]), dtype=np.int64)
+        starts = np.zeros(len(uniques), dtype=np.int64)
+        starts[candidates[known]] = np.cumsum(counts[candidates[known]]) - counts[candidates[known]]
         occ = encoded.indices.to_numpy(zero_copy_only=False)
-        occ_counts = counts[occ]
-        if np.all(occ_counts == 1):
-            return parents.astype(np.int64), flat[starts[occ]]
-        # Some tokens split into several words ("software/hardware"): expand them in place.
-        total = int(occ_counts.sum())
-        offsets = np.repeat(starts[occ] - np.concatenate(([0], np.cumsum(occ_counts)[:-1])), occ_counts)
-        return np.repeat(parents, occ_counts).astype(np.int64), flat[np.arange(total) + offsets]
+        where = np.flatnonzero(counts[occ] > 0)  # occurrences holding a keyword word
+        n_parts = counts[occ[where]]
+        # Position of each word: token position plus the extra words of earlier multi-word tokens.
+        extra = np.cumsum(n_parts - 1) - (n_parts - 1)
+        first = where + extra
+        within = np.arange(int(n_parts.sum())) - np.repeat(np.cumsum(n_parts) - n_parts, n_parts)
+        positions = np.repeat(first, n_parts) + within
+        words = parts[np.repeat(starts[occ[where]], n_parts) + within]
+        parents = pc.list_parent_indices(tokens).to_numpy()
+        rows = np.repeat(parents[where], n_parts).astype(np.int64)
+        keep = words >= 0
+        return positions[keep], rows[keep], words[keep]
 
     def sector_scores(self, hits: TermHits) -> NDArray[np.float64]:
         """Rows x sectors evidence weight: the sum of the idf of each sector term found."""
