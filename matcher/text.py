@@ -33,11 +33,15 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _SPLIT = re.compile(r"[^\w]+")
 _CACHE_LIMIT = 2_000_000
 _PREFIX = 5
+_RU_MIN = 5
 _PUNCT = "\"'()[]{}<>«»„“”‘’.,;:!?/\\|-–—_*#&+=%$@~`^"
 
 
 def _stem(word: str) -> str:
-    return (_STEM_RU if _CYRILLIC.search(word) else _STEM_EN).stemWord(word)
+    """Russian Snowball for Cyrillic, English for plain ASCII; Vietnamese syllables stay as they are."""
+    if _CYRILLIC.search(word):
+        return _STEM_RU.stemWord(word)
+    return _STEM_EN.stemWord(word) if word.isascii() else word
 
 
 def normalize_words(token: str) -> list[str]:
@@ -89,11 +93,21 @@ class SectorVocabulary:
         self.term_display = [self.display[t] for t in self.terms]
         self.dense_weights = self.weights.toarray()
         self._build_index()
-        self._prefix_set = pa.array(sorted({w[:_PREFIX] for w in self.words}), pa.string())
-        self._short_sets = {
-            n: pa.array(sorted(short), pa.string()) if (short := {w for w in self.words if len(w) == n}) else None
-            for n in range(1, _PREFIX)
-        }
+        # A Snowball stem minus its last letter starts the word it came from (English may add an
+        # "e": "making" -> "make", and turn y into i): index those starts by their length.
+        # Stems of three letters or fewer ("ai", "iot") must start the word whole.
+        starts: dict[int, set[str]] = {}
+        for w in self.words:
+            k = len(w) if len(w) <= 3 else min(_PREFIX, len(w) - 1)  # short stems: exact start
+            starts.setdefault(k, set()).add(w[:k].replace("i", "y"))
+        self._start_sets = {k: pa.array(sorted(v), pa.string()) for k, v in starts.items()}
+        longer: dict[str, set[int]] = {}
+        for w, i in self.words.items():
+            if _CYRILLIC.search(w):
+                for cut in (1, 2):
+                    if len(w) - cut >= _RU_MIN:
+                        longer.setdefault(w[:-cut], set()).add(i)
+        self._ru_longer = {k: next(iter(v)) for k, v in longer.items() if len(v) == 1}
         self._cache: dict[str, tuple[int, ...]] = {}
 
     @staticmethod
@@ -133,9 +147,23 @@ class SectorVocabulary:
             cache.clear()
         for token in tokens:
             if token not in cache:
-                parts = tuple(words.get(w, -1) for w in normalize_words(token))
+                parts = tuple(self._word_id(w) for w in normalize_words(token))
                 cache[token] = parts if any(i >= 0 for i in parts) else (-1,)
         return [cache[t] for t in tokens]
+
+    def _word_id(self, stem: str) -> int:
+        """Id of a stem; Russian stems also match a keyword stem two letters longer or shorter.
+
+        Snowball treats some inflections of one Russian word differently ("ресторан" ->
+        "рестора", "ресторанов" -> "ресторан"), so near stems of five letters or more count.
+        """
+        found = self.words.get(stem, -1)
+        if found >= 0 or len(stem) < _RU_MIN or not _CYRILLIC.search(stem):
+            return found
+        for cut in (1, 2):
+            if len(stem) - cut >= _RU_MIN and stem[:-cut] in self.words:
+                return self.words[stem[:-cut]]
+        return self._ru_longer.get(stem, -1)
 
     def _may_match(self, tokens: pa.Array) -> NDArray[np.bool_]:
         """Which distinct tokens could hold a keyword word, decided by Arrow over all of them.
@@ -144,13 +172,15 @@ class SectorVocabulary:
         the start of no keyword stem cannot match and never reaches the (slow) stemmer.
         Tokens with inner punctuation ("software/hardware") are always looked at.
         """
-        key = pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT)
+        # English Snowball turns a final y into i ("city" -> "citi"): compare with i and y folded.
+        key = pc.replace_substring(pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT), "i", "y")
         if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
             key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
-        mask = pc.is_in(pc.utf8_slice_codeunits(key, 0, _PREFIX), value_set=self._prefix_set)
-        for n in range(1, _PREFIX):
-            if self._short_sets[n] is not None:
-                mask = pc.or_(mask, pc.is_in(pc.utf8_slice_codeunits(key, 0, n), value_set=self._short_sets[n]))
+        if 0 in self._start_sets:  # a one-letter stem: every token may hold it
+            return np.ones(len(tokens), dtype=bool)
+        mask = pa.array(np.zeros(len(tokens), dtype=bool))
+        for k, value_set in self._start_sets.items():
+            mask = pc.or_(mask, pc.is_in(pc.utf8_slice_codeunits(key, 0, k), value_set=value_set))
         mask = pc.or_(mask, pc.invert(pc.utf8_is_alnum(key)))
         return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 

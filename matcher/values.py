@@ -109,6 +109,8 @@ def parse_presence(field: str, text: object) -> str | None:
 def _plain_number(digits: str) -> float:
     """Read digits with thousands separators (space, comma, apostrophe) and a decimal point."""
     digits = re.sub(r"[\s' ]", "", digits)
+    if digits.count(",") > 1 and not re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", digits):
+        raise ValueError(digits)
     if "," in digits and "." not in digits:
         head, _, tail = digits.rpartition(",")
         # "1,5" is a decimal comma; "1,500" and "1,500,000" are thousands separators.
