@@ -17,10 +17,10 @@ import os
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -133,10 +133,16 @@ class _RowNumbers:
 
     def __init__(self) -> None:
         self.bad: list[tuple[int, str, str]] = []  # (row number, reason, text)
+        self.blank: list[int] = []  # blank lines: no firm, no error, but a row a spreadsheet counts
+        self.unnumbered = False
         self.done = 0
 
     def handler(self, row: pcsv.InvalidRow) -> str:
         number = row.number if row.number is not None else -1
+        self.unnumbered |= row.number is None
+        if not (row.text or "").strip(" \t\r\n"):
+            self.blank.append(number)
+            return "skip"
         reason = f"has {row.actual_columns} fields where the header has {row.expected_columns}"
         self.bad.append((number, reason, row.text or ""))
         return "skip"
@@ -144,7 +150,7 @@ class _RowNumbers:
     def next(self, n: int) -> np.ndarray:
         ordinals = np.arange(self.done + 1, self.done + n + 1)
         self.done += n
-        skipped = np.sort(np.array([b[0] - 1 for b in self.bad], dtype=np.int64))
+        skipped = np.sort(np.array([b[0] - 1 for b in self.bad] + [b - 1 for b in self.blank], dtype=np.int64))
         shift = np.searchsorted(skipped - np.arange(len(skipped)), ordinals, side="right")
         return ordinals + shift + 1
 
@@ -157,7 +163,7 @@ def _reader(path: str | Path, fmt: FileFormat, numbers: _RowNumbers, block: int,
         read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=block, use_threads=threads,
                                       encoding=fmt.encoding),
         parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
-                                        invalid_row_handler=numbers.handler),
+                                        ignore_empty_lines=False, invalid_row_handler=numbers.handler),
         convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
@@ -167,6 +173,10 @@ class _Renumber(Exception):
     """A malformed row met while parsing with threads, which cannot number it: read again."""
 
 
+class _NotUtf8(Exception):
+    """Bytes that are not UTF-8 after a first megabyte that was: read again as Windows-1251."""
+
+
 class _ErrorReport:
     """Writes ``<out>.errors.csv``: row, column, reason, then the row's original values."""
 
@@ -174,7 +184,7 @@ class _ErrorReport:
         self.path = path
         self.handle = open(path, "w", encoding="utf-8", newline="")
         self.writer = csv.writer(self.handle)
-        self.writer.writerow(["row", "column", "reason", *headers])
+        self.writer.writerow(["row", "column", "reason", *(defuse_cell(h) for h in headers)])
         self.count = 0
 
     def add(self, row: int, column: str, reason: str, values: list[str]) -> None:
@@ -190,6 +200,7 @@ def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str], 
     """Score one chunk; return the output batch of scored rows, their score tenths and the errors."""
     renamed = pa.table({fields[i]: batch.column(i) for i in fields})
     frame = read_frame(renamed, scorer.detector_)
+    _mark_empty_rows(batch, frame)
     scores = scorer.evaluate(frame)
     columns = render_batch(scorer, frame, scores, lang)
     keep = pa.array(frame.ok)
@@ -208,13 +219,28 @@ def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str], 
     return table, scores.score[frame.ok], errors
 
 
+def _mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
+    """A row with every cell empty is reported once as empty, not as a firm without a name."""
+    empty = np.ones(batch.num_rows, dtype=bool)
+    for column in batch.columns:
+        empty &= pc.equal(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False)
+    if empty.any():
+        from .frame import RowError
+
+        frame.errors = [e for e in frame.errors if not empty[e.row]]
+        frame.errors += [RowError(int(r), "(row)", "the row is empty") for r in np.flatnonzero(empty)]
+        frame.errors.sort(key=lambda e: e.row)
+
+
 def _chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
     try:
         for batch in _reader(path, fmt, numbers, block, threads):
-            if threads and numbers.bad:
+            if threads and numbers.unnumbered:
                 raise _Renumber()
             yield batch
     except pa.ArrowInvalid as exc:
+        if fmt.encoding == "utf-8" and "UTF8" in str(exc):
+            raise _NotUtf8() from None
         raise InputFileError(f"the file cannot be read as CSV: {exc}") from None
 
 
@@ -259,10 +285,8 @@ def score_file(
     fd, tmp_name = tempfile.mkstemp(suffix=".arrow", dir=out_path.parent)
     os.close(fd)
     try:
-        try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
-            summary, counts, wrote = _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, True)
-        except _Renumber:
-            summary, counts, wrote = _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, False)
+        summary, counts, wrote = _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
+                                                 error_path)
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         _write_output(tmp_name if wrote else None, out_path, fmt.headers, ranks, out_format)
     finally:
@@ -274,6 +298,21 @@ def score_file(
     summary.params.pop("config", None)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path):
+    """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late."""
+    for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
+        fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row)
+        args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path)
+        try:
+            try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
+                return _pass1(*args, threads=True)
+            except _Renumber:
+                return _pass1(*args, threads=False)
+        except _NotUtf8:
+            continue
+    raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
 def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, threads):
@@ -348,13 +387,13 @@ def _output_names(headers: list[str], result_names: list[str]) -> list[str]:
     names = list(result_names) or ["score", "band", "sector", "completeness", "missing", "explanation",
                                    "top_improvement"]
     names.insert(1, "rank")
-    return [*headers, *names]
+    return [*(defuse_cell(h) for h in headers), *names]
 
 
 def _with_rank(batch: pa.RecordBatch, ranks: np.ndarray, schema: pa.Schema) -> pa.RecordBatch:
     score10 = batch.column(batch.schema.get_field_index("__score10")).to_numpy()
     rank = pa.array(ranks[np.clip(score10, 0, MAX_TENTHS)]).cast(pa.string())
-    columns = [c for n, c in zip(batch.schema.names, batch.columns) if n != "__score10"]
+    columns = [c for n, c in zip(batch.schema.names, batch.columns, strict=False) if n != "__score10"]
     n_in = sum(1 for n in batch.schema.names if n.startswith("in"))
     columns.insert(n_in + 1, rank)
     return pa.RecordBatch.from_arrays(columns, schema=schema)

@@ -7,14 +7,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
 from .errors import ConfigError
-from .values import COMMITMENT_LEVELS, PRESENCE_LEVELS, YESNO_LEVELS, VALID_DIVISIONS
+from .values import COMMITMENT_LEVELS, PRESENCE_LEVELS, VALID_DIVISIONS, YESNO_LEVELS
 
 FORMAT = "hanoi-matcher/sectors"
 SUPPORTED_VERSIONS = (1,)
@@ -91,7 +92,7 @@ class Config:
     bands: tuple[Band, ...]
     path: str = ""
 
-    def replace(self, **changes: Any) -> "Config":
+    def replace(self, **changes: Any) -> Config:
         """Return a copy with ``changes`` applied (the original never changes)."""
         return replace(self, **changes)
 
@@ -210,7 +211,8 @@ def load_sectors(path: str | Path | None = None, text: str | None = None) -> Con
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError("(syntax)", str(getattr(exc, "problem", exc)), mark.line + 1 if mark else None, str(path)) from None
+        line = mark.line + 1 if mark else None
+        raise ConfigError("(syntax)", str(getattr(exc, "problem", exc)), line, str(path)) from None
     check = _Checker(node, str(path))
     if not isinstance(data, dict):
         raise check.fail((), "the file must be a YAML mapping")
@@ -240,7 +242,9 @@ def _read_tiers(check: _Checker, data: dict, sources: Mapping[str, Any]) -> dict
     return tiers
 
 
-def _read_sectors(check: _Checker, data: dict, sources: Mapping[str, Any], tiers: Mapping[str, Any]) -> tuple[Sector, ...]:
+def _read_sectors(
+    check: _Checker, data: dict, sources: Mapping[str, Any], tiers: Mapping[str, Any]
+) -> tuple[Sector, ...]:
     sectors, owner = [], {}
     raw = check.get(data, ("sectors",), dict)
     if not raw:

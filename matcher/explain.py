@@ -44,7 +44,7 @@ def _take(table: list[str], index: NDArray[np.int64]) -> pa.Array:
 def missing_fields(scorer: Scorer, missing_row: NDArray[np.bool_]) -> list[str]:
     """The contract fields behind the unknown inputs of one row."""
     fields = []
-    for flag, (_, item) in zip(missing_row, scorer.inputs_):
+    for flag, (_, item) in zip(missing_row, scorer.inputs_, strict=False):
         if flag:
             fields.extend(["description", "okved"] if item.field == "sector" else [item.field])
     return fields
@@ -148,8 +148,8 @@ def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang:
     out["missing"], missing_clause = _missing_columns(scorer, scores, lang)
     band_heads = [message(lang, "head", score="\x00", band=b.name, band_label=b.label.get(lang, b.label["en"]))
                   .split("\x00") for b in config.bands]
-    head = pc.binary_join_element_wise(
-        _take([h[0] for h in band_heads], scores.band), out["score"], _take([h[1] for h in band_heads], scores.band), "")
+    before, after = _take([h[0] for h in band_heads], scores.band), _take([h[1] for h in band_heads], scores.band)
+    head = pc.binary_join_element_wise(before, out["score"], after, "")
     out["top_improvement"], improve_clause = _improvements(scores, lang)
     out["explanation"] = pc.binary_join_element_wise(
         head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")

@@ -8,8 +8,9 @@ costs what its distinct values cost. Rows with a value that cannot be read are l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa

@@ -7,7 +7,8 @@ after :data:`FIELDS`; :mod:`matcher.frame` reads that table into typed columns.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pyarrow as pa
 
@@ -76,4 +77,5 @@ def table_from_mappings(rows: Iterable[Mapping[str, Any]]) -> tuple[pa.Table, li
             col = columns.setdefault(name, [None] * len(rows))
             if col[index] is None:
                 col[index] = to_cell(value)
-    return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()} or {"name": pa.array([None] * len(rows), pa.string())}), [list(r) for r in rows]
+    arrays = {k: pa.array(v, pa.string()) for k, v in columns.items()}
+    return pa.table(arrays or {"name": pa.array([None] * len(rows), pa.string())}), [list(r) for r in rows]

@@ -8,9 +8,10 @@ numbers the model computed; pages and the API render them and never recompute th
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from .errors import InvalidValue
 from .explain import advice_text, missing_fields, render_batch
 from .frame import read_frame
 from .profile import table_from_mappings
-from .scoring import Scorer
+from .scoring import Scorer, criterion_matrix
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def assess_many(
     frame = read_frame(table, scorer.detector_)
     scores = scorer.evaluate(frame)
     columns = render_batch(scorer, frame, scores, lang)
+    subscores = criterion_matrix(scorer.config_, scores.values)
     first_error = {}
     for err in frame.errors:
         first_error.setdefault(err.row, err)
@@ -118,15 +120,16 @@ def assess_many(
             value = table.column(err.field)[row].as_py() if err.field in table.column_names else None
             out.append(InvalidValue(err.field, value, err.reason))
             continue
-        out.append(_result(scorer, table, frame, scores, columns, row, lang))
+        out.append(_result(scorer, table, frame, scores, subscores, columns, row, lang))
     return out
 
 
-def _result(scorer, table, frame, scores, columns, row: int, lang: str) -> ScoreResult:
+def _result(scorer, table, frame, scores, subscores, columns, row: int, lang: str) -> ScoreResult:
     config = scorer.config_
     contributions = [
-        Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), float(sub), float(scores.contributions[row, j]) / 10)
-        for j, (c, w, sub) in enumerate(zip(config.criteria, scorer.weights_, scorer.transform(frame)[row]))
+        Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), float(subscores[row, j]),
+                     float(scores.contributions[row, j]) / 10)
+        for j, (c, w) in enumerate(zip(config.criteria, scorer.weights_, strict=True))
     ]
     gains = scores.gains[row]
     improvements = sorted(

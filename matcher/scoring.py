@@ -128,7 +128,7 @@ class Scorer(BaseEstimator):
         self.sectors_path = sectors_path
         self.config = config
 
-    def fit(self, X=None, y=None) -> "Scorer":  # noqa: N803 - scikit-learn signature
+    def fit(self, X=None, y=None) -> Scorer:  # noqa: N803 - scikit-learn signature
         """Load and check the configuration, build the sector detector; returns ``self``."""
         self.config_ = self.config if self.config is not None else load_sectors(self.sectors_path)
         self.detector_ = SectorDetector(self.config_)

@@ -142,7 +142,7 @@ class SectorVocabulary:
 
     def _word_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
         """Stem-ids of each raw token (-1 for a stem in no keyword); cached across batches."""
-        cache, words = self._cache, self.words
+        cache = self._cache
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
         for token in tokens:

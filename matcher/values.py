@@ -109,6 +109,8 @@ def parse_presence(field: str, text: object) -> str | None:
 def _plain_number(digits: str) -> float:
     """Read digits with thousands separators (space, comma, apostrophe) and a decimal point."""
     digits = re.sub(r"[\s' ]", "", digits)
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?", digits):  # 1.500.000 or 1.000,5: dots group thousands
+        digits = digits.replace(".", "").replace(",", ".")
     if digits.count(",") > 1 and not re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", digits):
         raise ValueError(digits)
     if "," in digits and "." not in digits:
