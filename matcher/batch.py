@@ -288,7 +288,8 @@ def score_file(
         summary, counts, wrote = _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
                                                  error_path)
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
-        _write_output(tmp_name if wrote else None, out_path, fmt.headers, ranks, out_format)
+        results = result_columns(scorer.config_)
+        _write_output(tmp_name if wrote else None, out_path, fmt.headers, results, ranks, out_format)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
     if progress:
@@ -361,33 +362,36 @@ def _collect(result, writer, tmp_name, counts, report, summary):
     return writer
 
 
-def _write_output(tmp_name, out_path, headers, ranks, out_format) -> None:
+def _write_output(tmp_name, out_path, headers, results, ranks, out_format) -> None:
     """Pass 2: add each row's rank and write the CSV or JSON in the input order."""
-    if tmp_name is None:
-        if out_format == "json":
-            out_path.write_text("[]\n", encoding="utf-8")
-        else:
-            out_path.write_text(",".join(_output_names(headers, [])) + "\n", encoding="utf-8")
-        return
-    source = ipc.open_file(pa.OSFile(tmp_name))  # not mmap: mapped pages would count as resident memory
-    names = [n for n in source.schema.names if n != "__score10"]
-    result_names = [n for n in names if not n.startswith("in")]
-    header = _output_names(headers, result_names)
-    if out_format == "json":
-        _write_json(source, out_path, header, ranks)
-        return
+    header = _output_names(headers, results)
     schema = pa.schema([pa.field(h, pa.string()) for h in header])
+    source = ipc.open_file(pa.OSFile(tmp_name)) if tmp_name else None  # not mmap: pages would count as RSS
+    batches = (_with_rank(source.get_batch(i), ranks, schema) for i in range(source.num_record_batches)) \
+        if source else iter(())
+    if out_format == "json":
+        numeric = {n for n in results if n in ("score", "rank", "completeness") or n.startswith("c_")}
+        _write_json(batches, out_path, numeric)
+        return
     with pcsv.CSVWriter(out_path, schema) as writer:
-        for i in range(source.num_record_batches):
-            batch = source.get_batch(i)
-            writer.write_batch(_with_rank(batch, ranks, schema))
+        for batch in batches:
+            writer.write_batch(batch)
 
 
-def _output_names(headers: list[str], result_names: list[str]) -> list[str]:
-    names = list(result_names) or ["score", "band", "sector", "completeness", "missing", "explanation",
-                                   "top_improvement"]
-    names.insert(1, "rank")
-    return [*(defuse_cell(h) for h in headers), *names]
+def _output_names(headers: list[str], results: list[str]) -> list[str]:
+    """Input headers (defused; one named like a result column gets ``_input``), then the results.
+
+    Every name is unique (a repeated one gets ``_2``, ``_3``…) so JSON keys lose nothing.
+    """
+    names, seen = [], set(results)
+    for header in headers:
+        name = defuse_cell(f"{header}_input" if header.strip().casefold() in results else header)
+        base, n = name, 2
+        while name in seen:
+            name, n = f"{base}_{n}", n + 1
+        seen.add(name)
+        names.append(name)
+    return [*names, *results]
 
 
 def _with_rank(batch: pa.RecordBatch, ranks: np.ndarray, schema: pa.Schema) -> pa.RecordBatch:
@@ -399,18 +403,15 @@ def _with_rank(batch: pa.RecordBatch, ranks: np.ndarray, schema: pa.Schema) -> p
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def _write_json(source, out_path: Path, header: list[str], ranks: np.ndarray) -> None:
-    numeric = {"score", "rank", "completeness"}
+def _write_json(batches, out_path: Path, numeric: set[str]) -> None:
+    """A JSON array of row objects; scores, points, rank and completeness as numbers."""
     with open(out_path, "w", encoding="utf-8") as handle:
         handle.write("[")
         first = True
-        for i in range(source.num_record_batches):
-            batch = source.get_batch(i)
-            rows = _with_rank(batch, ranks, pa.schema([pa.field(h, pa.string()) for h in header])).to_pylist()
-            for row in rows:
-                for key in row:
-                    if key in numeric or key.startswith("c_"):
-                        row[key] = float(row[key]) if key != "rank" else int(row[key])
+        for batch in batches:
+            for row in batch.to_pylist():
+                for key in numeric:
+                    row[key] = int(row[key]) if key == "rank" else float(row[key])
                 handle.write(("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
                 first = False
         handle.write("\n]\n")

@@ -157,7 +157,7 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     numbers = _read_numbers(table, errors, ok)
 
     code_results, code_idx = map_distinct(_column(table, "okved"), _guarded("okved", parse_codes))
-    _collect(errors, ok, np.array([e is not None for _, e in code_results])[code_idx], code_idx,
+    _collect(errors, ok, np.array([e is not None for _, e in code_results] or [False])[code_idx], code_idx,
              [e for _, e in code_results], "okved")
     code_info = [detector.from_codes(c or ()) for c, _ in code_results]
     code_sector = np.array([s for s, _ in code_info], dtype=np.int64)[code_idx]

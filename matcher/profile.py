@@ -54,7 +54,7 @@ def header_map(headers: Iterable[str]) -> dict[int, str]:
 
 def to_cell(value: Any) -> str | None:
     """A JSON or form value as CSV text would give it (lists joined with ``;``)."""
-    if value is None:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN: unknown
         return None
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -37,11 +37,17 @@ _RU_MIN = 5
 _PUNCT = "\"'()[]{}<>«»„“”‘’.,;:!?/\\|-–—_*#&+=%$@~`^"
 
 
+#: Words Snowball would merge with a word of another sector ("hospitality" -> "hospit" = "hospital").
+_KEEP_WHOLE = frozenset({"hospitality"})
+
+
 def _stem(word: str) -> str:
     """Russian Snowball for Cyrillic, English for plain ASCII; Vietnamese syllables stay as they are."""
     if _CYRILLIC.search(word):
         return _STEM_RU.stemWord(word)
-    return _STEM_EN.stemWord(word) if word.isascii() else word
+    if word in _KEEP_WHOLE or not word.isascii():
+        return word
+    return _STEM_EN.stemWord(word)
 
 
 def normalize_words(token: str) -> list[str]:
@@ -88,8 +94,11 @@ class SectorVocabulary:
         else:
             sector_terms, self.terms = sparse.csr_matrix((len(docs), 0)), []
         idf = TfidfTransformer(norm=None, smooth_idf=True).fit(sector_terms) if self.terms else None
-        # weights[t, s]: how much term t says "sector s"; terms shared by sectors count less.
-        self.weights = sparse.csr_matrix(sector_terms.multiply(idf.idf_).T if idf else sector_terms.T)
+        # weights[t, s]: how much term t says "sector s": terms shared by sectors count less
+        # (idf), and a phrase counts once per word, so "smart transport" outweighs the
+        # "transport" inside it.
+        length = np.array([len(t.split()) for t in self.terms], dtype=np.float64)
+        self.weights = sparse.csr_matrix(sector_terms.multiply(idf.idf_ * length).T if idf else sector_terms.T)
         self.term_display = [self.display[t] for t in self.terms]
         self.dense_weights = self.weights.toarray()
         self._build_index()
@@ -173,9 +182,10 @@ class SectorVocabulary:
         Tokens with inner punctuation ("software/hardware") are always looked at.
         """
         # English Snowball turns a final y into i ("city" -> "citi"): compare with i and y folded.
-        key = pc.replace_substring(pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT), "i", "y")
+        key = pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT)
         if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
             key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
+        key = pc.replace_substring(key, "i", "y")
         if 0 in self._start_sets:  # a one-letter stem: every token may hold it
             return np.ones(len(tokens), dtype=bool)
         mask = pa.array(np.zeros(len(tokens), dtype=bool))

@@ -1,0 +1,412 @@
+"""Tests for matcher/batch.py: `score_file` on real CSV files (encodings, delimiters, errors, ranks)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from matcher import InputFileError
+from matcher.batch import defuse_cell, score_file, sniff
+from matcher_testlib import SAMPLE_CSV, read_csv
+
+CRITERIA = ["c_sector_fit", "c_green", "c_tech_transfer", "c_training", "c_local_linkage", "c_capacity",
+            "c_readiness"]
+RESULT_COLUMNS = ["score", "rank", "band", "sector", *CRITERIA, "completeness", "missing", "explanation",
+                  "top_improvement"]
+
+
+def score(scorer, in_path, **kwargs):
+    """Score ``in_path`` next to itself; return (summary, output rows as dicts, error rows as lists)."""
+    out = in_path.with_name("out.csv")
+    summary = score_file(in_path, out, scorer, **kwargs)
+    rows = read_csv(out)
+    header, body = rows[0], rows[1:]
+    errors = read_csv(in_path.with_name("out.errors.csv"))
+    return summary, header, [dict(zip(header, r)) for r in body], errors
+
+
+def test_result_columns_follow_design(config):
+    from matcher.batch import result_columns
+
+    assert result_columns(config) == RESULT_COLUMNS
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_encodings_and_delimiters(scorer, write_csv, encoding, delimiter):
+    rows = [
+        ["name", "description", "training", "city"],
+        ["ООО «Ромашка»", "Разрабатываем программное обеспечение", "да", "Москва"],
+        ["АО Гостиница", "Сеть гостиниц, кафе", "нет", "Казань"],
+    ]
+    path = write_csv(rows, encoding=encoding, delimiter=delimiter)
+    fmt = sniff(path)
+    assert fmt.delimiter == delimiter
+    assert fmt.encoding == ("cp1251" if encoding == "cp1251" else "utf-8")
+    assert fmt.headers == rows[0]  # no BOM left on the first header
+    summary, header, out, errors = score(scorer, path)
+    assert header == [*rows[0], *RESULT_COLUMNS]
+    assert [r["name"] for r in out] == ["ООО «Ромашка»", "АО Гостиница"]
+    assert [r["city"] for r in out] == ["Москва", "Казань"]
+    assert [r["sector"] for r in out] == ["software", "hospitality"]
+    # software 30 + training 12 = 42.0; hospitality 10.5 + 0 = 10.5
+    assert [r["score"] for r in out] == ["42.0", "10.5"]
+    assert (summary.rows, summary.scored, summary.errors) == (2, 2, 0)
+    assert errors == [["row", "column", "reason", *rows[0]]]
+
+
+def test_header_names_case_insensitive_with_spaces(scorer, write_csv):
+    path = write_csv([
+        [" NAME ", "Investment USD", "Tech Transfer", "OKVED", "Vietnam_Presence", "ESG Report", "DESCRIPTION"],
+        ["Firm", "5m", "committed", "62.01", "project", "yes", ""],
+    ])
+    _, header, out, _ = score(scorer, path)
+    assert header[:7] == [" NAME ", "Investment USD", "Tech Transfer", "OKVED", "Vietnam_Presence", "ESG Report",
+                          "DESCRIPTION"]
+    row = out[0]
+    # 30 (software) + 16 (tech transfer) + 8 x 0.7 x 0.75 = 4.2 (capacity) + 8 (readiness) + 14 x 0.2 = 2.8 (ESG)
+    assert (row["c_sector_fit"], row["c_tech_transfer"], row["c_capacity"], row["c_readiness"], row["c_green"]) == (
+        "30.0", "16.0", "4.2", "8.0", "2.8")
+    assert row["score"] == "61.0"
+
+
+def test_unknown_columns_passed_through_in_order(scorer, write_csv):
+    header = ["Notes", "name", "Extra col", "okved", "description", "Внутренний номер"]
+    path = write_csv([header, ["n1", "Firm A", "x", "62.01", "", "77"], ["n2", "Firm B", "", "55.10", "", ""]])
+    _, out_header, out, _ = score(scorer, path)
+    assert out_header == [*header, *RESULT_COLUMNS]
+    assert [(r["Notes"], r["Extra col"], r["Внутренний номер"]) for r in out] == [("n1", "x", "77"), ("n2", "", "")]
+
+
+def test_rank_is_one_for_the_best_and_ties_share(scorer, write_csv):
+    path = write_csv([
+        ["name", "okved", "description"],
+        ["hospitality", "55.10", ""],  # 10.5
+        ["software", "62.01", ""],  # 30.0
+        ["software too", "26.30", ""],  # 30.0
+        ["logistics", "52.10", ""],  # 21.0
+        ["finance", "64.19", ""],  # 4.5
+    ])
+    _, _, out, _ = score(scorer, path)
+    assert [(r["name"], r["score"], r["rank"]) for r in out] == [
+        ("hospitality", "10.5", "4"), ("software", "30.0", "1"), ("software too", "30.0", "1"),
+        ("logistics", "21.0", "3"), ("finance", "4.5", "5"),
+    ]
+
+
+def test_contributions_add_up_and_other_columns(scorer, write_csv):
+    path = write_csv([
+        ["name", "okved", "description", "investment_usd", "employees", "training", "green"],
+        ["A", "62.01", "", "2m", "120", "yes", "planned"],
+        ["B", "", "Hotel chain", "", "", "", ""],
+    ])
+    _, _, out, _ = score(scorer, path)
+    for row in out:
+        assert round(sum(float(row[c]) for c in CRITERIA), 1) == float(row["score"])
+    a, b = out
+    # A: 30 + 14 x 0.4 = 5.6 + 12 + 4.28 = 51.88 -> 51.9
+    assert (a["score"], a["band"], a["c_green"], a["c_capacity"]) == ("51.9", "C", "5.6", "4.3")
+    assert a["missing"] == "esg_report;tech_transfer;local_partner;vietnam_presence"
+    assert a["top_improvement"] == "commit to transferring technology to Vietnamese partners: +16.0"
+    assert a["explanation"].startswith("51.9 of 100, band C (partial fit); sector IT and software")
+    # B: only the sector is known: 10.5; completeness = 30 / 100 points known
+    assert (b["score"], b["sector"], b["completeness"]) == ("10.5", "hospitality", "0.3")
+    # A: unknown ESG (14 x 0.2), technology transfer (16), partner (12), presence (8) -> 1 - 38.8 / 100
+    assert a["completeness"] == "0.61"
+
+
+def test_error_report_for_bad_values_and_bad_rows(scorer, write_csv):
+    text = (
+        "name,investment_usd,okved,training,description\n"  # row 1 (header)
+        "Good,1m,62.01,yes,\n"  # row 2
+        "Bad money,lots,62.01,yes,\n"  # row 3
+        "Too many,1m,62.01,yes,,extra\n"  # row 4
+        "Bad code,1m,99.999,yes,\n"  # row 5
+        "Too few,1m\n"  # row 6
+        ",1m,62.01,yes,\n"  # row 7: no name
+        "Bad answer,1m,62.01,perhaps,\n"  # row 8
+        "Last,,,,hotel\n"  # row 9
+    )
+    path = write_csv(text)
+    summary, _, out, errors = score(scorer, path)
+    assert [r["name"] for r in out] == ["Good", "Last"]
+    assert errors[0] == ["row", "column", "reason", "name", "investment_usd", "okved", "training", "description"]
+    by_row = {int(e[0]): e for e in errors[1:]}
+    assert sorted(by_row) == [3, 4, 5, 6, 7, 8]
+    assert by_row[3][:2] == ["3", "investment_usd"] and "expected an amount in US$" in by_row[3][2]
+    assert by_row[3][3:] == ["Bad money", "lots", "62.01", "yes", ""]
+    assert by_row[5][1] == "okved" and "not an OKVED 2" in by_row[5][2] and by_row[5][5] == "99.999"
+    assert by_row[7][1] == "name" and by_row[7][3:] == ["", "1m", "62.01", "yes", ""]
+    assert by_row[8][1] == "training" and by_row[8][6] == "perhaps"
+    # wrong number of fields: reason says so, and the original text is kept
+    assert by_row[4][2] == "has 6 fields where the header has 5"
+    assert "Too many,1m,62.01,yes,,extra" in by_row[4][3:]
+    assert by_row[6][2] == "has 2 fields where the header has 5"
+    assert "Too few,1m" in by_row[6][3:]
+    assert (summary.rows, summary.scored, summary.errors) == (8, 2, 6)
+
+
+def test_row_numbers_count_records_not_lines(scorer, write_csv):
+    # a quoted field with newlines takes several lines but is one spreadsheet row
+    text = 'name,description,employees\nA,"one\ntwo\nthree",5\nB,x,many\nC,x,y,z\nD,ok,7\n'
+    summary, _, out, errors = score(scorer, write_csv(text))
+    assert [r["name"] for r in out] == ["A", "D"]
+    assert out[0]["description"] == "one\ntwo\nthree"
+    assert {(e[0], e[1]) for e in errors[1:]} == {("3", "employees"), ("4", "(row)")}
+    assert summary.rows == 4
+
+
+def test_quoted_newline_and_delimiter_survive(scorer, write_csv):
+    path = write_csv([["name", "description", "notes"],
+                      ["Firm; Ltd", "Line one\nRobotics, automation", 'say "hi"']], delimiter=";")
+    _, _, out, _ = score(scorer, path)
+    assert out[0]["name"] == "Firm; Ltd"
+    assert out[0]["description"] == "Line one\nRobotics, automation"
+    assert out[0]["notes"] == 'say "hi"'
+    assert out[0]["sector"] == "automation"
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+7 495 123", "-2", "@SUM(A1)", "=HYPERLINK(\"x\")"])
+def test_formula_cells_are_defused_in_output_and_error_report(scorer, write_csv, cell):
+    path = write_csv([["name", "notes", "employees", "description"], [cell, cell, "5", cell], [cell, cell, "bad", "x"]])
+    _, _, out, errors = score(scorer, path)
+    assert out[0]["name"] == "'" + cell
+    assert out[0]["notes"] == "'" + cell
+    assert out[0]["description"] == "'" + cell
+    assert errors[1][3:] == ["'" + cell, "'" + cell, "bad", "x"]
+    assert defuse_cell(cell) == "'" + cell
+
+
+def test_plain_cells_are_not_defused(scorer, write_csv):
+    path = write_csv([["name", "notes", "description"], ["Firm", "a=b", "x"], ["Other", "2-3", "y"]])
+    _, _, out, _ = score(scorer, path)
+    assert [(r["name"], r["notes"]) for r in out] == [("Firm", "a=b"), ("Other", "2-3")]
+
+
+def test_json_output_has_the_same_rows(scorer, write_csv, tmp_path):
+    path = write_csv([["id", "name", "okved", "description", "training"],
+                      ["1", "A", "62.01", "", "yes"], ["2", "B", "55.10", "", ""], ["3", "C", "x", "", "yes"]])
+    score_file(path, tmp_path / "out.csv", scorer)
+    score_file(path, tmp_path / "out.json", scorer, out_format="json")
+    csv_rows = read_csv(tmp_path / "out.csv")
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert isinstance(data, list) and len(data) == len(csv_rows) - 1 == 2
+    assert list(data[0]) == csv_rows[0]
+    for obj, row in zip(data, csv_rows[1:]):
+        for key, value in zip(csv_rows[0], row):
+            if key in ("score", "completeness") or key.startswith("c_"):
+                assert obj[key] == float(value)
+            elif key == "rank":
+                assert obj[key] == int(value)
+            else:
+                assert obj[key] == value
+    assert (data[0]["score"], data[0]["rank"]) == (42.0, 1)
+    assert read_csv(tmp_path / "out.errors.csv")[1][:2] == ["4", "okved"]
+
+
+def test_header_only_file_gives_empty_output(scorer, write_csv, tmp_path):
+    summary, header, out, errors = score(scorer, write_csv("name,description\n"))
+    assert out == []
+    assert header == ["name", "description", *RESULT_COLUMNS]
+    assert (summary.rows, summary.scored, summary.errors) == (0, 0, 0)
+    summary = score_file(write_csv("name,description\n"), tmp_path / "o.json", scorer, out_format="json")
+    assert json.loads((tmp_path / "o.json").read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\xef\xbb\xbf\r\n\r\n", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+        (b"firm_id,description\n1,x\n", "no 'name' column"),
+        (b"name,Name\na,b\n", "the column 'name' appears twice"),
+        (b"name,company\na,b\n", "the column 'name' appears twice"),
+    ],
+)
+def test_unreadable_files_raise_input_file_error(scorer, write_csv, tmp_path, content, message):
+    with pytest.raises(InputFileError, match=message):
+        score_file(write_csv(content), tmp_path / "out.csv", scorer)
+
+
+@pytest.mark.parametrize("short_rows", [True, False], ids=["with-malformed-rows", "values-errors-only"])
+def test_multi_chunk_file_counts_and_row_numbers(scorer, tmp_path, short_rows):
+    rng = random.Random(7)
+    lines, expected_ok, expected_bad = ["id,name,description,okved,employees,training"], [], {}
+    blanks = set()
+    for i in range(3000):
+        row = i + 2  # spreadsheet numbering: header is row 1
+        kind = rng.random()
+        if kind < 0.03 and short_rows:
+            lines.append(f"{row},short{row}")
+            expected_bad[row] = "(row)"
+        elif kind < 0.035 and short_rows:
+            lines.append("")  # a blank line: no firm, but it still takes a spreadsheet row
+            blanks.add(row)
+        elif kind < 0.06:
+            lines.append(f"{row},bad{row},software,62.01,abc,yes")
+            expected_bad[row] = "employees"
+        elif kind < 0.08:
+            lines.append(f'{row},nl{row},"multi\nline software",,5,yes')
+            expected_ok.append(row)
+        else:
+            desc = rng.choice(["software", "hotel chain", "Разрабатываем роботов", "trí tuệ nhân tạo", "x"])
+            code = rng.choice(["", "62.01", "55.10", "28.99.5"])
+            lines.append(f"{row},n{row},{desc},{code},{rng.randint(0, 2000)},{rng.choice(['yes', 'no', ''])}")
+            expected_ok.append(row)
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = score_file(path, tmp_path / "out.csv", scorer, block_bytes=4096)
+    out = read_csv(tmp_path / "out.csv")
+    errors = read_csv(tmp_path / "out.errors.csv")[1:]
+    assert summary.scored + summary.errors == summary.rows
+    assert bool(blanks) == short_rows
+    assert len(out) - 1 == summary.scored and len(errors) == summary.errors
+    assert [int(r[0]) for r in out[1:]] == expected_ok  # input order kept across chunks
+    reported = {int(e[0]): e[1] for e in errors}
+    # blank lines may be reported as "(row)" errors or left out, but never shift the numbering
+    reported_blank = {row for row in reported if row in blanks}
+    assert all(reported[row] == "(row)" for row in reported_blank)
+    assert {row: col for row, col in reported.items() if row not in blanks} == expected_bad
+    assert summary.rows == 3000 - len(blanks) + len(reported_blank)
+    for e in errors:  # the row number points at the row whose values are reported
+        assert e[3] == e[0] or e[3].startswith(f"{e[0]},short") or int(e[0]) in blanks
+    header = out[0]
+    scores = [float(r[header.index("score")]) for r in out[1:]]
+    ranks = [int(r[header.index("rank")]) for r in out[1:]]
+    for s, r in zip(scores, ranks):
+        assert r == 1 + sum(1 for other in scores if other > s)
+
+
+def test_sample_profiles_all_score_without_errors(scorer, tmp_path):
+    summary = score_file(SAMPLE_CSV, tmp_path / "out.csv", scorer)
+    assert (summary.rows, summary.scored, summary.errors) == (48, 48, 0)
+    rows = read_csv(tmp_path / "out.csv")
+    header = rows[0]
+    assert header[-len(RESULT_COLUMNS):] == RESULT_COLUMNS
+    assert len(rows) == 49
+    assert read_csv(tmp_path / "out.errors.csv")[1:] == []
+    for row in rows[1:]:
+        rec = dict(zip(header, row))
+        assert round(sum(float(rec[c]) for c in CRITERIA), 1) == float(rec["score"])
+        assert 0 <= float(rec["score"]) <= 100
+        assert 0 <= float(rec["completeness"]) <= 1
+        assert rec["band"] in "ABCD"
+        assert rec["explanation"].startswith(f"{rec['score']} of 100")
+    assert {r[header.index("rank")] for r in rows[1:]} >= {"1"}
+
+
+def test_sample_profiles_cover_languages_and_tiers(scorer, config, tmp_path):
+    score_file(SAMPLE_CSV, tmp_path / "out.csv", scorer)
+    rows = read_csv(tmp_path / "out.csv")
+    header = rows[0]
+    sectors = {r[header.index("sector")] for r in rows[1:]}
+    tiers = {config.sector(s).tier for s in sectors if s}
+    assert {"hanoi_priority", "connectivity", "existing_fdi"} <= tiers
+    descriptions = " ".join(r[header.index("description")] for r in rows[1:])
+    assert any("\u0400" <= ch <= "\u04ff" for ch in descriptions)  # Russian
+    assert any(ch in "ăâđêôơư" for ch in descriptions)  # Vietnamese
+
+
+def test_csv_without_description_column(scorer, write_csv):
+    # DESIGN.md: only `name` is required; a file of names and codes must score.
+    summary, _, out, _ = score(scorer, write_csv([["name", "okved"], ["A", "62.01"], ["B", "55.10"]]))
+    assert [(r["name"], r["sector"], r["score"]) for r in out] == [("A", "software", "30.0"),
+                                                                   ("B", "hospitality", "10.5")]
+    assert summary.errors == 0
+
+
+def test_row_with_only_a_name_is_scored(scorer, write_csv):
+    # a firm that gave nothing but its name scores 0.0, sector unknown, everything missing
+    summary, _, out, _ = score(scorer, write_csv([["name", "description", "training"],
+                                                  ["A", "software", "yes"], ["B", "", ""]]))
+    assert [(r["name"], r["score"]) for r in out] == [("A", "42.0"), ("B", "0.0")]
+    assert out[1]["sector"] == ""
+    assert out[1]["completeness"] == "0"
+    assert out[1]["missing"].startswith("description;okved;")
+    assert "sector unknown" in out[1]["explanation"]
+    assert summary.errors == 0
+
+
+@pytest.mark.parametrize(("lang", "word"), [("en", "of 100"), ("ru", "из 100"), ("vi", "/100 điểm")])
+def test_lang_changes_explanation(scorer, write_csv, lang, word):
+    _, _, out, _ = score(scorer, write_csv([["name", "okved", "description"], ["A", "62.01", ""]]), lang=lang)
+    assert word in out[0]["explanation"]
+
+
+def test_row_numbers_count_blank_lines_as_spreadsheets_do(scorer, write_csv):
+    # A spreadsheet opening this file shows the blank line as an empty row 3, so "B" is row 4.
+    text = "name,employees,description\nA,1,x\n\nB,bad,x\nC,2,x\n"
+    summary, _, out, errors = score(scorer, write_csv(text))
+    assert [r["name"] for r in out] == ["A", "C"]
+    by_row = {e[0]: e[1] for e in errors[1:]}
+    assert by_row["4"] == "employees"
+    assert set(by_row) <= {"3", "4"}  # the blank row may be reported (no name), as row 3
+    assert summary.scored + summary.errors == summary.rows
+
+
+def test_windows_line_endings(scorer, write_csv):
+    text = 'name,employees,description\r\nA,1,x\r\nB,bad,x\r\nC,2,"multi\r\nline"\r\nD,zz,x\r\n'
+    summary, header, out, errors = score(scorer, write_csv(text))
+    assert header[:3] == ["name", "employees", "description"]
+    assert [r["name"] for r in out] == ["A", "C"]
+    assert [e[:2] for e in errors[1:]] == [["3", "employees"], ["5", "employees"]]
+
+
+def test_header_cells_are_defused_too(scorer, write_csv):
+    # a column name is a cell like any other when the output is opened in a spreadsheet
+    _, header, out, errors = score(scorer, write_csv([["=HYPERLINK(1)", "name", "description"], ["1", "A", "x"]]))
+    assert header[0] == "'=HYPERLINK(1)"
+    assert errors[0][3] == "'=HYPERLINK(1)"
+    assert out[0]["name"] == "A"
+
+
+def test_windows_1251_file_whose_first_megabyte_is_ascii(scorer, tmp_path):
+    # Sniffing looks at the first 1 MiB; Cyrillic that only appears later must still be read.
+    lines = ["name,description,employees"]
+    lines += [f"Firm {i},software development services for clients,{i % 500}" for i in range(25_000)]
+    lines += ["ООО Ромашка,Разрабатываем программное обеспечение,5"]
+    path = tmp_path / "late.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1251"))
+    assert path.stat().st_size > 1 << 20
+    summary = score_file(path, tmp_path / "out.csv", scorer)
+    assert (summary.rows, summary.scored, summary.errors) == (25_001, 25_001, 0)
+    last = read_csv(tmp_path / "out.csv")[-1]
+    assert last[:3] == ["ООО Ромашка", "Разрабатываем программное обеспечение", "5"]
+
+
+def test_progress_reports_bytes_up_to_the_file_size(scorer, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("name,description\n" + "".join(f"F{i},software\n" for i in range(2000)), encoding="utf-8")
+    seen = []
+    score_file(path, tmp_path / "out.csv", scorer, progress=seen.append, block_bytes=4096)
+    assert seen == sorted(seen)
+    assert seen[-1] == path.stat().st_size
+    assert len(seen) > 2
+
+
+def test_file_where_no_row_scores_still_has_every_output_column(scorer, write_csv):
+    summary, header, out, errors = score(scorer, write_csv([["name", "employees", "description"],
+                                                           ["A", "bad", "x"], ["", "5", "y"]]))
+    assert out == []
+    assert header == ["name", "employees", "description", *RESULT_COLUMNS]
+    assert [e[:2] for e in errors[1:]] == [["2", "employees"], ["3", "name"]]
+    assert (summary.rows, summary.scored, summary.errors) == (2, 0, 2)
+
+
+def test_rescoring_a_scored_file_loses_no_column_in_json(scorer, write_csv, tmp_path):
+    # Staff re-score last month's output: its own score, rank, ... columns are input columns now.
+    first = write_csv([["name", "okved", "description"], ["A", "62.01", ""], ["B", "55.10", ""]], name="first.csv")
+    score_file(first, tmp_path / "scored.csv", scorer)
+    score_file(tmp_path / "scored.csv", tmp_path / "again.csv", scorer)
+    score_file(tmp_path / "scored.csv", tmp_path / "again.json", scorer, out_format="json")
+    rows = read_csv(tmp_path / "again.csv")
+    # the old result columns pass through under an "_input" name, so no header repeats
+    assert rows[0] == ["name", "okved", "description", *[f"{c}_input" for c in RESULT_COLUMNS], *RESULT_COLUMNS]
+    assert len(set(rows[0])) == len(rows[0])
+    data = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
+    assert len(data) == 2
+    # every CSV column must reach the JSON object (a passed-through "score" must not be overwritten)
+    assert [len(obj) for obj in data] == [len(rows[0])] * 2

@@ -1,0 +1,163 @@
+"""Tests for matcher/text.py: finding each sector's keywords in EN/RU/VI text."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pyarrow as pa
+import pytest
+
+from matcher.sectors import MIN_TEXT_SCORE
+from matcher.text import normalize_words
+
+
+@pytest.fixture(scope="module")
+def vocabulary(scorer):
+    return scorer.detector_.vocabulary
+
+
+def found(vocabulary, texts):
+    """Per text, the set of keywords (as written in sectors.yaml) found in it."""
+    hits = vocabulary.hits(pa.array(texts, pa.string()))
+    matrix = hits.matrix
+    return [
+        {vocabulary.term_display[t] for t in matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]]}
+        for r in range(len(texts))
+    ]
+
+
+def sector_of(vocabulary, config, text):
+    scores = vocabulary.sector_scores(vocabulary.hits(pa.array([text])))[0]
+    best = scores.argmax()
+    return config.sector_ids[best] if scores[best] >= MIN_TEXT_SCORE else None
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("Электроники,", ["электроник"]),
+        ("ЭЛЕКТРОНИКА", ["электроник"]),
+        ("Software/Hardware,", ["softwar", "hardwar"]),
+        ("ёлка", normalize_words("елка")),  # ё is read as е
+        ("2024", []),
+    ],
+)
+def test_normalize_words(token, expected):
+    assert normalize_words(token) == expected
+
+
+def test_every_keyword_finds_its_own_sector(vocabulary, config):
+    # Each keyword of sectors.yaml, written alone as a description, must count as evidence for
+    # the sector that lists it (at least the minimum text score).
+    keywords = [(i, s.id, kw) for i, s in enumerate(config.sectors) for lang in ("en", "ru", "vi")
+                for kw in s.keywords[lang]]
+    scores = vocabulary.sector_scores(vocabulary.hits(pa.array([kw for _, _, kw in keywords])))
+    not_found = [(sid, kw) for row, (i, sid, kw) in enumerate(keywords) if scores[row, i] < MIN_TEXT_SCORE]
+    assert not_found == []
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        # Russian inflections of listed words: cases, numbers, adjective agreement
+        ("разработка программного обеспечения", "программное обеспечение"),
+        ("с программным обеспечением", "программное обеспечение"),
+        ("производство микросхем", "микросхема"),
+        ("поставки полупроводников", "полупроводник"),
+        ("десятки промышленных роботов", "промышленный робот"),
+        ("в области кибербезопасности", "кибербезопасность"),
+        ("строительство гостиниц", "гостиница"),
+        ("сеть ресторанов", "ресторан"),
+        ("ЭЛЕКТРОНИКИ", "электроника"),
+        # English plural and -ing forms
+        ("we sell sensors", "sensor"),
+        ("industrial robots", "industrial robot"),
+        # Vietnamese, any case, and in decomposed Unicode (NFD, as macOS and some forms send it)
+        ("TRÍ TUỆ NHÂN TẠO", "trí tuệ nhân tạo"),
+        (unicodedata.normalize("NFD", "Công ty phát triển trí tuệ nhân tạo"), "trí tuệ nhân tạo"),
+        (unicodedata.normalize("NFD", "Chuỗi khách sạn"), "khách sạn"),
+        # Russian with ё, and hyphenated words
+        ("трёхмерные печатные платы", "печатная плата"),
+        ("Занимаемся веб-разработкой", "веб-разработка"),
+    ],
+)
+def test_inflected_forms_match(vocabulary, text, keyword):
+    assert keyword in found(vocabulary, [text])[0]
+
+
+def test_phrase_words_must_be_adjacent(vocabulary):
+    assert "artificial intelligence" in found(vocabulary, ["artificial intelligence"])[0]
+    assert "artificial intelligence" not in found(vocabulary, ["artificial and intelligence"])[0]
+    assert "artificial intelligence" not in found(vocabulary, ["artificial big intelligence"])[0]
+    assert "trí tuệ nhân tạo" not in found(vocabulary, ["trí tuệ và nhân tạo"])[0]
+
+
+def test_phrase_does_not_cross_rows(vocabulary):
+    rows = found(vocabulary, ["we do artificial", "intelligence is our trade", "artificial intelligence"])
+    assert "artificial intelligence" not in rows[0] | rows[1]
+    assert "artificial intelligence" in rows[2]
+
+
+def test_rows_are_independent_and_nulls_allowed(vocabulary):
+    texts = ["Hotel chain", None, "", "Phát triển phần mềm", "программное обеспечение"]
+    batch = found(vocabulary, texts)
+    alone = [found(vocabulary, [t])[0] for t in texts]
+    assert batch == alone
+    assert batch[1] == set() and batch[2] == set()
+    assert "hotel" in batch[0]
+    assert "phát triển phần mềm" in batch[3]
+
+
+def test_repeated_calls_give_the_same_hits(vocabulary):
+    # the token cache must not change results
+    first = found(vocabulary, ["Кибербезопасность и защита информации"])
+    second = found(vocabulary, ["Кибербезопасность и защита информации"])
+    assert first == second == [{"кибербезопасность", "защита информации"}]
+
+
+def test_punctuation_around_words(vocabulary):
+    assert "software" in found(vocabulary, ["(software),"])[0]
+    assert "программное обеспечение" in found(vocabulary, ["«Программное обеспечение»."])[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "sector"),
+    [
+        ("semiconductor wafer fab", "electronics"),
+        ("биореактор и штамм", "biotech"),
+        ("năng lượng mặt trời", "clean_energy"),
+        ("We make nice things", None),
+    ],
+)
+def test_text_scores_pick_the_sector(vocabulary, config, text, sector):
+    assert sector_of(vocabulary, config, text) == sector
+
+
+def test_evidence_lists_keywords_of_one_sector(vocabulary, config):
+    hits = vocabulary.hits(pa.array(["hotel with software for bookings"]))
+    software = config.sector_ids.index("software")
+    hospitality = config.sector_ids.index("hospitality")
+    assert vocabulary.evidence(hits, 0, software) == ["software"]
+    assert vocabulary.evidence(hits, 0, hospitality) == ["hotel"]
+
+
+def test_every_keyword_alone_selects_its_own_sector(vocabulary, config):
+    # A keyword written alone must make its own sector the best match, unless another sector
+    # lists the very same words (then the tier decides). A phrase such as "smart transport" must
+    # not lose to a shorter keyword inside it ("transport", logistics), nor "hospitality" to
+    # "hospital" because both stem to "hospit".
+    owners = {}
+    for s in config.sectors:
+        for lang in ("en", "ru", "vi"):
+            for kw in s.keywords[lang]:
+                owners.setdefault(vocabulary._term(kw), set()).add(s.id)
+    wrong = []
+    for s in config.sectors:
+        for lang in ("en", "ru", "vi"):
+            for kw in s.keywords[lang]:
+                if len(owners[vocabulary._term(kw)]) > 1:
+                    continue
+                got = sector_of(vocabulary, config, kw)
+                if got != s.id:
+                    wrong.append((kw, s.id, got))
+    assert wrong == []
