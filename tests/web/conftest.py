@@ -1,0 +1,140 @@
+"""Fixtures of the web tests: ``app`` on SQLite and on PostgreSQL, ``client``, ``runner``, ``auth``.
+
+The PostgreSQL database is 127.0.0.1:5432/test. The tests use a schema of their own (dropped
+and re-created for each test), so they never touch other tables there. An unreachable server
+fails the PostgreSQL tests: they are not skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `web` is a top-level package of the repository
+    sys.path.insert(0, str(ROOT))
+
+from web import create_app  # noqa: E402
+from web.extensions import db  # noqa: E402
+from web.services import create_lead, create_user, score  # noqa: E402
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = f"web_test_{os.getpid()}"
+PASSWORDS = {"admin": "admin-pass-123", "analyst": "analyst-pass-123"}
+
+
+def _pg_fresh_schema() -> str:
+    """Drop and re-create this run's schema; return a URL whose search_path is that schema."""
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
+    engine.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_schema():
+    yield
+    if "postgresql" in PG_URL:
+        try:
+            engine = create_engine(PG_URL)
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+            engine.dispose()
+        except Exception:  # noqa: BLE001 -- the tests themselves already reported a dead server
+            pass
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'web.sqlite'}"
+    return _pg_fresh_schema()
+
+
+@pytest.fixture
+def make_app(db_url, tmp_path):
+    """Factory: an app on the test database with ``**overrides`` in its config."""
+    apps = []
+
+    def make(users=True, **overrides):
+        config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": db_url,
+                  "WTF_CSRF_ENABLED": False, "BATCH_DIR": str(tmp_path / "batch"),
+                  "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **overrides}
+        app = create_app(config)
+        apps.append(app)
+        if users:
+            with app.app_context():
+                create_user("admin@example.org", "admin", PASSWORDS["admin"], "admin")
+                create_user("analyst@example.org", "analyst", PASSWORDS["analyst"], "analyst")
+                db.session.commit()
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """The app with an admin and an analyst account, and no leads."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Log in and out through the real pages."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username="analyst", password=None):
+        return self._client.post("/login", data={"username": username,
+                                                 "password": password or PASSWORDS.get(username, "")})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+PROFILE = {"name": "Volga Robotics", "description": "Industrial robots and automation lines", "okved": "28.99",
+           "training": "committed", "investment_usd": "2m", "city": "Kazan"}
+
+
+@pytest.fixture
+def make_lead(app):
+    """Factory: ``make_lead(**fields)`` stores a scored lead and returns its id."""
+
+    def make(source="assess", status=None, **fields):
+        profile = {**PROFILE, **fields}
+        with app.app_context():
+            lead = create_lead(profile, score(profile), source, consent=True)
+            if status:
+                lead.status = status
+            db.session.commit()
+            return lead.id
+
+    return make
+

@@ -1,0 +1,152 @@
+"""JSON API: score one, score a batch, staff lead endpoints with Bearer tokens, OpenAPI document."""
+
+import pytest
+
+from web.extensions import db
+from web.models import User
+from web.services import issue_token
+
+PROFILE = {"name": "Volga Robotics", "description": "Industrial robots and automation lines", "okved": "28.99",
+           "training": "committed", "investment_usd": 2000000}
+
+
+@pytest.fixture
+def token(app):
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(username="analyst")).scalar_one()
+        value = issue_token(user)
+        db.session.commit()
+    return value
+
+
+def test_score_one(client):
+    response = client.post("/api/v1/score?lang=ru", json=PROFILE)
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["sector"] == "automation" and data["lang"] == "ru" and 0 <= data["score"] <= 100
+    assert sum(c["points"] for c in data["contributions"]) == pytest.approx(data["score"], abs=0.05)
+    assert data["weights_version"].startswith("sectors.yaml") and "params" not in data
+
+
+def test_score_one_language_from_header(client):
+    data = client.post("/api/v1/score", json=PROFILE, headers={"Accept-Language": "vi"}).get_json()
+    assert data["lang"] == "vi"
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({**PROFILE, "employees": "lots"}, "employees"),
+    ({**PROFILE, "investment_usd": "a lot"}, "investment_usd"),
+    ({**PROFILE, "name": ""}, "name"),
+    ({"description": "robots"}, "name"),
+])
+def test_score_bad_value_is_400_with_field(client, body, field):
+    response = client.post("/api/v1/score", json=body)
+    assert response.status_code == 400
+    data = response.get_json()
+    assert data["field"] == field and field in data["error"]
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b"\"text\""])
+def test_score_needs_an_object(client, body):
+    response = client.post("/api/v1/score", data=body, content_type="application/json")
+    assert response.status_code == 400 and "error" in response.get_json()
+
+
+def test_score_does_not_need_csrf(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    assert app.test_client().post("/api/v1/score", json=PROFILE).status_code == 200
+
+
+def test_score_batch(client):
+    body = [PROFILE, {**PROFILE, "name": "B", "employees": "many"}, {**PROFILE, "name": "C", "okved": "79.11"}]
+    data = client.post("/api/v1/score/batch", json=body).get_json()
+    assert data["scored"] == 2 and data["errors"] == 1
+    assert data["results"][1] == {"index": 1, "error": data["results"][1]["error"], "field": "employees",
+                                  "reason": data["results"][1]["reason"]}
+    assert data["results"][2]["sector"] == "tourism"
+    wrapped = client.post("/api/v1/score/batch", json={"profiles": body}).get_json()
+    assert [r.get("score") for r in wrapped["results"]] == [r.get("score") for r in data["results"]]
+
+
+def test_score_batch_limits(client):
+    assert client.post("/api/v1/score/batch", json={"x": 1}).status_code == 400
+    assert client.post("/api/v1/score/batch", json=[PROFILE] * 1001).status_code == 413
+    assert client.post("/api/v1/score/batch", json=[]).get_json() == {"results": [], "scored": 0, "errors": 0}
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}])
+def test_lead_endpoints_need_a_token(client, headers):
+    for url in ("/api/v1/leads", "/api/v1/leads/1"):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 401 and "token" in response.get_json()["error"]
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_session_login_does_not_open_the_api(client, auth):
+    auth.login()
+    assert client.get("/api/v1/leads").status_code == 401
+
+
+def test_list_and_get_leads(client, token, make_lead):
+    first = make_lead(name="NordChip", okved="26.11", description="microelectronics", tech_transfer="committed")
+    make_lead(name="Volga Robotics")
+    headers = {"Authorization": f"Bearer {token}"}
+    data = client.get("/api/v1/leads", headers=headers).get_json()
+    assert data["total"] == 2 and [lead["name"] for lead in data["leads"]] == ["NordChip", "Volga Robotics"]
+    data = client.get("/api/v1/leads?sector=electronics", headers=headers).get_json()
+    assert [lead["id"] for lead in data["leads"]] == [first]
+    lead = client.get(f"/api/v1/leads/{first}", headers=headers).get_json()
+    assert lead["profile"]["okved"] == "26.11" and lead["assessment"]["sector"] == "electronics"
+    assert len(lead["history"]) == 1
+    missing = client.get("/api/v1/leads/99999", headers=headers)
+    assert missing.status_code == 404 and missing.get_json()["error"]
+
+
+def test_deactivated_user_token_is_refused(client, token, app):
+    with app.app_context():
+        db.session.execute(db.update(User).where(User.username == "analyst").values(active=False))
+        db.session.commit()
+    assert client.get("/api/v1/leads", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_openapi_document(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/score", "/score/batch", "/leads", "/leads/{lead_id}", "/health"} <= set(doc["paths"])
+    assert doc["paths"]["/score"]["post"]["responses"]["400"]
+    assert doc["paths"]["/leads"]["get"]["security"] == [{"bearer": []}]
+    refs = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            refs.extend(v for k, v in node.items() if k == "$ref")
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(doc)
+    for ref in refs:
+        assert ref.split("/")[-1] in doc["components"]["schemas"], ref
+
+
+def test_openapi_document_is_valid_openapi_3(client):
+    from openapi_spec_validator import validate
+
+    validate(client.get("/api/v1/openapi.json").get_json())
+
+
+def test_openapi_result_schema_matches_a_real_result(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    data = client.post("/api/v1/score", json=PROFILE).get_json()
+    assert set(data) == set(doc["components"]["schemas"]["Result"]["properties"])
+
+
+def test_api_404_is_json(client):
+    response = client.get("/api/v1/nothing")
+    assert response.status_code == 404 and response.get_json()["error"]
+
+
+def test_health(client):
+    assert client.get("/api/v1/health").get_json() == {"status": "ok"}

@@ -1,0 +1,79 @@
+"""The factory, configuration, schema, commands and security headers."""
+
+from sqlalchemy import inspect
+
+from web import database_url
+from web.commands import bootstrap
+from web.extensions import db
+from web.models import Lead, User
+
+
+def test_config_from_test_mapping(app):
+    assert app.testing
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024
+
+
+def test_default_database_is_sqlite_in_instance(tmp_path):
+    assert database_url(None, str(tmp_path)) == f"sqlite:///{tmp_path}/matcher.sqlite"
+    assert database_url("postgresql://u@h/db", "x") == "postgresql+psycopg://u@h/db"
+    assert database_url("postgres://u@h/db", "x") == "postgresql+psycopg://u@h/db"
+
+
+def test_schema_is_created_by_migrations(app):
+    with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+    assert {"leads", "assessments", "notes", "users", "audit_log", "batch_jobs", "alembic_version"} <= tables
+
+
+def test_upgrade_is_idempotent(app, make_app):
+    make_app(users=False)  # a second start on the same database upgrades nothing and fails on nothing
+
+
+def test_bootstrap_loads_samples_and_admin_once(make_app, monkeypatch):
+    app = make_app(users=False)
+    monkeypatch.setenv("MATCHER_ADMIN_PASSWORD", "from-env-123")
+    with app.app_context():
+        loaded, password = bootstrap()
+        assert loaded > 40 and password == "from-env-123"
+        admin = db.session.execute(db.select(User)).scalar_one()
+        assert admin.role == "admin" and admin.check_password("from-env-123")
+        assert bootstrap() == (0, None)
+        assert db.session.execute(db.select(db.func.count(Lead.id))).scalar() == loaded
+
+
+def test_bootstrap_generates_password(make_app, monkeypatch):
+    monkeypatch.delenv("MATCHER_ADMIN_PASSWORD", raising=False)
+    app = make_app(users=False)
+    with app.app_context():
+        _, password = bootstrap()
+    assert password and len(password) >= 12
+
+
+def test_cli_commands(runner):
+    result = runner.invoke(args=["upgrade-db"])
+    assert "up to date" in result.output
+    result = runner.invoke(args=["create-user", "bob", "bob@example.org", "--role", "analyst",
+                                 "--password", "bob-pass-123"])
+    assert "created" in result.output
+
+
+def test_security_headers(client):
+    response = client.get("/assess")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_inline_script_or_cdn(client, auth):
+    auth.login("admin")
+    for url in ("/assess", "/login", "/leads", "/batch", "/admin/users"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>" not in html and "style=" not in html, url
+        assert "https://" not in html.replace("https://sevizotop", ""), url
+
+
+def test_root_redirects_to_assess(client):
+    assert client.get("/").headers["Location"].endswith("/assess")
+

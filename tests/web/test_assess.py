@@ -1,0 +1,103 @@
+"""Public self-assessment in three languages, and submitting the result as a lead."""
+
+import pytest
+
+from web.extensions import db
+from web.models import Lead
+
+FORM = {"name": "Volga Robotics", "description": "Industrial robots and automation lines", "okved": "28.99",
+        "training": "committed", "investment_usd": "2m", "tech_transfer": "", "green": "planned"}
+
+
+@pytest.mark.parametrize(("lang", "title", "button"), [
+    ("en", "How well does your firm fit", "Calculate my score"),
+    ("ru", "Насколько ваша компания", "Рассчитать балл"),
+    ("vi", "Doanh nghiệp của bạn", "Tính điểm"),
+])
+def test_form_in_each_language(client, lang, title, button):
+    html = client.get(f"/assess?lang={lang}").get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html
+    assert title in html and button in html
+    assert '<datalist id="okved-codes">' in html and 'value="62.01"' in html or 'value="62"' in html
+
+
+def test_language_is_remembered_in_session(client):
+    client.get("/assess?lang=vi")
+    assert '<html lang="vi">' in client.get("/assess").get_data(as_text=True)
+
+
+def test_browser_language_is_default(client):
+    html = client.get("/assess", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="ru">' in html
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ["partial fit", "Contribution of each criterion", "Automation"]),
+    ("ru", ["Вклад каждого критерия", "Автоматизация"]),
+    ("vi", ["Đóng góp của từng tiêu chí", "Tự động hóa"]),
+])
+def test_result_page(client, lang, words):
+    html = client.post(f"/assess?lang={lang}", data=FORM).get_data(as_text=True)
+    assert '<svg class="chart"' in html
+    for word in words:
+        assert word in html, word
+    assert "+16" in html.replace(",", ".")  # the technology-transfer improvement and its gain
+
+
+def test_result_numbers_are_the_models(client, app):
+    from web.services import score
+
+    html = client.post("/assess?lang=en", data=FORM).get_data(as_text=True)
+    with app.test_request_context():
+        result = score(FORM)
+    assert f"<strong>{result.score:.1f}</strong>" in html
+    for c in result.contributions:
+        assert f"{c.points:.1f} / {c.weight:.0f}" in html
+
+
+def test_bad_value_names_the_field(client):
+    response = client.post("/assess?lang=en", data={**FORM, "employees": "many"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Employees: expected a whole number" in html
+    assert 'class="field has-error"' in html
+
+
+def test_name_is_required(client):
+    html = client.post("/assess?lang=en", data={**FORM, "name": ""}).get_data(as_text=True)
+    assert "Please enter the firm" in html
+
+
+def test_profile_with_only_a_name_is_scored(client):
+    html = client.post("/assess?lang=en", data={"name": "Only a name"}).get_data(as_text=True)
+    assert "Result for Only a name" in html and "No sector could be identified" in html
+
+
+def test_submit_as_lead(client, app):
+    response = client.post("/assess/submit?lang=ru", data={**FORM, "contact_email": "ceo@volga.example",
+                                                           "consent": "y"})
+    assert response.status_code == 200 and "Спасибо" in response.get_data(as_text=True)
+    with app.app_context():
+        lead = db.session.execute(db.select(Lead)).scalar_one()
+        assert lead.status == "new" and lead.consent and lead.source == "assess"
+        assert lead.contact_email == "ceo@volga.example" and lead.sector == "automation"
+        assert lead.latest.lang == "ru" and lead.latest.weights_version.startswith("sectors.yaml v1 ")
+        assert sum(c["points"] for c in lead.latest.contributions) == pytest.approx(lead.score, abs=0.05)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"contact_email": "ceo@volga.example"}, "Please agree"),
+    ({"consent": "y"}, "Please give a contact e-mail"),
+    ({"consent": "y", "contact_email": "not-an-address"}, "Enter an e-mail address"),
+])
+def test_submit_needs_consent_and_email(client, app, data, message):
+    response = client.post("/assess/submit?lang=en", data={**FORM, **data})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(Lead)).first() is None
+
+
+def test_submitted_lead_appears_in_staff_list(client, auth):
+    client.post("/assess/submit", data={**FORM, "name": "Unique Firm 42", "contact_email": "a@b.example",
+                                        "consent": "y"})
+    auth.login()
+    assert "Unique Firm 42" in client.get("/leads").get_data(as_text=True)

@@ -1,0 +1,133 @@
+"""Batch upload: background job to completion, progress JSON, downloads, bad files, import as leads."""
+
+import csv
+import io
+import time
+
+import pytest
+
+from web.extensions import db
+from web.models import BatchJob, Lead
+
+CSV = (
+    "id,name,description,okved,training,employees\n"
+    "1,Volga Robotics,Industrial robots,28.99,committed,120\n"
+    "2,=cmd|' /C calc'!A0,software development,62.01,,\n"
+    "3,Broken Ltd,robots,28.99,,many\n"
+    "4,NordChip,microelectronics,26.11,committed,300\n"
+)
+
+
+def upload(client, data, name="firms.csv", lang="en"):
+    return client.post("/batch", data={"file": (io.BytesIO(data), name), "lang": lang},
+                       content_type="multipart/form-data")
+
+
+def wait_done(client, job_id, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"/batch/{job_id}/status.json").get_json()
+        if status["state"] in ("done", "failed"):
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish: {status}")
+
+
+@pytest.fixture
+def finished_job(client, auth):
+    auth.login()
+    response = upload(client, CSV.encode())
+    assert response.status_code == 302
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return job_id, wait_done(client, job_id)
+
+
+def test_job_runs_to_completion(client, finished_job):
+    job_id, status = finished_job
+    assert status == {"id": job_id, "state": "done", "progress": 1.0, "rows": 4, "scored": 3, "errors": 1,
+                      "message": None}
+    html = client.get(f"/batch/{job_id}").get_data(as_text=True)
+    assert "Volga Robotics" in html and "3 scored, 1 could not be scored" in html
+    assert "batch.js" in html
+
+
+def test_downloads(client, finished_job):
+    job_id, _ = finished_job
+    with client.get(f"/batch/{job_id}/scored.csv") as scored:
+        assert scored.status_code == 200 and "attachment" in scored.headers["Content-Disposition"]
+        rows = list(csv.DictReader(io.StringIO(scored.get_data(as_text=True))))
+    assert [r["name"] for r in rows] == ["Volga Robotics", "'=cmd|' /C calc'!A0", "NordChip"]
+    assert all(r["score"] and r["rank"] for r in rows)
+    with client.get(f"/batch/{job_id}/errors.csv") as response:
+        errors = response.get_data(as_text=True)
+    assert "employees" in errors and "Broken Ltd" in errors
+    assert client.get(f"/batch/{job_id}/other.csv").status_code == 404
+
+
+def test_import_as_leads(client, finished_job, app):
+    job_id, _ = finished_job
+    response = client.post(f"/batch/{job_id}/import")
+    assert response.status_code == 302
+    with app.app_context():
+        leads = db.session.execute(db.select(Lead).order_by(Lead.id)).scalars().all()
+        assert [lead.source for lead in leads] == ["batch"] * 3
+        assert {lead.name for lead in leads} == {"Volga Robotics", "=cmd|' /C calc'!A0", "NordChip"}
+        assert db.session.get(BatchJob, job_id).imported == 3
+    assert client.post(f"/batch/{job_id}/import").status_code == 400  # only once
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "the file is empty"),
+    (b"\x00\x01\x02binary", "binary file"),
+    (b"company_name,city\nA,B\n", "no &#39;name&#39; column"),
+])
+def test_unreadable_file_gets_the_readers_message(client, auth, data, message):
+    auth.login()
+    response = upload(client, data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This file cannot be scored" in html and message in html
+
+
+def test_wrong_extension_is_refused(client, auth):
+    auth.login()
+    html = upload(client, CSV.encode(), name="firms.xlsx").get_data(as_text=True)
+    assert "Upload a .csv file" in html
+
+
+def test_windows_1251_semicolon_file(client, auth):
+    auth.login()
+    data = "name;description;okved\nООО «Ромашка»;программное обеспечение;62.01\n".encode("cp1251")
+    response = upload(client, data, lang="ru")
+    status = wait_done(client, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert status["state"] == "done" and status["scored"] == 1
+
+
+def test_other_requests_are_served_while_a_job_runs(client, auth, app, monkeypatch):
+    import threading
+
+    from web import jobs
+
+    gate = threading.Event()
+    original = jobs.score_file
+
+    def slow(*args, **kwargs):
+        gate.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "score_file", slow)
+    auth.login()
+    job_id = int(upload(client, CSV.encode()).headers["Location"].rsplit("/", 1)[1])
+    started = time.monotonic()
+    assert client.get("/leads").status_code == 200
+    assert client.get(f"/batch/{job_id}/status.json").get_json()["state"] in ("queued", "running")
+    assert time.monotonic() - started < 5
+    gate.set()
+    assert wait_done(client, job_id)["state"] == "done"
+
+
+def test_job_pages_need_login(client, finished_job, auth):
+    job_id, _ = finished_job
+    auth.logout()
+    assert client.get(f"/batch/{job_id}/status.json").status_code == 302
+    assert client.get(f"/batch/{job_id}/scored.csv").status_code == 302

@@ -1,0 +1,163 @@
+"""Real browser (Debian's chromium through Playwright) against a live server: the three main journeys.
+
+Each journey saves screenshots under docs/screenshots/ for the README.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from web.commands import bootstrap
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(make_app):
+    """The app with CSRF on and the sample leads, served on a random port; yields its base URL."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        bootstrap()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def tab(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+    # JavaScript exceptions and CSP violations fail the test; aborted fetches during navigation do not
+    assert not [e for e in errors if "Failed to load resource" not in e], errors
+
+
+def shot(page, name: str, db: str) -> None:
+    """Save a full-page screenshot (the SQLite run writes the README's copy)."""
+    if db == "sqlite":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def fill_profile(page) -> None:
+    page.fill("#name", "ООО «Волга Роботикс»")
+    page.fill("#description", "Промышленные роботы и линии автоматизации; обучение вьетнамских инженеров")
+    page.fill("#okved", "28.99")
+    page.fill("#investment_usd", "2 500 000")
+    page.fill("#employees", "180")
+    page.select_option("#training", "committed")
+    page.select_option("#tech_transfer", "planned")
+    page.select_option("#vietnam_presence", "office")
+
+
+def login(page, base: str, username="admin", password="admin-pass-123") -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button.primary")
+
+
+def test_self_assessment_in_russian(tab, live_server, db_url):
+    page = tab
+    db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    for lang in ("en", "vi"):
+        page.goto(f"{live_server}/assess?lang={lang}")
+        shot(page, f"assess_{lang}.png", db)
+    page.goto(f"{live_server}/assess?lang=ru")
+    expect(page.locator("h1")).to_contain_text("Насколько ваша компания")
+    shot(page, "assess_ru.png", db)
+    fill_profile(page)
+    page.click("button.primary")
+    expect(page.locator("h1")).to_contain_text("Результат: ООО «Волга Роботикс»")
+    expect(page.locator("svg.chart")).to_be_visible()
+    expect(page.locator(".card").filter(has_text="Найденные отрасли")).to_contain_text("Автоматизация")
+    expect(page.locator(".improvements li").first).to_contain_text("+")
+    shot(page, "assess_result_ru.png", db)
+    page.fill("#contact_email", "ceo@volga-robotics.example")
+    page.check("#consent")
+    page.click("button.primary")
+    expect(page.locator("h1")).to_have_text("Спасибо")
+    # the staff see the new lead at once
+    login(page, live_server)
+    page.goto(f"{live_server}/leads?q=Волга+Роботикс")
+    expect(page.locator("table.leads tbody tr")).to_have_count(1)
+
+
+def test_login_and_filter_leads(tab, live_server, db_url):
+    page = tab
+    db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    page.goto(f"{live_server}/leads?lang=en")
+    expect(page).to_have_url(f"{live_server}/login?next=%2Fleads%3Flang%3Den")
+    page.fill("#username", "admin")
+    page.fill("#password", "admin-pass-123")
+    page.click("button.primary")
+    expect(page.locator("h1")).to_contain_text("Leads")
+    total = page.locator("table.leads tbody tr").count()
+    assert total == 25  # first page of the sample leads
+    shot(page, "leads.png", db)
+    page.select_option("#sector", "software")
+    page.click("form.filters button.primary")
+    rows = page.locator("table.leads tbody tr")
+    assert 0 < rows.count() < total
+    for i in range(rows.count()):
+        expect(rows.nth(i).locator("td").nth(2)).to_have_text("IT and software")
+    page.click("th >> text=Score")  # sort ascending by score
+    scores = [float(t) for t in page.locator("table.leads td.num .score-badge strong").all_inner_texts()]
+    assert scores == sorted(scores)
+    rows.first.locator("a.lead-name").click()
+    expect(page.locator("svg.chart")).to_be_visible()
+    page.select_option("#status-status", "contacted")
+    page.click("text=Change status")
+    expect(page.locator(".flash-success")).to_contain_text("contacted")
+    page.fill("#note-body", "Met at the Moscow–Hanoi forum")
+    page.click("text=Add note")
+    expect(page.locator(".notes")).to_contain_text("Met at the Moscow–Hanoi forum")
+    expect(page.locator(".audit")).to_contain_text("status changed")
+    shot(page, "lead.png", db)
+
+
+def test_upload_csv_and_see_result(tab, live_server, db_url, tmp_path):
+    page = tab
+    db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    login(page, live_server)
+    page.goto(f"{live_server}/batch?lang=en")
+    page.set_input_files("#file", str(ROOT / "profiles" / "sample_profiles.csv"))
+    page.click("button.primary")
+    expect(page.locator("text=Download the scored CSV")).to_be_visible(timeout=30000)
+    expect(page.locator(".summary")).to_contain_text("scored")
+    expect(page.locator("table.results tbody tr").first).to_be_visible()
+    shot(page, "batch.png", db)
+    with page.expect_download() as info:
+        page.click("text=Download the scored CSV")
+    path = tmp_path / "scored.csv"
+    info.value.save_as(path)
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:2] == ["id", "name"] and rows[0][16:20] == ["score", "rank", "band", "sector"]
+    assert len(rows) > 40

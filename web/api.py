@@ -1,0 +1,143 @@
+"""JSON API ``/api/v1``: score one profile or a batch (public), list and get leads (Bearer token)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+import matcher
+
+from . import services
+from .errors import error_response
+from .extensions import db
+from .leads import filtered_query, filters_from
+from .models import Lead
+from .openapi import document
+from .scoring import weights_version
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_BATCH = 1000
+
+
+def token_required(view):
+    """Let a view through only with ``Authorization: Bearer <token>`` of an active user."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user = services.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        if user is None:
+            response = error_response(401, "a valid API token is required: Authorization: Bearer <token>")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+            return response
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def api_lang() -> str:
+    """Language of labels and explanations: ``?lang=``, else Accept-Language, else English."""
+    langs = current_app.config["LANGUAGES"]
+    lang = request.args.get("lang")
+    return lang if lang in langs else (request.accept_languages.best_match(langs) or "en")
+
+
+def result_json(result: matcher.ScoreResult) -> dict:
+    """A result as JSON, with the weights version instead of internal parameters."""
+    data = result.to_dict()
+    data.pop("params", None)
+    data["weights_version"] = weights_version()
+    return data
+
+
+def json_body():
+    """The request's JSON body, or None if it is not JSON."""
+    return request.get_json(silent=True) if request.is_json or request.data else None
+
+
+@bp.post("/score")
+def score():
+    """Score one profile (a JSON object)."""
+    body = json_body()
+    if not isinstance(body, dict):
+        return error_response(400, "the body must be a JSON object with at least a 'name'")
+    try:
+        return jsonify(result_json(services.score(body, api_lang())))
+    except matcher.InvalidValue as exc:
+        return error_response(400, str(exc), exc.field, reason=exc.reason)
+
+
+@bp.post("/score/batch")
+def score_batch():
+    """Score a list of profiles; each item is a result or an error naming its field."""
+    body = json_body()
+    profiles = body.get("profiles") if isinstance(body, dict) else body
+    if not isinstance(profiles, list) or not all(isinstance(p, dict) for p in profiles):
+        return error_response(400, "the body must be a JSON array of profile objects (or {\"profiles\": [...]})")
+    if len(profiles) > MAX_BATCH:
+        return error_response(413, f"at most {MAX_BATCH} profiles per request; use /batch for files")
+    if not profiles:
+        return jsonify(results=[], scored=0, errors=0)
+    results = services.assess_many(profiles, api_lang())
+    items = [result_json(r) if isinstance(r, matcher.ScoreResult)
+             else {"index": i, "error": str(r), "field": r.field, "reason": r.reason}
+             for i, r in enumerate(results)]
+    errors = sum(1 for r in results if isinstance(r, matcher.InvalidValue))
+    return jsonify(results=items, scored=len(items) - errors, errors=errors)
+
+
+def lead_json(lead: Lead, full: bool = False) -> dict:
+    """A lead as JSON; ``full`` adds the profile, latest breakdown, history and notes."""
+    data = {"id": lead.id, "name": lead.name, "score": lead.score, "band": lead.band, "sector": lead.sector,
+            "completeness": lead.completeness, "status": lead.status, "source": lead.source,
+            "assigned_to": lead.assigned_to.username if lead.assigned_to else None,
+            "created_at": lead.created_at.isoformat() + "Z", "updated_at": lead.updated_at.isoformat() + "Z"}
+    if full:
+        latest = lead.latest
+        data["profile"] = lead.profile()
+        data["assessment"] = _assessment_json(latest) if latest else None
+        data["history"] = [{"score": a.score, "band": a.band, "weights_version": a.weights_version,
+                            "created_at": a.created_at.isoformat() + "Z"} for a in lead.assessments]
+        data["notes"] = [{"body": n.body, "author": n.author.username if n.author else None,
+                          "created_at": n.created_at.isoformat() + "Z"} for n in lead.notes]
+    return data
+
+
+def _assessment_json(a) -> dict:
+    return {"score": a.score, "band": a.band, "sector": a.sector, "contributions": a.contributions,
+            "sectors": a.matched_sectors, "completeness": a.completeness, "missing": a.missing,
+            "improvements": a.improvements, "explanation": a.explanation, "lang": a.lang, "texts": a.texts,
+            "weights_version": a.weights_version, "created_at": a.created_at.isoformat() + "Z"}
+
+
+@bp.get("/leads")
+@token_required
+def leads():
+    """The lead list with the same filters as the staff page."""
+    page = db.paginate(filtered_query(filters_from(request.args)), max_per_page=200, error_out=False)
+    return jsonify(leads=[lead_json(lead) for lead in page.items], page=page.page, pages=page.pages,
+                   per_page=page.per_page, total=page.total)
+
+
+@bp.get("/leads/<int:lead_id>")
+@token_required
+def lead(lead_id: int):
+    """One lead with its breakdown, score history and notes."""
+    item = db.session.get(Lead, lead_id)
+    if item is None:
+        return error_response(404, f"no lead with id {lead_id}")
+    return jsonify(lead_json(item, full=True))
+
+
+@bp.get("/health")
+def health():
+    """A trivial liveness check (no database, no scoring)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API."""
+    return jsonify(document())

@@ -1,0 +1,137 @@
+"""WTForms forms (all with CSRF through Flask-WTF)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from .models import ROLES, STATUSES
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+COMMITMENT = [("", _l("not stated")), ("committed", _l("committed")), ("planned", _l("planned")),
+              ("none", _l("no"))]
+YESNO = [("", _l("not stated")), ("yes", _l("yes")), ("no", _l("no"))]
+PRESENCE = [("", _l("not stated")), ("none", _l("none yet")), ("office", _l("an office or representative")),
+            ("project", _l("a running project"))]
+EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address such as name@example.com."))
+
+HELP = {
+    "name": _l("The firm's registered name, in any script."),
+    "description": _l("What the firm does and what it plans in Vietnam, in English, Russian or Vietnamese."),
+    "okved": _l("OKVED 2 / NACE codes such as 62.01 or 26.3; separate several with ';'."),
+    "sectors": _l("Sectors the firm names itself, separated by ';' (optional)."),
+    "investment_usd": _l("Planned investment in Hanoi in US dollars: 1500000, 1.5m or 2bn."),
+    "employees": _l("Number of employees of the firm."),
+    "tech_transfer": _l("Will the firm transfer technology to Vietnamese partners?"),
+    "training": _l("Will the firm train local staff?"),
+    "local_partner": _l("Will the firm work with a Vietnamese partner or local suppliers?"),
+    "green": _l("Is the project green and environmentally friendly?"),
+    "esg_report": _l("Does the firm publish an ESG or sustainability report?"),
+    "vietnam_presence": _l("Does the firm already have a presence in Vietnam?"),
+    "website": _l("The firm's website."),
+    "city": _l("City of the firm's head office."),
+}
+
+
+class AssessForm(FlaskForm):
+    """The self-assessment form: every field of the data contract except contact data."""
+
+    name = StringField(validators=[DataRequired(_l("Please enter the firm's name.")), Length(max=300)])
+    description = TextAreaField(validators=[Optional(), Length(max=5000)])
+    okved = StringField(validators=[Optional(), Length(max=300)])
+    sectors = StringField(validators=[Optional(), Length(max=300)])
+    investment_usd = StringField(validators=[Optional(), Length(max=50)])
+    employees = StringField(validators=[Optional(), Length(max=20)])
+    tech_transfer = SelectField(choices=choices(COMMITMENT), default="")
+    training = SelectField(choices=choices(COMMITMENT), default="")
+    local_partner = SelectField(choices=choices(COMMITMENT), default="")
+    green = SelectField(choices=choices(COMMITMENT), default="")
+    esg_report = SelectField(choices=choices(YESNO), default="")
+    vietnam_presence = SelectField(choices=choices(PRESENCE), default="")
+    website = StringField(validators=[Optional(), Length(max=300)])
+    city = StringField(validators=[Optional(), Length(max=100)])
+
+    def profile(self) -> dict[str, str]:
+        """The form's answers as a profile mapping."""
+        return {name: field.data for name, field in self._fields.items()
+                if name in HELP and field.data not in (None, "")}
+
+
+class SubmitLeadForm(AssessForm):
+    """The assessed profile (hidden) plus consent and a contact e-mail."""
+
+    contact_email = StringField(validators=[DataRequired(_l("Please give a contact e-mail.")), EMAIL,
+                                            Length(max=254)])
+    consent = BooleanField(validators=[DataRequired(_l("Please agree so that we may store and use your data."))])
+
+
+class LoginForm(FlaskForm):
+    """Staff login."""
+
+    username = StringField(_l("User name or e-mail"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me logged in"))
+
+
+class NoteForm(FlaskForm):
+    """A note on a lead."""
+
+    body = TextAreaField(_l("Note"), validators=[DataRequired(_l("The note is empty.")), Length(max=5000)])
+
+
+class StatusForm(FlaskForm):
+    """Pipeline status of a lead."""
+
+    status = SelectField(_l("Status"), choices=choices((s, s) for s in STATUSES))
+
+
+class AssignForm(FlaskForm):
+    """Assignment of a lead to a staff member."""
+
+    assignee = SelectField(_l("Assigned to"), coerce=int)
+
+
+class UploadForm(FlaskForm):
+    """A CSV file to score."""
+
+    file = FileField(_l("CSV file"), validators=[
+        FileRequired(_l("Choose a CSV file.")),
+        FileAllowed(["csv", "txt", "tsv"], _l("Upload a .csv file (comma, semicolon or tab separated)."))])
+    lang = SelectField(_l("Language of the explanations"),
+                       choices=choices([("en", "English"), ("ru", "Русский"), ("vi", "Tiếng Việt")]))
+
+
+class UserForm(FlaskForm):
+    """A new staff account."""
+
+    email = StringField(_l("E-mail"), validators=[DataRequired(), EMAIL, Length(max=254)])
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(min=2, max=80)])
+    role = SelectField(_l("Role"), choices=choices((r, r) for r in ROLES))
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(_l("Repeat password"), validators=[EqualTo("password", _l("The passwords differ."))])
+
+
+class ActionForm(FlaskForm):
+    """A bare form for a POST button (CSRF only)."""
+
+
+def flash_errors(form) -> None:
+    """Flash every error of a form at once."""
+    from flask import flash
+
+    from .i18n import field_label
+
+    for name, errors in form.errors.items():
+        label = form[name].label.text if name in ("file", "email", "username", "password", "confirm", "body") \
+            else field_label(name)
+        for error in errors:
+            flash(f"{label}: {error}", "error")

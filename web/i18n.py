@@ -1,0 +1,192 @@
+"""Language choice (``?lang=`` remembered in the session, else the browser's) and label helpers."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from matcher.messages import FIELD_LABELS
+
+from .scoring import get_config
+
+LANG_NAMES = {"en": "English", "ru": "Русский", "vi": "Tiếng Việt"}
+STATUS_LABELS = {
+    "new": _l("new"), "contacted": _l("contacted"), "meeting": _l("meeting"),
+    "proposal": _l("proposal"), "invested": _l("invested"), "dropped": _l("dropped"),
+}
+SOURCE_LABELS = {"assess": _l("self-assessment"), "batch": _l("batch upload"), "sample": _l("sample"),
+                 "api": _l("API")}
+STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed")}
+ACTION_LABELS = {"lead.create": _l("lead created"), "lead.status": _l("status changed"),
+                 "lead.assign": _l("assigned"), "note.add": _l("note added")}
+_YES = ("yes", "да", "có", "true", "1", "y")
+_NO = ("no", "нет", "không", "false", "0", "n")
+_COMMITMENT = {"committed": _l("committed"), "planned": _l("planned"), "none": _l("no"),
+               **{v: _l("yes") for v in _YES}, **{v: _l("no") for v in _NO}}
+ANSWER_LABELS = {
+    "tech_transfer": _COMMITMENT, "training": _COMMITMENT, "local_partner": _COMMITMENT, "green": _COMMITMENT,
+    "esg_report": {**{v: _l("yes") for v in _YES}, **{v: _l("no") for v in _NO}},
+    "vietnam_presence": {"none": _l("none yet"), "office": _l("an office or representative"),
+                         "project": _l("a running project")},
+}
+ROLE_LABELS = {"analyst": _l("analyst"), "admin": _l("admin")}
+
+#: matcher's reasons for an unreadable value (English there), so the form can show them translated.
+REASONS = {
+    "a firm name is required": _l("a firm name is required"),
+    "expected committed, planned or none (or yes/no, да/нет, có/không)":
+        _l("expected committed, planned or none (or yes/no, да/нет, có/không)"),
+    "expected yes or no (also да/нет, có/không, true/false, 1/0)":
+        _l("expected yes or no (also да/нет, có/không, true/false, 1/0)"),
+    "expected none, office or project": _l("expected none, office or project"),
+    "expected an amount in US$ such as 1500000, 1 500 000, 1.5m or 2bn":
+        _l("expected an amount in US$ such as 1500000, 1 500 000, 1.5m or 2bn"),
+    "the number has misplaced separators": _l("the number has misplaced separators"),
+    "the amount is too large": _l("the amount is too large"),
+    "expected a whole number such as 250": _l("expected a whole number such as 250"),
+    "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)":
+        _l("not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)"),
+}
+
+
+def reason_text(reason: str) -> str:
+    """matcher's reason for a bad value in the current language (as given if not known)."""
+    text = REASONS.get(reason)
+    if text is None and ": " in reason and reason.split(": ", 1)[1] in REASONS:
+        value, known = reason.split(": ", 1)
+        return f"{value}: {REASONS[known]}"
+    return str(text) if text is not None else reason
+
+
+def select_locale() -> str:
+    """The language of this request: ``?lang=``, then the session, then Accept-Language."""
+    langs = current_app.config["LANGUAGES"]
+    lang = request.args.get("lang") or session.get("lang")
+    if lang in langs:
+        return lang
+    return request.accept_languages.best_match(langs) or "en"
+
+
+def current_lang() -> str:
+    """The language code of the current request (en, ru or vi)."""
+    return str(get_locale() or "en")
+
+
+def _label(mapping, lang: str) -> str:
+    return mapping.get(lang, mapping["en"])
+
+
+def sector_label(sector_id: str | None) -> str:
+    """A sector's label in the current language (the id if unknown)."""
+    if not sector_id:
+        return "—"
+    config = get_config()
+    if sector_id not in config.sector_ids:
+        return sector_id
+    return _label(config.sector(sector_id).label, current_lang())
+
+
+def criterion_label(criterion_id: str) -> str:
+    """A criterion's label in the current language."""
+    for criterion in get_config().criteria:
+        if criterion.id == criterion_id:
+            return _label(criterion.label, current_lang())
+    return criterion_id
+
+
+def band_label(band: str | None) -> str:
+    """A band's label in the current language."""
+    for item in get_config().bands:
+        if item.name == band:
+            return _label(item.label, current_lang())
+    return band or "—"
+
+
+def tier_label(tier: str | None) -> str:
+    """A tier's label in the current language."""
+    tiers = get_config().tiers
+    return _label(tiers[tier]["label"], current_lang()) if tier in tiers else "—"
+
+
+def field_label(field: str) -> str:
+    """A profile field's label in the current language, capitalised."""
+    text = FIELD_LABELS.get(current_lang(), FIELD_LABELS["en"]).get(field, field)
+    return text[:1].upper() + text[1:]
+
+
+def band_ranges() -> list[tuple[str, float, float]]:
+    """(band, from, to) for each band of the sectors file, lowest first."""
+    bands = sorted(get_config().bands, key=lambda b: b.min)
+    return [(b.name, b.min, bands[i + 1].min if i + 1 < len(bands) else 100.0) for i, b in enumerate(bands)]
+
+
+def answer_label(field: str, value: str | None) -> str:
+    """A stored answer in the current language when it is one of the canonical answers."""
+    if not value:
+        return "—"
+    label = ANSWER_LABELS.get(field, {}).get(value.strip().lower())
+    return str(label) if label is not None else value
+
+
+def lang_url(lang: str) -> str:
+    """This page's URL with ``lang`` switched (other query arguments kept)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    from urllib.parse import urlencode
+
+    return request.path + "?" + urlencode(args, doseq=True)
+
+
+def query_url(**changes) -> str:
+    """This page's URL with some query arguments changed (``None`` removes one)."""
+    from urllib.parse import urlencode
+
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A number with the decimal mark of the current language."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    lang = current_lang()
+    if lang == "ru":
+        return text.replace(",", "\u00a0").replace(".", ",")
+    if lang == "vi":
+        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def percent(value: float | None) -> Markup | str:
+    """A fraction in [0, 1] as a whole percentage."""
+    return "—" if value is None else f"{round(value * 100)}\u00a0%"
+
+
+def init_app(app: Flask) -> None:
+    """Remember ``?lang=`` in the session and give templates the helpers."""
+
+    @app.before_request
+    def remember_lang():
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"] and not request.path.startswith("/api/"):
+            session["lang"] = lang
+
+    app.jinja_env.globals.update(
+        current_lang=current_lang, sector_label=sector_label, criterion_label=criterion_label,
+        band_label=band_label, tier_label=tier_label, field_label=field_label, lang_url=lang_url,
+        query_url=query_url, LANG_NAMES=LANG_NAMES, STATUS_LABELS=STATUS_LABELS,
+        SOURCE_LABELS=SOURCE_LABELS, ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS,
+        ACTION_LABELS=ACTION_LABELS, answer_label=answer_label, band_ranges=band_ranges,
+        state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
+    )
+    app.jinja_env.filters.update(number=number, percent=percent)

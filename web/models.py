@@ -1,0 +1,205 @@
+"""Database models: leads with their scored assessments, notes, staff users, batch jobs, audit log."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+#: Pipeline of a lead, in order; the last two are both final.
+STATUSES = ("new", "contacted", "meeting", "proposal", "invested", "dropped")
+SOURCES = ("assess", "batch", "sample", "api")
+ROLES = ("analyst", "admin")
+JOB_STATES = ("queued", "running", "done", "failed")
+#: Profile fields stored as columns of :class:`Lead` (``id`` is kept as ``ext_id``).
+PROFILE_COLUMNS = (
+    "name", "description", "okved", "sectors", "investment_usd", "employees", "tech_transfer", "training",
+    "local_partner", "green", "esg_report", "vietnam_presence", "website", "contact_email", "city",
+)
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, without tzinfo (both databases store it the same way)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of an API token: tokens are random, so a fast digest is enough and allows lookup."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class User(UserMixin, db.Model):
+    """A staff member: analyst or admin."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="analyst")
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        """Store a salted hash of ``password`` (werkzeug's ``method``; scrypt by default)."""
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+
+class Lead(db.Model):
+    """A firm as a lead: its profile as given, the latest score, and its place in the pipeline."""
+
+    __tablename__ = "leads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ext_id: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    okved: Mapped[str | None] = mapped_column(Text)
+    sectors: Mapped[str | None] = mapped_column(Text)
+    investment_usd: Mapped[str | None] = mapped_column(Text)
+    employees: Mapped[str | None] = mapped_column(Text)
+    tech_transfer: Mapped[str | None] = mapped_column(Text)
+    training: Mapped[str | None] = mapped_column(Text)
+    local_partner: Mapped[str | None] = mapped_column(Text)
+    green: Mapped[str | None] = mapped_column(Text)
+    esg_report: Mapped[str | None] = mapped_column(Text)
+    vietnam_presence: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(Text)
+    contact_email: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    extras: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    consent: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(String(16), default="assess")
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Copied from the latest assessment so the list can filter and sort in SQL.
+    score: Mapped[float | None] = mapped_column(index=True)
+    band: Mapped[str | None] = mapped_column(String(4), index=True)
+    sector: Mapped[str | None] = mapped_column(String(40), index=True)
+    completeness: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    assigned_to: Mapped[User | None] = relationship()
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="lead", order_by="Assessment.id.desc()", cascade="all, delete-orphan")
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan")
+
+    @property
+    def latest(self) -> Assessment | None:
+        """The most recent assessment."""
+        return self.assessments[0] if self.assessments else None
+
+    def profile(self) -> dict[str, Any]:
+        """The profile as a contract mapping (``id`` is the caller's key), extras included."""
+        data = {"id": self.ext_id, **{f: getattr(self, f) for f in PROFILE_COLUMNS}}
+        return {**(self.extras or {}), **{k: v for k, v in data.items() if v not in (None, "")}}
+
+
+class Assessment(db.Model):
+    """One scoring of a lead, with the numbers the model computed and the weights version used."""
+
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float]
+    band: Mapped[str] = mapped_column(String(4))
+    sector: Mapped[str | None] = mapped_column(String(40))
+    contributions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    matched_sectors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    completeness: Mapped[float]
+    missing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    improvements: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(5), default="en")
+    # The same explanation and advice worded in every language: {lang: {"explanation", "advice": {field: text}}}.
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    weights_version: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="assessments")
+
+    def explanation_in(self, lang: str) -> str:
+        """The explanation in ``lang`` if it was worded in it, else as scored."""
+        return (self.texts or {}).get(lang, {}).get("explanation") or self.explanation
+
+    def improvements_in(self, lang: str) -> list[dict[str, Any]]:
+        """The improvements (same gains) with their advice in ``lang`` where available."""
+        advice = (self.texts or {}).get(lang, {}).get("advice", {})
+        return [{**item, "advice": advice.get(item["field"], item["advice"])} for item in self.improvements]
+
+    def shown_in(self, lang: str) -> dict[str, Any]:
+        """What a page shows of this assessment, worded in ``lang``."""
+        return {"contributions": self.contributions, "sectors": self.matched_sectors, "missing": self.missing,
+                "completeness": self.completeness, "improvements": self.improvements_in(lang),
+                "explanation": self.explanation_in(lang)}
+
+
+class Note(db.Model):
+    """A staff note on a lead."""
+
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()
+
+
+class AuditLog(db.Model):
+    """Who changed what, and when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[int | None] = mapped_column(index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class BatchJob(db.Model):
+    """An uploaded CSV being scored in the background: state, progress and output files."""
+
+    __tablename__ = "batch_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    lang: Mapped[str] = mapped_column(String(5), default="en")
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    progress: Mapped[float] = mapped_column(default=0.0)
+    rows: Mapped[int] = mapped_column(default=0)
+    scored: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    imported: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    user: Mapped[User | None] = relationship()

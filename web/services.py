@@ -1,0 +1,219 @@
+"""Units of work shared by views, the API, batch jobs and commands: store leads and results, audit.
+
+Functions here add to ``db.session`` and flush when they need ids; the caller (a view, a CLI
+command, a batch job) commits once at the end of its unit of work.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from flask import current_app
+from flask_login import current_user
+
+import matcher
+from matcher.batch import defuse_cell, result_columns
+from matcher.profile import FIELDS, field_for
+
+from .extensions import db
+from .models import PROFILE_COLUMNS, STATUSES, Assessment, AuditLog, Lead, Note, User, token_digest
+from .scoring import get_config, get_scorer, weights_version
+
+
+def acting_user() -> User | None:
+    """The logged-in user, or ``None`` for anonymous requests and background work."""
+    try:
+        return current_user if current_user and current_user.is_authenticated else None
+    except (AttributeError, RuntimeError):
+        return None
+
+
+def audit(action: str, obj: Any, user: User | None = None, **details: Any) -> None:
+    """Record who did ``action`` to ``obj`` (a model instance), with JSON ``details``."""
+    user = user or acting_user()
+    db.session.add(AuditLog(user_id=user.id if user else None, action=action,
+                            object_type=type(obj).__name__.lower() if obj is not None else action.split(".")[0],
+                            object_id=getattr(obj, "id", None), details=details))
+
+
+def clean_profile(data: Mapping[str, Any]) -> dict[str, str]:
+    """Contract fields (canonical names) and extra keys as stripped text; empty values dropped."""
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        if value is None or key in ("csrf_token", "submit", "consent"):
+            continue
+        text = str(value).strip()
+        if text:
+            out.setdefault(field_for(str(key)) or str(key), text)
+    return out
+
+
+def assess_many(profiles: list[Mapping[str, Any]], lang: str = "en"
+                ) -> list[matcher.ScoreResult | matcher.InvalidValue]:
+    """Score profiles with the app's scorer; an unreadable profile yields its :class:`matcher.InvalidValue`."""
+    return matcher.assess_many([clean_profile(p) for p in profiles], get_scorer(), lang)
+
+
+def score(profile: Mapping[str, Any], lang: str = "en") -> matcher.ScoreResult:
+    """Score one profile with the app's scorer; raises :class:`matcher.InvalidValue`."""
+    result = assess_many([profile], lang)[0]
+    if isinstance(result, matcher.InvalidValue):
+        raise result
+    return result
+
+
+LANGS = ("en", "ru", "vi")
+
+
+def _wording(result: matcher.ScoreResult) -> dict[str, Any]:
+    return {"explanation": result.explanation, "advice": {i.field: i.advice for i in result.improvements}}
+
+
+def wordings(profiles: list[Mapping[str, Any]], results: list, lang: str) -> list[dict[str, Any]]:
+    """For each scored profile, its explanation and advice in every language (one batch per language)."""
+    out = [{lang: _wording(r)} if isinstance(r, matcher.ScoreResult) else {} for r in results]
+    for other in LANGS:
+        if other == lang or not any(out):
+            continue
+        for texts, result in zip(out, assess_many(profiles, other), strict=True):
+            if texts and isinstance(result, matcher.ScoreResult):
+                texts[other] = _wording(result)
+    return out
+
+
+def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = None) -> Assessment:
+    """A new Assessment row holding exactly the numbers of ``result`` (and its wording in other languages)."""
+    data = result.to_dict()
+    return Assessment(texts=texts or {result.lang: _wording(result)},
+        score=result.score, band=result.band, sector=result.sector, contributions=data["contributions"],
+        matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
+        improvements=data["improvements"], explanation=result.explanation, lang=result.lang,
+        weights_version=weights_version(),
+    )
+
+
+def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any] | None = None) -> Assessment:
+    """Add ``result`` to the lead's score history and make it the lead's current score."""
+    assessment = assessment_from(result, texts)
+    lead.assessments.insert(0, assessment)
+    lead.score, lead.band, lead.sector = result.score, result.band, result.sector
+    lead.completeness = result.completeness
+    return assessment
+
+
+def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str,
+                consent: bool = False, user: User | None = None, texts: dict[str, Any] | None = None) -> Lead:
+    """Store a profile and its result as a new lead (status ``new``) and audit it."""
+    if texts is None:
+        texts = wordings([profile], [result], result.lang)[0]
+    profile = clean_profile(profile)
+    columns = {f: profile.get(f) for f in PROFILE_COLUMNS}
+    extras = {k: v for k, v in profile.items() if k not in FIELDS}
+    lead = Lead(ext_id=profile.get("id"), extras=extras, consent=consent, source=source, status="new",
+                **columns)
+    record_result(lead, result, texts)
+    db.session.add(lead)
+    db.session.flush()
+    audit("lead.create", lead, user, source=source, score=result.score)
+    return lead
+
+
+def create_leads(profiles: list[Mapping[str, Any]], source: str, lang: str = "en",
+                 user: User | None = None) -> tuple[int, int]:
+    """Score many profiles at once and store the scorable ones as leads; returns (stored, skipped)."""
+    results = assess_many(profiles, lang)
+    stored = 0
+    for profile, result, texts in zip(profiles, results, wordings(profiles, results, lang), strict=True):
+        if isinstance(result, matcher.ScoreResult):
+            create_lead(profile, result, source, user=user, texts=texts)
+            stored += 1
+    return stored, len(profiles) - stored
+
+
+def set_status(lead: Lead, status: str) -> bool:
+    """Move a lead in the pipeline; returns whether anything changed."""
+    if status not in STATUSES or status == lead.status:
+        return False
+    audit("lead.status", lead, old=lead.status, new=status)
+    lead.status = status
+    return True
+
+
+def assign(lead: Lead, user: User | None) -> bool:
+    """Assign a lead to a staff member (or nobody); returns whether anything changed."""
+    new_id = user.id if user else None
+    if new_id == lead.assigned_to_id:
+        return False
+    audit("lead.assign", lead, old=lead.assigned_to.username if lead.assigned_to else None,
+          new=user.username if user else None)
+    lead.assigned_to = user
+    return True
+
+
+def add_note(lead: Lead, body: str) -> Note:
+    """Add a staff note to a lead."""
+    user = acting_user()
+    note = Note(lead=lead, author_id=user.id if user else None, body=body.strip())
+    db.session.add(note)
+    audit("note.add", lead, length=len(note.body))
+    return note
+
+
+def create_user(email: str, username: str, password: str, role: str = "analyst") -> User:
+    """A new staff account with a hashed password."""
+    user = User(email=email.strip().lower(), username=username.strip(), role=role)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.add(user)
+    db.session.flush()
+    audit("user.create", user, role=role)
+    return user
+
+
+def issue_token(user: User) -> str:
+    """A new API token for ``user`` (only its digest is stored; show the token once)."""
+    token = secrets.token_urlsafe(32)
+    user.api_token_hash = token_digest(token)
+    audit("user.token", user)
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user holding an API token."""
+    user = db.session.execute(db.select(User).filter_by(api_token_hash=token_digest(token))).scalar_one_or_none()
+    return user if user and user.active else None
+
+
+def export_header() -> list[str]:
+    """Columns of a lead export: the contract fields, then what ``matcher score`` adds."""
+    return [*FIELDS, *result_columns(get_config())]
+
+
+def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
+    """One defused CSV row per lead, from its stored latest assessment; ranks by stored score."""
+    leads = list(leads)
+    scores = sorted(lead.score or 0.0 for lead in leads)
+    criteria = [c.id for c in get_config().criteria]
+    for lead in leads:
+        latest = lead.latest
+        profile = {"id": lead.ext_id, **{f: getattr(lead, f) for f in PROFILE_COLUMNS}}
+        row = [profile.get(f) or "" for f in FIELDS]
+        if latest is None:
+            yield [defuse_cell(str(v)) for v in row + [""] * (len(export_header()) - len(row))]
+            continue
+        points = {c["criterion"]: c["points"] for c in latest.contributions}
+        top = latest.improvements[0] if latest.improvements else None
+        rank = 1 + len(scores) - bisect.bisect_right(scores, lead.score or 0.0)
+        row += [f"{latest.score:.1f}", str(rank), latest.band, latest.sector or "",
+                *[f"{points.get(c, 0.0):.1f}" for c in criteria], f"{latest.completeness:g}",
+                ";".join(latest.missing), latest.explanation,
+                f"{top['advice']}: +{top['gain']:.1f}" if top else ""]
+        yield [defuse_cell(str(v)) for v in row]
+
+
+def write_csv(handle, rows: Iterable[list[str]]) -> None:
+    """Write rows to a text handle as CSV."""
+    csv.writer(handle).writerows(rows)
