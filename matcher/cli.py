@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     serve.set_defaults(func=cmd_serve)
+    from . import cli_weights
+
+    cli_weights.register(sub)
     return parser
 
 

@@ -16,15 +16,18 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import kendalltau, rankdata
 
 
-def rank_desc(scores: ArrayLike) -> NDArray[np.int64]:
+def rank_desc(scores: ArrayLike, decimals: int = 9) -> NDArray[np.int64]:
     """Competition ranks of scores, highest first: 1 + the number of strictly higher scores.
+
+    Scores are first rounded to ``decimals`` places, so that scores equal in exact arithmetic
+    (e.g. 0.6 x 12 + 0.4 x 12 and 12.0) tie despite float rounding.
 
     Examples
     --------
     >>> rank_desc([50.0, 80.0, 50.0, 10.0]).tolist()
     [2, 1, 2, 4]
     """
-    values = np.asarray(scores, dtype=np.float64)
+    values = np.round(np.asarray(scores, dtype=np.float64), decimals)
     return rankdata(-values, method="min").astype(np.int64)
 
 

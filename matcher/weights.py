@@ -81,7 +81,8 @@ def _number(key: str, value: Any, low: float = 0.0, high: float = math.inf) -> f
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _fail(key, f"must be a number, not {value!r}")
     if not low <= value <= high:
-        raise _fail(key, f"must be between {low:g} and {high:g}, not {value:g}")
+        expected = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
+        raise _fail(key, f"must be {expected}, not {value:g}")
     return float(value)
 
 
@@ -104,16 +105,7 @@ def _merged(base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     if extra:
         raise _fail(sorted(extra)[0], f"unknown section; known: {', '.join(SECTIONS)}")
     out = {name: dict(base[name]) for name in SECTIONS}
-    for cid, value in _section(data, "criteria", base["criteria"]).items():
-        out["criteria"][cid] = _number(f"criteria.{cid}", value)
-    if sum(out["criteria"].values()) <= 0:
-        raise _fail("criteria", "at least one criterion needs a positive weight")
-    for tier, value in _section(data, "tiers", base["tiers"]).items():
-        out["tiers"][tier] = _number(f"tiers.{tier}", value, 0.0, 1.0)
-    for sid, tier in _section(data, "sector_tiers", base["sector_tiers"]).items():
-        if tier not in base["tiers"]:
-            raise _fail(f"sector_tiers.{sid}", f"unknown tier {tier!r}; known: {', '.join(base['tiers'])}")
-        out["sector_tiers"][sid] = tier
+    _merge_ranking(out, data, base)
     for name, value in _section(data, "shares", base["shares"]).items():
         out["shares"][name] = _number(f"shares.{name}", value, 0.0, 1.0)
     for name, mapping in _section(data, "answers", base["answers"]).items():
@@ -121,6 +113,20 @@ def _merged(base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     for name, pairs in _section(data, "thresholds", base["thresholds"]).items():
         out["thresholds"][name] = _thresholds(name, pairs)
     return out
+
+
+def _merge_ranking(out: dict[str, Any], data: dict[str, Any], base: dict[str, Any]) -> None:
+    """Criterion weights, tier weights and sector tiers of ``data`` into ``out``."""
+    for cid, value in _section(data, "criteria", base["criteria"]).items():
+        out["criteria"][cid] = _number(f"criteria.{cid}", value)
+    if sum(out["criteria"].values()) <= 0:
+        raise _fail("criteria", "at least one criterion needs a positive weight")
+    for tier, value in _section(data, "tiers", base["tiers"]).items():
+        out["tiers"][tier] = _number(f"tiers.{tier}", value, 0.0, 1.0)
+    for sid, tier in _section(data, "sector_tiers", base["sector_tiers"]).items():
+        if not isinstance(tier, str) or tier not in base["tiers"]:
+            raise _fail(f"sector_tiers.{sid}", f"unknown tier {tier!r}; known: {', '.join(base['tiers'])}")
+        out["sector_tiers"][sid] = tier
 
 
 def _answers(name: str, mapping: Any, base: dict[str, float]) -> dict[str, float]:
