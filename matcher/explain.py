@@ -65,34 +65,43 @@ def _missing_columns(scorer: Scorer, scores: BatchScores, lang: str) -> tuple[pa
     return _take(names, index), _take(clauses, index)
 
 
-def _sector_columns(scorer: Scorer, frame: ProfileFrame, lang: str) -> tuple[pa.Array, pa.Array]:
-    """The ``sector`` id column and the sector clause (label, tier and evidence)."""
-    config, det = scorer.config_, frame.detection
-    sector = det.sector
-    ids = _take([s.id for s in config.sectors] + [""], np.where(sector >= 0, sector, len(config.sectors)))
-    how = {
-        SOURCE_CODE: message(lang, "from_code", evidence="\x00"),
-        SOURCE_DECLARED: message(lang, "from_declared"),
-        SOURCE_TEXT: message(lang, "from_text", evidence="\x00"),
-        SOURCE_DEFAULT: message(lang, "from_default"),
-    }
-    before, after, keys = [], [], {}
-    for s_index, s in enumerate(config.sectors):
-        for src, phrase in how.items():
-            keys[(s_index, src)] = len(before)
-            label = s.label.get(lang, s.label["en"])
-            tier = config.tiers[s.tier]["label"].get(lang, "")
+_SOURCES = (SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT)  # 1..4, in this order
+_TABLES: dict[tuple[int, str], tuple] = {}
+
+
+def _sector_tables(config, lang: str) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Text before and after the evidence for each (sector, source), then "unknown"; built once."""
+    cached = _TABLES.get((id(config), lang))
+    if cached is not None and cached[0] is config:
+        return cached[1:]
+    how = [message(lang, "from_code", evidence="\x00"), message(lang, "from_declared"),
+           message(lang, "from_text", evidence="\x00"), message(lang, "from_default")]
+    before, after = [], []
+    for s in config.sectors:
+        label = s.label.get(lang, s.label["en"])
+        tier = config.tiers[s.tier]["label"].get(lang, "")
+        for phrase in how:
             head, _, tail = message(lang, "sector", sector=label, tier=tier, how=phrase).partition("\x00")
             before.append(head)
             after.append(tail)
     before.append(message(lang, "sector_unknown"))
     after.append("")
-    combo = np.full(frame.n_rows, len(before) - 1)
-    for (s_index, src), k in keys.items():
-        combo[(sector == s_index) & (det.source == src)] = k
+    ids = pa.array([s.id for s in config.sectors] + [""], pa.string())
+    _TABLES[(id(config), lang)] = (config, ids, pa.array(before, pa.string()), pa.array(after, pa.string()))
+    return _TABLES[(id(config), lang)][1:]
+
+
+def _sector_columns(scorer: Scorer, frame: ProfileFrame, lang: str) -> tuple[pa.Array, pa.Array]:
+    """The ``sector`` id column and the sector clause (label, tier and evidence)."""
+    config, det = scorer.config_, frame.detection
+    ids, before, after = _sector_tables(config, lang)
+    n_sectors = len(config.sectors)
+    known = (det.sector >= 0) & (det.source >= _SOURCES[0]) & (det.source <= _SOURCES[-1])
+    combo = np.where(known, det.sector * len(_SOURCES) + det.source - _SOURCES[0], n_sectors * len(_SOURCES))
     with_evidence = pa.array((det.source == SOURCE_CODE) | (det.source == SOURCE_TEXT))
     evidence = pc.if_else(with_evidence, det.evidence, "")
-    return ids, pc.binary_join_element_wise(_take(before, combo), evidence, _take(after, combo), "")
+    clause = pc.binary_join_element_wise(before.take(pa.array(combo)), evidence, after.take(pa.array(combo)), "")
+    return ids.take(pa.array(np.where(det.sector >= 0, det.sector, n_sectors))), clause
 
 
 def _strongest(scorer: Scorer, scores: BatchScores, lang: str) -> pa.Array:
