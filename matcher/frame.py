@@ -161,7 +161,7 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
              [e for _, e in code_results], "okved")
     code_info = [detector.from_codes(c or ()) for c, _ in code_results]
     code_sector = np.array([s for s, _ in code_info], dtype=np.int64)[code_idx]
-    code_text = [f"OKVED {m[0][1]}" if m else "" for _, m in code_info]
+    code_text = [m[0][1] if m else "" for _, m in code_info]
     codes = [code_results[i][0] or () for i in code_idx]
 
     declared_results, declared_idx = map_distinct(_column(table, "sectors"), detector.from_declared)

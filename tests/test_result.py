@@ -17,7 +17,7 @@ from matcher import InvalidValue, ScoreResult, assess, assess_many
                 "strongest: Priority-sector fit +30.0, Local staff training +12.0",
                 "best improvement: commit to transferring technology to Vietnamese partners (+16.0)"]),
         ("ru", ["65.5 из 100", "категория B (хорошее соответствие)",
-                "отрасль ИТ и программное обеспечение (Приоритет Ханоя) по коду OKVED 62.01",
+                "отрасль ИТ и программное обеспечение (Приоритет Ханоя) по коду ОКВЭД 62.01",
                 "главное: Соответствие приоритетным отраслям +30.0",
                 "лучше всего повысит балл: взять обязательство передать технологии вьетнамским партнёрам (+16.0)"]),
         ("vi", ["65.5/100 điểm", "hạng B (phù hợp)",

@@ -1,0 +1,165 @@
+"""Load test: gunicorn on 127.0.0.1, 16 concurrent clients, 10 s per endpoint.
+
+Usage::
+
+    python bench/bench_api.py [--seconds 10] [--clients 16] [--workers 2] [--threads 8]
+
+Starts the app under gunicorn (gthread workers) on a fresh SQLite database in a temporary
+folder (or ``DATABASE_URL`` if set), loads the sample leads, logs a client in, then drives,
+one after the other:
+
+* ``GET /api/v1/health``   the trivial endpoint, served the same way (the baseline);
+* ``POST /api/v1/score``   one profile per request, cycling through profiles/sample_profiles.csv;
+* ``GET /leads``           the staff lead list page (logged in).
+
+It prints requests/s, p50 and p99 latency and errors for each, and the throughput of each
+endpoint as a share of the trivial one's. Every request goes to 127.0.0.1 only and the run
+stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import multiprocessing as mp
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sample_bodies() -> list[bytes]:
+    with open(ROOT / "profiles" / "sample_profiles.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [json.dumps({k: v for k, v in row.items() if v}).encode() for row in rows]
+
+
+def login(port: int, password: str) -> str:
+    """Log in as admin through the real form (CSRF token included); return the Cookie header."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/login")
+    resp = conn.getresponse()
+    page = resp.read().decode()
+    cookie = "; ".join(c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or [])
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    form = f"csrf_token={token.group(1) if token else ''}&username=admin&password={password}"
+    conn.request("POST", "/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    resp = conn.getresponse()
+    resp.read()
+    cookies = [c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or []]
+    if resp.status != 302 or not cookies:
+        raise SystemExit(f"login failed: HTTP {resp.status}")
+    return "; ".join(cookies)
+
+
+def client(port: int, method: str, path: str, bodies: list[bytes], headers: dict, until: float,
+           results: mp.Queue) -> None:
+    """One client: keep-alive requests until ``until``; report latencies and errors."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    latencies, errors, i = [], 0, os.getpid()
+    while time.perf_counter() < until:
+        body = bodies[i % len(bodies)] if bodies else None
+        i += 1
+        start = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                errors += 1
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            continue
+        latencies.append(time.perf_counter() - start)
+    results.put((latencies, errors))
+
+
+def drive(port: int, method: str, path: str, bodies: list[bytes], headers: dict, seconds: float,
+          clients: int) -> dict:
+    results: mp.Queue = mp.Queue()
+    until = time.perf_counter() + seconds
+    procs = [mp.Process(target=client, args=(port, method, path, bodies, headers, until, results))
+             for _ in range(clients)]
+    for p in procs:
+        p.start()
+    latencies, errors = [], 0
+    for _ in procs:
+        lat, err = results.get()
+        latencies += lat
+        errors += err
+    for p in procs:
+        p.join()
+    latencies.sort()
+    n = len(latencies)
+    pct = (lambda q: latencies[min(n - 1, int(q * n))] * 1000) if n else (lambda q: float("nan"))
+    return {"requests": n, "rps": n / seconds, "p50": pct(0.50), "p99": pct(0.99), "errors": errors}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    port, password = free_port(), "bench-password-1"
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, SECRET_KEY="bench", MATCHER_ADMIN_PASSWORD=password,
+                   DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"))
+        subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"
+                        "app = create_app()\nwith app.app_context(): bootstrap()"], env=env, check=True, cwd=ROOT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread", "--threads",
+             str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"],
+            env=env, cwd=ROOT)
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/api/v1/health")
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            cookie = login(port, password)
+            json_headers = {"Content-Type": "application/json"}
+            runs = [
+                ("GET /api/v1/health", "GET", "/api/v1/health", [], {}),
+                ("POST /api/v1/score", "POST", "/api/v1/score", sample_bodies(), json_headers),
+                ("GET /leads", "GET", "/leads", [], {"Cookie": cookie}),
+            ]
+            for label, method, path, bodies, headers in runs:  # warm every worker up
+                drive(port, method, path, bodies, headers, 1.0, args.clients)
+            print(f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
+                  f"{args.seconds:g} s each, database {env['DATABASE_URL'].split(':')[0]}")
+            print(f"{'endpoint':<22} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+                  f"{'vs trivial':>10}")
+            base = None
+            for label, method, path, bodies, headers in runs:
+                r = drive(port, method, path, bodies, headers, args.seconds, args.clients)
+                base = base or r["rps"]
+                print(f"{label:<22} {r['requests']:>9,} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                      f"{r['errors']:>7} {r['rps'] / base:>9.2f}x", flush=True)
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
