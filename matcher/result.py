@@ -19,7 +19,7 @@ from .errors import InvalidValue
 from .explain import advice_text, missing_fields, render_batch
 from .frame import read_frame
 from .profile import table_from_mappings
-from .scoring import Scorer, criterion_matrix
+from .scoring import Scorer
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,8 @@ def assess_many(
     frame = read_frame(table, scorer.detector_)
     scores = scorer.evaluate(frame)
     columns = render_batch(scorer, frame, scores, lang)
-    subscores = criterion_matrix(scorer.config_, scores.values)
+    subscores = scores.subscores
+    params = scorer.get_params(deep=False) | {"config": scorer.config_.path}
     first_error = {}
     for err in frame.errors:
         first_error.setdefault(err.row, err)
@@ -120,11 +121,11 @@ def assess_many(
             value = table.column(err.field)[row].as_py() if err.field in table.column_names else None
             out.append(InvalidValue(err.field, value, err.reason))
             continue
-        out.append(_result(scorer, table, frame, scores, subscores, columns, row, lang))
+        out.append(_result(scorer, table, frame, scores, subscores, columns, row, lang, params))
     return out
 
 
-def _result(scorer, table, frame, scores, subscores, columns, row: int, lang: str) -> ScoreResult:
+def _result(scorer, table, frame, scores, subscores, columns, row: int, lang: str, params: dict) -> ScoreResult:
     config = scorer.config_
     contributions = [
         Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), float(subscores[row, j]),
@@ -156,5 +157,5 @@ def _result(scorer, table, frame, scores, subscores, columns, row: int, lang: st
         improvements=improvements,
         explanation=columns["explanation"][row].as_py(),
         lang=lang,
-        params=scorer.get_params(deep=False) | {"config": config.path},
+        params=dict(params),
     )

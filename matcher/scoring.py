@@ -103,6 +103,7 @@ class BatchScores:
     """Everything the model computed for a batch; CLI, API and pages render these numbers."""
 
     values: dict[str, NDArray[np.float64]]  # per input field, sub-score or NaN
+    subscores: NDArray[np.float64]  # (n, k) criterion sub-scores in [0, 1]
     contributions: NDArray[np.int64]  # (n, k) tenths of a point
     score: NDArray[np.int64]  # (n,) tenths of a point
     band: NDArray[np.int64]  # index into config.bands
@@ -152,14 +153,11 @@ class Scorer(BaseEstimator):
     def _values(self, frame: ProfileFrame) -> dict[str, NDArray[np.float64]]:
         return {item.field: input_values(item, frame, self.config_) for _, item in self.inputs_}
 
-    def _score_tenths(self, values: dict[str, NDArray[np.float64]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        contributions, _ = wsm(criterion_matrix(self.config_, values), self.weights_)
-        return round_tenths(contributions)
-
     def evaluate(self, frame: ProfileFrame) -> BatchScores:
         """Score a batch: contributions, score, band, missing, completeness, improvement gains."""
         values = self._values(frame)
-        contributions, score = self._score_tenths(values)
+        subscores = criterion_matrix(self.config_, values)
+        contributions, score = round_tenths(wsm(subscores, self.weights_)[0])
         mins = np.array([b.min for b in self.config_.bands])[::-1] * 10
         band = len(mins) - np.searchsorted(mins, score, side="right")
         missing = np.column_stack([np.isnan(values[item.field]) for _, item in self.inputs_])
@@ -168,17 +166,19 @@ class Scorer(BaseEstimator):
             missing[:, col] = frame.detection.source == SOURCE_NONE
         share = np.array([self.weights_[self.config_.criteria.index(c)] * item.share for c, item in self.inputs_])
         completeness = 1.0 - (missing * share).sum(axis=1) / 100.0
-        gains = self._gains(values, score)
+        gains = self._gains(values, subscores, score)
         gains = self._keep_nearest_threshold(gains)
-        return BatchScores(values, contributions, score, band, missing, completeness, self.candidates_, gains)
+        return BatchScores(values, subscores, contributions, score, band, missing, completeness, self.candidates_,
+                           gains)
 
-    def _gains(self, values: dict[str, NDArray[np.float64]], score: NDArray[np.int64]) -> NDArray[np.int64]:
+    def _gains(self, values: dict[str, NDArray[np.float64]], subscores: NDArray[np.float64],
+               score: NDArray[np.int64]) -> NDArray[np.int64]:
         """Points (tenths) each candidate change would add: the model re-scored with that input changed.
 
         The model is a weighted sum, so changing one input moves the exact score by
         weight x share x (new sub-score - old); the new score is rounded like any score.
         """
-        exact = wsm(criterion_matrix(self.config_, values), self.weights_)[1]
+        exact = wsm(subscores, self.weights_)[1]
         weight_of = {item.field: self.weights_[self.config_.criteria.index(c)] * item.share for c, item in self.inputs_}
         gains = np.zeros((len(score), len(self.candidates_)), dtype=np.int64)
         for j, cand in enumerate(self.candidates_):
