@@ -35,7 +35,7 @@ from .profile import field_for, header_map
 from .scoring import Scorer
 
 SAMPLE_BYTES = 1 << 20
-CHUNK_BYTES = 1 << 23
+CHUNK_BYTES = 4 << 20
 MAX_TENTHS = 1000
 #: Chunks in flight: numpy and Arrow release the GIL, so reading and scoring overlap on two cores.
 WORKERS = 3
