@@ -148,6 +148,15 @@ class SectorVocabulary:
                 np.array([k for k, _ in pairs], dtype=np.int64),
                 np.array([t for _, t in pairs], dtype=np.int64),
             )
+        # Single words: term id by word id. Phrases: which words can start one of each length.
+        self.word_term = np.full(self.n_words, -1, dtype=np.int64)
+        self.phrase_start = {n: np.zeros(self.n_words, dtype=bool) for n in self.ngram_keys if n > 1}
+        for term_id, term in enumerate(self.terms):
+            parts = term.split()
+            if len(parts) == 1:
+                self.word_term[words[parts[0]]] = term_id
+            else:
+                self.phrase_start[len(parts)][words[parts[0]]] = True
 
     def _word_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
         """Stem-ids of each raw token (-1 for a stem in no keyword); cached across batches."""
@@ -211,22 +220,26 @@ class SectorVocabulary:
         # Only keyword words come back; a phrase must sit on consecutive positions of one row.
         pos, rows, words = self._token_stream(texts)
         found_rows, found_terms = [], []
-        for n in range(1, self.max_len + 1):
-            if n not in self.ngram_keys or len(words) < n:
+        if len(words):
+            single = self.word_term[words]
+            found_rows.append(rows[single >= 0])
+            found_terms.append(single[single >= 0])
+        for n, starts in self.phrase_start.items():
+            if len(words) < n:
                 continue
-            m = len(words) - n + 1
-            keys = words[:m].copy()
-            ok = np.ones(m, dtype=bool)
+            at = np.flatnonzero(starts[words[: len(words) - n + 1]])  # positions that can open a phrase
+            keys = words[at]
+            ok = np.ones(len(at), dtype=bool)
             for k in range(1, n):
-                ok &= (pos[k : k + m] - pos[:m] == k) & (rows[k : k + m] == rows[:m])
-                keys = keys * self.n_words + words[k : k + m]
+                ok &= (pos[at + k] - pos[at] == k) & (rows[at + k] == rows[at])
+                keys = keys * self.n_words + words[at + k]
+            at, keys = at[ok], keys[ok]
             sorted_keys, term_ids = self.ngram_keys[n]
-            where = np.flatnonzero(ok)
-            at = np.searchsorted(sorted_keys, keys[where])
-            at[at >= len(sorted_keys)] = 0
-            match = sorted_keys[at] == keys[where]
-            found_rows.append(rows[where[match]])
-            found_terms.append(term_ids[at[match]])
+            found = np.searchsorted(sorted_keys, keys)
+            found[found >= len(sorted_keys)] = 0
+            match = sorted_keys[found] == keys
+            found_rows.append(rows[at[match]])
+            found_terms.append(term_ids[found[match]])
         r = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
         t = np.concatenate(found_terms) if found_terms else np.zeros(0, np.int64)
         matrix = sparse.csr_matrix((np.ones(len(r), np.float64), (r, t)), shape=(n_rows, len(self.terms)))
