@@ -18,9 +18,14 @@ from .scoring import BatchScores, Candidate, Scorer
 from .sectors import SOURCE_CODE, SOURCE_DECLARED, SOURCE_DEFAULT, SOURCE_NONE, SOURCE_TEXT
 
 
+_TENTHS = pa.array([f"{i // 10}.{i % 10}" for i in range(1001)], pa.string())  # "0.0" ... "100.0"
+
+
 def tenths_text(tenths: NDArray[np.int64]) -> pa.Array:
     """Format tenths of a point as text with one decimal: 625 -> "62.5"."""
     tenths = np.asarray(tenths, dtype=np.int64)
+    if len(tenths) and 0 <= tenths.min() and tenths.max() <= 1000:
+        return _TENTHS.take(pa.array(tenths))  # every score and point value: one lookup
     whole = pa.array(np.abs(tenths) // 10).cast(pa.string())
     frac = pa.array(np.abs(tenths) % 10).cast(pa.string())
     text = pc.binary_join_element_wise(whole, frac, ".")
