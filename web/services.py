@@ -20,22 +20,8 @@ from matcher.batch import defuse_cell, result_columns
 from matcher.profile import FIELDS, field_for
 
 from .extensions import db
-from .models import (
-    COMMITMENTS,
-    EVIDENCE,
-    PROFILE_COLUMNS,
-    STATUSES,
-    Assessment,
-    AuditLog,
-    Evidence,
-    Lead,
-    Note,
-    User,
-    token_digest,
-    utcnow,
-)
+from .models import PROFILE_COLUMNS, STATUSES, Assessment, AuditLog, Lead, Note, User, token_digest
 from .scoring import get_batcher, get_config, get_scorer, weights_version
-from .versions import current_version, get_setting, scorer_for
 
 
 def acting_user() -> User | None:
@@ -107,8 +93,7 @@ def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = 
         score=result.score, band=result.band, sector=result.sector, contributions=data["contributions"],
         matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
         improvements=data["improvements"], explanation=result.explanation, lang=result.lang,
-        weights_version=weights_version(), weights_version_id=current_version().id,
-        unverified_factor=float(get_setting("unverified_factor")),
+        weights_version=weights_version(),
     )
 
 
@@ -233,41 +218,3 @@ def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
 def write_csv(handle, rows: Iterable[list[str]]) -> None:
     """Write rows to a text handle as CSV."""
     csv.writer(handle).writerows(rows)
-
-
-def set_evidence(lead: Lead, field: str, status: str, note: str, user: User | None = None) -> bool:
-    """Record how a commitment of the lead is backed, with the staff member's note; audited."""
-    if field not in COMMITMENTS or status not in EVIDENCE:
-        raise ValueError(f"evidence: unknown commitment {field!r} or status {status!r}")
-    user = user or acting_user()
-    row = next((e for e in lead.evidence if e.field == field), None)
-    old = row.status if row else "declared"
-    if row is None:
-        row = Evidence(field=field, status=status, note=note.strip(), user_id=user.id if user else None)
-        lead.evidence.append(row)
-    else:
-        row.status, row.note, row.user_id = status, note.strip(), user.id if user else None
-    lead.updated_at = utcnow()  # robustness results are cached per lead set and its last change
-    audit("lead.evidence", lead, user, field=field, old=old, new=status, note=note.strip())
-    return old != status
-
-
-def rescore(leads: list[Lead], lang: str = "en") -> list[dict[str, Any]]:
-    """Score leads again under the current weights version (and factor for unverified claims).
-
-    Leads are grouped by which commitments are unverified, each group scored in one batch.
-    Returns one row per lead: lead, old score, new score.
-    """
-    groups: dict[tuple[str, ...], list[Lead]] = {}
-    for lead in leads:
-        groups.setdefault(lead.unverified(), []).append(lead)
-    changes = []
-    for unverified, group in groups.items():
-        profiles = [lead.profile() for lead in group]
-        results = matcher.assess_many([clean_profile(p) for p in profiles], scorer_for(unverified=unverified), lang)
-        for lead, result in zip(group, results, strict=True):
-            if isinstance(result, matcher.ScoreResult):
-                old = lead.score
-                record_result(lead, result, {lang: _wording(result)})
-                changes.append({"lead": lead, "old": old, "new": result.score})
-    return sorted(changes, key=lambda c: (-c["new"], c["lead"].id))
