@@ -108,7 +108,7 @@ def compare_rankings(
     rank_a, rank_b = rank_desc(a), rank_desc(b)
     tau, p_value = (float("nan"), float("nan"))
     if len(a) >= 2:
-        result = kendalltau(a, b)
+        result = kendalltau(-rank_a, -rank_b)  # on the ranks: ties the ranks keep are ties in tau too
         tau, p_value = float(result.statistic), float(result.pvalue)
     in_a, in_b = _top(rank_a, top_k), _top(rank_b, top_k)
     entered = [ids[i] for i in np.lexsort((np.arange(len(a)), rank_b)) if in_b[i] and not in_a[i]]

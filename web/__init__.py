@@ -64,8 +64,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["AUTO_UPGRADE"]:
         from .schema import upgrade
 
-        upgrade(app)
+        upgrade(app, then=_first_version)
     return app
+
+
+def _first_version() -> None:
+    """On first start the sectors file becomes weights version 1 (run under the upgrade lock)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from .versions import ensure_first_version
+
+    try:
+        ensure_first_version()
+        db.session.commit()
+    except IntegrityError:  # belt and braces: another process made it first
+        db.session.rollback()
 
 
 def register_extensions(app: Flask) -> None:
@@ -83,9 +96,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area; the API is CSRF-exempt because it authenticates by token."""
-    from . import admin, api, assess, auth, batch, leads
+    from . import admin, api, assess, auth, batch, leads, weights
 
-    for module in (assess, auth, leads, batch, admin):
+    for module in (assess, auth, leads, batch, admin, weights):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

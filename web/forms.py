@@ -5,11 +5,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
-from .models import ROLES, STATUSES
+from .models import EVIDENCE, ROLES, STATUSES
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -135,3 +143,28 @@ def flash_errors(form) -> None:
             else field_label(name)
         for error in errors:
             flash(f"{label}: {error}", "error")
+
+
+class ReasonForm(FlaskForm):
+    """Why a new weights version is saved (required)."""
+
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Give the reason for the new weights.")), Length(max=2000)])
+
+
+class RankingSettingsForm(FlaskForm):
+    """Robustness spread and k, and the factor for unverified commitments."""
+
+    spread = IntegerField(_l("Weight spread, ±%"), validators=[
+        InputRequired(), NumberRange(0, 90, _l("The spread must be between 0 and 90 %."))])
+    top_k = IntegerField(_l("Top k"), validators=[InputRequired(), NumberRange(1, 1000, _l("k must be 1 to 1000."))])
+    unverified_factor = FloatField(_l("Factor for unverified claims"), validators=[
+        InputRequired(), NumberRange(0.0, 1.0, _l("The factor must be between 0 and 1."))])
+
+
+class EvidenceForm(FlaskForm):
+    """How one commitment of a lead is backed, with a note."""
+
+    status = SelectField(_l("Evidence"), choices=choices((s, s) for s in EVIDENCE))
+    note = StringField(_l("Note"), validators=[DataRequired(_l("Say how the claim was checked.")),
+                                                Length(max=2000)])

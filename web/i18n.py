@@ -34,6 +34,8 @@ ANSWER_LABELS = {
                          "project": _l("a running project")},
 }
 ROLE_LABELS = {"analyst": _l("analyst"), "admin": _l("admin")}
+EVIDENCE_LABELS = {"declared": _l("declared"), "verified": _l("verified"), "estimated": _l("estimated")}
+ACTION_LABELS.update({"lead.evidence": _l("evidence changed")})
 
 #: matcher's reasons for an unreadable value (English there), so the form can show them translated.
 REASONS = {
@@ -187,6 +189,7 @@ def init_app(app: Flask) -> None:
         query_url=query_url, LANG_NAMES=LANG_NAMES, STATUS_LABELS=STATUS_LABELS,
         SOURCE_LABELS=SOURCE_LABELS, ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS,
         ACTION_LABELS=ACTION_LABELS, answer_label=answer_label, band_ranges=band_ranges,
+        EVIDENCE_LABELS=EVIDENCE_LABELS,
         state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
     )
     app.jinja_env.filters.update(number=number, percent=percent)

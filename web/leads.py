@@ -10,11 +10,11 @@ from flask_login import login_required
 from sqlalchemy import Select, or_
 from sqlalchemy.orm import selectinload
 
-from . import services
+from . import ranking, services
 from .extensions import db
-from .forms import AssignForm, NoteForm, StatusForm, choices, flash_errors
-from .i18n import STATUS_LABELS, current_lang
-from .models import STATUSES, AuditLog, Lead, User
+from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
+from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
+from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, User
 from .scoring import get_config
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -30,7 +30,7 @@ def require_login():
 
 def filters_from(args) -> dict:
     """The list filters present in the query string, cleaned."""
-    out = {k: (args.get(k) or "").strip() for k in ("sector", "band", "status", "q", "sort", "dir")}
+    out = {k: (args.get(k) or "").strip() for k in ("sector", "band", "status", "q", "sort", "dir", "verified")}
     try:
         out["min_completeness"] = max(0.0, min(1.0, float(args.get("min_completeness") or 0) / 100))
     except ValueError:
@@ -44,6 +44,8 @@ def filtered_query(f: dict) -> Select:
     for key in ("sector", "band", "status"):
         if f.get(key):
             query = query.where(getattr(Lead, key) == f[key])
+    if f.get("verified"):
+        query = query.where(*verified_only())
     if f.get("min_completeness"):
         query = query.where(Lead.completeness >= f["min_completeness"] - 1e-9)
     if f.get("q"):
@@ -58,14 +60,25 @@ def filtered_query(f: dict) -> Select:
     return query.order_by(order, Lead.id.desc())
 
 
+def verified_only() -> list:
+    """Conditions: every commitment the lead states is verified by staff."""
+    def verified(field: str):
+        return db.select(Evidence.id).where(Evidence.lead_id == Lead.id, Evidence.field == field,
+                                            Evidence.status == "verified").exists()
+
+    column = {f: getattr(Lead, f) for f in COMMITMENTS}
+    return [or_(column[f].is_(None), column[f] == "", verified(f)) for f in COMMITMENTS]
+
+
 @bp.get("")
 def index():
     """The ranked, filterable, sortable, paginated lead list."""
     f = filters_from(request.args)
-    page = db.paginate(filtered_query(f), per_page=_per_page(), max_per_page=200, error_out=False)
+    query = filtered_query(f).options(selectinload(Lead.evidence))
+    page = db.paginate(query, per_page=_per_page(), max_per_page=200, error_out=False)
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
-                           config_bands=[b.name for b in config.bands])
+                           config_bands=[b.name for b in config.bands], robust=ranking.robustness())
 
 
 def _per_page() -> int:
@@ -115,7 +128,38 @@ def detail(lead_id: int):
         AuditLog.object_type == "lead", AuditLog.object_id == lead.id).order_by(AuditLog.id.desc())).scalars().all()
     shown = lead.latest.shown_in(current_lang()) if lead.latest else None
     return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown, status_form=status,
-                           assign_form=assign, note_form=note, trail=trail)
+                           assign_form=assign, note_form=note, trail=trail, robust=ranking.robustness().get(lead.id),
+                           evidence_forms=_evidence_forms(lead))
+
+
+def _evidence_forms(lead: Lead) -> list[tuple[str, EvidenceForm]]:
+    """One form per commitment the lead states, showing its current evidence."""
+    out = []
+    for field in COMMITMENTS:
+        if getattr(lead, field):
+            row = next((e for e in lead.evidence if e.field == field), None)
+            form = EvidenceForm(prefix=f"ev-{field}", data={"status": lead.evidence_of(field),
+                                                             "note": row.note if row else ""})
+            form.status.choices = choices((s, str(EVIDENCE_LABELS[s])) for s in EVIDENCE)
+            out.append((field, form))
+    return out
+
+
+@bp.post("/<int:lead_id>/evidence/<field>")
+def set_evidence(lead_id: int, field: str):
+    """Set how one commitment of the lead is backed (declared, verified, estimated), with a note."""
+    lead = get_lead(lead_id)
+    if field not in COMMITMENTS or not getattr(lead, field):
+        abort(404)
+    form = EvidenceForm(prefix=f"ev-{field}")
+    if form.validate_on_submit():
+        services.set_evidence(lead, field, form.status.data, form.note.data)
+        db.session.commit()
+        flash(_("Evidence saved: %(field)s is %(status)s.", field=field_label(field),
+                status=EVIDENCE_LABELS[form.status.data]), "success")
+    else:
+        flash_errors(form)
+    return redirect(url_for("leads.detail", lead_id=lead.id) + "#evidence")
 
 
 @bp.post("/<int:lead_id>/status")

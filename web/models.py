@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +18,9 @@ STATUSES = ("new", "contacted", "meeting", "proposal", "invested", "dropped")
 SOURCES = ("assess", "batch", "sample", "api")
 ROLES = ("analyst", "admin")
 JOB_STATES = ("queued", "running", "done", "failed")
+#: Commitments whose evidence staff track, and how each can be backed.
+COMMITMENTS = ("tech_transfer", "training", "local_partner", "green")
+EVIDENCE = ("declared", "verified", "estimated")
 #: Profile fields stored as columns of :class:`Lead` (``id`` is kept as ``ext_id``).
 PROFILE_COLUMNS = (
     "name", "description", "okved", "sectors", "investment_usd", "employees", "tech_transfer", "training",
@@ -104,6 +107,20 @@ class Lead(db.Model):
         back_populates="lead", order_by="Assessment.id.desc()", cascade="all, delete-orphan")
     notes: Mapped[list[Note]] = relationship(
         back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan")
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
+
+    def evidence_of(self, field: str) -> str:
+        """How a commitment is backed: ``declared`` (the default), ``verified`` or ``estimated``."""
+        return next((e.status for e in self.evidence if e.field == field), "declared")
+
+    def stated(self) -> tuple[str, ...]:
+        """Commitments the firm answers (any answer)."""
+        return tuple(f for f in COMMITMENTS if getattr(self, f))
+
+    def unverified(self) -> tuple[str, ...]:
+        """Commitments the firm states that staff have not verified."""
+        return tuple(f for f in self.stated() if self.evidence_of(f) != "verified")
 
     @property
     def latest(self) -> Assessment | None:
@@ -134,7 +151,9 @@ class Assessment(db.Model):
     lang: Mapped[str] = mapped_column(String(5), default="en")
     # The same explanation and advice worded in every language: {lang: {"explanation", "advice": {field: text}}}.
     texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    weights_version: Mapped[str] = mapped_column(String(80))
+    weights_version: Mapped[str] = mapped_column(String(80))  # the label of weights_version_id's row
+    weights_version_id: Mapped[int | None] = mapped_column(ForeignKey("weights_versions.id"))
+    unverified_factor: Mapped[float | None]  # the factor unverified commitments were scored with
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[Lead] = relationship(back_populates="assessments")
@@ -203,3 +222,44 @@ class BatchJob(db.Model):
     finished_at: Mapped[datetime | None]
 
     user: Mapped[User | None] = relationship()
+
+
+class WeightsVersion(db.Model):
+    """A saved weights set (``matcher.weights.weights_of`` data): who saved it, when and why."""
+
+    __tablename__ = "weights_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(80), unique=True)  # "v2 3fa1b2c4d5e6": stored with assessments
+    fingerprint: Mapped[str] = mapped_column(String(12))
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    is_current: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class Evidence(db.Model):
+    """How one commitment of a lead is backed, set by staff with a note (no row = declared)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("lead_id", "field"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="evidence")
+    user: Mapped[User | None] = relationship()
+
+
+class Setting(db.Model):
+    """An admin setting (robustness spread and k, factor for unverified claims) as JSON."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from alembic import command
@@ -41,14 +42,29 @@ def _file_lock(database: str | None):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def upgrade(app: Flask, revision: str = "head") -> None:
-    """Bring the app's database to ``revision`` in one transaction (one process at a time)."""
+def upgrade(app: Flask, revision: str = "head", then: Callable[[], None] | None = None) -> None:
+    """Bring the app's database to ``revision`` in one transaction, then run ``then``.
+
+    Both steps run under one lock (a file beside a SQLite database, a session advisory lock
+    on PostgreSQL), so app processes starting together do them one at a time: the second
+    finds the schema and whatever ``then`` created (weights version 1) already there.
+    """
     with app.app_context():
         engine = db.engine
         sqlite_file = engine.url.database if engine.dialect.name == "sqlite" else None
-        with _file_lock(sqlite_file), engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        postgres = engine.dialect.name == "postgresql"
+        with _file_lock(sqlite_file), engine.connect() as lock:
+            if postgres:
+                lock.execute(text("SELECT pg_advisory_lock(:id)"), {"id": LOCK_ID})
+                lock.commit()
+            try:
+                with engine.begin() as connection:
+                    config = alembic_config()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                if then is not None:
+                    then()
+            finally:
+                if postgres:
+                    lock.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": LOCK_ID})
+                    lock.commit()

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
-from pathlib import Path
-
-from flask import current_app
 
 from matcher import Config, Scorer
-from matcher.result import default_scorer
 from matcher.serving import MicroBatcher
 
 
 def get_scorer() -> Scorer:
-    """The fitted scorer for the app's ``SECTORS_PATH`` (built once per process)."""
-    path = current_app.config.get("SECTORS_PATH")
-    return default_scorer(str(path) if path else None)
+    """The fitted scorer of the current weights version (built once per process and version).
+
+    Firm-submitted commitments are declared, not verified: the admin's factor for unverified
+    claims applies to them (see :mod:`web.versions`).
+    """
+    from .versions import scorer_for
+
+    return scorer_for()
 
 
 @lru_cache(maxsize=8)
@@ -34,15 +34,11 @@ def get_config() -> Config:
     return get_scorer().config_
 
 
-@lru_cache(maxsize=8)
-def _file_digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
-
-
 def weights_version() -> str:
-    """``sectors.yaml v1 <sha256 prefix>``: names the exact weights file a result came from."""
-    config = get_config()
-    return f"{Path(config.path).name} v{config.version} {_file_digest(config.path)}"
+    """The label of the current weights version, e.g. ``v2 3fa1b2c4d5e6`` (number and fingerprint)."""
+    from .versions import current_version
+
+    return current_version().label
 
 
 def okved_options() -> list[tuple[str, str]]:

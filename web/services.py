@@ -20,8 +20,22 @@ from matcher.batch import defuse_cell, result_columns
 from matcher.profile import FIELDS, field_for
 
 from .extensions import db
-from .models import PROFILE_COLUMNS, STATUSES, Assessment, AuditLog, Lead, Note, User, token_digest
+from .models import (
+    COMMITMENTS,
+    EVIDENCE,
+    PROFILE_COLUMNS,
+    STATUSES,
+    Assessment,
+    AuditLog,
+    Evidence,
+    Lead,
+    Note,
+    User,
+    token_digest,
+    utcnow,
+)
 from .scoring import get_batcher, get_config, get_scorer, weights_version
+from .versions import current_version, get_setting, scorer_for
 
 
 def acting_user() -> User | None:
@@ -93,7 +107,8 @@ def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = 
         score=result.score, band=result.band, sector=result.sector, contributions=data["contributions"],
         matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
         improvements=data["improvements"], explanation=result.explanation, lang=result.lang,
-        weights_version=weights_version(),
+        weights_version=weights_version(), weights_version_id=current_version().id,
+        unverified_factor=float(get_setting("unverified_factor")),
     )
 
 
@@ -218,3 +233,65 @@ def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
 def write_csv(handle, rows: Iterable[list[str]]) -> None:
     """Write rows to a text handle as CSV."""
     csv.writer(handle).writerows(rows)
+
+
+def set_evidence(lead: Lead, field: str, status: str, note: str, user: User | None = None) -> bool:
+    """Record how a commitment of the lead is backed, with the staff member's note; audited."""
+    if field not in COMMITMENTS or status not in EVIDENCE:
+        raise ValueError(f"evidence: unknown commitment {field!r} or status {status!r}")
+    user = user or acting_user()
+    row = next((e for e in lead.evidence if e.field == field), None)
+    old = row.status if row else "declared"
+    if row is None:
+        row = Evidence(field=field, status=status, note=note.strip(), user_id=user.id if user else None)
+        lead.evidence.append(row)
+    else:
+        row.status, row.note, row.user_id = status, note.strip(), user.id if user else None
+    lead.updated_at = utcnow()  # robustness results are cached per lead set and its last change
+    audit("lead.evidence", lead, user, field=field, old=old, new=status, note=note.strip())
+    return old != status
+
+
+def _score_group(leads: list[Lead], unverified: tuple[str, ...], lang: str) -> list[tuple]:
+    """(lead, result, texts in every language) for leads sharing the same unverified commitments."""
+    profiles = [clean_profile(lead.profile()) for lead in leads]
+    scorer = scorer_for(unverified=unverified)
+    results = matcher.assess_many(profiles, scorer, lang)
+    texts = [{lang: _wording(r)} if isinstance(r, matcher.ScoreResult) else {} for r in results]
+    for other in (x for x in LANGS if x != lang):  # the same numbers worded in every language
+        for entry, result in zip(texts, matcher.assess_many(profiles, scorer, other), strict=True):
+            if entry and isinstance(result, matcher.ScoreResult):
+                entry[other] = _wording(result)
+    return [row for row in zip(leads, results, texts, strict=True) if isinstance(row[1], matcher.ScoreResult)]
+
+
+def rescore(leads: list[Lead], lang: str = "en") -> list[dict[str, Any]]:
+    """Score leads again under the current weights version (and factor for unverified claims).
+
+    Leads are grouped by which commitments are unverified, each group scored in one batch.
+    Returns one row per lead, best first: lead, old and new score, delta, old and new rank.
+    """
+    groups: dict[tuple[str, ...], list[Lead]] = {}
+    for lead in leads:
+        groups.setdefault(lead.unverified(), []).append(lead)
+    changes = []
+    for unverified, group in groups.items():
+        for lead, result, texts in _score_group(group, unverified, lang):
+            old = lead.score
+            record_result(lead, result, texts)
+            delta = result.score - (old or 0.0)
+            changes.append({"lead": lead, "old": old, "new": result.score, "delta": delta,
+                            "changed": old is None or abs(delta) >= 0.05})
+    _add_ranks(changes)
+    return sorted(changes, key=lambda c: (c["new_rank"], c["lead"].id))
+
+
+def _add_ranks(changes: list[dict[str, Any]]) -> None:
+    """Each row's rank among the re-scored leads before and after (1 = best, ties share)."""
+    from matcher.compare import rank_desc
+
+    if changes:
+        old = rank_desc([c["old"] if c["old"] is not None else -1.0 for c in changes])
+        new = rank_desc([c["new"] for c in changes])
+        for row, before, after in zip(changes, old, new, strict=True):
+            row.update(old_rank=int(before), new_rank=int(after))

@@ -25,7 +25,7 @@ def test_score_one(client):
     data = response.get_json()
     assert data["sector"] == "automation" and data["lang"] == "ru" and 0 <= data["score"] <= 100
     assert sum(c["points"] for c in data["contributions"]) == pytest.approx(data["score"], abs=0.05)
-    assert data["weights_version"].startswith("sectors.yaml") and "params" not in data
+    assert data["weights_version"].startswith("v1 ") and "params" not in data
 
 
 def test_score_one_language_from_header(client):

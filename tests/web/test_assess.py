@@ -80,7 +80,7 @@ def test_submit_as_lead(client, app):
         lead = db.session.execute(db.select(Lead)).scalar_one()
         assert lead.status == "new" and lead.consent and lead.source == "assess"
         assert lead.contact_email == "ceo@volga.example" and lead.sector == "automation"
-        assert lead.latest.lang == "ru" and lead.latest.weights_version.startswith("sectors.yaml v1 ")
+        assert lead.latest.lang == "ru" and lead.latest.weights_version.startswith("v1 ")
         assert sum(c["points"] for c in lead.latest.contributions) == pytest.approx(lead.score, abs=0.05)
 
 

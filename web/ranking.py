@@ -1,0 +1,112 @@
+"""Rankings of the stored leads under weights versions: comparison, robustness, calibration.
+
+The sub-score matrix of the leads is computed by :mod:`matcher` from their stored profiles
+(one batch per pattern of unverified commitments), so every version is judged on the same
+leads with the same reading of their data. Robustness results are cached in the process per
+(version, spread, k, number of leads, factor, last lead change), so the list page stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matcher.calibration import Calibration, suggest_weights
+from matcher.compare import Comparison, compare_rankings
+from matcher.frame import read_frame
+from matcher.profile import table_from_mappings
+from matcher.robustness import RobustnessResult, rank_robustness
+
+from .extensions import db
+from .models import Lead, WeightsVersion
+from .services import clean_profile
+from .versions import current_version, get_setting, scorer_for
+
+#: Outcome of a lead for calibration: 1 invested, 0 dropped, NaN none yet.
+OUTCOMES = {"invested": 1.0, "dropped": 0.0}
+
+
+@dataclass
+class LeadMatrix:
+    """Sub-scores of leads under one version: ``matrix @ weights`` is their exact score."""
+
+    leads: list[Lead]
+    matrix: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    criteria: list[str]
+
+    @property
+    def scores(self) -> NDArray[np.float64]:
+        return self.matrix @ self.weights
+
+
+def all_leads() -> list[Lead]:
+    """The leads to rank (every stored lead, oldest first)."""
+    return list(db.session.execute(db.select(Lead).order_by(Lead.id)).scalars())
+
+
+def lead_matrix(leads: list[Lead], version: WeightsVersion | None = None, factor: float | None = None) -> LeadMatrix:
+    """The (n_leads, n_criteria) sub-score matrix of ``leads`` under ``version`` (current by default)."""
+    version = version or current_version()
+    scorer = scorer_for(version, (), 1.0)
+    matrix = np.zeros((len(leads), len(scorer.config_.criteria)))
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, lead in enumerate(leads):
+        groups.setdefault(lead.unverified(), []).append(i)
+    for unverified, rows in groups.items():
+        group_scorer = scorer_for(version, unverified, factor)
+        table, _ = table_from_mappings([clean_profile(leads[i].profile()) for i in rows])
+        matrix[rows] = group_scorer.transform(read_frame(table, group_scorer.detector_))
+    return LeadMatrix(leads, matrix, np.asarray(scorer.weights_, dtype=np.float64),
+                      [c.id for c in scorer.config_.criteria])
+
+
+def compare_versions(a: WeightsVersion, b: WeightsVersion, top_k: int) -> tuple[Comparison, list[Lead]]:
+    """Ranks of the current leads under versions A and B side by side."""
+    leads = all_leads()
+    if not leads:
+        raise ValueError("no leads to rank")
+    scores_a, scores_b = lead_matrix(leads, a).scores, lead_matrix(leads, b).scores
+    return compare_rankings(scores_a, scores_b, [lead.id for lead in leads], top_k=top_k), leads
+
+
+_ROBUSTNESS: dict[tuple, dict[int, dict[str, Any]]] = {}
+
+
+def _robustness_key() -> tuple:
+    count, changed = db.session.execute(db.select(db.func.count(Lead.id), db.func.max(Lead.updated_at))).one()
+    return (current_version().id, float(get_setting("spread")), int(get_setting("top_k")), count,
+            float(get_setting("unverified_factor")), int(get_setting("n_samples")), str(changed))
+
+
+def robustness() -> dict[int, dict[str, Any]]:
+    """Per lead id: share of weightings keeping it in the top k, rank interval, base rank (cached)."""
+    key = _robustness_key()
+    if key not in _ROBUSTNESS:
+        if len(_ROBUSTNESS) > 32:
+            _ROBUSTNESS.clear()
+        _ROBUSTNESS[key] = _compute_robustness(key[1], key[2], key[5])
+    return _ROBUSTNESS[key]
+
+
+def _compute_robustness(spread: float, top_k: int, n_samples: int) -> dict[int, dict[str, Any]]:
+    leads = all_leads()
+    if not leads:
+        return {}
+    lm = lead_matrix(leads)
+    result: RobustnessResult = rank_robustness(lm.matrix, lm.weights, n_samples=n_samples, spread=spread,
+                                               top_k=top_k, random_state=0)
+    return {lead.id: {"p_top_k": float(result.p_top_k[i]), "low": int(result.rank_low[i]),
+                      "high": int(result.rank_high[i]), "median": int(result.rank_median[i]),
+                      "base": int(result.base_rank[i]), "top_k": top_k, "spread": spread}
+            for i, lead in enumerate(leads)}
+
+
+def calibrate(top_k: int = 10) -> tuple[Calibration, LeadMatrix]:
+    """Suggested criterion weights from invested / dropped leads, beside the current ones."""
+    lm = lead_matrix(all_leads())
+    outcomes = np.array([OUTCOMES.get(lead.status, np.nan) for lead in lm.leads], dtype=np.float64)
+    return suggest_weights(lm.matrix, outcomes, lm.weights, ids=[lead.id for lead in lm.leads], top_k=top_k), lm

@@ -1,0 +1,146 @@
+"""Weights versions: version 1 is the sectors file, every saved set is a new version; admin settings.
+
+The current version decides how leads are scored: :func:`scorer_for` applies its weights to
+the sectors file with :func:`matcher.weights.apply_weights` and, for a lead's unverified
+commitments, scales their answer sub-scores by the admin's factor (a ``committed`` claim not
+verified by staff counts ``factor`` x its points). Fitted scorers are cached per process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g
+from sqlalchemy import update
+
+from matcher import Config, Scorer
+from matcher.result import default_scorer
+from matcher.weights import apply_weights, diff_weights, fingerprint, weights_of
+
+from .extensions import db
+from .models import COMMITMENTS, Assessment, Setting, User, WeightsVersion
+
+#: Admin settings with their defaults.
+DEFAULTS: dict[str, Any] = {"unverified_factor": 1.0, "spread": 0.2, "top_k": 10, "n_samples": 10_000}
+
+
+def file_config() -> Config:
+    """The checked sectors file of the app (``SECTORS_PATH``): the weights of version 1."""
+    path = current_app.config.get("SECTORS_PATH")
+    return default_scorer(str(path) if path else None).config_
+
+
+def get_setting(key: str) -> Any:
+    """An admin setting, or its default (read once per request)."""
+    if "settings" not in g:
+        g.settings = {row.key: row.value for row in db.session.execute(db.select(Setting)).scalars()}
+    return g.settings.get(key, DEFAULTS[key])
+
+
+def set_setting(key: str, value: Any) -> None:
+    """Store an admin setting (the caller commits)."""
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+    g.pop("settings", None)
+
+
+def ensure_first_version() -> WeightsVersion:
+    """Version 1 from the sectors file if there is no version yet; older assessments are marked with it."""
+    version = db.session.execute(db.select(WeightsVersion).order_by(WeightsVersion.id).limit(1)).scalar()
+    if version is not None:
+        return version
+    config = file_config()
+    version = WeightsVersion(label=f"v1 {fingerprint(config)}", fingerprint=fingerprint(config),
+                             weights=weights_of(config), reason="sectors.yaml", is_current=True)
+    db.session.add(version)
+    db.session.flush()
+    db.session.execute(update(Assessment).where(Assessment.weights_version_id.is_(None))
+                       .values(weights_version_id=version.id))
+    return version
+
+
+def current_version() -> WeightsVersion:
+    """The weights version new scores use (looked up once per request)."""
+    if "weights_version" not in g:
+        version = db.session.execute(db.select(WeightsVersion).filter_by(is_current=True)).scalar()
+        g.weights_version = version or ensure_first_version()
+    return g.weights_version
+
+
+def get_version(version_id: int | None) -> WeightsVersion | None:
+    """A version by id, or ``None``."""
+    return db.session.get(WeightsVersion, version_id) if version_id else None
+
+
+def all_versions() -> list[WeightsVersion]:
+    """Every version, newest first."""
+    current_version()
+    return list(db.session.execute(db.select(WeightsVersion).order_by(WeightsVersion.id.desc())).scalars())
+
+
+#: Configs and fitted scorers per (sectors file, fingerprint, unverified fields, factor); small and immutable.
+_CACHE: dict[tuple, Any] = {}
+
+
+def _cached(key: tuple, build):
+    if key not in _CACHE:
+        if len(_CACHE) > 128:
+            _CACHE.clear()
+        _CACHE[key] = build()
+    return _CACHE[key]
+
+
+def config_of(version: WeightsVersion) -> Config:
+    """The sectors file with the version's weights applied."""
+    base = file_config()
+    return _cached(("config", base.path, version.fingerprint), lambda: apply_weights(base, version.weights))
+
+
+def scaled(config: Config, fields: tuple[str, ...], factor: float) -> Config:
+    """``config`` with the answer sub-scores of ``fields`` multiplied by ``factor``."""
+    answers = weights_of(config)["answers"]
+    return apply_weights(config, {"answers": {f: {a: v * factor for a, v in answers[f].items()} for f in fields}})
+
+
+def scorer_for(version: WeightsVersion | None = None, unverified: tuple[str, ...] = COMMITMENTS,
+               factor: float | None = None) -> Scorer:
+    """A fitted scorer for ``version`` (default current) with ``unverified`` commitments scaled by the factor."""
+    version = version or current_version()
+    factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
+    fields = tuple(sorted(unverified)) if factor != 1.0 else ()
+    base = file_config()
+    if version.fingerprint == _cached(("fingerprint", base.path), lambda: fingerprint(base)) and not fields:
+        return default_scorer(str(current_app.config["SECTORS_PATH"]) if current_app.config.get("SECTORS_PATH")
+                              else None)
+    config = config_of(version)
+    return _cached(("scorer", base.path, version.fingerprint, fields, factor),
+                   lambda: Scorer(config=scaled(config, fields, factor) if fields else config).fit())
+
+
+def save_version(weights: dict[str, Any], reason: str, user: User | None) -> WeightsVersion:
+    """Check ``weights`` (raises :class:`matcher.ConfigError`) and make them the current version."""
+    from .services import audit
+
+    previous = current_version()
+    config = apply_weights(file_config(), weights)
+    number = (db.session.execute(db.select(db.func.max(WeightsVersion.id))).scalar() or 0) + 1
+    version = WeightsVersion(label=f"v{number} {fingerprint(config)}", fingerprint=fingerprint(config),
+                             weights=weights_of(config), reason=reason.strip(), is_current=True,
+                             author_id=user.id if user else None)
+    previous.is_current = False
+    db.session.add(version)
+    db.session.flush()
+    g.weights_version = version
+    audit("weights.save", version, user, label=version.label, reason=version.reason,
+          changes=len(diff_weights(previous.weights, version.weights)))
+    return version
+
+
+def history() -> list[tuple[WeightsVersion, list]]:
+    """Each version (newest first) with its changes against the version before it."""
+    versions = all_versions()
+    return [(v, diff_weights(versions[i + 1].weights, v.weights) if i + 1 < len(versions) else [])
+            for i, v in enumerate(versions)]
