@@ -18,7 +18,7 @@ from .models import Lead
 
 bp = Blueprint("weights", __name__, url_prefix="/admin/weights")
 #: Sections of a weights set an admin edits on the page, with the range of their values.
-EDITABLE = ("criteria", "tiers", "answers")
+EDITABLE = ("criteria", "tiers", "answers", "sector_tiers")
 
 
 @bp.before_request
@@ -36,6 +36,9 @@ def weights_from_form(form, base: dict) -> tuple[dict, list[str]]:
     for key, text in form.items():
         parts = key.split(".")
         if parts[0] not in EDITABLE or len(parts) != (3 if parts[0] == "answers" else 2):
+            continue
+        if parts[0] == "sector_tiers":  # a tier name, checked by matcher.weights.apply_weights
+            weights["sector_tiers"][parts[1]] = text.strip()
             continue
         try:
             value = float(text.replace(",", "."))

@@ -58,6 +58,18 @@ def test_bad_edits_save_nothing(app, client, auth, values, reason, message):
         assert db.session.execute(db.select(db.func.count(WeightsVersion.id))).scalar() == 1
 
 
+def test_moving_a_sector_to_another_tier_is_a_new_version(app, client, auth, leads):
+    auth.login("admin")
+    assert 'name="sector_tiers.tourism"' in client.get("/admin/weights").get_data(as_text=True)
+    html = save(client, "tourism is a priority now", **{"sector_tiers.tourism": "hanoi_priority"}).get_data(as_text=True)
+    assert "Saved as version v2 " in html and "sector_tiers.tourism" in html
+    with app.app_context():
+        v2 = db.session.execute(db.select(WeightsVersion).filter_by(is_current=True)).scalar_one()
+        assert v2.weights["sector_tiers"]["tourism"] == "hanoi_priority"
+    html = save(client, "why", **{"sector_tiers.tourism": "nonsense"}).get_data(as_text=True)
+    assert "sector_tiers.tourism: unknown tier" in html
+
+
 def test_save_version_rescore_and_history(app, client, auth, leads):
     auth.login("admin")
     html = save(client, **{"criteria.sector_fit": "0", "criteria.training": "60",
