@@ -88,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``matcher`` console script."""
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command; a bad input or file is a one-line error and exit status 2."""
     try:
         return args.func(args)
     except MatcherError as exc:

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from .config import load_sectors
-from .errors import MatcherError
 from .weights import diff_weights, fingerprint, to_yaml
 
 
@@ -100,15 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["weights", *argv]
     parser = argparse.ArgumentParser(prog="matcher", description="Hanoi investor matcher: weights")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except MatcherError as exc:
-        print(f"matcher: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"matcher: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
-        return 2
+    from .cli import run  # one error handling for every command (imported here: cli imports this module)
+
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

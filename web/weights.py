@@ -144,11 +144,10 @@ def compare():
     b = _version_arg("b", all_versions[0])
     a = _version_arg("a", all_versions[1] if len(all_versions) > 1 else all_versions[0])
     top_k = max(1, min(1000, request.args.get("k", type=int) or int(versions.get_setting("top_k"))))
-    comparison, leads = None, []
     try:
         comparison, leads = ranking.compare_versions(a, b, top_k)
-    except ValueError:
-        pass
+    except ValueError:  # no leads to rank yet: the page says so
+        comparison, leads = None, []
     names = {lead.id: lead for lead in leads}
     chart = slope_chart(comparison.rows(), names, top_k) if comparison else None
     return render_template("weights/compare.html", a=a, b=b, k=top_k, versions=all_versions, c=comparison,
