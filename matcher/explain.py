@@ -17,7 +17,6 @@ from .messages import FIELD_LABELS, format_number, message
 from .scoring import BatchScores, Candidate, Scorer
 from .sectors import SOURCE_CODE, SOURCE_DECLARED, SOURCE_DEFAULT, SOURCE_NONE, SOURCE_TEXT
 
-
 _TENTHS = pa.array([f"{i // 10}.{i % 10}" for i in range(1001)], pa.string())  # "0.0" ... "100.0"
 
 
