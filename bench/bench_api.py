@@ -144,7 +144,7 @@ def main() -> None:
                 ("POST /api/v1/score", "POST", "/api/v1/score", sample_bodies(), json_headers),
                 ("GET /leads", "GET", "/leads", [], {"Cookie": cookie}),
             ]
-            for label, method, path, bodies, headers in runs:  # warm every worker up
+            for _label, method, path, bodies, headers in runs:  # warm every worker up
                 drive(port, method, path, bodies, headers, 1.0, args.clients)
             print(f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
                   f"{args.seconds:g} s each, database {env['DATABASE_URL'].split(':')[0]}")

@@ -11,10 +11,9 @@ import warnings
 import pytest
 from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
+from matcher_testlib import SECTORS_YAML, build_profile
 
 from matcher import Scorer, load_sectors
-
-from matcher_testlib import SECTORS_YAML, build_profile
 
 # No example database, and hypothesis's own files in a temporary directory: the suite writes
 # nothing into the working tree.

@@ -6,10 +6,10 @@ import json
 import random
 
 import pytest
+from matcher_testlib import SAMPLE_CSV, read_csv
 
 from matcher import InputFileError
 from matcher.batch import defuse_cell, score_file, sniff
-from matcher_testlib import SAMPLE_CSV, read_csv
 
 CRITERIA = ["c_sector_fit", "c_green", "c_tech_transfer", "c_training", "c_local_linkage", "c_capacity",
             "c_readiness"]
@@ -24,7 +24,7 @@ def score(scorer, in_path, **kwargs):
     rows = read_csv(out)
     header, body = rows[0], rows[1:]
     errors = read_csv(in_path.with_name("out.errors.csv"))
-    return summary, header, [dict(zip(header, r)) for r in body], errors
+    return summary, header, [dict(zip(header, r, strict=True)) for r in body], errors
 
 
 def test_result_columns_follow_design(config):
@@ -194,8 +194,8 @@ def test_json_output_has_the_same_rows(scorer, write_csv, tmp_path):
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert isinstance(data, list) and len(data) == len(csv_rows) - 1 == 2
     assert list(data[0]) == csv_rows[0]
-    for obj, row in zip(data, csv_rows[1:]):
-        for key, value in zip(csv_rows[0], row):
+    for obj, row in zip(data, csv_rows[1:], strict=True):
+        for key, value in zip(csv_rows[0], row, strict=True):
             if key in ("score", "completeness") or key.startswith("c_"):
                 assert obj[key] == float(value)
             elif key == "rank":
@@ -276,7 +276,7 @@ def test_multi_chunk_file_counts_and_row_numbers(scorer, tmp_path, short_rows):
     header = out[0]
     scores = [float(r[header.index("score")]) for r in out[1:]]
     ranks = [int(r[header.index("rank")]) for r in out[1:]]
-    for s, r in zip(scores, ranks):
+    for s, r in zip(scores, ranks, strict=True):
         assert r == 1 + sum(1 for other in scores if other > s)
 
 
@@ -289,7 +289,7 @@ def test_sample_profiles_all_score_without_errors(scorer, tmp_path):
     assert len(rows) == 49
     assert read_csv(tmp_path / "out.errors.csv")[1:] == []
     for row in rows[1:]:
-        rec = dict(zip(header, row))
+        rec = dict(zip(header, row, strict=True))
         assert round(sum(float(rec[c]) for c in CRITERIA), 1) == float(rec["score"])
         assert 0 <= float(rec["score"]) <= 100
         assert 0 <= float(rec["completeness"]) <= 1

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from matcher_testlib import SAMPLE_CSV, read_csv
 
 from matcher.cli import main
-from matcher_testlib import SAMPLE_CSV, read_csv
 
 ROWS = [
     ["id", "name", "description", "okved", "training"],

@@ -131,7 +131,7 @@ def test_hanoi_priority_outranks_connectivity_outranks_existing_fdi(config):
 
 def test_criteria_weights_and_bands_are_the_documented_ones(config):
     # the hand-worked numbers in tests/test_scoring.py rely on these
-    assert dict(zip(config.criterion_ids, config.weights().tolist())) == {
+    assert dict(zip(config.criterion_ids, config.weights().tolist(), strict=True)) == {
         "sector_fit": 30.0, "green": 14.0, "tech_transfer": 16.0, "training": 12.0,
         "local_linkage": 12.0, "capacity": 8.0, "readiness": 8.0,
     }

@@ -133,7 +133,7 @@ def test_every_stated_gain_is_the_actual_score_change(scorer, profile):
     if not changed:
         assert result.explanation.endswith("nothing left to improve")
         return
-    for imp, after in zip(result.improvements, scored(changed, scorer)):
+    for imp, after in zip(result.improvements, scored(changed, scorer), strict=True):
         assert round(after.score - result.score, 1) == imp.gain, imp
         assert imp.gain > 0
     gains = [imp.gain for imp in result.improvements]
@@ -155,7 +155,7 @@ def test_csv_batch_and_single_assessment_agree(scorer, batch):
         with open(Path(tmp) / "out.csv", encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
     assert summary.rows == len(batch) == summary.scored
-    for row, result in zip(rows, scored(batch, scorer)):
+    for row, result in zip(rows, scored(batch, scorer), strict=True):
         assert float(row["score"]) == result.score
         assert row["sector"] == (result.sector or "")
         assert float(row["completeness"]) == result.completeness

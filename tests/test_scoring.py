@@ -285,8 +285,9 @@ def test_weights_come_from_the_sectors_file(tmp_path):
     okved 62.01, green planned, ESG yes -> 60 x 1.0 + 40 x (0.5 x 0.5 + 0.5 x 1.0) = 60 + 30 = 90.0, band A.
     A shop (okved 47, tier "low" 0.2), green none, ESG unknown -> 60 x 0.2 = 12.0, band B.
     """
-    from matcher import Scorer
     from test_config import SMALL_YAML
+
+    from matcher import Scorer
 
     path = tmp_path / "small.yaml"
     path.write_text(SMALL_YAML, encoding="utf-8")

@@ -8,7 +8,14 @@ import pytest
 
 from matcher.errors import InvalidValue
 from matcher.values import (
-    clean, parse_codes, parse_commitment, parse_count, parse_money, parse_presence, parse_yesno, split_list,
+    clean,
+    parse_codes,
+    parse_commitment,
+    parse_count,
+    parse_money,
+    parse_presence,
+    parse_yesno,
+    split_list,
 )
 
 

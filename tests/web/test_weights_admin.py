@@ -61,7 +61,8 @@ def test_bad_edits_save_nothing(app, client, auth, values, reason, message):
 def test_moving_a_sector_to_another_tier_is_a_new_version(app, client, auth, leads):
     auth.login("admin")
     assert 'name="sector_tiers.tourism"' in client.get("/admin/weights").get_data(as_text=True)
-    html = save(client, "tourism is a priority now", **{"sector_tiers.tourism": "hanoi_priority"}).get_data(as_text=True)
+    html = save(client, "tourism is a priority now",
+                **{"sector_tiers.tourism": "hanoi_priority"}).get_data(as_text=True)
     assert "Saved as version v2 " in html and "sector_tiers.tourism" in html
     with app.app_context():
         v2 = db.session.execute(db.select(WeightsVersion).filter_by(is_current=True)).scalar_one()
