@@ -196,7 +196,7 @@ class _ErrorReport:
         self.handle.close()
 
 
-def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str], headers: list[str],
+def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str],
                  rows: np.ndarray, lang: str):
     """Score one chunk; return the output batch of scored rows, their score tenths and the errors."""
     renamed = pa.table({fields[i]: batch.column(i) for i in fields})
@@ -333,7 +333,7 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
                 rows = numbers.next(batch.num_rows)
                 if len(pending) >= WORKERS:
                     writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary)
-                pending.append(pool.submit(_score_chunk, scorer, batch, fields, fmt.headers, rows, lang))
+                pending.append(pool.submit(_score_chunk, scorer, batch, fields, rows, lang))
                 if progress:
                     progress(min(size, int(numbers.done * fmt.bytes_per_row)))
             while pending:

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from .frame import ProfileFrame
 from .messages import FIELD_LABELS, format_number, message
 from .scoring import BatchScores, Candidate, Scorer
-from .sectors import SOURCE_CODE, SOURCE_DECLARED, SOURCE_DEFAULT, SOURCE_NONE, SOURCE_TEXT
+from .sectors import SOURCE_CODE, SOURCE_DECLARED, SOURCE_DEFAULT, SOURCE_TEXT
 
 _TENTHS = pa.array([f"{i // 10}.{i % 10}" for i in range(1001)], pa.string())  # "0.0" ... "100.0"
 
@@ -163,11 +163,9 @@ def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang:
                   .split("\x00") for b in config.bands]
     before, after = _take([h[0] for h in band_heads], scores.band), _take([h[1] for h in band_heads], scores.band)
     head = pc.binary_join_element_wise(before, out["score"], after, "")
-    out["top_improvement"], improve_clause = _improvements(scores, lang)
+    improvement, improve_clause = _improvements(scores, lang)
     out["explanation"] = pc.binary_join_element_wise(
         head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
-    out["top_improvement"] = out.pop("top_improvement")  # keep DESIGN.md column order
+    out["top_improvement"] = improvement
     return out
 
-
-__all__ = ["render_batch", "tenths_text", "advice_text", "missing_fields", "SOURCE_NONE"]

@@ -19,7 +19,6 @@ FIELDS = (
     "website", "contact_email", "city",
 )
 COMMITMENT_FIELDS = ("tech_transfer", "training", "local_partner", "green")
-REQUIRED = ("name",)
 #: A few spellings staff use in spreadsheets, mapped to contract names.
 ALIASES = {
     "company": "name", "firm": "name", "название": "name", "компания": "name", "tên": "name",

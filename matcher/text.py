@@ -134,7 +134,6 @@ class SectorVocabulary:
                 words.setdefault(w, len(words))
         self.words = words
         self.n_words = max(len(words), 1)
-        self.max_len = max((len(t.split()) for t in self.terms), default=1)
         self.ngram_keys: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
         by_len: dict[int, list[tuple[int, int]]] = {}
         for term_id, term in enumerate(self.terms):

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from matcher.messages import FIELD_LABELS
+from matcher.profile import FIELDS
 
 from .scoring import get_config
 
@@ -189,7 +190,7 @@ def init_app(app: Flask) -> None:
         query_url=query_url, LANG_NAMES=LANG_NAMES, STATUS_LABELS=STATUS_LABELS,
         SOURCE_LABELS=SOURCE_LABELS, ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS,
         ACTION_LABELS=ACTION_LABELS, answer_label=answer_label, band_ranges=band_ranges,
-        EVIDENCE_LABELS=EVIDENCE_LABELS,
+        EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS,
         state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
     )
     app.jinja_env.filters.update(number=number, percent=percent)

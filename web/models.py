@@ -11,6 +11,8 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from matcher.profile import COMMITMENT_FIELDS
+
 from .extensions import db
 
 #: Pipeline of a lead, in order; the last two are both final.
@@ -19,7 +21,7 @@ SOURCES = ("assess", "batch", "sample", "api")
 ROLES = ("analyst", "admin")
 JOB_STATES = ("queued", "running", "done", "failed")
 #: Commitments whose evidence staff track, and how each can be backed.
-COMMITMENTS = ("tech_transfer", "training", "local_partner", "green")
+COMMITMENTS = COMMITMENT_FIELDS  # the data contract's commitment fields, defined once in matcher
 EVIDENCE = ("declared", "verified", "estimated")
 #: Profile fields stored as columns of :class:`Lead` (``id`` is kept as ``ext_id``).
 PROFILE_COLUMNS = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import matcher
-from matcher.profile import FIELDS
+from matcher.profile import COMMITMENT_FIELDS, FIELDS
 
 from .models import STATUSES
 
@@ -16,7 +16,7 @@ def _profile_schema() -> dict:
     props["investment_usd"] = {"oneOf": [{"type": "number"}, {"type": "string"}],
                                "description": "US$: 1500000, '1 500 000', '1.5m', '2bn'"}
     props["employees"] = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
-    for f in ("tech_transfer", "training", "local_partner", "green"):
+    for f in COMMITMENT_FIELDS:
         props[f] = COMMITMENT
     props["esg_report"] = {"oneOf": [{"type": "boolean"}, {"type": "string"}], "description": "yes/no"}
     props["vietnam_presence"] = {"type": "string", "enum": ["none", "office", "project"]}
