@@ -103,6 +103,8 @@ class Lead(db.Model):
     completeness: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Optimistic locking: bumped by every save; a form carries the one it was read at.
+    row_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     assigned_to: Mapped[User | None] = relationship()
     assessments: Mapped[list[Assessment]] = relationship(
@@ -222,6 +224,11 @@ class BatchJob(db.Model):
     imported: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Runs so far, the last sign of life of the process running it, which process, its queue job id.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    heartbeat_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(80))
+    queue_id: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship()
 
