@@ -121,7 +121,8 @@ def main() -> None:
     args = parser.parse_args()
     port, password = free_port(), "bench-password-1"
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, SECRET_KEY="bench", MATCHER_ADMIN_PASSWORD=password,
+        # Rate limits off: this measures capacity, not the per-client limits (see README, Security).
+        env = dict(os.environ, SECRET_KEY="bench", MATCHER_ADMIN_PASSWORD=password, MATCHER_RATELIMIT_ENABLED="false",
                    DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"))
         subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"
                         "app = create_app()\nwith app.app_context(): bootstrap()"], env=env, check=True, cwd=ROOT)

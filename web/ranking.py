@@ -23,7 +23,7 @@ from matcher.robustness import RobustnessResult, rank_robustness
 from .extensions import db
 from .models import Lead, WeightsVersion
 from .services import clean_profile
-from .versions import current_version, get_setting, scorer_for
+from .versions import current_version, get_setting, scorer_for, snapshot
 
 #: Outcome of a lead for calibration: 1 invested, 0 dropped, NaN none yet.
 OUTCOMES = {"invested": 1.0, "dropped": 0.0}
@@ -78,7 +78,7 @@ _ROBUSTNESS: dict[tuple, dict[int, dict[str, Any]]] = {}
 
 def _robustness_key() -> tuple:
     count, changed = db.session.execute(db.select(db.func.count(Lead.id), db.func.max(Lead.updated_at))).one()
-    return (current_version().id, float(get_setting("spread")), int(get_setting("top_k")), count,
+    return (snapshot().id, float(get_setting("spread")), int(get_setting("top_k")), count,
             float(get_setting("unverified_factor")), int(get_setting("n_samples")), str(changed))
 
 

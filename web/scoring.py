@@ -36,9 +36,9 @@ def get_config() -> Config:
 
 def weights_version() -> str:
     """The label of the current weights version, e.g. ``v2 3fa1b2c4d5e6`` (number and fingerprint)."""
-    from .versions import current_version
+    from .versions import snapshot
 
-    return current_version().label
+    return snapshot().label
 
 
 def okved_options() -> list[tuple[str, str]]:

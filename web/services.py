@@ -35,7 +35,7 @@ from .models import (
     utcnow,
 )
 from .scoring import get_batcher, get_config, get_scorer, weights_version
-from .versions import current_version, get_setting, scorer_for
+from .versions import get_setting, scorer_for, snapshot
 
 
 def acting_user() -> User | None:
@@ -107,7 +107,7 @@ def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = 
         score=result.score, band=result.band, sector=result.sector, contributions=data["contributions"],
         matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
         improvements=data["improvements"], explanation=result.explanation, lang=result.lang,
-        weights_version=weights_version(), weights_version_id=current_version().id,
+        weights_version=weights_version(), weights_version_id=snapshot().id,
         unverified_factor=float(get_setting("unverified_factor")),
     )
 
@@ -147,6 +147,35 @@ def create_leads(profiles: list[Mapping[str, Any]], source: str, lang: str = "en
         if isinstance(result, matcher.ScoreResult):
             create_lead(profile, result, source, user=user, texts=texts)
             stored += 1
+    return stored, len(profiles) - stored
+
+
+def import_batch(job: Any, profiles: list[Mapping[str, Any]], user: User | None = None) -> tuple[int, int] | None:
+    """Store a finished batch job's scorable rows as leads, all or nothing; returns (stored, skipped).
+
+    Returns None, storing nothing, if the job was imported already. The rows are scored first;
+    then one conditional UPDATE claims the job (``imported`` from 0), which also locks its row,
+    and the leads are added in the same transaction. The caller commits once: an error or a
+    crash before that leaves no lead of this job, and a second import, after or during the
+    first (any process), finds the claim taken.
+    """
+    from sqlalchemy import update
+
+    from .models import BatchJob
+
+    results = assess_many(profiles, job.lang)
+    texts = wordings(profiles, results, job.lang)
+    claim = update(BatchJob).where(BatchJob.id == job.id, BatchJob.state == "done", BatchJob.imported == 0)
+    if db.session.execute(claim.values(imported=-1), execution_options={"synchronize_session": False}).rowcount != 1:
+        return None
+    stored = 0
+    for profile, result, wording in zip(profiles, results, texts, strict=True):
+        if isinstance(result, matcher.ScoreResult):
+            create_lead(profile, result, "batch", user=user, texts=wording)
+            stored += 1
+    db.session.execute(update(BatchJob).where(BatchJob.id == job.id).values(imported=stored),
+                       execution_options={"synchronize_session": False})
+    db.session.refresh(job)
     return stored, len(profiles) - stored
 
 

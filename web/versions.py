@@ -4,10 +4,19 @@ The current version decides how leads are scored: :func:`scorer_for` applies its
 the sectors file with :func:`matcher.weights.apply_weights` and, for a lead's unverified
 commitments, scales their answer sub-scores by the admin's factor (a ``committed`` claim not
 verified by staff counts ``factor`` x its points). Fitted scorers are cached per process.
+
+Scoring requests do not ask the database which version is current: :func:`snapshot` keeps
+the current version and the settings per app process for ``WEIGHTS_CACHE_SECONDS`` (1 s by
+default), so a version saved in one process is used by every other within that time. The
+process that saves uses it at once. A request pins one snapshot, so the scorer it uses and the
+version it records always agree.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
@@ -30,11 +39,58 @@ def file_config() -> Config:
     return default_scorer(str(path) if path else None).config_
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The current weights version and the admin settings, as read at one moment."""
+
+    id: int
+    label: str
+    fingerprint: str
+    weights: dict[str, Any]
+    settings: dict[str, Any]
+
+
+_SNAPSHOT_LOCK = threading.Lock()
+
+
+def _read_snapshot() -> Snapshot:
+    version = db.session.execute(db.select(WeightsVersion).filter_by(is_current=True)).scalar()
+    version = version or ensure_first_version()
+    settings = {row.key: row.value for row in db.session.execute(db.select(Setting)).scalars()}
+    return Snapshot(version.id, version.label, version.fingerprint, version.weights, settings)
+
+
+def snapshot() -> Snapshot:
+    """The current version and settings: pinned for the request, cached per process for a short time."""
+    if "snapshot" in g:
+        return g.snapshot
+    if g.get("snapshot_private"):  # this request changed them: read its own session, share nothing
+        g.snapshot = _read_snapshot()
+        return g.snapshot
+    cache = current_app.extensions.setdefault("matcher.snapshot", {})
+    ttl = float(current_app.config.get("WEIGHTS_CACHE_SECONDS", 1.0))
+    now = time.monotonic()
+    entry = cache.get("entry")
+    if entry is None or now - entry[0] > ttl:
+        with _SNAPSHOT_LOCK:
+            entry = cache.get("entry")
+            if entry is None or now - entry[0] > ttl:
+                entry = (time.monotonic(), _read_snapshot())
+                cache["entry"] = entry
+    g.snapshot = entry[1]
+    return g.snapshot
+
+
+def invalidate() -> None:
+    """Forget the cached snapshot: this request changed the version or a setting (not yet committed)."""
+    current_app.extensions.get("matcher.snapshot", {}).pop("entry", None)
+    g.pop("snapshot", None)
+    g.snapshot_private = True
+
+
 def get_setting(key: str) -> Any:
-    """An admin setting, or its default (read once per request)."""
-    if "settings" not in g:
-        g.settings = {row.key: row.value for row in db.session.execute(db.select(Setting)).scalars()}
-    return g.settings.get(key, DEFAULTS[key])
+    """An admin setting, or its default."""
+    return snapshot().settings.get(key, DEFAULTS[key])
 
 
 def set_setting(key: str, value: Any) -> None:
@@ -44,7 +100,7 @@ def set_setting(key: str, value: Any) -> None:
         db.session.add(Setting(key=key, value=value))
     else:
         row.value = value
-    g.pop("settings", None)
+    invalidate()
 
 
 def ensure_first_version() -> WeightsVersion:
@@ -93,7 +149,7 @@ def _cached(key: tuple, build):
     return _CACHE[key]
 
 
-def config_of(version: WeightsVersion) -> Config:
+def config_of(version: WeightsVersion | Snapshot) -> Config:
     """The sectors file with the version's weights applied."""
     base = file_config()
     return _cached(("config", base.path, version.fingerprint), lambda: apply_weights(base, version.weights))
@@ -105,10 +161,10 @@ def scaled(config: Config, fields: tuple[str, ...], factor: float) -> Config:
     return apply_weights(config, {"answers": {f: {a: v * factor for a, v in answers[f].items()} for f in fields}})
 
 
-def scorer_for(version: WeightsVersion | None = None, unverified: tuple[str, ...] = COMMITMENTS,
+def scorer_for(version: WeightsVersion | Snapshot | None = None, unverified: tuple[str, ...] = COMMITMENTS,
                factor: float | None = None) -> Scorer:
     """A fitted scorer for ``version`` (default current) with ``unverified`` commitments scaled by the factor."""
-    version = version or current_version()
+    version = version or snapshot()
     factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
     fields = tuple(sorted(unverified)) if factor != 1.0 else ()
     base = file_config()
@@ -134,6 +190,7 @@ def save_version(weights: dict[str, Any], reason: str, user: User | None) -> Wei
     db.session.add(version)
     db.session.flush()
     g.weights_version = version
+    invalidate()
     audit("weights.save", version, user, label=version.label, reason=version.reason,
           changes=len(diff_weights(previous.weights, version.weights)))
     return version

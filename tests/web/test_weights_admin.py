@@ -244,3 +244,29 @@ def test_migration_0002_downgrades_and_upgrades_again(app):
     upgrade(app)
     with app.app_context():
         assert {"weights_versions", "evidence", "settings"} <= set(inspect(db.engine).get_table_names())
+
+
+def test_other_processes_score_with_a_saved_version_within_the_cache_time(make_app, monkeypatch):
+    """Two app instances on one database stand for two processes: B picks up A's new version."""
+    import time as real_time
+
+    from web import versions
+
+    a = make_app()
+    b = make_app(users=False, WEIGHTS_CACHE_SECONDS=5.0)
+    body = {"name": "Volga Robotics", "okved": "28.99", "training": "committed"}
+    b_client = b.test_client()
+    first = b_client.post("/api/v1/score", json=body).get_json()
+    assert first["weights_version"].startswith("v1 ")
+    a_client = a.test_client()
+    a_client.post("/login", data={"username": "admin", "password": "admin-pass-123"})  # the real form
+    assert "Saved as version v2 " in save(a_client, **{"criteria.training": "60"}).get_data(as_text=True)
+    # A uses v2 at once; B still answers from its cached snapshot, and says so consistently.
+    assert a_client.post("/api/v1/score", json=body).get_json()["weights_version"].startswith("v2 ")
+    cached = b_client.post("/api/v1/score", json=body).get_json()
+    assert cached["weights_version"] == first["weights_version"] and cached["score"] == first["score"]
+    # After the cache time B scores with v2, and the score follows the new weights.
+    later = real_time.monotonic() + 6.0
+    monkeypatch.setattr(versions.time, "monotonic", lambda: later)
+    fresh = b_client.post("/api/v1/score", json=body).get_json()
+    assert fresh["weights_version"].startswith("v2 ") and fresh["score"] > first["score"]
