@@ -39,9 +39,10 @@ class MicroBatcher:
     'software'
     """
 
-    def __init__(self, scorer: Scorer, max_batch: int = 64) -> None:
+    def __init__(self, scorer: Scorer, max_batch: int = 64, idle_seconds: float = 30.0) -> None:
         self.scorer = scorer
         self.max_batch = max_batch
+        self.idle_seconds = idle_seconds  # a batcher nobody uses (an old weights version) lets its thread end
         self._queue: queue.SimpleQueue[tuple[Mapping[str, Any], str, Future]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -51,21 +52,27 @@ class MicroBatcher:
     def assess(self, profile: Mapping[str, Any], lang: str = "en", timeout: float | None = 30.0) -> ScoreResult:
         """Score one profile like :func:`matcher.assess` (raises :class:`InvalidValue` likewise)."""
         future: Future = Future()
-        self._start()
-        self._queue.put((profile, lang, future))
+        with self._lock:  # queued and started together, so an ending idle thread cannot miss it
+            self._queue.put((profile, lang, future))
+            self._start()
         return future.result(timeout)
 
     def _start(self) -> None:
-        # Started on first use, so a server that forks workers starts one thread per worker.
+        # Started on first use (under the lock), so a server that forks workers starts one thread per worker.
         if self._thread is None or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name="matcher-batcher", daemon=True)
-                    self._thread.start()
+            self._thread = threading.Thread(target=self._run, name="matcher-batcher", daemon=True)
+            self._thread.start()
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=self.idle_seconds)]
+            except queue.Empty:
+                with self._lock:  # idle: end the thread; the next assess() starts a new one
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
             while len(batch) < self.max_batch:
                 try:
                     batch.append(self._queue.get_nowait())

@@ -48,3 +48,17 @@ def test_a_bad_profile_fails_alone(scorer):
         batcher.assess({"name": "Bad", "employees": "many"})
     assert info.value.field == "employees"
     assert batcher.assess({"name": "Good", "okved": "62.01"}).sector == "software"
+
+
+def test_an_idle_batcher_ends_its_thread_and_starts_again_when_needed(scorer):
+    import time
+
+    batcher = MicroBatcher(scorer, idle_seconds=0.05)
+    first = batcher.assess({"name": "A", "okved": "62.01"})
+    thread = batcher._thread
+    deadline = time.monotonic() + 5
+    while thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not thread.is_alive() and batcher._thread is None  # an old weights version's batcher lets go
+    assert batcher.assess({"name": "A", "okved": "62.01"}) == first
+    assert batcher._thread is not None and batcher._thread is not thread
