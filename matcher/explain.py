@@ -2,7 +2,8 @@
 
 Nothing here computes a score: it formats :class:`~matcher.scoring.BatchScores`.
 Batch rendering works on whole columns (lookup tables indexed with numpy, strings joined
-by Arrow), so a million rows cost no Python loop per row.
+by Arrow), so a million rows cost no Python loop per row; :func:`explain_row` words one
+profile from the same tables and frames, for small batches.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from numpy.typing import NDArray
 
 from .frame import ProfileFrame
 from .messages import FIELD_LABELS, format_number, message
-from .scoring import BatchScores, Candidate, Scorer
-from .sectors import SOURCE_CODE, SOURCE_DECLARED, SOURCE_DEFAULT, SOURCE_TEXT
+from .scoring import BatchScores, Candidate, RowScores, Scorer
+from .sectors import SOURCE_CODE, SOURCE_DECLARED, SOURCE_DEFAULT, SOURCE_TEXT, RowDetection
 
 _TENTHS = pa.array([f"{i // 10}.{i % 10}" for i in range(1001)], pa.string())  # "0.0" ... "100.0"
 
@@ -33,12 +34,30 @@ def tenths_text(tenths: NDArray[np.int64]) -> pa.Array:
     return text
 
 
+def tenths_str(tenths: int) -> str:
+    """:func:`tenths_text` for one number: 625 -> "62.5", -5 -> "-0.5"."""
+    return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}"
+
+
 def advice_text(cand: Candidate, lang: str) -> str:
     """What the firm could do, e.g. "commit to training local staff"."""
     template = cand.advice.get(lang) or cand.advice.get("en") or cand.field
     if isinstance(cand.target, float):
         return template.format(value=format_number(cand.target, lang))
     return template
+
+
+_ADVICE: dict[tuple[int, str], tuple[Scorer, list[str]]] = {}
+
+
+def advice_texts(scorer: Scorer, lang: str) -> list[str]:
+    """:func:`advice_text` of every candidate of a fitted scorer, built once per scorer and language."""
+    cached = _ADVICE.get((id(scorer), lang))
+    if cached is None or cached[0] is not scorer:
+        if len(_ADVICE) > 256:
+            _ADVICE.clear()
+        cached = _ADVICE[(id(scorer), lang)] = (scorer, [advice_text(c, lang) for c in scorer.candidates_])
+    return cached[1]
 
 
 def _take(table: list[str], index: NDArray[np.int64]) -> pa.Array:
@@ -63,10 +82,15 @@ def _missing_columns(scorer: Scorer, scores: BatchScores, lang: str) -> tuple[pa
         row = (int(mask) >> np.arange(scores.missing.shape[1])) & 1
         fields = missing_fields(scorer, row.astype(bool))
         names.append(";".join(fields))
-        shown = [message(lang, "field_sector") if f == "description" else FIELD_LABELS[lang][f]
-                 for f in fields if f != "okved"]
-        clauses.append("; " + message(lang, "missing", items=", ".join(shown)) if shown else "")
+        clauses.append(missing_clause(fields, lang))
     return _take(names, index), _take(clauses, index)
+
+
+def missing_clause(fields: list[str], lang: str) -> str:
+    """The explanation's "; missing: ..." clause for the fields :func:`missing_fields` lists ("" if none)."""
+    shown = [message(lang, "field_sector") if f == "description" else FIELD_LABELS[lang][f]
+             for f in fields if f != "okved"]
+    return "; " + message(lang, "missing", items=", ".join(shown)) if shown else ""
 
 
 _SOURCES = (SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT)  # 1..4, in this order
@@ -75,6 +99,11 @@ _TABLES: dict[tuple[int, str], tuple] = {}
 
 def _sector_tables(config, lang: str) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Text before and after the evidence for each (sector, source), then "unknown"; built once."""
+    return _sector_phrases(config, lang)[1]
+
+
+def _sector_phrases(config, lang: str) -> tuple[tuple[list[str], list[str]], tuple[pa.Array, pa.Array, pa.Array]]:
+    """The sector tables as lists (before, after) and as Arrow arrays (ids, before, after); built once."""
     cached = _TABLES.get((id(config), lang))
     if cached is not None and cached[0] is config:
         return cached[1:]
@@ -91,8 +120,16 @@ def _sector_tables(config, lang: str) -> tuple[pa.Array, pa.Array, pa.Array]:
     before.append(message(lang, "sector_unknown"))
     after.append("")
     ids = pa.array([s.id for s in config.sectors] + [""], pa.string())
-    _TABLES[(id(config), lang)] = (config, ids, pa.array(before, pa.string()), pa.array(after, pa.string()))
+    arrays = (ids, pa.array(before, pa.string()), pa.array(after, pa.string()))
+    _TABLES[(id(config), lang)] = (config, (before, after), arrays)
     return _TABLES[(id(config), lang)][1:]
+
+
+def _sector_combo(n_sectors: int, sector: int, source: int) -> int:
+    """Index into the sector tables: (sector, source), or the last entry ("unknown")."""
+    if sector >= 0 and _SOURCES[0] <= source <= _SOURCES[-1]:
+        return sector * len(_SOURCES) + source - _SOURCES[0]
+    return n_sectors * len(_SOURCES)
 
 
 def _sector_columns(scorer: Scorer, frame: ProfileFrame, lang: str) -> tuple[pa.Array, pa.Array]:
@@ -169,3 +206,41 @@ def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang:
     out["top_improvement"] = improvement
     return out
 
+
+def explain_row(scorer: Scorer, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:
+    """The ``explanation`` column of :func:`render_batch` for one profile, built from the same phrases."""
+    config = scorer.config_
+    band = config.bands[scores.band]
+    head = message(lang, "head", score="\x00", band=band.name, band_label=band.label.get(lang, band.label["en"]))
+    head = head.split("\x00")
+    before, after = _sector_phrases(config, lang)[0]
+    combo = _sector_combo(len(config.sectors), detection.sector, detection.source)
+    evidence = detection.evidence if detection.source in (SOURCE_CODE, SOURCE_TEXT) else ""
+    return "".join((
+        head[0], tenths_str(scores.score), head[1], "; ", before[combo], evidence, after[combo],
+        _strongest_row(scorer, scores, lang), missing_clause(missing_fields(scorer, scores.missing), lang),
+        _improvement_row(scorer, scores, lang),
+    ))
+
+
+def _strongest_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
+    """:func:`_strongest` for one profile."""
+    points = scores.contributions
+    top = sorted(range(len(points)), key=lambda j: -points[j])[:2]  # stable, like argsort
+    items = [f"{scorer.config_.criteria[j].label.get(lang, scorer.config_.criteria[j].label['en'])} "
+             f"+{tenths_str(points[j])}" if points[j] > 0 else "" for j in top]
+    if not items or not items[0]:
+        return ""
+    head = message(lang, "strongest", items="\x00").split("\x00")
+    joined = items[0] + (", " + items[1] if len(items) == 2 and items[1] else "")
+    return "; " + head[0] + joined + head[1]
+
+
+def _improvement_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
+    """The improvement clause of :func:`_improvements` for one profile."""
+    if not scorer.candidates_ or max(scores.gains) <= 0:
+        return "; " + message(lang, "nothing_to_improve")
+    best = scores.gains.index(max(scores.gains))  # the first best, like argmax
+    frame = message(lang, "improve", advice="\x00", gain="\x00").split("\x00")
+    advice = advice_texts(scorer, lang)[best]
+    return "; " + frame[0] + advice + frame[1] + tenths_str(scores.gains[best]) + frame[2]

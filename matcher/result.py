@@ -1,25 +1,36 @@
 """Score one profile (or a few) and return a result that explains itself.
 
-A JSON object or a form goes through the very same path as a CSV chunk: it becomes a
-one-row Arrow table, :func:`matcher.frame.read_frame` reads it, :class:`Scorer` scores
-it and :func:`matcher.explain.render_batch` words it. :class:`ScoreResult` then holds the
+Two paths give identical results. Many profiles go the way of a CSV chunk: an Arrow
+table, :func:`matcher.frame.read_frame`, :meth:`Scorer.evaluate` and
+:func:`matcher.explain.render_batch` (:func:`assess_vectorised`). Up to
+:data:`SMALL_BATCH` profiles (a web request) go row by row in plain Python with the same
+readers, tables and phrases: :func:`matcher.rowwise.read_row`, :meth:`Scorer.evaluate_row`
+and :func:`matcher.explain.explain_row` (:func:`assess_rowwise`), which skips the batch
+path's fixed cost of a few milliseconds per call. :class:`ScoreResult` then holds the
 numbers the model computed; pages and the API render them and never recompute them.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from .errors import InvalidValue
-from .explain import advice_text, missing_fields, render_batch
+from .explain import advice_texts, explain_row, missing_fields, render_batch
 from .frame import read_frame
 from .profile import table_from_mappings
-from .scoring import Scorer
+from .rowwise import read_row
+from .scoring import RowScores, Scorer
+
+#: Batches up to this size take the row-wise path: bench/bench_single.py measured both paths
+#: equally fast at about 128 profiles (the row path ~0.11 ms per profile, the batch path ~4 ms
+#: per call plus ~0.09 ms per profile), so this stays a little below.
+SMALL_BATCH = 96
 
 
 @dataclass(frozen=True)
@@ -63,8 +74,29 @@ class ScoreResult:
     params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
-        return asdict(self)
+        """Plain data for JSON: what ``dataclasses.asdict`` gives, at a fraction of its cost."""
+        return {name: _plain(getattr(self, name)) for name in _RESULT_FIELDS}
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(ScoreResult))
+_ITEM_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (Contribution, Improvement)}
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy with dataclasses turned into dicts, as ``dataclasses.asdict`` makes it."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if kind in _ITEM_FIELDS:
+        return {name: _plain(getattr(value, name)) for name in _ITEM_FIELDS[kind]}
+    if kind is tuple:
+        return tuple(_plain(v) for v in value)
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else copy.deepcopy(value)
 
 
 @lru_cache(maxsize=8)
@@ -103,14 +135,43 @@ def assess(profile: Mapping[str, Any], scorer: Scorer | None = None, lang: str =
 def assess_many(
     profiles: Iterable[Mapping[str, Any]], scorer: Scorer | None = None, lang: str = "en"
 ) -> list[ScoreResult | InvalidValue]:
-    """Score several profiles; a profile that cannot be read yields its first :class:`InvalidValue`."""
+    """Score several profiles; a profile that cannot be read yields its first :class:`InvalidValue`.
+
+    Up to :data:`SMALL_BATCH` profiles are scored row by row, more as one vectorised batch;
+    both give the same results.
+    """
     scorer = scorer or default_scorer()
+    profiles = list(profiles)
+    if len(profiles) <= SMALL_BATCH:
+        return assess_rowwise(profiles, scorer, lang)
+    return assess_vectorised(profiles, scorer, lang)
+
+
+def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer, lang: str) -> list[ScoreResult | InvalidValue]:
+    """:func:`assess_many` one profile at a time in plain Python (cheapest for a few profiles)."""
+    params = _params(scorer)
+    out: list[ScoreResult | InvalidValue] = []
+    for profile in profiles:
+        row = read_row(profile, scorer.detector_)
+        if isinstance(row, InvalidValue):
+            out.append(row)
+            continue
+        det = row.detection
+        scores = scorer.evaluate_row(det.sector, det.source, row.answers, row.numbers)
+        sectors = scorer.detector_.matches_row(det.sector, row.codes, row.declared, det.text_scores, det.terms)
+        out.append(_result(scorer, row.name, scores, det.sector, sectors, explain_row(scorer, scores, det, lang),
+                           lang, params))
+    return out
+
+
+def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer,
+                      lang: str) -> list[ScoreResult | InvalidValue]:
+    """:func:`assess_many` as one Arrow/numpy batch (cheapest for many profiles)."""
     table, _ = table_from_mappings(profiles)
     frame = read_frame(table, scorer.detector_)
     scores = scorer.evaluate(frame)
     columns = render_batch(scorer, frame, scores, lang)
-    subscores = scores.subscores
-    params = scorer.get_params(deep=False) | {"config": scorer.config_.path}
+    params = _params(scorer)
     first_error = {}
     for err in frame.errors:
         first_error.setdefault(err.row, err)
@@ -121,41 +182,57 @@ def assess_many(
             value = table.column(err.field)[row].as_py() if err.field in table.column_names else None
             out.append(InvalidValue(err.field, value, err.reason))
             continue
-        out.append(_result(scorer, table, frame, scores, subscores, columns, row, lang, params))
+        main = int(frame.detection.sector[row])
+        out.append(_result(
+            scorer, str(table.column("name")[row].as_py()).strip(), scores.row(row), main,
+            scorer.detector_.matches(frame.detection, row, frame.codes[row], frame.declared[row]),
+            columns["explanation"][row].as_py(), lang, params,
+        ))
     return out
 
 
-def _result(scorer, table, frame, scores, subscores, columns, row: int, lang: str, params: dict) -> ScoreResult:
+def _params(scorer: Scorer) -> dict[str, Any]:
+    """The scorer's parameters as every result records them."""
+    return scorer.get_params(deep=False) | {"config": scorer.config_.path}
+
+
+@lru_cache(maxsize=4096)
+def _round2(value: float) -> float:
+    """``np.round(value, 2)`` as a Python float (a scorer gives few distinct completeness values)."""
+    return float(np.round(np.float64(value), 2))
+
+
+def _result(scorer: Scorer, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
+            lang: str, params: dict) -> ScoreResult:
+    """One profile's result from its row of scores, main sector, sector matches and explanation."""
     config = scorer.config_
     contributions = [
-        Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), float(subscores[row, j]),
-                     float(scores.contributions[row, j]) / 10)
+        Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), scores.subscores[j],
+                     float(scores.contributions[j]) / 10)
         for j, (c, w) in enumerate(zip(config.criteria, scorer.weights_, strict=True))
     ]
-    gains = scores.gains[row]
     improvements = sorted(
-        (Improvement(c.field, advice_text(c, lang), float(gains[j]) / 10) for j, c in enumerate(scores.candidates)
-         if gains[j] > 0),
+        (Improvement(c.field, advice, float(gain) / 10)
+         for c, advice, gain in zip(scorer.candidates_, advice_texts(scorer, lang), scores.gains, strict=True)
+         if gain > 0),
         key=lambda imp: -imp.gain,
     )
-    main = int(frame.detection.sector[row])
     sector = config.sectors[main] if main >= 0 else None
-    band = config.bands[int(scores.band[row])]
-    codes, declared = frame.codes[row], frame.declared[row]
+    band = config.bands[scores.band]
     return ScoreResult(
-        name=str(table.column("name")[row].as_py()).strip(),
-        score=float(scores.score[row]) / 10,
+        name=name,
+        score=float(scores.score) / 10,
         band=band.name,
         band_label=band.label.get(lang, band.label["en"]),
         sector=sector.id if sector else None,
         sector_label=sector.label.get(lang, sector.label["en"]) if sector else None,
         tier=sector.tier if sector else None,
         contributions=contributions,
-        sectors=scorer.detector_.matches(frame.detection, row, codes, declared),
-        missing=missing_fields(scorer, scores.missing[row]),
-        completeness=float(np.round(scores.completeness[row], 2)),
+        sectors=sectors,
+        missing=missing_fields(scorer, scores.missing),
+        completeness=_round2(scores.completeness),
         improvements=improvements,
-        explanation=columns["explanation"][row].as_py(),
+        explanation=explanation,
         lang=lang,
         params=dict(params),
     )

@@ -5,10 +5,17 @@ per-input sub-scores, :func:`criterion_matrix` sums them into criteria, :func:`w
 weighs them, and :class:`Scorer` wraps it all for a batch (:meth:`Scorer.evaluate`).
 Every number is kept in tenths of a point, rounded so that the per-criterion
 contributions add up exactly to the score.
+
+:meth:`Scorer.evaluate_row` does the same arithmetic for one profile in plain Python, for
+small batches; sums run left to right in both (see :func:`row_sums`), so the two agree to
+the last bit.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +25,25 @@ from sklearn.base import BaseEstimator
 from .config import ANSWER_INPUTS, NUMBER_INPUTS, Config, Input, load_sectors
 from .frame import ProfileFrame
 from .sectors import SOURCE_NONE, SectorDetector
+
+
+def row_sums(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Row sums added column by column, left to right: what a plain Python loop over one row gives.
+
+    (numpy's own ``sum`` may add pairwise, which rounds differently from one row added alone.)
+    """
+    total = np.zeros(len(matrix))
+    for j in range(matrix.shape[1]):
+        total += matrix[:, j]
+    return total
+
+
+def _left_sum(values) -> float:
+    """Plain left-to-right sum of floats (``sum`` may compensate on newer Pythons; this never does)."""
+    total = 0.0
+    for value in values:
+        total += value
+    return total
 
 
 def wsm(matrix: NDArray[np.float64], weights: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -40,7 +66,7 @@ def wsm(matrix: NDArray[np.float64], weights: NDArray[np.float64]) -> tuple[NDAr
     ([[60.0, 20.0]], [80.0])
     """
     contributions = matrix * weights
-    return contributions, contributions.sum(axis=1)
+    return contributions, row_sums(contributions)
 
 
 def round_tenths(contributions: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -50,13 +76,25 @@ def round_tenths(contributions: NDArray[np.float64]) -> tuple[NDArray[np.int64],
     tenths still owed go to those with the largest remainders (largest-remainder method).
     """
     tenths = contributions * 10.0
-    score = np.floor(tenths.sum(axis=1) + 0.5 + 1e-9).astype(np.int64)
+    score = np.floor(row_sums(tenths) + 0.5 + 1e-9).astype(np.int64)
     floors = np.floor(tenths + 1e-9).astype(np.int64)
     owed = score - floors.sum(axis=1)
     order = np.argsort(-(tenths - floors), axis=1, kind="stable")
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(order.shape[1])[None, :].repeat(len(order), 0), axis=1)
     return floors + (ranks < owed[:, None]), score
+
+
+def round_tenths_row(contributions: list[float]) -> tuple[list[int], int]:
+    """:func:`round_tenths` for one row of plain floats (the same steps, the same ties)."""
+    tenths = [c * 10.0 for c in contributions]
+    score = math.floor(_left_sum(tenths) + 0.5 + 1e-9)
+    floors = [math.floor(t + 1e-9) for t in tenths]
+    owed = score - sum(floors)
+    order = sorted(range(len(tenths)), key=lambda j: -(tenths[j] - floors[j]))  # stable, like argsort
+    for j in order[: max(owed, 0)]:
+        floors[j] += 1
+    return floors, score
 
 
 def input_values(item: Input, frame: ProfileFrame, config: Config) -> NDArray[np.float64]:
@@ -112,6 +150,25 @@ class BatchScores:
     candidates: list[Candidate]
     gains: NDArray[np.int64]  # (n, n_candidates) tenths of a point, 0 where nothing to gain
 
+    def row(self, i: int) -> RowScores:
+        """Row ``i`` as plain Python numbers."""
+        return RowScores(self.subscores[i].tolist(), self.contributions[i].tolist(), int(self.score[i]),
+                         int(self.band[i]), self.missing[i].tolist(), float(self.completeness[i]),
+                         self.gains[i].tolist())
+
+
+@dataclass
+class RowScores:
+    """One profile's row of :class:`BatchScores` (the row path computes it directly)."""
+
+    subscores: list[float]  # per criterion
+    contributions: list[int]  # per criterion, tenths of a point
+    score: int  # tenths of a point
+    band: int
+    missing: list[bool]  # per input, in `Scorer.inputs_` order
+    completeness: float
+    gains: list[int]  # per candidate, tenths of a point
+
 
 class Scorer(BaseEstimator):
     """Score profile batches with the weights of a sectors file.
@@ -136,6 +193,10 @@ class Scorer(BaseEstimator):
         self.weights_ = self.config_.weights()
         self.inputs_ = [(c, item) for c in self.config_.criteria for item in c.inputs]
         self.candidates_ = [cand for _, item in self.inputs_ for cand in self._candidates(item)]
+        # Points each input can move: criterion weight x the input's share (inputs_ order).
+        self.input_weights_ = np.array([self.weights_[self.config_.criteria.index(c)] * item.share
+                                        for c, item in self.inputs_])
+        self.row_tables_ = _RowTables(self)
         return self
 
     def _candidates(self, item: Input) -> list[Candidate]:
@@ -158,14 +219,13 @@ class Scorer(BaseEstimator):
         values = self._values(frame)
         subscores = criterion_matrix(self.config_, values)
         contributions, score = round_tenths(wsm(subscores, self.weights_)[0])
-        mins = np.array([b.min for b in self.config_.bands])[::-1] * 10
+        mins = np.array(self.row_tables_.band_mins)
         band = len(mins) - np.searchsorted(mins, score, side="right")
         missing = np.column_stack([np.isnan(values[item.field]) for _, item in self.inputs_])
         if "sector" in values:  # a firm that gave no code nor text has an unknown sector
             col = [i for i, (_, item) in enumerate(self.inputs_) if item.field == "sector"][0]
             missing[:, col] = frame.detection.source == SOURCE_NONE
-        share = np.array([self.weights_[self.config_.criteria.index(c)] * item.share for c, item in self.inputs_])
-        completeness = 1.0 - (missing * share).sum(axis=1) / 100.0
+        completeness = 1.0 - row_sums(missing * self.input_weights_) / 100.0
         gains = self._gains(values, subscores, score)
         gains = self._keep_nearest_threshold(gains)
         return BatchScores(values, subscores, contributions, score, band, missing, completeness, self.candidates_,
@@ -179,7 +239,7 @@ class Scorer(BaseEstimator):
         weight x share x (new sub-score - old); the new score is rounded like any score.
         """
         exact = wsm(subscores, self.weights_)[1]
-        weight_of = {item.field: self.weights_[self.config_.criteria.index(c)] * item.share for c, item in self.inputs_}
+        weight_of = {item.field: w for (_, item), w in zip(self.inputs_, self.input_weights_, strict=True)}
         gains = np.zeros((len(score), len(self.candidates_)), dtype=np.int64)
         for j, cand in enumerate(self.candidates_):
             current = np.nan_to_num(values[cand.field], nan=0.0)
@@ -198,3 +258,75 @@ class Scorer(BaseEstimator):
                 taken |= gains[:, j] > 0
         return gains
 
+    # -- One profile in plain Python: evaluate()'s arithmetic, step for step -------------------------
+
+    def evaluate_row(self, sector: int, source: int, answers: Mapping[str, str | None],
+                     numbers: Mapping[str, float | None]) -> RowScores:
+        """Score one profile: :meth:`evaluate` for a batch of one, without numpy's per-call cost.
+
+        ``answers`` maps each answer field to its answer (``None`` = unknown), ``numbers``
+        each number field to its value; ``sector`` and ``source`` come from the detector.
+        """
+        tables = self.row_tables_
+        values = {item.field: tables.value(item, sector, answers, numbers) for _, item in self.inputs_}
+        subscores = [0.0] * len(self.config_.criteria)
+        for j, criterion in enumerate(self.config_.criteria):
+            for item in criterion.inputs:
+                subscores[j] += item.share * _zero_nan(values[item.field])
+        parts = [s * w for s, w in zip(subscores, tables.weights, strict=True)]
+        contributions, score = round_tenths_row(parts)
+        band = len(tables.band_mins) - bisect_right(tables.band_mins, score)
+        missing = [source == SOURCE_NONE if item.field == "sector" else math.isnan(values[item.field])
+                   for _, item in self.inputs_]
+        unknown = _left_sum([w if m else 0.0 for m, w in zip(missing, tables.input_weights, strict=True)])
+        gains = self._row_gains(values, _left_sum(parts), score)
+        return RowScores(subscores, contributions, score, band, missing, 1.0 - unknown / 100.0, gains)
+
+    def _row_gains(self, values: dict[str, float], exact: float, score: int) -> list[int]:
+        """:meth:`_gains` then :meth:`_keep_nearest_threshold` for one profile."""
+        gains = []
+        for field, value, weight in self.row_tables_.candidates:
+            current = _zero_nan(values[field])
+            gains.append(math.floor((exact + weight * (value - current)) * 10.0 + 0.5 + 1e-9) - score
+                         if value > current else 0)
+        for same_number in self.row_tables_.threshold_candidates:
+            taken = False
+            for j in same_number:
+                gains[j] = 0 if taken else gains[j]
+                taken = taken or gains[j] > 0
+        return gains
+
+
+class _RowTables:
+    """A fitted scorer's lookup tables as plain Python numbers, for :meth:`Scorer.evaluate_row`."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self.weights = scorer.weights_.tolist()
+        self.input_weights = scorer.input_weights_.tolist()
+        self.weight_of = {item.field: w for (_, item), w in zip(scorer.inputs_, self.input_weights, strict=True)}
+        self.tiers = [s.tier_weight for s in scorer.config_.sectors]
+        self.band_mins = (np.array([b.min for b in scorer.config_.bands])[::-1] * 10).tolist()
+        self.thresholds = {item.field: ([b for b, _ in item.thresholds], [0.0] + [s for _, s in item.thresholds])
+                           for _, item in scorer.inputs_ if item.kind == "thresholds"}
+        self.candidates = [(c.field, c.value, self.weight_of[c.field]) for c in scorer.candidates_]
+        self.threshold_candidates = [[j for j, c in enumerate(scorer.candidates_) if c.field == name]
+                                     for name in NUMBER_INPUTS]
+
+    def value(self, item: Input, sector: int, answers: Mapping[str, str | None],
+              numbers: Mapping[str, float | None]) -> float:
+        """One input's sub-score (NaN when unknown), as :func:`input_values` gives it."""
+        if item.kind == "sector":
+            return self.tiers[sector] if sector >= 0 else math.nan
+        if item.kind == "answers":
+            answer = answers[item.field]
+            return math.nan if answer is None else item.answers[answer]
+        number = numbers[item.field]
+        if number is None:
+            return math.nan
+        bounds, subs = self.thresholds[item.field]
+        return subs[bisect_right(bounds, number)]
+
+
+def _zero_nan(value: float) -> float:
+    """``np.nan_to_num(value, nan=0.0)`` for one sub-score (sub-scores are never infinite)."""
+    return 0.0 if value != value else value

@@ -39,6 +39,17 @@ class Detection:
     hits: TermHits
 
 
+@dataclass(frozen=True)
+class RowDetection:
+    """What :class:`Detection` holds for one row, as plain Python (the row path's)."""
+
+    sector: int
+    source: int
+    evidence: str
+    text_scores: list[float]  # per sector
+    terms: list[int]  # term ids found in the text, ascending
+
+
 class SectorDetector:
     """Finds sectors from codes, declared sectors and text, vectorised over a batch."""
 
@@ -54,6 +65,7 @@ class SectorDetector:
         self.names = names
         self.other = config.sector_ids.index("other") if "other" in config.sector_ids else -1
         self.tier_rank = np.array([s.tier_weight for s in config.sectors]) * 1e-6
+        self.tier_rank_list = self.tier_rank.tolist()
         self.code_sector = lru_cache(maxsize=100_000)(self._code_sector)
 
     def _code_sector(self, code: str) -> tuple[int, str]:
@@ -106,22 +118,50 @@ class SectorDetector:
         evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, pa.array(code_evidence, pa.string()))
         return Detection(sector.astype(np.int64), source, evidence, scores, hits)
 
+    def detect_row(self, code_sector: int, code_evidence: str, declared_sector: int, text: str,
+                   has_input: bool) -> RowDetection:
+        """:meth:`detect` for one row, in plain Python (the same sources, order and evidence)."""
+        vocabulary = self.vocabulary
+        terms = vocabulary.row_terms(text)
+        scores = vocabulary.row_scores(terms)
+        ranked = [score + rank for score, rank in zip(scores, self.tier_rank_list, strict=True)]
+        text_best = ranked.index(max(ranked)) if ranked else -1  # the first best, like argmax
+        if code_sector >= 0:
+            sector, source = code_sector, SOURCE_CODE
+        elif declared_sector >= 0:
+            sector, source = declared_sector, SOURCE_DECLARED
+        elif max(scores, default=0.0) >= MIN_TEXT_SCORE:
+            sector, source = text_best, SOURCE_TEXT
+            code_evidence = ", ".join(vocabulary.evidence_terms(terms, text_best)[:3])
+        elif has_input and self.other >= 0:
+            sector, source = self.other, SOURCE_DEFAULT
+        else:
+            sector, source = -1, SOURCE_NONE
+        return RowDetection(sector, source, code_evidence, scores, terms)
+
     def matches(self, detection: Detection, row: int, codes: tuple[str, ...], declared: list[int]) -> list[dict]:
         """Every sector found for one row, with the source and evidence of each, best first."""
+        scores = detection.text_scores[row].tolist() if detection.text_scores.size else []
+        terms = detection.hits.matrix.indices[detection.hits.matrix.indptr[row] : detection.hits.matrix.indptr[row + 1]]
+        return self.matches_row(int(detection.sector[row]), codes, declared, scores, terms.tolist())
+
+    def matches_row(self, main: int, codes: tuple[str, ...], declared: list[int], scores: list[float],
+                    terms: list[int]) -> list[dict]:
+        """:meth:`matches` from one row's main sector, codes, declared sectors, text scores and terms."""
         out: dict[int, dict] = {}
         for s, code in self.from_codes(codes)[1]:
             out.setdefault(s, {"source": "okved", "evidence": []})["evidence"].append(code)
         for s in declared:
             out.setdefault(s, {"source": "declared", "evidence": [self.config.sectors[s].id]})
-        scores = detection.text_scores[row] if detection.text_scores.size else np.zeros(0)
-        best = scores.max(initial=0.0)
-        for s in np.flatnonzero((scores >= MIN_TEXT_SCORE) & (scores >= NEAR_BEST * best)):
-            words = self.vocabulary.evidence(detection.hits, row, int(s))
-            entry = out.setdefault(int(s), {"source": "description", "evidence": []})
+        near = NEAR_BEST * max([0.0, *scores])  # scores.max(initial=0.0)
+        for s, score in enumerate(scores):
+            if score < MIN_TEXT_SCORE or score < near:
+                continue
+            words = self.vocabulary.evidence_terms(terms, s)
+            entry = out.setdefault(s, {"source": "description", "evidence": []})
             entry.setdefault("keywords", words)
             if entry["source"] == "description":
                 entry["evidence"] = words
-        main = int(detection.sector[row])
         if main >= 0 and main not in out:
             out[main] = {"source": "default", "evidence": []}
         order = sorted(out, key=lambda s: (s != main, -self.config.sectors[s].tier_weight))

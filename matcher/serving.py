@@ -1,11 +1,12 @@
-"""Score single profiles arriving from many threads together, as one vectorised batch.
+"""Score single profiles arriving from many threads together, in one batch.
 
-Scoring one profile costs about as much as scoring sixteen: the work is per call (Arrow
-and numpy set-up), not per row. A server handling many requests at once therefore hands
-each profile to a :class:`MicroBatcher`, whose one scoring thread takes every profile
-waiting at that moment and scores them in one :func:`matcher.assess_many` call. It never
-waits for a batch to fill: an idle server answers at once, a busy one batches naturally.
-The results are exactly those of :func:`matcher.assess`.
+A server handling many requests at once hands each profile to a :class:`MicroBatcher`,
+whose one scoring thread takes every profile waiting at that moment and scores them in one
+:func:`matcher.assess_many` call (the row-wise path for small batches, see
+:mod:`matcher.rowwise`). Scoring then runs on one thread per process instead of competing
+for the GIL from every request thread. It never waits for a batch to fill: an idle server
+answers at once, a busy one batches naturally. The results are exactly those of
+:func:`matcher.assess`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ listed Russian word matches. Keywords may be phrases ("trí tuệ nhân tạo").
 
 Speed: a batch of texts is split into tokens by Arrow, each *distinct* token is
 normalised once (and cached across batches), and phrases are found with numpy over the
-token stream; no Python loop runs per row. scikit-learn builds the term vocabulary
+token stream; no Python loop runs per row. :meth:`SectorVocabulary.row_terms` finds the
+very same terms in one text with plain Python, for small batches where Arrow's set-up
+would cost more than the work. scikit-learn builds the term vocabulary
 (``CountVectorizer`` over each sector's keyword list) and weighs terms by how specific
 they are to one sector (``TfidfTransformer`` idf over the sectors).
 """
@@ -31,6 +33,9 @@ _STEM_RU = Stemmer.Stemmer("russian")
 _STEM_EN = Stemmer.Stemmer("english")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _SPLIT = re.compile(r"[^\w]+")
+#: The separators of Arrow's ``ascii_split_whitespace`` (ASCII only: U+00A0 and U+3000 stay inside tokens).
+_ASCII_SPACE = re.compile(r"[ \t\n\x0b\x0c\r]+")
+_NO_WORD = (-1,)
 _CACHE_LIMIT = 2_000_000
 _PREFIX = 5
 _RU_MIN = 5
@@ -101,6 +106,8 @@ class SectorVocabulary:
         self.weights = sparse.csr_matrix(sector_terms.multiply(idf.idf_ * length).T if idf else sector_terms.T)
         self.term_display = [self.display[t] for t in self.terms]
         self.dense_weights = self.weights.toarray()
+        # The same weights as Python lists for the row path: per term, its (sector, weight) pairs.
+        self.term_sectors = [[(s, w) for s, w in enumerate(row) if w > 0] for row in self.dense_weights.tolist()]
         self._build_index()
         # A Snowball stem minus its last letter starts the word it came from (English may add an
         # "e": "making" -> "make", and turn y into i): index those starts by their length.
@@ -118,6 +125,7 @@ class SectorVocabulary:
                         longer.setdefault(w[:-cut], set()).add(i)
         self._ru_longer = {k: next(iter(v)) for k, v in longer.items() if len(v) == 1}
         self._cache: dict[str, tuple[int, ...]] = {}
+        self._token_cache: dict[str, tuple[int, ...]] = {}  # the row path's: after the _may_match filter
 
     @staticmethod
     def _term(keyword: str) -> str:
@@ -150,12 +158,20 @@ class SectorVocabulary:
         # Single words: term id by word id. Phrases: which words can start one of each length.
         self.word_term = np.full(self.n_words, -1, dtype=np.int64)
         self.phrase_start = {n: np.zeros(self.n_words, dtype=bool) for n in self.ngram_keys if n > 1}
+        # The same for the row path: phrase term id by its word ids, phrase lengths by first word id.
+        self.phrase_terms: dict[tuple[int, ...], int] = {}
+        self.phrase_lengths: dict[int, tuple[int, ...]] = {}
         for term_id, term in enumerate(self.terms):
             parts = term.split()
             if len(parts) == 1:
                 self.word_term[words[parts[0]]] = term_id
             else:
                 self.phrase_start[len(parts)][words[parts[0]]] = True
+                self.phrase_terms[tuple(words[w] for w in parts)] = term_id
+                lengths = self.phrase_lengths.get(words[parts[0]], ())
+                if len(parts) not in lengths:
+                    self.phrase_lengths[words[parts[0]]] = (*lengths, len(parts))
+        self.word_term_list = self.word_term.tolist()
 
     def _word_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
         """Stem-ids of each raw token (-1 for a stem in no keyword); cached across batches."""
@@ -289,8 +305,79 @@ class SectorVocabulary:
 
     def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
         """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
-        terms = hits.matrix.indices[hits.matrix.indptr[row] : hits.matrix.indptr[row + 1]]
+        return self.evidence_terms(hits.matrix.indices[hits.matrix.indptr[row] : hits.matrix.indptr[row + 1]], sector)
+
+    def evidence_terms(self, terms, sector: int) -> list[str]:
+        """The keywords of ``sector`` among ``terms`` (term ids, ascending), as written in ``sectors.yaml``."""
         return [self.term_display[t] for t in terms if self.dense_weights[t, sector] > 0]
+
+    # -- One text at a time: the same terms and weights as hits() and sector_scores() ---------------
+
+    def row_terms(self, text: str) -> list[int]:
+        """Ids of the terms found in one text, ascending: row ``i`` of ``hits(texts)`` for ``texts[i] == text``.
+
+        Tokens are cut exactly where Arrow's ``ascii_split_whitespace`` cuts them, and numbered
+        like :meth:`_token_stream` numbers them, so phrases match the same consecutive words.
+        """
+        positions: list[int] = []  # of each keyword word, in text order
+        ids: list[int] = []  # its word id
+        position = 0
+        for parts in self.token_ids(_ASCII_SPACE.split(text)):
+            if parts == _NO_WORD:  # no keyword word: the token takes one position
+                position += 1
+                continue
+            for w in parts:
+                if w >= 0:
+                    positions.append(position)
+                    ids.append(w)
+                position += 1
+        found = {self.word_term_list[w] for w in ids}
+        found.discard(-1)
+        for at, first in enumerate(ids):
+            for n in self.phrase_lengths.get(first, ()):
+                if at + n <= len(ids) and positions[at + n - 1] - positions[at] == n - 1:  # n consecutive positions
+                    term = self.phrase_terms.get(tuple(ids[at : at + n]))
+                    if term is not None:
+                        found.add(term)
+        return sorted(found)
+
+    def row_scores(self, terms: list[int]) -> list[float]:
+        """Evidence weight per sector of one text's terms, summed in term order as the sparse product sums."""
+        scores = [0.0] * len(self.sector_ids)
+        for t in terms:
+            for s, weight in self.term_sectors[t]:
+                scores[s] += weight
+        return scores
+
+    def token_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
+        """Stem-ids of each raw token as :meth:`_token_stream` sees it; ``(-1,)`` when it holds no keyword word.
+
+        A token is looked at once: new tokens go through :meth:`_may_match` (Arrow, all of a
+        call's new tokens at once) and :meth:`_word_ids`, and the outcome is cached.
+        """
+        cache = self._token_cache
+        known: dict[str, tuple[int, ...]] = {}
+        new = []
+        for token in tokens:
+            ids = cache.get(token)
+            if ids is None:
+                new.append(token)
+            else:
+                known[token] = ids
+        if new:
+            known.update(self._learn_tokens(list(dict.fromkeys(new))))
+        return [known[t] for t in tokens]
+
+    def _learn_tokens(self, tokens: list[str]) -> dict[str, tuple[int, ...]]:
+        """Word ids of new distinct tokens, through the batch path's filter; added to the cache."""
+        may = self._may_match(pa.array(tokens, pa.string()))
+        candidates = [t for t, m in zip(tokens, may, strict=True) if m]
+        ids = dict(zip(candidates, self._word_ids(candidates), strict=True))
+        learned = {t: ids.get(t, _NO_WORD) for t in tokens}
+        if len(self._token_cache) > _CACHE_LIMIT:
+            self._token_cache.clear()
+        self._token_cache.update(learned)
+        return learned
 
     def evidence_column(self, hits: TermHits, rows: NDArray[np.int64], sectors: NDArray[np.int64],
                         n_rows: int, limit: int = 3) -> pa.Array:

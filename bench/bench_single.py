@@ -1,0 +1,86 @@
+"""Benchmark scoring a few profiles per call: the row-wise path against the vectorised one.
+
+Usage::
+
+    python bench/bench_single.py                   # n = 1, 4, 8, 16, 32
+    python bench/bench_single.py --n 1 --n 64 --n 128 --rounds 7
+
+For each batch size n it scores n profiles of ``profiles/sample_profiles.csv`` (cycled) per
+call, on both paths of :mod:`matcher.result`, and prints ms per call and per profile and
+the ratio vectorised / row-wise (the same-run baseline is the vectorised path). The time
+of a call is the best of ``--rounds`` rounds of ``--calls`` calls, as the machine is noisy;
+it is CPU time of the process by default (steadier on a shared machine), wall time with
+``--wall``.
+
+``fresh`` rows give every description a word never seen before in each call (a firm name,
+a number), as web traffic does: the row path then looks at new tokens with Arrow once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import time
+from pathlib import Path
+
+from matcher.result import SMALL_BATCH, assess_rowwise, assess_vectorised, default_scorer
+
+SAMPLES = Path(__file__).resolve().parent.parent / "profiles" / "sample_profiles.csv"
+
+
+def sample_profiles() -> list[dict[str, str]]:
+    with open(SAMPLES, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def per_call_ms(assess, batches, scorer, rounds: int, clock=time.process_time) -> float:
+    """Best, over ``rounds``, of the mean time of one call (each call gets the next batch)."""
+    assess(batches[0], scorer, "en")  # warm up caches and imports
+    best = float("inf")
+    for _ in range(rounds):
+        start = clock()
+        for batch in batches:
+            assess(batch, scorer, "en")
+        best = min(best, (clock() - start) / len(batches))
+    return best * 1000
+
+
+def batches_of(n: int, calls: int, fresh: bool) -> list[list[dict[str, str]]]:
+    """``calls`` batches of ``n`` sample profiles; ``fresh`` adds a new word to each description."""
+    pool = itertools.cycle(sample_profiles())
+    counter = itertools.count()
+    out = []
+    for _ in range(calls):
+        batch = [dict(next(pool)) for _ in range(n)]
+        if fresh:
+            for profile in batch:
+                profile["description"] += f" Firm{next(counter)} {time.perf_counter_ns()}"
+        out.append(batch)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, action="append", help="profiles per call (repeatable)")
+    parser.add_argument("--calls", type=int, default=50, help="calls per round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds, best kept")
+    parser.add_argument("--wall", action="store_true", help="wall-clock time instead of CPU time")
+    args = parser.parse_args()
+    scorer = default_scorer()
+    clock = time.perf_counter if args.wall else time.process_time
+    print(f"SMALL_BATCH = {SMALL_BATCH} (assess_many takes the row path up to this size); "
+          f"{'wall' if args.wall else 'CPU'} time")
+    print(f"{'n':>4} {'words':>6} | {'vectorised ms':>13} {'per profile':>11} | {'row-wise ms':>11} "
+          f"{'per profile':>11} | {'speed-up':>8}")
+    for n in args.n or [1, 4, 8, 16, 32]:
+        for fresh in (False, True):
+            calls = max(5, args.calls // max(1, n // 8))
+            batch_ms = per_call_ms(assess_vectorised, batches_of(n, calls, fresh), scorer, args.rounds, clock)
+            row_ms = per_call_ms(assess_rowwise, batches_of(n, calls, fresh), scorer, args.rounds, clock)
+            print(f"{n:>4} {'fresh' if fresh else 'seen':>6} | {batch_ms:>13.3f} {batch_ms / n:>11.3f} | "
+                  f"{row_ms:>11.3f} {row_ms / n:>11.3f} | {batch_ms / row_ms:>7.1f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Read a few profiles one by one in plain Python: the row-wise twin of :mod:`matcher.frame`.
+
+:func:`matcher.frame.read_frame` sets up Arrow kernels and numpy arrays for a whole batch,
+which costs a few milliseconds per call whatever the batch size: right for a CSV chunk,
+wasteful for the one to sixteen profiles of a web request. :func:`read_row` reads one
+profile with the very same scalar readers (:mod:`matcher.values`), the same error rules
+(first bad field of a row, same reason) and the same sector detection
+(:meth:`~matcher.sectors.SectorDetector.detect_row`), so that
+:func:`matcher.result.assess_many` gives identical results on either path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .config import ANSWER_INPUTS, NUMBER_INPUTS
+from .errors import InvalidValue
+from .frame import _ANSWER_READERS, _NUMBER_READERS, _guarded
+from .profile import field_for, to_cell, valid_text
+from .sectors import RowDetection, SectorDetector
+from .values import parse_codes
+
+#: The reason ``read_frame`` gives for a row without a firm name.
+NAME_REQUIRED = "a firm name is required"
+#: The batch path's readers, each returning (value, reason or None).
+_ANSWERS = {field: _guarded(field, _ANSWER_READERS[field]) for field in ANSWER_INPUTS}
+_NUMBERS = {field: _guarded(field, _NUMBER_READERS[field]) for field in NUMBER_INPUTS}
+_CODES = _guarded("okved", parse_codes)
+
+
+@dataclass(frozen=True)
+class RowProfile:
+    """One readable profile: typed answers and numbers, codes, declared sectors and the detection."""
+
+    name: str
+    answers: dict[str, str | None]  # answer field -> answer (None = unknown)
+    numbers: dict[str, float | None]  # number field -> value (None = unknown)
+    codes: tuple[str, ...]
+    declared: list[int]
+    detection: RowDetection
+
+
+@lru_cache(maxsize=4096)
+def _column_name(key: str) -> str:
+    """The column a key of a JSON object or form lands in (as :func:`table_from_mappings` names it)."""
+    return valid_text(field_for(key) or key)
+
+
+def row_cells(profile: Mapping[str, Any]) -> dict[str, str | None]:
+    """The text :func:`~matcher.profile.table_from_mappings` puts into each column for this profile.
+
+    The first key that names a column with a value wins (a later alias fills a ``None``);
+    unpaired surrogates become U+FFFD as in the Arrow table.
+    """
+    cells: dict[str, str | None] = {}
+    for key, value in profile.items():
+        name = _column_name(str(key))
+        if cells.get(name) is None:
+            cell = value if type(value) is str else to_cell(value)
+            cells[name] = cell if cell is None or cell.isascii() else valid_text(cell)
+    return cells
+
+
+def read_row(profile: Mapping[str, Any], detector: SectorDetector) -> RowProfile | InvalidValue:
+    """Read one profile as ``read_frame`` reads its row, or return the row's first :class:`InvalidValue`.
+
+    Parameters
+    ----------
+    profile : mapping
+        Field -> value as in the data contract (CSV-like text, numbers or booleans).
+    detector : SectorDetector
+        The fitted scorer's detector.
+
+    Returns
+    -------
+    RowProfile or InvalidValue
+        The error names the same field, value and reason as the batch path: fields are
+        checked in its order (name, answers, numbers, okved).
+    """
+    cells = row_cells(profile)
+    name = cells.get("name") or ""
+    if not name.strip():  # str.strip() trims exactly what Arrow's utf8_trim_whitespace trims
+        return InvalidValue("name", cells.get("name"), NAME_REQUIRED)
+    answers: dict[str, str | None] = {}
+    for field, read in _ANSWERS.items():
+        answers[field], reason = read(cells.get(field) or "")
+        if reason is not None:
+            return InvalidValue(field, cells.get(field), reason)
+    numbers: dict[str, float | None] = {}
+    for field, read in _NUMBERS.items():
+        number, reason = read(cells.get(field) or "")
+        if reason is not None:
+            return InvalidValue(field, cells.get(field), reason)
+        numbers[field] = None if number is None else float(number)
+    codes, reason = _CODES(cells.get("okved") or "")
+    if reason is not None:
+        return InvalidValue("okved", cells.get("okved"), reason)
+    codes = codes or ()
+    declared, free = detector.from_declared(cells.get("sectors") or "")
+    detection = _detect(detector, codes, declared, (cells.get("description") or "") + " " + free)
+    return RowProfile(name.strip(), answers, numbers, codes, declared, detection)
+
+
+def _detect(detector: SectorDetector, codes: tuple[str, ...], declared: list[int], text: str) -> RowDetection:
+    """The sector inputs ``read_frame`` hands to ``detect``, for one row: code, declared sector, text."""
+    code_sector, code_matches = detector.from_codes(codes)
+    declared_sector = declared[0] if declared else -1
+    evidence = code_matches[0][1] if code_matches else ""
+    if code_sector < 0 and declared_sector >= 0:
+        evidence = detector.config.sectors[declared_sector].id
+    has_input = bool(text.strip()) or bool(codes)
+    return detector.detect_row(code_sector, evidence, declared_sector, text, has_input)
