@@ -52,16 +52,28 @@ def lead_matrix(leads: list[Lead], version: WeightsVersion | None = None, factor
     """The (n_leads, n_criteria) sub-score matrix of ``leads`` under ``version`` (current by default)."""
     version = version or current_version()
     scorer = scorer_for(version, (), 1.0)
+    factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
     matrix = np.zeros((len(leads), len(scorer.config_.criteria)))
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, lead in enumerate(leads):
         groups.setdefault(lead.unverified(), []).append(i)
+    if len(_ROWS) > 200_000:
+        _ROWS.clear()
     for unverified, rows in groups.items():
-        group_scorer = scorer_for(version, unverified, factor)
-        table, _ = table_from_mappings([clean_profile(leads[i].profile()) for i in rows])
-        matrix[rows] = group_scorer.transform(read_frame(table, group_scorer.detector_))
+        keys = [(version.fingerprint, unverified, factor, leads[i].id, leads[i].updated_at) for i in rows]
+        todo = [(i, key) for i, key in zip(rows, keys, strict=True) if key not in _ROWS]
+        if todo:  # only leads new or changed since they were last put in a matrix are scored again
+            group_scorer = scorer_for(version, unverified, factor)
+            table, _ = table_from_mappings([clean_profile(leads[i].profile()) for i, _ in todo])
+            fresh = group_scorer.transform(read_frame(table, group_scorer.detector_))
+            _ROWS.update(zip((key for _, key in todo), fresh, strict=True))
+        matrix[rows] = [_ROWS[key] for key in keys]
     return LeadMatrix(leads, matrix, np.asarray(scorer.weights_, dtype=np.float64),
                       [c.id for c in scorer.config_.criteria])
+
+
+#: Sub-score rows by (version fingerprint, unverified commitments, factor, lead id, lead updated_at).
+_ROWS: dict[tuple, np.ndarray] = {}
 
 
 def compare_versions(a: WeightsVersion, b: WeightsVersion, top_k: int) -> tuple[Comparison, list[Lead]]:

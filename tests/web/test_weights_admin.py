@@ -270,3 +270,17 @@ def test_other_processes_score_with_a_saved_version_within_the_cache_time(make_a
     monkeypatch.setattr(versions.time, "monotonic", lambda: later)
     fresh = b_client.post("/api/v1/score", json=body).get_json()
     assert fresh["weights_version"].startswith("v2 ") and fresh["score"] > first["score"]
+
+
+def test_lead_matrix_reuses_rows_only_of_unchanged_leads(app, leads):
+    with app.test_request_context():
+        before = ranking.lead_matrix(ranking.all_leads())
+        lead = db.session.get(Lead, leads["travel"])
+        lead.training = "committed"  # bumps updated_at: this lead's row must be scored again
+        db.session.commit()
+        after = ranking.lead_matrix(ranking.all_leads())
+        j = before.criteria.index("training")
+        changed = [i for i, row in enumerate(after.leads) if row.id == leads["travel"]][0]
+        assert after.matrix[changed, j] > before.matrix[changed, j]
+        same = [i for i in range(len(after.leads)) if i != changed]
+        assert (after.matrix[same] == before.matrix[same]).all()
