@@ -36,12 +36,15 @@ from .scoring import Scorer
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 4 << 20
+MAX_COLUMNS = 16_384
 MAX_TENTHS = 1000
 #: Chunks in flight: numpy and Arrow release the GIL, so reading and scoring overlap on two cores.
 WORKERS = 3
 #: A cell starting with one of these is text a spreadsheet would run as a formula.
 FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_CHARS = pa.array(FORMULA_CHARS, pa.string())
+#: First characters worth a closer look: formula characters, and whitespace a formula may hide behind.
+_SUSPECT_FIRST = pa.array(sorted(set(FORMULA_CHARS) | {c for c in map(chr, range(0x3001)) if c.isspace()}))
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def sniff(path: str | Path) -> FileFormat:
     except UnicodeDecodeError:
         encoding = "cp1251"
     text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
+    if len(raw) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
+        raise InputFileError("the header row is longer than 1 MiB: this is not a CSV file of firm profiles")
     first = text.split("\n", 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
@@ -95,7 +100,10 @@ def sniff(path: str | Path) -> FileFormat:
 
 
 def check_headers(headers: list[str]) -> None:
-    """Refuse a header with no ``name`` column or a contract column given twice."""
+    """Refuse a header with no ``name`` column, a contract column given twice, or too many columns."""
+    if len(headers) > MAX_COLUMNS:
+        raise InputFileError(f"the header has {len(headers):,} columns; at most {MAX_COLUMNS:,} "
+                             "(a spreadsheet's limit) can be scored")
     seen: dict[str, int] = {}
     for i, header in enumerate(headers):
         name = field_for(header)
@@ -106,13 +114,13 @@ def check_headers(headers: list[str]) -> None:
         if name:
             seen[name] = i
     if "name" not in seen:
-        shown = ", ".join(repr(h) for h in headers[:8]) + (" …" if len(headers) > 8 else "")
+        shown = ", ".join(repr(h[:40]) for h in headers[:8]) + (" …" if len(headers) > 8 else "")
         raise InputFileError(f"no 'name' column: the header has {shown or 'nothing'}")
 
 
 def defuse_cell(text: str) -> str:
-    """One cell made safe for a spreadsheet: ``=1+1`` -> ``'=1+1``."""
-    return "'" + text if text[:1] in FORMULA_CHARS else text
+    """One cell made safe for a spreadsheet: ``=1+1`` -> ``'=1+1``, `` =1+1`` -> ``' =1+1``."""
+    return "'" + text if text[:1] in FORMULA_CHARS or text.lstrip()[:1] in FORMULA_CHARS else text
 
 
 def result_columns(config) -> list[str]:
@@ -122,8 +130,13 @@ def result_columns(config) -> list[str]:
 
 
 def defuse(column: pa.Array) -> pa.Array:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
-    risky = pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(column, 0, 1), value_set=_FORMULA_CHARS), False)
+    """Prefix ``'`` to text a spreadsheet would run as a formula (=, +, -, @, tab, CR; also after spaces)."""
+    first = pc.utf8_slice_codeunits(column, 0, 1)
+    if not pc.any(pc.is_in(first, value_set=_SUSPECT_FIRST)).as_py():
+        return column
+    after_space = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(column), 0, 1)
+    risky = pc.fill_null(pc.or_(pc.is_in(first, value_set=_FORMULA_CHARS),
+                                pc.is_in(after_space, value_set=_FORMULA_CHARS)), False)
     if not pc.any(risky).as_py():
         return column
     return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
@@ -136,6 +149,7 @@ class _RowNumbers:
         self.bad: list[tuple[int, str, str]] = []  # (row number, reason, text)
         self.blank: list[int] = []  # blank lines: no firm, no error, but a row a spreadsheet counts
         self.unnumbered = False
+        self.unclosed = False  # the file ends inside a quoted value of its last row
         self.done = 0
 
     def handler(self, row: pcsv.InvalidRow) -> str:
@@ -161,8 +175,9 @@ def _reader(path: str | Path, fmt: FileFormat, numbers: _RowNumbers, block: int,
     names = [f"f{i}" for i in range(len(fmt.headers))]
     return pcsv.open_csv(
         path,
-        read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=block, use_threads=threads,
-                                      encoding=fmt.encoding),
+        # skip_rows_after_names skips the header as a record (a quoted line break in it included), skip_rows a line
+        read_options=pcsv.ReadOptions(column_names=names, skip_rows_after_names=1, block_size=block,
+                                      use_threads=threads, encoding=fmt.encoding),
         parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
                                         ignore_empty_lines=False, invalid_row_handler=numbers.handler),
         convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
@@ -189,7 +204,7 @@ class _ErrorReport:
         self.count = 0
 
     def add(self, row: int, column: str, reason: str, values: list[str]) -> None:
-        self.writer.writerow([row, column, reason, *(defuse_cell(v or "") for v in values)])
+        self.writer.writerow([row, defuse_cell(column), defuse_cell(reason), *(defuse_cell(v or "") for v in values)])
         self.count += 1
 
     def close(self) -> None:
@@ -214,9 +229,14 @@ def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str],
     table = pa.table(out)
     if not frame.ok.all():
         table = table.filter(keep)
-    errors = []
+    by_row: dict[int, list] = {}  # one report line per row, naming every column at fault: rows = scored + errors
     for err in frame.errors:
-        errors.append((int(rows[err.row]), err.field, err.reason, [c[err.row].as_py() for c in batch.columns]))
+        by_row.setdefault(err.row, []).append(err)
+    errors = []
+    for row, errs in by_row.items():
+        reason = errs[0].reason if len(errs) == 1 else "; ".join(f"{e.field}: {e.reason}" for e in errs)
+        errors.append((int(rows[row]), "; ".join(e.field for e in errs), reason,
+                       [c[row].as_py() for c in batch.columns]))
     return table, scores.score[frame.ok], errors
 
 
@@ -235,14 +255,53 @@ def _mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
 
 def _chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
     try:
+        previous = None  # one batch held back, to check the last one for a file cut short in a quote
         for batch in _reader(path, fmt, numbers, block, threads):
             if threads and numbers.unnumbered:
                 raise _Renumber()
-            yield batch
+            if previous is not None:
+                yield previous
+            previous = batch
+        if previous is not None:
+            numbers.unclosed = _unclosed_quote(path, fmt, previous)
+            yield previous
     except pa.ArrowInvalid as exc:
         if fmt.encoding == "utf-8" and "UTF8" in str(exc):
             raise _NotUtf8() from None
+        if "straddl" in str(exc):
+            raise _BigRecord() from None
         raise InputFileError(f"the file cannot be read as CSV: {exc}") from None
+
+
+class _BigRecord(Exception):
+    """A record larger than a chunk (one huge cell): read again in larger chunks."""
+
+
+def _unclosed_quote(path, fmt: FileFormat, batch: pa.RecordBatch) -> bool:
+    """Whether the file ends inside the quoted last value of the batch's last row (a file cut short)."""
+    if not batch.num_rows:
+        return False
+    value = batch.column(batch.num_columns - 1)[-1].as_py() or ""
+    try:
+        raw = ('"' + value.replace('"', '""')).encode(fmt.encoding)
+    except UnicodeEncodeError:
+        return False
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - len(raw) - 1))
+        tail = handle.read()
+    before = tail[: len(tail) - len(raw)]
+    return tail.endswith(raw) and (not before or before in (fmt.delimiter.encode(), b"\n", b"\r"))
+
+
+def _report_unclosed(batch, rows, headers, report, summary):
+    """Move the batch's last row, whose last value never closes its quote, to the error report."""
+    last = batch.num_rows - 1
+    report.add(int(rows[last]), field_for(headers[-1]) or headers[-1],
+               "the quoted value is not closed before the end of the file (is the file cut short?)",
+               [c[last].as_py() for c in batch.columns])
+    summary.errors += 1
+    return batch.slice(0, last), rows[:last]
 
 
 def score_file(
@@ -314,6 +373,10 @@ def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
                 return _pass1(*args, threads=False)
         except _NotUtf8:
             continue
+        except _BigRecord:  # a cell larger than a chunk: chunks 8x larger, up to the whole file
+            if block_bytes > os.path.getsize(in_path):
+                raise InputFileError("the file cannot be read as CSV: a record does not end") from None
+            return _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes * 8, tmp_name, error_path)
     raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
@@ -331,6 +394,8 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
             pending: deque = deque()
             for batch in _chunks(in_path, fmt, numbers, block_bytes, threads):
                 rows = numbers.next(batch.num_rows)
+                if numbers.unclosed:  # set on the last batch only
+                    batch, rows = _report_unclosed(batch, rows, fmt.headers, report, summary)
                 if len(pending) >= WORKERS:
                     writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary)
                 pending.append(pool.submit(_score_chunk, scorer, batch, fields, rows, lang))

@@ -28,7 +28,8 @@ class InvalidValue(MatcherError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}: {reason} (got {str(value)[:60]!r})")
+        got = "" if value is None or str(value).strip() == "" else f" (got {str(value)[:60]!r})"
+        super().__init__(f"{field}: {reason}{got}")
 
 
 class ConfigError(MatcherError):

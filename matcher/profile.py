@@ -6,10 +6,12 @@ after :data:`FIELDS`; :mod:`matcher.frame` reads that table into typed columns.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 #: Every field of the data contract, in output order; ``name`` is the only required one.
@@ -19,6 +21,8 @@ FIELDS = (
     "website", "contact_email", "city",
 )
 COMMITMENT_FIELDS = ("tech_transfer", "training", "local_partner", "green")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DOT_THOUSANDS = re.compile(r"^[0-9]{1,3}\.[0-9]{3}$")
 #: A few spellings staff use in spreadsheets, mapped to contract names.
 ALIASES = {
     "company": "name", "firm": "name", "название": "name", "компания": "name", "tên": "name",
@@ -52,29 +56,58 @@ def header_map(headers: Iterable[str]) -> dict[int, str]:
 
 
 def to_cell(value: Any) -> str | None:
-    """A JSON or form value as CSV text would give it (lists joined with ``;``)."""
+    """A JSON or form value as CSV text would give it (lists joined with ``;``, numbers without exponent).
+
+    Examples
+    --------
+    >>> to_cell(True), to_cell(["62.01", "26.3"]), to_cell(2.5e7), to_cell(120.0), to_cell(1.5), to_cell(None)
+    ('yes', '62.01;26.3', '25000000', '120', '1.5', None)
+    """
     if value is None or (isinstance(value, float) and value != value):  # None or NaN: unknown
         return None
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
         return ";".join(str(v) for v in value)
+    if isinstance(value, float):  # 1e+20 and 1e-05 as digits: the money reader takes no exponent
+        text = np.format_float_positional(value, trim="-")
+        # "1.234" would read as 1234 (a dot grouping thousands); "1.2340" is the number 1.234
+        return text + "0" if _DOT_THOUSANDS.match(text) else text
     return str(value)
+
+
+def valid_text(text: str) -> str:
+    """``text`` with unpaired surrogates (which JSON allows, UTF-8 does not) replaced by U+FFFD.
+
+    Examples
+    --------
+    >>> valid_text("Volga" + chr(0xD800)) == "Volga" + chr(0xFFFD)
+    True
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _string_array(values: list[str | None]) -> pa.Array:
+    try:
+        return pa.array(values, pa.string())
+    except UnicodeEncodeError:  # rare: only then pay for the clean-up
+        return pa.array([None if v is None else valid_text(v) for v in values], pa.string())
 
 
 def table_from_mappings(rows: Iterable[Mapping[str, Any]]) -> tuple[pa.Table, list[list[str]]]:
     """Build a string table from JSON objects or form data, keeping unknown keys.
 
     Returns the table (contract fields renamed to their canonical names) and, per row,
-    the original keys in order, for passing unknown keys through.
+    the original keys in order, for passing unknown keys through. Any JSON value is
+    accepted: it becomes text, never an exception (one profile must not sink a batch).
     """
     rows = list(rows)
     columns: dict[str, list[str | None]] = {}
     for index, row in enumerate(rows):
         for key, value in row.items():
-            name = field_for(str(key)) or str(key)
+            name = valid_text(field_for(str(key)) or str(key))
             col = columns.setdefault(name, [None] * len(rows))
             if col[index] is None:
                 col[index] = to_cell(value)
-    arrays = {k: pa.array(v, pa.string()) for k, v in columns.items()}
+    arrays = {k: _string_array(v) for k, v in columns.items()}
     return pa.table(arrays or {"name": pa.array([None] * len(rows), pa.string())}), [list(r) for r in rows]

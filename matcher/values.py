@@ -34,6 +34,12 @@ _PRESENCE = {
     "представительство": "office", "văn phòng": "office",
     "project": "project", "проект": "project", "dự án": "project",
 }
+#: Every spelling each reader accepts (trimmed and case-folded), for documents such as the OpenAPI schema.
+ACCEPTED_WORDS = {
+    "commitment": frozenset(_COMMITMENT) | _YES | _NO,
+    "yesno": frozenset(_YES | _NO),
+    "presence": frozenset(_PRESENCE),
+}
 _MULTIPLIERS = {
     "k": 1e3, "th": 1e3, "тыс": 1e3, "nghìn": 1e3, "ngàn": 1e3,
     "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "млн": 1e6, "triệu": 1e6,
@@ -41,7 +47,8 @@ _MULTIPLIERS = {
 }
 _MONEY = re.compile(r"^(?P<num>\d[\d\s,.' ]*)\s*(?P<mult>[^\d\s.,]*)\.?$")
 _CURRENCY = re.compile(r"(?i)^(us\$|usd|\$)\s*|\s*(usd|us\$|\$|долл\.?( сша)?)$")
-_CODE = re.compile(r"^\d{2}(?:\.\d{1,2}(?:\.\d{1,2})?)?$")
+# ASCII digits only: Python's \d also takes other scripts' digits, which no code table lists.
+_CODE = re.compile(r"^[0-9]{2}(?:\.[0-9]{1,2}(?:\.[0-9]{1,2})?)?$")
 #: NACE Rev. 2 / OKVED 2 divisions that exist; any other two-digit start is not a code.
 VALID_DIVISIONS = frozenset(
     f"{d:02d}" for d in [
@@ -168,6 +175,19 @@ def split_list(text: object) -> list[str]:
     return [part.strip() for part in re.split(r"[;,\n]", str(text or "")) if part.strip()]
 
 
+def is_code(text: str) -> bool:
+    """Whether ``text`` is one OKVED 2 / NACE Rev. 2 code as :func:`parse_codes` reads it.
+
+    Two ASCII digits naming a division that exists, then up to two groups of one or two digits.
+
+    Examples
+    --------
+    >>> is_code("62.01"), is_code("26.3"), is_code("28.99.5"), is_code("04.1"), is_code("62..01")
+    (True, True, True, False, False)
+    """
+    return bool(_CODE.match(text)) and text[:2] in VALID_DIVISIONS
+
+
 def parse_codes(field: str, text: object) -> tuple[str, ...]:
     """Read OKVED 2 / NACE Rev. 2 codes: ``62.01``, ``26.3``, ``28.99.5``; ``;`` or ``,`` separated.
 
@@ -179,7 +199,7 @@ def parse_codes(field: str, text: object) -> tuple[str, ...]:
         if not item:
             continue
         code = item.rstrip(".")
-        if not _CODE.match(code) or code[:2] not in VALID_DIVISIONS:
+        if not is_code(code):
             raise InvalidValue(field, item, "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)")
         if code not in codes:
             codes.append(code)

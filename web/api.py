@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 
 import matcher
+from matcher.profile import to_cell
 
 from . import services
 from .errors import error_response
@@ -18,6 +19,7 @@ from .scoring import weights_version
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_BATCH = 1000
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
 def token_required(view):
@@ -53,8 +55,16 @@ def result_json(result: matcher.ScoreResult) -> dict:
 
 
 def json_body():
-    """The request's JSON body, or None if it is not JSON."""
-    return request.get_json(silent=True) if request.is_json or request.data else None
+    """The request's JSON body, or None if it is not JSON (or nested too deep to read)."""
+    try:
+        return request.get_json(silent=True) if request.is_json or request.data else None
+    except RecursionError:
+        return None
+
+
+def as_cells(profile: dict) -> dict:
+    """A JSON profile's values as CSV text (lists joined with ';', numbers without exponent), like the library."""
+    return {key: to_cell(value) for key, value in profile.items()}
 
 
 @bp.post("/score")
@@ -64,7 +74,7 @@ def score():
     if not isinstance(body, dict):
         return error_response(400, "the body must be a JSON object with at least a 'name'")
     try:
-        return jsonify(result_json(services.score(body, api_lang())))
+        return jsonify(result_json(services.score(as_cells(body), api_lang())))
     except matcher.InvalidValue as exc:
         return error_response(400, str(exc), exc.field, reason=exc.reason)
 
@@ -80,7 +90,7 @@ def score_batch():
         return error_response(413, f"at most {MAX_BATCH} profiles per request; use /batch for files")
     if not profiles:
         return jsonify(results=[], scored=0, errors=0)
-    results = services.assess_many(profiles, api_lang())
+    results = services.assess_many([as_cells(p) for p in profiles], api_lang())
     items = [result_json(r) if isinstance(r, matcher.ScoreResult)
              else {"index": i, "error": str(r), "field": r.field, "reason": r.reason}
              for i, r in enumerate(results)]
@@ -121,7 +131,7 @@ def leads():
                    per_page=page.per_page, total=page.total)
 
 
-@bp.get("/leads/<int:lead_id>")
+@bp.get(f"/leads/<int(max={MAX_ID}):lead_id>")  # a larger number is no id (PostgreSQL would refuse it): 404
 @token_required
 def lead(lead_id: int):
     """One lead with its breakdown, score history and notes."""

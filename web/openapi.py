@@ -1,70 +1,128 @@
-"""The OpenAPI 3 document of ``/api/v1`` (kept beside the views it describes)."""
+"""The OpenAPI 3 document of ``/api/v1`` (kept beside the views it describes).
+
+The request schemas say what the server accepts: every value they allow is scored (the
+schema-driven fuzz test in ``tests/web/test_fuzz_api.py`` checks that), and the descriptions
+name the further spellings the readers of :mod:`matcher.values` also take.
+"""
 
 from __future__ import annotations
 
 import matcher
 from matcher.profile import COMMITMENT_FIELDS, FIELDS
+from matcher.values import ACCEPTED_WORDS, VALID_DIVISIONS
 
 from .models import STATUSES
 
-COMMITMENT = {"type": "string", "description": "committed, planned, none; also yes/no, да/нет, có/không, "
-              "true/false, 1/0; empty = unknown"}
+#: Whitespace as Python, Arrow and ECMAScript regular expressions count it (a name needs one other character).
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_DIVISION = "(?:" + "|".join(sorted(VALID_DIVISIONS)) + ")"
+_CODE = _DIVISION + r"(?:\.[0-9]{1,2}(?:\.[0-9]{1,2})?)?"
+#: OKVED 2 / NACE Rev. 2 codes separated by ``;``, ``,`` or spaces (matcher.values.parse_codes reads more).
+OKVED_PATTERN = rf"^[ ;,]*(?:{_CODE}(?:[ ;,]+{_CODE})*[ ;,]*)?$"
+#: Amounts such as 1500000, 1 500 000, 1,500,000.5, 1.5m or 2 bn (the reader also takes other spellings).
+MONEY_PATTERN = (r"^(?:[0-9]{1,15}|[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,3}(?: [0-9]{3}){1,4})(?:\.[0-9]{1,6})?"
+                 r"(?: ?(?:k|m|mn|bn|million|billion))?$")
+
+
+def _words(kind: str) -> list[str]:
+    return ["", *sorted(ACCEPTED_WORDS[kind])]
 
 
 def _profile_schema() -> dict:
-    props = {f: {"type": "string"} for f in FIELDS}
-    props["investment_usd"] = {"oneOf": [{"type": "number"}, {"type": "string"}],
-                               "description": "US$: 1500000, '1 500 000', '1.5m', '2bn'"}
-    props["employees"] = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
+    text = {"type": "string", "nullable": True}
+    props: dict[str, dict] = {f: dict(text) for f in FIELDS}
+    props["id"] = {"oneOf": [{"type": "string", "nullable": True}, {"type": "integer"}],
+                   "description": "your own key, passed through"}
+    props["name"] = {"type": "string", "pattern": f"[^{_SPACE}]", "description": "the firm's name (required)"}
+    props["okved"] = {"oneOf": [{"type": "string", "pattern": OKVED_PATTERN, "nullable": True},
+                                {"type": "array", "items": {"type": "string", "pattern": f"^{_CODE}$"}}],
+                      "description": "OKVED 2 / NACE Rev. 2 codes: '62.01; 26.3' or a list"}
+    props["sectors"] = {"oneOf": [{"type": "string", "nullable": True}, {"type": "array", "items": {"type": "string"}}],
+                        "description": "sector ids or free words, ';'-separated, or a list"}
+    props["investment_usd"] = {
+        "oneOf": [{"type": "number", "minimum": 0, "nullable": True}, {"type": "string", "pattern": MONEY_PATTERN}],
+        "description": "planned investment in US$: 1500000, '1 500 000', '1,500,000', '1.5m', '2bn' "
+                       "(also 'USD 2m', '1.000.000', '1,5 млн', '2 tỷ')"}
+    props["employees"] = {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 10**9, "nullable": True},
+                                    {"type": "string", "pattern": "^[0-9]{1,9}$"}]}
+    commitment = {"oneOf": [{"type": "boolean", "nullable": True}, {"type": "string", "enum": _words("commitment")}],
+                  "description": "committed, planned or none; also yes/no, да/нет, có/không, "
+                                                   "true/false, 1/0 in any case; empty or null = unknown"}
     for f in COMMITMENT_FIELDS:
-        props[f] = COMMITMENT
-    props["esg_report"] = {"oneOf": [{"type": "boolean"}, {"type": "string"}], "description": "yes/no"}
-    props["vietnam_presence"] = {"type": "string", "enum": ["none", "office", "project"]}
-    props["okved"] = {"type": "string", "description": "OKVED 2 / NACE codes: '62.01; 26.3'"}
+        props[f] = commitment
+    props["esg_report"] = {"oneOf": [{"type": "boolean", "nullable": True},
+                                     {"type": "string", "enum": _words("yesno")}],
+                           "description": "yes/no in English, Russian or Vietnamese, any case"}
+    props["vietnam_presence"] = {"type": "string", "enum": [None, *_words("presence")], "nullable": True,
+                                 "description": "none, office or project (also in Russian or Vietnamese), any case"}
     return {"type": "object", "required": ["name"], "properties": props, "additionalProperties": True,
+            "description": "Unknown keys are kept and ignored by the scoring. Header-style spellings of the "
+                           "fields ('Name', 'company', 'e-mail') are read as those fields.",
             "example": {"name": "Volga Robotics", "description": "Industrial robots and automation lines",
                         "okved": "28.99", "investment_usd": "2m", "training": "committed"}}
 
 
 def _result_schema() -> dict:
     number = {"type": "number"}
-    return {"type": "object", "properties": {
-        "name": {"type": "string"}, "score": {**number, "minimum": 0, "maximum": 100},
-        "band": {"type": "string"}, "band_label": {"type": "string"},
-        "sector": {"type": "string", "nullable": True}, "sector_label": {"type": "string", "nullable": True},
-        "tier": {"type": "string", "nullable": True},
-        "contributions": {"type": "array", "items": {"type": "object", "properties": {
-            "criterion": {"type": "string"}, "label": {"type": "string"}, "weight": number,
-            "subscore": number, "points": number}}},
-        "sectors": {"type": "array", "items": {"type": "object", "properties": {
-            "sector": {"type": "string"}, "source": {"type": "string"},
-            "evidence": {"type": "array", "items": {"type": "string"}}}}},
-        "missing": {"type": "array", "items": {"type": "string"}},
+    string = {"type": "string"}
+    nullable = {"type": "string", "nullable": True}
+    contribution = {"type": "object", "required": ["criterion", "label", "weight", "subscore", "points"],
+                    "properties": {"criterion": string, "label": string, "weight": number,
+                                   "subscore": {**number, "minimum": 0, "maximum": 1}, "points": number}}
+    sector = {"type": "object", "required": ["sector", "source", "evidence"], "properties": {
+        "sector": string, "source": {"type": "string", "enum": ["okved", "declared", "description", "default"]},
+        "evidence": {"type": "array", "items": string}, "keywords": {"type": "array", "items": string}}}
+    improvement = {"type": "object", "required": ["field", "advice", "gain"],
+                   "properties": {"field": string, "advice": string, "gain": number}}
+    props = {
+        "name": string, "score": {**number, "minimum": 0, "maximum": 100}, "band": string, "band_label": string,
+        "sector": nullable, "sector_label": nullable, "tier": nullable,
+        "contributions": {"type": "array", "items": contribution},
+        "sectors": {"type": "array", "items": sector},
+        "missing": {"type": "array", "items": string},
         "completeness": {**number, "minimum": 0, "maximum": 1},
-        "improvements": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "advice": {"type": "string"}, "gain": number}}},
-        "explanation": {"type": "string"}, "lang": {"type": "string", "enum": ["en", "ru", "vi"]},
-        "weights_version": {"type": "string"}}}
+        "improvements": {"type": "array", "items": improvement},
+        "explanation": string, "lang": {"type": "string", "enum": ["en", "ru", "vi"]},
+        "weights_version": string}
+    return {"type": "object", "required": list(props), "properties": props}
 
 
 def _error_schema() -> dict:
-    return {"type": "object", "required": ["error"], "properties": {
-        "error": {"type": "string"}, "field": {"type": "string", "nullable": True},
+    return {"type": "object", "required": ["error", "field"], "properties": {
+        "error": {"type": "string", "minLength": 1},
+        "field": {"type": "string", "nullable": True, "minLength": 1,
+                  "description": "the profile field at fault; null when no one field is"},
         "reason": {"type": "string"}}}
 
 
 def _lead_schema() -> dict:
-    return {"type": "object", "properties": {
-        "id": {"type": "integer"}, "name": {"type": "string"}, "score": {"type": "number", "nullable": True},
+    nullable_number = {"type": "number", "nullable": True}
+    stamp = {"type": "string", "format": "date-time"}
+    history = {"type": "object", "properties": {"score": {"type": "number"}, "band": {"type": "string"},
+                                                "weights_version": {"type": "string", "nullable": True},
+                                                "created_at": stamp}}
+    note = {"type": "object", "properties": {"body": {"type": "string"},
+                                             "author": {"type": "string", "nullable": True}, "created_at": stamp}}
+    return {"type": "object", "required": ["id", "name", "status", "created_at", "updated_at"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "score": nullable_number,
         "band": {"type": "string", "nullable": True}, "sector": {"type": "string", "nullable": True},
-        "completeness": {"type": "number", "nullable": True}, "status": {"type": "string", "enum": list(STATUSES)},
+        "completeness": nullable_number, "status": {"type": "string", "enum": list(STATUSES)},
         "source": {"type": "string"}, "assigned_to": {"type": "string", "nullable": True},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"}}}
+        "created_at": stamp, "updated_at": stamp,
+        "profile": {"type": "object", "additionalProperties": True,
+                    "description": "only on GET /leads/{lead_id}: the stored profile"},
+        "assessment": {"type": "object", "nullable": True, "additionalProperties": True,
+                       "description": "only on GET /leads/{lead_id}: the latest breakdown"},
+        "history": {"type": "array", "items": history, "description": "only on GET /leads/{lead_id}"},
+        "notes": {"type": "array", "items": note, "description": "only on GET /leads/{lead_id}"}}}
 
 
 def _json(ref: str, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def _error(description: str) -> dict:
+    return _json("#/components/schemas/Error", description)
 
 
 def _lang_param() -> dict:
@@ -72,35 +130,45 @@ def _lang_param() -> dict:
             "description": "language of labels and explanations (default: Accept-Language, else en)"}
 
 
+def _scoring_errors() -> dict:
+    return {"400": _error("invalid input; `field` names the field at fault"),
+            "429": _error("too many scoring requests from this address; see Retry-After"),
+            "503": _error("the database is not reachable right now; try again later")}
+
+
+def _lead_errors() -> dict:
+    return {"401": _error("missing or invalid API token"),
+            "503": _error("the database is not reachable right now; try again later")}
+
+
 def _paths() -> dict:
-    error400 = _json("#/components/schemas/Error", "invalid input; `field` names the field at fault")
-    error401 = _json("#/components/schemas/Error", "missing or invalid API token")
     filters = [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
         ("sector", "string"), ("band", "string"), ("status", "string"), ("q", "string"),
         ("min_completeness", "number"), ("sort", "string"), ("dir", "string"), ("page", "integer"),
         ("per_page", "integer"))]
+    profiles = {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Profile"}}
     return {
         "/score": {"post": {
             "summary": "Score one profile", "operationId": "score", "parameters": [_lang_param()],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Profile"}}}},
             "responses": {"200": _json("#/components/schemas/Result", "the score and its explanation"),
-                          "400": error400}}},
+                          **_scoring_errors(), "413": _error("the body is larger than the upload limit")}}},
         "/score/batch": {"post": {
             "summary": "Score a list of profiles (at most 1000)", "operationId": "scoreBatch",
             "parameters": [_lang_param()],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
-                {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}},
-                {"type": "object", "properties": {"profiles": {"type": "array", "items": {
-                    "$ref": "#/components/schemas/Profile"}}}}]}}}},
+                profiles, {"type": "object", "required": ["profiles"], "properties": {"profiles": profiles}}]}}}},
             "responses": {"200": {"description": "one item per profile, in order: a result or an error",
-                                  "content": {"application/json": {"schema": {"type": "object", "properties": {
-                                      "results": {"type": "array", "items": {"oneOf": [
-                                          {"$ref": "#/components/schemas/Result"},
-                                          {"$ref": "#/components/schemas/ItemError"}]}},
-                                      "scored": {"type": "integer"}, "errors": {"type": "integer"}}}}}},
-                          "400": error400,
-                          "413": _json("#/components/schemas/Error", "more than 1000 profiles")}}},
+                                  "content": {"application/json": {"schema": {
+                                      "type": "object", "required": ["results", "scored", "errors"],
+                                      "properties": {
+                                          "results": {"type": "array", "items": {"oneOf": [
+                                              {"$ref": "#/components/schemas/Result"},
+                                              {"$ref": "#/components/schemas/ItemError"}]}},
+                                          "scored": {"type": "integer"}, "errors": {"type": "integer"}}}}}},
+                          **_scoring_errors(),
+                          "413": _error("more than 1000 profiles, or a body larger than the upload limit")}}},
         "/health": {"get": {"summary": "Liveness check", "operationId": "health",
                             "responses": {"200": {"description": "the app is up", "content": {"application/json": {
                                 "schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}}},
@@ -112,21 +180,22 @@ def _paths() -> dict:
                     "leads": {"type": "array", "items": {"$ref": "#/components/schemas/Lead"}},
                     "page": {"type": "integer"}, "pages": {"type": "integer"},
                     "per_page": {"type": "integer"}, "total": {"type": "integer"}}}}}},
-                "401": error401}}},
+                **_lead_errors()}}},
         "/leads/{lead_id}": {"get": {
             "summary": "One lead with its breakdown, score history and notes", "operationId": "getLead",
             "security": [{"bearer": []}],
-            "parameters": [{"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "lead_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
             "responses": {"200": _json("#/components/schemas/Lead", "the lead, with profile, assessment, "
                                        "history and notes"),
-                          "401": error401, "404": _json("#/components/schemas/Error", "no such lead")}}},
+                          **_lead_errors(), "404": _error("no such lead")}}},
     }
 
 
 def document() -> dict:
     """The whole OpenAPI 3.0 document."""
     item_error = {"allOf": [{"$ref": "#/components/schemas/Error"},
-                            {"type": "object", "properties": {"index": {"type": "integer"}}}]}
+                            {"type": "object", "required": ["index"], "properties": {"index": {"type": "integer"}}}]}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Hanoi investor matcher API", "version": matcher.__version__,
