@@ -19,8 +19,9 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The user of a session."""
-    return db.session.get(User, int(user_id))
+    """The user of a session; a deactivated account loses its open sessions at once."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
 
 
 def safe_next(target: str | None) -> str:

@@ -67,7 +67,11 @@ def make_app(db_url, tmp_path):
     def make(users=True, **overrides):
         config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": db_url,
                   "WTF_CSRF_ENABLED": False, "BATCH_DIR": str(tmp_path / "batch"),
-                  "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **overrides}
+                  "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "REDIS_URL": None,
+                  # rate limits stay on but high (the suite logs in and assesses often); a test of its own
+                  # sets low ones. In-memory counts, even when REDIS_URL is set in the environment.
+                  "RATELIMIT_STORAGE_URI": "memory://", "LOGIN_RATE_LIMIT": "1000 per minute",
+                  "ASSESS_RATE_LIMIT": "1000 per minute", **overrides}
         app = create_app(config)
         apps.append(app)
         if users:
