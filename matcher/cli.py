@@ -64,6 +64,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run batch jobs from the Redis queue (``REDIS_URL``), with the app's database and ``BATCH_DIR``."""
+    from web import create_app  # Flask and RQ only here: the library never imports them
+    from web.worker import work
+
+    work(create_app(), burst=args.burst, name=args.name)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Back up the web app's database to a portable file, or restore one (``matcher db dump|restore FILE``)."""
+    from web.dbtools import command  # Flask and SQLAlchemy only here: the library never imports them
+
+    print(command(args.action, args.file, args.database_url, getattr(args, "replace", False)), file=sys.stderr)
+    return 0
+
+
+def _add_db(sub) -> None:
+    """``matcher db dump FILE`` and ``matcher db restore FILE [--replace]``."""
+    db = sub.add_parser("db", help="back up or restore the web app's database (portable across SQLite/PostgreSQL)")
+    actions = db.add_subparsers(dest="action", required=True)
+    dump = actions.add_parser("dump", help="write every row to FILE (gzip'ed JSON Lines)")
+    restore = actions.add_parser("restore", help="load FILE into an empty database (creates the schema)")
+    restore.add_argument("--replace", action="store_true", help="delete everything in the database first")
+    for action in (dump, restore):
+        action.add_argument("file", help="the dump file")
+        action.add_argument("--database-url", default=None,
+                            help="database URL (default: DATABASE_URL, else the SQLite file in instance/)")
+        action.set_defaults(func=cmd_db)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="matcher", description="Hanoi investor matcher")
@@ -80,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run batch jobs from the Redis queue (needs REDIS_URL)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--name", default=None, help="worker name (default: RQ's own)")
+    worker.set_defaults(func=cmd_worker)
+    _add_db(sub)
     from . import cli_weights
 
     cli_weights.register(sub)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from .extensions import babel, csrf, db, login_manager
 
@@ -27,12 +28,28 @@ def database_url(url: str | None, instance_path: str) -> str:
     return url
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in URLs: at most 2**31 - 1, the largest id an INTEGER column holds.
+
+    A bigger number would reach the database and fail there (a 500 on PostgreSQL); as a URL
+    that matches no route it is a plain 404.
+    """
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the app; upgrade the database schema unless ``AUTO_UPGRADE`` is off."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RowIdConverter  # before any route: ids beyond the column are 404s
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY", "dev"),
         SQLALCHEMY_DATABASE_URI=database_url(os.environ.get("DATABASE_URL"), app.instance_path),
+        # Test each pooled connection before use: after a database restart or a network cut the app
+        # reconnects by itself instead of failing on a dead connection.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SECTORS_PATH=os.environ.get("MATCHER_SECTORS") or None,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         BATCH_DIR=os.path.join(app.instance_path, "batch"),
@@ -48,6 +65,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         PASSWORD_HASH_METHOD="scrypt",
         BATCH_WORKERS=2,
         BATCH_IMPORT_LIMIT=5000,
+        # Batch jobs go to RQ workers (`matcher worker`) on this Redis when set, else run in the app process.
+        REDIS_URL=os.environ.get("REDIS_URL") or None,
+        BATCH_QUEUE="matcher-batch",
+        BATCH_STALE_AFTER=30.0,  # seconds without a heartbeat before a queued/running job counts as stopped
+        BATCH_HEARTBEAT_EVERY=2.0,
+        BATCH_JOB_TIMEOUT=6 * 3600,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -119,15 +142,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    """Security headers on every response: a strict CSP (no inline script anywhere)."""
+    """Rate limits on login and public scoring, and security headers on every response (see ``web.security``)."""
+    from . import security
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    security.init_app(app)

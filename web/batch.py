@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import logging
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
@@ -15,10 +16,14 @@ from matcher.batch import sniff
 from . import jobs, services
 from .extensions import db
 from .forms import ActionForm, UploadForm, flash_errors
-from .i18n import current_lang
+from .i18n import STATE_LABELS, current_lang
 from .models import BatchJob
 
 bp = Blueprint("batch", __name__, url_prefix="/batch")
+PREVIEW_CHARS = 200  # a cell longer than this is cut in the preview (the download keeps it whole)
+# A cell may be as large as the upload (Python's csv module refuses fields over 128 KiB by default).
+csv.field_size_limit(2**31 - 1)
+log = logging.getLogger(__name__)
 
 
 @bp.before_request
@@ -34,8 +39,8 @@ def upload():
     if not form.is_submitted():
         form.lang.data = current_lang()
     elif form.validate():
-        job = BatchJob(user_id=current_user.id, filename=form.file.data.filename or "upload.csv",
-                       lang=form.lang.data, state="queued")
+        job = jobs.prepare(BatchJob(user_id=current_user.id, filename=form.file.data.filename or "upload.csv",
+                                    lang=form.lang.data))
         db.session.add(job)
         db.session.flush()
         folder = jobs.job_dir(job.id)
@@ -49,7 +54,7 @@ def upload():
             return render_template("batch/upload.html", form=form, recent=recent_jobs()), 400
         services.audit("batch.create", job, filename=job.filename)
         db.session.commit()
-        jobs.submit(job.id)
+        jobs.submit(job)
         return redirect(url_for("batch.show", job_id=job.id))
     else:
         flash_errors(form)
@@ -57,13 +62,29 @@ def upload():
 
 
 def recent_jobs() -> list[BatchJob]:
-    """The last jobs, newest first."""
-    return db.session.execute(db.select(BatchJob).order_by(BatchJob.id.desc()).limit(10)).scalars().all()
+    """The last jobs, newest first (those whose process stopped shown as failed)."""
+    recent = db.session.execute(db.select(BatchJob).order_by(BatchJob.id.desc()).limit(10)).scalars().all()
+    for job in recent:
+        jobs.check_stale(job)
+    return recent
 
 
 def get_job(job_id: int) -> BatchJob:
-    """The job or a 404."""
-    return db.get_or_404(BatchJob, job_id, description=_("No such batch job."))
+    """The job or a 404; a job whose process stopped is marked failed first."""
+    if job_id >= 2**31:  # no id: PostgreSQL would refuse the number
+        abort(404, _("No such batch job."))
+    job = db.get_or_404(BatchJob, job_id, description=_("No such batch job."))
+    jobs.check_stale(job)
+    return job
+
+
+def failure_text(job: BatchJob) -> str:
+    """Why a failed job failed, in the user's language where the reason is the app's own."""
+    if job.message == jobs.STOPPED:
+        return _("The process running this job stopped; nothing was imported; you can run it again.")
+    if job.message == jobs.UNQUEUED:
+        return _("The task queue could not be reached, so the job was not started; you can run it again.")
+    return _("This file cannot be scored: %(reason)s", reason=job.message)
 
 
 def preview(job: BatchJob) -> tuple[list[str], list[list[str]]]:
@@ -72,7 +93,8 @@ def preview(job: BatchJob) -> tuple[list[str], list[list[str]]]:
     if job.state != "done" or not path.exists():
         return [], []
     with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(itertools.islice(csv.reader(handle), current_app.config["BATCH_PREVIEW_ROWS"] + 1))
+        rows = [[c if len(c) <= PREVIEW_CHARS else c[:PREVIEW_CHARS] + "…" for c in row]
+                for row in itertools.islice(csv.reader(handle), current_app.config["BATCH_PREVIEW_ROWS"] + 1)]
     return (rows[0], rows[1:]) if rows else ([], [])
 
 
@@ -81,7 +103,8 @@ def show(job_id: int):
     """A job's page: progress while it runs (polled by batch.js), then results and downloads."""
     job = get_job(job_id)
     header, rows = preview(job)
-    return render_template("batch/job.html", job=job, header=header, rows=rows, form=ActionForm())
+    return render_template("batch/job.html", job=job, header=header, rows=rows, form=ActionForm(),
+                           failure=failure_text(job) if job.state == "failed" else None)
 
 
 @bp.get("/<int:job_id>/status.json")
@@ -106,19 +129,45 @@ def download(job_id: int, kind: str):
                      download_name=f"{stem}.{kind}.csv" if kind == "errors" else f"{stem}.scored.csv")
 
 
+@bp.post("/<int:job_id>/rerun")
+def rerun(job_id: int):
+    """Run a failed job again (its next attempt), from its uploaded file."""
+    job = get_job(job_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not jobs.requeue(job):
+        db.session.rollback()
+        flash(_("Only a failed job can be run again; this one is %(state)s.", state=STATE_LABELS[job.state]), "error")
+        return redirect(url_for("batch.show", job_id=job.id))
+    services.audit("batch.rerun", job, attempt=job.attempts)
+    db.session.commit()
+    jobs.clear_outputs(job)
+    jobs.submit(job)
+    return redirect(url_for("batch.show", job_id=job.id))
+
+
 @bp.post("/<int:job_id>/import")
 def import_leads(job_id: int):
-    """Store the job's scorable rows as leads (up to BATCH_IMPORT_LIMIT rows)."""
+    """Store the job's scorable rows as leads (up to BATCH_IMPORT_LIMIT rows), all or nothing, once."""
     job = get_job(job_id)
     if not ActionForm().validate_on_submit() or job.state != "done" or job.imported:
         abort(400)
-    limit = current_app.config.get("BATCH_IMPORT_LIMIT", 5000)
-    profiles = read_profiles(job, limit)
-    stored, skipped = services.create_leads(profiles, "batch", job.lang)
-    job.imported = stored
-    services.audit("batch.import", job, leads=stored, skipped=skipped)
-    db.session.commit()
-    flash(_("%(n)s rows imported as leads.", n=stored), "success")
+    profiles = read_profiles(job, current_app.config.get("BATCH_IMPORT_LIMIT", 5000))
+    try:
+        outcome = services.import_batch(job, profiles)
+        if outcome is not None:
+            services.audit("batch.import", job, leads=outcome[0], skipped=outcome[1])
+            db.session.commit()
+    except Exception:  # noqa: BLE001 -- whatever failed, the transaction is undone: say so
+        db.session.rollback()
+        log.exception("batch job %s: import failed", job_id)
+        flash(_("The import failed and no lead was stored; you can try again."), "error")
+        return redirect(url_for("batch.show", job_id=job_id))
+    if outcome is None:
+        db.session.rollback()
+        flash(_("These rows were imported already."), "info")
+        return redirect(url_for("batch.show", job_id=job_id))
+    flash(_("%(n)s rows imported as leads.", n=outcome[0]), "success")
     return redirect(url_for("leads.index", sort="created"))
 
 

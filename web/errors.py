@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import sqlite3
+from contextlib import nullcontext
+
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, login_manager
 
 
 def error_response(status: int, message: str, field: str | None = None, **extra):
@@ -20,6 +27,11 @@ def error_response(status: int, message: str, field: str | None = None, **extra)
 def wants_json() -> bool:
     """Whether this request is for the JSON API."""
     return request.path.startswith("/api/")
+
+
+def api_english():
+    """Messages of the JSON API are English, whatever language a browser session chose."""
+    return force_locale("en") if wants_json() else nullcontext()
 
 
 def _title(code: int, default: str) -> str:
@@ -49,9 +61,11 @@ def render_error(error: HTTPException):
     code = error.code or 500
     if code >= 500:
         db.session.rollback()
-    message = _message(error)
-    if wants_json():
+    if wants_json():  # the API speaks English whatever language the browser session chose
+        with api_english():
+            message = _message(error)
         return error_response(code, message if code in (404, 413, 500) else (error.description or message))
+    message = _message(error)
     return render_template("error.html", code=code, title=_title(code, error.name), message=message), code
 
 
@@ -64,9 +78,90 @@ def render_csrf(error: CSRFError):
     return render_template("error.html", code=400, title=_("Form expired"), message=message), 400
 
 
+def render_too_many(error: HTTPException):
+    """429 when a rate limit is hit: when to try again, in ``Retry-After`` and in words (JSON under /api/)."""
+    from .security import retry_after
+
+    seconds = retry_after()
+    if wants_json():
+        response = error_response(429, f"too many requests (limit: {error.description}); "
+                                       f"try again in {seconds} seconds")
+    else:
+        message = _("Too many attempts in a short time. Please wait %(seconds)s seconds and try again.",
+                    seconds=seconds)
+        page = render_template("error.html", code=429, title=_("Too many requests"), message=message)
+        response = make_response(page, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _drop_session() -> None:
+    """Roll back this request's work; render the error page without touching the database again."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 -- the connection is already gone; the pool discards it
+        current_app.logger.debug("rollback after a database error failed", exc_info=True)
+    # The rollback expired the logged-in user (reading it would query the database): show the page anonymously.
+    g._login_user = login_manager.anonymous_user()
+
+
+#: SQLite's words for a file it cannot use right now (its other OperationalErrors, such as "no such column", are bugs).
+SQLITE_UNREACHABLE = ("locked", "busy", "unable to open", "disk i/o", "readonly")
+
+
+def database_unreachable(error: Exception) -> bool:
+    """Whether a database error means the database cannot be reached (rather than a bad query)."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        return any(word in str(error.orig).lower() for word in SQLITE_UNREACHABLE)
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def render_db_unavailable(error: Exception):
+    """503 when the database cannot be reached (down, restarting, network cut, SQLite file locked).
+
+    Other database errors are bugs and stay 500s. Nothing of the request was committed; the
+    pool's pre-ping replaces dead connections, so the app recovers by itself when the database is back.
+    """
+    if not database_unreachable(error):
+        raise error
+    current_app.logger.warning("database unavailable: %s", str(error).splitlines()[0])
+    _drop_session()
+    with api_english():
+        message = _("The database is not reachable right now. Nothing was saved from this request. "
+                    "Please try again in a minute.")
+    if wants_json():
+        response = error_response(503, message)
+    else:
+        response = make_response(render_template("error.html", code=503, title=_("Database unavailable"),
+                                                 message=message), 503)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+def render_stale(error: StaleDataError):
+    """409 when two saves of the same record raced and this one lost: nothing of it was saved."""
+    db.session.rollback()
+    with api_english():
+        message = _("Someone else saved this record at the same moment. Your change was not saved: "
+                    "reload the page to see theirs, then try again.")
+    if wants_json():
+        return error_response(409, message, field="row_version")
+    return render_template("error.html", code=409, title=_("Edit conflict"), message=message), 409
+
+
 def register(app: Flask) -> None:
     """Register the handlers on the app."""
     app.register_error_handler(CSRFError, render_csrf)
+    app.register_error_handler(DBAPIError, render_db_unavailable)
+    app.register_error_handler(PoolTimeoutError, render_db_unavailable)
+    app.register_error_handler(StaleDataError, render_stale)
+    app.register_error_handler(429, render_too_many)
     for code in (400, 401, 403, 404, 405, 413, 500):
         app.register_error_handler(code, render_error)
 

@@ -1,14 +1,21 @@
-"""Staff lead screening: ranked list with filters, export, lead page, pipeline, notes, report."""
+"""Staff lead screening: ranked list with filters, export, lead page, pipeline, notes, report.
+
+Edits of a lead (status, assignment, evidence) are optimistically locked: each form carries the
+lead's ``row_version`` it was rendered with, and a save based on an older one is refused with
+409 and the page showing the other person's change beside what this user entered.
+"""
 
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import Select, or_
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import ranking, services
 from .extensions import db
@@ -18,6 +25,8 @@ from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, U
 from .scoring import get_config
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
+#: Audited actions that change a lead's own row (and so its row_version); notes do not.
+LEAD_EDITS = ("lead.status", "lead.assign", "lead.evidence")
 SORTS = {"score": Lead.score, "name": Lead.name, "completeness": Lead.completeness, "status": Lead.status,
          "created": Lead.created_at, "sector": Lead.sector, "band": Lead.band}
 
@@ -101,7 +110,9 @@ def export():
 
 
 def get_lead(lead_id: int) -> Lead:
-    """The lead or a 404."""
+    """The lead or a 404 (also for a number beyond 32 bits, which PostgreSQL would refuse as an id)."""
+    if lead_id >= 2**31:
+        abort(404, _("No lead with this number."))
     return db.get_or_404(Lead, lead_id, description=_("No lead with this number."))
 
 
@@ -122,27 +133,78 @@ def _forms(lead: Lead):
 @bp.get("/<int:lead_id>")
 def detail(lead_id: int):
     """A lead's full breakdown, score history, notes, pipeline, assignment and audit trail."""
-    lead = get_lead(lead_id)
+    return _render_detail(get_lead(lead_id))
+
+
+def _render_detail(lead: Lead, conflict: dict | None = None, status_form=None, assign_form=None,
+                   evidence: dict[str, EvidenceForm] | None = None):
+    """The lead page; after a refused edit, ``conflict`` says why and the edited form keeps what was entered."""
     status, assign, note = _forms(lead)
     trail = db.session.execute(db.select(AuditLog).where(
         AuditLog.object_type == "lead", AuditLog.object_id == lead.id).order_by(AuditLog.id.desc())).scalars().all()
     shown = lead.latest.shown_in(current_lang()) if lead.latest else None
-    return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown, status_form=status,
-                           assign_form=assign, note_form=note, trail=trail, robust=ranking.robustness().get(lead.id),
-                           evidence_forms=_evidence_forms(lead))
+    return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown,
+                           status_form=status_form or status, assign_form=assign_form or assign, note_form=note,
+                           trail=trail, robust=ranking.robustness().get(lead.id),
+                           evidence_forms=_evidence_forms(lead, evidence or {}), conflict=conflict)
 
 
-def _evidence_forms(lead: Lead) -> list[tuple[str, EvidenceForm]]:
-    """One form per commitment the lead states, showing its current evidence."""
+def _evidence_forms(lead: Lead, entered: dict[str, EvidenceForm]) -> list[tuple[str, EvidenceForm]]:
+    """One form per commitment the lead states, showing its current evidence (or what was just entered)."""
     out = []
     for field in COMMITMENTS:
         if getattr(lead, field):
             row = next((e for e in lead.evidence if e.field == field), None)
-            form = EvidenceForm(prefix=f"ev-{field}", data={"status": lead.evidence_of(field),
-                                                             "note": row.note if row else ""})
+            form = entered.get(field) or EvidenceForm(prefix=f"ev-{field}", data={
+                "status": lead.evidence_of(field), "note": row.note if row else ""})
             form.status.choices = choices((s, str(EVIDENCE_LABELS[s])) for s in EVIDENCE)
             out.append((field, form))
     return out
+
+
+def is_stale(lead: Lead) -> bool:
+    """Whether the posted form was rendered from an older version of the lead than the stored one.
+
+    A form without ``row_version`` (an older client) is not checked here; the database still
+    refuses a save that races with another one (:class:`StaleDataError`).
+    """
+    sent = request.form.get("row_version", type=int)
+    return sent is not None and sent != lead.row_version
+
+
+def last_change(lead: Lead) -> str:
+    """Who changed the lead last and when, as "by NAME at TIME UTC" (the name when the audit log knows it)."""
+    entry = db.session.execute(db.select(AuditLog).where(
+        AuditLog.object_type == "lead", AuditLog.object_id == lead.id, AuditLog.action.in_(LEAD_EDITS))
+        .order_by(AuditLog.id.desc()).limit(1)).scalar_one_or_none()
+    when = lead.updated_at.strftime("%Y-%m-%d %H:%M:%S")
+    # the entry is only the last change if it was written with it (a re-score changes leads unaudited)
+    if entry is not None and entry.user is not None and abs(entry.created_at - lead.updated_at) < timedelta(seconds=30):
+        return _("by %(user)s at %(time)s UTC", user=entry.user.username, time=when)
+    return _("at %(time)s UTC", time=when)
+
+
+def refuse(lead_id: int, entered: list[tuple[str, str]], **forms):
+    """The lead page with HTTP 409: someone else saved first; nothing of this edit was stored.
+
+    The page shows the lead as stored now (and so carries its new ``row_version``: saving the
+    kept input again applies it over the other change, knowingly).
+    """
+    db.session.rollback()  # drop this request's changes; the lead is read again as stored now
+    lead = get_lead(lead_id)
+    message = _("Someone else changed this lead since you opened it (%(change)s). Your change was not saved. "
+                "The page now shows their version; what you entered is kept in the form below: check it and "
+                "save again if it still applies.", change=last_change(lead))
+    return _render_detail(lead, conflict={"message": message, "entered": entered}, **forms), 409
+
+
+def commit_or_refuse(lead_id: int, entered: list[tuple[str, str]], **forms):
+    """Commit the edit of a lead: ``None`` when saved, else (another save won the race) the 409 page."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        return refuse(lead_id, entered, **forms)
+    return None
 
 
 @bp.post("/<int:lead_id>/evidence/<field>")
@@ -152,13 +214,19 @@ def set_evidence(lead_id: int, field: str):
     if field not in COMMITMENTS or not getattr(lead, field):
         abort(404)
     form = EvidenceForm(prefix=f"ev-{field}")
-    if form.validate_on_submit():
-        services.set_evidence(lead, field, form.status.data, form.note.data)
-        db.session.commit()
-        flash(_("Evidence saved: %(field)s is %(status)s.", field=field_label(field),
-                status=EVIDENCE_LABELS[form.status.data]), "success")
-    else:
+    form.status.choices = choices((s, str(EVIDENCE_LABELS[s])) for s in EVIDENCE)
+    if not form.validate_on_submit():
         flash_errors(form)
+        return redirect(url_for("leads.detail", lead_id=lead.id) + "#evidence")
+    entered = [(field_label(field), f"{EVIDENCE_LABELS[form.status.data]} · {form.note.data}")]
+    if is_stale(lead):
+        return refuse(lead_id, entered, evidence={field: form})
+    services.set_evidence(lead, field, form.status.data, form.note.data)
+    refused = commit_or_refuse(lead_id, entered, evidence={field: form})
+    if refused:
+        return refused
+    flash(_("Evidence saved: %(field)s is %(status)s.", field=field_label(field),
+            status=EVIDENCE_LABELS[form.status.data]), "success")
     return redirect(url_for("leads.detail", lead_id=lead.id) + "#evidence")
 
 
@@ -168,11 +236,17 @@ def change_status(lead_id: int):
     lead = get_lead(lead_id)
     form, _assign, _note = _forms(lead)
     form.process(request.form)
-    if form.validate_on_submit() and services.set_status(lead, form.status.data):
-        db.session.commit()
-        flash(_("Status changed to %(status)s.", status=STATUS_LABELS[lead.status]), "success")
-    elif form.errors:
+    if not form.validate_on_submit():
         flash_errors(form)
+        return redirect(url_for("leads.detail", lead_id=lead.id))
+    entered = [(_("Status"), str(STATUS_LABELS[form.status.data]))]
+    if is_stale(lead):
+        return refuse(lead_id, entered, status_form=form)
+    if services.set_status(lead, form.status.data):
+        refused = commit_or_refuse(lead_id, entered, status_form=form)
+        if refused:
+            return refused
+        flash(_("Status changed to %(status)s.", status=STATUS_LABELS[lead.status]), "success")
     return redirect(url_for("leads.detail", lead_id=lead.id))
 
 
@@ -182,13 +256,18 @@ def change_assignee(lead_id: int):
     lead = get_lead(lead_id)
     _status, form, _note = _forms(lead)
     form.process(request.form)
-    if form.validate_on_submit():
-        user = db.session.get(User, form.assignee.data) if form.assignee.data else None
-        if services.assign(lead, user):
-            db.session.commit()
-            flash(_("Assignment saved."), "success")
-    else:
+    if not form.validate_on_submit():
         flash_errors(form)
+        return redirect(url_for("leads.detail", lead_id=lead.id))
+    user = db.session.get(User, form.assignee.data) if form.assignee.data else None
+    entered = [(_("Assigned to"), user.username if user else "—")]
+    if is_stale(lead):
+        return refuse(lead_id, entered, assign_form=form)
+    if services.assign(lead, user):
+        refused = commit_or_refuse(lead_id, entered, assign_form=form)
+        if refused:
+            return refused
+        flash(_("Assignment saved."), "success")
     return redirect(url_for("leads.detail", lead_id=lead.id))
 
 

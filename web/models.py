@@ -105,6 +105,9 @@ class Lead(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: bumped by every save; a form carries the one it was read at.
     row_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # SQLAlchemy adds "AND row_version = <as loaded>" to every UPDATE of a lead and bumps it; no row
+    # matched means someone saved in between: StaleDataError, which the lead pages turn into a 409.
+    __mapper_args__ = {"version_id_col": row_version}
 
     assigned_to: Mapped[User | None] = relationship()
     assessments: Mapped[list[Assessment]] = relationship(

@@ -1,5 +1,6 @@
 """The factory, configuration, schema, commands and security headers."""
 
+import pytest
 from sqlalchemy import inspect
 
 from web import database_url
@@ -106,3 +107,15 @@ def test_migration_0003_downgrades_and_upgrades_again(app):
     with app.app_context():
         assert "row_version" in {c["name"] for c in inspect(db.engine).get_columns("leads")}
         assert "heartbeat_at" in {c["name"] for c in inspect(db.engine).get_columns("batch_jobs")}
+
+
+@pytest.mark.parametrize("path", ["/leads/2147483648", "/batch/2147483648", "/api/v1/leads/2147483648",
+                                  "/admin/weights/2147483648"])
+def test_ids_beyond_an_integer_column_are_404(client, auth, path):
+    auth.login("admin")
+    assert client.get(path).status_code == 404
+
+
+def test_a_post_to_an_id_beyond_an_integer_column_is_404(client, auth):
+    auth.login("admin")
+    assert client.post("/admin/users/2147483648/role").status_code == 404
