@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
-from .values import COMMITMENT_LEVELS, PRESENCE_LEVELS, VALID_DIVISIONS, YESNO_LEVELS
+from .values import COMMITMENT_LEVELS, PRESENCE_LEVELS, YESNO_LEVELS, is_code
 
 FORMAT = "hanoi-matcher/sectors"
 SUPPORTED_VERSIONS = (1,)
@@ -254,10 +254,14 @@ def _read_sectors(
         tier = check.get(data, (*keys, "tier"), str)
         if tier not in tiers:
             raise check.fail((*keys, "tier"), f"unknown tier {tier!r}; known: {', '.join(tiers)}")
-        codes = tuple(str(c) for c in (check.get(data, (*keys, "okved"), list, required=False) or []))
-        for i, code in enumerate(codes):
-            if code[:2] not in VALID_DIVISIONS or not code.replace(".", "").isdigit():
+        listed = check.get(data, (*keys, "okved"), list, required=False) or []
+        for i, code in enumerate(listed):
+            if not isinstance(code, str):  # 62.10 unquoted would be read as the number 62.1
+                raise check.fail((*keys, "okved", i), f"write the code in quotes: {code!r} is read as a number")
+            if not is_code(code):
                 raise check.fail((*keys, "okved", i), f"{code!r} is not an OKVED 2 / NACE Rev. 2 code")
+        codes = tuple(listed)
+        for i, code in enumerate(codes):
             if code in owner:
                 raise check.fail((*keys, "okved", i), f"code {code} is already listed under sector {owner[code]!r}")
             owner[code] = sid

@@ -171,6 +171,10 @@ def _mutate(line: int, new: str) -> str:
         (24, '    okved: ["62"]', "sectors.other.okved.0", 24, "code 62 is already listed under sector 'software'"),
         # a code that is no code
         (24, '    okved: ["04.1"]', "sectors.other.okved.0", 24, "'04.1' is not an OKVED 2 / NACE Rev. 2 code"),
+        (24, '    okved: ["62..01"]', "sectors.other.okved.0", 24, "'62..01' is not an OKVED 2 / NACE Rev. 2 code"),
+        (24, '    okved: ["62.١"]', "sectors.other.okved.0", 24, "is not an OKVED 2 / NACE Rev. 2 code"),
+        # an unquoted code is a YAML number: 62.10 would silently become 62.1
+        (24, "    okved: [62.10]", "sectors.other.okved.0", 24, "write the code in quotes: 62.1 is read as a number"),
         # missing or empty label language
         (23, '    label: {en: "Other", ru: "Прочее"}', "sectors.other.label.vi", 23, "is required"),
         (23, '    label: {en: "Other", ru: "", vi: "Khác"}', "sectors.other.label.ru", 23, "must not be empty"),
