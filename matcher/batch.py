@@ -294,11 +294,13 @@ def _unclosed_quote(path, fmt: FileFormat, batch: pa.RecordBatch) -> bool:
     return tail.endswith(raw) and (not before or before in (fmt.delimiter.encode(), b"\n", b"\r"))
 
 
+UNCLOSED_QUOTE = "the quoted value is not closed before the end of the file (is the file cut short?)"
+
+
 def _report_unclosed(batch, rows, headers, report, summary):
     """Move the batch's last row, whose last value never closes its quote, to the error report."""
     last = batch.num_rows - 1
-    report.add(int(rows[last]), field_for(headers[-1]) or headers[-1],
-               "the quoted value is not closed before the end of the file (is the file cut short?)",
+    report.add(int(rows[last]), field_for(headers[-1]) or headers[-1], UNCLOSED_QUOTE,
                [c[last].as_py() for c in batch.columns])
     summary.errors += 1
     return batch.slice(0, last), rows[:last]

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matcher import InputFileError
-from matcher.batch import sniff
+from matcher.batch import UNCLOSED_QUOTE, sniff
 
 from . import jobs, services
 from .extensions import db
@@ -178,4 +178,18 @@ def read_profiles(job: BatchJob, limit: int) -> list[dict[str, str]]:
     with open(path, encoding=fmt.encoding, errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=fmt.delimiter)
         header = [h.lstrip("\ufeff") for h in next(reader, [])]
-        return [dict(zip(header, row, strict=False)) for row in itertools.islice(reader, limit)]
+        # Rows the scorer put in the error report as malformed are never imported: a row with
+        # another number of fields than the header, and a last row cut short inside a quote.
+        rows = [row for row in reader if len(row) == len(header)]
+    if rows and _cut_short(job):
+        rows.pop()
+    return [dict(zip(header, row, strict=True)) for row in rows[:limit]]
+
+
+def _cut_short(job: BatchJob) -> bool:
+    """Whether the scorer reported the job's file as ending inside a quoted value."""
+    report = jobs.job_dir(job.id) / "scored.errors.csv"
+    if not report.exists():
+        return False
+    with open(report, encoding="utf-8", newline="") as handle:
+        return any(len(row) > 2 and row[2] == UNCLOSED_QUOTE for row in csv.reader(handle))

@@ -44,7 +44,7 @@ def _message(error: HTTPException) -> str:
     if error.code == 413:
         limit = (request.max_content_length or 0) / (1024 * 1024)
         return _("The file is too large: the upload limit is %(limit)s MB. Split the file into "
-                 "smaller parts, or score it with the command line (matcher score).", limit=f"{limit:g}")
+                 "smaller parts, or score it with the command line (matcher score).", limit=f"{limit:.3g}")
     if error.code == 404:
         return _("This page does not exist.")
     if error.code == 403:

@@ -96,6 +96,18 @@ def test_a_file_cut_short_in_a_quote_reports_its_last_row(staff):
     report = download(staff, job_id, "errors")
     assert report[1][:3] == ["3", "notes", "the quoted value is not closed before the end of the file "
                                            "(is the file cut short?)"]
+    # importing takes the scored row only: the reported rows never become leads
+    assert staff.post(f"/batch/{job_id}/import").status_code in (200, 302)
+    page = staff.get("/leads").get_data(as_text=True)
+    assert "Volga" in page and "Kama" not in page
+
+
+def test_malformed_rows_are_not_imported(staff):
+    job_id, status = finish(staff, upload(staff, b"name,city\nVolga,Kazan\nKama,Perm,extra\nOka,Ryazan\n"))
+    assert (status["rows"], status["scored"], status["errors"]) == (3, 2, 1)
+    assert staff.post(f"/batch/{job_id}/import").status_code in (200, 302)
+    page = staff.get("/leads").get_data(as_text=True)
+    assert "Volga" in page and "Oka" in page and "Kama" not in page
 
 
 def test_a_cell_just_under_the_upload_limit(staff):
