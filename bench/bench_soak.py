@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/bench_soak.py [--seconds 60] [--clients 16] [--workers 2] [--threads 8] [--batch-rows 2000]
+    python bench/bench_soak.py [--seconds 60] [--clients 16] [--workers 2] [--threads 4] [--batch-rows 2000]
 
 Starts the app under gunicorn (gthread workers) on a fresh SQLite database in a temporary
 folder (or ``DATABASE_URL`` if set; batch jobs run in the app processes unless ``REDIS_URL`` is
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4)  # as bench_api.py: one worker per core, 4 threads
     parser.add_argument("--batch-rows", type=int, default=2000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
