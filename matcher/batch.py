@@ -441,32 +441,9 @@ def _write_output(tmp_name, out_path, headers, results, ranks, out_format) -> No
         numeric = {n for n in results if n in ("score", "rank", "completeness") or n.startswith("c_")}
         _write_json(batches, out_path, numeric)
         return
-    _write_csv(batches, out_path, schema)
-
-
-def _encode_csv(batch: pa.RecordBatch) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    pcsv.write_csv(batch, sink, write_options=pcsv.WriteOptions(include_header=False))
-    return sink.getvalue()
-
-
-def _write_csv(batches: Iterator[pa.RecordBatch], out_path: Path, schema: pa.Schema) -> None:
-    """Write the CSV with each chunk encoded on a worker thread (Arrow releases the GIL), in order."""
-    with open(out_path, "wb") as handle, ThreadPoolExecutor(WORKERS) as pool:
-        handle.write(_header_csv(schema))
-        pending: deque = deque()
+    with pcsv.CSVWriter(out_path, schema) as writer:  # measured: faster than encoding chunks on threads
         for batch in batches:
-            if len(pending) >= WORKERS:
-                handle.write(pending.popleft().result())
-            pending.append(pool.submit(_encode_csv, batch))
-        while pending:
-            handle.write(pending.popleft().result())
-
-
-def _header_csv(schema: pa.Schema) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    pcsv.write_csv(schema.empty_table(), sink)
-    return sink.getvalue()
+            writer.write_batch(batch)
 
 
 def _output_names(headers: list[str], results: list[str]) -> list[str]:
