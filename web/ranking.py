@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy.orm import selectinload
 
 from matcher.calibration import Calibration, suggest_weights
 from matcher.compare import Comparison, compare_rankings
@@ -45,7 +46,8 @@ class LeadMatrix:
 
 def all_leads() -> list[Lead]:
     """The leads to rank (every stored lead, oldest first)."""
-    return list(db.session.execute(db.select(Lead).order_by(Lead.id)).scalars())
+    # Evidence is loaded with the leads: each lead's unverified commitments are read (one query, not one per lead).
+    return list(db.session.execute(db.select(Lead).options(selectinload(Lead.evidence)).order_by(Lead.id)).scalars())
 
 
 def lead_matrix(leads: list[Lead], version: WeightsVersion | None = None, factor: float | None = None) -> LeadMatrix:
