@@ -100,7 +100,7 @@ def robustness() -> dict[int, dict[str, Any]]:
     """Per lead id: share of weightings keeping it in the top k, rank interval, base rank (cached)."""
     key = _robustness_key()
     if key not in _ROBUSTNESS:
-        if len(_ROBUSTNESS) > 32:
+        if len(_ROBUSTNESS) >= 4:  # results for an older set of leads are not shown again
             _ROBUSTNESS.clear()
         _ROBUSTNESS[key] = _compute_robustness(key[1], key[2], key[5])
     return _ROBUSTNESS[key]
