@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,66 @@ def make_lead(app):
 
     return make
 
+
+
+# --- a real browser and a live server for the browser tests ------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium, driven by Playwright
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def in_browser():
+    """``in_browser(fn)`` calls ``fn(browser)`` on the one thread that drives chromium and returns its result.
+
+    Playwright's sync API belongs to the thread that started it; a thread of its own lets these
+    tests run beside ``test_browser.py``'s main-thread Playwright in one session.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playwright.sync_api import sync_playwright
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
+    state = {}
+
+    def start():
+        state["playwright"] = sync_playwright().start()
+        state["browser"] = state["playwright"].chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+
+    def stop():
+        state["browser"].close()
+        state["playwright"].stop()
+
+    pool.submit(start).result()
+    try:
+        yield lambda fn: pool.submit(fn, state["browser"]).result()
+    finally:
+        pool.submit(stop).result()
+        pool.shutdown()
+
+
+@pytest.fixture(scope="session")
+def serving():
+    """``with serving(app) as base_url:`` serves ``app`` on a random port of 127.0.0.1 for the block."""
+    return _serving
+
+
+@contextmanager
+def _serving(app):
+    """Serve ``app`` on a random port of 127.0.0.1 for the ``with`` block; yields the base URL."""
+    import gc
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+        gc.collect()

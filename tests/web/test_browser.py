@@ -6,13 +6,10 @@ Each journey saves screenshots under docs/screenshots/ for the README.
 from __future__ import annotations
 
 import csv
-import gc
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
 from web.commands import bootstrap
 
@@ -37,18 +34,13 @@ def chromium():
 
 
 @pytest.fixture
-def live_server(make_app):
+def live_server(make_app, serving):
     """The app with CSRF on and the sample leads, served on a random port; yields its base URL."""
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         bootstrap()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    gc.collect()  # files the server left open warn here, inside the browser tests (see pytestmark)
+    with serving(app) as base:  # files the server left open warn at its gc.collect() (see pytestmark)
+        yield base
 
 
 @pytest.fixture

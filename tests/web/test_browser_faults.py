@@ -9,13 +9,8 @@ hold a session-wide sync Playwright in the main thread, and a second one cannot 
 
 from __future__ import annotations
 
-import gc
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 from web.extensions import db
 from web.models import Evidence, Lead
@@ -25,49 +20,20 @@ from web.services import create_lead, score
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
               pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 PASSWORDS = {"admin": "admin-pass-123", "analyst": "analyst-pass-123"}  # conftest's accounts
 PROFILE = {"name": "Volga Robotics", "description": "Industrial robots", "okved": "28.99",
            "training": "committed", "investment_usd": "2m"}
 
 
-@pytest.fixture(scope="module")
-def in_browser():
-    """``in_browser(fn)`` calls ``fn(browser)`` in the one thread that drives chromium, and returns its result."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
-    state = {}
-
-    def start():
-        state["playwright"] = sync_playwright().start()
-        state["browser"] = state["playwright"].chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-
-    def stop():
-        state["browser"].close()
-        state["playwright"].stop()
-
-    pool.submit(start).result()
-    try:
-        yield lambda fn: pool.submit(fn, state["browser"]).result()
-    finally:
-        pool.submit(stop).result()
-        pool.shutdown()
-
-
 @pytest.fixture
-def served(make_app):
+def served(make_app, serving):
     """The app with CSRF on and one lead, served on a random port: (base URL, app, lead id)."""
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         lead_id = create_lead(PROFILE, score(PROFILE), "assess").id
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app, lead_id
-    server.shutdown()
-    thread.join(5)
-    gc.collect()
+    with serving(app) as base:
+        yield base, app, lead_id
 
 
 def login(page, base: str, username: str) -> None:

@@ -13,13 +13,8 @@ the main thread, and a second one cannot start beside it there.
 
 from __future__ import annotations
 
-import gc
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 from web.extensions import db
 from web.services import create_lead, score
@@ -27,9 +22,6 @@ from web.services import create_lead, score
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
               pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 NAME = "<script>alert('name')</script> Evil Robotics"
 DESCRIPTION = "Robots <img src=x onerror=alert('description')> and automation lines"
 CITY = "\"><svg onload=alert('city')>"
@@ -38,30 +30,8 @@ UPLOAD_NAME = "<img src=x onerror=alert('file')>.csv"
 INJECTED = "script:not([src]), img[src='x'], svg[onload], [onerror], [onload]"
 
 
-@pytest.fixture(scope="module")
-def browser_thread():
-    """A chromium driven from one worker thread; yields ``run(fn)``, which calls ``fn(browser)`` there."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
-    state = {}
-
-    def start():
-        state["playwright"] = sync_playwright().start()
-        state["browser"] = state["playwright"].chromium.launch(executable_path=CHROMIUM, args=ARGS)
-
-    def stop():
-        state["browser"].close()
-        state["playwright"].stop()
-
-    pool.submit(start).result()
-    try:
-        yield lambda fn: pool.submit(fn, state["browser"]).result()
-    finally:
-        pool.submit(stop).result()
-        pool.shutdown()
-
-
 @pytest.fixture
-def live(make_app):
+def live(make_app, serving):
     """The app with CSRF on and one lead full of markup, on a random port; yields (base URL, lead id)."""
     app = make_app(WTF_CSRF_ENABLED=True)
     profile = {"name": NAME, "description": DESCRIPTION, "city": CITY, "okved": "28.99", "training": "committed"}
@@ -69,13 +39,8 @@ def live(make_app):
         lead = create_lead(profile, score(profile), "assess", consent=True)
         db.session.commit()
         lead_id = lead.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", lead_id
-    server.shutdown()
-    thread.join(5)
-    gc.collect()
+    with serving(app) as base:
+        yield base, lead_id
 
 
 class Watch:
@@ -190,12 +155,12 @@ def with_csp(browser, base: str, lead_id: int) -> list[str]:
         watch.close()
 
 
-def test_stored_markup_shows_as_text_for_staff(browser_thread, live):
+def test_stored_markup_shows_as_text_for_staff(in_browser, live):
     base, lead_id = live
-    assert browser_thread(lambda browser: staff_pages(browser, base, lead_id)) == []
+    assert in_browser(lambda browser: staff_pages(browser, base, lead_id)) == []
 
 
-def test_typed_markup_shows_as_text_in_self_assessment(browser_thread, live):
+def test_typed_markup_shows_as_text_in_self_assessment(in_browser, live):
     base, lead_id = live
-    assert browser_thread(lambda browser: public_pages(browser, base)) == []
-    assert browser_thread(lambda browser: with_csp(browser, base, lead_id)) == []
+    assert in_browser(lambda browser: public_pages(browser, base)) == []
+    assert in_browser(lambda browser: with_csp(browser, base, lead_id)) == []

@@ -13,11 +13,9 @@ import gc
 import html
 import io
 import re
-import threading
 import time
 
 import pytest
-from werkzeug.serving import make_server
 
 from matcher.batch import FORMULA_CHARS, defuse_cell
 
@@ -188,50 +186,32 @@ def test_a_number_beyond_32_bits_in_a_page_address_is_404(staff):
 
 
 @pytest.fixture
-def small_limit_server(make_app):
+def small_limit_server(make_app, serving):
     """A live server whose upload limit is 1 MB (CSRF on); yields its base URL."""
     app = make_app(WTF_CSRF_ENABLED=True, MAX_CONTENT_LENGTH=1024 * 1024)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
-    gc.collect()
+    with serving(app) as base:
+        yield base
 
 
-def test_the_browser_shows_the_413_page_for_a_file_far_too_large(small_limit_server, tmp_path):
+def test_the_browser_shows_the_413_page_for_a_file_far_too_large(in_browser, small_limit_server, tmp_path):
     big = tmp_path / "firms.csv"
     big.write_bytes(b"name\n" + b"x" * (20 * 1024 * 1024))
-    seen: dict[str, str] = {}
-    # Its own thread: test_browser.py's session-wide Playwright keeps an event loop running in this one.
-    worker = threading.Thread(target=_upload_in_browser, args=(small_limit_server, big, seen))
-    worker.start()
-    worker.join(120)
-    assert "error" not in seen, seen.get("error")
-    assert "413" in seen["text"] and "The file is too large: the upload limit is 1 MB." in seen["text"]
+    text = in_browser(lambda browser: _upload_in_browser(browser, small_limit_server, big))
+    assert "413" in text and "The file is too large: the upload limit is 1 MB." in text
 
 
-def _upload_in_browser(base: str, path, seen: dict[str, str]) -> None:
-    from playwright.sync_api import sync_playwright
-
+def _upload_in_browser(browser, base: str, path) -> str:
+    context = browser.new_context(locale="en-GB")
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                 args=["--no-sandbox", "--disable-gpu"])
-            try:
-                page = browser.new_page(locale="en-GB")
-                page.goto(f"{base}/login")
-                page.fill("#username", "analyst")
-                page.fill("#password", "analyst-pass-123")
-                page.click("button.primary")
-                page.goto(f"{base}/batch?lang=en")
-                page.set_input_files("#file", str(path))
-                page.click("button.primary")
-                page.wait_for_load_state()
-                seen["text"] = page.inner_text("body")
-            finally:
-                browser.close()
-    except Exception as exc:  # noqa: BLE001 -- reported by the test in the main thread
-        seen["error"] = repr(exc)
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#username", "analyst")
+        page.fill("#password", "analyst-pass-123")
+        page.click("button.primary")
+        page.goto(f"{base}/batch?lang=en")
+        page.set_input_files("#file", str(path))
+        page.click("button.primary")
+        page.wait_for_load_state()
+        return page.inner_text("body")
+    finally:
+        context.close()
