@@ -8,7 +8,6 @@ PostgreSQL.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import signal
@@ -21,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from web_testlib import upload, wait_done
 
 from web import jobs, services
 from web.extensions import db
@@ -44,21 +44,6 @@ jobs.score_file = functools.partial(mb.score_file, block_bytes=64 << 10)
 app = create_app(json.loads(sys.argv[1]))
 print(jobs.run(app, int(sys.argv[2]), int(sys.argv[3])), flush=True)
 """
-
-
-def upload(client, data: bytes, name: str = "firms.csv"):
-    return client.post("/batch", data={"file": (io.BytesIO(data), name), "lang": "en"},
-                       content_type="multipart/form-data")
-
-
-def wait_done(client, job_id: int, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/batch/{job_id}/status.json").get_json()
-        if status["state"] in ("done", "failed"):
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish: {status}")
 
 
 def sample_rows() -> tuple[list[str], list[dict[str, str]]]:

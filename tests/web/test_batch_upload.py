@@ -5,6 +5,7 @@ import io
 import time
 
 import pytest
+from web_testlib import upload, wait_done
 
 from web.extensions import db
 from web.models import BatchJob, Lead
@@ -16,21 +17,6 @@ CSV = (
     "3,Broken Ltd,robots,28.99,,many\n"
     "4,NordChip,microelectronics,26.11,committed,300\n"
 )
-
-
-def upload(client, data, name="firms.csv", lang="en"):
-    return client.post("/batch", data={"file": (io.BytesIO(data), name), "lang": lang},
-                       content_type="multipart/form-data")
-
-
-def wait_done(client, job_id, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/batch/{job_id}/status.json").get_json()
-        if status["state"] in ("done", "failed"):
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish: {status}")
 
 
 @pytest.fixture

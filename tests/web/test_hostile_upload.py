@@ -13,9 +13,9 @@ import gc
 import html
 import io
 import re
-import time
 
 import pytest
+from web_testlib import upload, wait_done
 
 from matcher.batch import FORMULA_CHARS, defuse_cell
 
@@ -44,22 +44,11 @@ def staff(make_app):
     csv.field_size_limit(old)
 
 
-def upload(client, data: bytes, name: str = "firms.csv"):
-    return client.post("/batch", data={"file": (io.BytesIO(data), name), "lang": "en"},
-                       content_type="multipart/form-data")
-
-
 def finish(client, response) -> tuple[int, dict]:
     """Wait for the job an upload started; return its id and final status."""
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     job_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        status = client.get(f"/batch/{job_id}/status.json").get_json()
-        if status["state"] in ("done", "failed"):
-            return job_id, status
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish: {status}")
+    return job_id, wait_done(client, job_id, timeout=60)
 
 
 def download(client, job_id: int, kind: str) -> list[list[str]]:

@@ -1,0 +1,24 @@
+"""Helpers shared by the web tests: upload a CSV to /batch and wait for its job (plain functions)."""
+
+from __future__ import annotations
+
+import io
+import time
+
+
+def upload(client, data: bytes, name: str = "firms.csv", lang: str = "en"):
+    """POST a CSV file to ``/batch`` as the upload form does."""
+    return client.post("/batch", data={"file": (io.BytesIO(data), name), "lang": lang},
+                       content_type="multipart/form-data")
+
+
+def wait_done(client, job_id: int, timeout: float = 30.0) -> dict:
+    """Poll a job's ``status.json`` until it is done or failed; return that status."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = client.get(f"/batch/{job_id}/status.json").get_json()
+        if status["state"] in ("done", "failed"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {status}")
