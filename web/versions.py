@@ -54,8 +54,7 @@ _SNAPSHOT_LOCK = threading.Lock()
 
 
 def _read_snapshot() -> Snapshot:
-    version = db.session.execute(db.select(WeightsVersion).filter_by(is_current=True)).scalar()
-    version = version or ensure_first_version()
+    version = current_version()
     settings = {row.key: row.value for row in db.session.execute(db.select(Setting)).scalars()}
     return Snapshot(version.id, version.label, version.fingerprint, version.weights, settings)
 
