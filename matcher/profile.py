@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,27 @@ def _string_array(values: list[str | None]) -> pa.Array:
         return pa.array([None if v is None else valid_text(v) for v in values], pa.string())
 
 
+@lru_cache(maxsize=4096)
+def _column_name(key: str) -> str:
+    """The column a key of a JSON object or form lands in (as :func:`table_from_mappings` names it)."""
+    return valid_text(field_for(key) or key)
+
+
+def row_cells(profile: Mapping[str, Any]) -> dict[str, str | None]:
+    """The text :func:`table_from_mappings` puts into each column for this profile.
+
+    The first key that names a column with a value wins (a later alias fills a ``None``);
+    unpaired surrogates become U+FFFD as in the Arrow table.
+    """
+    cells: dict[str, str | None] = {}
+    for key, value in profile.items():
+        name = _column_name(str(key))
+        if cells.get(name) is None:
+            cell = value if type(value) is str else to_cell(value)
+            cells[name] = cell if cell is None or cell.isascii() else valid_text(cell)
+    return cells
+
+
 def table_from_mappings(rows: Iterable[Mapping[str, Any]]) -> tuple[pa.Table, list[list[str]]]:
     """Build a string table from JSON objects or form data, keeping unknown keys.
 
@@ -104,10 +126,7 @@ def table_from_mappings(rows: Iterable[Mapping[str, Any]]) -> tuple[pa.Table, li
     rows = list(rows)
     columns: dict[str, list[str | None]] = {}
     for index, row in enumerate(rows):
-        for key, value in row.items():
-            name = valid_text(field_for(str(key)) or str(key))
-            col = columns.setdefault(name, [None] * len(rows))
-            if col[index] is None:
-                col[index] = to_cell(value)
+        for name, cell in row_cells(row).items():
+            columns.setdefault(name, [None] * len(rows))[index] = cell
     arrays = {k: _string_array(v) for k, v in columns.items()}
     return pa.table(arrays or {"name": pa.array([None] * len(rows), pa.string())}), [list(r) for r in rows]

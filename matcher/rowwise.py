@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from .config import ANSWER_INPUTS, NUMBER_INPUTS
 from .errors import InvalidValue
 from .frame import _ANSWER_READERS, _NUMBER_READERS, _guarded
-from .profile import field_for, to_cell, valid_text
+from .profile import row_cells
 from .sectors import RowDetection, SectorDetector
 from .values import parse_codes
 
@@ -41,27 +40,6 @@ class RowProfile:
     codes: tuple[str, ...]
     declared: list[int]
     detection: RowDetection
-
-
-@lru_cache(maxsize=4096)
-def _column_name(key: str) -> str:
-    """The column a key of a JSON object or form lands in (as :func:`table_from_mappings` names it)."""
-    return valid_text(field_for(key) or key)
-
-
-def row_cells(profile: Mapping[str, Any]) -> dict[str, str | None]:
-    """The text :func:`~matcher.profile.table_from_mappings` puts into each column for this profile.
-
-    The first key that names a column with a value wins (a later alias fills a ``None``);
-    unpaired surrogates become U+FFFD as in the Arrow table.
-    """
-    cells: dict[str, str | None] = {}
-    for key, value in profile.items():
-        name = _column_name(str(key))
-        if cells.get(name) is None:
-            cell = value if type(value) is str else to_cell(value)
-            cells[name] = cell if cell is None or cell.isascii() else valid_text(cell)
-    return cells
 
 
 def read_row(profile: Mapping[str, Any], detector: SectorDetector) -> RowProfile | InvalidValue:
