@@ -20,9 +20,8 @@ from matcher_testlib import SAMPLE_CSV, SECTORS_YAML, read_csv
 from matcher import InvalidValue, Scorer, load_sectors
 from matcher import result as result_module
 from matcher.config import LANGS
-from matcher.profile import table_from_mappings
+from matcher.profile import row_cells, table_from_mappings
 from matcher.result import SMALL_BATCH, assess_many, assess_rowwise, assess_vectorised
-from matcher.rowwise import row_cells
 from matcher.weights import apply_weights, weights_of
 
 _CONFIG = load_sectors(SECTORS_YAML)
