@@ -34,7 +34,8 @@ _STEM_EN = Stemmer.Stemmer("english")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _SPLIT = re.compile(r"[^\w]+")
 #: The separators of Arrow's ``ascii_split_whitespace`` (ASCII only: U+00A0 and U+3000 stay inside tokens).
-_ASCII_SPACE = re.compile(r"[ \t\n\x0b\x0c\r]+")
+_ASCII_SPACE_CHARS = " \t\n\x0b\x0c\r"
+_ASCII_SPACE = re.compile(f"[{_ASCII_SPACE_CHARS}]+")
 _NO_WORD = (-1,)
 _CACHE_LIMIT = 2_000_000
 _PREFIX = 5
@@ -65,6 +66,45 @@ def normalize_words(token: str) -> list[str]:
     """
     token = unicodedata.normalize("NFC", token).casefold().replace("ё", "е")
     return [_stem(part) for part in _SPLIT.split(token) if part and not part.isdigit()]
+
+
+def split_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, NDArray[np.int64]]:
+    """Cut texts into tokens where ASCII whitespace starts a new word, without copying the text.
+
+    Each token is a word with the whitespace that follows it (a text's leading whitespace is a
+    token of its own), so the tokens tile the text buffer and can share it. Stripped of that
+    whitespace, they are the tokens of Arrow's ``ascii_split_whitespace``, in the same order,
+    minus its empty token for a text that ends in whitespace or is empty: positions of the
+    words inside one text keep the same differences. Returns the tokens and each one's row.
+    """
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
+    if texts.type != pa.string():
+        texts = texts.cast(pa.string())
+    if texts.null_count:
+        texts = pc.fill_null(texts, "")
+    n = len(texts)
+    _, offset_buffer, data_buffer = texts.buffers()
+    if n == 0 or data_buffer is None:
+        return pa.array([], pa.string()), np.zeros(0, np.int64)
+    offsets = np.frombuffer(offset_buffer, np.int32, n + 1, texts.offset * 4)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(data_buffer, np.uint8, hi - lo, lo)
+    space = (data == 32) | (data - np.uint8(9) <= 4)  # " ", or \t \n \v \f \r (9..13)
+    cut = np.empty(hi - lo + 1, dtype=bool)
+    cut[:-1] = ~space  # a word starts after whitespace...
+    cut[1:-1] &= space[:-1]
+    cut[offsets[:-1] - lo] = True  # ...and every text starts a token (an empty one at the end does not)
+    cut[-1] = False
+    starts = np.flatnonzero(cut)
+    bounds = np.empty(len(starts) + 1, dtype=np.int32)
+    bounds[:-1] = starts
+    bounds[-1] = hi - lo
+    bounds += lo
+    first = np.searchsorted(starts, offsets[:-1] - lo)  # each text's first token (an empty text has none)
+    rows = np.repeat(np.arange(n), np.diff(first, append=len(starts)))
+    tokens = pa.StringArray.from_buffers(len(starts), pa.py_buffer(bounds), data_buffer)
+    return tokens, rows
 
 
 @dataclass(frozen=True)
@@ -267,14 +307,12 @@ class SectorVocabulary:
         Positions count words, so a token holding several words ("software/hardware") takes
         several positions and phrases can be matched on consecutive positions.
         """
-        if isinstance(texts, pa.ChunkedArray):
-            texts = texts.combine_chunks()
-        tokens = pc.ascii_split_whitespace(texts)
-        encoded = pc.dictionary_encode(pc.list_flatten(tokens))
+        tokens, parents = split_tokens(texts)
+        encoded = pc.dictionary_encode(tokens)
         empty = np.zeros(0, np.int64)
         if len(encoded) == 0:
             return empty, empty, empty
-        uniques = encoded.dictionary
+        uniques = pc.ascii_rtrim(encoded.dictionary, _ASCII_SPACE_CHARS)
         candidates = np.flatnonzero(self._may_match(uniques))
         per_candidate = [ids for ids in self._word_ids(uniques.take(pa.array(candidates)).to_pylist())]
         known = [j for j, ids in enumerate(per_candidate) if ids != (-1,)]
@@ -294,8 +332,7 @@ class SectorVocabulary:
         within = np.arange(int(n_parts.sum())) - np.repeat(np.cumsum(n_parts) - n_parts, n_parts)
         positions = np.repeat(first, n_parts) + within
         words = parts[np.repeat(starts[occ[where]], n_parts) + within]
-        parents = pc.list_parent_indices(tokens).to_numpy()
-        rows = np.repeat(parents[where], n_parts).astype(np.int64)
+        rows = np.repeat(parents[where], n_parts)
         keep = words >= 0
         return positions[keep], rows[keep], words[keep]
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import unicodedata
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matcher.sectors import MIN_TEXT_SCORE
-from matcher.text import normalize_words
+from matcher.text import normalize_words, split_tokens
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +164,22 @@ def test_every_keyword_alone_selects_its_own_sector(vocabulary, config):
                 if got != s.id:
                     wrong.append((kw, s.id, got))
     assert wrong == []
+
+
+_TEXTS = st.lists(st.none() | st.text(st.sampled_from("ab \t\n\r\x0b\x0c\u00a0\u3000é,"), max_size=12), max_size=8)
+
+
+@given(_TEXTS, st.integers(0, 3))
+def test_split_tokens_cuts_where_arrow_does(texts, start):
+    """Stripped of their trailing whitespace, the tokens are Arrow's, row by row, in order (slices too)."""
+    array = pa.array(texts, pa.string())[start:]
+    tokens, rows = split_tokens(array)
+    stripped = pc.ascii_rtrim(tokens, " \t\n\x0b\x0c\r").to_pylist()
+    for row, words in enumerate(pc.ascii_split_whitespace(array).to_pylist()):
+        mine = [t for t, r in zip(stripped, rows, strict=True) if r == row]
+        expected = list(words or [])
+        if expected and expected[-1] == "":  # Arrow's empty token after trailing whitespace
+            expected.pop()
+        assert mine == expected, (array[row], mine, expected)
+    assert list(rows) == sorted(rows)
+    assert "".join(tokens.to_pylist()) == "".join(t or "" for t in array.to_pylist())
