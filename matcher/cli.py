@@ -24,7 +24,7 @@ def _progress_bar(enabled: bool, total: int):
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score a CSV file; the summary goes to stderr, errors to OUT.errors.csv."""
-    from .batch import score_file
+    from .batch import score_file, tuned_for_batch
     from .scoring import Scorer
 
     scorer = Scorer(sectors_path=args.sectors).fit()
@@ -34,7 +34,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     show = sys.stderr.isatty() and not args.quiet
     bar, update = _progress_bar(show, Path(args.input).stat().st_size)
     try:
-        summary = score_file(args.input, out, scorer, lang=args.lang, out_format=args.format, progress=update)
+        with tuned_for_batch():
+            summary = score_file(args.input, out, scorer, lang=args.lang, out_format=args.format, progress=update)
     finally:
         if bar is not None:
             bar.close()

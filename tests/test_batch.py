@@ -410,3 +410,20 @@ def test_rescoring_a_scored_file_loses_no_column_in_json(scorer, write_csv, tmp_
     assert len(data) == 2
     # every CSV column must reach the JSON object (a passed-through "score" must not be overwritten)
     assert [len(obj) for obj in data] == [len(rows[0])] * 2
+
+
+def test_batch_settings_are_undone_afterwards():
+    """`matcher score` tunes its process while it scores; a process calling it in-line gets it back as it was."""
+    import gc
+
+    from threadpoolctl import threadpool_info
+
+    from matcher.batch import tuned_for_batch
+
+    blas = [(i["prefix"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    assert gc.get_freeze_count() == 0
+    with tuned_for_batch():
+        assert gc.get_freeze_count() > 0
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
+    assert gc.get_freeze_count() == 0
+    assert [(i["prefix"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"] == blas
