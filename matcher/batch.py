@@ -33,7 +33,7 @@ from .errors import InputFileError
 from .explain import render_batch
 from .frame import read_frame
 from .profile import field_for, header_map
-from .scoring import Scorer
+from .scoring import ScoringModel
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 4 << 20
@@ -286,7 +286,7 @@ class _ErrorReport:
         self.handle.close()
 
 
-def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str],
+def _score_chunk(scorer: ScoringModel, batch: pa.RecordBatch, fields: dict[int, str],
                  rows: np.ndarray, lang: str):
     """Score one chunk; return the output batch of scored rows, their score tenths and the errors."""
     renamed = pa.table({fields[i]: batch.column(i) for i in fields})
@@ -388,7 +388,7 @@ def _report_unclosed(batch, rows, headers, report, summary):
 def score_file(
     in_path: str | Path,
     out_path: str | Path,
-    scorer: Scorer,
+    scorer: ScoringModel,
     lang: str = "en",
     out_format: str = "csv",
     progress: Callable[[int], None] | None = None,
@@ -400,7 +400,7 @@ def score_file(
     ----------
     in_path, out_path : path
         Input CSV; output CSV (or JSON array with ``out_format="json"``).
-    scorer : Scorer
+    scorer : ScoringModel
         A fitted scorer.
     lang : {"en", "ru", "vi"}
         Language of the ``explanation`` and ``top_improvement`` columns.

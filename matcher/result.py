@@ -25,7 +25,7 @@ from .explain import advice_texts, explain_row, missing_fields, render_batch
 from .frame import read_frame
 from .profile import table_from_mappings
 from .rowwise import read_row
-from .scoring import RowScores, Scorer
+from .scoring import RowScores, ScoringModel
 
 #: Batches up to this size take the row-wise path: bench/bench_single.py measured both paths
 #: equally fast at about 128 profiles (the row path ~0.11 ms per profile, the batch path ~4 ms
@@ -100,19 +100,21 @@ def _plain(value: Any) -> Any:
 
 
 @lru_cache(maxsize=8)
-def default_scorer(sectors_path: str | None = None) -> Scorer:
-    """A fitted scorer for a sectors file, built once per process."""
+def default_scorer(sectors_path: str | None = None) -> ScoringModel:
+    """A fitted scorer (the scikit-learn estimator) for a sectors file, built once per process."""
+    from .estimator import Scorer
+
     return Scorer(sectors_path=sectors_path).fit()
 
 
-def assess(profile: Mapping[str, Any], scorer: Scorer | None = None, lang: str = "en") -> ScoreResult:
+def assess(profile: Mapping[str, Any], scorer: ScoringModel | None = None, lang: str = "en") -> ScoreResult:
     """Score one profile.
 
     Parameters
     ----------
     profile : mapping
         Field -> value as in the data contract (CSV-like text, numbers or booleans).
-    scorer : Scorer, optional
+    scorer : ScoringModel, optional
         A fitted scorer; the project's ``sectors.yaml`` by default.
     lang : {"en", "ru", "vi"}
         Language of labels, explanation and advice.
@@ -133,7 +135,7 @@ def assess(profile: Mapping[str, Any], scorer: Scorer | None = None, lang: str =
 
 
 def assess_many(
-    profiles: Iterable[Mapping[str, Any]], scorer: Scorer | None = None, lang: str = "en"
+    profiles: Iterable[Mapping[str, Any]], scorer: ScoringModel | None = None, lang: str = "en"
 ) -> list[ScoreResult | InvalidValue]:
     """Score several profiles; a profile that cannot be read yields its first :class:`InvalidValue`.
 
@@ -147,7 +149,8 @@ def assess_many(
     return assess_vectorised(profiles, scorer, lang)
 
 
-def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer, lang: str) -> list[ScoreResult | InvalidValue]:
+def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
+                   lang: str) -> list[ScoreResult | InvalidValue]:
     """:func:`assess_many` one profile at a time in plain Python (cheapest for a few profiles)."""
     params = _params(scorer)
     out: list[ScoreResult | InvalidValue] = []
@@ -164,7 +167,7 @@ def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer, lang: str)
     return out
 
 
-def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer,
+def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
                       lang: str) -> list[ScoreResult | InvalidValue]:
     """:func:`assess_many` as one Arrow/numpy batch (cheapest for many profiles)."""
     table, _ = table_from_mappings(profiles)
@@ -191,7 +194,7 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer,
     return out
 
 
-def _params(scorer: Scorer) -> dict[str, Any]:
+def _params(scorer: ScoringModel) -> dict[str, Any]:
     """The scorer's parameters as every result records them."""
     return scorer.get_params(deep=False) | {"config": scorer.config_.path}
 
@@ -202,7 +205,7 @@ def _round2(value: float) -> float:
     return float(np.round(np.float64(value), 2))
 
 
-def _result(scorer: Scorer, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
+def _result(scorer: ScoringModel, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
             lang: str, params: dict) -> ScoreResult:
     """One profile's result from its row of scores, main sector, sector matches and explanation."""
     config = scorer.config_

@@ -2,11 +2,12 @@
 
 Where a CSV row becomes a score: :func:`input_values` turns typed profile columns into
 per-input sub-scores, :func:`criterion_matrix` sums them into criteria, :func:`wsm`
-weighs them, and :class:`Scorer` wraps it all for a batch (:meth:`Scorer.evaluate`).
+weighs them, and :class:`ScoringModel` wraps it all for a batch (:meth:`ScoringModel.evaluate`);
+:class:`matcher.estimator.Scorer` is that model as a scikit-learn estimator.
 Every number is kept in tenths of a point, rounded so that the per-criterion
 contributions add up exactly to the score.
 
-:meth:`Scorer.evaluate_row` does the same arithmetic for one profile in plain Python, for
+:meth:`ScoringModel.evaluate_row` does the same arithmetic for one profile in plain Python, for
 small batches; sums run left to right in both (see :func:`row_sums`), so the two agree to
 the last bit.
 """
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator
 
 from .config import ANSWER_INPUTS, NUMBER_INPUTS, Config, Input, load_sectors
 from .frame import ProfileFrame
@@ -170,8 +170,14 @@ class RowScores:
     gains: list[int]  # per candidate, tenths of a point
 
 
-class Scorer(BaseEstimator):
-    """Score profile batches with the weights of a sectors file.
+class ScoringModel:
+    """The weighted model, fitted to a sectors file: everything :class:`Scorer` does, minus scikit-learn's base.
+
+    :class:`matcher.estimator.Scorer` is this class with scikit-learn's ``BaseEstimator``
+    (``get_params``, ``set_params``, ``repr``); the library and the web app use it. The
+    ``matcher score`` command uses this class itself, so that its process need not import
+    scikit-learn (about 1 s) when the sector vocabulary that scikit-learn fitted for the
+    same keywords is in the cache (see :class:`matcher.text.SectorVocabulary`).
 
     Parameters
     ----------
@@ -182,14 +188,21 @@ class Scorer(BaseEstimator):
         weights version.
     """
 
+    #: Whether :meth:`fit` may reuse a sector vocabulary fitted earlier for the same keywords.
+    _cached_vocabulary = True
+
     def __init__(self, sectors_path: str | None = None, config: Config | None = None) -> None:
         self.sectors_path = sectors_path
         self.config = config
 
-    def fit(self, X=None, y=None) -> Scorer:  # noqa: N803 - scikit-learn signature
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters (what ``BaseEstimator.get_params`` gives for :class:`Scorer`)."""
+        return {"config": self.config, "sectors_path": self.sectors_path}
+
+    def fit(self, X=None, y=None) -> ScoringModel:  # noqa: N803 - scikit-learn signature
         """Load and check the configuration, build the sector detector; returns ``self``."""
         self.config_ = self.config if self.config is not None else load_sectors(self.sectors_path)
-        self.detector_ = SectorDetector(self.config_)
+        self.detector_ = SectorDetector(self.config_, cached_vocabulary=self._cached_vocabulary)
         self.weights_ = self.config_.weights()
         self.inputs_ = [(c, item) for c in self.config_.criteria for item in c.inputs]
         self.candidates_ = [cand for _, item in self.inputs_ for cand in self._candidates(item)]
@@ -298,9 +311,9 @@ class Scorer(BaseEstimator):
 
 
 class _RowTables:
-    """A fitted scorer's lookup tables as plain Python numbers, for :meth:`Scorer.evaluate_row`."""
+    """A fitted scorer's lookup tables as plain Python numbers, for :meth:`ScoringModel.evaluate_row`."""
 
-    def __init__(self, scorer: Scorer) -> None:
+    def __init__(self, scorer: ScoringModel) -> None:
         self.weights = scorer.weights_.tolist()
         self.input_weights = scorer.input_weights_.tolist()
         self.weight_of = {item.field: w for (_, item), w in zip(scorer.inputs_, self.input_weights, strict=True)}
@@ -330,3 +343,12 @@ class _RowTables:
 def _zero_nan(value: float) -> float:
     """``np.nan_to_num(value, nan=0.0)`` for one sub-score (sub-scores are never infinite)."""
     return 0.0 if value != value else value
+
+
+def __getattr__(name: str):
+    """``matcher.scoring.Scorer``, imported (with scikit-learn) only when asked for."""
+    if name == "Scorer":
+        from .estimator import Scorer
+
+        return Scorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -53,9 +53,9 @@ class RowDetection:
 class SectorDetector:
     """Finds sectors from codes, declared sectors and text, vectorised over a batch."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, cached_vocabulary: bool = False) -> None:
         self.config = config
-        self.vocabulary = SectorVocabulary(config)
+        self.vocabulary = SectorVocabulary(config, cached=cached_vocabulary)
         self.prefixes = {code: i for i, s in enumerate(config.sectors) for code in s.okved}
         names = {}
         for i, sector in enumerate(config.sectors):

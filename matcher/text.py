@@ -15,9 +15,15 @@ they are to one sector (``TfidfTransformer`` idf over the sectors).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +31,6 @@ import pyarrow.compute as pc
 import Stemmer
 from numpy.typing import NDArray
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from .config import LANGS, Config
 
@@ -66,6 +71,72 @@ def normalize_words(token: str) -> list[str]:
     """
     token = unicodedata.normalize("NFC", token).casefold().replace("ё", "е")
     return [_stem(part) for part in _SPLIT.split(token) if part and not part.isdigit()]
+
+
+# -- The fitted vocabulary, kept between runs ---------------------------------------------------------
+
+#: Bump when what a cached fit holds changes shape.
+_FIT_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """Where fitted vocabularies are kept: ``$MATCHER_CACHE_DIR``, else ``$XDG_CACHE_HOME/hanoi-matcher``."""
+    if os.environ.get("MATCHER_CACHE_DIR"):
+        return Path(os.environ["MATCHER_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hanoi-matcher"
+
+
+def _fit_key(docs: list[list[str]]) -> str:
+    """What a fit depends on: the keyword lists, this module's code (the analyzer) and the libraries'
+    versions. Any change gives another key, so a stale fit is never read."""
+    digest = hashlib.sha256()
+    digest.update(f"{_FIT_FORMAT}\0".encode())
+    digest.update(Path(__file__).read_bytes())
+    for dist in ("scikit-learn", "PyStemmer"):
+        try:
+            digest.update(f"\0{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"\0{dist}=?".encode())
+    digest.update(json.dumps(docs, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _fit_path(docs: list[list[str]]) -> tuple[Path, str]:
+    key = _fit_key(docs)
+    return cache_dir() / f"vocabulary-{key[:40]}.json", key
+
+
+def _save_fit(docs: list[list[str]], terms: list[str], weights: sparse.csr_matrix) -> None:
+    """Keep a fit for the next run (written whole or not at all; a cache that cannot be written is skipped)."""
+    path, key = _fit_path(docs)
+    coo = weights.tocoo()
+    data = {"key": key, "sectors": len(docs), "terms": terms,
+            "term": coo.row.tolist(), "sector": coo.col.tolist(), "weight": coo.data.tolist()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        return
+
+
+def _load_fit(docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix] | None:
+    """A fit kept by :func:`_save_fit` for these very keywords, or None (none kept, or not readable)."""
+    path, key = _fit_path(docs)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["key"] != key or data["sectors"] != len(docs):
+            return None
+        terms = [str(t) for t in data["terms"]]
+        weights = sparse.csr_matrix(
+            (np.array(data["weight"], dtype=np.float64), (np.array(data["term"], dtype=np.int64),
+                                                          np.array(data["sector"], dtype=np.int64))),
+            shape=(len(terms), len(docs)))
+        return terms, weights
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def split_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, NDArray[np.int64]]:
@@ -123,7 +194,7 @@ class SectorVocabulary:
         Sectors with their keywords in EN/RU/VI.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, cached: bool = False) -> None:
         self.sector_ids = config.sector_ids
         docs = [
             [kw for lang in LANGS for kw in sector.keywords.get(lang, ())] for sector in config.sectors
@@ -132,18 +203,13 @@ class SectorVocabulary:
         for doc in docs:
             for kw in doc:
                 self.display.setdefault(self._term(kw), kw)
-        vectorizer = CountVectorizer(analyzer=self._analyze, binary=True)
-        if any(docs):
-            sector_terms = vectorizer.fit_transform(docs)
-            self.terms: list[str] = list(vectorizer.get_feature_names_out())
-        else:
-            sector_terms, self.terms = sparse.csr_matrix((len(docs), 0)), []
-        idf = TfidfTransformer(norm=None, smooth_idf=True).fit(sector_terms) if self.terms else None
-        # weights[t, s]: how much term t says "sector s": terms shared by sectors count less
-        # (idf), and a phrase counts once per word, so "smart transport" outweighs the
-        # "transport" inside it.
-        length = np.array([len(t.split()) for t in self.terms], dtype=np.float64)
-        self.weights = sparse.csr_matrix(sector_terms.multiply(idf.idf_ * length).T if idf else sector_terms.T)
+        fitted = _load_fit(docs) if cached else None
+        if fitted is None:
+            fitted = self._fit(docs)
+            if cached:
+                _save_fit(docs, *fitted)
+        self.terms: list[str] = fitted[0]
+        self.weights: sparse.csr_matrix = fitted[1]
         self.term_display = [self.display[t] for t in self.terms]
         self.dense_weights = self.weights.toarray()
         # The same weights as Python lists for the row path: per term, its (sector, weight) pairs.
@@ -166,6 +232,23 @@ class SectorVocabulary:
         self._ru_longer = {k: next(iter(v)) for k, v in longer.items() if len(v) == 1}
         self._cache: dict[str, tuple[int, ...]] = {}
         self._token_cache: dict[str, tuple[int, ...]] = {}  # the row path's: after the _may_match filter
+
+    def _fit(self, docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix]:
+        """The terms and their (terms x sectors) weights, fitted by scikit-learn over the keyword lists."""
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+        vectorizer = CountVectorizer(analyzer=self._analyze, binary=True)
+        if any(docs):
+            sector_terms = vectorizer.fit_transform(docs)
+            terms = list(vectorizer.get_feature_names_out())
+        else:
+            sector_terms, terms = sparse.csr_matrix((len(docs), 0)), []
+        idf = TfidfTransformer(norm=None, smooth_idf=True).fit(sector_terms) if terms else None
+        # weights[t, s]: how much term t says "sector s": terms shared by sectors count less
+        # (idf), and a phrase counts once per word, so "smart transport" outweighs the
+        # "transport" inside it.
+        length = np.array([len(t.split()) for t in terms], dtype=np.float64)
+        return terms, sparse.csr_matrix(sector_terms.multiply(idf.idf_ * length).T if idf else sector_terms.T)
 
     @staticmethod
     def _term(keyword: str) -> str:

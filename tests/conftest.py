@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import csv
+import os
 import shutil
 import tempfile
 import warnings
@@ -22,6 +23,11 @@ settings.load_profile("matcher")
 _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="matcher-hypothesis-")
 set_hypothesis_home_dir(_HYPOTHESIS_HOME)
 atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
+# The sector vocabularies `matcher score` keeps between runs go to a temporary directory too
+# (subprocesses inherit it).
+_VOCABULARY_CACHE = tempfile.mkdtemp(prefix="matcher-cache-")
+os.environ["MATCHER_CACHE_DIR"] = _VOCABULARY_CACHE
+atexit.register(shutil.rmtree, _VOCABULARY_CACHE, True)
 
 # On a failing property hypothesis imports libcst to suggest a patch, and libcst emits a
 # DeprecationWarning that `filterwarnings = error` would turn into a pytest INTERNALERROR

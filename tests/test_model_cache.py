@@ -1,0 +1,130 @@
+"""The model without scikit-learn's base (``matcher score``'s) and the sector vocabulary it keeps between runs.
+
+The estimator (:class:`matcher.Scorer`) fits its vocabulary with scikit-learn every time;
+:class:`matcher.scoring.ScoringModel` reads the fit an earlier run kept, so the command's
+process need not import scikit-learn. Both must score every profile identically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matcher_testlib import ROOT, SECTORS_YAML
+
+from matcher import Scorer
+from matcher.batch import score_file
+from matcher.frame import read_frame
+from matcher.profile import table_from_mappings
+from matcher.scoring import ScoringModel
+from matcher.text import SectorVocabulary, _fit_path, cache_dir
+
+SAMPLES = ROOT / "profiles" / "sample_profiles.csv"
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """An empty cache directory of this test's own."""
+    monkeypatch.setenv("MATCHER_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _docs(config):
+    return [[kw for lang in ("en", "ru", "vi") for kw in s.keywords.get(lang, ())] for s in config.sectors]
+
+
+def test_the_cache_directory_follows_the_environment(own_cache):
+    assert cache_dir() == own_cache
+
+
+def test_a_kept_fit_is_the_fit_scikit_learn_makes(own_cache, config):
+    fresh = SectorVocabulary(config)  # scikit-learn, nothing kept
+    assert not own_cache.exists()
+    first = SectorVocabulary(config, cached=True)  # fits and keeps
+    kept = SectorVocabulary(config, cached=True)  # reads what was kept
+    assert len(list(own_cache.iterdir())) == 1
+    for vocabulary in (first, kept):
+        assert vocabulary.terms == fresh.terms
+        assert np.array_equal(vocabulary.dense_weights, fresh.dense_weights)  # bit for bit
+        assert vocabulary.words == fresh.words
+
+
+def test_the_model_scores_every_sample_as_the_estimator_does(own_cache, config, scorer):
+    ScoringModel(config=config).fit()  # keeps the vocabulary
+    model = ScoringModel(config=config).fit()  # reads it
+    assert model.get_params() == scorer.get_params()
+    import csv
+
+    with open(SAMPLES, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    texts = [f"{r.get('description', '')} сельское хозяйство tự động hóa smart city" for r in rows]
+    rows = [r | {"description": t} for r, t in zip(rows, texts, strict=True)]
+    table = table_from_mappings(rows)[0]
+    a, b = model.evaluate(read_frame(table, model.detector_)), scorer.evaluate(read_frame(table, scorer.detector_))
+    for name in ("contributions", "score", "band", "missing", "completeness", "gains"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_matcher_score_writes_the_same_file_either_way(own_cache, tmp_path, scorer):
+    by_estimator, by_model = tmp_path / "a.csv", tmp_path / "b.csv"
+    score_file(SAMPLES, by_estimator, scorer, lang="ru")
+    ScoringModel().fit()
+    score_file(SAMPLES, by_model, ScoringModel().fit(), lang="ru")
+    assert by_model.read_bytes() == by_estimator.read_bytes()
+
+
+def test_changed_keywords_get_a_fit_of_their_own(own_cache, config):
+    SectorVocabulary(config, cached=True)
+    sector = config.sectors[0]
+    keywords = dict(sector.keywords) | {"en": (*sector.keywords["en"], "quantum widgets")}
+    changed = config.replace(sectors=[dataclasses.replace(sector, keywords=keywords), *config.sectors[1:]])
+    vocabulary = SectorVocabulary(changed, cached=True)
+    assert "quantum widget" in vocabulary.terms
+    assert len(list(own_cache.iterdir())) == 2
+
+
+@pytest.mark.parametrize("damage", ["", "{not json", '{"key": "other"}', "[1, 2]"])
+def test_a_damaged_cache_file_is_fitted_again(own_cache, config, damage):
+    fresh = SectorVocabulary(config)
+    path, _ = _fit_path(_docs(config))
+    path.parent.mkdir(parents=True)
+    path.write_text(damage, encoding="utf-8")
+    vocabulary = SectorVocabulary(config, cached=True)
+    assert vocabulary.terms == fresh.terms
+    assert json.loads(path.read_text(encoding="utf-8"))["terms"] == fresh.terms  # written anew
+
+
+def test_a_cache_that_cannot_be_written_is_done_without(tmp_path, monkeypatch, config):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("MATCHER_CACHE_DIR", str(blocker / "cache"))  # below a file: mkdir fails
+    assert SectorVocabulary(config, cached=True).terms == SectorVocabulary(config).terms
+
+
+def test_matcher_score_does_not_import_scikit_learn_once_the_fit_is_kept(own_cache, tmp_path):
+    """The point of it all: about a second of every `matcher score` run (bench_score.py)."""
+    code = ("import sys; from matcher.cli import main; "
+            f"main(['score', {str(SAMPLES)!r}, '-o', sys.argv[1], '-q']); print('sklearn' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", code, str(tmp_path / f"{i}.csv")], capture_output=True,
+                           text=True, check=True).stdout.split()[-1] for i in range(2)]
+    assert runs == ["True", "False"]  # the first run fits with scikit-learn and keeps the fit
+    assert (tmp_path / "0.csv").read_bytes() == (tmp_path / "1.csv").read_bytes()
+
+
+def test_importing_matcher_leaves_scikit_learn_until_the_estimator_is_used():
+    code = ("import sys, matcher, matcher.batch, matcher.cli; a = 'sklearn' in sys.modules; "
+            "from matcher import Scorer; print(a, 'sklearn' in sys.modules, Scorer.__mro__[1].__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True", "BaseEstimator"]
+
+
+def test_the_estimator_is_the_model_with_scikit_learns_base(scorer):
+    from sklearn.base import BaseEstimator, clone
+
+    assert isinstance(scorer, BaseEstimator) and isinstance(scorer, ScoringModel)
+    assert repr(Scorer(sectors_path="x.yaml")) == "Scorer(sectors_path='x.yaml')"
+    assert clone(Scorer(sectors_path=str(SECTORS_YAML))).get_params()["sectors_path"] == str(SECTORS_YAML)
