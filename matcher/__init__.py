@@ -5,10 +5,10 @@ command line both call it. Start with :func:`assess` for one profile or
 :func:`matcher.batch.score_file` for a CSV file.
 """
 
+import importlib
+
 from .config import Config, load_sectors
 from .errors import ConfigError, InputFileError, InvalidValue, MatcherError
-from .result import ScoreResult, assess, assess_many
-from .scoring import ScoringModel, wsm
 
 __version__ = "0.1.0"
 __all__ = [
@@ -16,12 +16,16 @@ __all__ = [
     "Scorer", "ScoringModel", "assess", "assess_many", "load_sectors", "wsm", "__version__",
 ]
 
+#: Imported when first asked for: the scoring modules load numpy and pyarrow, and the estimator
+#: scikit-learn (about a second). ``matcher score`` sets up Arrow's allocator before pyarrow
+#: loads and never needs scikit-learn.
+_LAZY = {"ScoreResult": ".result", "assess": ".result", "assess_many": ".result",
+         "ScoringModel": ".scoring", "wsm": ".scoring", "Scorer": ".estimator"}
+
 
 def __getattr__(name: str):
-    """``matcher.Scorer``, the scikit-learn estimator: imported only when asked for, as scikit-learn
-    takes about a second to import and ``matcher score`` does without it."""
-    if name == "Scorer":
-        from .estimator import Scorer
-
-        return Scorer
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

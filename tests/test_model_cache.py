@@ -115,6 +115,14 @@ def test_matcher_score_does_not_import_scikit_learn_once_the_fit_is_kept(own_cac
     assert (tmp_path / "0.csv").read_bytes() == (tmp_path / "1.csv").read_bytes()
 
 
+def test_the_command_sets_up_arrows_allocator_before_pyarrow_loads():
+    """`matcher score` sets MIMALLOC_PURGE_DELAY in cmd_score; mimalloc reads it when pyarrow loads."""
+    code = ("import sys, matcher, matcher.cli; matcher.cli.build_parser(); "
+            "print('pyarrow' in sys.modules, 'numpy' in sys.modules, callable(matcher.assess))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False", "True"]
+
+
 def test_importing_matcher_leaves_scikit_learn_until_the_estimator_is_used():
     code = ("import sys, matcher, matcher.batch, matcher.cli; a = 'sklearn' in sys.modules; "
             "from matcher import Scorer; print(a, 'sklearn' in sys.modules, Scorer.__mro__[1].__name__)")
