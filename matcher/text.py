@@ -115,11 +115,14 @@ def _save_fit(docs: list[list[str]], terms: list[str], weights: sparse.csr_matri
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError:
+        return
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, ensure_ascii=False)
         os.replace(tmp, path)
-    except OSError:
-        return
+    except OSError:  # e.g. a full disk: leave no half-written file behind
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _load_fit(docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix] | None:
