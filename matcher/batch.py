@@ -34,6 +34,7 @@ from .explain import render_batch
 from .frame import read_frame
 from .profile import field_for, header_map
 from .scoring import ScoringModel
+from .text import string_buffers
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 4 << 20
@@ -55,15 +56,6 @@ _SUSPECT_FIRST = pa.array(sorted(set(FORMULA_CHARS) | {c for c in map(chr, range
 #: U+2000-U+205F: E2; U+3000: E3).
 _SUSPECT_BYTES = np.zeros(256, dtype=bool)
 _SUSPECT_BYTES[[*range(9, 14), *range(28, 33), *(ord(c) for c in FORMULA_CHARS), 0xC2, 0xE1, 0xE2, 0xE3]] = True
-
-
-def _string_buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-    """The offsets and bytes of a string array as numpy views (no copy); None for other types."""
-    if column.type != pa.string() or column.null_count:
-        return None
-    _, offsets, data = column.buffers()
-    offsets = np.frombuffer(offsets, np.int32, len(column) + 1, column.offset * 4)
-    return offsets, (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8))
 
 
 @dataclass(frozen=True)
@@ -202,7 +194,7 @@ def result_columns(config) -> list[str]:
 
 def defuse(column: pa.Array) -> pa.Array:
     """Prefix ``'`` to text a spreadsheet would run as a formula (=, +, -, @, tab, CR; also after spaces)."""
-    buffers = _string_buffers(column)
+    buffers = string_buffers(column)
     if buffers is not None:  # most columns: no value starts with a suspect byte, decided on the raw bytes
         offsets, data = buffers
         filled = offsets[1:] > offsets[:-1]
@@ -321,7 +313,7 @@ def _mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
     """A row with every cell empty is reported once as empty, not as a firm without a name."""
     empty = np.ones(batch.num_rows, dtype=bool)
     for column in batch.columns:
-        buffers = _string_buffers(column)
+        buffers = string_buffers(column)
         if buffers is None:
             empty &= pc.equal(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False)
         else:

@@ -142,6 +142,18 @@ def _load_fit(docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix] | No
         return None
 
 
+def string_buffers(column: pa.Array) -> tuple[NDArray[np.int32], NDArray[np.uint8]] | None:
+    """The offsets and bytes of a string array without nulls as numpy views (no copy); None otherwise.
+
+    Value ``i`` is ``data[offsets[i]:offsets[i + 1]]`` (a sliced array's offsets need not start at 0).
+    """
+    if column.type != pa.string() or column.null_count:
+        return None
+    _, offsets, data = column.buffers()
+    offsets = np.frombuffer(offsets, np.int32, len(column) + 1, column.offset * 4)
+    return offsets, (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8))
+
+
 def split_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, NDArray[np.int64]]:
     """Cut texts into tokens where ASCII whitespace starts a new word, without copying the text.
 
@@ -158,12 +170,12 @@ def split_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, NDA
     if texts.null_count:
         texts = pc.fill_null(texts, "")
     n = len(texts)
-    _, offset_buffer, data_buffer = texts.buffers()
+    data_buffer = texts.buffers()[2]
     if n == 0 or data_buffer is None:
         return pa.array([], pa.string()), np.zeros(0, np.int64)
-    offsets = np.frombuffer(offset_buffer, np.int32, n + 1, texts.offset * 4)
+    offsets, data = string_buffers(texts)
     lo, hi = int(offsets[0]), int(offsets[-1])
-    data = np.frombuffer(data_buffer, np.uint8, hi - lo, lo)
+    data = data[lo:hi]
     space = (data == 32) | (data - np.uint8(9) <= 4)  # " ", or \t \n \v \f \r (9..13)
     cut = np.empty(hi - lo + 1, dtype=bool)
     cut[:-1] = ~space  # a word starts after whitespace...
