@@ -2,33 +2,66 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import services
+from . import services, sessions
 from .extensions import db, login_manager
 from .forms import ActionForm, LoginForm
 from .models import User
 
 bp = Blueprint("auth", __name__)
 
+#: A path on this site: no scheme or host, no backslash (browsers read it as a slash), no control characters
+_UNSAFE_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
+
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The user of a session; a deactivated account loses its open sessions at once."""
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The user of a live login session (see :mod:`web.sessions`); None once it has ended."""
+    return sessions.load_session_user(session_id)
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after login: a path on this site only."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
+    """Where to go after login: a path on this site only (anything else goes to the lead list)."""
+    if target and target.startswith("/") and not target.startswith("//") and not _UNSAFE_NEXT.search(target):
+        try:
+            if not urlsplit(target).netloc:
+                return target
+        except ValueError:  # e.g. an unbalanced "[" that urlsplit reads as an IPv6 host
+            pass
     return url_for("leads.index")
+
+
+@lru_cache(maxsize=4)
+def _decoy_hash(method: str) -> str:
+    """A hash to check a password against when the account does not exist (same method, same cost)."""
+    return generate_password_hash("decoy password for unknown accounts", method=method)
+
+
+def find_login(name: str) -> User | None:
+    """The account a login name means: its user name, or its e-mail address in any case."""
+    return db.session.execute(db.select(User).where(or_(
+        User.username == name, func.lower(User.email) == name.lower()))).scalar_one_or_none()
+
+
+def check_login(name: str, password: str) -> User | None:
+    """The active account ``name``/``password`` opens, else None, in the same time either way.
+
+    An unknown name or a deactivated account still costs one password check, so the answer time
+    does not tell which accounts exist.
+    """
+    user = find_login(name)
+    stored = user.password_hash if user is not None else _decoy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    matches = check_password_hash(stored, password)
+    return user if user is not None and user.active and matches else None
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -36,12 +69,11 @@ def login():
     """The staff login page."""
     form = LoginForm()
     if form.validate_on_submit():
-        name = form.username.data.strip()
-        user = db.session.execute(db.select(User).where(or_(
-            User.username == name, func.lower(User.email) == name.lower()))).scalar_one_or_none()
-        if user is None or not user.active or not user.check_password(form.password.data):
+        user = check_login(form.username.data.strip(), form.password.data)
+        if user is None:
             flash(_("Wrong user name or password."), "error")
         else:
+            sessions.start_session(user)
             login_user(user, remember=form.remember.data)
             services.audit("user.login", user, user)
             db.session.commit()
@@ -53,6 +85,9 @@ def login():
 def logout():
     """Log out and go back to the public form."""
     if ActionForm().validate_on_submit():
+        if current_user.is_authenticated:
+            sessions.end_session(current_user)
+            db.session.commit()
         logout_user()
     return redirect(url_for("assess.form"))
 

@@ -61,6 +61,17 @@ class User(UserMixin, db.Model):
         """Whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
 
+    #: The token of the login session this object was loaded for (not a column): see :meth:`get_id`.
+    session_token = None  # str | None; unannotated so the ORM leaves it unmapped
+
+    def get_id(self) -> str:
+        """Flask-Login's id: ``"<user id>:<session token>"``, so every session can be ended server-side.
+
+        The session cookie and the remember cookie carry this string. A cookie whose token has no
+        :class:`LoginSession` row (ended by logout, a password change or deactivation) logs nobody in.
+        """
+        return f"{self.id}:{self.session_token}"
+
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
@@ -68,6 +79,19 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+
+class LoginSession(db.Model):
+    """One staff login (a browser session and its remember cookie), ended server-side by deleting the row.
+
+    Only a digest of the session token is stored; the token itself lives in the signed cookie.
+    """
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Lead(db.Model):

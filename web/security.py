@@ -2,7 +2,10 @@
 
 Limits are app config, so ``MATCHER_*`` environment variables change them:
 
-- ``LOGIN_RATE_LIMIT`` (default ``10 per minute``): ``POST /login`` per client address and user name;
+- ``LOGIN_RATE_LIMIT`` (default ``10 per minute``): ``POST /login`` per client address and account (a user
+  name and the account's e-mail address count as one);
+- ``LOGIN_ADDRESS_RATE_LIMIT`` (default ``30 per minute``): ``POST /login`` per client address, whatever
+  names it tries;
 - ``ASSESS_RATE_LIMIT`` (default ``60 per minute``): ``POST /assess``, ``/assess/submit`` and the public
   API scoring calls, counted together per client address;
 - ``RATELIMIT_ENABLED`` (Flask-Limiter's switch, default on; benchmarks turn it off);
@@ -29,6 +32,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute",
+    "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",
     "ASSESS_RATE_LIMIT": "60 per minute",
     "RATELIMIT_ENABLED": True,
     # X-RateLimit-* (and a Retry-After even on 200) on every limited response: off; a 429 has Retry-After
@@ -52,13 +56,28 @@ HEADERS = {
 
 
 def login_key() -> str:
-    """Count login attempts per client address and user name (as typed, case-insensitive)."""
-    return f"{get_remote_address()}|{(request.form.get('username') or '').strip().lower()}"
+    """Count login attempts per client address and account: the user name and the e-mail of one account
+    count together; a name that opens no account counts as typed (case-insensitive)."""
+    from sqlalchemy import func, or_
+
+    from .extensions import db
+    from .models import User
+
+    name = (request.form.get("username") or "").strip()[:254].lower()
+    try:
+        user = db.session.execute(db.select(User.id).where(or_(
+            func.lower(User.username) == name, func.lower(User.email) == name)).order_by(User.id).limit(1)
+        ).scalar() if name and "\x00" not in name else None
+    except Exception:  # noqa: BLE001 -- the database is down: the view answers 503; count the name as typed
+        db.session.rollback()
+        user = None
+    account = f"user:{user}" if user is not None else f"name:{name}"
+    return f"{get_remote_address()}|{account}"
 
 
 def _check_limits(app: Flask) -> None:
     """Refuse to start with a limit that Flask-Limiter cannot read, naming the setting."""
-    for key in ("LOGIN_RATE_LIMIT", "ASSESS_RATE_LIMIT"):
+    for key in ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "ASSESS_RATE_LIMIT"):
         try:
             parse_many(str(app.config[key]))
         except ValueError as exc:
@@ -70,6 +89,8 @@ def init_limiter(app: Flask) -> Limiter:
     """Give the app its own limiter and put the limits on the login and the public scoring endpoints."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    timeout = float(app.config.get("REDIS_TIMEOUT", 3.0))  # a hung Redis must not hold up a login
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": timeout, "socket_connect_timeout": timeout})
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or os.environ.get("REDIS_URL") or "memory://"
     _check_limits(app)
@@ -79,7 +100,9 @@ def init_limiter(app: Flask) -> Limiter:
     if not limiter.enabled:
         return limiter
     login = limiter.limit(lambda: app.config["LOGIN_RATE_LIMIT"], key_func=login_key, methods=["POST"])
-    app.view_functions["auth.login"] = login(app.view_functions["auth.login"])
+    address = limiter.limit(lambda: app.config["LOGIN_ADDRESS_RATE_LIMIT"], key_func=get_remote_address,
+                            methods=["POST"], scope="login-address")
+    app.view_functions["auth.login"] = address(login(app.view_functions["auth.login"]))
     public = limiter.shared_limit(lambda: app.config["ASSESS_RATE_LIMIT"], scope="public-scoring",
                                   methods=["POST"])
     for endpoint in PUBLIC_SCORING:

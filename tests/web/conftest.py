@@ -72,6 +72,7 @@ def make_app(db_url, tmp_path):
                   # rate limits stay on but high (the suite logs in and assesses often); a test of its own
                   # sets low ones. In-memory counts, even when REDIS_URL is set in the environment.
                   "RATELIMIT_STORAGE_URI": "memory://", "LOGIN_RATE_LIMIT": "1000 per minute",
+                  "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
                   "ASSESS_RATE_LIMIT": "1000 per minute", **overrides}
         app = create_app(config)
         apps.append(app)
