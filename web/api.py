@@ -143,8 +143,28 @@ def lead(lead_id: int):
 
 @bp.get("/health")
 def health():
-    """A trivial liveness check (no database, no scoring)."""
+    """Liveness: the process answers. Never touches the database or Redis (a hung database must not
+    make a load balancer restart healthy processes); readiness is :func:`ready`."""
     return jsonify(status="ok")
+
+
+@bp.get("/ready")
+def ready():
+    """Readiness: the database answers a query, and Redis a ping when ``REDIS_URL`` is set.
+
+    200 ``{"status": "ready", "checks": {...}}`` or 503 ``{"status": "unavailable", ...}``; each check
+    is ``ok``, ``not configured`` or ``unreachable``, within the database and Redis timeouts.
+    """
+    from .database import check_database
+    from .worker import check_redis
+
+    checks = {"database": check_database(), "redis": check_redis()}
+    ok = all(value in ("ok", "not configured") for value in checks.values())
+    response = jsonify(status="ready" if ok else "unavailable", checks=checks)
+    response.status_code = 200 if ok else 503
+    if not ok:
+        response.headers["Retry-After"] = "10"
+    return response
 
 
 @bp.get("/openapi.json")

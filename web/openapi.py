@@ -24,6 +24,11 @@ MONEY_PATTERN = (r"^(?:[0-9]{1,15}|[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,3}(?: [0
                  r"(?: ?(?:k|m|mn|bn|million|billion))?$")
 
 
+_CHECK = {"type": "string", "enum": ["ok", "not configured", "unreachable"]}
+_READY = {"type": "object", "required": ["status", "checks"], "properties": {
+    "status": {"type": "string", "enum": ["ready", "unavailable"]},
+    "checks": {"type": "object", "properties": {"database": _CHECK, "redis": _CHECK}}}}
+
 def _words(kind: str) -> list[str]:
     return ["", *sorted(ACCEPTED_WORDS[kind])]
 
@@ -172,6 +177,11 @@ def _paths() -> dict:
         "/health": {"get": {"summary": "Liveness check", "operationId": "health",
                             "responses": {"200": {"description": "the app is up", "content": {"application/json": {
                                 "schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}}},
+        "/ready": {"get": {"summary": "Readiness check: the database answers, and Redis when REDIS_URL is set",
+                           "operationId": "ready", "responses": {
+                               code: {"description": text, "content": {"application/json": {"schema": _READY}}}
+                               for code, text in (("200", "ready to serve"),
+                                                  ("503", "the database or Redis cannot be reached"))}}},
         "/leads": {"get": {
             "summary": "List leads, best first, with the staff list's filters", "operationId": "listLeads",
             "security": [{"bearer": []}], "parameters": filters,

@@ -28,7 +28,9 @@ from .extensions import db
 from .scoring import get_scorer
 
 log = logging.getLogger(__name__)
-_connections: dict[tuple[int, str], Redis] = {}
+_connections: dict[tuple[int, str, float], Redis] = {}
+REDIS_TIMEOUT = 3.0  # seconds: default of REDIS_TIMEOUT for the app's own Redis calls
+WORKER_REDIS_TIMEOUT = 30.0  # the worker's connection: RQ blocks on the queue for longer than a request would
 _app: Flask | None = None  # the worker's app, inherited by its forked work horses
 WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
@@ -37,13 +39,32 @@ class QueueUnavailable(RuntimeError):
     """Redis could not be reached to queue a job."""
 
 
-def connection(url: str | None = None) -> Redis:
-    """The Redis client for ``url`` (default: the app's ``REDIS_URL``), one per process."""
+def connection(url: str | None = None, timeout: float | None = None) -> Redis:
+    """The Redis client for ``url`` (default: the app's ``REDIS_URL``), one per process and timeout.
+
+    ``timeout`` bounds connecting and each command (default: the app's ``REDIS_TIMEOUT``, 3 s, so a
+    request never waits long on Redis); the worker's own connection allows RQ's longer blocking pops.
+    """
     url = url or current_app.config["REDIS_URL"]
-    key = (os.getpid(), url)
+    if timeout is None:
+        timeout = float(current_app.config.get("REDIS_TIMEOUT", REDIS_TIMEOUT))
+    key = (os.getpid(), url, timeout)
     if key not in _connections:
-        _connections[key] = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        _connections[key] = Redis.from_url(url, socket_connect_timeout=min(timeout, 5), socket_timeout=timeout)
     return _connections[key]
+
+
+def check_redis() -> str:
+    """``ok`` if ``REDIS_URL``'s server answers a ping within ``REDIS_TIMEOUT``, ``not configured``
+    without ``REDIS_URL``, else ``unreachable`` (for the readiness check)."""
+    if not current_app.config.get("REDIS_URL"):
+        return "not configured"
+    try:
+        connection().ping()
+        return "ok"
+    except RedisError as error:
+        log.warning("readiness: Redis unreachable: %s", error)
+        return "unreachable"
 
 
 def queue(config: Any = None) -> Queue:
@@ -78,7 +99,7 @@ def run_job(job_id: int, attempt: int) -> str:
     """The queued function: run one attempt of a batch job (in a work horse of ``matcher worker``)."""
     from . import create_app
 
-    app = _app or create_app()
+    app = _app or create_app(instance_key=True)  # signs no cookies
     with app.app_context():
         db.engine.dispose(close=False)  # pooled connections were opened by the parent process: not ours
     return jobs.run(app, job_id, attempt, kind="rq")
@@ -108,7 +129,8 @@ def work(app: Flask, burst: bool = False, name: str | None = None) -> bool:
         get_scorer()  # fitted once here; each forked work horse inherits it
         db.session.remove()
         db.engine.dispose()  # work horses open connections of their own
-        rq_worker = Worker([queue(app.config)], connection=connection(app.config["REDIS_URL"]),
-                           name=name, work_horse_killed_handler=_horse_killed)
+        redis = connection(app.config["REDIS_URL"], WORKER_REDIS_TIMEOUT)
+        batch_queue = Queue(app.config.get("BATCH_QUEUE", "matcher-batch"), connection=redis)
+        rq_worker = Worker([batch_queue], connection=redis, name=name, work_horse_killed_handler=_horse_killed)
     print(f"worker {rq_worker.name} on queue {app.config['BATCH_QUEUE']} (Ctrl+C to stop)", file=sys.stderr)
     return rq_worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
