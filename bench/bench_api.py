@@ -124,7 +124,7 @@ def main() -> None:
     port, password = free_port(), "bench-password-1"
     with tempfile.TemporaryDirectory() as tmp:
         # Rate limits off: this measures capacity, not the per-client limits (see README, Security).
-        env = dict(os.environ, SECRET_KEY="bench", MATCHER_ADMIN_PASSWORD=password, MATCHER_RATELIMIT_ENABLED="false",
+        env = dict(os.environ, SECRET_KEY="bench-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=password, MATCHER_RATELIMIT_ENABLED="false",
                    DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"))
         subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"
                         "app = create_app()\nwith app.app_context(): bootstrap()"], env=env, check=True, cwd=ROOT)

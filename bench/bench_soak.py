@@ -178,7 +178,7 @@ def workers_rss(master: int) -> float:
 def start_server(tmp: str, args) -> tuple[subprocess.Popen, str]:
     """Bootstrap a fresh database, start gunicorn and wait until it answers; returns (process, base URL)."""
     port = free_port()
-    env = dict(os.environ, SECRET_KEY="soak", MATCHER_ADMIN_PASSWORD=PASSWORD, MATCHER_RATELIMIT_ENABLED="false",
+    env = dict(os.environ, SECRET_KEY="soak-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=PASSWORD, MATCHER_RATELIMIT_ENABLED="false",
                MATCHER_BATCH_DIR=os.path.join(tmp, "batch"),
                DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/soak.db"))
     subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"

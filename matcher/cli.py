@@ -61,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web import create_app  # Flask only here: the library never imports it
     from web.commands import bootstrap
 
-    app = create_app()
+    app = create_app(instance_key=True)  # SECRET_KEY, else a random key kept in the instance folder
     with app.app_context():
         loaded, password = bootstrap()
     if loaded:
@@ -78,7 +78,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from web import create_app  # Flask and RQ only here: the library never imports them
     from web.worker import work
 
-    work(create_app(), burst=args.burst, name=args.name)
+    work(create_app(instance_key=True), burst=args.burst, name=args.name)
     return 0
 
 

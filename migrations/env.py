@@ -25,9 +25,11 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:  # the alembic command line: DATABASE_URL or the default SQLite file
+    import secrets
+
     from web import create_app
 
-    app = create_app({"AUTO_UPGRADE": False})
+    app = create_app({"AUTO_UPGRADE": False, "SECRET_KEY": secrets.token_hex(32)})  # signs nothing
     with app.app_context():
         url = app.config["SQLALCHEMY_DATABASE_URI"]
     with create_engine(url).begin() as conn:

@@ -8,8 +8,11 @@ package stores profiles, results and the pipeline, and renders them.
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
+import click
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
@@ -40,16 +43,82 @@ class RowIdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Create and configure the app; upgrade the database schema unless ``AUTO_UPGRADE`` is off."""
+class ConfigError(click.ClickException):
+    """The app cannot start with this configuration; the message says which setting and what to do.
+
+    A click exception, so ``flask run`` and the ``flask`` commands print it as one ``Error:`` line.
+    """
+
+
+#: Shortest ``SECRET_KEY`` accepted outside tests: a short key can be guessed and cookies forged with it.
+MIN_SECRET_KEY_LENGTH = 16
+SECRET_KEY_FILE = "secret_key"
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The key kept in ``<instance>/secret_key``, created (random, mode 0600) on first use.
+
+    ``matcher serve`` uses it, so a local install needs no set-up and never runs on a known key.
+    """
+    path = Path(instance_path) / SECRET_KEY_FILE
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) >= MIN_SECRET_KEY_LENGTH:
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    partial = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    os.replace(partial, path)  # two first starts at once: the last one wins, both read the file below
+    return path.read_text(encoding="ascii").strip()
+
+
+def _flask_command_not_serving() -> bool:
+    """Whether this process is a ``flask`` command other than ``flask run`` (it signs no cookies)."""
+    return Path(sys.argv[0]).name == "flask" and "run" not in sys.argv[1:]
+
+
+def check_secret_key(app: Flask, instance_key: bool) -> None:
+    """Make sure the app signs its cookies with a secret nobody else knows, or refuse to start.
+
+    ``SECRET_KEY`` (environment, ``MATCHER_SECRET_KEY``, ``instance/config.py`` or the test config)
+    wins. Without one: ``matcher serve`` (``instance_key``) and ``flask`` commands other than ``run``
+    use the key kept in the instance folder; tests get a random one; anything else (gunicorn,
+    ``flask run``) refuses to start with one line saying what to set.
+    """
+    key = app.config.get("SECRET_KEY")
+    if not key and (instance_key or _flask_command_not_serving()):
+        key = app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    elif not key and app.config.get("TESTING"):
+        key = app.config["SECRET_KEY"] = secrets.token_hex(32)
+    if not key:
+        raise ConfigError("SECRET_KEY is not set: set it to a long random value, e.g. the output of "
+                          "python3 -c 'import secrets; print(secrets.token_hex(32))' (or start the app with "
+                          "`matcher serve`, which keeps one in its instance folder)")
+    if len(str(key)) < MIN_SECRET_KEY_LENGTH and not app.config.get("TESTING"):
+        raise ConfigError(f"SECRET_KEY is too short ({len(str(key))} characters): use at least "
+                          f"{MIN_SECRET_KEY_LENGTH} random characters, e.g. the output of "
+                          "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+
+
+def create_app(test_config: dict | None = None, *, instance_key: bool = False) -> Flask:
+    """Create and configure the app; upgrade the database schema unless ``AUTO_UPGRADE`` is off.
+
+    There is no built-in ``SECRET_KEY``: see :func:`check_secret_key` (``instance_key=True`` is how
+    ``matcher serve`` starts it).
+    """
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = RowIdConverter  # before any route: ids beyond the column are 404s
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "dev"),
+        SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         SQLALCHEMY_DATABASE_URI=database_url(os.environ.get("DATABASE_URL"), app.instance_path),
-        # Test each pooled connection before use: after a database restart or a network cut the app
-        # reconnects by itself instead of failing on a dead connection.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # Connect, statement, pool and busy timeouts, and a pre-use check of pooled connections
+        # (web.database): merged under SQLALCHEMY_ENGINE_OPTIONS, which wins where it sets a key.
+        SQLALCHEMY_ENGINE_OPTIONS={},
         SECTORS_PATH=os.environ.get("MATCHER_SECTORS") or None,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         BATCH_DIR=os.path.join(app.instance_path, "batch"),
@@ -67,6 +136,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         BATCH_IMPORT_LIMIT=5000,
         # Batch jobs go to RQ workers (`matcher worker`) on this Redis when set, else run in the app process.
         REDIS_URL=os.environ.get("REDIS_URL") or None,
+        REDIS_TIMEOUT=3.0,  # seconds to connect to Redis and for each command the app sends it
         BATCH_QUEUE="matcher-batch",
         BATCH_STALE_AFTER=30.0,  # seconds without a heartbeat before a queued/running job counts as stopped
         BATCH_HEARTBEAT_EVERY=2.0,
@@ -77,8 +147,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env("MATCHER")
     else:
         app.config.from_mapping(test_config)
+    check_secret_key(app, instance_key)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + app.instance_path):
         os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives there
+    configure_database(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -104,11 +176,28 @@ def _first_version() -> None:
         db.session.rollback()
 
 
+def configure_database(app: Flask) -> None:
+    """Timeouts on every database wait (see :mod:`web.database`), under the app's own engine options."""
+    from . import database
+
+    for key, value in database.DEFAULTS.items():
+        app.config.setdefault(key, value)
+    options = database.engine_options(app, app.config["SQLALCHEMY_DATABASE_URI"])
+    given = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if "connect_args" in given and "connect_args" in options:
+        given["connect_args"] = {**options["connect_args"], **given["connect_args"]}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, **given}
+
+
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to this app."""
-    from . import i18n
+    from . import database, i18n, sessions
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            database.install(app, engine)
+    sessions.install(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)

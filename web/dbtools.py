@@ -19,6 +19,7 @@ import base64
 import gzip
 import json
 import os
+import secrets
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
@@ -343,7 +344,8 @@ def make_app(database_url: str | None, upgrade: bool) -> Flask:
     from . import database_url as sqlalchemy_url
     from .schema import upgrade as upgrade_schema
 
-    config: dict[str, Any] = {"AUTO_UPGRADE": False}
+    # the tool signs no cookies: a throw-away key, so it runs where no SECRET_KEY is set
+    config: dict[str, Any] = {"AUTO_UPGRADE": False, "SECRET_KEY": secrets.token_hex(32)}
     if database_url:
         config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(database_url, "")
     app = create_app(config)

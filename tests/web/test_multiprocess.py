@@ -112,7 +112,7 @@ def cluster(tmp_path):
     rconn.ping()  # fails (not skips) without Redis
     sep = "&" if "?" in PG_URL else "?"
     env = dict(os.environ, DATABASE_URL=f"{PG_URL}{sep}options=-csearch_path%3D{schema}", REDIS_URL=redis_url,
-               SECRET_KEY="mp-secret", MATCHER_ADMIN_PASSWORD=PASSWORD, MATCHER_BATCH_DIR=str(tmp_path / "batch"),
+               SECRET_KEY="mp-secret-for-two-processes", MATCHER_ADMIN_PASSWORD=PASSWORD, MATCHER_BATCH_DIR=str(tmp_path / "batch"),
                MATCHER_BATCH_QUEUE=queue_name, MATCHER_RATELIMIT_ENABLED="false", PYTHONUNBUFFERED="1")
     ports, procs, logs = (free_port(), free_port()), [], []
 

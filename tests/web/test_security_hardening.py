@@ -317,7 +317,7 @@ def test_rate_limits_can_be_switched_off(make_app):
 def test_limits_come_from_matcher_environment(db_url, tmp_path, monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("SECRET_KEY", "test")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-of-32-characters")
     monkeypatch.setenv("MATCHER_BATCH_DIR", str(tmp_path / "batch"))
     monkeypatch.setenv("MATCHER_WTF_CSRF_ENABLED", "false")
     monkeypatch.setenv("MATCHER_LOGIN_RATE_LIMIT", "2 per minute")
