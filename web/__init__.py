@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from . import logs
 from .extensions import babel, csrf, db, login_manager
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env("MATCHER")
     else:
         app.config.from_mapping(test_config)
+    logs.init_app(app)  # LOG_LEVEL, a request id and one log line per request (web/logs.py)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + app.instance_path):
         os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives there
     register_extensions(app)
