@@ -7,28 +7,23 @@ still wins over this file, e.g. ``gunicorn -c gunicorn.conf.py -b 0.0.0.0:8000``
 import os
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
-
-
 wsgi_app = "web:create_app()"
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
 
 # Threads, not processes, for the concurrency within a worker: requests mostly wait on the
 # database, and a process costs about 300 MB (numpy, scikit-learn, the scorer). 2 x 4 is what
 # bench/bench_api.py and bench/bench_soak.py measure on 2 cores: one worker per core.
 worker_class = "gthread"
-workers = _env_int("WEB_CONCURRENCY", 2)
-threads = _env_int("GUNICORN_THREADS", 4)
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 
 # A worker silent for `timeout` seconds is killed and replaced. Requests themselves are bounded
 # sooner by the database timeouts (MATCHER_DB_*_TIMEOUT); scoring a batch runs in a job, not a request.
-timeout = _env_int("GUNICORN_TIMEOUT", 30)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 # On a restart (SIGTERM, SIGHUP) a worker finishes its requests for up to this long.
-graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
 # Seconds to hold an idle keep-alive connection open; behind a reverse proxy, keep it above zero.
-keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 
 # No preload: each worker builds its own app after the fork. create_app connects to the database
 # (the schema upgrade, weights version 1) and the app may start threads (in-process batch jobs,
@@ -41,4 +36,4 @@ preload_app = False
 # query values), so gunicorn's access log stays off; its own messages go to stderr.
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
