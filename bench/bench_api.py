@@ -124,13 +124,15 @@ def main() -> None:
     port, password = free_port(), "bench-password-1"
     with tempfile.TemporaryDirectory() as tmp:
         # Rate limits off: this measures capacity, not the per-client limits (see README, Security).
+        # No request log either (LOG_LEVEL=WARNING): a line per request would flood this console.
         env = dict(os.environ, SECRET_KEY="bench-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=password, MATCHER_RATELIMIT_ENABLED="false",
+                   LOG_LEVEL="WARNING",
                    DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"))
         subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"
                         "app = create_app()\nwith app.app_context(): bootstrap()"], env=env, check=True, cwd=ROOT)
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread", "--threads",
-             str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"],
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(args.workers), "--threads",
+             str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
             env=env, cwd=ROOT)
         try:
             deadline = time.time() + 60

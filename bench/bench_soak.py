@@ -178,14 +178,16 @@ def workers_rss(master: int) -> float:
 def start_server(tmp: str, args) -> tuple[subprocess.Popen, str]:
     """Bootstrap a fresh database, start gunicorn and wait until it answers; returns (process, base URL)."""
     port = free_port()
+    # LOG_LEVEL=WARNING: no line per request on this console (the app's request log; gunicorn's is off)
     env = dict(os.environ, SECRET_KEY="soak-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=PASSWORD, MATCHER_RATELIMIT_ENABLED="false",
+               LOG_LEVEL="WARNING",
                MATCHER_BATCH_DIR=os.path.join(tmp, "batch"),
                DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/soak.db"))
     subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"
                     "app = create_app()\nwith app.app_context(): bootstrap()"], env=env, check=True, cwd=ROOT)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"], env=env, cwd=ROOT)
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(args.workers), "--threads",
+         str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning"], env=env, cwd=ROOT)
     base, deadline = f"http://127.0.0.1:{port}", time.time() + 60
     while time.time() < deadline:
         try:

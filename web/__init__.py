@@ -16,6 +16,7 @@ import click
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from . import logs
 from .extensions import babel, csrf, db, login_manager
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +148,7 @@ def create_app(test_config: dict | None = None, *, instance_key: bool = False) -
         app.config.from_prefixed_env("MATCHER")
     else:
         app.config.from_mapping(test_config)
+    logs.init_app(app)  # LOG_LEVEL, a request id and one log line per request (web/logs.py)
     check_secret_key(app, instance_key)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + app.instance_path):
         os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives there

@@ -127,8 +127,8 @@ def cluster(tmp_path):
     try:
         # All start at once: the schema upgrade runs under a lock, one process after the other.
         start("serve", *matcher, "serve", "--port", str(ports[0]))  # also loads the samples and the admin
-        start("gunicorn", sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "4", "-b",
-              f"127.0.0.1:{ports[1]}", "--log-level", "warning", "web:create_app()")
+        start("gunicorn", sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "1", "--threads", "4",
+              "-b", f"127.0.0.1:{ports[1]}", "--log-level", "warning")
         start("worker", *matcher, "worker", "--name", queue_name)
         for port in ports:
             wait_healthy(f"http://127.0.0.1:{port}", procs, logs)

@@ -1,0 +1,40 @@
+"""gunicorn settings for the web app: ``gunicorn -c gunicorn.conf.py`` (README, "Operations").
+
+Every value can be changed from the environment (see .env.example); a command-line option
+still wins over this file, e.g. ``gunicorn -c gunicorn.conf.py -b 0.0.0.0:8000``.
+"""
+
+import os
+
+
+# web.wsgi turns a refused configuration (no SECRET_KEY...) into one line and "App failed to load"
+wsgi_app = "web.wsgi:app"
+bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
+
+# Threads, not processes, for the concurrency within a worker: requests mostly wait on the
+# database, and a process costs about 300 MB (numpy, scikit-learn, the scorer). 2 x 4 is what
+# bench/bench_api.py and bench/bench_soak.py measure on 2 cores: one worker per core.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+
+# A worker silent for `timeout` seconds is killed and replaced. Requests themselves are bounded
+# sooner by the database timeouts (MATCHER_DB_*_TIMEOUT); scoring a batch runs in a job, not a request.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+# On a restart (SIGTERM, SIGHUP) a worker finishes its requests for up to this long.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
+# Seconds to hold an idle keep-alive connection open; behind a reverse proxy, keep it above zero.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
+
+# No preload: each worker builds its own app after the fork. create_app connects to the database
+# (the schema upgrade, weights version 1) and the app may start threads (in-process batch jobs,
+# the scoring micro-batcher); pooled connections shared by forked workers corrupt each other, and
+# threads do not survive a fork. Preloading would save some memory by copy-on-write; the start-up
+# cost without it is paid once per worker, and SIGHUP then reloads the code too.
+preload_app = False
+
+# One line per request comes from the app itself (web/logs.py: with the request id, without
+# query values), so gunicorn's access log stays off; its own messages go to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()

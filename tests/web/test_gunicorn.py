@@ -1,0 +1,102 @@
+"""``gunicorn.conf.py``: gunicorn loads it and the app, takes its settings from the environment, and logs once."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+SETTINGS = ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT",
+            "GUNICORN_KEEPALIVE", "LOG_LEVEL", "REDIS_URL", "GUNICORN_CMD_ARGS")
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This checkout's code on a SQLite file of the test's own, with only the given gunicorn settings."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS and not k.startswith("MATCHER_")}
+    env.update(PYTHONPATH=str(ROOT), SECRET_KEY="gunicorn-test-secret-key", DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite'}",
+               MATCHER_CACHE_DIR=os.environ.get("MATCHER_CACHE_DIR", str(tmp_path / "cache")), **extra)
+    return env
+
+
+def printed_config(env: dict[str, str]) -> dict[str, str]:
+    done = subprocess.run([*GUNICORN, "--print-config"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(re.match(r"(\w+)\s+= (.*)", line).groups() for line in done.stdout.splitlines()
+                if re.match(r"\w+\s+= ", line))
+
+
+def test_gunicorn_checks_the_config_and_loads_the_app(tmp_path):
+    done = subprocess.run([*GUNICORN, "--check-config"], cwd=ROOT, env=environment(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "g.sqlite").exists()  # create_app ran: the schema was made
+
+
+def test_gunicorn_without_a_secret_key_refuses_in_one_line(tmp_path):
+    env = environment(tmp_path)
+    del env["SECRET_KEY"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = subprocess.run([*GUNICORN, "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 4  # gunicorn's "App failed to load": it stops instead of restarting workers
+    assert "error: SECRET_KEY is not set" in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]
+
+
+def test_defaults(tmp_path):
+    config = printed_config(environment(tmp_path))
+    assert config["wsgi_app"] == "web.wsgi:app"
+    assert config["bind"] == "['127.0.0.1:8000']"
+    assert (config["worker_class"], config["workers"], config["threads"]) == ("gthread", "2", "4")
+    assert (config["timeout"], config["graceful_timeout"], config["keepalive"]) == ("30", "30", "5")
+    assert (config["preload_app"], config["accesslog"], config["loglevel"]) == ("False", "None", "info")
+
+
+def test_settings_from_the_environment(tmp_path):
+    config = printed_config(environment(tmp_path, GUNICORN_BIND="127.0.0.1:8123", WEB_CONCURRENCY="3",
+                                        GUNICORN_THREADS="8", GUNICORN_TIMEOUT="60", GUNICORN_GRACEFUL_TIMEOUT="20",
+                                        GUNICORN_KEEPALIVE="2", LOG_LEVEL="WARNING"))
+    assert config["bind"] == "['127.0.0.1:8123']"
+    assert (config["workers"], config["threads"]) == ("3", "8")
+    assert (config["timeout"], config["graceful_timeout"], config["keepalive"]) == ("60", "20", "2")
+    assert config["loglevel"] == "warning"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_under_gunicorn_each_request_is_logged_once_with_its_id(tmp_path):
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    env = environment(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2")
+    with open(log, "wb") as handle:
+        server = subprocess.Popen(GUNICORN, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    try:
+        deadline, response = time.monotonic() + 90, None
+        while response is None and time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text()[-3000:]
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/api/v1/health?probe=secret",
+                                        headers={"X-Request-ID": "lb-42"}, timeout=90)
+            except requests.ConnectionError:  # not listening yet (listening, it waits for the worker to boot)
+                time.sleep(0.2)
+        assert response is not None and response.status_code == 200, log.read_text()[-3000:]
+        assert response.headers["X-Request-ID"] == "lb-42"
+    finally:
+        server.terminate()
+        server.wait(30)
+    lines = [line for line in log.read_text().splitlines() if "/api/v1/health" in line]
+    assert len(lines) == 1, lines
+    assert re.search(r" INFO web\.access \[lb-42\] GET /api/v1/health\?probe 200 \d+\.\d ms$", lines[0]), lines
