@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 import time
 from collections import deque
@@ -36,6 +37,7 @@ from .profile import field_for, header_map
 from .scoring import ScoringModel
 from .text import string_buffers
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 4 << 20
 MAX_COLUMNS = 16_384
@@ -66,6 +68,7 @@ class FileFormat:
     delimiter: str
     headers: list[str]
     bytes_per_row: float = 100.0
+    header_only: bool = False
 
 
 @dataclass
@@ -102,12 +105,17 @@ def sniff(path: str | Path) -> FileFormat:
     text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
     if len(raw) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
         raise InputFileError("the header row is longer than 1 MiB: this is not a CSV file of firm profiles")
-    first = text.split("\n", 1)[0]
+    first = _LINE_END.split(text, 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    headers = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    # newline="": records end at CR, LF or CR LF alike (old Mac files end lines with CR alone)
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers = next(records, [])
     check_headers(headers)
-    return FileFormat(encoding, delimiter, headers, len(raw) / max(text.count("\n"), 1))
+    # The whole file is its header: Arrow, told to skip the header, would wait for its end.
+    header_only = len(raw) < SAMPLE_BYTES and next(records, None) is None
+    lines = text.count("\n") or text.count("\r")
+    return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only)
 
 
 @contextmanager
@@ -327,6 +335,8 @@ def _mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
 
 
 def _chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
+    if fmt.header_only:
+        return
     try:
         previous = None  # one batch held back, to check the last one for a file cut short in a quote
         for batch in _reader(path, fmt, numbers, block, threads):
@@ -439,7 +449,7 @@ def score_file(
 def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path):
     """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late."""
     for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
-        fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row)
+        fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only)
         args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path)
         try:
             try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
