@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +38,7 @@ from .profile import field_for, header_map
 from .scoring import ScoringModel
 from .text import string_buffers
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 4 << 20
 MAX_COLUMNS = 16_384
@@ -66,6 +69,7 @@ class FileFormat:
     delimiter: str
     headers: list[str]
     bytes_per_row: float = 100.0
+    header_only: bool = False
 
 
 @dataclass
@@ -102,12 +106,17 @@ def sniff(path: str | Path) -> FileFormat:
     text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
     if len(raw) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
         raise InputFileError("the header row is longer than 1 MiB: this is not a CSV file of firm profiles")
-    first = text.split("\n", 1)[0]
+    first = _LINE_END.split(text, 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    headers = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    # newline="": records end at CR, LF or CR LF alike (old Mac files end lines with CR alone)
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers = next(records, [])
     check_headers(headers)
-    return FileFormat(encoding, delimiter, headers, len(raw) / max(text.count("\n"), 1))
+    # The whole file is its header: Arrow, told to skip the header, would wait for its end.
+    header_only = len(raw) < SAMPLE_BYTES and next(records, None) is None
+    lines = text.count("\n") or text.count("\r")
+    return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only)
 
 
 @contextmanager
@@ -327,6 +336,8 @@ def _mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
 
 
 def _chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
+    if fmt.header_only:
+        return
     try:
         previous = None  # one batch held back, to check the last one for a file cut short in a quote
         for batch in _reader(path, fmt, numbers, block, threads):
@@ -381,19 +392,23 @@ def _report_unclosed(batch, rows, headers, report, summary):
 
 def score_file(
     in_path: str | Path,
-    out_path: str | Path,
+    out_path: str | Path | BinaryIO,
     scorer: ScoringModel,
     lang: str = "en",
     out_format: str = "csv",
     progress: Callable[[int], None] | None = None,
     block_bytes: int = CHUNK_BYTES,
+    error_path: str | Path | None = None,
 ) -> Summary:
     """Score every row of ``in_path`` into ``out_path``; unscorable rows go to the error report.
 
     Parameters
     ----------
-    in_path, out_path : path
-        Input CSV; output CSV (or JSON array with ``out_format="json"``).
+    in_path : path
+        Input CSV.
+    out_path : path or binary file
+        Output CSV (or JSON array with ``out_format="json"``); a file object (standard output)
+        is written from its current position and left open.
     scorer : ScoringModel
         A fitted scorer.
     lang : {"en", "ru", "vi"}
@@ -402,6 +417,9 @@ def score_file(
         Called with the number of input bytes consumed so far.
     block_bytes : int
         Size of the chunks read and scored at once.
+    error_path : path, optional
+        The error report; by default ``<out>.errors.csv`` beside a path ``out_path`` (required
+        with a file object).
 
     Returns
     -------
@@ -412,12 +430,24 @@ def score_file(
     ------
     InputFileError
         For a file that cannot be read at all (empty, binary, no ``name`` column).
+    OSError
+        When the output cannot be written: its ``filename`` is ``out_path`` (or ``error_path``),
+        never the temporary file kept beside the output.
     """
     start = time.perf_counter()
     fmt = sniff(in_path)
-    out_path = Path(out_path)
-    error_path = out_path.with_name(out_path.stem + ".errors.csv")
-    fd, tmp_name = tempfile.mkstemp(suffix=".arrow", dir=out_path.parent)
+    if isinstance(out_path, (str, os.PathLike)):
+        out_path = Path(out_path)
+        error_path = Path(error_path or out_path.with_name(out_path.stem + ".errors.csv"))
+        tmp_dir = out_path.parent
+    elif error_path is None:
+        raise TypeError("error_path is needed when out_path is a file object")
+    else:
+        tmp_dir = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(suffix=".arrow", dir=tmp_dir)
+    except OSError as exc:  # the user knows their output path, not our temporary file
+        raise _output_error(exc, out_path) from None
     os.close(fd)
     try:
         summary, counts, wrote = _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
@@ -439,7 +469,7 @@ def score_file(
 def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path):
     """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late."""
     for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
-        fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row)
+        fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only)
         args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path)
         try:
             try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
@@ -503,6 +533,12 @@ def _collect(result, writer, tmp_name, counts, report, summary):
     return writer
 
 
+def _output_error(exc: OSError, out_path) -> OSError:
+    """``exc`` as an OSError about ``out_path`` (pyarrow's carry no file name; a temporary file is ours)."""
+    shown = str(out_path) if isinstance(out_path, Path) else getattr(out_path, "name", "the output")
+    return OSError(exc.errno, os.strerror(exc.errno) if exc.errno else str(exc), shown)
+
+
 def _write_output(tmp_name, out_path, headers, results, ranks, out_format) -> None:
     """Pass 2: add each row's rank and write the CSV or JSON in the input order."""
     header = _output_names(headers, results)
@@ -516,7 +552,11 @@ def _write_output(tmp_name, out_path, headers, results, ranks, out_format) -> No
         return
     # Measured: faster than encoding chunks on threads, and than encoding each row's CSV text
     # in pass 1 (pass 1 is the busier one; bench_score 1M rows: +0.4 s).
-    with pcsv.CSVWriter(out_path, schema) as writer:
+    try:
+        writer = pcsv.CSVWriter(out_path if isinstance(out_path, Path) else pa.PythonFile(out_path, "w"), schema)
+    except OSError as exc:
+        raise _output_error(exc, out_path) from None
+    with writer:
         for batch in batches:
             writer.write_batch(batch)
 
@@ -548,7 +588,7 @@ def _with_rank(batch: pa.RecordBatch, ranks: np.ndarray, schema: pa.Schema) -> p
 
 def _write_json(batches, out_path: Path, numeric: set[str]) -> None:
     """A JSON array of row objects; scores, points, rank and completeness as numbers."""
-    with open(out_path, "w", encoding="utf-8") as handle:
+    with _text_output(out_path) as handle:
         handle.write("[")
         first = True
         for batch in batches:
@@ -558,3 +598,18 @@ def _write_json(batches, out_path: Path, numeric: set[str]) -> None:
                 handle.write(("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
                 first = False
         handle.write("\n]\n")
+
+
+@contextmanager
+def _text_output(out_path) -> Iterator[io.TextIOBase]:
+    """The output as UTF-8 text: a file opened at ``out_path``, or a binary stream left open afterwards."""
+    if isinstance(out_path, Path):
+        with open(out_path, "w", encoding="utf-8") as handle:
+            yield handle
+        return
+    handle = io.TextIOWrapper(out_path, encoding="utf-8", newline="")
+    try:
+        yield handle
+        handle.flush()
+    finally:
+        handle.detach()

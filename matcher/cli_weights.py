@@ -36,7 +36,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check a sectors file; one line either way (errors exit with status 2 through :func:`main`)."""
+    """Check a sectors file; one line either way (errors exit with status 3 through :func:`main`)."""
     config = load_sectors(args.file)
     print(f"{args.file}: ok ({len(config.criteria)} criteria, {len(config.sectors)} sectors, "
           f"weights fingerprint {fingerprint(config)})")
@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="table of criteria, weights and tier weights")
     show.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
     show.set_defaults(func=cmd_show)
-    validate = sub.add_parser("validate", help="check a sectors file (exit 0, or a one-line error and exit 2)")
+    validate = sub.add_parser("validate", help="check a sectors file (exit 0, or a one-line error and exit 3)")
     validate.add_argument("file", help="sectors file to check")
     validate.set_defaults(func=cmd_validate)
     diff = sub.add_parser("diff", help="the weights that differ between two sectors files")

@@ -206,10 +206,14 @@ def test_json_output_has_the_same_rows(scorer, write_csv, tmp_path):
     assert read_csv(tmp_path / "out.errors.csv")[1][:2] == ["4", "okved"]
 
 
-def test_header_only_file_gives_empty_output(scorer, write_csv, tmp_path):
-    summary, header, out, errors = score(scorer, write_csv("name,description\n"))
+@pytest.mark.parametrize("text", ["name,description\n", "name,description", "name,description\r",
+                                  "name,description\r\n", "\ufeffname;description", 'name,"descr\niption"'],
+                         ids=["lf", "no-final-newline", "cr", "crlf", "bom-semicolon", "quoted-newline"])
+def test_header_only_file_gives_empty_output(scorer, write_csv, tmp_path, text):
+    summary, header, out, errors = score(scorer, write_csv(text))
     assert out == []
-    assert header == ["name", "description", *RESULT_COLUMNS]
+    assert header == [*sniff(tmp_path / "in.csv").headers, *RESULT_COLUMNS]
+    assert errors == [["row", "column", "reason", *header[:2]]]
     assert (summary.rows, summary.scored, summary.errors) == (0, 0, 0)
     summary = score_file(write_csv("name,description\n"), tmp_path / "o.json", scorer, out_format="json")
     assert json.loads((tmp_path / "o.json").read_text(encoding="utf-8")) == []
@@ -345,6 +349,47 @@ def test_row_numbers_count_blank_lines_as_spreadsheets_do(scorer, write_csv):
     assert by_row["4"] == "employees"
     assert set(by_row) <= {"3", "4"}  # the blank row may be reported (no name), as row 3
     assert summary.scored + summary.errors == summary.rows
+
+
+LINES = ['name,employees,description', 'A,1,x', 'B,bad,x', 'C,2,"multi{nl}line"', 'Too,few', '', 'D,zz,x',
+         'E,3,"=1+1"']
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "mixed"], ids=["cr", "crlf", "mixed"])
+def test_any_line_ending_gives_the_rows_and_row_numbers_of_lf(scorer, write_csv, tmp_path, newline):
+    # Old Mac files end lines with CR alone; a file pasted together may mix all three.
+    lf = score(scorer, write_csv("\n".join(LINES).format(nl="\n") + "\n", name="lf.csv"))
+    if newline == "mixed":
+        ends = ["\r", "\r\n", "\n"] * 3
+        text = "".join(line.format(nl="\r") + end for line, end in zip(LINES, ends, strict=False))
+    else:
+        text = newline.join(LINES).format(nl=newline) + newline
+    summary, header, out, errors = score(scorer, write_csv(text))
+    assert header == lf[1]
+    assert [[v.replace("\r\n", "\n").replace("\r", "\n") for v in r.values()] for r in out] == \
+        [list(r.values()) for r in lf[2]]
+    assert [r["name"] for r in out] == ["A", "C", "E"]
+    # spreadsheet rows: header 1, A 2, B 3, C 4, Too 5, blank 6, D 7
+    assert sorted(e[:2] for e in errors[1:] if e[0] != "6") == [["3", "employees"], ["5", "(row)"],
+                                                                 ["7", "employees"]]
+    assert [e[:2] for e in errors] == [e[:2] for e in lf[3]]
+    assert (summary.rows, summary.scored, summary.errors) == (lf[0].rows, 3, lf[0].errors)
+
+
+def test_cr_only_file_in_many_chunks_keeps_row_numbers(scorer, tmp_path):
+    lines = ["name,employees,description"]
+    for row in range(2, 2002):
+        lines.append(f"n{row},{'bad' if row % 97 == 0 else row},software" if row % 89 else f"short{row}")
+    path = tmp_path / "cr.csv"
+    path.write_bytes(("\r".join(lines) + "\r").encode())
+    summary = score_file(path, tmp_path / "out.csv", scorer, block_bytes=4096)
+    out = read_csv(tmp_path / "out.csv")
+    errors = read_csv(tmp_path / "out.errors.csv")[1:]
+    expected = {row: "employees" for row in range(2, 2002) if row % 97 == 0 and row % 89}
+    expected |= {row: "(row)" for row in range(2, 2002) if row % 89 == 0}
+    assert {int(e[0]): e[1] for e in errors} == expected
+    assert len(out) - 1 == summary.scored == 2000 - len(expected)
+    assert all(r[0] == f"n{int(r[1])}" for r in out[1:])
 
 
 def test_windows_line_endings(scorer, write_csv):

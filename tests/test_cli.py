@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
 import shutil
 import subprocess
 import sys
 
 import pytest
-from matcher_testlib import SAMPLE_CSV, read_csv
+from matcher_testlib import ROOT, SAMPLE_CSV, read_csv
 
+import matcher
 from matcher.cli import main
 
 ROWS = [
@@ -150,3 +154,147 @@ def test_console_script_error_has_no_traceback(tmp_path):
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "Traceback" not in proc.stderr
+
+
+# --- version, help and exit statuses ------------------------------------------------------------
+
+
+def command(*argv, stdin: bytes | None = None, env: dict | None = None, cwd=None):
+    """Run ``python -m matcher.cli`` of this tree as a real command; return the completed process."""
+    return subprocess.run([sys.executable, "-m", "matcher.cli", *map(str, argv)], input=stdin, capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, cwd=cwd or ROOT,
+                          timeout=120)
+
+
+def test_version_prints_the_package_version():
+    proc = command("--version")
+    assert (proc.returncode, proc.stdout.decode(), proc.stderr) == (0, f"matcher {matcher.__version__}\n", b"")
+
+
+def test_help_lists_the_exit_statuses_and_standard_streams(capsys):
+    for argv in (["--help"], ["score", "--help"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0
+        text = capsys.readouterr().out
+        for code, meaning in [("0", "done"), ("2", "usage"), ("3", "input"), ("4", "output"), ("5", "Redis"),
+                              ("141", "closed")]:
+            assert any(line.split()[:1] == [code] and meaning in line for line in text.splitlines()), (code, text)
+    assert "standard input" in text and "-o -" in text and "--errors FILE" in text
+
+
+@pytest.mark.parametrize(("make_args", "code", "shown"), [
+    (lambda p, t: ["score", t / "nope.csv", "-o", t / "o.csv"], 3, "nope.csv: no such file"),
+    (lambda p, t: ["score", t, "-o", t / "o.csv"], 3, "is a directory, not a CSV file"),
+    (lambda p, t: ["score", p(b""), "-o", t / "o.csv"], 3, "the file is empty"),
+    (lambda p, t: ["score", p(b"id\n1\n"), "-o", t / "o.csv"], 3, "no 'name' column"),
+    (lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "o.csv", "--sectors", p(b"version: 7\n", "s.yaml")], 3,
+     "s.yaml"),
+    (lambda p, t: ["score", p(b"name\nA\n"), "-o", ""], 4, "-o/--output is empty"),
+    (lambda p, t: ["score", p(b"name\nA\n"), "-o", t], 4, "{t}: is a directory"),
+    (lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "no" / "o.csv"], 4, "{t}/no/o.csv: cannot write"),
+    (lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "o.csv", "--errors", t / "no" / "e.csv"], 4,
+     "{t}/no/e.csv: cannot write"),
+], ids=["missing", "directory", "empty", "no-name", "bad-sectors", "empty-output", "output-directory",
+        "output-folder-missing", "errors-folder-missing"])
+def test_each_failure_has_its_exit_status_and_one_line(capsys, write_csv, tmp_path, make_args, code, shown):
+    code_got, stdout, stderr = run(capsys, *make_args(lambda data, name="in.csv": write_csv(data, name=name),
+                                                      tmp_path))
+    assert (code_got, stdout) == (code, "")
+    assert stderr.startswith("matcher: error: ") and stderr.count("\n") == 1
+    assert shown.format(t=tmp_path) in stderr
+
+
+def test_usage_error_is_argparse_status_2():
+    proc = command("score", "in.csv")  # no -o
+    assert proc.returncode == 2 and b"usage: matcher score" in proc.stderr
+
+
+def test_unwritable_output_names_the_users_path_not_a_temporary_file(write_csv, tmp_path):
+    # The output is a link into a folder that does not exist: found only when the file is opened.
+    (tmp_path / "out.csv").symlink_to(tmp_path / "gone" / "out.csv")
+    proc = command("score", write_csv(ROWS), "-o", "out.csv", cwd=tmp_path)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 4
+    assert stderr == "matcher: error: out.csv: cannot write: No such file or directory\n"
+    assert not list(tmp_path.glob("*.arrow"))
+
+
+def test_library_names_the_output_path_when_its_folder_is_missing(scorer, write_csv, tmp_path):
+    from matcher.batch import score_file
+
+    out = tmp_path / "gone" / "out.csv"
+    with pytest.raises(OSError) as info:
+        score_file(write_csv(ROWS), out, scorer)
+    assert info.value.filename == str(out) and ".arrow" not in str(info.value)
+
+
+# --- standard input and output -------------------------------------------------------------------
+
+
+def test_stdin_input_gives_the_file_output_and_leaves_no_spool(write_csv, tmp_path):
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    path = write_csv(ROWS)
+    assert command("score", path, "-o", tmp_path / "file.csv", "-q").returncode == 0
+    proc = command("score", "-", "-o", tmp_path / "stdin.csv", stdin=path.read_bytes(), env={"TMPDIR": str(spool)})
+    assert proc.returncode == 0, proc.stderr
+    assert read_csv(tmp_path / "stdin.csv") == read_csv(tmp_path / "file.csv")
+    assert read_csv(tmp_path / "stdin.errors.csv") == read_csv(tmp_path / "file.errors.csv")
+    assert list(spool.iterdir()) == []  # the spooled input is removed
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_stdout_output_with_errors_told_on_stderr(write_csv, tmp_path, fmt):
+    path = write_csv(ROWS)
+    assert command("score", path, "-o", tmp_path / f"file.{fmt}", "--format", fmt, "-q").returncode == 0
+    proc = command("score", path, "-o", "-", "--format", fmt, cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout == (tmp_path / f"file.{fmt}").read_bytes()
+    lines = proc.stderr.decode().splitlines()
+    assert lines[0].startswith("row 4, okved: ") and "OKVED" in lines[0]
+    assert lines[1].startswith("3 rows: 2 scored -> stdout, 1 errors -> stderr")
+    assert len(lines) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"file.{fmt}", "file.errors.csv", "in.csv"])
+
+
+def test_stdout_output_with_an_errors_file(write_csv, tmp_path):
+    proc = command("score", "-", "-o", "-", "--errors", tmp_path / "e.csv", "-q", stdin=write_csv(ROWS).read_bytes())
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    assert [r[1] for r in csv.reader(io.StringIO(proc.stdout.decode()))][1:] == ["ООО «Софт»", "Hotel Ltd"]
+    assert read_csv(tmp_path / "e.csv")[1][:2] == ["4", "okved"]
+
+
+def test_closed_stdout_stops_quietly(tmp_path):
+    lines = ["name,okved,description"] + [f"Firm {i},62.01,software" for i in range(20_000)]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with subprocess.Popen([sys.executable, "-m", "matcher.cli", "score", str(path), "-o", "-"], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
+        assert proc.stdout.readline().startswith(b'"name","okved"')
+        proc.stdout.close()  # as `| head -1` does
+        stderr = proc.stderr.read()
+        assert proc.wait(timeout=120) == 141
+    assert stderr == b""
+
+
+# --- line ends -------------------------------------------------------------------------------------
+
+
+def test_cr_only_file_scores_like_lf(capsys, write_csv, tmp_path):
+    text = "\n".join(",".join(row) for row in ROWS) + "\n"
+    assert run(capsys, "score", write_csv(text, name="lf.csv"), "-o", tmp_path / "lf_out.csv")[0] == 0
+    code, _, stderr = run(capsys, "score", write_csv(text.replace("\n", "\r"), name="cr.csv"), "-o",
+                          tmp_path / "cr_out.csv")
+    assert (code, "Traceback" in stderr) == (0, False)
+    assert read_csv(tmp_path / "cr_out.csv") == read_csv(tmp_path / "lf_out.csv")
+    assert read_csv(tmp_path / "cr_out.errors.csv") == read_csv(tmp_path / "lf_out.errors.csv")
+
+
+def test_header_only_file_without_final_newline(capsys, write_csv, tmp_path):
+    code, _, stderr = run(capsys, "score", write_csv("name,okved,description"), "-o", tmp_path / "out.csv")
+    assert code == 0 and stderr.startswith("0 rows: 0 scored")
+    rows = read_csv(tmp_path / "out.csv")
+    assert len(rows) == 1 and rows[0][:4] == ["name", "okved", "description", "score"]
+    assert read_csv(tmp_path / "out.errors.csv") == [["row", "column", "reason", "name", "okved", "description"]]

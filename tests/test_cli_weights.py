@@ -49,7 +49,7 @@ def test_validate_ok(capsys):
 
 def test_validate_error_is_one_line_and_exit_2(edited, capsys):
     path = edited("weight: 0.7", "weight: 7")
-    assert main(["validate", str(path)]) == 2
+    assert main(["validate", str(path)]) == 3  # invalid input
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1
@@ -58,7 +58,7 @@ def test_validate_error_is_one_line_and_exit_2(edited, capsys):
 
 
 def test_validate_missing_file(tmp_path, capsys):
-    assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
+    assert main(["validate", str(tmp_path / "nope.yaml")]) == 3
     assert "cannot read the file" in capsys.readouterr().err
 
 

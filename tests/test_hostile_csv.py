@@ -2,7 +2,7 @@
 
 Empty, binary, cut short inside a quote, a 20 MB cell, duplicate headers, 100,000 columns, a header
 longer than the sniffer reads. A file that cannot be read at all is one ``matcher: error:`` line and
-exit status 2; any other file is scored with input rows = scored rows + error-report rows. Every
+exit status 3; any other file is scored with input rows = scored rows + error-report rows. Every
 exported cell a spreadsheet would run as a formula is defused; the numbers stay numbers.
 """
 
@@ -46,7 +46,7 @@ def _read(path):
 
 
 def assert_one_line_error(code: int, err: str, *words: str) -> None:
-    assert code == 2
+    assert code == 3  # unreadable input
     assert err.count("\n") == 1 and err.startswith("matcher: error: "), err
     for word in words:
         assert word in err

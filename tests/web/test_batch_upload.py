@@ -89,6 +89,35 @@ def test_windows_1251_semicolon_file(client, auth):
     assert status["state"] == "done" and status["scored"] == 1
 
 
+@pytest.mark.parametrize("newline", ["\r", "\r\n"], ids=["cr", "crlf"])
+def test_cr_only_file_scores_and_imports_like_lf(client, auth, app, newline):
+    # Old Mac files end lines with CR alone: the same rows, errors and leads as the LF file.
+    auth.login()
+    response = upload(client, CSV.replace("\n", newline).encode())
+    assert response.status_code == 302
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    status = wait_done(client, job_id)
+    assert (status["state"], status["rows"], status["scored"], status["errors"]) == ("done", 4, 3, 1)
+    with client.get(f"/batch/{job_id}/errors.csv") as report:
+        assert list(csv.reader(io.StringIO(report.get_data(as_text=True))))[1][:2] == ["4", "employees"]
+    assert client.post(f"/batch/{job_id}/import").status_code == 302
+    with app.app_context():
+        assert db.session.get(BatchJob, job_id).imported == 3
+
+
+@pytest.mark.parametrize("data", [b"name,okved,description", b"name,okved,description\r"],
+                         ids=["no-final-newline", "cr"])
+def test_header_only_file_is_a_job_with_no_rows(client, auth, data):
+    auth.login()
+    response = upload(client, data)
+    assert response.status_code == 302
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    status = wait_done(client, job_id)
+    assert (status["state"], status["rows"], status["scored"], status["errors"]) == ("done", 0, 0, 0)
+    with client.get(f"/batch/{job_id}/scored.csv") as scored:
+        assert scored.get_data(as_text=True).splitlines()[0].startswith('"name","okved","description","score"')
+
+
 def test_other_requests_are_served_while_a_job_runs(client, auth, app, monkeypatch):
     import threading
 

@@ -3,7 +3,7 @@
 A populated database (leads with assessments, notes, evidence, two weights versions, settings, audit
 entries, a batch job, users with password and token hashes) is dumped, restored into a fresh database
 of the other kind, dumped again and restored back; every table is compared row by row each time.
-Damaged dumps give one clear line and exit status 2, and change nothing.
+Damaged dumps give one clear line and exit status 3, and change nothing.
 """
 
 from __future__ import annotations
@@ -143,13 +143,13 @@ def test_non_empty_database_needs_replace_and_replace_is_all_or_nothing(populate
     dump = tmp_path / "dump.jsonl.gz"
     assert run("dump", str(dump), "--database-url", populated) == 0
     capsys.readouterr()
-    assert run("restore", str(dump), "--database-url", populated) == 2
+    assert run("restore", str(dump), "--database-url", populated) == 3
     err = capsys.readouterr().err
     assert "is not empty (" in err and "leads: 3" in err and "--replace" in err
 
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(dump.read_bytes()[: len(dump.read_bytes()) * 2 // 3])
-    assert run("restore", str(cut), "--replace", "--database-url", populated) == 2
+    assert run("restore", str(cut), "--replace", "--database-url", populated) == 3
     assert "damaged or truncated" in capsys.readouterr().err
     assert snapshot(populated) == before  # the deletes were rolled back with the rest
 
@@ -203,7 +203,7 @@ def test_damaged_dump_is_one_clear_line_and_restores_nothing(damage, good_dump, 
     mangle, expected = DAMAGE[damage]
     path = tmp_path / "damaged.jsonl.gz"
     path.write_bytes(mangle(good_dump))
-    assert run("restore", str(path), "--database-url", db_url) == 2
+    assert run("restore", str(path), "--database-url", db_url) == 3
     err = capsys.readouterr().err
     assert err.startswith("matcher: error: ") and err.count("\n") == 1, err
     assert expected in err and "Traceback" not in err
@@ -217,12 +217,12 @@ def test_damaged_dump_is_one_clear_line_and_restores_nothing(damage, good_dump, 
 
 
 def test_command_line_error_without_traceback(tmp_path):
-    """As a user runs it: a truncated dump is one line on stderr and exit status 2, and no database is made."""
+    """As a user runs it: a truncated dump is one line on stderr and exit status 3, and no database is made."""
     (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(b'{"format": "hanoi-matcher-dump"')[:20])
     done = subprocess.run([sys.executable, "-m", "matcher.cli", "db", "restore", "cut.jsonl.gz", "--database-url",
                            f"sqlite:///{tmp_path / 'new.sqlite'}"], cwd=tmp_path, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
-    assert done.returncode == 2 and done.stdout == ""
+    assert done.returncode == 3 and done.stdout == ""
     assert done.stderr.startswith("matcher: error: ") and done.stderr.count("\n") == 1, done.stderr
     assert "cut.jsonl.gz: the file is damaged or truncated" in done.stderr
     assert not (tmp_path / "new.sqlite").exists()
@@ -230,6 +230,6 @@ def test_command_line_error_without_traceback(tmp_path):
 
 def test_dump_of_a_missing_database_file(tmp_path, capsys):
     missing = tmp_path / "missing.sqlite"
-    assert run("dump", str(tmp_path / "out.jsonl.gz"), "--database-url", f"sqlite:///{missing}") == 2
+    assert run("dump", str(tmp_path / "out.jsonl.gz"), "--database-url", f"sqlite:///{missing}") == 3
     assert capsys.readouterr().err == f"matcher: error: no database file at {missing}\n"
     assert not missing.exists() and not (tmp_path / "out.jsonl.gz").exists()
