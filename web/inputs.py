@@ -12,8 +12,6 @@ are read with :func:`int_arg`, which clamps them to a range the database can tak
 
 from __future__ import annotations
 
-import math
-
 from flask import Request as FlaskRequest
 from flask import request
 from sqlalchemy import JSON, String, Text, event, inspect
@@ -57,15 +55,6 @@ def int_arg(name: str, default: int, low: int = 1, high: int = MAX_INT) -> int:
     except ValueError:
         return default
     return max(low, min(high, value))
-
-
-def float_arg(name: str, default: float, low: float, high: float) -> float:
-    """The number query argument ``name`` clamped to [low, high]; ``default`` when absent, unreadable or NaN."""
-    try:
-        value = float(request.args.get(name, ""))
-    except ValueError:
-        return default
-    return default if math.isnan(value) else max(low, min(high, value))
 
 
 def fit_name(name: str, limit: int = 255) -> str:

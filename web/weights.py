@@ -14,6 +14,7 @@ from .charts import slope_chart
 from .extensions import db
 from .forms import ActionForm, RankingSettingsForm, ReasonForm, flash_errors
 from .i18n import current_lang
+from .inputs import int_arg
 from .models import Lead
 
 bp = Blueprint("weights", __name__, url_prefix="/admin/weights")
@@ -133,7 +134,7 @@ def rescore():
 
 
 def _version_arg(name: str, default):
-    version = versions.get_version(request.args.get(name, type=int))
+    version = versions.get_version(int_arg(name, 0, 0))
     return version or default
 
 
@@ -143,7 +144,7 @@ def compare():
     all_versions = versions.all_versions()
     b = _version_arg("b", all_versions[0])
     a = _version_arg("a", all_versions[1] if len(all_versions) > 1 else all_versions[0])
-    top_k = max(1, min(1000, request.args.get("k", type=int) or int(versions.get_setting("top_k"))))
+    top_k = int_arg("k", int(versions.get_setting("top_k")), 1, 1000)
     try:
         comparison, leads = ranking.compare_versions(a, b, top_k)
     except ValueError:  # no leads to rank yet: the page says so

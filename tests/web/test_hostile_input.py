@@ -186,11 +186,16 @@ def test_stale_form_version_beyond_64_bits(client, auth, make_lead):
 
 
 def test_upload_with_a_very_long_name_keeps_its_extension(app, client, auth):
-    from web_testlib import upload
+    from web_testlib import upload, wait_done
 
     auth.login()
     response = upload(client, b"name\nVolga Robotics\n", name="\u0444" * 300 + "\x00.csv")
     assert response.status_code == 302
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert wait_done(client, job_id)["state"] == "done"
+    download = client.get(f"/batch/{job_id}/scored.csv")
+    download.close()
+    assert download.status_code == 200 and ".scored.csv" in download.headers["Content-Disposition"]
     with app.app_context():
         name = db.session.execute(db.select(BatchJob.filename)).scalar_one()
     assert len(name) <= 255 and name.endswith(".csv") and name.startswith("\u0444") and "\x00" not in name
