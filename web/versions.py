@@ -24,7 +24,7 @@ from sqlalchemy import update
 
 from matcher import Config, Scorer
 from matcher.result import default_scorer
-from matcher.weights import apply_weights, diff_weights, fingerprint, weights_of
+from matcher.weights import apply_weights, check_setting, diff_weights, fingerprint, weights_of
 
 from .extensions import db
 from .models import COMMITMENTS, Assessment, Setting, User, WeightsVersion
@@ -93,7 +93,8 @@ def get_setting(key: str) -> Any:
 
 
 def set_setting(key: str, value: Any) -> None:
-    """Store an admin setting (the caller commits)."""
+    """Store an admin setting (the caller commits); raises :class:`matcher.ConfigError` if it is out of bounds."""
+    value = check_setting(key, value)
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=value))

@@ -13,7 +13,7 @@ from . import ranking, services, versions
 from .charts import slope_chart
 from .extensions import db
 from .forms import ActionForm, RankingSettingsForm, ReasonForm, flash_errors
-from .i18n import current_lang
+from .i18n import config_error_text, current_lang
 from .inputs import int_arg
 from .models import Lead
 
@@ -86,7 +86,7 @@ def _save(form: ReasonForm, base: dict) -> bool:
         version = versions.save_version(weights, form.reason.data, current_user)
     except ConfigError as err:
         db.session.rollback()
-        flash(_("Weights not saved: %(error)s", error=str(err)), "error")
+        flash(_("Weights not saved: %(error)s", error=config_error_text(err)), "error")
         return False
     db.session.commit()
     flash(_("Saved as version %(label)s. Re-score the leads to apply it to stored scores.", label=version.label),
@@ -176,7 +176,12 @@ def _adopt(form: ReasonForm, current: dict, suggested: dict) -> bool:
     if not form.validate():
         flash_errors(form)
         return False
-    version = versions.save_version({**current, "criteria": suggested}, form.reason.data, current_user)
+    try:
+        version = versions.save_version({**current, "criteria": suggested}, form.reason.data, current_user)
+    except ConfigError as err:
+        db.session.rollback()
+        flash(_("Weights not saved: %(error)s", error=config_error_text(err)), "error")
+        return False
     db.session.commit()
     flash(_("Saved as version %(label)s. Re-score the leads to apply it to stored scores.", label=version.label),
           "success")

@@ -216,7 +216,7 @@ ZERO = {f"criteria.{c}": "0" for c in ("sector_fit", "green", "tech_transfer", "
 @pytest.mark.parametrize(("values", "lang", "message"), [
     ({"criteria.training": "1e308"}, "en", "criteria.training: must be between 0 and 1000, not 1e+308"),
     ({"criteria.training": "1e308"}, "ru", "criteria.training: должно быть от 0 до 1000, а не 1e+308"),
-    ({"criteria.training": "1e308"}, "vi", "criteria.training: phải nằm trong khoảng 0 đến 1000, không phải 1e+308"),
+    ({"criteria.training": "1e308"}, "vi", "criteria.training: phải từ 0 đến 1000, không phải 1e+308"),
     ({"criteria.training": "inf"}, "en", "criteria.training: must be a finite number, not inf"),
     ({"criteria.training": "nan"}, "en", "criteria.training: must be a finite number, not nan"),
     ({"criteria.training": "-3"}, "en", "criteria.training: must be between 0 and 1000, not -3"),
@@ -236,7 +236,7 @@ def test_weights_that_would_zero_every_score_are_refused(app, client, auth, valu
 @pytest.mark.parametrize(("data", "lang", "message"), [
     ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
     ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "ru", "Разброс должен быть от 0 до 90 %."),
-    ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "vi", "Biên độ phải nằm trong khoảng 0 đến 90 %."),
+    ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "vi", "Biên độ phải từ 0 đến 90 %."),
     ({"spread": "-1", "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
     ({"spread": HUGE, "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
     ({"spread": "20", "top_k": HUGE, "unverified_factor": "1"}, "en", "k must be 1 to 1000."),
