@@ -75,12 +75,14 @@ def check_number(key: str, value: Any, low: float = 0.0, high: float = math.inf)
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(key, f"must be a number, not {value!r}", code="number", params={"value": repr(value)})
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(key, f"must be a finite number, not {value}", code="number", params={"value": str(value)})
-    if not low <= value <= high:
+    if not low <= value <= high:  # exact for ints of any size, which float() may not hold
         expected = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
-        raise ConfigError(key, f"must be {expected}, not {value:g}", code="range",
-                          params={"low": f"{low:g}", "high": f"{high:g}", "value": f"{value:g}"})
+        huge = isinstance(value, int) and abs(value) > 1e300  # f"{value:g}" would overflow
+        shown = f"{'-' if value < 0 else ''}1e+{len(str(abs(value))) - 1}+" if huge else f"{value:g}"
+        raise ConfigError(key, f"must be {expected}, not {shown}", code="range",
+                          params={"low": f"{low:g}", "high": f"{high:g}", "value": shown})
     return float(value)
 
 

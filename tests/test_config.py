@@ -271,3 +271,5 @@ def test_check_number_codes_and_params():
         check_number("criteria.x", float("-inf"))
     assert (info.value.code, info.value.params) == ("number", {"value": "-inf"})
     assert check_number("x", 3) == 3.0 and isinstance(check_number("x", 3), float)
+    with pytest.raises(ConfigError, match=r"x: must be between 0 and 1000, not 1e\+400\+"):
+        check_number("x", 10**400, 0, 1000)  # too large for a float: still a clean error

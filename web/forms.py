@@ -166,11 +166,13 @@ class Setting:
         if field.data is None:  # unreadable: the field's own error says so
             return
         try:
-            check_setting(self.key, field.data / self.scale)
-        except ConfigError:
-            low, high = SETTINGS[self.key]
-            raise ValidationError(self.message % {"min": f"{low * self.scale:g}", "max": f"{high * self.scale:g}"}) \
-                from None
+            check_setting(self.key, field.data if self.scale == 1 else field.data / self.scale)
+        except (ConfigError, OverflowError):  # OverflowError: an integer too large to divide as a float
+            self._refuse()
+
+    def _refuse(self) -> None:
+        low, high = SETTINGS[self.key]
+        raise ValidationError(self.message % {"min": f"{low * self.scale:g}", "max": f"{high * self.scale:g}"})
 
 
 class RankingSettingsForm(FlaskForm):
@@ -178,7 +180,8 @@ class RankingSettingsForm(FlaskForm):
 
     spread = IntegerField(_l("Weight spread, ±%"), validators=[
         InputRequired(), Setting("spread", _l("The spread must be between %(min)s and %(max)s %%."), 100)])
-    top_k = IntegerField(_l("Top k"), validators=[InputRequired(), Setting("top_k", _l("k must be %(min)s to %(max)s."))])
+    top_k = IntegerField(_l("Top k"), validators=[
+        InputRequired(), Setting("top_k", _l("k must be %(min)s to %(max)s."))])
     unverified_factor = FloatField(_l("Factor for unverified claims"), validators=[
         InputRequired(), Setting("unverified_factor", _l("The factor must be between %(min)s and %(max)s."))])
 
