@@ -272,3 +272,69 @@ def test_search_box_shows_the_cleaned_query(client, auth):
     html = client.get("/leads?q=ab%00%07cd").get_data(as_text=True)
     assert 'value="abcd"' in html
     assert not re.search("[\x00-\x08]", html)
+
+
+# --- every route, with every query argument and form field hostile ------------------------------------
+
+HOSTILE_ARGS = {name: HUGE for name in ("page", "per_page", "a", "b", "k", "row_version", "lead_id", "job_id")}
+HOSTILE_ARGS.update({name: "x\x00\x1b\ud800"[:3] for name in ("q", "sector", "band", "status", "sort", "dir",
+                                                                "verified", "lang", "next", "format")})
+HOSTILE_ARGS["min_completeness"] = "nan"
+
+
+def _hostile_form(app) -> dict:
+    """Every field name of every form in the app, each holding a NUL, a control character and a huge number."""
+    from web import forms
+
+    names = {"row_version", "reason", "criteria.training", "tiers.general", "answers.training.committed"}
+    for form_class in (forms.AssessForm, forms.SubmitLeadForm, forms.LoginForm, forms.NoteForm, forms.StatusForm,
+                       forms.AssignForm, forms.UserForm, forms.ReasonForm, forms.RankingSettingsForm,
+                       forms.EvidenceForm):
+        for prefix in ("", "note-", "status-", "assign-", "ev-training-"):
+            names.update(prefix + name for name in form_class.__dict__ if not name.startswith("_")
+                         and hasattr(getattr(form_class, name), "field_class"))
+    return {name: "\x00" + HUGE + "\x07" for name in names}
+
+
+def _urls(app, method: str, lead_id: int) -> list[str]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if method not in rule.methods or rule.endpoint in ("static", "auth.logout"):
+            continue
+        values = {arg: lead_id if arg in ("lead_id", "job_id", "version_id", "user_id") else
+                  {"what": "role", "kind": "scored", "field": "training"}.get(arg, "x") for arg in rule.arguments}
+        try:
+            with app.test_request_context():
+                from flask import url_for
+
+                urls.append(url_for(rule.endpoint, **values))
+        except Exception as exc:  # noqa: BLE001 -- a rule whose arguments we cannot fill is named
+            raise AssertionError(f"cannot build {rule}: {exc}") from None
+    return urls
+
+
+def test_every_get_route_survives_hostile_query_strings(app, client, auth, make_lead):
+    from urllib.parse import quote
+
+    from web.services import issue_token
+
+    lead_id = make_lead(training="committed")
+    with app.app_context():
+        token = issue_token(db.session.execute(db.select(User).filter_by(username="admin")).scalar_one())
+        db.session.commit()
+    auth.login("admin")
+    query = "&".join(f"{k}={quote(v, errors='surrogatepass')}" for k, v in HOSTILE_ARGS.items())
+    for url in _urls(app, "GET", lead_id):
+        response = client.get(f"{url}?{query}", headers={"Authorization": f"Bearer {token}"})
+        response.close()
+        assert response.status_code < 500, (url, response.status_code)
+
+
+def test_every_post_route_survives_hostile_form_fields(app, client, auth, make_lead):
+    lead_id = make_lead(training="committed")
+    data = _hostile_form(app)
+    for url in _urls(app, "POST", lead_id):
+        auth.login("admin")
+        response = client.post(url, data=data)
+        response.close()
+        assert response.status_code < 500, (url, response.status_code)
