@@ -22,7 +22,7 @@ from typing import Any
 from flask import current_app, g
 from sqlalchemy import update
 
-from matcher import Config, Scorer
+from matcher import Config, ConfigError, Scorer
 from matcher.result import default_scorer
 from matcher.weights import apply_weights, check_setting, diff_weights, fingerprint, weights_of
 
@@ -88,8 +88,11 @@ def invalidate() -> None:
 
 
 def get_setting(key: str) -> Any:
-    """An admin setting, or its default."""
-    return snapshot().settings.get(key, DEFAULTS[key])
+    """An admin setting, or its default (also instead of a stored value out of bounds, saved before they were checked)."""
+    try:
+        return check_setting(key, snapshot().settings.get(key, DEFAULTS[key]))
+    except ConfigError:
+        return DEFAULTS[key]
 
 
 def set_setting(key: str, value: Any) -> None:

@@ -338,3 +338,21 @@ def test_every_post_route_survives_hostile_form_fields(app, client, auth, make_l
         response = client.post(url, data=data)
         response.close()
         assert response.status_code < 500, (url, response.status_code)
+
+
+def test_a_stored_setting_out_of_bounds_is_read_as_its_default(make_app):
+    """A top k of 1e308 stored before settings were checked: the pages use the default instead of failing."""
+    from web import versions
+
+    app = make_app(WEIGHTS_CACHE_SECONDS=0)
+    client = app.test_client()
+    with app.app_context():
+        profile = {"name": "Volga Robotics", "okved": "28.99"}
+        create_lead(profile, score(profile), "assess", consent=True)
+        db.session.add_all([Setting(key="spread", value=0.95), Setting(key="top_k", value=1e308)])
+        db.session.commit()
+    with app.test_request_context():
+        assert (versions.get_setting("spread"), versions.get_setting("top_k")) == (0.2, 10)
+    client.post("/login", data={"username": "admin", "password": "admin-pass-123"})
+    assert client.get("/leads").status_code == 200
+    assert client.get("/admin/weights").status_code == 200
