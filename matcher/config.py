@@ -30,6 +30,76 @@ ANSWER_INPUTS: dict[str, tuple[str, ...]] = {
 }
 NUMBER_INPUTS = ("investment_usd", "employees")
 
+#: The largest weight of one criterion. Weights are points before they are scaled to add up
+#: to 100; with at most this much each, and at least :data:`MIN_TOTAL_WEIGHT` together, the
+#: scaling (100 / total) can neither overflow nor divide by zero. 1e308 would: every score 0.
+MAX_WEIGHT = 1000.0
+#: The smallest sum of the criterion weights (some criterion must count).
+MIN_TOTAL_WEIGHT = 0.01
+
+
+def check_number(key: str, value: Any, low: float = 0.0, high: float = math.inf) -> float:
+    """The one check of a configured number: finite and within [low, high].
+
+    Used for every weight, share, sub-score and bound of a sectors file, of a weights set an
+    admin saves (:func:`matcher.weights.apply_weights`) and of the ranking settings
+    (:func:`matcher.weights.check_setting`).
+
+    Parameters
+    ----------
+    key : str
+        The dotted key named in the error, e.g. ``criteria.training``.
+    value : object
+        The value to check; a bool is no number.
+    low, high : float
+        Inclusive bounds.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ConfigError
+        ``code="number"`` when ``value`` is not a finite number, ``code="range"`` when it is
+        outside [low, high].
+
+    Examples
+    --------
+    >>> check_number("criteria.training", 12, 0, MAX_WEIGHT)
+    12.0
+    >>> check_number("criteria.training", 1e308, 0, MAX_WEIGHT)
+    Traceback (most recent call last):
+    ...
+    matcher.errors.ConfigError: criteria.training: must be between 0 and 1000, not 1e+308
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(key, f"must be a number, not {value!r}", code="number", params={"value": repr(value)})
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, f"must be a finite number, not {value}", code="number", params={"value": str(value)})
+    if not low <= value <= high:  # exact for ints of any size, which float() may not hold
+        expected = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
+        huge = isinstance(value, int) and abs(value) > 1e300  # f"{value:g}" would overflow
+        shown = f"{'-' if value < 0 else ''}1e+{len(str(abs(value))) - 1}+" if huge else f"{value:g}"
+        raise ConfigError(key, f"must be {expected}, not {shown}", code="range",
+                          params={"low": f"{low:g}", "high": f"{high:g}", "value": shown})
+    return float(value)
+
+
+def check_total(key: str, weights: Any) -> float:
+    """The sum of criterion ``weights``, checked to be at least :data:`MIN_TOTAL_WEIGHT`.
+
+    Raises
+    ------
+    ConfigError
+        ``code="total"``, e.g. ``criteria: the criterion weights must add up to at least 0.01, not 0``.
+    """
+    total = math.fsum(weights)
+    if not total >= MIN_TOTAL_WEIGHT:
+        raise ConfigError(key, f"the criterion weights must add up to at least {MIN_TOTAL_WEIGHT:g}, not {total:g}",
+                          code="total", params={"low": f"{MIN_TOTAL_WEIGHT:g}", "value": f"{total:g}"})
+    return total
+
 
 @dataclass(frozen=True)
 class Sector:
@@ -138,8 +208,11 @@ class _Checker:
         return line
 
     def fail(self, keys: tuple[Any, ...], problem: str) -> ConfigError:
-        name = ".".join(str(k) for k in keys) or "(top)"
-        return ConfigError(name, problem, self.line(keys), self.path)
+        return ConfigError(self.name(keys), problem, self.line(keys), self.path)
+
+    @staticmethod
+    def name(keys: tuple[Any, ...]) -> str:
+        return ".".join(str(k) for k in keys) or "(top)"
 
     def get(self, data: Any, keys: tuple[Any, ...], kind: type | tuple[type, ...], required: bool = True) -> Any:
         value = data
@@ -160,10 +233,10 @@ class _Checker:
         return value
 
     def number(self, data: Any, keys: tuple[Any, ...], low: float = 0.0, high: float = math.inf) -> float:
-        value = float(self.get(data, keys, (int, float)))
-        if not (low <= value <= high):
-            raise self.fail(keys, f"must be between {low:g} and {high:g}, not {value:g}")
-        return value
+        try:
+            return check_number(self.name(keys), self.get(data, keys, (int, float)), low, high)
+        except ConfigError as err:
+            raise err.located(self.line(keys), self.path) from None
 
     def labels(self, data: Any, keys: tuple[Any, ...]) -> dict[str, str]:
         labels = self.get(data, keys, dict)
@@ -312,6 +385,7 @@ def _read_input(check: _Checker, data: dict, keys: tuple[Any, ...], name: str) -
         for i, pair in enumerate(pairs):
             if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, (int, float)) for v in pair)):
                 raise check.fail((*keys, "thresholds", i), "must be a pair [lower bound, sub-score]")
+            check.number(data, (*keys, "thresholds", i, 0), -math.inf)
             if not 0 <= pair[1] <= 1 or (thresholds and pair[0] <= thresholds[-1][0]):
                 raise check.fail((*keys, "thresholds", i), "sub-scores lie in [0, 1] and bounds must increase")
             thresholds.append((float(pair[0]), float(pair[1])))
@@ -339,11 +413,13 @@ def _read_criteria(check: _Checker, data: dict, sources: Mapping[str, Any]) -> t
         if not math.isclose(sum(i.share for i in inputs), 1.0, abs_tol=1e-6):
             raise check.fail((*keys, "inputs"), "the shares of the inputs must add up to 1")
         criteria.append(Criterion(
-            cid, check.number(data, (*keys, "weight"), 0.0), check.labels(data, (*keys, "label")),
+            cid, check.number(data, (*keys, "weight"), 0.0, MAX_WEIGHT), check.labels(data, (*keys, "label")),
             inputs, check.source(data, (*keys, "source"), sources),
         ))
-    if not criteria or sum(c.weight for c in criteria) <= 0:
-        raise check.fail(("criteria",), "needs at least one criterion with a positive weight")
+    try:
+        check_total("criteria", [c.weight for c in criteria])
+    except ConfigError as err:
+        raise err.located(check.line(("criteria",)), check.path) from None
     if "sector" not in used:
         raise check.fail(("criteria",), "one criterion must read the input 'sector'")
     return tuple(criteria)

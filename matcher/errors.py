@@ -33,15 +33,29 @@ class InvalidValue(MatcherError):
 
 
 class ConfigError(MatcherError):
-    """A ``sectors.yaml`` that cannot be used; names the key, the line and the problem."""
+    """A ``sectors.yaml`` that cannot be used; names the key, the line and the problem.
 
-    def __init__(self, key: str, problem: str, line: int | None = None, path: str = "") -> None:
+    ``code`` and ``params`` say the problem again for translation (the web pages word it in
+    the reader's language): ``"number"`` (not a finite number; ``value``), ``"range"``
+    (``low``, ``high``, ``value``) and ``"total"`` (criterion weights adding up to less than
+    ``low``; ``value``). Other problems have ``code == ""``.
+    """
+
+    def __init__(self, key: str, problem: str, line: int | None = None, path: str = "", *,
+                 code: str = "", params: dict | None = None) -> None:
         self.key = key
         self.problem = problem
         self.line = line
+        self.path = path
+        self.code = code
+        self.params = dict(params or {})
         where = f"{path}:" if path else ""
         where += f"{line}: " if line else " " if path else ""
         super().__init__(f"{where}{key}: {problem}")
+
+    def located(self, line: int | None, path: str) -> ConfigError:
+        """The same error, said to be at ``line`` of the file ``path``."""
+        return ConfigError(self.key, self.problem, line, path, code=self.code, params=self.params)
 
 
 class InputFileError(MatcherError):

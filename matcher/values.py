@@ -60,6 +60,52 @@ VALID_DIVISIONS = frozenset(
 )
 
 
+#: C0 and C1 control characters except tab, line feed and carriage return, and DEL.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Halves of UTF-16 surrogate pairs: a str may hold them (JSON's "\\ud800"), UTF-8 cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters (tab, CR and LF kept), lone surrogates as U+FFFD.
+
+    The one rule for text that comes from outside (forms, query strings, JSON, CSV cells
+    stored as leads): PostgreSQL's text cannot hold NUL and no database holds a lone
+    surrogate, and neither they nor other control characters mean anything in a profile.
+
+    Examples
+    --------
+    >>> clean_text("Volga\\x00 Robo\\x07tics\\tLtd\\r\\n")
+    'Volga Robotics\\tLtd\\r\\n'
+    >>> clean_text("a\\ud800b")
+    'a\\ufffdb'
+    """
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def clean_data(value: object) -> object:
+    """``value`` with :func:`clean_text` applied to every string in it (keys of mappings too).
+
+    Lists, tuples and dicts are copied; other values are returned as they are.
+
+    Examples
+    --------
+    >>> clean_data({"name\\x00": ["a\\x00", 1, None]})
+    {'name': ['a', 1, None]}
+    """
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_data(k): clean_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(clean_data(v) for v in value)
+    return value
+
+
 def clean(text: object) -> str:
     """Return ``text`` as a trimmed, NFC-normalised, lower-case string ("" for None)."""
     if text is None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from .config import ANSWER_INPUTS, FORMAT, Config, Criterion, Input
+from .config import ANSWER_INPUTS, FORMAT, MAX_WEIGHT, Config, Criterion, Input, check_number, check_total
 from .errors import ConfigError
 
 SECTIONS = ("criteria", "tiers", "sector_tiers", "shares", "answers", "thresholds")
@@ -77,13 +77,41 @@ def _fail(key: str, problem: str) -> ConfigError:
     return ConfigError(key, problem)
 
 
-def _number(key: str, value: Any, low: float = 0.0, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _fail(key, f"must be a number, not {value!r}")
-    if not low <= value <= high:
-        expected = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
-        raise _fail(key, f"must be {expected}, not {value:g}")
-    return float(value)
+#: Admin settings of the rankings with their bounds: the robustness spread (a fraction: each
+#: weight varies within ±spread), its top k and number of samples, and the factor applied to
+#: unverified commitments. A spread of 1 or more would let weights turn negative.
+SETTINGS: dict[str, tuple[float, float]] = {"spread": (0.0, 0.9), "top_k": (1, 1000),
+                                            "unverified_factor": (0.0, 1.0), "n_samples": (100, 100_000)}
+_WHOLE = ("top_k", "n_samples")
+
+
+def check_setting(key: str, value: Any) -> float | int:
+    """A ranking setting checked against :data:`SETTINGS` (the same rule as for weights).
+
+    Raises
+    ------
+    ConfigError
+        ``code="range"`` or ``"number"``, naming the setting, e.g.
+        ``spread: must be between 0 and 0.9, not 0.95``.
+
+    Examples
+    --------
+    >>> check_setting("top_k", 10)
+    10
+    >>> check_setting("spread", 0.95)
+    Traceback (most recent call last):
+    ...
+    matcher.errors.ConfigError: spread: must be between 0 and 0.9, not 0.95
+    """
+    if key not in SETTINGS:
+        raise ConfigError(key, f"unknown setting; known: {', '.join(SETTINGS)}")
+    number = check_number(key, value, *SETTINGS[key])
+    if key in _WHOLE:
+        if number != int(number):
+            raise ConfigError(key, f"must be a whole number, not {value!r}", code="number",
+                              params={"value": repr(value)})
+        return int(number)
+    return number
 
 
 def _section(data: dict[str, Any], name: str, known: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +135,7 @@ def _merged(base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     out = {name: dict(base[name]) for name in SECTIONS}
     _merge_ranking(out, data, base)
     for name, value in _section(data, "shares", base["shares"]).items():
-        out["shares"][name] = _number(f"shares.{name}", value, 0.0, 1.0)
+        out["shares"][name] = check_number(f"shares.{name}", value, 0.0, 1.0)
     for name, mapping in _section(data, "answers", base["answers"]).items():
         out["answers"][name] = _answers(name, mapping, base["answers"][name])
     for name, pairs in _section(data, "thresholds", base["thresholds"]).items():
@@ -118,11 +146,10 @@ def _merged(base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
 def _merge_ranking(out: dict[str, Any], data: dict[str, Any], base: dict[str, Any]) -> None:
     """Criterion weights, tier weights and sector tiers of ``data`` into ``out``."""
     for cid, value in _section(data, "criteria", base["criteria"]).items():
-        out["criteria"][cid] = _number(f"criteria.{cid}", value)
-    if sum(out["criteria"].values()) <= 0:
-        raise _fail("criteria", "at least one criterion needs a positive weight")
+        out["criteria"][cid] = check_number(f"criteria.{cid}", value, 0.0, MAX_WEIGHT)
+    check_total("criteria", out["criteria"].values())
     for tier, value in _section(data, "tiers", base["tiers"]).items():
-        out["tiers"][tier] = _number(f"tiers.{tier}", value, 0.0, 1.0)
+        out["tiers"][tier] = check_number(f"tiers.{tier}", value, 0.0, 1.0)
     for sid, tier in _section(data, "sector_tiers", base["sector_tiers"]).items():
         if not isinstance(tier, str) or tier not in base["tiers"]:
             raise _fail(f"sector_tiers.{sid}", f"unknown tier {tier!r}; known: {', '.join(base['tiers'])}")
@@ -137,7 +164,7 @@ def _answers(name: str, mapping: Any, base: dict[str, float]) -> dict[str, float
         answer = {True: "yes", False: "no"}.get(answer, answer) if isinstance(answer, bool) else answer
         if answer not in ANSWER_INPUTS[name]:
             raise _fail(f"answers.{name}.{answer}", f"unknown answer; expected {', '.join(ANSWER_INPUTS[name])}")
-        out[answer] = _number(f"answers.{name}.{answer}", value, 0.0, 1.0)
+        out[answer] = check_number(f"answers.{name}.{answer}", value, 0.0, 1.0)
     return out
 
 
@@ -149,7 +176,7 @@ def _thresholds(name: str, pairs: Any) -> list[list[float]]:
     for i, pair in enumerate(pairs):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise _fail(f"{key}.{i}", "must be a pair [lower bound, sub-score]")
-        bound, sub = _number(f"{key}.{i}", pair[0], -math.inf), _number(f"{key}.{i}", pair[1], 0.0, 1.0)
+        bound, sub = check_number(f"{key}.{i}", pair[0], -math.inf), check_number(f"{key}.{i}", pair[1], 0.0, 1.0)
         if out and bound <= out[-1][0]:
             raise _fail(f"{key}.{i}", "lower bounds must increase")
         out.append([bound, sub])

@@ -86,3 +86,14 @@ def test_register_adds_the_group_to_a_parser():
     assert (args.command, args.weights_command, args.a, args.b) == ("weights", "diff", "a.yaml", "b.yaml")
     with pytest.raises(SystemExit):
         parser.parse_args(["weights"])
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("weight: 30", "weight: 1.0e+308", "criteria.sector_fit.weight: must be between 0 and 1000, not 1e+308"),
+    ("weight: 30", "weight: .inf", "criteria.sector_fit.weight: must be a finite number, not inf"),
+    ("weight: 0.7", "weight: .nan", "tiers.connectivity.weight: must be a finite number, not nan"),
+])
+def test_validate_refuses_weights_that_would_zero_every_score(edited, capsys, old, new, message):
+    assert main(["validate", str(edited(old, new))]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and message in captured.err

@@ -164,7 +164,11 @@ def _mutate(line: int, new: str) -> str:
         # bad weights
         (11, "    weight: 1.5", "tiers.low.weight", 11, "must be between 0 and 1, not 1.5"),
         (34, "    weight: lots", "criteria.green.weight", 34, "not str"),
-        (34, "    weight: -5", "criteria.green.weight", 34, "must be between 0 and inf, not -5"),
+        (34, "    weight: -5", "criteria.green.weight", 34, "must be between 0 and 1000, not -5"),
+        (34, "    weight: 1.0e+308", "criteria.green.weight", 34, "must be between 0 and 1000, not 1e+308"),
+        (34, "    weight: .inf", "criteria.green.weight", 34, "must be a finite number, not inf"),
+        (34, "    weight: .nan", "criteria.green.weight", 34, "must be a finite number, not nan"),
+        (11, "    weight: .nan", "tiers.low.weight", 11, "must be a finite number, not nan"),
         # shares of a criterion's inputs not adding to 1 (0.5 + 0.4): named at the inputs key
         (42, "        share: 0.4", "criteria.green.inputs", 37, "the shares of the inputs must add up to 1"),
         # the same okved prefix under two sectors
@@ -236,3 +240,36 @@ def test_weights_are_scaled_to_100_points():
     config = load_sectors("small.yaml", text=text + "\n")
     assert [c.weight for c in config.criteria] == [3.0, 2.0]
     assert config.weights().tolist() == [60.0, 40.0]
+
+
+def test_criterion_weights_adding_up_to_nothing_are_refused():
+    """All weights 0 (or a denormal sum) would divide by zero when scaling to 100: every score 0."""
+    text = _mutate(34, "    weight: 0")
+    for weight in ("0", "1.0e-320"):
+        broken = "\n".join(f"    weight: {weight}" if i == 27 else line for i, line in enumerate(text.splitlines()))
+        with pytest.raises(ConfigError) as info:
+            load_sectors("small.yaml", text=broken + "\n")
+        assert (info.value.key, info.value.line, info.value.code) == ("criteria", 26, "total")
+        assert info.value.problem.startswith("the criterion weights must add up to at least 0.01, not ")
+
+
+def test_threshold_bounds_must_be_finite():
+    broken = _mutate(32, "      sector: {share: 0.5, kind: sector}\n      employees: {share: 0.5, "
+                         "thresholds: [[0, 0.0], [.inf, 1.0]]}")
+    with pytest.raises(ConfigError, match=r"criteria\.sector_fit\.inputs\.employees\.thresholds\.1\.0: "
+                                          "must be a finite number, not inf"):
+        load_sectors("small.yaml", text=broken)
+
+
+def test_check_number_codes_and_params():
+    from matcher.config import check_number
+
+    with pytest.raises(ConfigError) as info:
+        check_number("criteria.x", 1e308, 0, 1000)
+    assert (info.value.code, info.value.params) == ("range", {"low": "0", "high": "1000", "value": "1e+308"})
+    with pytest.raises(ConfigError) as info:
+        check_number("criteria.x", float("-inf"))
+    assert (info.value.code, info.value.params) == ("number", {"value": "-inf"})
+    assert check_number("x", 3) == 3.0 and isinstance(check_number("x", 3), float)
+    with pytest.raises(ConfigError, match=r"x: must be between 0 and 1000, not 1e\+400\+"):
+        check_number("x", 10**400, 0, 1000)  # too large for a float: still a clean error

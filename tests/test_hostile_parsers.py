@@ -326,3 +326,35 @@ def test_a_cell_is_defused_exactly_when_a_formula_character_leads(text, space, l
 def test_the_vectorised_defuse_matches_the_cell_one(texts):
     out = defuse(pa.array(texts, pa.string())).to_pylist()
     assert out == [None if t is None else defuse_cell(t) for t in texts]
+
+
+# --- clean_text: the one rule for text from outside (matcher/values.py) -------------------------------
+
+_UNWANTED = {chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))}
+
+
+@settings(max_examples=300, derandomize=True, database=None)
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=())))
+def test_clean_text_leaves_only_storable_text(text):
+    from matcher.values import clean_text
+
+    out = clean_text(text)
+    assert not _UNWANTED & set(out)
+    out.encode("utf-8")  # no lone surrogate left: UTF-8 (and so any database) can hold it
+    assert clean_text(out) == out
+    kept = [c for c in text if c not in _UNWANTED]
+    assert len(out) == len(kept)  # only the unwanted characters go; surrogates become U+FFFD one for one
+    if not _UNWANTED & set(text) and not any("\ud800" <= c <= "\udfff" for c in text):
+        assert out is text or out == text
+
+
+@given(st.recursive(st.text() | st.integers() | st.none(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                    max_leaves=10))
+@settings(max_examples=100, derandomize=True, database=None)
+def test_clean_data_cleans_every_string_of_a_json_value(value):
+    import json
+
+    from matcher.values import clean_data
+
+    assert "\\u0000" not in json.dumps(clean_data(value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -53,11 +54,17 @@ def test_new_weights_change_the_score(config, make_profile):
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"criteria": {"green": -1}}, "criteria.green: must be at least 0, not -1"),
+    ({"criteria": {"green": -1}}, "criteria.green: must be between 0 and 1000, not -1"),
+    ({"criteria": {"green": 1e308}}, "criteria.green: must be between 0 and 1000, not 1e+308"),
+    ({"criteria": {"green": math.inf}}, "criteria.green: must be a finite number, not inf"),
+    ({"criteria": {"green": math.nan}}, "criteria.green: must be a finite number, not nan"),
+    ({"answers": {"green": {"planned": math.nan}}}, "answers.green.planned: must be a finite number, not nan"),
+    ({"thresholds": {"employees": [[math.inf, 1]]}}, "thresholds.employees.0: must be a finite number, not inf"),
     ({"criteria": {"green": "ten"}}, "criteria.green: must be a number, not 'ten'"),
     ({"criteria": {"nope": 1}}, "criteria.nope: unknown criterion"),
     ({"criteria": {c: 0 for c in ("sector_fit", "green", "tech_transfer", "training", "local_linkage",
-                                  "capacity", "readiness")}}, "criteria: at least one criterion"),
+                                  "capacity", "readiness")}},
+     "criteria: the criterion weights must add up to at least 0.01, not 0"),
     ({"tiers": {"general": 2}}, "tiers.general: must be between 0 and 1, not 2"),
     ({"sector_tiers": {"finance": "gold"}}, "sector_tiers.finance: unknown tier 'gold'"),
     ({"sector_tiers": {"banking": "general"}}, "sector_tiers.banking: unknown sector"),
@@ -124,3 +131,31 @@ def test_fingerprint_is_a_stable_short_hash_of_the_weights_only(config):
 def test_points_still_add_up_to_100_after_apply(config):
     new = apply_weights(config, {"criteria": {"sector_fit": 60}})
     assert np.sum(new.weights()) == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("spread", 0.95, "spread: must be between 0 and 0.9, not 0.95"),
+    ("spread", -0.1, "spread: must be between 0 and 0.9, not -0.1"),
+    ("spread", math.nan, "spread: must be a finite number, not nan"),
+    ("top_k", 0, "top_k: must be between 1 and 1000, not 0"),
+    ("top_k", 2.5, "top_k: must be a whole number, not 2.5"),
+    ("top_k", 10**20, "top_k: must be between 1 and 1000, not 1e+20"),
+    ("unverified_factor", 1e308, "unverified_factor: must be between 0 and 1, not 1e+308"),
+    ("unverified_factor", math.inf, "unverified_factor: must be a finite number, not inf"),
+    ("n_samples", "many", "n_samples: must be a number, not 'many'"),
+    ("colour", 1, "colour: unknown setting"),
+])
+def test_check_setting_refuses_with_the_setting_named(key, value, message):
+    from matcher.weights import check_setting
+
+    with pytest.raises(ConfigError) as info:
+        check_setting(key, value)
+    assert message in str(info.value)
+
+
+def test_check_setting_accepts_the_bounds():
+    from matcher.weights import check_setting
+
+    assert [check_setting("spread", 0.9), check_setting("top_k", 1000.0), check_setting("unverified_factor", 0)] \
+        == [0.9, 1000, 0.0]
+    assert isinstance(check_setting("top_k", 1000.0), int)

@@ -234,6 +234,7 @@ def register_commands(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     """Rate limits on login and public scoring, and security headers on every response (see ``web.security``)."""
-    from . import security
+    from . import inputs, security
 
+    inputs.init_app(app)  # cleaned text in every request and row: no NUL reaches the database
     security.init_app(app)

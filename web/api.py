@@ -12,6 +12,7 @@ from matcher.profile import to_cell
 from . import services
 from .errors import error_response
 from .extensions import db
+from .inputs import int_arg
 from .leads import filtered_query, filters_from
 from .models import Lead
 from .openapi import document
@@ -126,7 +127,8 @@ def _assessment_json(a) -> dict:
 @token_required
 def leads():
     """The lead list with the same filters as the staff page."""
-    page = db.paginate(filtered_query(filters_from(request.args)), max_per_page=200, error_out=False)
+    page = db.paginate(filtered_query(filters_from(request.args)), page=int_arg("page", 1),
+                       per_page=int_arg("per_page", 20, 1, 200), error_out=False)
     return jsonify(leads=[lead_json(lead) for lead in page.items], page=page.page, pages=page.pages,
                    per_page=page.per_page, total=page.total)
 

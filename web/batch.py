@@ -17,6 +17,7 @@ from . import jobs, services
 from .extensions import db
 from .forms import ActionForm, UploadForm, flash_errors
 from .i18n import STATE_LABELS, current_lang
+from .inputs import fit_name
 from .models import BatchJob
 
 bp = Blueprint("batch", __name__, url_prefix="/batch")
@@ -39,8 +40,8 @@ def upload():
     if not form.is_submitted():
         form.lang.data = current_lang()
     elif form.validate():
-        job = jobs.prepare(BatchJob(user_id=current_user.id, filename=form.file.data.filename or "upload.csv",
-                                    lang=form.lang.data))
+        name = fit_name(form.file.data.filename or "upload.csv")  # at most the column's 255 characters
+        job = jobs.prepare(BatchJob(user_id=current_user.id, filename=name, lang=form.lang.data))
         db.session.add(job)
         db.session.flush()
         folder = jobs.job_dir(job.id)

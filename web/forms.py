@@ -15,7 +15,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+
+from matcher.errors import ConfigError
+from matcher.weights import SETTINGS, check_setting
 
 from .models import EVIDENCE, ROLES, STATUSES
 
@@ -152,14 +155,35 @@ class ReasonForm(FlaskForm):
         DataRequired(_l("Give the reason for the new weights.")), Length(max=2000)])
 
 
+class Setting:
+    """Validator: the field is the ranking setting ``key`` (in ``scale`` form units per stored unit), checked by
+    :func:`matcher.weights.check_setting`; ``message`` gets the bounds in form units as ``%(min)s``, ``%(max)s``."""
+
+    def __init__(self, key: str, message, scale: float = 1.0) -> None:
+        self.key, self.message, self.scale = key, message, scale
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:  # unreadable: the field's own error says so
+            return
+        try:
+            check_setting(self.key, field.data if self.scale == 1 else field.data / self.scale)
+        except (ConfigError, OverflowError):  # OverflowError: an integer too large to divide as a float
+            self._refuse()
+
+    def _refuse(self) -> None:
+        low, high = SETTINGS[self.key]
+        raise ValidationError(self.message % {"min": f"{low * self.scale:g}", "max": f"{high * self.scale:g}"})
+
+
 class RankingSettingsForm(FlaskForm):
-    """Robustness spread and k, and the factor for unverified commitments."""
+    """Robustness spread and k, and the factor for unverified commitments (bounds: matcher.weights.SETTINGS)."""
 
     spread = IntegerField(_l("Weight spread, ±%"), validators=[
-        InputRequired(), NumberRange(0, 90, _l("The spread must be between 0 and 90 %."))])
-    top_k = IntegerField(_l("Top k"), validators=[InputRequired(), NumberRange(1, 1000, _l("k must be 1 to 1000."))])
+        InputRequired(), Setting("spread", _l("The spread must be between %(min)s and %(max)s %%."), 100)])
+    top_k = IntegerField(_l("Top k"), validators=[
+        InputRequired(), Setting("top_k", _l("k must be %(min)s to %(max)s."))])
     unverified_factor = FloatField(_l("Factor for unverified claims"), validators=[
-        InputRequired(), NumberRange(0.0, 1.0, _l("The factor must be between 0 and 1."))])
+        InputRequired(), Setting("unverified_factor", _l("The factor must be between %(min)s and %(max)s."))])
 
 
 class EvidenceForm(FlaskForm):

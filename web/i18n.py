@@ -65,6 +65,22 @@ def reason_text(reason: str) -> str:
     return str(text) if text is not None else reason
 
 
+#: matcher's ConfigError codes (see :class:`matcher.errors.ConfigError`) worded in the reader's language.
+CONFIG_PROBLEMS = {
+    "number": _l("%(key)s: must be a finite number, not %(value)s"),
+    "range": _l("%(key)s: must be between %(low)s and %(high)s, not %(value)s"),
+    "total": _l("%(key)s: the criterion weights must add up to at least %(low)s, not %(value)s"),
+}
+
+
+def config_error_text(err) -> str:
+    """A :class:`matcher.ConfigError` in the current language (as matcher words it when it has no code)."""
+    template = CONFIG_PROBLEMS.get(err.code)
+    if template is None:
+        return str(err)
+    return str(template) % {"low": "", "high": "", "value": "", **err.params, "key": err.key}
+
+
 def select_locale() -> str:
     """The language of this request: ``?lang=``, then the session, then Accept-Language."""
     langs = current_app.config["LANGUAGES"]

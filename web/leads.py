@@ -21,6 +21,7 @@ from . import ranking, services
 from .extensions import db
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
 from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
+from .inputs import int_arg
 from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, User
 from .scoring import get_config
 
@@ -84,7 +85,7 @@ def index():
     """The ranked, filterable, sortable, paginated lead list."""
     f = filters_from(request.args)
     query = filtered_query(f).options(selectinload(Lead.evidence))
-    page = db.paginate(query, per_page=_per_page(), max_per_page=200, error_out=False)
+    page = db.paginate(query, page=int_arg("page", 1), per_page=_per_page(), max_per_page=200, error_out=False)
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
                            config_bands=[b.name for b in config.bands], robust=ranking.robustness())
@@ -93,7 +94,7 @@ def index():
 def _per_page() -> int:
     from flask import current_app
 
-    return request.args.get("per_page", current_app.config["LEADS_PER_PAGE"], type=int)
+    return int_arg("per_page", current_app.config["LEADS_PER_PAGE"], 1, 200)
 
 
 @bp.get("/export.csv")

@@ -22,9 +22,9 @@ from typing import Any
 from flask import current_app, g
 from sqlalchemy import update
 
-from matcher import Config, Scorer
+from matcher import Config, ConfigError, Scorer
 from matcher.result import default_scorer
-from matcher.weights import apply_weights, diff_weights, fingerprint, weights_of
+from matcher.weights import apply_weights, check_setting, diff_weights, fingerprint, weights_of
 
 from .extensions import db
 from .models import COMMITMENTS, Assessment, Setting, User, WeightsVersion
@@ -88,12 +88,16 @@ def invalidate() -> None:
 
 
 def get_setting(key: str) -> Any:
-    """An admin setting, or its default."""
-    return snapshot().settings.get(key, DEFAULTS[key])
+    """An admin setting, or its default (also instead of a stored value out of bounds, saved before they were checked)."""
+    try:
+        return check_setting(key, snapshot().settings.get(key, DEFAULTS[key]))
+    except ConfigError:
+        return DEFAULTS[key]
 
 
 def set_setting(key: str, value: Any) -> None:
-    """Store an admin setting (the caller commits)."""
+    """Store an admin setting (the caller commits); raises :class:`matcher.ConfigError` if it is out of bounds."""
+    value = check_setting(key, value)
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=value))

@@ -13,7 +13,8 @@ from . import ranking, services, versions
 from .charts import slope_chart
 from .extensions import db
 from .forms import ActionForm, RankingSettingsForm, ReasonForm, flash_errors
-from .i18n import current_lang
+from .i18n import config_error_text, current_lang
+from .inputs import int_arg
 from .models import Lead
 
 bp = Blueprint("weights", __name__, url_prefix="/admin/weights")
@@ -85,7 +86,7 @@ def _save(form: ReasonForm, base: dict) -> bool:
         version = versions.save_version(weights, form.reason.data, current_user)
     except ConfigError as err:
         db.session.rollback()
-        flash(_("Weights not saved: %(error)s", error=str(err)), "error")
+        flash(_("Weights not saved: %(error)s", error=config_error_text(err)), "error")
         return False
     db.session.commit()
     flash(_("Saved as version %(label)s. Re-score the leads to apply it to stored scores.", label=version.label),
@@ -133,7 +134,7 @@ def rescore():
 
 
 def _version_arg(name: str, default):
-    version = versions.get_version(request.args.get(name, type=int))
+    version = versions.get_version(int_arg(name, 0, 0))
     return version or default
 
 
@@ -143,7 +144,7 @@ def compare():
     all_versions = versions.all_versions()
     b = _version_arg("b", all_versions[0])
     a = _version_arg("a", all_versions[1] if len(all_versions) > 1 else all_versions[0])
-    top_k = max(1, min(1000, request.args.get("k", type=int) or int(versions.get_setting("top_k"))))
+    top_k = int_arg("k", int(versions.get_setting("top_k")), 1, 1000)
     try:
         comparison, leads = ranking.compare_versions(a, b, top_k)
     except ValueError:  # no leads to rank yet: the page says so
@@ -175,7 +176,12 @@ def _adopt(form: ReasonForm, current: dict, suggested: dict) -> bool:
     if not form.validate():
         flash_errors(form)
         return False
-    version = versions.save_version({**current, "criteria": suggested}, form.reason.data, current_user)
+    try:
+        version = versions.save_version({**current, "criteria": suggested}, form.reason.data, current_user)
+    except ConfigError as err:
+        db.session.rollback()
+        flash(_("Weights not saved: %(error)s", error=config_error_text(err)), "error")
+        return False
     db.session.commit()
     flash(_("Saved as version %(label)s. Re-score the leads to apply it to stored scores.", label=version.label),
           "success")

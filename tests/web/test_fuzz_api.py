@@ -21,6 +21,7 @@ import json
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -34,8 +35,9 @@ from schemathesis.checks import (
 )
 
 from matcher.profile import FIELDS
+from matcher.values import clean_text
 from web.extensions import db
-from web.models import User
+from web.models import Lead, User
 from web.services import create_lead, issue_token, score
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -131,6 +133,9 @@ HOSTILE_BODIES = [  # (body, status, field at fault)
     (b'{"name": "Volga", "okved": ["62.01", "26.3"]}', 200, None),
     (b'{"name": NaN}', 400, "name"),
     (b"\xff\xfe\x00", 400, None),
+    (b'{"name": "Volga\\u0000 Robotics", "description": "\\u0000"}', 200, None),  # PostgreSQL text holds no NUL
+    (b'{"name\\u0000": "x", "name": "Volga", "city": "\\u001b[31mKazan"}', 200, None),
+    (b'{"name": "\\u0000\\u0007"}', 400, "name"),  # nothing left of the name once cleaned
 ]
 
 
@@ -157,3 +162,21 @@ def test_a_lead_id_beyond_32_bits_is_404_not_500(make_app):
         db.session.commit()
     response = app.test_client().get(f"/api/v1/leads/{2**31}", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 404 and response.get_json()["error"]
+
+
+@settings(max_examples=40, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.text(min_size=1, max_size=30), description=st.text(max_size=60))
+def _submit_any_text(client, app, name, description):
+    response = client.post("/assess/submit", data={"name": name, "description": description,
+                                                   "contact_email": "a@example.org", "consent": "y"})
+    assert response.status_code in (200, 400), response.status_code
+    if response.status_code == 200:  # stored: as cleaned, never lost
+        with app.app_context():
+            lead = db.session.execute(db.select(Lead).order_by(Lead.id.desc()).limit(1)).scalar_one()
+            assert lead.name == clean_text(name).strip()
+
+
+def test_public_submission_of_any_text_is_stored_or_refused(make_app):
+    """Any text (NUL, controls, any script) in the self-assessment: stored cleaned or a 400, never a 500."""
+    app = make_app(users=False)
+    _submit_any_text(app.test_client(), app)
