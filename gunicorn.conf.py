@@ -38,3 +38,17 @@ preload_app = False
 accesslog = None
 errorlog = "-"
 loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
+
+
+def on_starting(server):
+    """Before any worker is forked: a configuration the app refuses (no SECRET_KEY...) stops gunicorn
+    here with one line and exit status 4, instead of every worker failing to boot."""
+    import sys
+
+    from web import ConfigError, check_startup
+
+    try:
+        check_startup()
+    except ConfigError as error:
+        print(f"error: {error.message}", file=sys.stderr, flush=True)
+        raise SystemExit(4) from None

@@ -106,14 +106,8 @@ def check_secret_key(app: Flask, instance_key: bool) -> None:
                           "python3 -c 'import secrets; print(secrets.token_hex(32))'")
 
 
-def create_app(test_config: dict | None = None, *, instance_key: bool = False) -> Flask:
-    """Create and configure the app; upgrade the database schema unless ``AUTO_UPGRADE`` is off.
-
-    There is no built-in ``SECRET_KEY``: see :func:`check_secret_key` (``instance_key=True`` is how
-    ``matcher serve`` starts it).
-    """
-    app = Flask(__name__, instance_relative_config=True)
-    app.url_map.converters["int"] = RowIdConverter  # before any route: ids beyond the column are 404s
+def load_config(app: Flask, test_config: dict | None = None) -> None:
+    """The defaults, then ``instance/config.py`` and ``MATCHER_*`` variables (or ``test_config``)."""
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         SQLALCHEMY_DATABASE_URI=database_url(os.environ.get("DATABASE_URL"), app.instance_path),
@@ -148,6 +142,28 @@ def create_app(test_config: dict | None = None, *, instance_key: bool = False) -
         app.config.from_prefixed_env("MATCHER")
     else:
         app.config.from_mapping(test_config)
+
+
+def check_startup() -> None:
+    """Raise :class:`ConfigError` if ``create_app()`` would refuse this environment's configuration.
+
+    Cheap (no database, no extensions): gunicorn's master calls it before it forks any worker
+    (``gunicorn.conf.py``), so a missing ``SECRET_KEY`` stops the server once, with one line.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app)
+    check_secret_key(app, instance_key=False)
+
+
+def create_app(test_config: dict | None = None, *, instance_key: bool = False) -> Flask:
+    """Create and configure the app; upgrade the database schema unless ``AUTO_UPGRADE`` is off.
+
+    There is no built-in ``SECRET_KEY``: see :func:`check_secret_key` (``instance_key=True`` is how
+    ``matcher serve`` starts it).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RowIdConverter  # before any route: ids beyond the column are 404s
+    load_config(app, test_config)
     logs.init_app(app)  # LOG_LEVEL, a request id and one log line per request (web/logs.py)
     check_secret_key(app, instance_key)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + app.instance_path):

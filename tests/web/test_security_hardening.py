@@ -34,6 +34,7 @@ PUBLIC = {
     "api.score_batch",
     "api.openapi",
     "api.health",
+    "api.ready",  # readiness for load balancers: says only "ok" or "unreachable" per service
 }
 # Admin-only: whole blueprints, plus single admin-only actions elsewhere (none today).
 ADMIN_BLUEPRINTS = {"admin", "weights"}
