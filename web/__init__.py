@@ -8,14 +8,11 @@ package stores profiles, results and the pipeline, and renders them.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from .extensions import babel, csrf, db, login_manager
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def database_url(url: str | None, instance_path: str) -> str:

@@ -10,11 +10,13 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import PROJECT_ROOT, services
+from matcher.data import SAMPLE_PROFILES
+
+from . import services
 from .extensions import db
 from .models import Lead, User
 
-SAMPLES = PROJECT_ROOT / "profiles" / "sample_profiles.csv"
+SAMPLES = SAMPLE_PROFILES
 
 
 def load_samples(path: Path = SAMPLES) -> int:

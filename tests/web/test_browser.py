@@ -146,7 +146,7 @@ def test_upload_csv_and_see_result(tab, live_server, db_url, tmp_path):
     db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     login(page, live_server)
     page.goto(f"{live_server}/batch?lang=en")
-    page.set_input_files("#file", str(ROOT / "profiles" / "sample_profiles.csv"))
+    page.set_input_files("#file", str(ROOT / "matcher" / "data" / "sample_profiles.csv"))
     page.click("button.primary")
     expect(page.locator("text=Download the scored CSV")).to_be_visible(timeout=30000)
     expect(page.locator(".summary")).to_contain_text("scored")
