@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
 
 from .errors import MatcherError
+
+#: The one line a web command prints when Flask & co are not installed (``pip install hanoi-matcher``).
+WEB_EXTRA = "the web app needs the extra: pip install 'hanoi-matcher[web]'"
 
 
 def _progress_bar(enabled: bool, total: int):
@@ -56,6 +60,22 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _web_command(command):
+    """A command of the web app: without the ``web`` extra installed, one line and exit status 2."""
+
+    @functools.wraps(command)
+    def run_web(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] in ("matcher", "web"):
+                raise  # a broken install of this project: the traceback says more than the hint
+            raise MatcherError(WEB_EXTRA) from None
+
+    return run_web
+
+
+@_web_command
 def cmd_serve(args: argparse.Namespace) -> int:
     """Upgrade the database, load the samples and an admin on first start, then serve the web app."""
     from web import create_app  # Flask only here: the library never imports it
@@ -73,6 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+@_web_command
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run batch jobs from the Redis queue (``REDIS_URL``), with the app's database and ``BATCH_DIR``."""
     from web import create_app  # Flask and RQ only here: the library never imports them
@@ -82,6 +103,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+@_web_command
 def cmd_db(args: argparse.Namespace) -> int:
     """Back up the web app's database to a portable file, or restore one (``matcher db dump|restore FILE``)."""
     from web.dbtools import command  # Flask and SQLAlchemy only here: the library never imports them
