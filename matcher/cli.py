@@ -70,7 +70,9 @@ def _web_command(command):
         except ModuleNotFoundError as exc:
             if (exc.name or "").partition(".")[0] in ("matcher", "web"):
                 raise  # a broken install of this project: the traceback says more than the hint
-            raise MatcherError(WEB_EXTRA) from None
+            # Printed here, not raised: exit status 2 whatever run() makes of other errors.
+            print(f"matcher: error: {WEB_EXTRA}", file=sys.stderr)
+            return 2
 
     return run_web
 
