@@ -36,7 +36,7 @@ venv_with() {
 
 echo "== wheel smoke test"
 mkdir "$work/src"
-cp -r "$repo"/{setup.cfg,pyproject.toml,MANIFEST.in,README.md,LICENSE,matcher,web} "$work/src/"
+cp -r "$repo"/{setup.cfg,pyproject.toml,MANIFEST.in,README.md,LICENSE,matcher,web} "$work/src/" || fail "copy the sources"
 find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
 quiet python3 -m pip wheel --no-deps -w "$work/dist" "$work/src" || fail "pip wheel"
 wheel="$(ls "$work"/dist/hanoi_matcher-*.whl)"
