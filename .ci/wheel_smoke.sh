@@ -67,13 +67,14 @@ code=0
 'hanoi-matcher[web]'" ] || fail "matcher serve without the web extra: exit $code"
 pass "matcher serve without the web extra: one line, exit 2"
 
-# (b) the web app, run from an empty folder; its SQLite database is in the venv's instance folder
+# (b) the web app, run from an empty folder; its instance folder (SQLite file, key) is <venv>/var/web-instance
 wait "$installing" || { cp "$work/install-web.log" "$work/step.log"; installing=""; fail "pip install [web]"; }
 installing=""
 pass "pip install 'hanoi-matcher[web]'"
 mkdir "$work/b" && cd "$work/b"
 port="$("$web/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")"
-env -u DATABASE_URL -u REDIS_URL -u MATCHER_SECTORS SECRET_KEY="wheel-smoke-$RANDOM$RANDOM" \
+# As README runs it: no SECRET_KEY (matcher serve keeps a random key in the instance folder).
+env -u DATABASE_URL -u REDIS_URL -u MATCHER_SECTORS -u SECRET_KEY -u MATCHER_SECRET_KEY \
   "$web/bin/matcher" serve --port "$port" >"$work/serve.log" 2>&1 &
 server=$!
 base="http://127.0.0.1:$port"
