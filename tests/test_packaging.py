@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def elsewhere(tmp_path, installed):
     """Run ``python ARGS...`` with only the unpacked wheel on the path, in an empty folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MATCHER_", "DATABASE_URL", "REDIS_URL"))}
     env.update(PYTHONPATH=str(installed), MATCHER_CACHE_DIR=str(tmp_path / "cache"),
-               SECRET_KEY="wheel-test-key", PYTHONDONTWRITEBYTECODE="1")
+               SECRET_KEY=secrets.token_hex(32), PYTHONDONTWRITEBYTECODE="1")
     folder = tmp_path / "elsewhere"
     folder.mkdir()
 
