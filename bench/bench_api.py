@@ -9,7 +9,7 @@ folder (or ``DATABASE_URL`` if set), loads the sample leads, logs a client in, t
 one after the other:
 
 * ``GET /api/v1/health``   the trivial endpoint, served the same way (the baseline);
-* ``POST /api/v1/score``   one profile per request, cycling through profiles/sample_profiles.csv;
+* ``POST /api/v1/score``   one profile per request, cycling through matcher/data/sample_profiles.csv;
 * ``GET /leads``           the staff lead list page (logged in).
 
 It prints requests/s, p50 and p99 latency and errors for each, and the throughput of each
@@ -43,7 +43,7 @@ def free_port() -> int:
 
 
 def sample_bodies() -> list[bytes]:
-    with open(ROOT / "profiles" / "sample_profiles.csv", encoding="utf-8") as handle:
+    with open(ROOT / "matcher" / "data" / "sample_profiles.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [json.dumps({k: v for k, v in row.items() if v}).encode() for row in rows]
 

@@ -49,7 +49,7 @@ def keywords_by_language() -> dict[str, list[str]]:
     """Every keyword of sectors.yaml, per language, to write descriptions from."""
     import yaml
 
-    data = yaml.safe_load((HERE.parent / "sectors.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((HERE.parent / "matcher" / "data" / "sectors.yaml").read_text(encoding="utf-8"))
     words: dict[str, list[str]] = {"en": [], "ru": [], "vi": []}
     for sector in data["sectors"].values():
         for lang, items in (sector.get("keywords") or {}).items():

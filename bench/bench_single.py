@@ -5,7 +5,7 @@ Usage::
     python bench/bench_single.py                   # n = 1, 4, 8, 16, 32
     python bench/bench_single.py --n 1 --n 64 --n 128 --rounds 7
 
-For each batch size n it scores n profiles of ``profiles/sample_profiles.csv`` (cycled) per
+For each batch size n it scores n profiles of ``matcher/data/sample_profiles.csv`` (cycled) per
 call, on both paths of :mod:`matcher.result`, and prints ms per call and per profile and
 the ratio vectorised / row-wise (the same-run baseline is the vectorised path). The time
 of a call is the best of ``--rounds`` rounds of ``--calls`` calls, as the machine is noisy;
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from matcher.result import SMALL_BATCH, assess_rowwise, assess_vectorised, default_scorer
 
-SAMPLES = Path(__file__).resolve().parent.parent / "profiles" / "sample_profiles.csv"
+SAMPLES = Path(__file__).resolve().parent.parent / "matcher" / "data" / "sample_profiles.csv"
 
 
 def sample_profiles() -> list[dict[str, str]]:

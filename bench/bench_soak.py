@@ -53,7 +53,7 @@ PROFILE = {"description": "Industrial robots and automation lines for electronic
 
 def batch_csv(n_rows: int) -> bytes:
     """``n_rows`` rows cycling through the sample profiles, each with its own id."""
-    with open(ROOT / "profiles" / "sample_profiles.csv", encoding="utf-8", newline="") as handle:
+    with open(ROOT / "matcher" / "data" / "sample_profiles.csv", encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         header, rows = list(reader.fieldnames or []), list(reader)
     out = io.StringIO()

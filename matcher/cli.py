@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import functools
 import os
 import shutil
 import sys
@@ -37,6 +38,8 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+#: The one line a web command prints when Flask & co are not installed (``pip install hanoi-matcher``).
+WEB_EXTRA = "the web app needs the extra: pip install 'hanoi-matcher[web]'"
 
 
 def _progress_bar(enabled: bool, total: int):
@@ -160,6 +163,24 @@ def _web_app():
         raise CommandError(error.message, EXIT_USAGE) from None
 
 
+def _web_command(command):
+    """A command of the web app: without the ``web`` extra installed, one line and exit status 2."""
+
+    @functools.wraps(command)
+    def run_web(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] in ("matcher", "web"):
+                raise  # a broken install of this project: the traceback says more than the hint
+            # Printed here, not raised: exit status 2 whatever run() makes of other errors.
+            print(f"matcher: error: {WEB_EXTRA}", file=sys.stderr)
+            return 2
+
+    return run_web
+
+
+@_web_command
 def cmd_serve(args: argparse.Namespace) -> int:
     """Upgrade the database, load the samples and an admin on first start, then serve the web app."""
     from web.commands import bootstrap
@@ -177,6 +198,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+@_web_command
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run batch jobs from the Redis queue (``REDIS_URL``), with the app's database and ``BATCH_DIR``."""
     from web.worker import work  # Flask and RQ only here: the library never imports them
@@ -246,6 +268,7 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
+@_web_command
 def cmd_db(args: argparse.Namespace) -> int:
     """Back up the web app's database to a portable file, or restore one (``matcher db dump|restore FILE``)."""
     from web.dbtools import command  # Flask and SQLAlchemy only here: the library never imports them

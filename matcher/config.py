@@ -14,13 +14,14 @@ from typing import Any
 
 import yaml
 
+from .data import SECTORS_YAML
 from .errors import ConfigError
 from .values import COMMITMENT_LEVELS, PRESENCE_LEVELS, YESNO_LEVELS, is_code
 
 FORMAT = "hanoi-matcher/sectors"
 SUPPORTED_VERSIONS = (1,)
 LANGS = ("en", "ru", "vi")
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "sectors.yaml"
+DEFAULT_PATH = SECTORS_YAML  # inside the package: an installed wheel reads it from any folder
 
 #: Profile fields a criterion may read, and the answers each accepts.
 ANSWER_INPUTS: dict[str, tuple[str, ...]] = {

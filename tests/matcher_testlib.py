@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTORS_YAML = ROOT / "sectors.yaml"
-SAMPLE_CSV = ROOT / "profiles" / "sample_profiles.csv"
+SECTORS_YAML = ROOT / "matcher" / "data" / "sectors.yaml"
+SAMPLE_CSV = ROOT / "matcher" / "data" / "sample_profiles.csv"
 
 #: A complete profile (every contract field given); tests override what they look at.
 #: Its hand-worked score is in tests/test_scoring.py (test_full_worked_example).

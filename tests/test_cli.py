@@ -298,3 +298,33 @@ def test_header_only_file_without_final_newline(capsys, write_csv, tmp_path):
     rows = read_csv(tmp_path / "out.csv")
     assert len(rows) == 1 and rows[0][:4] == ["name", "okved", "description", "score"]
     assert read_csv(tmp_path / "out.errors.csv") == [["row", "column", "reason", "name", "okved", "description"]]
+#: Run ``matcher ARGS`` as if the ``web`` extra were not installed: its packages cannot be imported.
+WITHOUT_WEB = (
+    "import sys\n"
+    "for name in ('flask', 'flask_sqlalchemy', 'sqlalchemy', 'alembic', 'flask_wtf', 'wtforms', 'flask_login',\n"
+    "             'flask_babel', 'flask_limiter', 'werkzeug', 'redis', 'rq', 'psycopg', 'gunicorn'):\n"
+    "    sys.modules[name] = None\n"
+    "from matcher.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+@pytest.mark.parametrize("argv", [["serve", "--port", "1"], ["worker", "--burst"], ["db", "dump", "x.jsonl.gz"]])
+def test_web_commands_without_the_web_extra_say_which_extra(tmp_path, argv):
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_WEB, *argv], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "matcher: error: the web app needs the extra: pip install 'hanoi-matcher[web]'\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_score_and_assess_need_no_web_extra(tmp_path):
+    out = tmp_path / "out.csv"
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_WEB, "score", str(SAMPLE_CSV), "-o", str(out), "-q"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert len(read_csv(out)) == 49
+    assess = WITHOUT_WEB.replace("from matcher.cli import main\nsys.exit(main(sys.argv[1:]))\n",
+                                 "import matcher\nprint(matcher.assess({'name': 'A', 'training': 'yes'}).band)\n")
+    proc = subprocess.run([sys.executable, "-c", assess], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout.strip(), proc.stderr) == (0, "D", "")

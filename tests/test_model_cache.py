@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-from matcher_testlib import ROOT, SECTORS_YAML
+from matcher_testlib import SAMPLE_CSV, SECTORS_YAML
 
 from matcher import Scorer
 from matcher.batch import score_file
@@ -23,7 +23,7 @@ from matcher.profile import table_from_mappings
 from matcher.scoring import ScoringModel
 from matcher.text import SectorVocabulary, _fit_path, cache_dir
 
-SAMPLES = ROOT / "profiles" / "sample_profiles.csv"
+SAMPLES = SAMPLE_CSV
 
 
 @pytest.fixture

@@ -19,8 +19,6 @@ from werkzeug.routing import IntegerConverter
 from . import logs
 from .extensions import babel, csrf, db, login_manager
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 
 def database_url(url: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL: ``DATABASE_URL`` (``postgresql://`` means psycopg 3) or SQLite in ``instance/``."""

@@ -11,11 +11,13 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, or_
 
-from . import PROJECT_ROOT, services
+from matcher.data import SAMPLE_PROFILES
+
+from . import services
 from .extensions import db
 from .models import Lead, User
 
-SAMPLES = PROJECT_ROOT / "profiles" / "sample_profiles.csv"
+SAMPLES = SAMPLE_PROFILES
 #: The same bounds as the admin page's user form (web/forms.py, UserForm).
 PASSWORD_LENGTH = (8, 200)
 

@@ -1,16 +1,16 @@
-"""Create or upgrade the database schema with the Alembic migrations in ``migrations/``."""
+"""Create or upgrade the database schema with the Alembic migrations in ``web/migrations/``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import contextmanager
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
 from flask import Flask
 from sqlalchemy import text
 
-from . import PROJECT_ROOT
 from .extensions import db
 
 #: Any fixed number: PostgreSQL advisory lock so that several app processes upgrade one at a time.
@@ -18,9 +18,9 @@ LOCK_ID = 48_120_301
 
 
 def alembic_config() -> Config:
-    """Alembic configuration pointing at the project's ``migrations/`` folder."""
+    """Alembic configuration pointing at the ``migrations/`` folder inside this package."""
     config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("script_location", str(files(__package__) / "migrations"))
     return config
 
 

@@ -27,7 +27,7 @@ from web.extensions import db
 from web.models import AuditLog, BatchJob, Lead, utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "profiles" / "sample_profiles.csv"
+SAMPLES = ROOT / "matcher" / "data" / "sample_profiles.csv"
 BIG_ROWS = 20_000
 
 # Runs one job in a process of its own, as an app process or a worker would, with slow chunks.

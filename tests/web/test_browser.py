@@ -1,11 +1,13 @@
 """Real browser (Debian's chromium through Playwright) against a live server: the three main journeys.
 
-Each journey saves screenshots under docs/screenshots/ for the README.
+Each journey saves screenshots in a temporary folder; to refresh the README's pictures, run with
+``MATCHER_SCREENSHOTS=docs/screenshots`` (the tests write nothing into the working tree unless asked).
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -57,11 +58,30 @@ def tab(chromium):
     assert not [e for e in errors if "Failed to load resource" not in e], errors
 
 
-def shot(page, name: str, db: str) -> None:
-    """Save a full-page screenshot (the SQLite run writes the README's copy)."""
-    if db == "sqlite":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / name), full_page=True)
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where screenshots go: ``MATCHER_SCREENSHOTS`` when set (e.g. docs/screenshots), else a temporary folder."""
+    asked = os.environ.get("MATCHER_SCREENSHOTS")
+    return Path(asked) if asked else tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def shot(shots):
+    """``shot(page, name, db)`` saves a full-page screenshot (the SQLite run's is the README's copy)."""
+
+    def save(page, name: str, db: str) -> None:
+        if db == "sqlite":
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / name), full_page=True)
+
+    return save
+
+
+def test_screenshots_stay_out_of_the_working_tree_unless_asked(shots):
+    if os.environ.get("MATCHER_SCREENSHOTS"):
+        assert shots == Path(os.environ["MATCHER_SCREENSHOTS"])
+    else:
+        assert not shots.resolve().is_relative_to(ROOT)
 
 
 def fill_profile(page) -> None:
@@ -82,7 +102,7 @@ def login(page, base: str, username="admin", password="admin-pass-123") -> None:
     page.click("button.primary")
 
 
-def test_self_assessment_in_russian(tab, live_server, db_url):
+def test_self_assessment_in_russian(tab, live_server, db_url, shot):
     page = tab
     db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     for lang in ("en", "vi"):
@@ -108,7 +128,7 @@ def test_self_assessment_in_russian(tab, live_server, db_url):
     expect(page.locator("table.leads tbody tr")).to_have_count(1)
 
 
-def test_login_and_filter_leads(tab, live_server, db_url):
+def test_login_and_filter_leads(tab, live_server, db_url, shot):
     page = tab
     db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     page.goto(f"{live_server}/leads?lang=en")
@@ -141,12 +161,12 @@ def test_login_and_filter_leads(tab, live_server, db_url):
     shot(page, "lead.png", db)
 
 
-def test_upload_csv_and_see_result(tab, live_server, db_url, tmp_path):
+def test_upload_csv_and_see_result(tab, live_server, db_url, shot, tmp_path):
     page = tab
     db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     login(page, live_server)
     page.goto(f"{live_server}/batch?lang=en")
-    page.set_input_files("#file", str(ROOT / "profiles" / "sample_profiles.csv"))
+    page.set_input_files("#file", str(ROOT / "matcher" / "data" / "sample_profiles.csv"))
     page.click("button.primary")
     expect(page.locator("text=Download the scored CSV")).to_be_visible(timeout=30000)
     expect(page.locator(".summary")).to_contain_text("scored")
@@ -162,7 +182,7 @@ def test_upload_csv_and_see_result(tab, live_server, db_url, tmp_path):
     assert len(rows) > 40
 
 
-def test_admin_edits_weights_and_ranking_changes(tab, live_server, db_url):
+def test_admin_edits_weights_and_ranking_changes(tab, live_server, db_url, shot):
     page = tab
     db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     login(page, live_server)

@@ -166,16 +166,19 @@ def test_sessions_expire_server_side(app):
 
 
 @pytest.mark.parametrize("target", ["/%0D%0AX", "/%0aSet-Cookie:x=1", "/\\evil.example", "//evil.example/",
-                                    "https://evil.example/", "/%00", "/x%7F"])
+                                    "https://evil.example/"])
 def test_login_next_never_leaves_the_site_or_breaks(app, target):
     client = app.test_client()
     answer = client.post(f"/login?next={target}", data={"username": "analyst", "password": PASSWORDS["analyst"]})
     assert answer.status_code == 302 and answer.headers["Location"] == "/leads"
 
 
-def test_login_next_with_odd_but_local_paths(app):
-    answer = app.test_client().post("/login?next=/[", data={"username": "analyst", "password": PASSWORDS["analyst"]})
-    assert answer.status_code == 302 and answer.headers["Location"] == "/%5B"
+@pytest.mark.parametrize(("target", "location"), [("/[", "/%5B"), ("/%00", "/"), ("/x%7F", "/x")])  # control
+# characters are cleaned out of every request argument (web.inputs) before safe_next sees them
+def test_login_next_with_odd_but_local_paths(app, target, location):
+    answer = app.test_client().post(f"/login?next={target}", data={"username": "analyst",
+                                                                   "password": PASSWORDS["analyst"]})
+    assert answer.status_code == 302 and answer.headers["Location"] == location
 
 
 def test_login_next_keeps_a_path_on_this_site(app):
