@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import itertools
 import logging
+import shutil
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
@@ -44,21 +46,43 @@ def upload():
         db.session.add(job)
         db.session.flush()
         folder = jobs.job_dir(job.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        form.file.data.save(folder / "input.csv")
         try:
-            sniff(folder / "input.csv")
-        except InputFileError as exc:
-            db.session.rollback()
-            flash(_("This file cannot be scored: %(reason)s", reason=str(exc)), "error")
+            refusal = keep_upload(form.file.data, folder)
+            if refusal is None:
+                services.audit("batch.create", job, filename=job.filename)
+                db.session.commit()
+        except BaseException:  # whatever went wrong, a refused upload leaves nothing behind
+            discard_upload(folder)
+            raise
+        if refusal is not None:
+            discard_upload(folder)
+            flash(_("This file cannot be scored: %(reason)s", reason=refusal), "error")
             return render_template("batch/upload.html", form=form, recent=recent_jobs()), 400
-        services.audit("batch.create", job, filename=job.filename)
-        db.session.commit()
         jobs.submit(job)
         return redirect(url_for("batch.show", job_id=job.id))
     else:
         flash_errors(form)
     return render_template("batch/upload.html", form=form, recent=recent_jobs())
+
+
+def keep_upload(upload, folder: Path) -> str | None:
+    """Save the upload as the job's input; why it cannot be scored, or None if it can."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        upload.save(folder / "input.csv")
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: let it go now
+    try:
+        sniff(folder / "input.csv")
+    except InputFileError as exc:
+        return str(exc)
+    return None
+
+
+def discard_upload(folder: Path) -> None:
+    """Undo a refused upload: no job row, no folder."""
+    db.session.rollback()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def recent_jobs() -> list[BatchJob]:

@@ -13,6 +13,7 @@ import gc
 import html
 import io
 import re
+from pathlib import Path
 
 import pytest
 from web_testlib import upload, wait_done
@@ -119,6 +120,29 @@ def test_a_file_far_beyond_the_limit_gets_413_with_the_limit(staff):
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert "The file is too large: the upload limit is 5 MB." in page and "matcher score" in page
+
+
+REFUSED = {
+    "empty.csv": b"", "blank.csv": b"\r\n \n", "binary.csv": bytes(range(256)) * 64,
+    "no-name.csv": b"company_name,city\nA,B\n", "duplicate.csv": b"name,notes,NAME\nA,1,B\n",
+    "columns.csv": (",".join(["name", *(f"c{i}" for i in range(100_000))]) + "\nA\n").encode(),
+    "header.csv": (",".join(["name", *(f"column_number_{i:08d}" for i in range(60_000))]) + "\nA\n").encode(),
+    "latin1.csv": "nom;ville\nSoci\u00e9t\u00e9;Li\u00e8ge\n".encode("latin-1"),
+    "firms.xlsx": b"name\nVolga\n", "huge.csv": b"name\n" + b"x" * (3 * LIMIT),
+}
+
+
+def test_refused_uploads_leave_nothing_behind(staff):
+    """Every refusal (unreadable, wrong kind, too large) removes what the upload wrote; a good file still works."""
+    folder = Path(staff.application.config["BATCH_DIR"])
+    for name, data in REFUSED.items():
+        response = upload(staff, data, name=name)
+        assert response.status_code in (200, 400, 413), (name, response.status_code)
+        assert "/batch/" not in response.headers.get("Location", ""), name
+        left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+        assert left == [], (name, left)
+    job_id, status = finish(staff, upload(staff, b"name,okved\nVolga Robotics,28.99\n"))
+    assert status["scored"] == 1 and [p.name for p in folder.iterdir()] == [str(job_id)]
 
 
 def test_the_scored_download_and_error_report_defuse_formulas(staff):
