@@ -109,6 +109,22 @@ def test_migration_0003_downgrades_and_upgrades_again(app):
         assert "heartbeat_at" in {c["name"] for c in inspect(db.engine).get_columns("batch_jobs")}
 
 
+def test_migration_0004_downgrades_and_upgrades_again(app):
+    from alembic import command
+
+    from web.schema import alembic_config, upgrade
+
+    added = {"imported_rows", "import_state", "worker_host", "worker_pid", "worker_started"}
+    with app.app_context(), db.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+        assert not added & {c["name"] for c in inspect(connection).get_columns("batch_jobs")}
+    upgrade(app)
+    with app.app_context():
+        assert added <= {c["name"] for c in inspect(db.engine).get_columns("batch_jobs")}
+
+
 @pytest.mark.parametrize("path", ["/leads/2147483648", "/batch/2147483648", "/api/v1/leads/2147483648",
                                   "/admin/weights/2147483648"])
 def test_ids_beyond_an_integer_column_are_404(client, auth, path):
