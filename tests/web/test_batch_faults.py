@@ -362,3 +362,16 @@ def test_a_database_cut_while_a_job_finishes(outage, monkeypatch):  # noqa: F811
     job = job_row(app, job_id)
     assert (job.state, job.rows) == ("done", 20)
     assert (jobs_dir(app, job_id) / "scored.csv").exists()
+
+
+def test_a_dead_work_horse_fails_its_import_at_once(app, monkeypatch):
+    from web import worker
+
+    job_id = make_job(app, 3)
+    with app.app_context():
+        jobs._set(job_id, 1, ("queued",), state="done", import_state="running", imported_rows=1, imported=1)
+    monkeypatch.setattr(worker, "_app", app)
+    horse = type("RQJob", (), {"args": (job_id, 1), "func_name": worker.TASKS["run_import"]})()
+    worker._horse_killed(horse, 0, 9, None)
+    job = job_row(app, job_id)
+    assert (job.state, job.import_state, job.imported_rows) == ("done", "failed", 1)  # resumable where it stopped
