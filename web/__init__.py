@@ -126,13 +126,14 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         PASSWORD_HASH_METHOD="scrypt",
         BATCH_WORKERS=2,
-        BATCH_IMPORT_LIMIT=5000,
+        BATCH_IMPORT_LIMIT=None,  # input rows one import goes through (None: all); the rest stays importable
         # Batch jobs go to RQ workers (`matcher worker`) on this Redis when set, else run in the app process.
         REDIS_URL=os.environ.get("REDIS_URL") or None,
         REDIS_TIMEOUT=3.0,  # seconds to connect to Redis and for each command the app sends it
         BATCH_QUEUE="matcher-batch",
         BATCH_STALE_AFTER=30.0,  # seconds without a heartbeat before a queued/running job counts as stopped
         BATCH_HEARTBEAT_EVERY=2.0,
+        BATCH_DB_RETRY=60.0,  # seconds the writes ending a job are retried while the database is away
         BATCH_JOB_TIMEOUT=6 * 3600,
     )
     if test_config is None:

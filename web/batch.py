@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import itertools
 import logging
+import shutil
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matcher import InputFileError
-from matcher.batch import UNCLOSED_QUOTE, sniff
+from matcher.batch import sniff
 
-from . import jobs, services
+from . import imports, jobs, services
 from .extensions import db
 from .forms import ActionForm, UploadForm, flash_errors
 from .i18n import STATE_LABELS, current_lang
@@ -45,21 +47,43 @@ def upload():
         db.session.add(job)
         db.session.flush()
         folder = jobs.job_dir(job.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        form.file.data.save(folder / "input.csv")
         try:
-            sniff(folder / "input.csv")
-        except InputFileError as exc:
-            db.session.rollback()
-            flash(_("This file cannot be scored: %(reason)s", reason=str(exc)), "error")
+            refusal = keep_upload(form.file.data, folder)
+            if refusal is None:
+                services.audit("batch.create", job, filename=job.filename)
+                db.session.commit()
+        except BaseException:  # whatever went wrong, a refused upload leaves nothing behind
+            discard_upload(folder)
+            raise
+        if refusal is not None:
+            discard_upload(folder)
+            flash(_("This file cannot be scored: %(reason)s", reason=refusal), "error")
             return render_template("batch/upload.html", form=form, recent=recent_jobs()), 400
-        services.audit("batch.create", job, filename=job.filename)
-        db.session.commit()
         jobs.submit(job)
         return redirect(url_for("batch.show", job_id=job.id))
     else:
         flash_errors(form)
     return render_template("batch/upload.html", form=form, recent=recent_jobs())
+
+
+def keep_upload(upload, folder: Path) -> str | None:
+    """Save the upload as the job's input; why it cannot be scored, or None if it can."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        upload.save(folder / "input.csv")
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: let it go now
+    try:
+        sniff(folder / "input.csv")
+    except InputFileError as exc:
+        return str(exc)
+    return None
+
+
+def discard_upload(folder: Path) -> None:
+    """Undo a refused upload: no job row, no folder."""
+    db.session.rollback()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def recent_jobs() -> list[BatchJob]:
@@ -105,7 +129,8 @@ def show(job_id: int):
     job = get_job(job_id)
     header, rows = preview(job)
     return render_template("batch/job.html", job=job, header=header, rows=rows, form=ActionForm(),
-                           failure=failure_text(job) if job.state == "failed" else None)
+                           failure=failure_text(job) if job.state == "failed" else None,
+                           import_limit=current_app.config.get("BATCH_IMPORT_LIMIT") or None)
 
 
 @bp.get("/<int:job_id>/status.json")
@@ -114,7 +139,7 @@ def status(job_id: int):
     job = get_job(job_id)
     db.session.refresh(job)
     return jsonify(id=job.id, state=job.state, progress=round(job.progress, 3), rows=job.rows, scored=job.scored,
-                   errors=job.errors, message=job.message)
+                   errors=job.errors, message=job.message, import_state=job.import_state, imported=job.imported)
 
 
 @bp.get("/<int:job_id>/<any(scored, errors):kind>.csv")
@@ -149,48 +174,15 @@ def rerun(job_id: int):
 
 @bp.post("/<int:job_id>/import")
 def import_leads(job_id: int):
-    """Store the job's scorable rows as leads (up to BATCH_IMPORT_LIMIT rows), all or nothing, once."""
+    """Import the job's scored rows as leads in the background (or continue an import that stopped)."""
     job = get_job(job_id)
-    if not ActionForm().validate_on_submit() or job.state != "done" or job.imported:
+    if not ActionForm().validate_on_submit() or job.state != "done" or job.import_state == "done":
         abort(400)
-    profiles = read_profiles(job, current_app.config.get("BATCH_IMPORT_LIMIT", 5000))
-    try:
-        outcome = services.import_batch(job, profiles)
-        if outcome is not None:
-            services.audit("batch.import", job, leads=outcome[0], skipped=outcome[1])
-            db.session.commit()
-    except Exception:  # noqa: BLE001 -- whatever failed, the transaction is undone: say so
+    if not imports.start(job):
         db.session.rollback()
-        log.exception("batch job %s: import failed", job_id)
-        flash(_("The import failed and no lead was stored; you can try again."), "error")
+        flash(_("These rows are being imported already."), "info")
         return redirect(url_for("batch.show", job_id=job_id))
-    if outcome is None:
-        db.session.rollback()
-        flash(_("These rows were imported already."), "info")
-        return redirect(url_for("batch.show", job_id=job_id))
-    flash(_("%(n)s rows imported as leads.", n=outcome[0]), "success")
-    return redirect(url_for("leads.index", sort="created"))
-
-
-def read_profiles(job: BatchJob, limit: int) -> list[dict[str, str]]:
-    """The job's input rows as mappings, read with the CLI's sniffer (encoding, delimiter)."""
-    path = jobs.job_dir(job.id) / "input.csv"
-    fmt = sniff(path)
-    with open(path, encoding=fmt.encoding, errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=fmt.delimiter)
-        header = [h.lstrip("\ufeff") for h in next(reader, [])]
-        # Rows the scorer put in the error report as malformed are never imported: a row with
-        # another number of fields than the header, and a last row cut short inside a quote.
-        rows = [row for row in reader if len(row) == len(header)]
-    if rows and _cut_short(job):
-        rows.pop()
-    return [dict(zip(header, row, strict=True)) for row in rows[:limit]]
-
-
-def _cut_short(job: BatchJob) -> bool:
-    """Whether the scorer reported the job's file as ending inside a quoted value."""
-    report = jobs.job_dir(job.id) / "scored.errors.csv"
-    if not report.exists():
-        return False
-    with open(report, encoding="utf-8", newline="") as handle:
-        return any(len(row) > 2 and row[2] == UNCLOSED_QUOTE for row in csv.reader(handle))
+    services.audit("batch.import_start", job, from_row=job.imported_rows)
+    db.session.commit()
+    jobs.submit(job, "run_import")
+    return redirect(url_for("batch.show", job_id=job_id))

@@ -10,9 +10,13 @@ Each run of a job is an *attempt* (``attempts`` counts them). A run claims its j
 is queued at that attempt, and writes progress, heartbeat and outcome only while it still holds
 it, so a stale queue message or a slow old run never overwrites a newer one. A process holding a
 job (queued on its threads, or running it) writes ``heartbeat_at`` every few seconds; a queued or
-running job whose heartbeat is older than ``BATCH_STALE_AFTER`` seconds lost its process and is
-marked failed when it is next read (:func:`check_stale`). Outputs are written to
-``run-<attempt>/`` and moved into place only when the run is recorded as done.
+running job whose heartbeat is older than ``BATCH_STALE_AFTER`` seconds *may* have lost its
+process: it is marked failed when it is next read (:func:`check_stale`) only if that process is
+verifiably gone (same host: its pid, see :mod:`web.liveness`) or, on another host, cannot be
+looked at. Outputs are written to ``run-<attempt>/`` and moved into place only when the run is
+recorded as done; a run marked stopped by mistake (its process was alive) still records its
+outcome, unless the job was run again meanwhile. The writes that end a run are retried across a
+short database outage (``BATCH_DB_RETRY`` seconds).
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import logging
 import os
 import shutil
 import socket
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -29,13 +32,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import or_, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from matcher import InputFileError
 from matcher.batch import score_file
 
+from . import liveness
 from .extensions import db
+from .heart import heart, stale_after
 from .models import BatchJob, utcnow
 from .scoring import get_scorer
 
@@ -53,16 +58,6 @@ UNQUEUED = "the task queue could not be reached; the job was not started; you ca
 def job_dir(job_id: int) -> Path:
     """Folder of a job's files: input.csv, scored.csv, scored.errors.csv."""
     return Path(current_app.config["BATCH_DIR"]) / str(job_id)
-
-
-def stale_after(config=None) -> float:
-    """Seconds without a heartbeat after which a queued or running job counts as stopped."""
-    return float((config or current_app.config).get("BATCH_STALE_AFTER", 30.0))
-
-
-def beat_every(config) -> float:
-    """Seconds between heartbeats: ``BATCH_HEARTBEAT_EVERY``, and at least three per stale timeout."""
-    return max(0.05, min(float(config.get("BATCH_HEARTBEAT_EVERY", 2.0)), stale_after(config) / 3))
 
 
 def process_name(kind: str) -> str:
@@ -87,11 +82,47 @@ def _set(job_id: int, attempt: int, states: tuple[str, ...], **values) -> bool:
     return matched
 
 
+def holder() -> dict[str, object]:
+    """Who holds a job queued now: this process (its threads run it), or nobody yet on the Redis queue."""
+    if current_app.config.get("REDIS_URL"):
+        return {"worker_host": None, "worker_pid": None, "worker_started": None}
+    return liveness.identity()
+
+
 def prepare(job: BatchJob) -> BatchJob:
     """Fill in a new job's first attempt: queued now, with its queue message id when Redis is used."""
     job.state, job.attempts, job.heartbeat_at = "queued", 1, utcnow()
     job.queue_id = uuid.uuid4().hex if current_app.config.get("REDIS_URL") else None
+    for key, value in holder().items():
+        setattr(job, key, value)
     return job
+
+
+def retrying(action, what: str):
+    """``action()`` (database writes that commit), tried again across a short outage; its result.
+
+    A lost connection or a locked database is retried for ``BATCH_DB_RETRY`` seconds (default 60),
+    then raised. Any other error is raised at once.
+    """
+    deadline = time.monotonic() + float(current_app.config.get("BATCH_DB_RETRY", 60.0))
+    delay = 0.1
+    while True:
+        try:
+            return action()
+        except (OperationalError, InterfaceError) as exc:
+            _rollback()
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("batch: %s: database unavailable (%s); trying again", what, str(exc).splitlines()[0])
+            time.sleep(delay)
+            delay = min(2 * delay, 2.0)
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 -- the connection is gone: the next try gets a new one
+        db.session.remove()
 
 
 def requeue(job: BatchJob) -> bool:
@@ -99,7 +130,7 @@ def requeue(job: BatchJob) -> bool:
     queue_id = uuid.uuid4().hex if current_app.config.get("REDIS_URL") else None
     matched = _update(job.id, job.attempts, ("failed",), state="queued", attempts=job.attempts + 1, progress=0.0,
                       rows=0, scored=0, errors=0, message=None, finished_at=None, heartbeat_at=utcnow(),
-                      worker=None, queue_id=queue_id)
+                      worker=None, queue_id=queue_id, **holder())
     if matched:
         db.session.refresh(job)
     return matched
@@ -115,16 +146,22 @@ def clear_outputs(job: BatchJob) -> None:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def submit(job: BatchJob):
-    """Start the committed job's current attempt: on Redis when ``REDIS_URL`` is set, else on this process."""
+def submit(job: BatchJob, task: str = "run"):
+    """Start the committed job's current attempt: on Redis when ``REDIS_URL`` is set, else on this process.
+
+    ``task`` is ``run`` (score the file) or ``run_import`` (import its rows as leads, :mod:`web.imports`).
+    """
     if current_app.config.get("REDIS_URL"):
         from . import worker
 
         try:
-            worker.enqueue(job.queue_id or uuid.uuid4().hex, job.id, job.attempts)
+            worker.enqueue(job.queue_id or uuid.uuid4().hex, job.id, job.attempts, task)
         except worker.QueueUnavailable as exc:
             log.error("batch job %s: cannot enqueue: %s", job.id, exc)
-            _set(job.id, job.attempts, ACTIVE, state="failed", message=UNQUEUED, finished_at=utcnow())
+            if task == "run":
+                _set(job.id, job.attempts, ACTIVE, state="failed", message=UNQUEUED, finished_at=utcnow())
+            else:
+                _set(job.id, job.attempts, (), import_state="failed")
         return None
     global _pool
     if _pool is None:
@@ -132,7 +169,11 @@ def submit(job: BatchJob):
                                    thread_name_prefix="batch")
     app = current_app._get_current_object()
     heart.hold(app, job.id, job.attempts)
-    return _pool.submit(run, app, job.id, job.attempts)
+    if task == "run":
+        return _pool.submit(run, app, job.id, job.attempts)
+    from .imports import run_import
+
+    return _pool.submit(run_import, app, job.id, job.attempts)
 
 
 def run(app: Flask, job_id: int, attempt: int | None = None, kind: str = "app") -> str:
@@ -154,7 +195,7 @@ def run(app: Flask, job_id: int, attempt: int | None = None, kind: str = "app") 
 def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
     job_id, lang, folder = job.id, job.lang, job_dir(job.id)
     if not _set(job_id, attempt, ("queued",), state="running", progress=0.0, heartbeat_at=utcnow(),
-                worker=process_name(kind)):
+                worker=process_name(kind), **liveness.identity()):
         log.info("batch job %s attempt %s is not queued any more: not run", job_id, attempt)
         return ""
     heart.hold(app, job_id, attempt)
@@ -187,10 +228,23 @@ def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
 
 
 def _finish(job_id: int, attempt: int, work: Path, **values) -> str:
-    """Record the outcome if this run still holds the job, moving its outputs into place; the state or ``""``."""
+    """Record the outcome if this run still holds the job, moving its outputs into place; the state or ``""``.
+
+    Tried again across a short database outage. A run marked stopped while it was alive (its
+    heartbeat missed) still holds its attempt: only a re-run (the next attempt) takes it over.
+    """
+    return retrying(lambda: _record(job_id, attempt, work, **values), f"job {job_id} outcome")
+
+
+def _record(job_id: int, attempt: int, work: Path, **values) -> str:
+    if values["state"] == "done":
+        values.setdefault("message", None)  # not "stopped": it was alive after all
     db.session.rollback()
     now = utcnow()
-    if not _update(job_id, attempt, ("running",), finished_at=now, heartbeat_at=now, **values):
+    held = or_(BatchJob.state == "running", and_(BatchJob.state == "failed", BatchJob.message == STOPPED))
+    statement = update(BatchJob).where(*_where(job_id, attempt), held).values(finished_at=now, heartbeat_at=now,
+                                                                             **values)
+    if db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount != 1:
         db.session.rollback()
         log.warning("batch job %s attempt %s was taken over before it ended: outcome dropped", job_id, attempt)
         return ""
@@ -208,90 +262,60 @@ def mark_stopped(job_id: int, attempt: int) -> bool:
 
 
 def check_stale(job: BatchJob) -> bool:
-    """Mark a queued or running job failed if the process holding it stopped; returns whether it did.
+    """Mark a queued or running job (or import) failed if the process holding it stopped; whether it did.
 
-    A job waiting on the Redis queue has no process yet: it is stale only once the queue no longer
-    holds it. Commits when it changes anything.
+    Stopped means: no heartbeat for ``BATCH_STALE_AFTER`` seconds, and the holding process is
+    gone (this host) or cannot be looked at (another host). A job waiting on the Redis queue has
+    no process yet: it is stale only once the queue no longer holds it. Nothing is deleted here.
+    Commits when it changes anything.
     """
-    if job.state not in ACTIVE:
+    importing = job.state == "done" and job.import_state in ACTIVE
+    if job.state not in ACTIVE and not importing:
         return False
     cutoff = utcnow() - timedelta(seconds=stale_after())
     if job.heartbeat_at is not None and job.heartbeat_at >= cutoff:
         return False
-    if job.state == "queued" and job.queue_id and current_app.config.get("REDIS_URL"):
-        from . import worker
-
-        if worker.waiting(job.queue_id):
-            _set(job.id, job.attempts, ("queued",), heartbeat_at=utcnow())
-            db.session.refresh(job)
-            return False
-    statement = update(BatchJob).where(
-        *_where(job.id, job.attempts, *ACTIVE), or_(BatchJob.heartbeat_at.is_(None), BatchJob.heartbeat_at < cutoff),
-    ).values(state="failed", message=STOPPED, finished_at=utcnow())
+    if _waits_on_queue(job, importing) or _holder_alive(job):
+        return False
+    old = or_(BatchJob.heartbeat_at.is_(None), BatchJob.heartbeat_at < cutoff)
+    if importing:
+        statement = update(BatchJob).where(*_where(job.id, job.attempts), BatchJob.import_state.in_(ACTIVE), old
+                                           ).values(import_state="failed")
+    else:
+        statement = update(BatchJob).where(*_where(job.id, job.attempts, *ACTIVE), old
+                                           ).values(state="failed", message=STOPPED, finished_at=utcnow())
     stopped = db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount == 1
     db.session.commit()
     db.session.refresh(job)
     if stopped:
-        log.warning("batch job %s attempt %s: no heartbeat since %s; marked failed", job.id, job.attempts,
-                    job.heartbeat_at)
+        log.warning("batch job %s attempt %s%s: no heartbeat since %s, its process gone or elsewhere; marked failed",
+                    job.id, job.attempts, " (import)" if importing else "", job.heartbeat_at)
     return stopped
 
 
+def _waits_on_queue(job: BatchJob, importing: bool) -> bool:
+    """Whether the job (or its import) still waits on the Redis queue; its heartbeat is renewed if so."""
+    queued = (job.import_state if importing else job.state) == "queued"
+    if not (queued and job.queue_id and current_app.config.get("REDIS_URL")):
+        return False
+    from . import worker
+
+    if not worker.waiting(job.queue_id):
+        return False
+    _set(job.id, job.attempts, (), heartbeat_at=utcnow())
+    db.session.refresh(job)
+    return True
+
+
+def _holder_alive(job: BatchJob) -> bool:
+    """Whether the process holding the job verifiably still holds it (this process) or runs (this host)."""
+    if job.worker_pid == os.getpid() and job.worker_host == liveness.identity()["worker_host"]:
+        return heart.holds(job.id, job.attempts)
+    return bool(liveness.alive(job.worker_host, job.worker_pid, job.worker_started))
+
+
 def reap_stale() -> int:
-    """Check every queued or running job (see :func:`check_stale`); returns how many were marked failed."""
-    active = db.session.execute(db.select(BatchJob).where(BatchJob.state.in_(ACTIVE))).scalars().all()
+    """Check every queued or running job or import (see :func:`check_stale`); how many were marked failed."""
+    active = db.session.execute(db.select(BatchJob).where(
+        or_(BatchJob.state.in_(ACTIVE), BatchJob.import_state.in_(ACTIVE)))).scalars().all()
     return sum(check_stale(job) for job in active)
-
-
-class _Heart:
-    """Writes the heartbeat of every job this process holds, from one daemon thread per process."""
-
-    def __init__(self) -> None:
-        self._pid = 0
-        self._held: dict[tuple[int, int], Flask] = {}
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-
-    def hold(self, app: Flask, job_id: int, attempt: int) -> None:
-        """Beat for this attempt until :meth:`release`."""
-        if self._pid != os.getpid():  # first use, or a forked child: the parent's thread is not here
-            self._pid, self._held, self._lock = os.getpid(), {}, threading.Lock()
-            threading.Thread(target=self._loop, args=(self._pid,), name="batch-heartbeat", daemon=True).start()
-        with self._lock:
-            self._held[(job_id, attempt)] = app
-        self._wake.set()
-
-    def release(self, job_id: int, attempt: int) -> None:
-        """Stop beating for this attempt."""
-        if self._pid == os.getpid():
-            with self._lock:
-                self._held.pop((job_id, attempt), None)
-
-    def _loop(self, pid: int) -> None:
-        while self._pid == pid:
-            with self._lock:
-                held = list(self._held.items())
-            if not held:
-                self._wake.wait(5.0)
-                self._wake.clear()
-                continue
-            time.sleep(min(beat_every(app.config) for _key, app in held))
-            with self._lock:
-                held = list(self._held.items())
-            for app in {id(app): app for _key, app in held}.values():
-                self._beat(app, [key for key, owner in held if owner is app])
-
-    def _beat(self, app: Flask, keys: list[tuple[int, int]]) -> None:
-        try:
-            with app.app_context():
-                try:
-                    for job_id, attempt in keys:
-                        _update(job_id, attempt, ACTIVE, heartbeat_at=utcnow())
-                    db.session.commit()
-                finally:
-                    db.session.remove()
-        except Exception:  # noqa: BLE001 -- a missed beat is retried; the database may be briefly away
-            log.warning("batch heartbeat failed for %s", keys, exc_info=True)
-
-
-heart = _Heart()

@@ -256,6 +256,14 @@ class BatchJob(db.Model):
     heartbeat_at: Mapped[datetime | None]
     worker: Mapped[str | None] = mapped_column(String(80))
     queue_id: Mapped[str | None] = mapped_column(String(64))
+    # The import as leads goes in chunks: ``imported_rows`` input rows gone through (it resumes there),
+    # ``imported`` leads stored; ``import_state`` None (not started), queued, running, partial, failed or done.
+    imported_rows: Mapped[int] = mapped_column(default=0, server_default="0")
+    import_state: Mapped[str | None] = mapped_column(String(10))
+    # The process holding the job (host, pid, start time): a missed heartbeat is "stopped" only once it is gone.
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None]
+    worker_started: Mapped[str | None] = mapped_column(String(40))
 
     user: Mapped[User | None] = relationship()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import csv
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -126,15 +127,22 @@ def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source:
     """Store a profile and its result as a new lead (status ``new``) and audit it."""
     if texts is None:
         texts = wordings([profile], [result], result.lang)[0]
+    lead = new_lead(profile, result, source, consent, texts)
+    db.session.add(lead)
+    db.session.flush()
+    audit("lead.create", lead, user, source=source, score=result.score)
+    return lead
+
+
+def new_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str, consent: bool,
+             texts: dict[str, Any]) -> Lead:
+    """A new Lead (status ``new``) holding a profile and its result, not added to the session."""
     profile = clean_profile(profile)
     columns = {f: profile.get(f) for f in PROFILE_COLUMNS}
     extras = {k: v for k, v in profile.items() if k not in FIELDS}
     lead = Lead(ext_id=profile.get("id"), extras=extras, consent=consent, source=source, status="new",
                 **columns)
     record_result(lead, result, texts)
-    db.session.add(lead)
-    db.session.flush()
-    audit("lead.create", lead, user, source=source, score=result.score)
     return lead
 
 
@@ -150,33 +158,41 @@ def create_leads(profiles: list[Mapping[str, Any]], source: str, lang: str = "en
     return stored, len(profiles) - stored
 
 
-def import_batch(job: Any, profiles: list[Mapping[str, Any]], user: User | None = None) -> tuple[int, int] | None:
-    """Store a finished batch job's scorable rows as leads, all or nothing; returns (stored, skipped).
+def import_rows(job: Any, start: int, rows: list[Mapping[str, Any] | None],
+                user: User | None = None) -> Counter | None:
+    """Store one chunk of a batch job's input rows as leads and move the job's import cursor past it.
 
-    Returns None, storing nothing, if the job was imported already. The rows are scored first;
-    then one conditional UPDATE claims the job (``imported`` from 0), which also locks its row,
-    and the leads are added in the same transaction. The caller commits once: an error or a
-    crash before that leaves no lead of this job, and a second import, after or during the
-    first (any process), finds the claim taken.
+    ``rows`` are the input rows from number ``start`` on (``None`` for a malformed one). The rows
+    are scored first; then one conditional UPDATE moves the cursor (``imported_rows`` from
+    ``start``), which also locks the job's row, and the leads are added in the same transaction.
+    The caller commits once: an error or a crash before that stores nothing of the chunk, and
+    another import that moved the cursor first makes this one store nothing and return None.
+    Returns the counts: ``leads`` stored, and each reason a row was skipped.
     """
     from sqlalchemy import update
 
     from .models import BatchJob
 
+    profiles = [row for row in rows if row is not None]
     results = assess_many(profiles, job.lang)
     texts = wordings(profiles, results, job.lang)
-    claim = update(BatchJob).where(BatchJob.id == job.id, BatchJob.state == "done", BatchJob.imported == 0)
-    if db.session.execute(claim.values(imported=-1), execution_options={"synchronize_session": False}).rowcount != 1:
+    counts = Counter(leads=sum(isinstance(r, matcher.ScoreResult) for r in results))
+    counts.update("malformed row" for row in rows if row is None)
+    counts.update(f"invalid {r.field}" for r in results if not isinstance(r, matcher.ScoreResult))
+    cursor = update(BatchJob).where(BatchJob.id == job.id, BatchJob.imported_rows == start,
+                                    BatchJob.import_state == "running")
+    moved = cursor.values(imported_rows=start + len(rows), imported=BatchJob.imported + counts["leads"],
+                          heartbeat_at=utcnow())
+    if db.session.execute(moved, execution_options={"synchronize_session": False}).rowcount != 1:
         return None
-    stored = 0
-    for profile, result, wording in zip(profiles, results, texts, strict=True):
-        if isinstance(result, matcher.ScoreResult):
-            create_lead(profile, result, "batch", user=user, texts=wording)
-            stored += 1
-    db.session.execute(update(BatchJob).where(BatchJob.id == job.id).values(imported=stored),
-                       execution_options={"synchronize_session": False})
-    db.session.refresh(job)
-    return stored, len(profiles) - stored
+    scored = [(p, r, t) for p, r, t in zip(profiles, results, texts, strict=True)
+              if isinstance(r, matcher.ScoreResult)]
+    leads = [new_lead(p, r, "batch", False, t) for p, r, t in scored]
+    db.session.add_all(leads)
+    db.session.flush()
+    for lead, (_p, result, _t) in zip(leads, scored, strict=True):
+        audit("lead.create", lead, user, source="batch", score=result.score)
+    return counts
 
 
 def set_status(lead: Lead, status: str) -> bool:

@@ -73,11 +73,14 @@ def queue(config: Any = None) -> Queue:
     return Queue(config.get("BATCH_QUEUE", "matcher-batch"), connection=connection(config["REDIS_URL"]))
 
 
-def enqueue(queue_id: str, job_id: int, attempt: int) -> None:
-    """Put one attempt of a batch job on the queue, as RQ job ``queue_id``."""
+TASKS = {"run": "web.worker.run_job", "run_import": "web.worker.run_import_job"}
+
+
+def enqueue(queue_id: str, job_id: int, attempt: int, task: str = "run") -> None:
+    """Put one attempt of a batch job (``task`` run: score it, run_import: import it) on the queue as ``queue_id``."""
     config = current_app.config
     try:
-        queue().enqueue("web.worker.run_job", job_id, attempt, job_id=queue_id,
+        queue().enqueue(TASKS[task], job_id, attempt, job_id=queue_id,
                         job_timeout=int(config.get("BATCH_JOB_TIMEOUT", 6 * 3600)), result_ttl=3600,
                         failure_ttl=7 * 24 * 3600, description=f"batch job {job_id} attempt {attempt}")
     except RedisError as exc:
@@ -105,13 +108,29 @@ def run_job(job_id: int, attempt: int) -> str:
     return jobs.run(app, job_id, attempt, kind="rq")
 
 
+def run_import_job(job_id: int, attempt: int) -> str:
+    """The queued function: import a scored batch job's rows as leads (in a work horse)."""
+    from . import create_app
+    from .imports import run_import
+
+    app = _app or create_app()
+    with app.app_context():
+        db.engine.dispose(close=False)
+    return run_import(app, job_id, attempt, kind="rq")
+
+
 def _horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
     """In the worker: the work horse running ``job`` died; mark the batch job failed at once."""
     if _app is None or len(job.args) < 2:
         return
     with _app.app_context():
         try:
-            jobs.mark_stopped(*job.args[:2])
+            if getattr(job, "func_name", "") == TASKS["run_import"]:
+                from .imports import mark_stopped
+
+                mark_stopped(*job.args[:2])
+            else:
+                jobs.mark_stopped(*job.args[:2])
         finally:
             db.session.remove()
 

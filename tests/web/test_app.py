@@ -1,7 +1,7 @@
 """The factory, configuration, schema, commands and security headers."""
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from web import database_url
 from web.commands import bootstrap
@@ -107,6 +107,29 @@ def test_migration_0003_downgrades_and_upgrades_again(app):
     with app.app_context():
         assert "row_version" in {c["name"] for c in inspect(db.engine).get_columns("leads")}
         assert "heartbeat_at" in {c["name"] for c in inspect(db.engine).get_columns("batch_jobs")}
+
+
+def test_migration_0005_downgrades_and_upgrades_again(app):
+    from alembic import command
+
+    from web.schema import alembic_config, upgrade
+
+    added = {"imported_rows", "import_state", "worker_host", "worker_pid", "worker_started"}
+    with app.app_context(), db.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+        assert not added & {c["name"] for c in inspect(connection).get_columns("batch_jobs")}
+        for imported in (0, 7):  # imported all at once before 0005, or not yet
+            connection.execute(text(
+                "INSERT INTO batch_jobs (filename, lang, state, progress, rows, scored, errors, imported, created_at,"
+                " attempts) VALUES ('a.csv', 'en', 'done', 1.0, 9, 7, 2, :imported, CURRENT_TIMESTAMP, 1)"),
+                {"imported": imported})
+    upgrade(app)
+    with app.app_context():
+        assert added <= {c["name"] for c in inspect(db.engine).get_columns("batch_jobs")}
+        jobs = db.session.execute(text("SELECT imported, imported_rows, import_state FROM batch_jobs ORDER BY id"))
+        assert [tuple(row) for row in jobs] == [(0, 0, None), (7, 9, "done")]  # never imported twice
 
 
 @pytest.mark.parametrize("path", ["/leads/2147483648", "/batch/2147483648", "/api/v1/leads/2147483648",

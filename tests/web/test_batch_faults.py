@@ -1,8 +1,9 @@
-"""Batch jobs under faults: a process killed half-way, re-runs, stale queue entries, imports failing half-way.
+"""Batch jobs under faults: a process killed half-way, re-runs, stale queue entries, imports failing half-way,
+a missed heartbeat of a live process, the database cut as a job ends.
 
 The killed process is real: a Python subprocess running :func:`web.jobs.run` on a large CSV
-(scoring slowed down so that it is surely mid-job), SIGKILLed. Every test runs on SQLite and
-PostgreSQL.
+(scoring slowed down so that it is surely mid-job), SIGKILLed. A job is stopped only when its
+own process is gone. Every test runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from web_testlib import upload, wait_done
+from test_db_outage import outage  # noqa: F401 -- the database cut fixture (PostgreSQL proxy, SQLite lock)
+from web_testlib import upload, wait_done, wait_imported
 
-from web import jobs, services
+from web import jobs, liveness, services
 from web.extensions import db
 from web.models import AuditLog, BatchJob, Lead, utcnow
 
@@ -219,8 +221,8 @@ def done_job(client, auth):
     return job_id
 
 
-def test_import_failing_half_way_stores_no_lead(app, client, done_job, monkeypatch):
-    original, calls = services.create_lead, []
+def test_a_chunk_failing_half_way_stores_none_of_its_rows(app, client, done_job, monkeypatch):
+    original, calls = services.new_lead, []
 
     def failing(*args, **kwargs):
         calls.append(1)
@@ -228,50 +230,19 @@ def test_import_failing_half_way_stores_no_lead(app, client, done_job, monkeypat
             raise RuntimeError("the disk is full")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "create_lead", failing)
-    response = client.post(f"/batch/{done_job}/import", follow_redirects=True)
-    assert "The import failed and no lead was stored" in response.get_data(as_text=True)
+    monkeypatch.setattr(services, "new_lead", failing)
+    assert client.post(f"/batch/{done_job}/import").status_code == 302
+    assert wait_imported(client, done_job)["import_state"] == "failed"
+    page = client.get(f"/batch/{done_job}").get_data(as_text=True)
+    assert "The import stopped after 0 of 8 scored rows" in page
     assert len(calls) == 5 and n_leads(app) == 0
-    assert job_row(app, done_job).imported == 0
+    assert (job_row(app, done_job).imported, job_row(app, done_job).imported_rows) == (0, 0)
     monkeypatch.undo()
     assert client.post(f"/batch/{done_job}/import").status_code == 302
+    assert wait_imported(client, done_job)["import_state"] == "done"
     assert n_leads(app) == 8 and job_row(app, done_job).imported == 8
     assert client.post(f"/batch/{done_job}/import").status_code == 400
     assert n_leads(app) == 8
-
-
-def test_two_concurrent_imports_store_the_rows_once(app, done_job, monkeypatch):
-    barrier = threading.Barrier(2, timeout=20)
-    original = services.wordings
-
-    def scored_then_wait(*args, **kwargs):  # both have scored the rows before either claims the job
-        texts = original(*args, **kwargs)
-        barrier.wait()
-        return texts
-
-    monkeypatch.setattr(services, "wordings", scored_then_wait)
-    outcomes = []
-
-    def import_once():
-        try:
-            with app.app_context():
-                job = db.session.get(BatchJob, done_job)
-                outcome = services.import_batch(job, [{"name": f"Firm {i}", "okved": "28.99"} for i in range(8)])
-                db.session.commit()
-                outcomes.append(outcome)
-        except Exception as exc:  # noqa: BLE001 -- reported by the assertion below
-            outcomes.append(exc)
-        finally:
-            with app.app_context():
-                db.session.remove()
-
-    threads = [threading.Thread(target=import_once) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(outcomes, key=str) == [(8, 0), None], outcomes
-    assert n_leads(app) == 8 and job_row(app, done_job).imported == 8
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # the several-machines set-up; saves time
@@ -313,3 +284,94 @@ def test_a_dead_work_horse_fails_its_job_at_once(app, monkeypatch):
     worker._horse_killed(type("RQJob", (), {"args": (job_id, 1)})(), 0, 9, None)
     job = job_row(app, job_id)
     assert (job.state, job.message) == ("failed", jobs.STOPPED)
+
+
+# --- a job is stopped only when its own process is gone -------------------------------------------------
+
+
+def held_by(app, job_id: int, pid: int) -> Path:
+    """Make the job running in process ``pid`` (this host) with a heartbeat a minute old; its scratch output."""
+    with app.app_context():
+        jobs._set(job_id, 1, ("queued",), state="running", heartbeat_at=utcnow() - timedelta(seconds=60),
+                  **liveness.identity(pid))
+        work = jobs.job_dir(job_id) / "run-1"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "scored.csv").write_text("name,score\nVolga,50.0\n")
+    return work
+
+
+def test_a_missed_heartbeat_of_a_live_process_is_not_a_stop(app, client, auth):
+    auth.login()
+    job_id = make_job(app, 3)
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        work = held_by(app, job_id, process.pid)
+        assert client.get(f"/batch/{job_id}/status.json").get_json()["state"] == "running"
+        assert "process running this job stopped" not in client.get(f"/batch/{job_id}").get_data(as_text=True)
+        assert (work / "scored.csv").exists() and job_row(app, job_id).state == "running"
+    finally:
+        process.kill()
+        process.wait(10)
+    status = client.get(f"/batch/{job_id}/status.json").get_json()  # now its process is gone
+    assert (status["state"], status["message"]) == ("failed", jobs.STOPPED)
+
+
+def test_a_job_marked_stopped_while_alive_still_records_its_outcome(app):
+    """Another host's reader can only go by the heartbeat: a live run it marked stopped keeps its output."""
+    job_id = make_job(app, 3)
+    with app.app_context():
+        jobs._set(job_id, 1, ("queued",), state="running", heartbeat_at=utcnow() - timedelta(seconds=60),
+                  worker_host="another-host", worker_pid=1, worker_started="1")
+        assert jobs.check_stale(db.session.get(BatchJob, job_id))
+        work = jobs.job_dir(job_id) / "run-1"
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "scored.csv").write_text("name,score\nVolga,50.0\n")
+        assert jobs._finish(job_id, 1, work, state="done", progress=1.0, rows=1, scored=1, errors=0) == "done"
+        assert (jobs.job_dir(job_id) / "scored.csv").exists()
+    job = job_row(app, job_id)
+    assert (job.state, job.message, job.scored) == ("done", None, 1)
+
+
+def test_a_database_cut_while_a_job_finishes(outage, monkeypatch):  # noqa: F811 -- the imported fixture
+    """The database goes away as scoring ends and comes back 1.5 s later: the job ends done, output kept."""
+    app, switch = outage
+    job_id = make_job(app, 20)
+    scored, cut = threading.Event(), threading.Event()
+    original = jobs.score_file
+
+    def score_then_lose_the_database(*args, **kwargs):
+        summary = original(*args, **kwargs)
+        scored.set()
+        assert cut.wait(20)
+        return summary
+
+    monkeypatch.setattr(jobs, "score_file", score_then_lose_the_database)
+    outcome = []
+    runner = threading.Thread(target=lambda: outcome.append(jobs.run(app, job_id, 1)))
+    runner.start()
+    try:
+        assert scored.wait(60)
+        switch.cut()
+        cut.set()
+        time.sleep(1.5)
+    finally:
+        cut.set()
+        switch.restore()
+        runner.join(60)
+    assert outcome == ["done"]
+    job = job_row(app, job_id)
+    assert (job.state, job.rows) == ("done", 20)
+    assert (jobs_dir(app, job_id) / "scored.csv").exists()
+
+
+def test_a_dead_work_horse_fails_its_import_at_once(app, monkeypatch):
+    from web import worker
+
+    job_id = make_job(app, 3)
+    with app.app_context():
+        jobs._set(job_id, 1, ("queued",), state="done", import_state="running", imported_rows=1, imported=1)
+    monkeypatch.setattr(worker, "_app", app)
+    horse = type("RQJob", (), {"args": (job_id, 1), "func_name": worker.TASKS["run_import"]})()
+    worker._horse_killed(horse, 0, 9, None)
+    job = job_row(app, job_id)
+    assert (job.state, job.import_state, job.imported_rows) == ("done", "failed", 1)  # resumable where it stopped

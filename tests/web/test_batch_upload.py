@@ -5,7 +5,7 @@ import io
 import time
 
 import pytest
-from web_testlib import upload, wait_done
+from web_testlib import upload, wait_done, wait_imported
 
 from web.extensions import db
 from web.models import BatchJob, Lead
@@ -31,7 +31,7 @@ def finished_job(client, auth):
 def test_job_runs_to_completion(client, finished_job):
     job_id, status = finished_job
     assert status == {"id": job_id, "state": "done", "progress": 1.0, "rows": 4, "scored": 3, "errors": 1,
-                      "message": None}
+                      "message": None, "import_state": None, "imported": 0}
     html = client.get(f"/batch/{job_id}").get_data(as_text=True)
     assert "Volga Robotics" in html and "3 scored, 1 could not be scored" in html
     assert "batch.js" in html
@@ -53,7 +53,8 @@ def test_downloads(client, finished_job):
 def test_import_as_leads(client, finished_job, app):
     job_id, _ = finished_job
     response = client.post(f"/batch/{job_id}/import")
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"] == f"/batch/{job_id}"
+    assert wait_imported(client, job_id)["import_state"] == "done"
     with app.app_context():
         leads = db.session.execute(db.select(Lead).order_by(Lead.id)).scalars().all()
         assert [lead.source for lead in leads] == ["batch"] * 3
@@ -101,6 +102,7 @@ def test_cr_only_file_scores_and_imports_like_lf(client, auth, app, newline):
     with client.get(f"/batch/{job_id}/errors.csv") as report:
         assert list(csv.reader(io.StringIO(report.get_data(as_text=True))))[1][:2] == ["4", "employees"]
     assert client.post(f"/batch/{job_id}/import").status_code == 302
+    wait_imported(client, job_id)
     with app.app_context():
         assert db.session.get(BatchJob, job_id).imported == 3
 

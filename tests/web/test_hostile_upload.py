@@ -13,9 +13,10 @@ import gc
 import html
 import io
 import re
+from pathlib import Path
 
 import pytest
-from web_testlib import upload, wait_done
+from web_testlib import upload, wait_done, wait_imported
 
 from matcher.batch import FORMULA_CHARS, defuse_cell
 
@@ -84,7 +85,8 @@ def test_a_file_cut_short_in_a_quote_reports_its_last_row(staff):
     assert report[1][:3] == ["3", "notes", "the quoted value is not closed before the end of the file "
                                            "(is the file cut short?)"]
     # importing takes the scored row only: the reported rows never become leads
-    assert staff.post(f"/batch/{job_id}/import").status_code in (200, 302)
+    assert staff.post(f"/batch/{job_id}/import").status_code == 302
+    assert wait_imported(staff, job_id)["import_state"] == "done"
     page = staff.get("/leads").get_data(as_text=True)
     assert "Volga" in page and "Kama" not in page
 
@@ -92,7 +94,8 @@ def test_a_file_cut_short_in_a_quote_reports_its_last_row(staff):
 def test_malformed_rows_are_not_imported(staff):
     job_id, status = finish(staff, upload(staff, b"name,city\nVolga,Kazan\nKama,Perm,extra\nOka,Ryazan\n"))
     assert (status["rows"], status["scored"], status["errors"]) == (3, 2, 1)
-    assert staff.post(f"/batch/{job_id}/import").status_code in (200, 302)
+    assert staff.post(f"/batch/{job_id}/import").status_code == 302
+    assert wait_imported(staff, job_id)["import_state"] == "done"
     page = staff.get("/leads").get_data(as_text=True)
     assert "Volga" in page and "Oka" in page and "Kama" not in page
 
@@ -106,6 +109,7 @@ def test_a_cell_just_under_the_upload_limit(staff):
     scored = download(staff, job_id, "scored")
     assert [r[0] for r in scored[1:]] == ["Volga", "Kama", "Oka"] and len(scored[2][1]) == len(cell)
     assert staff.post(f"/batch/{job_id}/import").status_code == 302
+    assert wait_imported(staff, job_id)["imported"] == 3
 
 
 def test_duplicate_unknown_columns_are_kept(staff):
@@ -119,6 +123,29 @@ def test_a_file_far_beyond_the_limit_gets_413_with_the_limit(staff):
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert "The file is too large: the upload limit is 5 MB." in page and "matcher score" in page
+
+
+REFUSED = {
+    "empty.csv": b"", "blank.csv": b"\r\n \n", "binary.csv": bytes(range(256)) * 64,
+    "no-name.csv": b"company_name,city\nA,B\n", "duplicate.csv": b"name,notes,NAME\nA,1,B\n",
+    "columns.csv": (",".join(["name", *(f"c{i}" for i in range(100_000))]) + "\nA\n").encode(),
+    "header.csv": (",".join(["name", *(f"column_number_{i:08d}" for i in range(60_000))]) + "\nA\n").encode(),
+    "latin1.csv": "nom;ville\nSoci\u00e9t\u00e9;Li\u00e8ge\n".encode("latin-1"),
+    "firms.xlsx": b"name\nVolga\n", "huge.csv": b"name\n" + b"x" * (3 * LIMIT),
+}
+
+
+def test_refused_uploads_leave_nothing_behind(staff):
+    """Every refusal (unreadable, wrong kind, too large) removes what the upload wrote; a good file still works."""
+    folder = Path(staff.application.config["BATCH_DIR"])
+    for name, data in REFUSED.items():
+        response = upload(staff, data, name=name)
+        assert response.status_code in (200, 400, 413), (name, response.status_code)
+        assert "/batch/" not in response.headers.get("Location", ""), name
+        left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+        assert left == [], (name, left)
+    job_id, status = finish(staff, upload(staff, b"name,okved\nVolga Robotics,28.99\n"))
+    assert status["scored"] == 1 and [p.name for p in folder.iterdir()] == [str(job_id)]
 
 
 def test_the_scored_download_and_error_report_defuse_formulas(staff):

@@ -230,6 +230,13 @@ def run_batch(bases: list[str], n_rows: int) -> dict:
                                                         allow_redirects=False, timeout=60).status_code,
                               [(first, bases[0], imports[0]), (second, bases[1], imports[1])]))
     assert sorted(codes) in ([302, 302], [302, 400]), codes
+    deadline = time.monotonic() + 120  # the import runs on the worker
+    while True:
+        status = second.get(f"{bases[1]}/batch/{job_id}/status.json", timeout=30).json()
+        if status["import_state"] not in ("queued", "running") or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status["import_state"] == "done", status
     return {**status, "id": job_id}
 
 

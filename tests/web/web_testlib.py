@@ -22,3 +22,15 @@ def wait_done(client, job_id: int, timeout: float = 30.0) -> dict:
             return status
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish: {status}")
+
+
+def wait_imported(client, job_id: int, timeout: float = 60.0) -> dict:
+    """Poll a job's ``status.json`` until its import is no longer queued or running; return that status."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = client.get(f"/batch/{job_id}/status.json").get_json()
+        if status["import_state"] not in ("queued", "running"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id}: the import did not end: {status}")

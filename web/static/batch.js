@@ -1,17 +1,32 @@
-// Batch job page: poll the job's JSON status and update the progress bar; reload when it ends.
+// Batch job page: poll the job's JSON status and update the progress (scoring, then importing); reload when it ends.
 (function () {
   "use strict";
   var box = document.getElementById("job");
   if (!box) { return; }
+  var active = ["queued", "running"];
   var state = box.getAttribute("data-state");
-  if (state !== "queued" && state !== "running") { return; }
+  var importing = active.indexOf(box.getAttribute("data-import-state")) >= 0;
+  if (active.indexOf(state) < 0 && !importing) { return; }
   var url = box.getAttribute("data-status-url");
   var bar = document.getElementById("job-progress");
   var percent = document.getElementById("job-percent");
   var label = document.getElementById("job-state");
   var labels = JSON.parse(label.getAttribute("data-labels") || "{}");
+  var imported = document.getElementById("import-progress");
 
   function update(data) {
+    if (importing) {
+      if (imported) {
+        imported.textContent = imported.getAttribute("data-text")
+          .replace("{n}", data.imported).replace("{m}", data.scored);
+      }
+      if (active.indexOf(data.import_state) < 0) {
+        window.location.reload();
+        return;
+      }
+      window.setTimeout(poll, 600);
+      return;
+    }
     bar.value = data.progress;
     percent.textContent = Math.round(data.progress * 100) + "%";
     label.textContent = labels[data.state] || data.state;

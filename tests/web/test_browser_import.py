@@ -1,0 +1,55 @@
+"""Real browser (Debian's chromium through Playwright): the job page shows an import's progress, then its end.
+
+Playwright runs in a thread of its own (the ``in_browser`` fixture), as in ``test_browser_faults.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from web import imports
+
+# As in test_browser.py: files the dev server leaves to the garbage collector warn in whichever test runs.
+pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+N_ROWS = 1500
+
+
+def import_in_browser(browser, base: str, path, seen: list[str], errors: list[str]) -> str:
+    """Log in, upload, import; record the progress lines shown while importing; the page text at the end."""
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60000)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{base}/login?lang=en")
+        page.fill("#username", "analyst")
+        page.fill("#password", "analyst-pass-123")
+        page.click("button.primary")
+        page.goto(f"{base}/batch?lang=en")
+        page.set_input_files("#file", str(path))
+        page.click("button.primary")
+        page.click("#job-import")
+        progress = page.locator("#import-progress")
+        while progress.count():
+            seen.append(progress.inner_text(timeout=1000) if progress.count() else "")
+            page.wait_for_timeout(150)
+        expect(page.locator("#import-done")).to_contain_text(f"{N_ROWS} rows imported as leads.")
+        return page.inner_text("body")
+    finally:
+        context.close()
+
+
+def test_the_job_page_shows_the_import_progress(in_browser, make_app, serving, tmp_path, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK", 100)  # several steps to see
+    big = tmp_path / "firms.csv"
+    big.write_text("name,okved,training\n" + "".join(f"Firm {i},28.99,committed\n" for i in range(N_ROWS)))
+    seen: list[str] = []
+    errors: list[str] = []
+    with serving(make_app(WTF_CSRF_ENABLED=True)) as base:
+        text = in_browser(lambda browser: import_in_browser(browser, base, big, seen, errors))
+    assert f"{N_ROWS} rows imported as leads." in text and not errors, errors
+    counts = [int(line.split(" of ")[0].rsplit(" ", 1)[1]) for line in seen if " of " in line]
+    assert counts and all(f"of {N_ROWS} scored rows imported" in line for line in seen if line), seen
+    assert len({n for n in counts if 0 < n < N_ROWS}) >= 2, seen  # batch.js updated it part-way, without reloads
