@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["matcher.values", "matcher.text", "matcher.profile", "matcher.scoring"])
+@pytest.mark.parametrize("module", ["matcher.values", "matcher.text", "matcher.profile", "matcher.scoring",
+                                    "matcher.classifications"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
