@@ -1,7 +1,7 @@
 """The scikit-learn estimator of the weighted model.
 
 :class:`Scorer` is :class:`matcher.scoring.ScoringModel` with scikit-learn's
-``BaseEstimator`` for ``get_params``, ``set_params`` and ``repr`` (STYLE.md). It lives in
+``BaseEstimator`` for ``get_params``, ``set_params`` and ``repr`` (scikit-learn's estimator API). It lives in
 a module of its own so that importing :mod:`matcher` does not import scikit-learn.
 """
 

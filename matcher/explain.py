@@ -182,7 +182,7 @@ def _improvements(scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
 
 def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
                  lang: str = "en") -> dict[str, pa.Array]:
-    """The result columns of DESIGN.md (all but ``rank``) for every row of the batch.
+    """The result columns of the CSV data contract (README; all but ``rank``) for every row of the batch.
 
     Returns a mapping column name -> Arrow array, in output order: ``score``, ``band``,
     ``sector``, ``c_<criterion>``..., ``completeness``, ``missing``, ``explanation``,

@@ -315,7 +315,7 @@ def test_sample_profiles_cover_languages_and_tiers(scorer, config, tmp_path):
 
 
 def test_csv_without_description_column(scorer, write_csv):
-    # DESIGN.md: only `name` is required; a file of names and codes must score.
+    # README's CSV data contract: only `name` is required; a file of names and codes must score.
     summary, _, out, _ = score(scorer, write_csv([["name", "okved"], ["A", "62.01"], ["B", "55.10"]]))
     assert [(r["name"], r["sector"], r["score"]) for r in out] == [("A", "software", "30.0"),
                                                                    ("B", "hospitality", "10.5")]

@@ -7,7 +7,7 @@ import pytest
 from matcher import ConfigError, load_sectors
 from matcher.config import LANGS
 
-#: The 26 sector ids of DESIGN.md (stable; other tools read them).
+#: The 26 sector ids of README's CSV data contract (stable; other tools read them).
 DESIGN_SECTORS = (
     "electronics", "precision_engineering", "automation", "biotech", "software", "cybersecurity", "data_ai",
     "clean_energy", "environment", "logistics", "tourism", "trade", "energy", "nuclear", "aerospace",

@@ -185,7 +185,7 @@ def test_empty_description_and_codes_is_unknown_and_missing(make_profile):
 
 
 def test_profile_with_nothing_but_a_name_is_unknown_and_missing():
-    # DESIGN.md: only `name` is required; a profile with nothing else is scored, sector unknown.
+    # README's CSV data contract: only `name` is required; a profile with nothing else is scored, sector unknown.
     result = assess({"name": "Only a name"})
     assert result.sector is None
     assert result.score == 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -32,11 +33,9 @@ def load_user(session_id: str) -> User | None:
 def safe_next(target: str | None) -> str:
     """Where to go after login: a path on this site only (anything else goes to the lead list)."""
     if target and target.startswith("/") and not target.startswith("//") and not _UNSAFE_NEXT.search(target):
-        try:
+        with contextlib.suppress(ValueError):  # e.g. "//[" that urlsplit reads as a broken IPv6 host
             if not urlsplit(target).netloc:
                 return target
-        except ValueError:  # e.g. an unbalanced "[" that urlsplit reads as an IPv6 host
-            pass
     return url_for("leads.index")
 
 

@@ -22,6 +22,7 @@ All are app config, so ``MATCHER_DB_*`` environment variables set them.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import os
@@ -159,9 +160,8 @@ def _shutdown(fileno: int, inode: int) -> None:
     except OSError:
         return
     try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):  # already shut down by its peer: nothing left to do
+            sock.shutdown(socket.SHUT_RDWR)
     finally:
         sock.detach()
 
@@ -200,20 +200,16 @@ def install(app: Flask, engine: Engine) -> None:
         conn = context.connection
         if conn is None or conn.closed or conn.invalidated:
             return  # a watch left behind fires harmlessly: it checks the socket is still the one it watched
-        try:
+        with contextlib.suppress(exc.SQLAlchemyError):  # the connection broke with this very error
             WATCHDOG.stop(conn.info.pop(_WATCH, None))
-        except exc.SQLAlchemyError:  # the connection broke with this very error
-            pass
 
     def _watch_transaction_end(conn):
         """COMMIT and ROLLBACK are no cursor calls: watched until the next statement or the check-in."""
         if conn.invalidated:
             return  # a broken connection's rollback sends nothing
-        try:
+        with contextlib.suppress(exc.SQLAlchemyError):  # broken meanwhile: nothing will be sent
             WATCHDOG.stop(conn.info.pop(_WATCH, None))
             conn.info[_WATCH] = WATCHDOG.start(_fileno(conn.connection.dbapi_connection), limit)
-        except exc.SQLAlchemyError:
-            pass
 
     event.listen(engine, "commit", _watch_transaction_end)
     event.listen(engine, "rollback", _watch_transaction_end)

@@ -29,12 +29,15 @@ class CuttableProxy:
 
     Cut: every open connection is shut down and new ones are closed as soon as they arrive (what
     a client sees when the database server restarts or the network drops). Restore: new
-    connections go through again.
+    connections go through again. Hang (``hung = True``): connections stay open but nothing is
+    forwarded either way, and new ones are accepted and then ignored (a server that never answers).
     """
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
         self.up = True
+        self.hung = False
+        self._held: list[socket.socket] = []
         self._pairs: set[tuple[socket.socket, socket.socket]] = set()
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -58,6 +61,9 @@ class CuttableProxy:
             if not self.up:
                 client.close()
                 continue
+            if self.hung:
+                self._held.append(client)
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -72,7 +78,10 @@ class CuttableProxy:
     def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
         other = {client: upstream, upstream: client}
         try:
-            while True:
+            while not self._closed.is_set():
+                if self.hung:
+                    time.sleep(0.05)
+                    continue
                 readable, _w, _x = select.select([client, upstream], [], [], 0.5)
                 for sock in readable:
                     data = sock.recv(65536)
@@ -108,6 +117,9 @@ class CuttableProxy:
         self.up = True
 
     def close(self) -> None:
+        self.hung = False
+        for sock in self._held:
+            sock.close()
         self.cut()
         self._closed.set()
         for thread in self._threads:

@@ -5,8 +5,6 @@ cannot freeze the app, and the login's redirect, timing and limits.
 from __future__ import annotations
 
 import os
-import select
-import socket
 import statistics
 import stat
 import subprocess
@@ -26,6 +24,7 @@ from web.extensions import db
 from web.models import LoginSession, User, utcnow
 
 from conftest import PASSWORDS, _pg_fresh_schema
+from test_db_outage import CuttableProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,15 +139,14 @@ def test_password_change_and_deactivation_end_every_session(app):
         db.session.commit()
     assert not _in(first) and not _in(second) and not _in(_with(app, remember_token=cookies["remember_token"]))
 
-    client, _ = _logged_in(app, "admin")
-    analyst, _ = _logged_in(app, "admin")  # stands for the account switched off below; re-login as analyst:
+    admin, _ = _logged_in(app, "admin")
     analyst = app.test_client()
     analyst.post("/login", data={"username": "analyst", "password": "a-new-password-123"})
     assert _in(analyst)
     with app.app_context():
         analyst_id = db.session.execute(db.select(User.id).filter_by(username="analyst")).scalar_one()
-    assert client.post(f"/admin/users/{analyst_id}/active").status_code == 302
-    assert not _in(analyst)
+    assert admin.post(f"/admin/users/{analyst_id}/active").status_code == 302  # the admin switches it off
+    assert not _in(analyst) and _in(admin)
     with app.app_context():
         assert db.session.execute(db.select(LoginSession).filter_by(user_id=analyst_id)).first() is None
 
@@ -218,66 +216,15 @@ def test_login_limit_counts_an_account_once_and_caps_an_address(make_app):
 # --- row 3: a database that hangs --------------------------------------------------------------------
 
 
-class HangingProxy:
-    """A TCP proxy to PostgreSQL that can hang: connections stay open and nothing is forwarded either way
-    (a server that accepts but never answers), and new connections are accepted and then ignored."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target, self.hung, self._stop = target, False, threading.Event()
-        self._held: list[socket.socket] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            if self.hung:
-                self._held.append(client)
-                continue
-            upstream = socket.create_connection(self.target, timeout=5)
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-
-    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
-        other = {client: upstream, upstream: client}
-        try:
-            while not self._stop.is_set():
-                if self.hung:
-                    time.sleep(0.05)
-                    continue
-                readable, _w, _x = select.select([client, upstream], [], [], 0.1)
-                for sock in readable:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    other[sock].sendall(data)
-        except OSError:
-            return
-        finally:
-            client.close()
-            upstream.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        for sock in self._held:
-            sock.close()
-        self._listener.close()
-
-
 @pytest.fixture
 def hanging_app(make_app, tmp_path):
     url = _pg_fresh_schema()
     target = urlsplit(url)
-    proxy = HangingProxy((target.hostname, target.port or 5432))
+    proxy = CuttableProxy((target.hostname, target.port or 5432))
     app = make_app(SQLALCHEMY_DATABASE_URI=url.replace(target.netloc.split("@")[-1], f"127.0.0.1:{proxy.port}", 1),
                    DB_STATEMENT_TIMEOUT=2, DB_WATCHDOG_GRACE=0.5, DB_PING_TIMEOUT=1, DB_CONNECT_TIMEOUT=2,
                    DB_POOL_TIMEOUT=2)
     yield app, proxy
-    proxy.hung = False
     proxy.close()
 
 
