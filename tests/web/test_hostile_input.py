@@ -122,7 +122,7 @@ def test_model_layer_cleans_imported_rows(app):
 
 
 def test_batch_import_with_control_characters_in_cells(app, client, auth):
-    from web_testlib import upload, wait_done
+    from web_testlib import upload, wait_done, wait_imported
 
     auth.login()
     data = "name,description,okved\nVolga\x1b Robotics,robots\x7f,28.99\nNord\x01Chip,chips\x9f,26.11\n".encode()
@@ -131,6 +131,7 @@ def test_batch_import_with_control_characters_in_cells(app, client, auth):
     job_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert wait_done(client, job_id)["state"] == "done"
     assert client.post(f"/batch/{job_id}/import").status_code in (200, 302)
+    assert wait_imported(client, job_id)["import_state"] == "done"  # the import runs in the background
     assert sorted(_lead_names(app)) == ["NordChip", "Volga Robotics"]
     # a NUL byte makes the file binary to the reader: refused with its reason, not a 500
     response = upload(client, b"name\nVolga\x00 Robotics\n")
@@ -186,7 +187,7 @@ def test_stale_form_version_beyond_64_bits(client, auth, make_lead):
 
 
 def test_upload_with_a_very_long_name_keeps_its_extension(app, client, auth):
-    from web_testlib import upload, wait_done
+    from web_testlib import upload, wait_done, wait_imported
 
     auth.login()
     response = upload(client, b"name\nVolga Robotics\n", name="\u0444" * 300 + "\x00.csv")
