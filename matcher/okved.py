@@ -152,7 +152,8 @@ class OkvedIndex:
         return [p for p in item.split(",") if p]
 
     def search(self, query: object, lang: str = "en", limit: int = 10) -> list[Entry]:
-        """Codes starting with the query's code, or whose titles (any language) have every query word.
+        """Codes starting with the query's code (broader codes first), or whose titles (any language) have every
+        query word.
 
         A query word matches a title word it begins (case and diacritics ignored): "комп" finds
         "компьютеров", "san xuat" finds "Sản xuất". Matches in ``lang``'s title come first, broader
@@ -172,7 +173,8 @@ class OkvedIndex:
 
     def _by_code(self, code: str, limit: int) -> list[Entry]:
         digits = _digits(code)
-        return [self.entries[c] for c in self.order if _digits(c).startswith(digits)][:limit]
+        found = [self.entries[c] for c in self.order if _digits(c).startswith(digits)]
+        return sorted(found, key=lambda e: e.code.count("."))[:limit]
 
 
 def _has_words(title_words, words: list[str]) -> bool:

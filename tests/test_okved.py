@@ -60,8 +60,9 @@ def test_split_reads_a_field_of_codes(index):
 
 
 def test_search_by_code_prefix(index):
-    codes = [e.code for e in index.search("28.9", "en", 3)]
-    assert codes == ["28.9", "28.91", "28.91.1"]
+    codes = [e.code for e in index.search("28.9", "en", 11)]
+    assert codes == ["28.9", "28.91", "28.92", "28.93", "28.94", "28.95", "28.96", "28.99", "28.91.1", "28.91.2",
+                     "28.91.3"]  # broader codes first, then code order
     assert [e.code for e in index.search("ОКВЭД 62,01", "ru", 1)] == ["62.01"]
 
 

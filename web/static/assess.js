@@ -75,6 +75,8 @@
         });
         list.appendChild(li);
       });
+      // the field is a flex column: place the list under the input, not at the column's top
+      list.style.top = (input.offsetTop + input.offsetHeight + 2) + "px";
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
     }
