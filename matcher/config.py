@@ -144,11 +144,17 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Band:
-    """A score band: name, lower bound and labels."""
+    """A score band: name, lower bound, labels and, optionally, the lowest sector tier it admits.
+
+    ``min_tier`` (a tier id) keeps a firm whose sector's tier weighs less out of the band,
+    whatever its score: it gets the next band down that admits it. ``source`` says why.
+    """
 
     name: str
     min: float
     label: Mapping[str, str]
+    min_tier: str | None = None
+    source: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -306,7 +312,7 @@ def load_sectors(path: str | Path | None = None, text: str | None = None) -> Con
     tiers = _read_tiers(check, data, sources)
     sectors = _read_sectors(check, data, sources, tiers)
     criteria = _read_criteria(check, data, sources)
-    bands = _read_bands(check, data)
+    bands = _read_bands(check, data, sources, tiers)
     return Config(version, sources, tiers, sectors, criteria, bands, str(path))
 
 
@@ -426,7 +432,8 @@ def _read_criteria(check: _Checker, data: dict, sources: Mapping[str, Any]) -> t
     return tuple(criteria)
 
 
-def _read_bands(check: _Checker, data: dict) -> tuple[Band, ...]:
+def _read_bands(check: _Checker, data: dict, sources: Mapping[str, Any],
+                tiers: Mapping[str, Any]) -> tuple[Band, ...]:
     raw = check.get(data, ("bands",), list)
     bands = []
     for i, _ in enumerate(raw):
@@ -434,7 +441,21 @@ def _read_bands(check: _Checker, data: dict) -> tuple[Band, ...]:
         low = check.number(data, ("bands", i, "min"), 0.0, 100.0)
         if bands and low >= bands[-1].min:
             raise check.fail(("bands", i, "min"), "bands must be listed from the highest minimum down")
-        bands.append(Band(name, low, check.labels(data, ("bands", i, "label"))))
+        min_tier, source = _band_tier(check, data, i, sources, tiers)
+        bands.append(Band(name, low, check.labels(data, ("bands", i, "label")), min_tier, source))
     if not bands or bands[-1].min != 0:
         raise check.fail(("bands",), "the last band must start at 0 so every score has a band")
+    if bands[-1].min_tier is not None:
+        raise check.fail(("bands", len(bands) - 1, "min_tier"), "the last band must admit every sector")
     return tuple(bands)
+
+
+def _band_tier(check: _Checker, data: dict, i: int, sources: Mapping[str, Any],
+               tiers: Mapping[str, Any]) -> tuple[str | None, dict[str, str] | None]:
+    """A band's optional ``min_tier`` (a tier id) and the ``source`` it then needs."""
+    min_tier = check.get(data, ("bands", i, "min_tier"), str, required=False)
+    if min_tier is None:
+        return None, None
+    if min_tier not in tiers:
+        raise check.fail(("bands", i, "min_tier"), f"unknown tier {min_tier!r}; known: {', '.join(tiers)}")
+    return min_tier, check.source(data, ("bands", i, "source"), sources)

@@ -20,6 +20,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "improve": "best improvement: {advice} (+{gain})",
         "nothing_to_improve": "nothing left to improve",
         "field_sector": "okved or description",
+        "unknown_code": "{code} is not an OKVED 2 code: no sector was read from it",
     },
     "ru": {
         "head": "{score} из 100, категория {band} ({band_label})",
@@ -34,6 +35,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "improve": "лучше всего повысит балл: {advice} (+{gain})",
         "nothing_to_improve": "улучшать нечего",
         "field_sector": "ОКВЭД или описание",
+        "unknown_code": "{code} — не код ОКВЭД 2: отрасль по нему не определена",
     },
     "vi": {
         "head": "{score}/100 điểm, hạng {band} ({band_label})",
@@ -48,6 +50,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "improve": "cải thiện tốt nhất: {advice} (+{gain})",
         "nothing_to_improve": "không còn gì để cải thiện",
         "field_sector": "mã OKVED hoặc mô tả",
+        "unknown_code": "{code} không phải là mã OKVED 2: không xác định được ngành từ mã này",
     },
 }
 

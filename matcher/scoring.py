@@ -233,7 +233,8 @@ class ScoringModel:
         subscores = criterion_matrix(self.config_, values)
         contributions, score = round_tenths(wsm(subscores, self.weights_)[0])
         mins = np.array(self.row_tables_.band_mins)
-        band = len(mins) - np.searchsorted(mins, score, side="right")
+        band = np.asarray(self.row_tables_.band_for)[frame.detection.sector, len(mins) - np.searchsorted(
+            mins, score, side="right")]
         missing = np.column_stack([np.isnan(values[item.field]) for _, item in self.inputs_])
         if "sector" in values:  # a firm that gave no code nor text has an unknown sector
             col = [i for i, (_, item) in enumerate(self.inputs_) if item.field == "sector"][0]
@@ -288,7 +289,7 @@ class ScoringModel:
                 subscores[j] += item.share * _zero_nan(values[item.field])
         parts = [s * w for s, w in zip(subscores, tables.weights, strict=True)]
         contributions, score = round_tenths_row(parts)
-        band = len(tables.band_mins) - bisect_right(tables.band_mins, score)
+        band = tables.band_for[sector][len(tables.band_mins) - bisect_right(tables.band_mins, score)]
         missing = [source == SOURCE_NONE if item.field == "sector" else math.isnan(values[item.field])
                    for _, item in self.inputs_]
         unknown = _left_sum([w if m else 0.0 for m, w in zip(missing, tables.input_weights, strict=True)])
@@ -319,6 +320,7 @@ class _RowTables:
         self.weight_of = {item.field: w for (_, item), w in zip(scorer.inputs_, self.input_weights, strict=True)}
         self.tiers = [s.tier_weight for s in scorer.config_.sectors]
         self.band_mins = (np.array([b.min for b in scorer.config_.bands])[::-1] * 10).tolist()
+        self.band_for = band_table(scorer.config_)
         self.thresholds = {item.field: ([b for b, _ in item.thresholds], [0.0] + [s for _, s in item.thresholds])
                            for _, item in scorer.inputs_ if item.kind == "thresholds"}
         self.candidates = [(c.field, c.value, self.weight_of[c.field]) for c in scorer.candidates_]
@@ -338,6 +340,27 @@ class _RowTables:
             return math.nan
         bounds, subs = self.thresholds[item.field]
         return subs[bisect_right(bounds, number)]
+
+
+def band_table(config: Config) -> list[list[int]]:
+    """``table[sector][b]``: the band of a firm of that sector whose score alone earns band ``b``.
+
+    The one place bands meet sector tiers: a band whose ``min_tier`` weighs more than the
+    sector's tier passes the firm to the next band down that admits it. The last row is for
+    a firm of unknown sector (index -1), which no band with a ``min_tier`` admits.
+
+    Examples
+    --------
+    >>> from matcher.config import load_sectors
+    >>> config = load_sectors()
+    >>> table = band_table(config)
+    >>> table[config.sector_ids.index("software")][0], table[config.sector_ids.index("hospitality")][0]
+    (0, 1)
+    """
+    weights = [s.tier_weight for s in config.sectors] + [-math.inf]
+    floors = [-math.inf if b.min_tier is None else config.tiers[b.min_tier]["weight"] for b in config.bands]
+    return [[next(j for j in range(b, len(floors)) if w >= floors[j]) for b in range(len(floors))]
+            for w in weights]
 
 
 def _zero_nan(value: float) -> float:

@@ -296,8 +296,15 @@ def to_data(config: Config) -> dict[str, Any]:
                            "source": dict(s.source)} for s in config.sectors},
         "criteria": {c.id: {"weight": c.weight, "label": dict(c.label), "source": dict(c.source),
                             "inputs": {i.field: _input_data(i) for i in c.inputs}} for c in config.criteria},
-        "bands": [{"band": b.name, "min": b.min, "label": dict(b.label)} for b in config.bands],
+        "bands": [_band_data(b) for b in config.bands],
     }
+
+
+def _band_data(band) -> dict[str, Any]:
+    data = {"band": band.name, "min": band.min, "label": dict(band.label)}
+    if band.min_tier is not None:
+        data.update(min_tier=band.min_tier, source=dict(band.source))
+    return data
 
 
 def to_yaml(config: Config) -> str:

@@ -69,6 +69,19 @@ bands:
 """
 
 
+def test_band_min_tier_loads_with_its_source():
+    config = load_sectors("small.yaml", text=_mutate(
+        45, "  - {band: A, min: 50, min_tier: top, source: {ref: src, note: why}, label: {en: g, ru: х, vi: t}}"))
+    assert (config.bands[0].min_tier, dict(config.bands[0].source)) == ("top", {"ref": "src", "note": "why"})
+    assert config.bands[1].min_tier is None
+
+
+def test_project_strong_fit_admits_only_hanoi_priority(config):
+    assert [(b.name, b.min_tier) for b in config.bands] == [("A", "hanoi_priority"), ("B", None), ("C", None),
+                                                             ("D", None)]
+    assert config.bands[0].source["ref"] == "forum_vns"
+
+
 def test_small_yaml_loads():
     config = load_sectors("small.yaml", text=SMALL_YAML)
     assert config.sector_ids == ("software", "other")
@@ -189,6 +202,13 @@ def _mutate(line: int, new: str) -> str:
          "criteria.green.inputs.green.answers.committed", 40, "must be a sub-score between 0 and 1, not 2"),
         (40, "        answers: {committed: 1, none: 0.0}",
          "criteria.green.inputs.green.answers", 40, "must give a sub-score for 'planned'"),
+        # a band's lowest tier: a tier that exists, with a source; never on the last band
+        (45, "  - {band: A, min: 50, min_tier: best, label: {en: good, ru: хорошо, vi: tốt}}",
+         "bands.0.min_tier", 45, "unknown tier 'best'; known: top, low"),
+        (45, "  - {band: A, min: 50, min_tier: top, label: {en: good, ru: хорошо, vi: tốt}}",
+         "bands.0.source.ref", 45, "is required"),
+        (46, "  - {band: B, min: 0, min_tier: low, source: {ref: src, note: n}, label: {en: weak, ru: слабо, vi: yếu}}",
+         "bands.1.min_tier", 46, "the last band must admit every sector"),
         # bands out of order
         (46, "  - {band: B, min: 60, label: {en: weak, ru: слабо, vi: yếu}}", "bands.1.min", 46,
          "bands must be listed from the highest minimum down"),

@@ -301,3 +301,29 @@ def test_weights_come_from_the_sectors_file(tmp_path):
     assert (second.score, second.band, second.sector) == (12.0, "B", "other")
     assert second.missing == ["esg_report"]
     assert first.params["config"] == str(path)
+
+
+ALL_COMMITMENTS = {"tech_transfer": "yes", "training": "yes", "local_partner": "yes", "green": "yes",
+                   "esg_report": "yes", "investment_usd": "200m", "employees": "5000", "vietnam_presence": "project"}
+
+
+@pytest.mark.parametrize(("okved", "band"), [("55.10", "B"), ("47.11", "B"), ("62.01", "A"), ("26.20", "A")])
+def test_strong_fit_needs_a_hanoi_priority_sector(make_profile, okved, band):
+    """sectors.yaml: band A admits only hanoi_priority sectors. A hotel chain (55.10, tier existing_fdi 0.35)
+    with every commitment scores 30 x 0.35 + 70 = 80.5, above A's 75, and is still a good fit (B)."""
+    hotel = assess(make_profile(okved=okved, **ALL_COMMITMENTS))
+    assert hotel.score >= 75
+    assert hotel.band == band
+
+
+def test_band_rule_is_the_same_on_the_batch_and_the_row_path(make_profile):
+    profiles = [make_profile(okved=code, **ALL_COMMITMENTS) for code in ("55.10", "62.01")]
+    assert [r.band for r in assess_many(profiles)] == [assess(p).band for p in profiles] == ["B", "A"]
+
+
+def test_a_firm_of_unknown_sector_is_never_a_strong_fit():
+    from matcher.scoring import band_table
+    from matcher.config import load_sectors
+
+    table = band_table(load_sectors())
+    assert table[-1] == [1, 1, 2, 3]  # band A needs a known priority sector; B, C, D are by score alone

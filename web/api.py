@@ -1,4 +1,5 @@
-"""JSON API ``/api/v1``: score one profile or a batch (public), list and get leads (Bearer token)."""
+"""JSON API ``/api/v1``: score one profile or a batch and look up OKVED codes (public), list and get leads
+(Bearer token)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from .inputs import int_arg
 from .leads import filtered_query, filters_from
 from .models import Lead
 from .openapi import document
-from .scoring import weights_version
+from .scoring import okved_index, okved_warnings, weights_version
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_BATCH = 1000
+MAX_OKVED = 50  # suggestions per lookup
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
@@ -74,10 +76,23 @@ def score():
     body = json_body()
     if not isinstance(body, dict):
         return error_response(400, "the body must be a JSON object with at least a 'name'")
+    lang = api_lang()
     try:
-        return jsonify(result_json(services.score(as_cells(body), api_lang())))
+        cells = as_cells(body)
+        data = result_json(services.score(cells, lang))
     except matcher.InvalidValue as exc:
         return error_response(400, str(exc), exc.field, reason=exc.reason)
+    data["warnings"] = okved_warnings(cells.get("okved"), lang)
+    return jsonify(data)
+
+
+@bp.get("/okved")
+def okved():
+    """OKVED 2 codes for a typed code prefix or title words, with their title in ``lang`` and sector."""
+    lang = api_lang()
+    query = request.args.get("q", "")[:200]
+    found = okved_index().search(query, lang, int_arg("limit", 10, 1, MAX_OKVED))
+    return jsonify(results=[{"code": e.code, "title": e.titles[lang], "sector": e.sector} for e in found])
 
 
 @bp.post("/score/batch")

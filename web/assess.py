@@ -11,7 +11,7 @@ from . import services
 from .extensions import db
 from .forms import HELP, AssessForm, SubmitLeadForm, flash_errors
 from .i18n import current_lang, field_label, reason_text
-from .scoring import okved_options
+from .scoring import okved_options, sector_choices
 
 bp = Blueprint("assess", __name__)
 
@@ -46,7 +46,8 @@ def form():
             return render_template("assess/result.html", result=result, form=submit)
     elif form.is_submitted():
         flash_errors(form)
-    return render_template("assess/form.html", form=form, help=HELP, okved=okved_options())
+    return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(),
+                           sector_groups=sector_choices())
 
 
 @bp.post("/assess/submit")
@@ -57,11 +58,13 @@ def submit():
         flash_errors(form)
         result = _score_or_flash(form) if form.name.data else None
         if result is None:
-            return render_template("assess/form.html", form=form, help=HELP, okved=okved_options()), 400
+            return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(),
+                           sector_groups=sector_choices()), 400
         return render_template("assess/result.html", result=result, form=form), 400
     result = _score_or_flash(form)
     if result is None:
-        return render_template("assess/form.html", form=form, help=HELP, okved=okved_options()), 400
+        return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(),
+                           sector_groups=sector_choices()), 400
     profile = {**form.profile(), "contact_email": form.contact_email.data}
     lead = services.create_lead(profile, result, "assess", consent=True)
     db.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -11,10 +12,12 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from matcher.errors import ConfigError
@@ -38,8 +41,9 @@ EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail addres
 HELP = {
     "name": _l("The firm's registered name, in any script."),
     "description": _l("What the firm does and what it plans in Vietnam, in English, Russian or Vietnamese."),
-    "okved": _l("OKVED 2 / NACE codes such as 62.01 or 26.3; separate several with ';'."),
-    "sectors": _l("Sectors the firm names itself, separated by ';' (optional)."),
+    "okved": _l("OKVED 2 codes such as 62.01, 26 or 28.9 (28,99 works too); separate several with ';'. "
+                "Type a code or a word to see suggestions."),
+    "sectors": _l("Sectors the firm names itself (optional): tick one or more."),
     "investment_usd": _l("Planned investment in Hanoi in US dollars: 1500000, 1.5m or 2bn."),
     "employees": _l("Number of employees of the firm."),
     "tech_transfer": _l("Will the firm transfer technology to Vietnamese partners?"),
@@ -59,7 +63,7 @@ class AssessForm(FlaskForm):
     name = StringField(validators=[DataRequired(_l("Please enter the firm's name.")), Length(max=300)])
     description = TextAreaField(validators=[Optional(), Length(max=5000)])
     okved = StringField(validators=[Optional(), Length(max=300)])
-    sectors = StringField(validators=[Optional(), Length(max=300)])
+    sectors = SelectMultipleField(choices=[], widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     investment_usd = StringField(validators=[Optional(), Length(max=50)])
     employees = StringField(validators=[Optional(), Length(max=20)])
     tech_transfer = SelectField(choices=choices(COMMITMENT), default="")
@@ -71,10 +75,28 @@ class AssessForm(FlaskForm):
     website = StringField(validators=[Optional(), Length(max=300)])
     city = StringField(validators=[Optional(), Length(max=100)])
 
+    def __init__(self, *args, **kwargs) -> None:
+        from .scoring import sector_choices
+
+        super().__init__(*args, **kwargs)
+        self.sectors.choices = [(sid, label) for _tier, items in sector_choices() for sid, label in items]
+
+    def validate_okved(self, field) -> None:
+        """Every code must exist; on success the field holds the codes as written canonically (28,99 -> 28.99)."""
+        from .scoring import okved_index
+
+        split = okved_index().split(field.data)
+        problems = [_("%(code)s is not an OKVED 2 code.", code=code) for code in split.unknown]
+        problems += [_("%(item)s is not a code such as 62.01 or 26.3.", item=item) for item in split.unreadable]
+        if problems:
+            raise ValidationError(" ".join(problems))
+        field.data = "; ".join(split.codes)
+
     def profile(self) -> dict[str, str]:
-        """The form's answers as a profile mapping."""
-        return {name: field.data for name, field in self._fields.items()
-                if name in HELP and field.data not in (None, "")}
+        """The form's answers as a profile mapping (the ticked sectors as ids separated by ';')."""
+        data = {name: "; ".join(field.data) if isinstance(field.data, list) else field.data
+                for name, field in self._fields.items() if name in HELP}
+        return {name: value for name, value in data.items() if value not in (None, "")}
 
 
 class SubmitLeadForm(AssessForm):

@@ -89,7 +89,30 @@ def _result_schema() -> dict:
         "improvements": {"type": "array", "items": improvement},
         "explanation": string, "lang": {"type": "string", "enum": ["en", "ru", "vi"]},
         "weights_version": string}
-    return {"type": "object", "required": list(props), "properties": props}
+    required = list(props)
+    props["warnings"] = {"type": "array", "items": _warning_schema(),
+                         "description": "only on POST /score: what was read but not used, e.g. an OKVED code "
+                                        "that does not exist (99.99.99); the score is given all the same"}
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _warning_schema() -> dict:
+    string = {"type": "string"}
+    return {"type": "object", "required": ["field", "reason", "message"], "properties": {
+        "field": string, "reason": {"type": "string", "enum": ["unknown_code"]}, "code": string,
+        "message": {**string, "description": "in the language of the response"}}}
+
+
+def _okved_schema() -> dict:
+    item = {"type": "object", "required": ["code", "title", "sector"], "properties": {
+        "code": {"type": "string", "description": "dotted OKVED 2 / NACE Rev. 2 code"},
+        "title": {"type": "string", "description": "in `lang`: Russian from OKVED 2, English from NACE Rev. 2, "
+                                                   "Vietnamese from VSIC 2007 where it names the same thing "
+                                                   "(else English)"},
+        "sector": {"type": "string", "nullable": True,
+                   "description": "the sector id the code maps to; null when its classes span several"}}}
+    return {"type": "object", "required": ["results"],
+            "properties": {"results": {"type": "array", "maxItems": 50, "items": item}}}
 
 
 def _error_schema() -> dict:
@@ -174,6 +197,17 @@ def _paths() -> dict:
                                           "scored": {"type": "integer"}, "errors": {"type": "integer"}}}}}},
                           **_scoring_errors(),
                           "413": _error("more than 1000 profiles, or a body larger than the upload limit")}}},
+        "/okved": {"get": {
+            "summary": "Look up OKVED 2 codes by code prefix or title words (for suggestions as one types)",
+            "operationId": "okved", "parameters": [
+                {"name": "q", "in": "query", "schema": {"type": "string"},
+                 "description": "a code or its start ('28.9', '28,99', '2899', 'ОКВЭД 62') or words of titles in "
+                                "any of the three languages, matched at word starts, case and accents ignored"},
+                _lang_param(),
+                {"name": "limit", "in": "query", "schema": {"type": "integer"},
+                 "description": "at most this many results (1-50, default 10)"}],
+            "responses": {"200": _json("#/components/schemas/OkvedResults", "matching codes, broadest first"),
+                          "429": _error("too many look-ups from this address; see Retry-After")}}},
         "/health": {"get": {"summary": "Liveness check", "operationId": "health",
                             "responses": {"200": {"description": "the app is up", "content": {"application/json": {
                                 "schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}}},
@@ -216,7 +250,8 @@ def document() -> dict:
         "paths": _paths(),
         "components": {
             "schemas": {"Profile": _profile_schema(), "Result": _result_schema(), "Error": _error_schema(),
-                        "ItemError": item_error, "Lead": _lead_schema()},
+                        "ItemError": item_error, "Lead": _lead_schema(),
+                        "OkvedResults": _okved_schema()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

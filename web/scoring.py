@@ -49,3 +49,35 @@ def okved_options() -> list[tuple[str, str]]:
     options = {code: sector.label.get(lang, sector.label["en"])
                for sector in get_config().sectors for code in sector.okved}
     return sorted(options.items(), key=lambda item: [int(p) if p.isdigit() else p for p in item[0].split(".")])
+
+
+def okved_index():
+    """The OKVED 2 code list with titles and sectors of the app's sectors file (built once per process)."""
+    from flask import current_app
+
+    from matcher.okved import default_index
+
+    return default_index(current_app.config.get("SECTORS_PATH"))
+
+
+def okved_warnings(okved: object, lang: str = "en") -> list[dict]:
+    """A warning per well-formed OKVED code that no classification lists (``99.99.99``); scoring is unchanged."""
+    from matcher.messages import message
+
+    return [{"field": "okved", "reason": "unknown_code", "code": code, "message": message(lang, "unknown_code", code=code)}
+            for code in okved_index().split(okved).unknown]
+
+
+def sector_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The sectors for the form's picker, grouped by tier (highest first), labels in the page's language."""
+    from .i18n import current_lang
+
+    lang = current_lang()
+    config = get_config()
+    groups = []
+    for tier_id, tier in sorted(config.tiers.items(), key=lambda item: -item[1]["weight"]):
+        items = sorted(((s.id, s.label.get(lang, s.label["en"])) for s in config.sectors if s.tier == tier_id),
+                       key=lambda item: item[1].casefold())
+        if items:
+            groups.append((tier["label"].get(lang, tier["label"]["en"]), items))
+    return groups

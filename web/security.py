@@ -8,6 +8,8 @@ Limits are app config, so ``MATCHER_*`` environment variables change them:
   names it tries;
 - ``ASSESS_RATE_LIMIT`` (default ``60 per minute``): ``POST /assess``, ``/assess/submit`` and the public
   API scoring calls, counted together per client address;
+- ``OKVED_RATE_LIMIT`` (default ``300 per minute``): ``GET /api/v1/okved``, the code suggestions the
+  self-assessment form asks for as one types, per client address;
 - ``RATELIMIT_ENABLED`` (Flask-Limiter's switch, default on; benchmarks turn it off);
 - ``RATELIMIT_STORAGE_URI``: ``memory://`` (one count per process) unless ``REDIS_URL`` is set, so that
   several app processes share one count;
@@ -34,6 +36,7 @@ DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",
     "ASSESS_RATE_LIMIT": "60 per minute",
+    "OKVED_RATE_LIMIT": "300 per minute",
     "RATELIMIT_ENABLED": True,
     # X-RateLimit-* (and a Retry-After even on 200) on every limited response: off; a 429 has Retry-After
     "RATELIMIT_HEADERS_ENABLED": False,
@@ -77,7 +80,7 @@ def login_key() -> str:
 
 def _check_limits(app: Flask) -> None:
     """Refuse to start with a limit that Flask-Limiter cannot read, naming the setting."""
-    for key in ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "ASSESS_RATE_LIMIT"):
+    for key in ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "ASSESS_RATE_LIMIT", "OKVED_RATE_LIMIT"):
         try:
             parse_many(str(app.config[key]))
         except ValueError as exc:
@@ -107,6 +110,8 @@ def init_limiter(app: Flask) -> Limiter:
                                   methods=["POST"])
     for endpoint in PUBLIC_SCORING:
         app.view_functions[endpoint] = public(app.view_functions[endpoint])
+    lookup = limiter.limit(lambda: app.config["OKVED_RATE_LIMIT"], scope="okved-lookup")
+    app.view_functions["api.okved"] = lookup(app.view_functions["api.okved"])
     return limiter
 
 

@@ -150,3 +150,34 @@ def test_api_404_is_json(client):
 
 def test_health(client):
     assert client.get("/api/v1/health").get_json() == {"status": "ok"}
+
+
+def test_score_warns_of_an_okved_code_that_does_not_exist(client):
+    data = client.post("/api/v1/score?lang=ru", json={**PROFILE, "okved": "99.99.99; 28.99"}).get_json()
+    assert data["warnings"] == [{"field": "okved", "reason": "unknown_code", "code": "99.99.99",
+                                 "message": "99.99.99 — не код ОКВЭД 2: отрасль по нему не определена"}]
+    assert data["sector"] == "automation"  # the real code still decides; the score is what it was
+    assert client.post("/api/v1/score", json=PROFILE).get_json()["warnings"] == []
+    en = client.post("/api/v1/score", json={"name": "V", "okved": ["99.99.99"]}).get_json()
+    assert en["warnings"][0]["message"] == "99.99.99 is not an OKVED 2 code: no sector was read from it"
+
+
+@pytest.mark.parametrize(("query", "lang", "first"), [
+    ("28,99", "en", {"code": "28.99", "title": "Manufacture of other special-purpose machinery n.e.c.",
+                     "sector": "automation"}),
+    ("2620", "ru", {"code": "26.20", "title": "Производство компьютеров и периферийного оборудования",
+                    "sector": "electronics"}),
+    ("máy vi tính", "vi", {"code": "26", "title": "Sản xuất sản phẩm điện tử, máy vi tính và sản phẩm quang học",
+                           "sector": None}),
+])
+def test_okved_lookup(client, query, lang, first):
+    response = client.get("/api/v1/okved", query_string={"q": query, "lang": lang, "limit": 3})
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert results[0] == first and len(results) <= 3
+
+
+@pytest.mark.parametrize("query", ["", "zzzz", "99.99", "\x00", "x" * 5000])
+def test_okved_lookup_of_nothing_is_an_empty_list(client, query):
+    response = client.get("/api/v1/okved", query_string={"q": query, "limit": "many"})
+    assert response.status_code == 200 and response.get_json() == {"results": []}

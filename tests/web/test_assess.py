@@ -101,3 +101,57 @@ def test_submitted_lead_appears_in_staff_list(client, auth):
                                         "consent": "y"})
     auth.login()
     assert "Unique Firm 42" in client.get("/leads").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("typed", "read"), [("28,99", "28.99"), ("2899", "28.99"), ("26", "26"), ("28.9", "28.9"),
+                                             ("ОКВЭД 62.01; 28,99", "62.01; 28.99")])
+def test_okved_field_reads_common_spellings_before_scoring(client, typed, read):
+    html = client.post("/assess?lang=en", data={**FORM, "okved": typed}).get_data(as_text=True)
+    assert "Result for Volga Robotics" in html
+    assert f'<input type="hidden" name="okved" value="{read}">' in html
+
+
+@pytest.mark.parametrize(("lang", "message"), [
+    ("en", "99.99.99 is not an OKVED 2 code."),
+    ("ru", "99.99.99 — не код ОКВЭД 2."),
+    ("vi", "99.99.99 không phải là mã OKVED 2."),
+])
+def test_okved_that_does_not_exist_is_a_form_error_not_other(client, lang, message):
+    response = client.post(f"/assess?lang={lang}", data={**FORM, "okved": "99.99.99"})
+    html = response.get_data(as_text=True)
+    assert message in html and 'id="okved"' in html  # the form again, with the error at the field
+    assert '<svg class="chart"' not in html  # not scored as "other"
+
+
+def test_okved_that_is_no_code_is_a_form_error(client):
+    html = client.post("/assess?lang=en", data={**FORM, "okved": "robots"}).get_data(as_text=True)
+    assert "robots is not a code such as 62.01 or 26.3." in html
+
+
+@pytest.mark.parametrize(("lang", "labels"), [
+    ("en", ["Smart electronics", "Hanoi priority"]),
+    ("ru", ["Умная электроника", "Приоритет Ханоя"]),
+    ("vi", ["Điện tử thông minh", "Ưu tiên của Hà Nội"]),
+])
+def test_sector_picker_lists_sectors_in_the_page_language(client, lang, labels):
+    html = client.get(f"/assess?lang={lang}").get_data(as_text=True)
+    assert '<input type="checkbox" name="sectors" value="electronics">' in html
+    for label in labels:
+        assert label in html
+
+
+def test_picked_sectors_are_declared_and_carried_to_the_lead(client, app):
+    data = {"name": "Two Trades", "sectors": ["software", "electronics"], "training": "committed"}
+    html = client.post("/assess?lang=en", data=data).get_data(as_text=True)
+    assert '<input type="hidden" name="sectors" value="software">' in html
+    assert '<input type="hidden" name="sectors" value="electronics">' in html
+    client.post("/assess/submit?lang=en", data={**data, "contact_email": "a@b.example", "consent": "y"})
+    with app.app_context():
+        lead = db.session.execute(db.select(Lead)).scalar_one()
+        assert lead.profile()["sectors"] == "software; electronics"
+        assert [s["source"] for s in lead.latest.matched_sectors][:1] == ["declared"]
+
+
+def test_a_sector_that_is_not_listed_is_refused(client):
+    html = client.post("/assess?lang=en", data={**FORM, "sectors": ["casino"]}).get_data(as_text=True)
+    assert "Not a valid choice" in html or "not a valid choice" in html

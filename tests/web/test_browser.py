@@ -223,3 +223,36 @@ def test_admin_edits_weights_and_ranking_changes(tab, live_server, db_url, shot)
     expect(page.locator("form.evidence-form .chip.ev-verified").first).to_be_visible()
     expect(page.locator(".audit")).to_contain_text("Signed agreement seen")
     shot(page, "evidence.png", db)
+
+
+def test_okved_suggestion_and_two_sectors_picked(tab, live_server, db_url, shot):
+    """Typing a code's start lists codes with titles (from GET /api/v1/okved); the search box narrows the
+    sector checkboxes; the picked code and both sectors reach the result."""
+    page = tab
+    db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    page.goto(f"{live_server}/assess?lang=ru")
+    page.fill("#name", "Две отрасли")
+    page.locator("#okved").press_sequentially("28.9")
+    option = page.locator('#okved-suggestions .suggestion[data-code="28.99"]')
+    expect(option).to_contain_text("Производство прочих машин и оборудования специального назначения")
+    shot(page, "assess_okved_suggestions_ru.png", db)
+    option.click()
+    expect(page.locator("#okved")).to_have_value("28.99")
+    expect(page.locator("#okved-suggestions")).to_be_hidden()
+    software = page.locator('input[name=sectors][value="software"]')
+    electronics = page.locator('input[name=sectors][value="electronics"]')
+    page.fill("#sector-search", "элект")
+    expect(electronics).to_be_visible()
+    expect(software).to_be_hidden()
+    electronics.check()
+    page.fill("#sector-search", "програм")
+    expect(software).to_be_visible()
+    software.check()
+    expect(electronics).to_be_visible()  # a ticked sector stays in view
+    expect(page.locator("#sector-chosen")).to_contain_text("Умная электроника")
+    expect(page.locator("#sector-chosen")).to_contain_text("ИТ и программное обеспечение")
+    page.click("button.primary")
+    expect(page.locator("h1")).to_contain_text("Две отрасли")
+    hidden = page.locator("input[type=hidden][name=sectors]")
+    assert sorted(hidden.evaluate_all("els => els.map(e => e.value)")) == ["electronics", "software"]
+    expect(page.locator("input[type=hidden][name=okved]")).to_have_value("28.99")

@@ -34,6 +34,7 @@ PUBLIC = {
     "api.score_batch",
     "api.openapi",
     "api.health",
+    "api.okved",  # OKVED code suggestions: the public code list, nothing stored
     "api.ready",  # readiness for load balancers: says only "ok" or "unreachable" per service
 }
 # Admin-only: whole blueprints, plus single admin-only actions elsewhere (none today).
@@ -109,6 +110,15 @@ def test_public_allow_list_names_real_endpoints(app):
     assert client.get("/api/v1/health").status_code == 200 and client.get("/api/v1/openapi.json").status_code == 200
     assert client.post("/api/v1/score", json={"name": "Volga"}).status_code == 200
     assert client.post("/api/v1/score/batch", json=[{"name": "Volga"}]).status_code == 200
+    assert client.get("/api/v1/okved?q=62.01").status_code == 200
+
+
+def test_okved_lookup_is_limited_per_address_apart_from_scoring(make_app):
+    app = make_app(OKVED_RATE_LIMIT="2 per minute", ASSESS_RATE_LIMIT="1 per minute")
+    client = app.test_client()
+    assert client.post("/api/v1/score", json={"name": "Volga"}).status_code == 200
+    assert [client.get("/api/v1/okved?q=26").status_code for _ in range(3)] == [200, 200, 429]
+    _retry_after(client.get("/api/v1/okved?q=26"))
 
 
 def test_anonymous_reaches_no_staff_endpoint(app, make_lead):
