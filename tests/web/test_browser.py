@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -142,7 +143,9 @@ def test_login_and_filter_leads(tab, live_server, db_url, shot):
     shot(page, "leads.png", db)
     page.select_option("#sector", "software")
     page.click("form.filters button.primary")
+    expect(page).to_have_url(re.compile(r"sector=software"))
     rows = page.locator("table.leads tbody tr")
+    expect(rows.first).to_be_visible()  # the filtered page has loaded (under load it can take a while)
     assert 0 < rows.count() < total
     for i in range(rows.count()):
         expect(rows.nth(i).locator("td").nth(2)).to_have_text("IT and software")

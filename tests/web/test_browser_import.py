@@ -6,6 +6,7 @@ Playwright runs in a thread of its own (the ``in_browser`` fixture), as in ``tes
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from web import imports
@@ -14,6 +15,14 @@ from web import imports
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
               pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 N_ROWS = 1500
+
+
+def _now(locator) -> list[str]:
+    """The locator's texts right now: [] once it is gone, or while the page reloads at the end of the import."""
+    try:
+        return locator.all_inner_texts()
+    except PlaywrightError:
+        return []
 
 
 def import_in_browser(browser, base: str, path, seen: list[str], errors: list[str]) -> str:
@@ -32,8 +41,9 @@ def import_in_browser(browser, base: str, path, seen: list[str], errors: list[st
         page.click("button.primary")
         page.click("#job-import")
         progress = page.locator("#import-progress")
-        while progress.count():
-            seen.append(progress.inner_text(timeout=1000) if progress.count() else "")
+        expect(page.locator("#import-progress, #import-done").first).to_be_visible()  # the job page is there
+        while texts := _now(progress):
+            seen.extend(texts)
             page.wait_for_timeout(150)
         expect(page.locator("#import-done")).to_contain_text(f"{N_ROWS} rows imported as leads.")
         return page.inner_text("body")
