@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from .config import LANGS, Config
+from .sector_model import load_model, training_fingerprint
 
 _STEM_RU = Stemmer.Stemmer("russian")
 _STEM_EN = Stemmer.Stemmer("english")
@@ -44,7 +45,6 @@ _ASCII_SPACE = re.compile(f"[{_ASCII_SPACE_CHARS}]+")
 _NO_WORD = (-1,)
 _CACHE_LIMIT = 2_000_000
 _PREFIX = 5
-_RU_MIN = 5
 _PUNCT = "\"'()[]{}<>«»„“”‘’.,;:!?/\\|-–—_*#&+=%$@~`^"
 
 
@@ -53,9 +53,19 @@ _KEEP_WHOLE = frozenset({"hospitality"})
 
 
 def _stem(word: str) -> str:
-    """Russian Snowball for Cyrillic, English for plain ASCII; Vietnamese syllables stay as they are."""
+    """Russian Snowball for Cyrillic, English for plain ASCII; Vietnamese syllables stay as they are.
+
+    Russian words are stemmed until the stem no longer changes: Snowball reads a word without
+    ending as one with ("микросхема" -> "микросхем", but "микросхем" -> "микросх"), and the
+    fixed point puts the forms of one word back together ("микросх" for both).
+    """
     if _CYRILLIC.search(word):
-        return _STEM_RU.stemWord(word)
+        for _ in range(4):
+            stem = _STEM_RU.stemWord(word)
+            if stem == word:
+                break
+            word = stem
+        return word
     if word in _KEEP_WHOLE or not word.isascii():
         return word
     return _STEM_EN.stemWord(word)
@@ -142,6 +152,18 @@ def _load_fit(docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix] | No
         return None
 
 
+def _model_weights(model: dict) -> tuple[list[str], sparse.csr_matrix]:
+    """The shipped model's terms and (terms x sectors) weights."""
+    terms = [str(t) for t in model["terms"]]
+    rows = [t for t, pairs in enumerate(model["weights"]) for _ in pairs]
+    cols = [s for pairs in model["weights"] for s, _ in pairs]
+    vals = [w for pairs in model["weights"] for _, w in pairs]
+    weights = sparse.csr_matrix((np.array(vals, dtype=np.float64), (np.array(rows, dtype=np.int64),
+                                                                   np.array(cols, dtype=np.int64))),
+                                shape=(len(terms), len(model["sectors"])))
+    return terms, weights
+
+
 def string_buffers(column: pa.Array) -> tuple[NDArray[np.int32], NDArray[np.uint8]] | None:
     """The offsets and bytes of a string array without nulls as numpy views (no copy); None otherwise.
 
@@ -218,17 +240,30 @@ class SectorVocabulary:
         for doc in docs:
             for kw in doc:
                 self.display.setdefault(self._term(kw), kw)
-        fitted = _load_fit(docs) if cached else None
-        if fitted is None:
-            fitted = self._fit(docs)
-            if cached:
-                _save_fit(docs, *fitted)
+        model = load_model()
+        #: True when the weights are the shipped learned classifier's: it was trained on these very
+        #: sectors, codes and keywords. A sectors file edited since (a keyword added) falls back to
+        #: the keyword fit until ``tools/train_sector_model.py`` is run again.
+        self.learned = model is not None and model.get("fingerprint") == training_fingerprint(config)
+        if self.learned:
+            fitted = _model_weights(model)
+            shown = dict(zip(model["terms"], model["display"], strict=True))
+            self.intercepts = np.array(model["intercepts"], dtype=np.float64)
+        else:  # another set of sectors than the model was trained for: the keywords alone
+            fitted = _load_fit(docs) if cached else None
+            if fitted is None:
+                fitted = self._fit(docs)
+                if cached:
+                    _save_fit(docs, *fitted)
+            shown = {}
+            self.intercepts = np.zeros(len(self.sector_ids), dtype=np.float64)
+        self.intercept_list = self.intercepts.tolist()
         self.terms: list[str] = fitted[0]
         self.weights: sparse.csr_matrix = fitted[1]
-        self.term_display = [self.display[t] for t in self.terms]
+        self.term_display = [self.display.get(t) or shown.get(t) or t for t in self.terms]
         self.dense_weights = self.weights.toarray()
         # The same weights as Python lists for the row path: per term, its (sector, weight) pairs.
-        self.term_sectors = [[(s, w) for s, w in enumerate(row) if w > 0] for row in self.dense_weights.tolist()]
+        self.term_sectors = [[(s, w) for s, w in enumerate(row) if w != 0] for row in self.dense_weights.tolist()]
         self._build_index()
         # A Snowball stem minus its last letter starts the word it came from (English may add an
         # "e": "making" -> "make", and turn y into i): index those starts by their length.
@@ -238,13 +273,6 @@ class SectorVocabulary:
             k = len(w) if len(w) <= 3 else min(_PREFIX, len(w) - 1)  # short stems: exact start
             starts.setdefault(k, set()).add(w[:k].replace("i", "y"))
         self._start_sets = {k: pa.array(sorted(v), pa.string()) for k, v in starts.items()}
-        longer: dict[str, set[int]] = {}
-        for w, i in self.words.items():
-            if _CYRILLIC.search(w):
-                for cut in (1, 2):
-                    if len(w) - cut >= _RU_MIN:
-                        longer.setdefault(w[:-cut], set()).add(i)
-        self._ru_longer = {k: next(iter(v)) for k, v in longer.items() if len(v) == 1}
         self._cache: dict[str, tuple[int, ...]] = {}
         self._token_cache: dict[str, tuple[int, ...]] = {}  # the row path's: after the _may_match filter
 
@@ -280,22 +308,36 @@ class SectorVocabulary:
                 words.setdefault(w, len(words))
         self.words = words
         self.n_words = max(len(words), 1)
-        self.ngram_keys: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
-        by_len: dict[int, list[tuple[int, int]]] = {}
+        # Phrases are walked word by word through a trie: a prefix of one word has the word's id,
+        # a longer prefix an id of its own; (prefix id * n_words + next word id) -> next prefix id.
+        # Keys stay far below 2**63 however long the phrase and large the vocabulary.
+        step: dict[int, int] = {}
+        prefix_term: dict[int, int] = {}
+        lengths: set[int] = set()
+        next_id = self.n_words
         for term_id, term in enumerate(self.terms):
-            key = 0
-            for w in term.split():
-                key = key * self.n_words + words[w]
-            by_len.setdefault(len(term.split()), []).append((key, term_id))
-        for n, pairs in by_len.items():
-            pairs.sort()
-            self.ngram_keys[n] = (
-                np.array([k for k, _ in pairs], dtype=np.int64),
-                np.array([t for _, t in pairs], dtype=np.int64),
-            )
+            parts = term.split()
+            if len(parts) < 2:
+                continue
+            lengths.add(len(parts))
+            prefix = words[parts[0]]
+            for w in parts[1:]:
+                key = prefix * self.n_words + words[w]
+                if key not in step:
+                    step[key] = next_id
+                    next_id += 1
+                prefix = step[key]
+            prefix_term[prefix] = term_id
+        keys = sorted(step)
+        self.trie_keys = np.array(keys, dtype=np.int64)
+        self.trie_next = np.array([step[k] for k in keys], dtype=np.int64)
+        self.prefix_term = np.full(next_id, -1, dtype=np.int64)
+        for prefix, term_id in prefix_term.items():
+            self.prefix_term[prefix] = term_id
+        self.ngram_lengths = sorted(lengths)
         # Single words: term id by word id. Phrases: which words can start one of each length.
         self.word_term = np.full(self.n_words, -1, dtype=np.int64)
-        self.phrase_start = {n: np.zeros(self.n_words, dtype=bool) for n in self.ngram_keys if n > 1}
+        self.phrase_start = {n: np.zeros(self.n_words, dtype=bool) for n in self.ngram_lengths}
         # The same for the row path: phrase term id by its word ids, phrase lengths by first word id.
         self.phrase_terms: dict[tuple[int, ...], int] = {}
         self.phrase_lengths: dict[int, tuple[int, ...]] = {}
@@ -323,18 +365,8 @@ class SectorVocabulary:
         return [cache[t] for t in tokens]
 
     def _word_id(self, stem: str) -> int:
-        """Id of a stem; Russian stems also match a keyword stem two letters longer or shorter.
-
-        Snowball treats some inflections of one Russian word differently ("ресторан" ->
-        "рестора", "ресторанов" -> "ресторан"), so near stems of five letters or more count.
-        """
-        found = self.words.get(stem, -1)
-        if found >= 0 or len(stem) < _RU_MIN or not _CYRILLIC.search(stem):
-            return found
-        for cut in (1, 2):
-            if len(stem) - cut >= _RU_MIN and stem[:-cut] in self.words:
-                return self.words[stem[:-cut]]
-        return self._ru_longer.get(stem, -1)
+        """Id of a stem, matched whole (a stem that merely starts like a known one is unknown)."""
+        return self.words.get(stem, -1)
 
     def _may_match(self, tokens: pa.Array) -> NDArray[np.bool_]:
         """Which distinct tokens could hold a keyword word, decided by Arrow over all of them.
@@ -381,18 +413,19 @@ class SectorVocabulary:
             if len(words) < n:
                 continue
             at = np.flatnonzero(starts[words[: len(words) - n + 1]])  # positions that can open a phrase
-            keys = words[at]
+            prefix = words[at]
             ok = np.ones(len(at), dtype=bool)
             for k in range(1, n):
                 ok &= (pos[at + k] - pos[at] == k) & (rows[at + k] == rows[at])
-                keys = keys * self.n_words + words[at + k]
-            at, keys = at[ok], keys[ok]
-            sorted_keys, term_ids = self.ngram_keys[n]
-            found = np.searchsorted(sorted_keys, keys)
-            found[found >= len(sorted_keys)] = 0
-            match = sorted_keys[found] == keys
+                keys = prefix * self.n_words + words[at + k]
+                found = np.searchsorted(self.trie_keys, keys)
+                found[found >= len(self.trie_keys)] = 0
+                ok &= self.trie_keys[found] == keys if len(self.trie_keys) else False
+                prefix = np.where(ok, self.trie_next[found] if len(self.trie_next) else 0, 0)
+            term_ids = np.where(ok, self.prefix_term[prefix], -1)
+            match = term_ids >= 0
             found_rows.append(rows[at[match]])
-            found_terms.append(term_ids[found[match]])
+            found_terms.append(term_ids[match])
         r = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
         t = np.concatenate(found_terms) if found_terms else np.zeros(0, np.int64)
         matrix = sparse.csr_matrix((np.ones(len(r), np.float64), (r, t)), shape=(n_rows, len(self.terms)))
@@ -443,8 +476,14 @@ class SectorVocabulary:
         return self.evidence_terms(hits.matrix.indices[hits.matrix.indptr[row] : hits.matrix.indptr[row + 1]], sector)
 
     def evidence_terms(self, terms, sector: int) -> list[str]:
-        """The keywords of ``sector`` among ``terms`` (term ids, ascending), as written in ``sectors.yaml``."""
-        return [self.term_display[t] for t in terms if self.dense_weights[t, sector] > 0]
+        """The words among ``terms`` (term ids) that speak for ``sector``, the heaviest first.
+
+        A word is shown as written in ``sectors.yaml`` when it is a keyword, else as the
+        training text most often wrote it.
+        """
+        weights = self.dense_weights[:, sector] if len(self.terms) else np.zeros(0)
+        found = sorted((-weights[t], t) for t in terms if weights[t] > 0)
+        return [self.term_display[t] for _, t in found]
 
     # -- One text at a time: the same terms and weights as hits() and sector_scores() ---------------
 
@@ -523,8 +562,12 @@ class SectorVocabulary:
         row_of = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
         terms = matrix.indices
         keep = target[row_of] >= 0
-        keep[keep] = self.dense_weights[terms[keep], target[row_of[keep]]] > 0
-        row_of, terms = row_of[keep], terms[keep]
+        weight = np.zeros(len(terms))
+        weight[keep] = self.dense_weights[terms[keep], target[row_of[keep]]]
+        keep &= weight > 0
+        row_of, terms, weight = row_of[keep], terms[keep], weight[keep]
+        order = np.lexsort((terms, -weight, row_of))  # per row, the heaviest first (as evidence_terms)
+        row_of, terms = row_of[order], terms[order]
         starts = np.searchsorted(row_of, np.arange(n_rows))
         rank = np.arange(len(row_of)) - starts[row_of]
         row_of, terms = row_of[rank < limit], terms[rank < limit]
