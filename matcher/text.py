@@ -48,6 +48,71 @@ _PREFIX = 5
 _PUNCT = "\"'()[]{}<>«»„“”‘’.,;:!?/\\|-–—_*#&+=%$@~`^"
 
 
+# -- Negation: a cue removes the evidence of its clause ---------------------------------------------
+#: Flags of a raw token (bits), decided by :meth:`SectorVocabulary._token_flags`.
+_NEG_AFTER, _NEG_CLAUSE, _CANCEL_NEXT, _CANCEL_PREV, _END, _CONJ = 1, 2, 4, 8, 16, 32
+_CUE = _NEG_AFTER | _NEG_CLAUSE
+#: Cues whose scope is the rest of their clause (English and Vietnamese put the object after them:
+#: "we do not make chips", "không sản xuất điện tử", "no longer").
+_NEG_AFTER_WORDS = ("not", "no", "never", "don't", "doesn't", "didn't", "won't", "cannot", "can't", "nor",
+                    "không", "chưa", "chẳng", "ngừng")
+#: Russian cues: their scope is their whole clause back to a conjunction, since the object often
+#: comes first ("электроникой не занимаемся").
+_NEG_CLAUSE_WORDS = ("не", "ни", "нет")
+#: A cue followed by one of these is no negation ("не только", "not only", "không chỉ", "không
+#: gian" = space, "không khí" = air, "không dây" = wireless, "không người lái" = unmanned).
+_CANCEL_NEXT_WORDS = ("только", "менее", "более", "просто", "only", "just", "less", "chỉ", "những", "gian",
+                      "khí", "dây", "người", "ngừng", "ít")
+#: A cue after one of these is no negation ("hàng không" = aviation).
+_CANCEL_PREV_WORDS = ("hàng",)
+#: Where a Russian cue's scope starts at the latest (besides the start of its clause).
+_CONJ_WORDS = ("и", "а", "но", "однако", "зато")
+#: A token ending so closes a clause (or a dash standing alone).
+_END_PATTERN = "[,;.!?:][\"'»”)\\]]*$"
+_DASHES = ("-", "–", "—")
+
+
+def negated_tokens(flags: NDArray[np.uint8], rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which tokens lie in the scope of a negation cue.
+
+    Parameters
+    ----------
+    flags : array of uint8
+        Each token's flags, tokens in text order, the rows one after the other.
+    rows : array of int
+        Each token's row.
+
+    A cue's scope runs from the cue to the end of its clause (a token ending in ``, ; . ! ? :``,
+    or a dash); a Russian cue's also back to the start of its clause or the conjunction before it.
+    """
+    n = len(flags)
+    idx = np.arange(n)
+    first = np.ones(n, dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    cue = (flags & _CUE) != 0
+    cancel = np.zeros(n, dtype=bool)
+    cancel[:-1] = ((flags[1:] & _CANCEL_NEXT) != 0) & ~first[1:]
+    cancel[1:] |= ((flags[:-1] & _CANCEL_PREV) != 0) & ~first[1:]
+    cue &= ~cancel
+    if not cue.any():
+        return np.zeros(n, dtype=bool)
+    start = first.copy()
+    start[1:] |= (flags[:-1] & _END) != 0
+    clause = np.cumsum(start) - 1
+    first_cue = np.full(clause[-1] + 1, n, dtype=np.int64)
+    np.minimum.at(first_cue, clause[cue], idx[cue])
+    negated = idx >= first_cue[clause]
+    back = cue & ((flags & _NEG_CLAUSE) != 0)
+    if back.any():
+        sub_start = start.copy()
+        sub_start[1:] |= (flags[:-1] & _CONJ) != 0
+        sub = np.cumsum(sub_start) - 1
+        last_cue = np.full(sub[-1] + 1, -1, dtype=np.int64)
+        np.maximum.at(last_cue, sub[back], idx[back])
+        negated |= idx <= last_cue[sub]
+    return negated
+
+
 #: Words Snowball would merge with a word of another sector ("hospitality" -> "hospit" = "hospital").
 _KEEP_WHOLE = frozenset({"hospitality"})
 
@@ -274,7 +339,7 @@ class SectorVocabulary:
             starts.setdefault(k, set()).add(w[:k].replace("i", "y"))
         self._start_sets = {k: pa.array(sorted(v), pa.string()) for k, v in starts.items()}
         self._cache: dict[str, tuple[int, ...]] = {}
-        self._token_cache: dict[str, tuple[int, ...]] = {}  # the row path's: after the _may_match filter
+        self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
 
     def _fit(self, docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix]:
         """The terms and their (terms x sectors) weights, fitted by scikit-learn over the keyword lists."""
@@ -388,6 +453,29 @@ class SectorVocabulary:
         mask = pc.or_(mask, pc.invert(pc.utf8_is_alnum(key)))
         return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
+    @staticmethod
+    def _token_flags(tokens: pa.Array, lazy: bool = False) -> NDArray[np.uint8]:
+        """Negation flags of distinct raw tokens (cue, cancel, clause end, conjunction), by Arrow.
+
+        ``lazy``: all 0 when no token is a cue (a batch without a cue needs no other flag).
+        """
+        key = pc.utf8_lower(tokens)
+        if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
+            key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
+        word = pc.utf8_trim(key, characters=_PUNCT)
+
+        def flag(values, bit):
+            found = pc.fill_null(pc.is_in(word, value_set=pa.array(values, pa.string())), False)
+            return found.to_numpy(zero_copy_only=False).astype(np.uint8) * np.uint8(bit)
+
+        flags = flag(_NEG_AFTER_WORDS, _NEG_AFTER) | flag(_NEG_CLAUSE_WORDS, _NEG_CLAUSE)
+        if lazy and not flags.any():
+            return flags
+        end = pc.or_(pc.match_substring_regex(key, _END_PATTERN), pc.is_in(key, value_set=pa.array(_DASHES)))
+        flags |= pc.fill_null(end, False).to_numpy(zero_copy_only=False).astype(np.uint8) * np.uint8(_END)
+        return (flags | flag(_CANCEL_NEXT_WORDS, _CANCEL_NEXT) | flag(_CANCEL_PREV_WORDS, _CANCEL_PREV)
+                | flag(_CONJ_WORDS, _CONJ))
+
     def hits(self, texts: pa.Array | pa.ChunkedArray) -> TermHits:
         """Find the terms in each text.
 
@@ -455,7 +543,11 @@ class SectorVocabulary:
         starts = np.zeros(len(uniques), dtype=np.int64)
         starts[candidates[known]] = np.cumsum(counts[candidates[known]]) - counts[candidates[known]]
         occ = encoded.indices.to_numpy(zero_copy_only=False)
-        where = np.flatnonzero(counts[occ] > 0)  # occurrences holding a keyword word
+        keep = counts[occ] > 0  # occurrences holding a keyword word...
+        flags = self._token_flags(uniques, lazy=True)
+        if flags.any():  # ...and not negated
+            keep &= ~negated_tokens(flags[occ], parents)
+        where = np.flatnonzero(keep)
         n_parts = counts[occ[where]]
         # Position of each word: token position plus the extra words of earlier multi-word tokens.
         extra = np.cumsum(n_parts - 1) - (n_parts - 1)
@@ -496,8 +588,13 @@ class SectorVocabulary:
         positions: list[int] = []  # of each keyword word, in text order
         ids: list[int] = []  # its word id
         position = 0
-        for parts in self.token_ids(_ASCII_SPACE.split(text)):
-            if parts == _NO_WORD:  # no keyword word: the token takes one position
+        info = self.token_info(_ASCII_SPACE.split(text))
+        negated = None
+        if any(flags & _CUE for _, flags in info):
+            flags = np.array([flags for _, flags in info], dtype=np.uint8)
+            negated = negated_tokens(flags, np.zeros(len(info), dtype=np.int64)).tolist()
+        for k, (parts, _) in enumerate(info):
+            if parts == _NO_WORD or (negated and negated[k]):  # no (live) keyword word: one position
                 position += 1
                 continue
             for w in parts:
@@ -524,30 +621,37 @@ class SectorVocabulary:
         return scores
 
     def token_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
-        """Stem-ids of each raw token as :meth:`_token_stream` sees it; ``(-1,)`` when it holds no keyword word.
+        """Stem-ids of each raw token as :meth:`_token_stream` sees it; ``(-1,)`` when it holds no keyword word."""
+        return [ids for ids, _ in self.token_info(tokens)]
 
-        A token is looked at once: new tokens go through :meth:`_may_match` (Arrow, all of a
-        call's new tokens at once) and :meth:`_word_ids`, and the outcome is cached.
+    def token_info(self, tokens: list[str]) -> list[tuple[tuple[int, ...], int]]:
+        """Stem-ids and negation flags of each raw token, as :meth:`_token_stream` sees it.
+
+        A token is looked at once: new tokens go through :meth:`_may_match` and
+        :meth:`_token_flags` (Arrow, all of a call's new tokens at once) and :meth:`_word_ids`,
+        and the outcome is cached.
         """
         cache = self._token_cache
-        known: dict[str, tuple[int, ...]] = {}
+        known: dict[str, tuple[tuple[int, ...], int]] = {}
         new = []
         for token in tokens:
-            ids = cache.get(token)
-            if ids is None:
+            info = cache.get(token)
+            if info is None:
                 new.append(token)
             else:
-                known[token] = ids
+                known[token] = info
         if new:
             known.update(self._learn_tokens(list(dict.fromkeys(new))))
         return [known[t] for t in tokens]
 
-    def _learn_tokens(self, tokens: list[str]) -> dict[str, tuple[int, ...]]:
-        """Word ids of new distinct tokens, through the batch path's filter; added to the cache."""
-        may = self._may_match(pa.array(tokens, pa.string()))
+    def _learn_tokens(self, tokens: list[str]) -> dict[str, tuple[tuple[int, ...], int]]:
+        """Word ids and flags of new distinct tokens, through the batch path's filter; added to the cache."""
+        array = pa.array(tokens, pa.string())
+        may = self._may_match(array)
+        flags = self._token_flags(array).tolist()
         candidates = [t for t, m in zip(tokens, may, strict=True) if m]
         ids = dict(zip(candidates, self._word_ids(candidates), strict=True))
-        learned = {t: ids.get(t, _NO_WORD) for t in tokens}
+        learned = {t: (ids.get(t, _NO_WORD), f) for t, f in zip(tokens, flags, strict=True)}
         if len(self._token_cache) > _CACHE_LIMIT:
             self._token_cache.clear()
         self._token_cache.update(learned)

