@@ -338,6 +338,10 @@ class SectorVocabulary:
             k = len(w) if len(w) <= 3 else min(_PREFIX, len(w) - 1)  # short stems: exact start
             starts.setdefault(k, set()).add(w[:k].replace("i", "y"))
         self._start_sets = {k: pa.array(sorted(v), pa.string()) for k, v in starts.items()}
+        # A word mixing letters and digits ("Firm2337") is one stem: only a known stem with a
+        # digit ("5g", "1с") can match it, and those are few.
+        self._digit_starts = pa.array(sorted({w[:2].replace("i", "y") for w in self.words
+                                              if any(ch.isdigit() for ch in w)}), pa.string())
         self._cache: dict[str, tuple[int, ...]] = {}
         self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
 
@@ -450,6 +454,9 @@ class SectorVocabulary:
         mask = pa.array(np.zeros(len(tokens), dtype=bool))
         for k, value_set in self._start_sets.items():
             mask = pc.or_(mask, pc.is_in(pc.utf8_slice_codeunits(key, 0, k), value_set=value_set))
+        mixed = pc.match_substring_regex(key, r"\pL\d|\d\pL")
+        mixed = pc.and_(mixed, pc.invert(pc.is_in(pc.utf8_slice_codeunits(key, 0, 2), value_set=self._digit_starts)))
+        mask = pc.and_(mask, pc.invert(mixed))
         mask = pc.or_(mask, pc.invert(pc.utf8_is_alnum(key)))
         return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 

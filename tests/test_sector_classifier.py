@@ -137,3 +137,33 @@ def test_inconclusive_text_is_uncertain_not_a_guess(scorer):
     got, source, confidence = detect(scorer, "Our company, founded in 1998, looks for partners.")
     assert (got, source) == ("other", SOURCE_DEFAULT)
     assert confidence < scorer.detector_.min_confidence
+
+
+def test_results_carry_the_confidence_and_the_uncertain_flag(scorer):
+    from matcher import assess_many
+
+    profiles = [{"name": "A", "description": "Our company, founded in 1998, looks for partners."},
+                {"name": "B", "okved": "62.01"},
+                {"name": "C", "description": "Разработка программного обеспечения"}]
+    for results in (assess_many(profiles, scorer), assess_many(profiles * 20, scorer)[:3]):  # row and batch paths
+        neutral, coded, text = results
+        assert (neutral.sector, neutral.sector_uncertain) == ("other", True)
+        assert neutral.sector_confidence < scorer.detector_.min_confidence
+        assert (coded.sector_confidence, coded.sector_uncertain) == (1.0, False)
+        assert (text.sector, text.sector_uncertain) == ("software", False)
+        assert 0.4 <= text.sector_confidence <= 1.0
+        assert neutral.to_dict()["sector_uncertain"] is True
+
+
+def test_the_csv_has_a_sector_confidence_column(scorer, tmp_path):
+    import csv
+
+    from matcher.batch import score_file
+
+    source = tmp_path / "in.csv"
+    source.write_text("name,okved,description\nA,,Our company looks for partners.\nB,62.01,\n", encoding="utf-8")
+    score_file(source, tmp_path / "out.csv", scorer)
+    with open(tmp_path / "out.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[-1] == "sector_confidence"
+    assert float(rows[0]["sector_confidence"]) < 0.4 and float(rows[1]["sector_confidence"]) == 1.0
