@@ -167,3 +167,26 @@ def test_the_csv_has_a_sector_confidence_column(scorer, tmp_path):
         rows = list(csv.DictReader(handle))
     assert list(rows[0])[-1] == "sector_confidence"
     assert float(rows[0]["sector_confidence"]) < 0.4 and float(rows[1]["sector_confidence"]) == 1.0
+
+
+#: Issue 10 asks for 0.90 per language; this is the floor reached so far, kept from sliding back.
+ACCURACY_FLOOR = 0.80
+
+
+def test_main_sector_accuracy_on_the_labelled_set(scorer):
+    import csv
+    from collections import defaultdict
+    from pathlib import Path
+
+    from matcher import assess_many
+
+    data = Path(__file__).resolve().parent / "data" / "sector_descriptions.csv"
+    with open(data, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    results = assess_many([{"name": r["id"], "description": r["description"], "okved": r["okved"] or None}
+                           for r in rows], scorer)
+    right = defaultdict(list)
+    for row, result in zip(rows, results, strict=True):
+        right[row["lang"]].append(result.sector == row["main_sector"])
+    shares = {lang: sum(v) / len(v) for lang, v in right.items()}
+    assert min(shares.values()) >= ACCURACY_FLOOR, shares
