@@ -81,6 +81,14 @@ def _stop_stems() -> frozenset[str]:
     return frozenset(p for w in STOP_WORDS for p in normalize_words(w))
 
 
+def keyword_terms(config: Config) -> frozenset[str]:
+    """Every keyword of ``sectors.yaml`` as a term (stems joined by spaces)."""
+    from .text import SectorVocabulary
+
+    return frozenset(SectorVocabulary._term(kw) for s in config.sectors for lang in LANGS
+                     for kw in s.keywords.get(lang, ()))
+
+
 def keyword_phrases(config: Config) -> frozenset[str]:
     """The keyword terms of three words or more: features of their own, as the matcher finds them."""
     from .text import SectorVocabulary
@@ -127,6 +135,8 @@ def training_examples(config: Config) -> list[Example]:
     return out
 
 
+#: Terms weighing less than this for every sector are not shipped.
+MIN_TERM_WEIGHT = 0.2
 #: How much one example of each origin counts: descriptions look like phrases more than titles.
 ORIGIN_WEIGHT = {"classification": 1.0, "keyword": 4.0, "phrase": 4.0}
 
@@ -169,15 +179,21 @@ def display_forms(examples: Iterable[Example]) -> dict[str, str]:
 
 
 def to_json(terms, coef, intercept, classes, sector_ids, display: dict[str, str] | None = None,
-            min_weight: float = 0.05) -> dict:
-    """The shipped form: per term its (sector, weight) pairs with |weight| >= ``min_weight``."""
+            min_weight: float = 0.05, min_term_weight: float = MIN_TERM_WEIGHT,
+            keep: frozenset[str] = frozenset()) -> dict:
+    """The shipped form: per term its (sector, weight) pairs with |weight| >= ``min_weight``.
+
+    A term whose largest weight is below ``min_term_weight`` is left out: it hardly moves a
+    decision, and every word less is a word the matcher need not look for. Terms in ``keep``
+    (the keywords of ``sectors.yaml``) stay whenever they weigh for some sector.
+    """
     ids = list(sector_ids)
     column = {c: i for i, c in enumerate(classes)}
     rows_terms, weights = [], []
     for t, term in enumerate(terms):
         pairs = [[ids.index(c), round(float(coef[column[c], t]), 4)] for c in classes
                  if abs(coef[column[c], t]) >= min_weight]
-        if any(w > 0 for _, w in pairs):
+        if any(w >= (0.0 if term in keep else min_term_weight) and w > 0 for _, w in pairs):
             rows_terms.append(term)
             weights.append(pairs)
     intercepts = [round(float(intercept[column[s]]), 4) if s in column else -10.0 for s in ids]

@@ -22,6 +22,7 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -70,6 +71,7 @@ _CONJ_WORDS = ("и", "а", "но", "однако", "зато")
 #: A token ending so closes a clause (or a dash standing alone).
 _END_PATTERN = "[,;.!?:][\"'»”)\\]]*$"
 _DASHES = ("-", "–", "—")
+_CUE_SET = pa.array(_NEG_AFTER_WORDS + _NEG_CLAUSE_WORDS, pa.string())
 
 
 def negated_tokens(flags: NDArray[np.uint8], rows: NDArray[np.int64]) -> NDArray[np.bool_]:
@@ -327,8 +329,6 @@ class SectorVocabulary:
         self.weights: sparse.csr_matrix = fitted[1]
         self.term_display = [self.display.get(t) or shown.get(t) or t for t in self.terms]
         self.dense_weights = self.weights.toarray()
-        # The same weights as Python lists for the row path: per term, its (sector, weight) pairs.
-        self.term_sectors = [[(s, w) for s, w in enumerate(row) if w != 0] for row in self.dense_weights.tolist()]
         self._build_index()
         # A Snowball stem minus its last letter starts the word it came from (English may add an
         # "e": "making" -> "make", and turn y into i): index those starts by their length.
@@ -344,6 +344,11 @@ class SectorVocabulary:
                                               if any(ch.isdigit() for ch in w)}), pa.string())
         self._cache: dict[str, tuple[int, ...]] = {}
         self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
+
+    @cached_property
+    def term_sectors(self) -> list[list[tuple[int, float]]]:
+        """The weights as Python lists for the row path: per term, its (sector, weight) pairs."""
+        return [[(s, w) for s, w in enumerate(row) if w != 0] for row in self.dense_weights.tolist()]
 
     def _fit(self, docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix]:
         """The terms and their (terms x sectors) weights, fitted by scikit-learn over the keyword lists."""
@@ -437,7 +442,15 @@ class SectorVocabulary:
         """Id of a stem, matched whole (a stem that merely starts like a known one is unknown)."""
         return self.words.get(stem, -1)
 
-    def _may_match(self, tokens: pa.Array) -> NDArray[np.bool_]:
+    @staticmethod
+    def _token_key(tokens: pa.Array) -> pa.Array:
+        """Tokens lower-cased, trimmed of punctuation, NFC, ``ё`` -> ``е`` (what the filters compare)."""
+        key = pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT)
+        if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
+            key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
+        return key
+
+    def _may_match(self, tokens: pa.Array, key: pa.Array | None = None) -> NDArray[np.bool_]:
         """Which distinct tokens could hold a keyword word, decided by Arrow over all of them.
 
         A Snowball stem is a prefix of the normalised word, so a plain word whose start is
@@ -445,10 +458,7 @@ class SectorVocabulary:
         Tokens with inner punctuation ("software/hardware") are always looked at.
         """
         # English Snowball turns a final y into i ("city" -> "citi"): compare with i and y folded.
-        key = pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT)
-        if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
-            key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
-        key = pc.replace_substring(key, "i", "y")
+        key = pc.replace_substring(self._token_key(tokens) if key is None else key, "i", "y")
         if 0 in self._start_sets:  # a one-letter stem: every token may hold it
             return np.ones(len(tokens), dtype=bool)
         mask = pa.array(np.zeros(len(tokens), dtype=bool))
@@ -460,25 +470,22 @@ class SectorVocabulary:
         mask = pc.or_(mask, pc.invert(pc.utf8_is_alnum(key)))
         return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
-    @staticmethod
-    def _token_flags(tokens: pa.Array, lazy: bool = False) -> NDArray[np.uint8]:
+    def _token_flags(self, tokens: pa.Array, key: pa.Array | None = None, lazy: bool = False) -> NDArray[np.uint8]:
         """Negation flags of distinct raw tokens (cue, cancel, clause end, conjunction), by Arrow.
 
-        ``lazy``: all 0 when no token is a cue (a batch without a cue needs no other flag).
+        ``key``: the tokens' :meth:`_token_key`, when already made. ``lazy``: all 0 when no token
+        is a cue (a batch without a cue needs no other flag).
         """
-        key = pc.utf8_lower(tokens)
-        if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
-            key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
-        word = pc.utf8_trim(key, characters=_PUNCT)
+        word = self._token_key(tokens) if key is None else key
 
         def flag(values, bit):
             found = pc.fill_null(pc.is_in(word, value_set=pa.array(values, pa.string())), False)
             return found.to_numpy(zero_copy_only=False).astype(np.uint8) * np.uint8(bit)
 
+        if lazy and not pc.any(pc.is_in(word, value_set=_CUE_SET)).as_py():
+            return np.zeros(len(tokens), dtype=np.uint8)
         flags = flag(_NEG_AFTER_WORDS, _NEG_AFTER) | flag(_NEG_CLAUSE_WORDS, _NEG_CLAUSE)
-        if lazy and not flags.any():
-            return flags
-        end = pc.or_(pc.match_substring_regex(key, _END_PATTERN), pc.is_in(key, value_set=pa.array(_DASHES)))
+        end = pc.or_(pc.match_substring_regex(tokens, _END_PATTERN), pc.is_in(tokens, value_set=pa.array(_DASHES)))
         flags |= pc.fill_null(end, False).to_numpy(zero_copy_only=False).astype(np.uint8) * np.uint8(_END)
         return (flags | flag(_CANCEL_NEXT_WORDS, _CANCEL_NEXT) | flag(_CANCEL_PREV_WORDS, _CANCEL_PREV)
                 | flag(_CONJ_WORDS, _CONJ))
@@ -539,7 +546,8 @@ class SectorVocabulary:
         if len(encoded) == 0:
             return empty, empty, empty
         uniques = pc.ascii_rtrim(encoded.dictionary, _ASCII_SPACE_CHARS)
-        candidates = np.flatnonzero(self._may_match(uniques))
+        key = self._token_key(uniques)
+        candidates = np.flatnonzero(self._may_match(uniques, key))
         per_candidate = [ids for ids in self._word_ids(uniques.take(pa.array(candidates)).to_pylist())]
         known = [j for j, ids in enumerate(per_candidate) if ids != (-1,)]
         if not known:
@@ -551,7 +559,7 @@ class SectorVocabulary:
         starts[candidates[known]] = np.cumsum(counts[candidates[known]]) - counts[candidates[known]]
         occ = encoded.indices.to_numpy(zero_copy_only=False)
         keep = counts[occ] > 0  # occurrences holding a keyword word...
-        flags = self._token_flags(uniques, lazy=True)
+        flags = self._token_flags(uniques, key, lazy=True)
         if flags.any():  # ...and not negated
             keep &= ~negated_tokens(flags[occ], parents)
         where = np.flatnonzero(keep)
@@ -654,8 +662,9 @@ class SectorVocabulary:
     def _learn_tokens(self, tokens: list[str]) -> dict[str, tuple[tuple[int, ...], int]]:
         """Word ids and flags of new distinct tokens, through the batch path's filter; added to the cache."""
         array = pa.array(tokens, pa.string())
-        may = self._may_match(array)
-        flags = self._token_flags(array).tolist()
+        key = self._token_key(array)
+        may = self._may_match(array, key)
+        flags = self._token_flags(array, key).tolist()
         candidates = [t for t, m in zip(tokens, may, strict=True) if m]
         ids = dict(zip(candidates, self._word_ids(candidates), strict=True))
         learned = {t: (ids.get(t, _NO_WORD), f) for t, f in zip(tokens, flags, strict=True)}

@@ -18,8 +18,8 @@ import json
 from pathlib import Path
 
 from matcher.config import load_sectors
-from matcher.sector_model import (MODEL_FILE, cross_validate, display_forms, fit, keyword_phrases, to_json,
-                                  training_examples)
+from matcher.sector_model import (MODEL_FILE, cross_validate, display_forms, fit, keyword_phrases, keyword_terms,
+                                  to_json, training_examples)
 
 OUT = Path(__file__).resolve().parent.parent / "matcher" / "data" / MODEL_FILE
 C = 4.0
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         for c in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0):
             print(c, cross_validate(examples, config.sector_ids, c=c, phrases=phrases))
     model = to_json(*fit(examples, config.sector_ids, c=args.c, phrases=phrases), config.sector_ids,
-                    display_forms(examples))
+                    display_forms(examples), keep=keyword_terms(config))
     model["fingerprint"] = fingerprint_of(config)
     OUT.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"{OUT}: {len(model['terms'])} terms from {len(examples)} examples")
