@@ -1,16 +1,21 @@
-"""Find each sector's keywords in free text (English, Russian, Vietnamese).
+"""Find each sector's words in free text (English, Russian, Vietnamese) and weigh them.
 
 Words are normalised (NFC, case-folded, ``ё`` -> ``е``, punctuation trimmed) and stemmed
-with Snowball (Russian for Cyrillic words, English otherwise), so any inflection of a
-listed Russian word matches. Keywords may be phrases ("trí tuệ nhân tạo").
+with Snowball (Russian for Cyrillic words, to Snowball's fixed point; English otherwise), so
+any inflection of a known Russian word matches; words match whole, never by prefix. Terms
+are single words, word pairs and keyword phrases ("trí tuệ nhân tạo"). Their weights are
+the learned classifier's (:mod:`matcher.sector_model`, shipped as data) when it was trained
+on this very sectors file; a negation cue removes the evidence of its clause
+(:func:`negated_tokens`).
 
 Speed: a batch of texts is split into tokens by Arrow, each *distinct* token is
 normalised once (and cached across batches), and phrases are found with numpy over the
 token stream; no Python loop runs per row. :meth:`SectorVocabulary.row_terms` finds the
 very same terms in one text with plain Python, for small batches where Arrow's set-up
-would cost more than the work. scikit-learn builds the term vocabulary
-(``CountVectorizer`` over each sector's keyword list) and weighs terms by how specific
-they are to one sector (``TfidfTransformer`` idf over the sectors).
+would cost more than the work. For a sectors file the shipped classifier was not trained
+on, scikit-learn builds the term vocabulary (``CountVectorizer`` over each sector's keyword
+list) and weighs terms by how specific they are to one sector (``TfidfTransformer`` idf over
+the sectors); that fit is cached between runs.
 """
 
 from __future__ import annotations
