@@ -18,9 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_serve_first_start_and_restart(tmp_path, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(Flask, "run", lambda self, **kw: calls.append(kw))
+    # the instance folder (where serve keeps its secret key) in the test's own folder, not the checkout
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.sqlite'}")
     monkeypatch.delenv("MATCHER_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
     assert main(["serve", "--port", "5999"]) == 0
+    assert len((tmp_path / "instance" / "secret_key").read_text().strip()) == 64  # made on first start
     err = capsys.readouterr().err
     assert "sample leads" in err and "user 'admin', password " in err
     assert calls == [{"host": "127.0.0.1", "port": 5999, "debug": False, "use_reloader": False, "threaded": True}]
