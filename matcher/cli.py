@@ -152,13 +152,13 @@ def _tell_errors(path: str) -> None:
             print(f"row {row[0]}, {row[1]}: {row[2]}", file=sys.stderr)
 
 
-def _web_app():
-    """The web app as ``serve`` and ``worker`` run it: ``SECRET_KEY``, else the key kept in the instance
-    folder; a configuration the app refuses is a one-line usage error."""
+def _web_app(serving: bool = True):
+    """The web app as ``serve`` (``SECRET_KEY``, else the key kept in the instance folder) and ``worker``
+    (``serving=False``: it signs no cookie) run it; a configuration the app refuses is a one-line usage error."""
     from web import ConfigError, create_app  # Flask only here: the library never imports it
 
     try:
-        return create_app(instance_key=True)
+        return create_app(instance_key=serving, serving=serving)
     except ConfigError as error:
         raise CommandError(error.message, EXIT_USAGE) from None
 
@@ -204,7 +204,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from web.worker import work  # Flask and RQ only here: the library never imports them
 
     with _reaching_services():
-        app = _web_app()
+        app = _web_app(serving=False)
         if not app.config.get("REDIS_URL"):
             raise CommandError("REDIS_URL is not set: the worker needs Redis "
                                "(e.g. REDIS_URL=redis://127.0.0.1:6379/0)", EXIT_SERVICE)

@@ -81,7 +81,7 @@ def _flask_command_not_serving() -> bool:
     return Path(sys.argv[0]).name == "flask" and "run" not in sys.argv[1:]
 
 
-def check_secret_key(app: Flask, instance_key: bool) -> None:
+def check_secret_key(app: Flask, instance_key: bool, serving: bool = True) -> None:
     """Make sure the app signs its cookies with a secret nobody else knows, or refuse to start.
 
     ``SECRET_KEY`` (environment, ``MATCHER_SECRET_KEY``, ``instance/config.py`` or the test config)
@@ -90,7 +90,9 @@ def check_secret_key(app: Flask, instance_key: bool) -> None:
     ``flask run``) refuses to start with one line saying what to set.
     """
     key = app.config.get("SECRET_KEY")
-    if not key and (instance_key or _flask_command_not_serving()):
+    if not key and not serving:  # e.g. `matcher worker`: it signs nothing, so any key will do
+        key = app.config["SECRET_KEY"] = secrets.token_hex(32)
+    elif not key and (instance_key or _flask_command_not_serving()):
         key = app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     elif not key and app.config.get("TESTING"):
         key = app.config["SECRET_KEY"] = secrets.token_hex(32)
@@ -154,17 +156,18 @@ def check_startup() -> None:
     check_secret_key(app, instance_key=False)
 
 
-def create_app(test_config: dict | None = None, *, instance_key: bool = False) -> Flask:
+def create_app(test_config: dict | None = None, *, instance_key: bool = False, serving: bool = True) -> Flask:
     """Create and configure the app; upgrade the database schema unless ``AUTO_UPGRADE`` is off.
 
     There is no built-in ``SECRET_KEY``: see :func:`check_secret_key` (``instance_key=True`` is how
-    ``matcher serve`` starts it).
+    ``matcher serve`` starts it; ``serving=False``, for ``matcher worker``, an app that answers no
+    request and so signs no cookie, takes a throw-away key when none is set).
     """
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = RowIdConverter  # before any route: ids beyond the column are 404s
     load_config(app, test_config)
     logs.init_app(app)  # LOG_LEVEL, a request id and one log line per request (web/logs.py)
-    check_secret_key(app, instance_key)
+    check_secret_key(app, instance_key, serving)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + app.instance_path):
         os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives there
     configure_database(app)

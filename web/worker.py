@@ -102,7 +102,7 @@ def run_job(job_id: int, attempt: int) -> str:
     """The queued function: run one attempt of a batch job (in a work horse of ``matcher worker``)."""
     from . import create_app
 
-    app = _app or create_app(instance_key=True)  # signs no cookies
+    app = _app or create_app(serving=False)  # answers no request: signs no cookie
     with app.app_context():
         db.engine.dispose(close=False)  # pooled connections were opened by the parent process: not ours
     return jobs.run(app, job_id, attempt, kind="rq")
@@ -113,7 +113,7 @@ def run_import_job(job_id: int, attempt: int) -> str:
     from . import create_app
     from .imports import run_import
 
-    app = _app or create_app()
+    app = _app or create_app(serving=False)  # answers no request: signs no cookie
     with app.app_context():
         db.engine.dispose(close=False)
     return run_import(app, job_id, attempt, kind="rq")

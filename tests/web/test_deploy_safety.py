@@ -286,3 +286,12 @@ def test_readiness_reports_redis(make_app):
     answer = app.test_client().get("/api/v1/ready")
     assert answer.status_code == 200 and answer.json == {"status": "ready",
                                                          "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_the_worker_needs_no_key_and_writes_none(monkeypatch, tmp_path):
+    """`matcher worker` answers no request: without SECRET_KEY it runs on a throw-away key, keeps no file."""
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    config = _bare_app(monkeypatch, tmp_path)
+    first, second = (create_app(config, serving=False) for _ in range(2))
+    assert len(first.secret_key) == 64 and first.secret_key != second.secret_key
+    assert not (tmp_path / "instance" / "secret_key").exists()
