@@ -201,6 +201,7 @@ def rank_robustness(
     chunk_size: int | None = None,
     resolution: float = RESOLUTION,
     n_jobs: int | None = None,
+    rows: ArrayLike | None = None,
 ) -> RobustnessResult:
     """Monte Carlo robustness of the ranking of ``matrix @ weights``.
 
@@ -224,10 +225,16 @@ def rank_robustness(
         arithmetic tie, and ranks are counted rather than sorted.
     n_jobs : int, optional
         Threads working on chunks in parallel (numpy releases the GIL); default: up to 2 CPUs.
+    rows : array of int, optional
+        Give the statistics of these leads only (indices into ``matrix``, in this order); every
+        lead still counts in every ranking, so each figure equals the one of the whole
+        computation, while the stored ranks take ``n_samples * len(rows)`` entries at most.
+        Ranks a new lead against the others, or the leads a block at a time in bounded memory.
 
     Returns
     -------
     RobustnessResult
+        One entry per lead (per ``rows`` entry when given).
 
     Raises
     ------
@@ -235,10 +242,12 @@ def rank_robustness(
         On mismatched shapes, an empty matrix, or a spread outside [0, 1).
     """
     S, w = _check(matrix, weights, n_samples, spread, top_k)  # noqa: N806
+    rows_wanted = None if rows is None else _check_rows(rows, len(S))
     rows, inverse, counts = np.unique(S, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
+    keep, where = _kept_rows(inverse, len(rows), rows_wanted)
     samples = sample_weights(w, n_samples, spread, random_state)
-    ranks = np.empty((n_samples, len(rows)), dtype=np.uint16 if len(S) < 2**16 else np.uint32)
+    ranks = np.empty((n_samples, len(keep)), dtype=np.uint16 if len(S) < 2**16 else np.uint32)
     rows_t = np.ascontiguousarray(rows.T)
     weight_counts = None if len(rows) == len(S) else counts
     chunk_size = chunk_size or max(8, CHUNK_ITEMS // len(rows))
@@ -254,15 +263,32 @@ def rank_robustness(
         return grid_ranks(grid, weight_counts) if by_count else chunk_ranks(grid, weight_counts)
 
     def run(start: int) -> None:
-        ranks[start:start + chunk_size] = rank_on_grid(samples[start:start + chunk_size] @ rows_t)
+        chunk = rank_on_grid(samples[start:start + chunk_size] @ rows_t)
+        ranks[start:start + chunk_size] = chunk if len(keep) == len(rows) else chunk[:, keep]
 
     jobs = n_jobs or min(2, os.cpu_count() or 1)
     with threadpool_limits(1, user_api="blas"):  # tiny products: BLAS threads would only spin
         _map(run, range(0, n_samples, chunk_size), jobs)
     low, median, high, rmin, rmax = rank_summary(ranks, n_jobs=jobs)
     p_top = np.count_nonzero(ranks <= min(top_k, len(S)), axis=0) / n_samples
-    base = rank_on_grid((rows @ w)[None, :])[0]
+    base = rank_on_grid((rows @ w)[None, :])[0][keep]
     extra = {"method": "monte-carlo weighted sum", "n_samples": n_samples, "spread": spread, "top_k": top_k,
              "random_state": random_state if not isinstance(random_state, np.random.Generator) else "Generator",
              "quantiles": QUANTILES, "n_distinct_rows": len(rows), "resolution": resolution}
-    return RobustnessResult(*(a[inverse] for a in (low, median, high, rmin, rmax, p_top, base)), extra=extra)
+    return RobustnessResult(*(a[where] for a in (low, median, high, rmin, rmax, p_top, base)), extra=extra)
+
+
+def _check_rows(rows: ArrayLike, n_leads: int) -> NDArray[np.int64]:
+    """``rows`` as an array of lead indices, each within ``[0, n_leads)``."""
+    wanted = np.asarray(rows, dtype=np.int64).reshape(-1)
+    if len(wanted) == 0 or wanted.min() < 0 or wanted.max() >= n_leads:
+        raise ValueError(f"rows must be indices of leads in [0, {n_leads}), at least one")
+    return wanted
+
+
+def _kept_rows(inverse: NDArray[np.int64], n_distinct: int, wanted: NDArray[np.int64] | None):
+    """The distinct rows whose ranks are kept, and for each wanted lead the position of its row among them."""
+    if wanted is None:
+        return np.arange(n_distinct), inverse
+    keep, where = np.unique(inverse[wanted], return_inverse=True)
+    return keep, where.reshape(-1)

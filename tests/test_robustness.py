@@ -137,3 +137,20 @@ def test_counting_and_sorting_paths_agree():
     for name in ("rank_low", "rank_median", "rank_high", "rank_min", "rank_max", "base_rank"):
         assert np.abs(getattr(counted, name) - getattr(sorted_, name)).max() <= 1
     np.testing.assert_allclose(counted.p_top_k, sorted_.p_top_k, atol=0.01)
+
+
+def test_rows_give_the_figures_of_the_whole_computation():
+    rng = np.random.default_rng(3)
+    S = rng.integers(0, 5, size=(400, 4)) / 4.0  # noqa: N806 -- many equal rows and ties
+    w = [30.0, 20.0, 25.0, 25.0]
+    whole = rank_robustness(S, w, n_samples=300, spread=0.3, top_k=20, random_state=7)
+    rows = [399, 0, 17, 17, 250]
+    part = rank_robustness(S, w, n_samples=300, spread=0.3, top_k=20, random_state=7, rows=rows)
+    for name in ("rank_low", "rank_median", "rank_high", "rank_min", "rank_max", "p_top_k", "base_rank"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[rows], err_msg=name)
+
+
+@pytest.mark.parametrize("rows", [[], [-1], [400]])
+def test_rows_outside_the_matrix_are_refused(rows):
+    with pytest.raises(ValueError, match="rows must be indices"):
+        rank_robustness(np.ones((400, 2)), [1.0, 1.0], n_samples=10, rows=rows)
