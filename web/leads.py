@@ -17,19 +17,18 @@ from sqlalchemy import Select, or_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import ranking, services
+from . import ranks, services
 from .extensions import db
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
 from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
+from .listing import ordering
 from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, User
 from .scoring import get_config
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 #: Audited actions that change a lead's own row (and so its row_version); notes do not.
 LEAD_EDITS = ("lead.status", "lead.assign", "lead.evidence")
-SORTS = {"score": Lead.score, "name": Lead.name, "completeness": Lead.completeness, "status": Lead.status,
-         "created": Lead.created_at, "sector": Lead.sector, "band": Lead.band}
 
 
 @bp.before_request
@@ -62,12 +61,7 @@ def filtered_query(f: dict) -> Select:
         pattern = "%" + f["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
             Lead.name, Lead.description, Lead.okved, Lead.city, Lead.contact_email, Lead.ext_id))))
-    column = SORTS.get(f.get("sort") or "score", Lead.score)
-    descending = (f.get("dir") or ("asc" if column in (Lead.name, Lead.sector, Lead.status) else "desc")) == "desc"
-    order = column.desc() if descending else column.asc()
-    if db.engine.dialect.name == "postgresql":
-        order = order.nulls_last()
-    return query.order_by(order, Lead.id.desc())
+    return query.order_by(*ordering(f))
 
 
 def verified_only() -> list:
@@ -88,7 +82,12 @@ def index():
     page = db.paginate(query, page=int_arg("page", 1), per_page=_per_page(), max_per_page=200, error_out=False)
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
-                           config_bands=[b.name for b in config.bands], robust=ranking.robustness())
+                           config_bands=[b.name for b in config.bands], **stored_ranks(page.items))
+
+
+def stored_ranks(leads: list[Lead]) -> dict:
+    """The stored ranks of ``leads`` and when they were computed (starting a computation when one is due)."""
+    return {"robust": ranks.stored_for([lead.id for lead in leads]), "ranks_info": ranks.ensure()}
 
 
 def _per_page() -> int:
@@ -146,7 +145,7 @@ def _render_detail(lead: Lead, conflict: dict | None = None, status_form=None, a
     shown = lead.latest.shown_in(current_lang()) if lead.latest else None
     return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown,
                            status_form=status_form or status, assign_form=assign_form or assign, note_form=note,
-                           trail=trail, robust=ranking.robustness().get(lead.id),
+                           trail=trail, robust=ranks.stored_for([lead.id]).get(lead.id),
                            evidence_forms=_evidence_forms(lead, evidence or {}), conflict=conflict)
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher.profile import COMMITMENT_FIELDS
@@ -125,6 +125,9 @@ class Lead(db.Model):
     band: Mapped[str | None] = mapped_column(String(4), index=True)
     sector: Mapped[str | None] = mapped_column(String(40), index=True)
     completeness: Mapped[float | None]
+    # The score as a non-null sort key (-1 when unscored): ``ORDER BY sort_score, id`` is served by one index on
+    # both databases in both directions, where ``score DESC NULLS LAST`` could not use the score index.
+    sort_score: Mapped[float] = mapped_column(default=-1.0, server_default="-1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: bumped by every save; a form carries the one it was read at.
@@ -132,6 +135,9 @@ class Lead(db.Model):
     # SQLAlchemy adds "AND row_version = <as loaded>" to every UPDATE of a lead and bumps it; no row
     # matched means someone saved in between: StaleDataError, which the lead pages turn into a 409.
     __mapper_args__ = {"version_id_col": row_version}
+    # The list's orders (web/listing.py): each sort column with the id as tie-break, in one index.
+    __table_args__ = tuple(Index(f"ix_leads_{name}_id", name, "id")
+                           for name in ("sort_score", "name", "status", "created_at"))
 
     assigned_to: Mapped[User | None] = relationship()
     assessments: Mapped[list[Assessment]] = relationship(
@@ -162,6 +168,13 @@ class Lead(db.Model):
         """The profile as a contract mapping (``id`` is the caller's key), extras included."""
         data = {"id": self.ext_id, **{f: getattr(self, f) for f in PROFILE_COLUMNS}}
         return {**(self.extras or {}), **{k: v for k, v in data.items() if v not in (None, "")}}
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _keep_sort_score(_mapper, _connection, lead: Lead) -> None:
+    """Keep :attr:`Lead.sort_score` equal to the score (or -1 without one) on every save."""
+    lead.sort_score = lead.score if lead.score is not None else -1.0
 
 
 class Assessment(db.Model):
@@ -307,3 +320,47 @@ class Setting(db.Model):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class LeadRank(db.Model):
+    """A lead's rank and its robustness under the weights of the ranking in :class:`RankState`.
+
+    Written in the background (:mod:`web.ranks`): for every lead at once when the weights or
+    the ranking settings change, for a new lead on its own. ``subscores`` is the lead's row of
+    the sub-score matrix, so a new lead is ranked against the others without scoring them again.
+    """
+
+    __tablename__ = "lead_ranks"
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    base: Mapped[int]  # rank under the weights themselves (1 = best, ties share)
+    low: Mapped[int]  # 5th-95th percentile of the rank when the weights vary within the spread
+    median: Mapped[int]
+    high: Mapped[int]
+    p_top_k: Mapped[float]  # share of weightings keeping the lead in the top k
+    subscores: Mapped[list[float]] = mapped_column(JSON)
+    as_of: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(backref=backref("rank", uselist=False, cascade="all, delete-orphan",
+                                                      passive_deletes=True))
+
+
+class RankState(db.Model):
+    """The one row (id 1) saying what the stored ranks are for, and who is computing them now.
+
+    ``key`` names the weights version and settings of the stored ranks; ``holder`` and
+    ``held_until`` are a lease: a process computes ranks only after taking it with a conditional
+    UPDATE (the same on SQLite and PostgreSQL), so one computation runs at a time across processes.
+    """
+
+    __tablename__ = "rank_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(200))
+    version_label: Mapped[str | None] = mapped_column(String(80))
+    spread: Mapped[float | None]
+    top_k: Mapped[int | None]
+    n_samples: Mapped[int | None]
+    n_leads: Mapped[int] = mapped_column(default=0, server_default="0")  # leads ranked at the last full run
+    n_added: Mapped[int] = mapped_column(default=0, server_default="0")  # leads ranked on their own since then
+    as_of: Mapped[datetime | None]  # end of the last full run
+    holder: Mapped[str | None] = mapped_column(String(120))
+    held_until: Mapped[datetime | None]

@@ -2,15 +2,13 @@
 
 The sub-score matrix of the leads is computed by :mod:`matcher` from their stored profiles
 (one batch per pattern of unverified commitments), so every version is judged on the same
-leads with the same reading of their data. Robustness results are cached in the process per
-(version, spread, k, number of leads, factor, last lead change), so the list page stays fast.
+leads with the same reading of their data. The robustness of the current ranking is computed
+in the background and stored with the leads: :mod:`web.ranks`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import selectinload
@@ -19,12 +17,11 @@ from matcher.calibration import Calibration, suggest_weights
 from matcher.compare import Comparison, compare_rankings
 from matcher.frame import read_frame
 from matcher.profile import table_from_mappings
-from matcher.robustness import RobustnessResult, rank_robustness
 
 from .extensions import db
 from .models import Lead, WeightsVersion
 from .services import clean_profile
-from .versions import current_version, get_setting, scorer_for, snapshot
+from .versions import current_version, get_setting, scorer_for
 
 #: Outcome of a lead for calibration: 1 invested, 0 dropped, NaN none yet.
 OUTCOMES = {"invested": 1.0, "dropped": 0.0}
@@ -55,23 +52,29 @@ def lead_matrix(leads: list[Lead], version: WeightsVersion | None = None, factor
     version = version or current_version()
     scorer = scorer_for(version, (), 1.0)
     factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
-    matrix = np.zeros((len(leads), len(scorer.config_.criteria)))
+    if len(_ROWS) > 200_000:
+        _ROWS.clear()
+    keys = [(version.fingerprint, lead.unverified(), factor, lead.id, lead.updated_at) for lead in leads]
+    todo = [i for i, key in enumerate(keys) if key not in _ROWS]
+    if todo:  # only leads new or changed since they were last put in a matrix are scored again
+        fresh = subscore_rows([leads[i] for i in todo], version, factor)
+        _ROWS.update(zip((keys[i] for i in todo), fresh, strict=True))
+    matrix = np.array([_ROWS[key] for key in keys]).reshape(len(leads), len(scorer.config_.criteria))
+    return LeadMatrix(leads, matrix, np.asarray(scorer.weights_, dtype=np.float64),
+                      [c.id for c in scorer.config_.criteria])
+
+
+def subscore_rows(leads: list[Lead], version: WeightsVersion, factor: float) -> NDArray[np.float64]:
+    """The sub-score rows of ``leads`` under ``version``: one batch per pattern of unverified commitments."""
+    matrix = np.zeros((len(leads), len(scorer_for(version, (), 1.0).config_.criteria)))
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, lead in enumerate(leads):
         groups.setdefault(lead.unverified(), []).append(i)
-    if len(_ROWS) > 200_000:
-        _ROWS.clear()
     for unverified, rows in groups.items():
-        keys = [(version.fingerprint, unverified, factor, leads[i].id, leads[i].updated_at) for i in rows]
-        todo = [(i, key) for i, key in zip(rows, keys, strict=True) if key not in _ROWS]
-        if todo:  # only leads new or changed since they were last put in a matrix are scored again
-            group_scorer = scorer_for(version, unverified, factor)
-            table, _ = table_from_mappings([clean_profile(leads[i].profile()) for i, _ in todo])
-            fresh = group_scorer.transform(read_frame(table, group_scorer.detector_))
-            _ROWS.update(zip((key for _, key in todo), fresh, strict=True))
-        matrix[rows] = [_ROWS[key] for key in keys]
-    return LeadMatrix(leads, matrix, np.asarray(scorer.weights_, dtype=np.float64),
-                      [c.id for c in scorer.config_.criteria])
+        group_scorer = scorer_for(version, unverified, factor)
+        table, _ = table_from_mappings([clean_profile(leads[i].profile()) for i in rows])
+        matrix[rows] = group_scorer.transform(read_frame(table, group_scorer.detector_))
+    return matrix
 
 
 #: Sub-score rows by (version fingerprint, unverified commitments, factor, lead id, lead updated_at).
@@ -85,38 +88,6 @@ def compare_versions(a: WeightsVersion, b: WeightsVersion, top_k: int) -> tuple[
         raise ValueError("no leads to rank")
     scores_a, scores_b = lead_matrix(leads, a).scores, lead_matrix(leads, b).scores
     return compare_rankings(scores_a, scores_b, [lead.id for lead in leads], top_k=top_k), leads
-
-
-_ROBUSTNESS: dict[tuple, dict[int, dict[str, Any]]] = {}
-
-
-def _robustness_key() -> tuple:
-    count, changed = db.session.execute(db.select(db.func.count(Lead.id), db.func.max(Lead.updated_at))).one()
-    return (snapshot().id, float(get_setting("spread")), int(get_setting("top_k")), count,
-            float(get_setting("unverified_factor")), int(get_setting("n_samples")), str(changed))
-
-
-def robustness() -> dict[int, dict[str, Any]]:
-    """Per lead id: share of weightings keeping it in the top k, rank interval, base rank (cached)."""
-    key = _robustness_key()
-    if key not in _ROBUSTNESS:
-        if len(_ROBUSTNESS) >= 4:  # results for an older set of leads are not shown again
-            _ROBUSTNESS.clear()
-        _ROBUSTNESS[key] = _compute_robustness(key[1], key[2], key[5])
-    return _ROBUSTNESS[key]
-
-
-def _compute_robustness(spread: float, top_k: int, n_samples: int) -> dict[int, dict[str, Any]]:
-    leads = all_leads()
-    if not leads:
-        return {}
-    lm = lead_matrix(leads)
-    result: RobustnessResult = rank_robustness(lm.matrix, lm.weights, n_samples=n_samples, spread=spread,
-                                               top_k=top_k, random_state=0)
-    return {lead.id: {"p_top_k": float(result.p_top_k[i]), "low": int(result.rank_low[i]),
-                      "high": int(result.rank_high[i]), "median": int(result.rank_median[i]),
-                      "base": int(result.base_rank[i]), "top_k": top_k, "spread": spread}
-            for i, lead in enumerate(leads)}
 
 
 def calibrate(top_k: int = 10) -> tuple[Calibration, LeadMatrix]:

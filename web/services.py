@@ -20,6 +20,7 @@ import matcher
 from matcher.batch import defuse_cell, result_columns
 from matcher.profile import FIELDS, field_for
 
+from . import ranks
 from .extensions import db
 from .models import (
     COMMITMENTS,
@@ -131,6 +132,7 @@ def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source:
     db.session.add(lead)
     db.session.flush()
     audit("lead.create", lead, user, source=source, score=result.score)
+    ranks.mark()  # ranked on its own in the background once stored
     return lead
 
 
@@ -192,6 +194,7 @@ def import_rows(job: Any, start: int, rows: list[Mapping[str, Any] | None],
     db.session.flush()
     for lead, (_p, result, _t) in zip(leads, scored, strict=True):
         audit("lead.create", lead, user, source="batch", score=result.score)
+    ranks.mark()
     return counts
 
 
@@ -292,7 +295,10 @@ def set_evidence(lead: Lead, field: str, status: str, note: str, user: User | No
         lead.evidence.append(row)
     else:
         row.status, row.note, row.user_id = status, note.strip(), user.id if user else None
-    lead.updated_at = utcnow()  # robustness results are cached per lead set and its last change
+    lead.updated_at = utcnow()
+    if lead.rank is not None:  # its sub-scores change with the evidence: ranked again in the background
+        db.session.delete(lead.rank)
+        ranks.mark()
     audit("lead.evidence", lead, user, field=field, old=old, new=status, note=note.strip())
     return old != status
 

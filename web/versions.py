@@ -81,10 +81,16 @@ def snapshot() -> Snapshot:
 
 
 def invalidate() -> None:
-    """Forget the cached snapshot: this request changed the version or a setting (not yet committed)."""
+    """Forget the cached snapshot: this request changed the version or a setting (not yet committed).
+
+    Once it commits, the stored ranks are computed again in the background (:mod:`web.ranks`).
+    """
+    from .ranks import mark
+
     current_app.extensions.get("matcher.snapshot", {}).pop("entry", None)
     g.pop("snapshot", None)
     g.snapshot_private = True
+    mark()
 
 
 def get_setting(key: str) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import uuid
 from typing import Any
 
 from flask import Flask, current_app
@@ -117,6 +118,36 @@ def run_import_job(job_id: int, attempt: int) -> str:
     with app.app_context():
         db.engine.dispose(close=False)
     return run_import(app, job_id, attempt, kind="rq")
+
+
+#: Redis key holding the queue id of the last ranks computation put on the queue.
+RANKS_LAST = "matcher:ranks:last"
+
+
+def enqueue_ranks(config: Any = None) -> None:
+    """Put a computation of the stored ranks (:mod:`web.ranks`) on the queue, unless one already waits there."""
+    config = config or current_app.config
+    try:
+        redis = connection(config["REDIS_URL"])
+        last = redis.get(RANKS_LAST)
+        if last is not None and waiting(last.decode()):
+            return
+        queue_id = f"ranks-{uuid.uuid4().hex}"
+        queue(config).enqueue("web.worker.run_ranks_job", job_id=queue_id, result_ttl=600, failure_ttl=24 * 3600,
+                              job_timeout=int(config.get("RANKS_JOB_TIMEOUT", 3600)), description="stored ranks")
+        redis.set(RANKS_LAST, queue_id, ex=24 * 3600)
+    except RedisError as exc:
+        raise QueueUnavailable(str(exc)) from exc
+
+
+def run_ranks_job() -> list[str]:
+    """The queued function: compute the stored ranks that are due (in a work horse)."""
+    from . import create_app, ranks
+
+    app = _app or create_app(serving=False)
+    with app.app_context():
+        db.engine.dispose(close=False)
+    return ranks.run(app)
 
 
 def _horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
