@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import Select, or_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import ranks, services
@@ -78,7 +78,7 @@ def verified_only() -> list:
 def index():
     """The ranked, filterable, sortable, paginated lead list."""
     f = filters_from(request.args)
-    query = filtered_query(f).options(selectinload(Lead.evidence))
+    query = filtered_query(f).options(selectinload(Lead.evidence), joinedload(Lead.rank))
     page = db.paginate(query, page=int_arg("page", 1), per_page=_per_page(), max_per_page=200, error_out=False)
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
@@ -87,7 +87,8 @@ def index():
 
 def stored_ranks(leads: list[Lead]) -> dict:
     """The stored ranks of ``leads`` and when they were computed (starting a computation when one is due)."""
-    return {"robust": ranks.stored_for([lead.id for lead in leads]), "ranks_info": ranks.ensure()}
+    info = ranks.ensure()  # loads the state row: stored_for finds it in the session
+    return {"robust": ranks.stored_for(leads), "ranks_info": info}
 
 
 def _per_page() -> int:
@@ -145,7 +146,7 @@ def _render_detail(lead: Lead, conflict: dict | None = None, status_form=None, a
     shown = lead.latest.shown_in(current_lang()) if lead.latest else None
     return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown,
                            status_form=status_form or status, assign_form=assign_form or assign, note_form=note,
-                           trail=trail, robust=ranks.stored_for([lead.id]).get(lead.id),
+                           trail=trail, robust=ranks.stored_for([lead]).get(lead.id),
                            evidence_forms=_evidence_forms(lead, evidence or {}), conflict=conflict)
 
 

@@ -362,5 +362,6 @@ class RankState(db.Model):
     n_leads: Mapped[int] = mapped_column(default=0, server_default="0")  # leads ranked at the last full run
     n_added: Mapped[int] = mapped_column(default=0, server_default="0")  # leads ranked on their own since then
     as_of: Mapped[datetime | None]  # end of the last full run
+    ranked_at: Mapped[datetime | None]  # end of the last run, full or of new leads alone
     holder: Mapped[str | None] = mapped_column(String(120))
     held_until: Mapped[datetime | None]

@@ -27,6 +27,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 from flask import Flask, current_app, g
 from sqlalchemy import delete, event, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.robustness import rank_robustness
@@ -48,7 +50,7 @@ STATE_ID = 1
 CHUNK = 2000  # leads loaded and scored at a time
 WRITE_CHUNK = 5000  # rank rows per INSERT
 DEFAULTS = {"RANKS_LEASE_SECONDS": 300.0, "RANKS_MEMORY_MB": 128, "RANKS_REFRESH_SHARE": 0.1,
-            "RANKS_BACKGROUND": True}
+            "RANKS_BACKGROUND": True, "RANKS_MIN_INTERVAL": 5.0, "RANKS_JOB_SECONDS": 120.0}
 _pool: ThreadPoolExecutor | None = None
 _futures: list[Future] = []
 _pool_lock = threading.Lock()
@@ -72,10 +74,13 @@ def current_key() -> str:
 def state() -> RankState:
     """The row saying what the stored ranks are for (made if a database lacks it)."""
     row = db.session.get(RankState, STATE_ID)
-    if row is None:
-        row = RankState(id=STATE_ID, n_leads=0, n_added=0)
-        db.session.add(row)
-        db.session.flush()
+    if row is None:  # made on first use (not by the migration: a database to restore into must be empty)
+        try:
+            with db.session.begin_nested():
+                db.session.add(RankState(id=STATE_ID, n_leads=0, n_added=0))
+        except IntegrityError:  # another process made it first
+            pass
+        row = db.session.get(RankState, STATE_ID)
     return row
 
 
@@ -88,7 +93,7 @@ def overview() -> dict[str, Any]:
                    select(func.max(LeadRank.lead_id)).scalar_subquery()).where(RankState.id == STATE_ID)
     found = db.session.execute(query).first()
     if found is None:
-        return {"as_of": None, "version": None, "due": True, "n_leads": 0}
+        return {"as_of": None, "version": None, "due": True, "n_leads": 0, "running": False}
     row, last_lead, last_ranked = found
     due = row.key != current_key() or (last_lead or 0) > (last_ranked or 0)
     return {"as_of": row.as_of, "version": row.version_label, "due": due, "n_leads": row.n_leads + row.n_added,
@@ -96,15 +101,18 @@ def overview() -> dict[str, Any]:
             row.held_until is not None and row.held_until > utcnow()}
 
 
-def stored_for(lead_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per lead id among ``lead_ids``: its stored rank, interval, share in the top k and "as of" time."""
-    if not lead_ids:
+def stored_for(leads: list[Lead]) -> dict[int, dict[str, Any]]:
+    """Per lead id among ``leads``: its stored rank, interval, share in the top k and "as of" time.
+
+    Reads ``lead.rank`` (join it in the list's query: ``joinedload(Lead.rank)``) and the state row.
+    """
+    if not leads:
         return {}
     row = db.session.get(RankState, STATE_ID)
     top_k, spread, version = (row.top_k, row.spread, row.version_label) if row is not None else (None, None, None)
-    ranks = db.session.execute(select(LeadRank).where(LeadRank.lead_id.in_(lead_ids))).scalars()
-    return {r.lead_id: {"p_top_k": r.p_top_k, "low": r.low, "high": r.high, "median": r.median, "base": r.base,
-                        "top_k": top_k, "spread": spread, "as_of": r.as_of, "version": version} for r in ranks}
+    return {lead.id: {"p_top_k": r.p_top_k, "low": r.low, "high": r.high, "median": r.median, "base": r.base,
+                      "top_k": top_k, "spread": spread, "as_of": r.as_of, "version": version}
+            for lead in leads if (r := lead.rank) is not None}
 
 
 # --- one computation at a time: a lease on the state row --------------------------------------------
@@ -156,7 +164,7 @@ def _keep(name: str) -> None:
 
 def _fresh_settings() -> None:
     """Read the current version and settings again (a job runs longer than one request's snapshot)."""
-    for key in ("snapshot", "weights_version"):
+    for key in ("snapshot", "weights_version", "scorer"):
         g.pop(key, None)
 
 
@@ -229,7 +237,7 @@ def full_run(name: str) -> int:
         _insert(_rank_rows(ids, matrix, figures, 0, now))
     row = state()
     row.key, row.version_label, row.spread, row.top_k, row.n_samples = key, version.label, spread, top_k, n_samples
-    row.n_leads, row.n_added, row.as_of = len(ids), 0, now
+    row.n_leads, row.n_added, row.as_of, row.ranked_at = len(ids), 0, now, now
     _commit_holding(name)
     return len(ids)
 
@@ -268,7 +276,8 @@ def incremental_run(name: str, new_ids: list[int]) -> int:
     figures = _robustness(matrix, weights, rows, row.n_samples, row.spread, row.top_k, name)
     _insert(_rank_rows(np.concatenate([np.zeros(len(old), dtype=np.int64), ids]), matrix, figures, len(old),
                        utcnow()))
-    state().n_added += len(ids)
+    row = state()
+    row.n_added, row.ranked_at = row.n_added + len(ids), utcnow()
     _commit_holding(name)
     return len(ids)
 
@@ -286,11 +295,22 @@ def step(name: str) -> str:
     if _full_due(state()):
         full_run(name)
         return "full"
-    new_ids = unranked()
-    if new_ids:
-        incremental_run(name, new_ids)
-        return "incremental"
-    return ""
+    if not unranked(1):
+        return ""
+    _pause(name)  # leads arriving one by one are ranked together, every RANKS_MIN_INTERVAL seconds at most
+    incremental_run(name, unranked())
+    return "incremental"
+
+
+def _pause(name: str) -> None:
+    """Wait (holding the lease) until ``RANKS_MIN_INTERVAL`` seconds have passed since the last run ended."""
+    last = state().ranked_at
+    db.session.rollback()
+    if last is not None:
+        wait = (last - utcnow()).total_seconds() + float(setting("RANKS_MIN_INTERVAL"))
+        if wait > 0:
+            time.sleep(wait)
+            _keep(name)
 
 
 def due() -> bool:
@@ -306,12 +326,13 @@ def work() -> list[str]:
     Returns ``["busy"]`` when another computation holds the lease: that one sees the same work.
     """
     done: list[str] = []
-    while True:
+    deadline = time.monotonic() + float(setting("RANKS_JOB_SECONDS"))  # then a new job (queued meanwhile) goes on
+    while time.monotonic() < deadline:
         name = holder_name()
         if not acquire(name):
             return done or ["busy"]
         try:
-            while len(done) < 1000:
+            while time.monotonic() < deadline:
                 did = step(name)
                 if not did:
                     break
@@ -322,7 +343,8 @@ def work() -> list[str]:
         finally:
             release(name)
         if not due():  # a lead added just before the release was seen by nobody: look again
-            return done
+            break
+    return done
 
 
 def run(app: Flask) -> list[str]:

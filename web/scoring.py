@@ -14,9 +14,15 @@ def get_scorer() -> Scorer:
     Firm-submitted commitments are declared, not verified: the admin's factor for unverified
     claims applies to them (see :mod:`web.versions`).
     """
+    from flask import g, has_app_context
+
     from .versions import scorer_for
 
-    return scorer_for()
+    if not has_app_context():
+        return scorer_for()
+    if "scorer" not in g:  # labels ask for it many times a page: looked up once per request (or job)
+        g.scorer = scorer_for()
+    return g.scorer
 
 
 @lru_cache(maxsize=8)

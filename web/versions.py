@@ -89,6 +89,7 @@ def invalidate() -> None:
 
     current_app.extensions.get("matcher.snapshot", {}).pop("entry", None)
     g.pop("snapshot", None)
+    g.pop("scorer", None)
     g.snapshot_private = True
     mark()
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from matcher.cli import main
-from web import create_app, dbtools, services, versions
+from web import create_app, dbtools, ranks, services, versions
 from web.extensions import db
 from web.models import BatchJob, Lead, User
 
@@ -55,7 +55,7 @@ def fresh_db(db_url, tmp_path):
 
 @pytest.fixture
 def populated(app, make_lead, auth, client):
-    """Rows in every table: leads, assessments, notes, evidence, 2 weights versions, settings, audit, a job."""
+    """Rows in every table: leads, assessments, notes, evidence, 2 weights versions, settings, audit, a job, ranks."""
     ids = [make_lead(name="Волга Роботикс", tech_transfer="committed", extra_column="kept ✓"),
            make_lead(name="Hà Nội Green Tech", okved="38.32", green="committed", description=None),
            make_lead(name="NordChip", okved="26.11", investment_usd="")]
@@ -76,6 +76,7 @@ def populated(app, make_lead, auth, client):
         db.session.commit()
         services.rescore(list(db.session.execute(select(Lead)).scalars()))
         db.session.commit()
+    ranks.wait()  # the stored ranks (a table too) are computed in the background: done before any snapshot
     return app.config["SQLALCHEMY_DATABASE_URI"]
 
 
@@ -133,6 +134,7 @@ def _restored_database_works(url: str, before: dict) -> None:
             assert lead.latest.id == max(row[0] for row in before["assessments"]) + 1
             assert versions.current_version().reason == "green first"
     finally:
+        ranks.wait()  # the new lead's background ranking ends before the engine goes
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -167,6 +169,7 @@ def good_dump(tmp_path_factory) -> bytes:
             services.create_lead({"name": name}, services.score({"name": name}), "api")
         db.session.commit()
         dbtools.dump(folder / "dump.jsonl.gz")
+        ranks.wait()
         db.session.remove()
         db.engine.dispose()
     return (folder / "dump.jsonl.gz").read_bytes()

@@ -44,11 +44,10 @@ def upgrade():
         sa.Column('n_leads', sa.Integer(), nullable=False, server_default='0'),
         sa.Column('n_added', sa.Integer(), nullable=False, server_default='0'),
         sa.Column('as_of', sa.DateTime(), nullable=True),
+        sa.Column('ranked_at', sa.DateTime(), nullable=True),
         sa.Column('holder', sa.String(length=120), nullable=True),
         sa.Column('held_until', sa.DateTime(), nullable=True),
     )
-    # The row every process takes the lease on: it exists from the start, so taking it is one UPDATE.
-    op.execute(sa.text('INSERT INTO rank_state (id, n_leads, n_added) VALUES (1, 0, 0)'))
 
 
 def downgrade():
