@@ -88,8 +88,11 @@ with app.app_context():
     db.session.commit()
     print(token)
 """
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True,
-                         text=True)
+    # the COPY of many rows is one statement: more time than the app's 15 s statement timeout
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "MATCHER_DB_STATEMENT_TIMEOUT": "900"}, cwd=ROOT,
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"setup failed:\n{out.stderr[-3000:]}")
     sys.stderr.write("\n".join(line for line in out.stderr.splitlines() if line.startswith("loaded")) + "\n")
     return out.stdout.strip().splitlines()[-1]
 
@@ -240,6 +243,8 @@ def ranks_state(env: dict) -> tuple[str | None, int, int]:
     url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT as_of, n_leads, n_added FROM rank_state WHERE id = 1").fetchone()
+    if row is None:  # made by the first computation
+        return None, 0, 0
     return (str(row[0]) if row[0] else None, row[1], row[2])
 
 

@@ -120,22 +120,23 @@ def run_import_job(job_id: int, attempt: int) -> str:
     return run_import(app, job_id, attempt, kind="rq")
 
 
-#: Redis key holding the queue id of the last ranks computation put on the queue.
-RANKS_LAST = "matcher:ranks:last"
+#: Redis key (per queue) holding the queue id of the last ranks computation put on that queue.
+RANKS_LAST = "matcher:ranks:last:{queue}"
 
 
 def enqueue_ranks(config: Any = None) -> None:
     """Put a computation of the stored ranks (:mod:`web.ranks`) on the queue, unless one already waits there."""
     config = config or current_app.config
     try:
-        redis = connection(config["REDIS_URL"])
-        last = redis.get(RANKS_LAST)
+        redis, batch_queue = connection(config["REDIS_URL"]), queue(config)
+        key = RANKS_LAST.format(queue=batch_queue.name)
+        last = redis.get(key)
         if last is not None and waiting(last.decode()):
             return
         queue_id = f"ranks-{uuid.uuid4().hex}"
-        queue(config).enqueue("web.worker.run_ranks_job", job_id=queue_id, result_ttl=600, failure_ttl=24 * 3600,
-                              job_timeout=int(config.get("RANKS_JOB_TIMEOUT", 3600)), description="stored ranks")
-        redis.set(RANKS_LAST, queue_id, ex=24 * 3600)
+        batch_queue.enqueue("web.worker.run_ranks_job", job_id=queue_id, result_ttl=600, failure_ttl=24 * 3600,
+                            job_timeout=int(config.get("RANKS_JOB_TIMEOUT", 3600)), description="stored ranks")
+        redis.set(key, queue_id, ex=24 * 3600)
     except RedisError as exc:
         raise QueueUnavailable(str(exc)) from exc
 

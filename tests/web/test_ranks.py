@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -225,3 +226,24 @@ def test_ranks_in_blocks_of_a_small_memory_budget_are_the_same(make_app):
                             for r in db.session.execute(db.select(LeadRank)).scalars()})
         assert results[0] == results[1] and len(results[0]) == 12
         assert min(v[0] for v in results[0].values()) == 1 and max(v[3] for v in results[0].values()) <= 12
+
+
+def test_with_redis_the_computation_goes_to_the_queue(make_app):
+    from web import worker
+    from web.services import create_lead, score
+
+    app = make_app(REDIS_URL="redis://127.0.0.1:6379/0", BATCH_QUEUE=f"test-ranks-{uuid.uuid4().hex}")
+    with app.app_context():
+        queue = worker.queue()
+        try:
+            for name in ("Volga Robotics", "NordChip"):  # the second finds the first computation still waiting
+                profile = {"name": name, "okved": "28.99"}
+                create_lead(profile, score(profile), "api")
+                db.session.commit()
+            assert [job.func_name for job in queue.jobs] == ["web.worker.run_ranks_job"]
+            assert ranks.run(app) == ["full"]  # what run_ranks_job does in a work horse of `matcher worker`
+            assert db.session.execute(db.select(db.func.count(LeadRank.lead_id))).scalar() == 2
+        finally:
+            worker.connection().delete(worker.RANKS_LAST.format(queue=queue.name))
+            queue.delete(delete_jobs=True)
+            worker.connection().close()
