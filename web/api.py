@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 import matcher
 from matcher.profile import to_cell
 
-from . import services
+from . import listing, services
 from .errors import error_response
 from .extensions import db
 from .inputs import int_arg
@@ -142,8 +142,8 @@ def _assessment_json(a) -> dict:
 @token_required
 def leads():
     """The lead list with the same filters as the staff page."""
-    page = db.paginate(filtered_query(filters_from(request.args)), page=int_arg("page", 1),
-                       per_page=int_arg("per_page", 20, 1, 200), error_out=False)
+    page = listing.paginate(filtered_query(filters_from(request.args)), int_arg("page", 1),
+                            int_arg("per_page", 20, 1, 200))
     return jsonify(leads=[lead_json(lead) for lead in page.items], page=page.page, pages=page.pages,
                    per_page=page.per_page, total=page.total)
 

@@ -17,7 +17,7 @@ from sqlalchemy import Select, or_
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import ranks, services
+from . import listing, ranks, services
 from .extensions import db
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
 from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
@@ -79,7 +79,7 @@ def index():
     """The ranked, filterable, sortable, paginated lead list."""
     f = filters_from(request.args)
     query = filtered_query(f).options(selectinload(Lead.evidence), joinedload(Lead.rank))
-    page = db.paginate(query, page=int_arg("page", 1), per_page=_per_page(), max_per_page=200, error_out=False)
+    page = listing.paginate(query, int_arg("page", 1), _per_page())
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
                            config_bands=[b.name for b in config.bands], **stored_ranks(page.items))

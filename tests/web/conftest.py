@@ -75,6 +75,7 @@ def make_app(db_url, tmp_path):
                   "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
                   "ASSESS_RATE_LIMIT": "1000 per minute",
                   "RANKS_MIN_INTERVAL": 0,  # new leads ranked at once, not gathered for a few seconds
+                  "LEADS_COUNT_SECONDS": 0,  # the list's total counted on every request
                   **overrides}
         app = create_app(config)
         apps.append(app)
