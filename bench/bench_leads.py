@@ -358,6 +358,12 @@ def main() -> None:
                 proc.kill()
         with psycopg.connect(base_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if "REDIS_URL" in env:  # the queue of this run, and what it left on it
+            from redis import Redis
+
+            redis = Redis.from_url(env["REDIS_URL"])
+            redis.delete(f"rq:queue:{schema}", f"matcher:ranks:last:{schema}")
+            redis.srem("rq:queues", f"rq:queue:{schema}")
 
 
 if __name__ == "__main__":

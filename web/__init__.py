@@ -183,6 +183,32 @@ def create_app(test_config: dict | None = None, *, instance_key: bool = False, s
     return app
 
 
+def warm_up(app: Flask) -> None:
+    """Do before the first request what it would otherwise wait for: the scorer, the templates, the translations.
+
+    Reads the fitted vocabulary from its cache (or fits it), compiles every template and loads
+    each language's catalogue; touches no lead. A failure is logged and left to the first request.
+    """
+    import logging
+
+    from flask_babel import force_locale, get_translations
+
+    try:
+        with app.app_context():
+            from .scoring import get_scorer
+
+            get_scorer()
+            db.session.remove()
+        for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith(".html")):
+            app.jinja_env.get_template(name)
+        with app.test_request_context():
+            for lang in app.config["LANGUAGES"]:
+                with force_locale(lang):
+                    get_translations()
+    except Exception:  # noqa: BLE001 -- a cold start is slower, not broken
+        logging.getLogger(__name__).warning("warm-up failed; the first request does it", exc_info=True)
+
+
 def _first_version() -> None:
     """On first start the sectors file becomes weights version 1 (run under the upgrade lock)."""
     from sqlalchemy.exc import IntegrityError
