@@ -248,6 +248,21 @@ def ranks_state(env: dict) -> tuple[str | None, int, int]:
     return (str(row[0]) if row[0] else None, row[1], row[2])
 
 
+def wait_unranked(env: dict, timeout: float) -> float | None:
+    """Seconds until every lead has a stored rank (None: not within ``timeout``)."""
+    import psycopg
+
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    start = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.perf_counter() - start < timeout:
+            if not conn.execute("SELECT 1 FROM leads LEFT JOIN lead_ranks ON lead_ranks.lead_id = leads.id "
+                                "WHERE lead_ranks.lead_id IS NULL LIMIT 1").fetchone():
+                return time.perf_counter() - start
+            time.sleep(0.5)
+    return None
+
+
 def wait_for_ranks(env: dict, n_leads: int, timeout: float) -> float | None:
     """Seconds until the stored ranks cover at least ``n_leads`` leads by a full run (None: not within timeout)."""
     start = time.perf_counter()
@@ -325,12 +340,13 @@ def main() -> None:
                   f"{r['errors']:>7} {r['rps'] / base:>9.2f}x", flush=True)
         submitter.stop.set()
         submitter.join(15)
-        time.sleep(3)  # the last new leads get ranked
+        lag = wait_unranked(env, 120.0)  # the last new leads get ranked
         sampler.stop.set()
         sampler.join(5)
         _as_of, full, added = ranks_state(env)
         print(f"leads added during the runs: {submitter.sent} (failed {submitter.failed}); ranked on their own "
-              f"since the full run: {added}")
+              f"since the full run: {added}; the last of them ranked "
+              f"{'%.1f s' % lag if lag is not None else 'not within 120 s'} after the submissions stopped")
         print(f"largest RSS: gunicorn worker {sampler.web:.0f} MB; queue worker and work horses "
               f"{sampler.queue:.0f} MB" if queue_worker else f"largest RSS: gunicorn worker {sampler.web:.0f} MB")
         server.terminate()
