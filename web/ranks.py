@@ -109,11 +109,12 @@ def stored_for(leads: list[Lead]) -> dict[int, dict[str, Any]]:
     """
     if not leads:
         return {}
+    found = [(lead.id, lead.rank) for lead in leads]  # ranks first: the state their run wrote is then seen too
     row = db.session.get(RankState, STATE_ID)
     top_k, spread, version = (row.top_k, row.spread, row.version_label) if row is not None else (None, None, None)
-    return {lead.id: {"p_top_k": r.p_top_k, "low": r.low, "high": r.high, "median": r.median, "base": r.base,
+    return {lead_id: {"p_top_k": r.p_top_k, "low": r.low, "high": r.high, "median": r.median, "base": r.base,
                       "top_k": top_k, "spread": spread, "as_of": r.as_of, "version": version}
-            for lead in leads if (r := lead.rank) is not None}
+            for lead_id, r in found if r is not None}
 
 
 # --- one computation at a time: a lease on the state row --------------------------------------------
