@@ -64,7 +64,8 @@ def profile(rng: random.Random, i: int) -> dict[str, str]:
             "employees": str(rng.choice([5, 40, 120, 600, 3000])),
             "tech_transfer": rng.choice(ANSWERS), "training": rng.choice(ANSWERS),
             "local_partner": rng.choice(ANSWERS), "green": rng.choice(ANSWERS),
-            "esg_report": rng.choice(["yes", "no", ""]), "vietnam_presence": rng.choice(["none", "office", "project", ""]),
+            "esg_report": rng.choice(["yes", "no", ""]),
+            "vietnam_presence": rng.choice(["none", "office", "project", ""]),
             "city": rng.choice(["Moscow", "Kazan", "Novosibirsk", "Tomsk", "Yekaterinburg"])}
 
 
@@ -331,7 +332,7 @@ def main() -> None:
         print(f"first /leads after the first start (ranks not computed yet): {first * 1000:.0f} ms", flush=True)
         took = wait_for_ranks(env, args.leads, args.rank_timeout)
         print(f"background ranks of every lead (started by that view): "
-              f"{'not done within %g s' % args.rank_timeout if took is None else '%.1f s' % took}", flush=True)
+              f"{f'not done within {args.rank_timeout:g} s' if took is None else f'{took:.1f} s'}", flush=True)
         with psycopg.connect(env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")) as conn:
             vacuum(conn, "lead_ranks", "rank_state")
         sampler = Sampler(server.pid, queue_worker.pid if queue_worker else None)
@@ -360,7 +361,7 @@ def main() -> None:
         _as_of, full, added = ranks_state(env)
         print(f"leads added during the runs: {submitter.sent} (failed {submitter.failed}); ranked on their own "
               f"since the full run: {added}; the last of them ranked "
-              f"{'%.1f s' % lag if lag is not None else 'not within 120 s'} after the submissions stopped")
+              f"{f'{lag:.1f} s' if lag is not None else 'not within 120 s'} after the submissions stopped")
         print(f"largest RSS: gunicorn worker {sampler.web:.0f} MB; queue worker and work horses "
               f"{sampler.queue:.0f} MB" if queue_worker else f"largest RSS: gunicorn worker {sampler.web:.0f} MB")
         server.terminate()

@@ -9,6 +9,7 @@ in the background and stored with the leads: :mod:`web.ranks`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import selectinload

@@ -199,10 +199,13 @@ def _robustness(matrix: np.ndarray, weights: np.ndarray, rows: np.ndarray, n_sam
     _, first, inverse = np.unique(matrix[rows], axis=0, return_index=True, return_inverse=True)
     wanted = rows[first]
     block = max(1, int(setting("RANKS_MEMORY_MB")) * 2**20 // (4 * n_samples))
+    # weightings ranked at once: few distinct rows would make the default chunk's score histogram
+    # (one bin per grid step and weighting) take hundreds of MB; 256 keeps it near 40 MB
+    chunk = min(256, max(8, (1 << 18) // max(1, len(np.unique(matrix, axis=0)))))
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("base", "low", "median", "high", "p_top_k")}
     for start in range(0, len(wanted), block):
         result = rank_robustness(matrix, weights, n_samples=n_samples, spread=spread, top_k=top_k,
-                                 random_state=0, rows=wanted[start:start + block])
+                                 random_state=0, rows=wanted[start:start + block], chunk_size=chunk)
         for key, values in (("base", result.base_rank), ("low", result.rank_low), ("median", result.rank_median),
                             ("high", result.rank_high), ("p_top_k", result.p_top_k)):
             out[key].append(values)
