@@ -186,7 +186,7 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
 
     Returns a mapping column name -> Arrow array, in output order: ``score``, ``band``,
     ``sector``, ``c_<criterion>``..., ``completeness``, ``missing``, ``explanation``,
-    ``top_improvement``.
+    ``top_improvement``, ``sector_confidence``.
     """
     config = scorer.config_
     out: dict[str, pa.Array] = {"score": tenths_text(scores.score)}
@@ -205,6 +205,7 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
     out["explanation"] = pc.binary_join_element_wise(
         head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
     out["top_improvement"] = improvement
+    out["sector_confidence"] = pa.array(np.round(frame.detection.confidence, 2)).cast(pa.string())
     return out
 
 

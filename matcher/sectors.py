@@ -8,6 +8,7 @@ that finds a sector decides the main sector; every match is reported with its ev
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,10 +23,26 @@ from .values import clean, split_list
 
 #: Where the main sector came from (the ``source`` column of :class:`Detection`).
 SOURCE_NONE, SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT = range(5)
-#: Text evidence must weigh at least this much (one keyword specific to one sector ~ 3.6).
-MIN_TEXT_SCORE = 1.0
-#: Other sectors found in text are reported when their evidence is this close to the best.
+#: Another sector found in text is listed when its probability is at least this...
+MIN_SHARE = 0.15
+#: ...and at least this share of the best one's.
 NEAR_BEST = 0.5
+
+
+def softmax_row(logits: list[float]) -> list[float]:
+    """Probabilities from one row of linear scores (plain Python; :func:`softmax` for a matrix)."""
+    top = max(logits)
+    exps = [math.exp(v - top) for v in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Row-wise probabilities of a rows x sectors matrix of linear scores."""
+    if logits.shape[1] == 0:
+        return logits
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)
@@ -35,8 +52,9 @@ class Detection:
     sector: NDArray[np.int64]  # index into config.sectors; -1 when nothing was given
     source: NDArray[np.int8]
     evidence: pa.Array  # codes or keywords behind the main sector (strings)
-    text_scores: NDArray[np.float64]  # rows x sectors
+    text_scores: NDArray[np.float64]  # rows x sectors: summed term weights (no intercept)
     hits: TermHits
+    confidence: NDArray[np.float64]  # 1.0 for a code or declared sector, else the text's probability
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,7 @@ class RowDetection:
     evidence: str
     text_scores: list[float]  # per sector
     terms: list[int]  # term ids found in the text, ascending
+    confidence: float
 
 
 class SectorDetector:
@@ -67,6 +86,14 @@ class SectorDetector:
         self.tier_rank = np.array([s.tier_weight for s in config.sectors]) * 1e-6
         self.tier_rank_list = self.tier_rank.tolist()
         self.code_sector = lru_cache(maxsize=100_000)(self._code_sector)
+        self.min_confidence = config.min_confidence
+        ids = config.sector_ids
+        # refines[c, t]: text of sector t may replace code sector c (sectors.yaml's `refines`).
+        self.refines = np.zeros((len(ids), len(ids)), dtype=bool)
+        for t, sector in enumerate(config.sectors):
+            for c in sector.refines:
+                self.refines[ids.index(c), t] = True
+        self.refines_list = self.refines.tolist()
 
     def _code_sector(self, code: str) -> tuple[int, str]:
         """Sector of one code by its longest listed prefix: ``28.99.5`` -> ``28.99`` -> ``28.9``."""
@@ -103,20 +130,32 @@ class SectorDetector:
         has_input: NDArray[np.bool_],
     ) -> Detection:
         """Combine the three sources for a batch (codes win, then declared, then text)."""
-        hits = self.vocabulary.hits(texts)
-        scores = self.vocabulary.sector_scores(hits)
-        text_best = np.argmax(scores + self.tier_rank, axis=1) if scores.shape[1] else np.full(len(texts), -1)
-        text_ok = scores.max(axis=1, initial=0.0) >= MIN_TEXT_SCORE
-        sector = np.where(code_sector >= 0, code_sector, np.where(declared_sector >= 0, declared_sector,
-                          np.where(text_ok, text_best, np.where(has_input, self.other, -1))))
+        vocabulary = self.vocabulary
+        hits = vocabulary.hits(texts)
+        scores = vocabulary.sector_scores(hits)
+        n_sectors = scores.shape[1]
+        has_text = np.diff(hits.matrix.indptr) > 0
+        probs = softmax(scores + vocabulary.intercepts) if n_sectors else scores
+        text_best = np.argmax(probs + self.tier_rank, axis=1) if n_sectors else np.full(len(texts), -1)
+        text_conf = np.where(has_text, probs.max(axis=1, initial=0.0), 0.0)
+        text_ok = has_text & (text_conf >= self.min_confidence)
+        # A specific text refines a generic code of its family (35.11 + wind -> clean_energy).
+        refine = (code_sector >= 0) & text_ok
+        refine[refine] = self.refines[code_sector[refine], text_best[refine]]
+        code = (code_sector >= 0) & ~refine
+        declared = ~code & ~refine & (declared_sector >= 0)
+        text = refine | (~code & ~declared & text_ok)
+        sector = np.where(code, code_sector, np.where(declared, declared_sector,
+                          np.where(text, text_best, np.where(has_input, self.other, -1))))
         source = np.select(
-            [code_sector >= 0, declared_sector >= 0, text_ok, has_input & (self.other >= 0)],
+            [code, declared, text, has_input & (self.other >= 0)],
             [SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT], SOURCE_NONE,
         ).astype(np.int8)
+        confidence = np.where(code | declared, 1.0, text_conf)
         text_rows = np.flatnonzero(source == SOURCE_TEXT)
-        words = self.vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
+        words = vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
         evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, pa.array(code_evidence, pa.string()))
-        return Detection(sector.astype(np.int64), source, evidence, scores, hits)
+        return Detection(sector.astype(np.int64), source, evidence, scores, hits, confidence)
 
     def detect_row(self, code_sector: int, code_evidence: str, declared_sector: int, text: str,
                    has_input: bool) -> RowDetection:
@@ -124,20 +163,25 @@ class SectorDetector:
         vocabulary = self.vocabulary
         terms = vocabulary.row_terms(text)
         scores = vocabulary.row_scores(terms)
-        ranked = [score + rank for score, rank in zip(scores, self.tier_rank_list, strict=True)]
-        text_best = ranked.index(max(ranked)) if ranked else -1  # the first best, like argmax
-        if code_sector >= 0:
-            sector, source = code_sector, SOURCE_CODE
-        elif declared_sector >= 0:
-            sector, source = declared_sector, SOURCE_DECLARED
-        elif max(scores, default=0.0) >= MIN_TEXT_SCORE:
-            sector, source = text_best, SOURCE_TEXT
+        text_best, text_conf = -1, 0.0
+        if scores and terms:
+            probs = softmax_row([v + b for v, b in zip(scores, vocabulary.intercept_list, strict=True)])
+            ranked = [p + rank for p, rank in zip(probs, self.tier_rank_list, strict=True)]
+            text_best = ranked.index(max(ranked))  # the first best, like argmax
+            text_conf = max(probs)
+        text_ok = text_best >= 0 and text_conf >= self.min_confidence
+        if code_sector >= 0 and not (text_ok and self.refines_list[code_sector][text_best]):
+            sector, source, confidence = code_sector, SOURCE_CODE, 1.0
+        elif code_sector < 0 and declared_sector >= 0:
+            sector, source, confidence = declared_sector, SOURCE_DECLARED, 1.0
+        elif text_ok:
+            sector, source, confidence = text_best, SOURCE_TEXT, text_conf
             code_evidence = ", ".join(vocabulary.evidence_terms(terms, text_best)[:3])
         elif has_input and self.other >= 0:
-            sector, source = self.other, SOURCE_DEFAULT
+            sector, source, confidence = self.other, SOURCE_DEFAULT, text_conf
         else:
-            sector, source = -1, SOURCE_NONE
-        return RowDetection(sector, source, code_evidence, scores, terms)
+            sector, source, confidence = -1, SOURCE_NONE, text_conf
+        return RowDetection(sector, source, code_evidence, scores, terms, confidence)
 
     def matches(self, detection: Detection, row: int, codes: tuple[str, ...], declared: list[int]) -> list[dict]:
         """Every sector found for one row, with the source and evidence of each, best first."""
@@ -153,9 +197,12 @@ class SectorDetector:
             out.setdefault(s, {"source": "okved", "evidence": []})["evidence"].append(code)
         for s in declared:
             out.setdefault(s, {"source": "declared", "evidence": [self.config.sectors[s].id]})
-        near = NEAR_BEST * max([0.0, *scores])  # scores.max(initial=0.0)
-        for s, score in enumerate(scores):
-            if score < MIN_TEXT_SCORE or score < near:
+        probs = softmax_row([v + b for v, b in zip(scores, self.vocabulary.intercept_list, strict=True)]) if (
+            scores and terms) else [0.0] * len(scores)
+        best = max([0.0, *probs])
+        near = NEAR_BEST * best
+        for s, prob in enumerate(probs):
+            if best < self.min_confidence or prob < MIN_SHARE or prob < near:  # inconclusive text lists nothing
                 continue
             words = self.vocabulary.evidence_terms(terms, s)
             entry = out.setdefault(s, {"source": "description", "evidence": []})

@@ -81,14 +81,15 @@ def test_codes_win_over_text(make_profile):
     # the text evidence is still reported, after the main sector
     by_sector = {m["sector"]: m for m in result.sectors}
     assert by_sector["hospitality"]["source"] == "description"
-    assert set(by_sector["hospitality"]["evidence"]) == {"hotel", "restaurant"}
+    assert {"hotel", "restaurant"} <= set(by_sector["hospitality"]["evidence"])  # with the model's other words
 
 
 def test_valid_but_unlisted_code_falls_through_to_the_text(make_profile):
     result = assess(make_profile(okved="68.10", description="Custom software development"))
     assert result.sector == "software"
     assert result.sectors[0]["source"] == "description"
-    assert result.sectors[0]["evidence"] == ["custom software", "software", "software development"]
+    # every keyword found, among the words the learned model weighs for software (heaviest first)
+    assert {"custom software", "software", "software development"} <= set(result.sectors[0]["evidence"])
 
 
 def test_first_mapped_code_decides_and_all_codes_are_reported(make_profile):
@@ -160,7 +161,8 @@ def test_text_only_gives_sector_with_keyword_evidence(make_profile, description,
     assert result.sector == sector
     main = result.sectors[0]
     assert (main["sector"], main["source"]) == (sector, "description")
-    assert sorted(main["evidence"]) == sorted(evidence)
+    # the keywords found, among the other words the learned model weighs for the sector
+    assert set(evidence) <= set(main["evidence"])
     assert "from the words: " in result.explanation
 
 

@@ -88,7 +88,8 @@ def _result_schema() -> dict:
         "completeness": {**number, "minimum": 0, "maximum": 1},
         "improvements": {"type": "array", "items": improvement},
         "explanation": string, "lang": {"type": "string", "enum": ["en", "ru", "vi"]},
-        "weights_version": string}
+        "weights_version": string, "sector_confidence": {**number, "minimum": 0, "maximum": 1},
+        "sector_uncertain": {"type": "boolean"}}
     required = list(props)
     props["warnings"] = {"type": "array", "items": _warning_schema(),
                          "description": "only on POST /score: what was read but not used, e.g. an OKVED code "
