@@ -287,6 +287,13 @@ def split_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, NDA
     return tokens, rows
 
 
+def _binary_csr(rows: NDArray[np.int64], terms: NDArray[np.int64], n_rows: int, n_terms: int) -> sparse.csr_matrix:
+    """A rows x terms 0/1 CSR matrix from (row, term) pairs, a pair found twice counted once."""
+    matrix = sparse.csr_matrix((np.ones(len(rows), np.float64), (rows, terms)), shape=(n_rows, n_terms))
+    matrix.data[:] = 1.0  # duplicates were summed: presence is what counts
+    return matrix
+
+
 @dataclass(frozen=True)
 class TermHits:
     """Which keyword terms each row contains: a binary rows x terms CSR matrix."""
@@ -520,24 +527,26 @@ class SectorVocabulary:
             if len(words) < n:
                 continue
             at = np.flatnonzero(starts[words[: len(words) - n + 1]])  # positions that can open a phrase
+            # n consecutive positions of one row first (cheap), then walk the trie for those alone
+            ok = (pos[at + n - 1] - pos[at] == n - 1) & (rows[at + n - 1] == rows[at])
+            at = at[ok]
             prefix = words[at]
-            ok = np.ones(len(at), dtype=bool)
             for k in range(1, n):
-                ok &= (pos[at + k] - pos[at] == k) & (rows[at + k] == rows[at])
+                if not len(at) or not len(self.trie_keys):
+                    at = at[:0]
+                    break
                 keys = prefix * self.n_words + words[at + k]
                 found = np.searchsorted(self.trie_keys, keys)
                 found[found >= len(self.trie_keys)] = 0
-                ok &= self.trie_keys[found] == keys if len(self.trie_keys) else False
-                prefix = np.where(ok, self.trie_next[found] if len(self.trie_next) else 0, 0)
-            term_ids = np.where(ok, self.prefix_term[prefix], -1)
+                ok = self.trie_keys[found] == keys
+                at, prefix = at[ok], self.trie_next[found[ok]]
+            term_ids = self.prefix_term[prefix] if len(at) else np.zeros(0, np.int64)
             match = term_ids >= 0
             found_rows.append(rows[at[match]])
             found_terms.append(term_ids[match])
         r = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
         t = np.concatenate(found_terms) if found_terms else np.zeros(0, np.int64)
-        matrix = sparse.csr_matrix((np.ones(len(r), np.float64), (r, t)), shape=(n_rows, len(self.terms)))
-        matrix.data[:] = 1.0  # duplicates were summed: presence is what counts
-        return TermHits(matrix)
+        return TermHits(_binary_csr(r, t, n_rows, len(self.terms)))
 
     def _token_stream(self, texts: pa.Array | pa.ChunkedArray) -> tuple[NDArray[np.int64], ...]:
         """Position, row and stem-id of every token that is a keyword word, in text order.
@@ -581,7 +590,10 @@ class SectorVocabulary:
 
     def sector_scores(self, hits: TermHits) -> NDArray[np.float64]:
         """Rows x sectors evidence weight: the sum of the idf of each sector term found."""
-        return np.asarray((hits.matrix @ self.weights).todense(), dtype=np.float64)
+        if not len(self.terms):
+            return np.zeros((hits.matrix.shape[0], len(self.sector_ids)))
+        # sparse x dense gives a dense array at once (sparse x sparse then todense costs ~10x more)
+        return np.asarray(hits.matrix @ self.dense_weights, dtype=np.float64)
 
     def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
         """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
