@@ -205,8 +205,37 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
     out["explanation"] = pc.binary_join_element_wise(
         head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
     out["top_improvement"] = improvement
+    out["sectors"] = shares_column(config, frame.detection)
     out["sector_confidence"] = pa.array(np.round(frame.detection.confidence, 2)).cast(pa.string())
+    out["okved_suggested"] = scorer.detector_.suggest_okved(frame.detection)
     return out
+
+
+#: "0.00" ... "1.00": a share in hundredths as the CSV writes it.
+_CENTS = pa.array([f"{k / 100:.2f}" for k in range(101)], pa.string())
+
+
+def shares_column(config, detection) -> pa.Array:
+    """The ``sectors`` column: ``id:share`` of every sector of a row, ``;``-separated, the main one
+    first, then larger shares, higher tiers, sectors.yaml's order; shares in hundredths add up to exactly 1.00
+    (the main sector takes the rounding), as :meth:`matcher.sectors.SectorDetector.matches_row`
+    gives them."""
+    shares, main = detection.shares, detection.sector
+    n = len(main)
+    if shares.size == 0:
+        return pa.array([""] * n, pa.string())
+    cents = np.rint(shares * 100).astype(np.int64)
+    has = np.flatnonzero(main >= 0)
+    cents[has, main[has]] = 0
+    cents[has, main[has]] = 100 - cents[has].sum(axis=1)
+    rows, sectors = np.nonzero(shares > 0)
+    tier = np.array([s.tier_weight for s in config.sectors])
+    order = np.lexsort((sectors, -tier[sectors], -cents[rows, sectors], sectors != main[rows], rows))
+    rows, sectors = rows[order], sectors[order]
+    items = pc.binary_join_element_wise(pa.array(config.sector_ids, pa.string()).take(pa.array(sectors)),
+                                        _CENTS.take(pa.array(np.clip(cents[rows, sectors], 0, 100))), ":")
+    offsets = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), items), ";")
 
 
 def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from .config import LANGS, Config
+from .suggest import OkvedSuggester
 from .text import SectorVocabulary, TermHits
 from .values import clean, split_list
 
@@ -55,6 +56,33 @@ class Detection:
     text_scores: NDArray[np.float64]  # rows x sectors: summed term weights (no intercept)
     hits: TermHits
     confidence: NDArray[np.float64]  # 1.0 for a code or declared sector, else the text's probability
+    #: rows x sectors, each row summing to 1 (or all 0 with no input): see :func:`share_masses`.
+    shares: NDArray[np.float64]
+    coded: NDArray[np.bool_]  # a code of the row maps to a sector (no OKVED suggestion needed)
+
+
+def share_masses(known: NDArray[np.bool_], probs: NDArray[np.float64], text_ok: NDArray[np.bool_],
+                 main: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Each row's sectors with their shares: a code or declared sector weighs 1, a sector the text
+    lists (:data:`MIN_SHARE`, :data:`NEAR_BEST`) its probability, the main sector at least 1 when
+    nothing else names it (and 1 more when it refines a code); the weights of a row are then divided
+    by their sum."""
+    best = probs.max(axis=1, initial=0.0, keepdims=True) if probs.shape[1] else probs[:, :1]
+    listed = text_ok[:, None] & (probs >= MIN_SHARE) & (probs >= NEAR_BEST * best)
+    mass = known + np.where(listed, probs, 0.0)
+    rows = np.flatnonzero(main >= 0)
+    lone = rows[mass[rows, main[rows]] == 0]
+    mass[lone, main[lone]] = 1.0
+    total = mass.sum(axis=1, keepdims=True)
+    return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
+
+
+def share_cents(shares: list[float], main_first: bool = True) -> list[int]:
+    """Shares in hundredths that add up to exactly 100: the first (the main sector) takes the rounding."""
+    cents = [int(round(v * 100)) for v in shares]
+    if cents and main_first:
+        cents[0] = 100 - sum(cents[1:])
+    return cents
 
 
 @dataclass(frozen=True)
@@ -94,6 +122,7 @@ class SectorDetector:
             for c in sector.refines:
                 self.refines[ids.index(c), t] = True
         self.refines_list = self.refines.tolist()
+        self.suggester = OkvedSuggester(self.vocabulary, lambda code: self.code_sector(code)[0])
 
     def _code_sector(self, code: str) -> tuple[int, str]:
         """Sector of one code by its longest listed prefix: ``28.99.5`` -> ``28.99`` -> ``28.9``."""
@@ -128,8 +157,13 @@ class SectorDetector:
         declared_sector: NDArray[np.int64],
         texts: pa.Array,
         has_input: NDArray[np.bool_],
+        known: NDArray[np.float64] | None = None,
     ) -> Detection:
-        """Combine the three sources for a batch (codes win, then declared, then text)."""
+        """Combine the three sources for a batch (codes win, then declared, then text).
+
+        ``known``: rows x sectors, 1 where a code or a declared sector names the sector (for the
+        shares; the main code and declared sector alone when not given).
+        """
         vocabulary = self.vocabulary
         hits = vocabulary.hits(texts)
         scores = vocabulary.sector_scores(hits)
@@ -152,10 +186,20 @@ class SectorDetector:
             [SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT], SOURCE_NONE,
         ).astype(np.int8)
         confidence = np.where(code | declared, 1.0, text_conf)
+        if known is None:
+            known = np.zeros((len(sector), n_sectors))
+            for given in (code_sector, declared_sector):
+                at = np.flatnonzero(given >= 0)
+                known[at, given[at]] = 1.0
+        if refine.any():  # the code proves the family; its weight goes to the sector the text refines it to
+            known = known.copy()
+            known[refine, text_best[refine]] += 1.0
+        shares = share_masses(known, probs, text_ok, sector.astype(np.int64))
         text_rows = np.flatnonzero(source == SOURCE_TEXT)
         words = vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
         evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, pa.array(code_evidence, pa.string()))
-        return Detection(sector.astype(np.int64), source, evidence, scores, hits, confidence)
+        return Detection(sector.astype(np.int64), source, evidence, scores, hits, confidence, shares,
+                         code_sector >= 0)
 
     def detect_row(self, code_sector: int, code_evidence: str, declared_sector: int, text: str,
                    has_input: bool) -> RowDetection:
@@ -183,6 +227,21 @@ class SectorDetector:
             sector, source, confidence = -1, SOURCE_NONE, text_conf
         return RowDetection(sector, source, code_evidence, scores, terms, confidence)
 
+    def suggest_okved(self, detection: Detection) -> pa.Array:
+        """The ``okved_suggested`` column: for each row with text and no code that maps, up to three
+        OKVED 2 classes (``;``-separated), best first; empty for the other rows."""
+        rows = np.flatnonzero(~detection.coded & (np.diff(detection.hits.matrix.indptr) > 0))
+        return self.suggester.best_column(detection.hits, rows, len(detection.sector), detection.sector,
+                                          detection.shares > 0)
+
+    def suggest_row(self, terms: list[int], sectors: list[dict]) -> list[str]:
+        """:meth:`suggest_okved` for one row, from its term ids and its :meth:`matches_row` sectors."""
+        if not terms or any(s["source"] == "okved" for s in sectors):
+            return []
+        index = self.config.sector_ids.index
+        listed = [index(s["sector"]) for s in sectors]
+        return self.suggester.best_for_terms(terms, listed[0] if listed else -1, listed, len(self.config.sectors))
+
     def matches(self, detection: Detection, row: int, codes: tuple[str, ...], declared: list[int]) -> list[dict]:
         """Every sector found for one row, with the source and evidence of each, best first."""
         scores = detection.text_scores[row].tolist() if detection.text_scores.size else []
@@ -193,6 +252,7 @@ class SectorDetector:
                     terms: list[int]) -> list[dict]:
         """:meth:`matches` from one row's main sector, codes, declared sectors, text scores and terms."""
         out: dict[int, dict] = {}
+        named = {s for s, _ in self.from_codes(codes)[1]} | set(declared)
         for s, code in self.from_codes(codes)[1]:
             out.setdefault(s, {"source": "okved", "evidence": []})["evidence"].append(code)
         for s in declared:
@@ -211,5 +271,16 @@ class SectorDetector:
                 entry["evidence"] = words
         if main >= 0 and main not in out:
             out[main] = {"source": "default", "evidence": []}
-        order = sorted(out, key=lambda s: (s != main, -self.config.sectors[s].tier_weight))
+        listed = best >= self.min_confidence
+        mass = {s: (1.0 if s in named else 0.0) + (probs[s] if listed and probs[s] >= MIN_SHARE
+                                                   and probs[s] >= near else 0.0) for s in out}
+        if main >= 0 and named and main not in named:  # a refined code: as in detect()
+            mass[main] += 1.0
+        if main >= 0 and mass[main] == 0:
+            mass[main] = 1.0
+        total = sum(mass.values())
+        # the main sector first, then the larger shares, then the higher tiers
+        order = sorted(out, key=lambda s: (s != main, -round(mass[s] / total, 2), -self.config.sectors[s].tier_weight, s))
+        for s, cents in zip(order, share_cents([mass[s] / total for s in order]), strict=True):
+            out[s]["share"] = cents / 100
         return [{"sector": self.config.sectors[s].id, **out[s]} for s in order]

@@ -165,7 +165,7 @@ def test_the_csv_has_a_sector_confidence_column(scorer, tmp_path):
     score_file(source, tmp_path / "out.csv", scorer)
     with open(tmp_path / "out.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0])[-1] == "sector_confidence"
+    assert list(rows[0])[-3:] == ["sectors", "sector_confidence", "okved_suggested"]
     assert float(rows[0]["sector_confidence"]) < 0.4 and float(rows[1]["sector_confidence"]) == 1.0
 
 

@@ -70,7 +70,7 @@ def test_okved_sector_in_result_with_evidence(make_profile, okved, sector, tier,
     result = assess(make_profile(okved=okved, description=NEUTRAL, sectors=""))
     assert result.sector == sector
     assert result.tier == tier
-    assert result.sectors[0] == {"sector": sector, "source": "okved", "evidence": [evidence]}
+    assert result.sectors[0] == {"sector": sector, "source": "okved", "evidence": [evidence], "share": 1.0}
     assert f"from OKVED {evidence}" in result.explanation
 
 
@@ -170,8 +170,8 @@ def test_description_without_keyword_is_other(make_profile):
     result = assess(make_profile(okved="", sectors="", description=NEUTRAL))
     assert result.sector == "other"
     assert result.tier == "general"
-    assert result.sectors == [{"sector": "other", "source": "default", "evidence": []}]
-    assert "no listed sector matched" in result.explanation
+    assert result.sectors == [{"sector": "other", "source": "default", "evidence": [], "share": 1.0}]
+    assert "sector uncertain" in result.explanation and result.sector_uncertain
     assert "description" not in result.missing
     assert result.contributions[0].points == 4.5  # general tier 0.15 x 30
 
