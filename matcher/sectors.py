@@ -85,6 +85,16 @@ def share_cents(shares: list[float], main_first: bool = True) -> list[int]:
     return cents
 
 
+def once(words: list[str]) -> list[str]:
+    """Evidence words with each shown once: a single word that a listed phrase holds is dropped.
+
+    >>> once(["оборудования", "серверное оборудования", "серверное", "серверов"])
+    ['серверное оборудования', 'серверов']
+    """
+    in_phrases = {part for word in words if " " in word.strip() for part in word.casefold().split()}
+    return [w for w in words if " " in w.strip() or w.casefold() not in in_phrases]
+
+
 @dataclass(frozen=True)
 class RowDetection:
     """What :class:`Detection` holds for one row, as plain Python (the row path's)."""
@@ -264,7 +274,7 @@ class SectorDetector:
         for s, prob in enumerate(probs):
             if best < self.min_confidence or prob < MIN_SHARE or prob < near:  # inconclusive text lists nothing
                 continue
-            words = self.vocabulary.evidence_terms(terms, s)
+            words = once(self.vocabulary.evidence_terms(terms, s))
             entry = out.setdefault(s, {"source": "description", "evidence": []})
             entry.setdefault("keywords", words)
             if entry["source"] == "description":

@@ -88,8 +88,11 @@ def test_valid_but_unlisted_code_falls_through_to_the_text(make_profile):
     result = assess(make_profile(okved="68.10", description="Custom software development"))
     assert result.sector == "software"
     assert result.sectors[0]["source"] == "description"
-    # every keyword found, among the words the learned model weighs for software (heaviest first)
-    assert {"custom software", "software", "software development"} <= set(result.sectors[0]["evidence"])
+    # every keyword phrase found, among the words the learned model weighs for software (heaviest first);
+    # "software" alone is not repeated beside the phrases that hold it
+    evidence = result.sectors[0]["evidence"]
+    assert {"custom software", "software development"} <= set(evidence)
+    assert "software" not in evidence and len(evidence) == len(set(evidence))
 
 
 def test_first_mapped_code_decides_and_all_codes_are_reported(make_profile):
@@ -161,8 +164,11 @@ def test_text_only_gives_sector_with_keyword_evidence(make_profile, description,
     assert result.sector == sector
     main = result.sectors[0]
     assert (main["sector"], main["source"]) == (sector, "description")
-    # the keywords found, among the other words the learned model weighs for the sector
-    assert set(evidence) <= set(main["evidence"])
+    # the keywords found, among the other words the learned model weighs for the sector; a word a
+    # listed phrase holds is shown once, in the phrase
+    shown = set(main["evidence"]) | {w for phrase in main["evidence"] for w in phrase.split()}
+    assert set(evidence) <= shown
+    assert len(main["evidence"]) == len(set(main["evidence"]))
     assert "from the words: " in result.explanation
 
 
