@@ -217,25 +217,41 @@ _CENTS = pa.array([f"{k / 100:.2f}" for k in range(101)], pa.string())
 
 def shares_column(config, detection) -> pa.Array:
     """The ``sectors`` column: ``id:share`` of every sector of a row, ``;``-separated, the main one
-    first, then larger shares, higher tiers, sectors.yaml's order; shares in hundredths add up to exactly 1.00
-    (the main sector takes the rounding), as :meth:`matcher.sectors.SectorDetector.matches_row`
-    gives them."""
+    first, then larger shares, higher tiers, sectors.yaml's order; shares in hundredths add up to
+    exactly 1.00 (the main sector takes the rounding), as
+    :meth:`matcher.sectors.SectorDetector.matches_row` gives them."""
     shares, main = detection.shares, detection.sector
     n = len(main)
     if shares.size == 0:
         return pa.array([""] * n, pa.string())
-    cents = np.rint(shares * 100).astype(np.int64)
-    has = np.flatnonzero(main >= 0)
-    cents[has, main[has]] = 0
-    cents[has, main[has]] = 100 - cents[has].sum(axis=1)
-    rows, sectors = np.nonzero(shares > 0)
-    tier = np.array([s.tier_weight for s in config.sectors])
-    order = np.lexsort((sectors, -tier[sectors], -cents[rows, sectors], sectors != main[rows], rows))
+    ids = pa.array(config.sector_ids, pa.string())
+    # Most rows have one sector: "id:1.00", taken from a list of all of them.
+    alone = pc.binary_join_element_wise(ids, "1.00", ":")
+    column = pc.if_else(pa.array(main >= 0), alone.take(pa.array(np.maximum(main, 0))), "")
+    several = np.flatnonzero((shares > 0).sum(axis=1) > 1)
+    if not len(several):
+        return column
+    sub, main = shares[several], main[several]
+    cents = np.rint(sub * 100).astype(np.int64)
+    at = np.arange(len(several))
+    cents[at, main] = 0
+    cents[at, main] = 100 - cents.sum(axis=1)
+    rows, sectors = np.nonzero(sub > 0)
+    # one integer key (row, main first, larger share, higher tier, sectors.yaml's order): one argsort
+    tiers = sorted({s.tier_weight for s in config.sectors}, reverse=True)
+    tier_rank = np.array([tiers.index(s.tier_weight) for s in config.sectors], dtype=np.int64)
+    n_sectors = len(config.sectors)
+    key = (((rows * 2 + (sectors != main[rows])) * 101 + (100 - np.clip(cents[rows, sectors], 0, 100)))
+           * len(tiers) + tier_rank[sectors]) * n_sectors + sectors
+    order = np.argsort(key)
     rows, sectors = rows[order], sectors[order]
-    items = pc.binary_join_element_wise(pa.array(config.sector_ids, pa.string()).take(pa.array(sectors)),
+    items = pc.binary_join_element_wise(ids.take(pa.array(sectors)),
                                         _CENTS.take(pa.array(np.clip(cents[rows, sectors], 0, 100))), ":")
-    offsets = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
-    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), items), ";")
+    offsets = np.searchsorted(rows, np.arange(len(several) + 1)).astype(np.int32)
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), items), ";")
+    mask = np.zeros(n, dtype=bool)
+    mask[several] = True
+    return pc.replace_with_mask(column, pa.array(mask), joined)
 
 
 def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:

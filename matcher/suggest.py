@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 from scipy import sparse
 
@@ -36,13 +37,11 @@ from .classifications import read_classification
 from .text import SectorVocabulary, TermHits, cache_dir
 
 #: A term found in more classes than this is no evidence for any one of them.
-MAX_CLASSES = 25
+MAX_CLASSES = 12
 #: How many classes are suggested.
 TOP = 3
 #: A class of the description's main sector scores 1 + this times more (see :meth:`OkvedSuggester.scores`).
 SECTOR_BOOST = 2.0
-#: Rows scored per dense block when picking the best classes.
-_BLOCK = 4096
 _EXCLUDES = re.compile(r"\bThis (?:class|group|division) (?:also )?excludes\b.*$", re.S)
 
 
@@ -137,47 +136,50 @@ class OkvedSuggester:
         return self._model[0]
 
     def scores(self, hits: TermHits, rows: NDArray[np.int64], main: NDArray[np.int64] | None = None,
-               listed: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
-        """``len(rows)`` x classes (dense): how well each chosen row's terms fit each class.
+               listed: NDArray[np.bool_] | None = None) -> sparse.csr_matrix:
+        """``len(rows)`` x classes (sparse): how well each chosen row's terms fit each class.
 
         ``main`` (per row of ``hits``) and ``listed`` (rows of ``hits`` x sectors): a class of the
         row's main sector scores ``1 + SECTOR_BOOST`` times more, of another listed sector
         ``1 + SECTOR_BOOST / 2`` times.
         """
-        block = (hits.matrix[rows] @ self._model[1]).toarray()
-        own = np.flatnonzero(self.class_sector >= 0)
-        if main is not None and listed is not None and len(own):
-            sector = self.class_sector[own]
-            boost = 1.0 + SECTOR_BOOST / 2 * listed[rows][:, sector]
-            boost += SECTOR_BOOST / 2 * (main[rows][:, None] == sector[None, :])
-            block[:, own] *= boost
-        return block
+        found = sparse.csr_matrix(hits.matrix[rows] @ self._model[1])
+        if main is not None and listed is not None and found.nnz:
+            row_of = rows[np.repeat(np.arange(len(rows)), np.diff(found.indptr))]
+            sector = self.class_sector[found.indices]
+            own = sector >= 0
+            boost = np.ones(found.nnz)
+            boost[own] += SECTOR_BOOST / 2 * (listed[row_of[own], sector[own]]
+                                              + (main[row_of[own]] == sector[own]))
+            found.data *= boost
+        return found
 
     def best(self, hits: TermHits, rows: NDArray[np.int64], main: NDArray[np.int64] | None = None,
-             listed: NDArray[np.bool_] | None = None, top: int = TOP) -> list[list[str]]:
-        """For each of ``rows``, up to ``top`` class codes with a positive score, best first."""
-        out: list[list[str]] = []
-        codes = np.array(self.codes, dtype=object)
-        for start in range(0, len(rows), _BLOCK):
-            block = self.scores(hits, rows[start:start + _BLOCK], main, listed)
-            if block.shape[1] == 0:
-                out.extend([] for _ in range(block.shape[0]))
-                continue
-            k = min(top, block.shape[1])
-            pick = np.argpartition(-block, k - 1, axis=1)[:, :k]
-            value = np.take_along_axis(block, pick, axis=1)
-            order = np.lexsort((pick, -value), axis=1)
-            pick, value = np.take_along_axis(pick, order, axis=1), np.take_along_axis(value, order, axis=1)
-            out.extend(list(codes[p[v > 0]]) for p, v in zip(pick, value, strict=True))
-        return out
+             listed: NDArray[np.bool_] | None = None, top: int = TOP) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The best classes of each of ``rows``: ``(counts, classes)``, ``counts[i]`` (at most ``top``)
+        class indexes of row ``i`` one after the other in ``classes``, best first, code order on ties."""
+        found = self.scores(hits, rows, main, listed)
+        found.data[found.data < 0] = 0
+        found.eliminate_zeros()
+        found.sort_indices()  # class order within a row: ties stay in code order (the sort is stable)
+        row_of = np.repeat(np.arange(len(rows)), np.diff(found.indptr))
+        # one float key per entry, rows apart by more than any score: a single stable argsort
+        span = 2.0 ** np.ceil(np.log2(found.data.max() + 2.0)) if found.nnz else 1.0
+        order = np.argsort(row_of * span + (span - found.data), kind="stable")
+        rank = np.arange(len(order)) - found.indptr[row_of[order]]
+        keep = order[rank < top]
+        return np.bincount(row_of[keep], minlength=len(rows)), found.indices[keep]
 
     def best_column(self, hits: TermHits, rows: NDArray[np.int64], n_rows: int, main: NDArray[np.int64],
                     listed: NDArray[np.bool_]) -> pa.Array:
         """A string column of ``n_rows``: the chosen rows' best codes joined with ";", the others empty."""
-        text = [""] * n_rows
-        for row, found in zip(rows.tolist(), self.best(hits, rows, main, listed), strict=True):
-            text[row] = ";".join(found)
-        return pa.array(text, pa.string())
+        counts, classes = self.best(hits, rows, main, listed)
+        per_row = np.zeros(n_rows, dtype=np.int64)
+        per_row[rows] = counts
+        offsets = np.zeros(n_rows + 1, dtype=np.int32)
+        np.cumsum(per_row, out=offsets[1:])
+        codes = pa.array(self.codes or [""], pa.string()).take(pa.array(classes, pa.int64()))
+        return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), codes), ";")
 
     def best_for_terms(self, terms: list[int], main: int, listed: list[int], n_sectors: int) -> list[str]:
         """:meth:`best` for one text's term ids (``terms``), its main sector and listed sector indexes."""
@@ -186,7 +188,8 @@ class OkvedSuggester:
                                    shape=(1, n_terms))
         flags = np.zeros((1, n_sectors), dtype=bool)
         flags[0, listed] = True
-        return self.best(TermHits(matrix), np.zeros(1, dtype=np.int64), np.array([main]), flags)[0]
+        counts, classes = self.best(TermHits(matrix), np.zeros(1, dtype=np.int64), np.array([main]), flags)
+        return [self.codes[c] for c in classes[: counts[0]]]
 
     def title(self, code: str, lang: str) -> str:
         """A class's title in ``lang`` (see :func:`class_titles`)."""
