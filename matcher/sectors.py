@@ -24,9 +24,10 @@ from .values import clean, split_list
 
 #: Where the main sector came from (the ``source`` column of :class:`Detection`).
 SOURCE_NONE, SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT = range(5)
-#: Another sector found in text is listed when its probability is at least this...
-MIN_SHARE = 0.15
-#: ...and at least this share of the best one's.
+#: Another sector the text speaks for is listed when its evidence (summed positive term weights)
+#: is at least this (about one specific word)...
+MIN_EVIDENCE = 1.5
+#: ...and at least this share of the strongest sector's evidence.
 NEAR_BEST = 0.5
 
 
@@ -61,15 +62,26 @@ class Detection:
     coded: NDArray[np.bool_]  # a code of the row maps to a sector (no OKVED suggestion needed)
 
 
-def share_masses(known: NDArray[np.bool_], probs: NDArray[np.float64], text_ok: NDArray[np.bool_],
-                 main: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Each row's sectors with their shares: a code or declared sector weighs 1, a sector the text
-    lists (:data:`MIN_SHARE`, :data:`NEAR_BEST`) its probability, the main sector at least 1 when
-    nothing else names it (and 1 more when it refines a code); the weights of a row are then divided
-    by their sum."""
-    best = probs.max(axis=1, initial=0.0, keepdims=True) if probs.shape[1] else probs[:, :1]
-    listed = text_ok[:, None] & (probs >= MIN_SHARE) & (probs >= NEAR_BEST * best)
-    mass = known + np.where(listed, probs, 0.0)
+def text_listed(evidence: NDArray[np.float64], text_ok: NDArray[np.bool_], text_best: NDArray[np.int64]
+                ) -> NDArray[np.float64]:
+    """rows x sectors: each sector the text lists, with its part of the text's weight (a row's parts add
+    up to 1). A confident text lists its best sector and every other whose evidence reaches
+    :data:`MIN_EVIDENCE` and :data:`NEAR_BEST` of the strongest; the parts follow the evidence."""
+    top = evidence.max(axis=1, initial=0.0, keepdims=True) if evidence.shape[1] else evidence[:, :1]
+    listed = text_ok[:, None] & (evidence >= MIN_EVIDENCE) & (evidence >= NEAR_BEST * top)
+    rows = np.flatnonzero(text_ok)
+    listed[rows, text_best[rows]] = True
+    part = np.where(listed, np.maximum(evidence, 1e-9), 0.0)
+    total = part.sum(axis=1, keepdims=True)
+    return np.divide(part, total, out=np.zeros_like(part), where=total > 0)
+
+
+def share_masses(known: NDArray[np.float64], text_part: NDArray[np.float64], main: NDArray[np.int64]
+                 ) -> NDArray[np.float64]:
+    """Each row's sectors with their shares: a code or declared sector weighs 1, the text 1 split
+    among the sectors it lists (:func:`text_listed`), the main sector at least 1 when nothing else
+    names it (and 1 more when it refines a code); a row's weights are then divided by their sum."""
+    mass = known + text_part
     rows = np.flatnonzero(main >= 0)
     lone = rows[mass[rows, main[rows]] == 0]
     mass[lone, main[lone]] = 1.0
@@ -204,7 +216,8 @@ class SectorDetector:
         if refine.any():  # the code proves the family; its weight goes to the sector the text refines it to
             known = known.copy()
             known[refine, text_best[refine]] += 1.0
-        shares = share_masses(known, probs, text_ok, sector.astype(np.int64))
+        text_part = text_listed(vocabulary.sector_evidence(hits), text_ok, text_best)
+        shares = share_masses(known, text_part, sector.astype(np.int64))
         text_rows = np.flatnonzero(source == SOURCE_TEXT)
         words = vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
         evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, pa.array(code_evidence, pa.string()))
@@ -258,6 +271,22 @@ class SectorDetector:
         terms = detection.hits.matrix.indices[detection.hits.matrix.indptr[row] : detection.hits.matrix.indptr[row + 1]]
         return self.matches_row(int(detection.sector[row]), codes, declared, scores, terms.tolist())
 
+    def _text_parts(self, scores: list[float], terms: list[int]) -> dict[int, float]:
+        """:func:`text_listed` for one row: the sectors a confident text lists, with their parts."""
+        if not (scores and terms):
+            return {}
+        probs = softmax_row([v + b for v, b in zip(scores, self.vocabulary.intercept_list, strict=True)])
+        if max(probs) < self.min_confidence:  # inconclusive text lists nothing
+            return {}
+        ranked = [p + rank for p, rank in zip(probs, self.tier_rank_list, strict=True)]
+        best = ranked.index(max(ranked))
+        evidence = self.vocabulary.row_evidence(terms)
+        top = max(evidence)
+        listed = [s for s, e in enumerate(evidence) if s == best or (e >= MIN_EVIDENCE and e >= NEAR_BEST * top)]
+        weights = {s: max(evidence[s], 1e-9) for s in listed}
+        total = sum(weights.values())
+        return {s: w / total for s, w in weights.items()}
+
     def matches_row(self, main: int, codes: tuple[str, ...], declared: list[int], scores: list[float],
                     terms: list[int]) -> list[dict]:
         """:meth:`matches` from one row's main sector, codes, declared sectors, text scores and terms."""
@@ -267,13 +296,8 @@ class SectorDetector:
             out.setdefault(s, {"source": "okved", "evidence": []})["evidence"].append(code)
         for s in declared:
             out.setdefault(s, {"source": "declared", "evidence": [self.config.sectors[s].id]})
-        probs = softmax_row([v + b for v, b in zip(scores, self.vocabulary.intercept_list, strict=True)]) if (
-            scores and terms) else [0.0] * len(scores)
-        best = max([0.0, *probs])
-        near = NEAR_BEST * best
-        for s, prob in enumerate(probs):
-            if best < self.min_confidence or prob < MIN_SHARE or prob < near:  # inconclusive text lists nothing
-                continue
+        parts = self._text_parts(scores, terms)
+        for s in sorted(parts):
             words = once(self.vocabulary.evidence_terms(terms, s))
             entry = out.setdefault(s, {"source": "description", "evidence": []})
             entry.setdefault("keywords", words)
@@ -281,9 +305,7 @@ class SectorDetector:
                 entry["evidence"] = words
         if main >= 0 and main not in out:
             out[main] = {"source": "default", "evidence": []}
-        listed = best >= self.min_confidence
-        mass = {s: (1.0 if s in named else 0.0) + (probs[s] if listed and probs[s] >= MIN_SHARE
-                                                   and probs[s] >= near else 0.0) for s in out}
+        mass = {s: (1.0 if s in named else 0.0) + parts.get(s, 0.0) for s in out}
         if main >= 0 and named and main not in named:  # a refined code: as in detect()
             mass[main] += 1.0
         if main >= 0 and mass[main] == 0:

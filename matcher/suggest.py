@@ -37,7 +37,7 @@ from .classifications import read_classification
 from .text import SectorVocabulary, TermHits, cache_dir
 
 #: A term found in more classes than this is no evidence for any one of them.
-MAX_CLASSES = 12
+MAX_CLASSES = 40
 #: How many classes are suggested.
 TOP = 3
 #: A class of the description's main sector scores 1 + this times more (see :meth:`OkvedSuggester.scores`).

@@ -341,6 +341,8 @@ class SectorVocabulary:
         self.weights: sparse.csr_matrix = fitted[1]
         self.term_display = [self.display.get(t) or shown.get(t) or t for t in self.terms]
         self.dense_weights = self.weights.toarray()
+        #: Only the weights that speak for a sector: a text's evidence for each sector it may list.
+        self.positive_weights = np.maximum(self.dense_weights, 0.0)
         self._build_index()
         # A Snowball stem minus its last letter starts the word it came from (English may add an
         # "e": "making" -> "make", and turn y into i): index those starts by their length.
@@ -594,6 +596,21 @@ class SectorVocabulary:
             return np.zeros((hits.matrix.shape[0], len(self.sector_ids)))
         # sparse x dense gives a dense array at once (sparse x sparse then todense costs ~10x more)
         return np.asarray(hits.matrix @ self.dense_weights, dtype=np.float64)
+
+    def sector_evidence(self, hits: TermHits) -> NDArray[np.float64]:
+        """Rows x sectors: the summed positive weights of the terms found (what speaks for each sector)."""
+        if not len(self.terms):
+            return np.zeros((hits.matrix.shape[0], len(self.sector_ids)))
+        return np.asarray(hits.matrix @ self.positive_weights, dtype=np.float64)
+
+    def row_evidence(self, terms: list[int]) -> list[float]:
+        """:meth:`sector_evidence` of one text's terms, summed in the same order."""
+        out = [0.0] * len(self.sector_ids)
+        for t in terms:
+            for s, weight in self.term_sectors[t]:
+                if weight > 0:
+                    out[s] += weight
+        return out
 
     def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
         """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
