@@ -198,7 +198,8 @@ def defuse_cell(text: str) -> str:
 def result_columns(config) -> list[str]:
     """The columns ``matcher score`` adds after the input columns, in order (README, "CSV data contract")."""
     return ["score", "rank", "band", "sector", *[f"c_{c.id}" for c in config.criteria],
-            "completeness", "missing", "explanation", "top_improvement"]
+            "completeness", "missing", "explanation", "top_improvement", "sectors", "sector_confidence",
+            "okved_suggested"]
 
 
 def defuse(column: pa.Array) -> pa.Array:

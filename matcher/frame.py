@@ -176,6 +176,19 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     declared_names = [detector.config.sectors[d[0]].id if d else "" for d, _ in declared_results]
     for row in np.flatnonzero((code_sector < 0) & (declared_sector >= 0)):
         evidence[row] = declared_names[declared_idx[row]]
-    detection = detector.detect(code_sector, evidence, declared_sector, texts, has_input)
+    detection = detector.detect(code_sector, evidence, declared_sector, texts, has_input,
+                                known=_named_sectors(detector, code_info, code_idx, declared_results, declared_idx))
     errors.sort(key=lambda e: e.row)
     return ProfileFrame(n, answers, numbers, detection, codes, declared, ok, errors)
+
+
+def _named_sectors(detector: SectorDetector, code_info, code_idx, declared_results, declared_idx) -> np.ndarray:
+    """rows x sectors: 1.0 where one of the row's codes or its declared sectors names the sector."""
+    n_sectors = len(detector.config.sectors)
+    by_code = np.zeros((max(len(code_info), 1), n_sectors))
+    for i, (_, matches) in enumerate(code_info):
+        by_code[i, [s for s, _ in matches]] = 1.0
+    by_declared = np.zeros((max(len(declared_results), 1), n_sectors))
+    for i, (found, _) in enumerate(declared_results):
+        by_declared[i, found] = 1.0
+    return np.maximum(by_code[code_idx], by_declared[declared_idx])

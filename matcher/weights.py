@@ -291,13 +291,20 @@ def to_data(config: Config) -> dict[str, Any]:
         "sources": {k: dict(v) for k, v in config.sources.items()},
         "tiers": {t: {"weight": s["weight"], "label": dict(s["label"]), "source": dict(s["source"])}
                   for t, s in config.tiers.items()},
-        "sectors": {s.id: {"tier": s.tier, "label": dict(s.label), "okved": list(s.okved),
-                           "keywords": {lang: list(words) for lang, words in s.keywords.items()},
-                           "source": dict(s.source)} for s in config.sectors},
+        "sectors": {s.id: _sector_data(s) for s in config.sectors},
         "criteria": {c.id: {"weight": c.weight, "label": dict(c.label), "source": dict(c.source),
                             "inputs": {i.field: _input_data(i) for i in c.inputs}} for c in config.criteria},
         "bands": [_band_data(b) for b in config.bands],
+        "detection": {"min_confidence": config.min_confidence},
     }
+
+
+def _sector_data(sector) -> dict[str, Any]:
+    data = {"tier": sector.tier, "label": dict(sector.label), "okved": list(sector.okved),
+            "keywords": {lang: list(words) for lang, words in sector.keywords.items()}, "source": dict(sector.source)}
+    if sector.refines:
+        data["refines"] = list(sector.refines)
+    return data
 
 
 def _band_data(band) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from matcher.batch import defuse_cell, score_file, sniff
 CRITERIA = ["c_sector_fit", "c_green", "c_tech_transfer", "c_training", "c_local_linkage", "c_capacity",
             "c_readiness"]
 RESULT_COLUMNS = ["score", "rank", "band", "sector", *CRITERIA, "completeness", "missing", "explanation",
-                  "top_improvement"]
+                  "top_improvement", "sectors", "sector_confidence", "okved_suggested"]
 
 
 def score(scorer, in_path, **kwargs):

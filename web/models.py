@@ -185,6 +185,7 @@ class Assessment(db.Model):
     weights_version: Mapped[str] = mapped_column(String(80))  # the label of weights_version_id's row
     weights_version_id: Mapped[int | None] = mapped_column(ForeignKey("weights_versions.id"))
     unverified_factor: Mapped[float | None]  # the factor unverified commitments were scored with
+    sector_confidence: Mapped[float | None]  # how sure the sector detection was (None: scored before 0006)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[Lead] = relationship(back_populates="assessments")

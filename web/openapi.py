@@ -76,7 +76,10 @@ def _result_schema() -> dict:
                                    "subscore": {**number, "minimum": 0, "maximum": 1}, "points": number}}
     sector = {"type": "object", "required": ["sector", "source", "evidence"], "properties": {
         "sector": string, "source": {"type": "string", "enum": ["okved", "declared", "description", "default"]},
-        "evidence": {"type": "array", "items": string}, "keywords": {"type": "array", "items": string}}}
+        "evidence": {"type": "array", "items": string}, "keywords": {"type": "array", "items": string},
+        "share": {**number, "minimum": 0, "maximum": 1,
+                  "description": "the sector's share of the firm; a firm's shares add up to 1, main sector first"}}}
+    suggestion = {"type": "object", "required": ["code", "title"], "properties": {"code": string, "title": string}}
     improvement = {"type": "object", "required": ["field", "advice", "gain"],
                    "properties": {"field": string, "advice": string, "gain": number}}
     props = {
@@ -88,7 +91,12 @@ def _result_schema() -> dict:
         "completeness": {**number, "minimum": 0, "maximum": 1},
         "improvements": {"type": "array", "items": improvement},
         "explanation": string, "lang": {"type": "string", "enum": ["en", "ru", "vi"]},
-        "weights_version": string}
+        "weights_version": string, "sector_confidence": {**number, "minimum": 0, "maximum": 1},
+        "sector_uncertain": {"type": "boolean", "description": "no known code, no declared sector and the "
+                             "description below the confidence threshold: the sector is a placeholder"},
+        "okved_suggested": {"type": "array", "maxItems": 3, "items": suggestion,
+                            "description": "OKVED 2 classes the description reads like, best first; only for a "
+                                           "profile with no code that maps to a sector"}}
     required = list(props)
     props["warnings"] = {"type": "array", "items": _warning_schema(),
                          "description": "only on POST /score: what was read but not used, e.g. an OKVED code "

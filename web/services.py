@@ -109,7 +109,7 @@ def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = 
         matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
         improvements=data["improvements"], explanation=result.explanation, lang=result.lang,
         weights_version=weights_version(), weights_version_id=snapshot().id,
-        unverified_factor=float(get_setting("unverified_factor")),
+        unverified_factor=float(get_setting("unverified_factor")), sector_confidence=result.sector_confidence,
     )
 
 
@@ -271,7 +271,8 @@ def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
         row += [f"{latest.score:.1f}", str(rank), latest.band, latest.sector or "",
                 *[f"{points.get(c, 0.0):.1f}" for c in criteria], f"{latest.completeness:g}",
                 ";".join(latest.missing), latest.explanation,
-                f"{top['advice']}: +{top['gain']:.1f}" if top else ""]
+                f"{top['advice']}: +{top['gain']:.1f}" if top else "",
+                "" if latest.sector_confidence is None else f"{round(latest.sector_confidence, 2):g}"]
         yield [defuse_cell(str(v)) for v in row]
 
 
