@@ -76,7 +76,7 @@ def share_matrix(found: NDArray[np.bool_], main: NDArray[np.int64], main_share: 
     Examples
     --------
     >>> m = share_matrix(np.array([[True, True, True], [False, True, False]]), np.array([0, 1]), 0.6)
-    >>> np.round(m.toarray(), 2).tolist()
+    >>> np.round(m.toarray().astype(float), 2).tolist()
     [[0.6, 0.2, 0.2], [0.0, 1.0, 0.0]]
     """
     count = found.sum(axis=1)
