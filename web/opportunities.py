@@ -287,7 +287,9 @@ def introduce(key: str, lead_id: int):
     services.audit("opportunity.introduce", intro, opportunity=opp.id, lead=lead.id)
     db.session.commit()
     flash(_("%(lead)s is introduced to %(name)s.", lead=lead.name, name=name), "success")
-    return redirect(request.form.get("next") or url_for("opportunities.detail", key=key))
+    target = request.form.get("next") or ""
+    local = target.startswith("/") and not target.startswith(("//", "/\\"))  # never off this site
+    return redirect(target if local else url_for("opportunities.detail", key=key))
 
 
 @bp.get("/lead/<int:lead_id>")

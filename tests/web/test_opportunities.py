@@ -130,3 +130,11 @@ def test_api_match_is_documented(client):
     document = client.get("/api/v1/openapi.json").get_json()
     validate(document)
     assert document["paths"]["/match"]["post"]["operationId"] == "match"
+
+
+def test_introduce_never_redirects_off_site(client, auth, chips):
+    auth.login()
+    response = client.post(f"/opportunities/hoa_lac/introduce/{chips}", data={"next": "//evil.example/x"})
+    assert response.headers["Location"].endswith("/opportunities/hoa_lac")
+    response = client.post(f"/opportunities/hoa_lac/introduce/{chips}", data={"next": f"/opportunities/lead/{chips}"})
+    assert response.headers["Location"].endswith(f"/opportunities/lead/{chips}")
