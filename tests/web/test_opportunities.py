@@ -138,3 +138,10 @@ def test_introduce_never_redirects_off_site(client, auth, chips):
     assert response.headers["Location"].endswith("/opportunities/hoa_lac")
     response = client.post(f"/opportunities/hoa_lac/introduce/{chips}", data={"next": f"/opportunities/lead/{chips}"})
     assert response.headers["Location"].endswith(f"/opportunities/lead/{chips}")
+
+
+def test_printable_report_lists_matches_and_incentives(client, auth, chips):
+    auth.login()
+    html = client.get(f"/leads/{chips}/report").get_data(as_text=True)
+    assert 'id="report-where"' in html and "Hoa Lac" in html
+    assert "Especially encouraged business line" in html and "confirm with the authority" in html
