@@ -120,7 +120,8 @@ def _read_rule(check: _Checker, data: dict, keys: tuple, rid: str, sources: Mapp
     source = check.source(data, (*keys, "source"), sources)
     return Rule(rid, check.labels(data, (*keys, "label")), check.labels(data, (*keys, "benefit")), conditions,
                 source, date_text(check, data, (*keys, "applies_from")),
-                one_of(check, data, (*keys, "confidence"), CONFIDENCE), one_of(check, data, (*keys, "agency"), agencies))
+                one_of(check, data, (*keys, "confidence"), CONFIDENCE),
+                one_of(check, data, (*keys, "agency"), agencies))
 
 
 def _read_condition(check: _Checker, data: dict, keys: tuple, sector_ids: tuple[str, ...]) -> Condition:

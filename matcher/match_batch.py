@@ -88,7 +88,8 @@ def _error_lines(frame, batch: pa.RecordBatch, rows: np.ndarray) -> list[tuple]:
     lines = []
     for row, errs in by_row.items():
         reason = errs[0].reason if len(errs) == 1 else "; ".join(f"{e.field}: {e.reason}" for e in errs)
-        lines.append((int(rows[row]), "; ".join(e.field for e in errs), reason, [c[row].as_py() for c in batch.columns]))
+        values = [c[row].as_py() for c in batch.columns]
+        lines.append((int(rows[row]), "; ".join(e.field for e in errs), reason, values))
     return lines
 
 

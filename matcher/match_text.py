@@ -90,7 +90,8 @@ def vnd_text(vnd: float, usd_vnd: float, lang: str) -> str:
 
 def missing_clause(mask: int, lang: str) -> str:
     """The "; missing: …" clause for a mask of :data:`MISSING_FIELDS` bits ("" when none)."""
-    names = [FIELD_LABELS[lang if lang in FIELD_LABELS else "en"][f] if f != "sectors" else message(lang, "field_sector")
+    labels = FIELD_LABELS[lang if lang in FIELD_LABELS else "en"]
+    names = [labels[f] if f != "sectors" else message(lang, "field_sector")
              for bit, f in enumerate(MISSING_FIELDS) if mask >> bit & 1]
     return "; " + message(lang, "missing", items=", ".join(names)) if names else ""
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ._datafile import (CONFIDENCE, date_text, one_of, only_keys, optional_labels, parse, read_sources,
-                        source_list)
+from ._datafile import CONFIDENCE, date_text, one_of, only_keys, optional_labels, parse, read_sources, source_list
 from .config import MAX_WEIGHT, Config, _Checker, check_total, load_sectors
 from .data import OPPORTUNITIES_YAML
 from .errors import ConfigError

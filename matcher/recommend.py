@@ -20,10 +20,22 @@ from ._datafile import label
 from .errors import InvalidValue
 from .firms import FirmFacts, firm_facts
 from .frame import ProfileFrame, read_frame
-from .incentives import CONFIRM, MET, MISSED, UNKNOWN, Condition, Context, Rules, category, condition_status
-from .incentives import load_incentives, rule_status, source_of
+from .incentives import (
+    CONFIRM,
+    MET,
+    MISSED,
+    UNKNOWN,
+    Condition,
+    Context,
+    Rules,
+    category,
+    condition_status,
+    load_incentives,
+    rule_status,
+    source_of,
+)
 from .match import OpportunityTable, TopMatches, opportunity_table, top_matches
-from .match_text import missing_masks, phrase, reason_column, vnd_text, MISSING_FIELDS
+from .match_text import MISSING_FIELDS, missing_masks, phrase, reason_column, vnd_text
 from .messages import FIELD_LABELS, format_number
 from .opportunities import COMPONENTS, LOCATION_TYPES, Catalogue, Opportunity, load_opportunities
 from .profile import table_from_mappings

@@ -19,7 +19,11 @@ as_of: "2026-01-01"
 sources:
   s: {title: "A page", url: "https://example.org"}
 agencies:
-  board: {name: {en: "Board", ru: "Управление", vi: "Ban"}, role: {en: "r", ru: "r", vi: "r"}, sources: [s], confidence: stated}
+  board:
+    name: {en: "Board", ru: "Управление", vi: "Ban"}
+    role: {en: "r", ru: "r", vi: "r"}
+    sources: [s]
+    confidence: stated
 match:
   weights:
     park: {sector: 50, asks: 30, size: 0, readiness: 20, partner: 0}
