@@ -334,9 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--name", default=None, help="worker name (default: RQ's own)")
     worker.set_defaults(func=cmd_worker)
     _add_db(sub)
-    from . import cli_weights
+    from . import cli_match, cli_weights
 
     cli_weights.register(sub)
+    cli_match.register(sub)
     return parser
 
 
