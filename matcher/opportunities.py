@@ -36,7 +36,7 @@ _OPPORTUNITY_KEYS = ("kind", "location_type", "name", "location", "area_ha", "st
                      "offers", "facts", "managing_body", "developer", "capital_min_usd", "capital_max_usd",
                      "deadline", "contact", "sources", "confidence", "as_of")
 _TOP_KEYS = ("format", "version", "as_of", "sources", "agencies", "match", "opportunities")
-_MATCH_KEYS = ("weights", "labels", "main_share", "require_sector_overlap", "commitment_values",
+_MATCH_KEYS = ("weights", "labels", "require_sector_overlap", "commitment_values",
                "presence_values", "default_asks", "default_asks_source")
 
 
@@ -89,7 +89,6 @@ class MatchSettings:
 
     weights: Mapping[str, Mapping[str, float]]
     labels: Mapping[str, Mapping[str, str]]
-    main_share: float
     require_sector_overlap: bool
     commitment_values: Mapping[str, float]
     presence_values: Mapping[str, float]
@@ -214,7 +213,7 @@ def _read_settings(check: _Checker, data: dict, sources: Mapping[str, Any]) -> M
     ref = check.get(data, (*keys, "default_asks_source"), str)
     if ref not in sources:
         raise check.fail((*keys, "default_asks_source"), f"unknown source {ref!r}")
-    return MatchSettings(weights, labels, check.number(data, (*keys, "main_share"), 0.0, 1.0),
+    return MatchSettings(weights, labels,
                          check.get(data, (*keys, "require_sector_overlap"), bool), commitment, presence, asks, ref)
 
 

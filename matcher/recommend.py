@@ -153,7 +153,7 @@ class Matcher:
 
     def facts(self, frame: ProfileFrame) -> FirmFacts:
         """The matcher's view of a batch of profiles."""
-        return firm_facts(frame, self.detector, self.catalogue.settings.main_share)
+        return firm_facts(frame)
 
     def top(self, facts: FirmFacts, k: int, kinds: tuple[str, ...]) -> tuple[OpportunityTable, TopMatches]:
         """The best ``k`` opportunities of ``kinds`` for every firm."""

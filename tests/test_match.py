@@ -35,7 +35,6 @@ match:
     size: {en: "size", ru: "масштаб", vi: "quy mô"}
     readiness: {en: "readiness", ru: "готовность", vi: "sẵn sàng"}
     partner: {en: "partner", ru: "партнёр", vi: "đối tác"}
-  main_share: 0.6
   require_sector_overlap: true
   commitment_values: {committed: 1.0, planned: 0.5, none: 0.0}
   presence_values: {project: 1.0, office: 0.6, none: 0.0}
