@@ -605,12 +605,9 @@ class SectorVocabulary:
 
     def row_evidence(self, terms: list[int]) -> list[float]:
         """:meth:`sector_evidence` of one text's terms, summed in the same order."""
-        out = [0.0] * len(self.sector_ids)
-        for t in terms:
-            for s, weight in self.term_sectors[t]:
-                if weight > 0:
-                    out[s] += weight
-        return out
+        if not terms:
+            return [0.0] * len(self.sector_ids)
+        return self.positive_weights[terms].sum(axis=0).tolist()
 
     def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
         """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
@@ -663,11 +660,10 @@ class SectorVocabulary:
 
     def row_scores(self, terms: list[int]) -> list[float]:
         """Evidence weight per sector of one text's terms, summed in term order as the sparse product sums."""
-        scores = [0.0] * len(self.sector_ids)
-        for t in terms:
-            for s, weight in self.term_sectors[t]:
-                scores[s] += weight
-        return scores
+        if not terms:
+            return [0.0] * len(self.sector_ids)
+        # numpy adds the rows one after the other, in term order, as the sparse x dense product does
+        return self.dense_weights[terms].sum(axis=0).tolist()
 
     def token_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
         """Stem-ids of each raw token as :meth:`_token_stream` sees it; ``(-1,)`` when it holds no keyword word."""
