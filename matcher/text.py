@@ -575,9 +575,7 @@ class SectorVocabulary:
         starts[candidates[known]] = np.cumsum(counts[candidates[known]]) - counts[candidates[known]]
         occ = encoded.indices.to_numpy(zero_copy_only=False)
         keep = counts[occ] > 0  # occurrences holding a keyword word...
-        flags = self._token_flags(uniques, key, lazy=True)
-        if flags.any():  # ...and not negated
-            keep &= ~negated_tokens(flags[occ], parents)
+        self._drop_negated(keep, occ, parents, uniques, key)  # ...and not negated
         where = np.flatnonzero(keep)
         n_parts = counts[occ[where]]
         # Position of each word: token position plus the extra words of earlier multi-word tokens.
@@ -589,6 +587,20 @@ class SectorVocabulary:
         rows = np.repeat(parents[where], n_parts)
         keep = words >= 0
         return positions[keep], rows[keep], words[keep]
+
+    def _drop_negated(self, keep: NDArray[np.bool_], occ: NDArray[np.int64], parents: NDArray[np.int64],
+                      uniques: pa.Array, key: pa.Array) -> None:
+        """Clear ``keep`` for the occurrences a negation cue covers; only rows holding a cue are looked at."""
+        cue = pc.fill_null(pc.is_in(key, value_set=_CUE_SET), False).to_numpy(zero_copy_only=False)
+        if not cue.any():
+            return
+        has_cue = np.zeros(int(parents[-1]) + 1, dtype=bool)
+        has_cue[parents[cue[occ]]] = True
+        sel = np.flatnonzero(has_cue[parents])  # the occurrences of those rows, in text order
+        sub = np.unique(occ[sel])
+        flags = np.zeros(len(uniques), dtype=np.uint8)
+        flags[sub] = self._token_flags(uniques.take(pa.array(sub)), key.take(pa.array(sub)))
+        keep[sel[negated_tokens(flags[occ[sel]], parents[sel])]] = False
 
     def sector_scores(self, hits: TermHits) -> NDArray[np.float64]:
         """Rows x sectors evidence weight: the sum of the idf of each sector term found."""
