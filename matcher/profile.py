@@ -124,9 +124,13 @@ def table_from_mappings(rows: Iterable[Mapping[str, Any]]) -> tuple[pa.Table, li
     accepted: it becomes text, never an exception (one profile must not sink a batch).
     """
     rows = list(rows)
+    n_rows = len(rows)
     columns: dict[str, list[str | None]] = {}
     for index, row in enumerate(rows):
         for name, cell in row_cells(row).items():
-            columns.setdefault(name, [None] * len(rows))[index] = cell
+            column = columns.get(name)
+            if column is None:  # a new column: filled once (a default built per cell made this quadratic)
+                column = columns[name] = [None] * n_rows
+            column[index] = cell
     arrays = {k: _string_array(v) for k, v in columns.items()}
     return pa.table(arrays or {"name": pa.array([None] * len(rows), pa.string())}), [list(r) for r in rows]
