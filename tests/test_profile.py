@@ -67,3 +67,31 @@ def test_any_rows_give_the_reference_table(rows):
     table, keys_ = table_from_mappings(rows)
     expected, expected_keys = reference_table(rows)
     assert table.equals(expected) and keys_ == expected_keys
+
+
+def test_no_two_fields_share_a_header_spelling():
+    from collections import defaultdict
+
+    from matcher.messages import FIELD_LABELS
+    from matcher.profile import FIELDS, HEADER_ALIASES, field_for, header_key
+
+    owners = defaultdict(set)
+    for name in FIELDS:
+        owners[header_key(name)].add(name)
+    for name, by_lang in HEADER_ALIASES.items():
+        assert set(by_lang) == {"en", "ru", "vi"} and name in FIELDS
+        for spelling in (s for spellings in by_lang.values() for s in spellings):
+            owners[header_key(spelling)].add(name)
+            assert field_for(spelling) == name and field_for(spelling.upper() + " ") == name
+    for labels in FIELD_LABELS.values():
+        for name, label in labels.items():
+            owners[header_key(label)].add(name)
+    assert {key: names for key, names in owners.items() if len(names) > 1} == {}
+    assert set(HEADER_ALIASES) == set(FIELDS)  # every contract column has its RU and VI spellings
+
+
+def test_headers_of_no_letters_name_no_field():
+    from matcher.profile import field_for, ignored_headers
+
+    assert [field_for(h) for h in ("", " ", "#", "—")] == [None] * 4
+    assert ignored_headers(["name", "Название", "Note"]) == ["Note"]
