@@ -304,9 +304,53 @@ class _ErrorReport:
         self.handle.close()
 
 
+#: Columns of the results file ``score_file(results_path=...)`` writes: one row per scored input row.
+RESULTS_SCHEMA = pa.schema([("record", pa.int64()), ("profile", pa.string()), ("result", pa.string()),
+                            ("texts", pa.string())])
+_LANGS = ("en", "ru", "vi")
+
+
+def _full_results(scorer, renamed, frame, scores, columns, lang, headers, batch, rows) -> pa.Table:
+    """The results file's rows for the chunk's scored rows: record number, input, result and wording as JSON.
+
+    ``record`` counts data records from 0 (the spreadsheet row less 2); ``texts`` words the
+    explanation and advice in every language, from the same scores.
+    """
+    from .result import frame_results
+
+    keep = np.flatnonzero(frame.ok)
+    explanations = {lang: columns["explanation"].to_pylist()}
+    for other in _LANGS:
+        if other != lang:
+            explanations[other] = render_batch(scorer, frame, scores, other)["explanation"].to_pylist()
+    # An improvement names its candidate by field and advice (a field has a candidate per threshold).
+    candidate = {(c.field, text): j for j, (c, text) in enumerate(zip(scorer.candidates_, _advice(scorer, lang),
+                                                                       strict=True))}
+    advice = {x: _advice(scorer, x) for x in _LANGS}
+    values = [c.to_pylist() for c in batch.columns]
+    profiles, results, texts = [], [], []
+    for row, result in zip(keep, frame_results(scorer, renamed, frame, scores, explanations[lang], lang, keep),
+                           strict=True):
+        profiles.append(json.dumps(dict(zip(headers, (v[row] for v in values), strict=True)), ensure_ascii=False))
+        results.append(json.dumps(result.to_dict(), ensure_ascii=False))
+        picked = [(i.field, candidate[i.field, i.advice]) for i in result.improvements]
+        texts.append(json.dumps({x: {"explanation": explanations[x][row],
+                                     "advice": {f: advice[x][j] for f, j in picked}} for x in _LANGS},
+                                ensure_ascii=False))
+    return pa.table([pa.array(rows[keep] - 2, pa.int64()), pa.array(profiles, pa.string()),
+                     pa.array(results, pa.string()), pa.array(texts, pa.string())], schema=RESULTS_SCHEMA)
+
+
+def _advice(scorer, lang):
+    from .explain import advice_texts
+
+    return advice_texts(scorer, lang)
+
+
 def _score_chunk(scorer: ScoringModel, batch: pa.RecordBatch, fields: dict[int, str],
-                 rows: np.ndarray, lang: str):
-    """Score one chunk; return the output batch of scored rows, their score tenths and the errors."""
+                 rows: np.ndarray, lang: str, headers: list[str] | None = None):
+    """Score one chunk; return the output batch of scored rows, their score tenths, the errors and,
+    with ``headers``, the rows of the results file."""
     renamed = pa.table({fields[i]: batch.column(i) for i in fields})
     frame = read_frame(renamed, scorer.detector_)
     _mark_empty_rows(batch, frame)
@@ -319,6 +363,8 @@ def _score_chunk(scorer: ScoringModel, batch: pa.RecordBatch, fields: dict[int, 
     out.update(columns)
     out["top_improvement"] = defuse(columns["top_improvement"])
     out["__score10"] = pa.array(scores.score)
+    full = None if headers is None else _full_results(scorer, renamed, frame, scores, columns, lang, headers,
+                                                       batch, rows)
     table = pa.table(out)
     if not frame.ok.all():
         table = table.filter(keep)
@@ -331,7 +377,7 @@ def _score_chunk(scorer: ScoringModel, batch: pa.RecordBatch, fields: dict[int, 
         text = said[0] if len(errs) == 1 else "; ".join(f"{e.field}: {r}" for e, r in zip(errs, said, strict=True))
         errors.append((int(rows[row]), "; ".join(e.field for e in errs), text,
                        [c[row].as_py() for c in batch.columns]))
-    return table, scores.score[frame.ok], errors
+    return table, scores.score[frame.ok], errors, full
 
 
 def _mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
@@ -416,6 +462,7 @@ def score_file(
     block_bytes: int = CHUNK_BYTES,
     error_path: str | Path | None = None,
     out_encoding: str = "utf-8",
+    results_path: str | Path | None = None,
 ) -> Summary:
     """Score every row of ``in_path`` into ``out_path``; unscorable rows go to the error report.
 
@@ -442,6 +489,11 @@ def score_file(
         and commas, or the input's encoding (Windows-1251, UTF-8 with or without BOM) and
         delimiter. Windows-1251 output that would lose a character (Vietnamese text, say) is
         written as UTF-8 with BOM instead, and a warning says so.
+    results_path : path, optional
+        Also write every scored row's full result (Arrow IPC file of :data:`RESULTS_SCHEMA`): its
+        record number, input values, :meth:`~matcher.result.ScoreResult.to_dict` in ``lang`` and
+        its wording in every language, from the same scores as the CSV (the web app imports
+        leads from it). Costs a Python object per row: about twice the scoring time.
 
     Returns
     -------
@@ -476,7 +528,7 @@ def score_file(
     os.close(fd)
     try:
         summary, counts, wrote = _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
-                                                 error_path, delimiter)
+                                                 error_path, delimiter, results_path)
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         results = result_columns(scorer.config_)
         encoding = _write_output(tmp_name if wrote else None, out_path, fmt.headers, results, ranks, out_format,
@@ -519,11 +571,12 @@ def output_format(fmt: FileFormat, out_encoding: str) -> tuple[str, str]:
 _ENCODING_NAMES = {"cp1251": "Windows-1251", "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM"}
 
 
-def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter=","):
+def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter=",",
+                    results_path=None):
     """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late."""
     for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
         fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only, fmt.bom)
-        args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter)
+        args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path)
         try:
             try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
                 return _pass1(*args, threads=True)
@@ -535,11 +588,11 @@ def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
             if block_bytes > os.path.getsize(in_path):
                 raise InputFileError("the file cannot be read as CSV: a record does not end") from None
             return _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes * 8, tmp_name, error_path,
-                                   delimiter)
+                                   delimiter, results_path)
     raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
-def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, threads):
+def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path, threads):
     """Score every chunk into the temporary Arrow file; count scores per tenth for the ranks."""
     fields = header_map(fmt.headers)
     summary = Summary()
@@ -548,6 +601,8 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
     size = max(os.path.getsize(in_path), 1)
     writer = None
     report = _ErrorReport(error_path, fmt.headers, delimiter)  # a second attempt starts it afresh
+    full = ipc.new_file(str(results_path), RESULTS_SCHEMA) if results_path is not None else None
+    headers = fmt.headers if full is not None else None
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
             pending: deque = deque()
@@ -556,12 +611,12 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
                 if numbers.unclosed:  # set on the last batch only
                     batch, rows = _report_unclosed(batch, rows, fmt.headers, report, summary, lang)
                 if len(pending) >= WORKERS:
-                    writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary)
-                pending.append(pool.submit(_score_chunk, scorer, batch, fields, rows, lang))
+                    writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary, full)
+                pending.append(pool.submit(_score_chunk, scorer, batch, fields, rows, lang, headers))
                 if progress:
                     progress(min(size, int(numbers.done * fmt.bytes_per_row)))
             while pending:
-                writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary)
+                writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary, full)
         for number, (actual, expected), text in numbers.bad:
             report.add(number, "(row)", reason("row_fields", lang, actual=actual, expected=expected), [text])
             summary.errors += 1
@@ -569,12 +624,16 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
     finally:
         if writer is not None:
             writer.close()
+        if full is not None:
+            full.close()
         report.close()
     return summary, counts, writer is not None
 
 
-def _collect(result, writer, tmp_name, counts, report, summary):
-    table, score, errors = result
+def _collect(result, writer, tmp_name, counts, report, summary, full=None):
+    table, score, errors, results = result
+    if full is not None and results.num_rows:
+        full.write_table(results)
     for row, column, why, values in errors:
         report.add(row, column, why, values)
     summary.errors += len(errors)

@@ -66,7 +66,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     # The model without scikit-learn's estimator base: with the sector vocabulary in the cache,
     # this process never imports scikit-learn (bench_score: about 1 s of a 1M-row run).
-    scorer = ScoringModel(sectors_path=args.sectors).fit()
+    scorer = ScoringModel(sectors_path=args.sectors, config=_weighted_config(args)).fit()
     out = _output_path(args.output)
     if args.errors is not None:
         _output_path(args.errors, what="--errors")
@@ -85,6 +85,18 @@ def cmd_score(args: argparse.Namespace) -> int:
     for text in summary.warnings:  # even with -q: a column left out changes every score
         print(f"matcher: warning: {text}", file=sys.stderr)
     return EXIT_OK
+
+
+def _weighted_config(args: argparse.Namespace):
+    """The sectors file with the ``--weights`` file applied (as the web app scores), or None without one."""
+    if args.weights is None:
+        return None
+    from .config import load_sectors
+    from .weights import read_weights_file
+
+    if not Path(args.weights).is_file():
+        raise CommandError(f"{args.weights}: no such weights file", EXIT_INPUT)
+    return read_weights_file(args.weights).apply(load_sectors(args.sectors))
 
 
 def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
@@ -333,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "and delimiter: Windows-1251 with ; in, the same out)")
     score.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     score.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
+    score.add_argument("--weights", default=None, metavar="FILE",
+                       help="a weights version exported by the web app (Weights page, 'Download for the "
+                            "command line'): scores as the app does under that version")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     score.set_defaults(func=cmd_score)
     serve = sub.add_parser("serve", help="run the web application")

@@ -573,3 +573,35 @@ def test_every_reason_is_worded_in_every_language():
     for table in (REASONS, WARNINGS):
         for code, texts in table.items():
             assert set(texts) == {"en", "ru", "vi"} and all(texts.values()), code
+
+
+def test_results_file_holds_each_scored_rows_result_as_assess_gives_it(scorer, tmp_path):
+    import pyarrow.ipc as ipc
+
+    from matcher import InvalidValue, assess_many
+    from matcher.result import ScoreResult
+
+    header, *rows = read_csv(SAMPLE_CSV)
+    rows = rows[:30] + [["" for _ in header]] + [[("x" if h == "employees" else "Bad") for h in header]]
+    path = tmp_path / "in.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    results_path = tmp_path / "results.arrow"
+    summary = score_file(path, tmp_path / "out.csv", scorer, lang="ru", results_path=results_path)
+    with ipc.open_file(str(results_path)) as source:
+        table = source.read_all()
+    assert table.num_rows == summary.scored == 30 and table.column("record").to_pylist() == list(range(30))
+    profiles = [json.loads(p) for p in table.column("profile").to_pylist()]
+    assert profiles == [dict(zip(header, r, strict=True)) for r in rows[:30]]
+    scored = read_csv(tmp_path / "out.csv")
+    for lang in ("ru", "en", "vi"):
+        expected = assess_many(profiles, scorer, lang)
+        assert not any(isinstance(e, InvalidValue) for e in expected)
+        for stored, texts, want in zip(table.column("result").to_pylist(), table.column("texts").to_pylist(),
+                                       expected, strict=True):
+            words = json.loads(texts)[lang]
+            assert words == {"explanation": want.explanation, "advice": {i.field: i.advice for i in want.improvements}}
+            if lang == "ru":
+                assert ScoreResult.from_dict(json.loads(stored)) == want
+    assert [f"{ScoreResult.from_dict(json.loads(r)).score:.1f}" for r in table.column("result").to_pylist()] == \
+        [r[scored[0].index("score")] for r in scored[1:]]
