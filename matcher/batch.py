@@ -37,6 +37,7 @@ from .frame import read_frame
 from .messages import reason, reason_text, warning
 from .profile import field_for, header_map, ignored_headers
 from .scoring import ScoringModel
+from .stored import kept_rows
 from .text import string_buffers
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -304,49 +305,6 @@ class _ErrorReport:
         self.handle.close()
 
 
-#: Columns of the results file ``score_file(results_path=...)`` writes: one row per scored input row.
-RESULTS_SCHEMA = pa.schema([("record", pa.int64()), ("profile", pa.string()), ("result", pa.string()),
-                            ("texts", pa.string())])
-_LANGS = ("en", "ru", "vi")
-
-
-def _full_results(scorer, renamed, frame, scores, columns, lang, headers, batch, rows) -> pa.Table:
-    """The results file's rows for the chunk's scored rows: record number, input, result and wording as JSON.
-
-    ``record`` counts data records from 0 (the spreadsheet row less 2); ``texts`` words the
-    explanation and advice in every language, from the same scores.
-    """
-    from .result import frame_results
-
-    keep = np.flatnonzero(frame.ok)
-    explanations = {lang: columns["explanation"].to_pylist()}
-    for other in _LANGS:
-        if other != lang:
-            explanations[other] = render_batch(scorer, frame, scores, other)["explanation"].to_pylist()
-    # An improvement names its candidate by field and advice (a field has a candidate per threshold).
-    candidate = {(c.field, text): j for j, (c, text) in enumerate(zip(scorer.candidates_, _advice(scorer, lang),
-                                                                       strict=True))}
-    advice = {x: _advice(scorer, x) for x in _LANGS}
-    values = [c.to_pylist() for c in batch.columns]
-    profiles, results, texts = [], [], []
-    for row, result in zip(keep, frame_results(scorer, renamed, frame, scores, explanations[lang], lang, keep),
-                           strict=True):
-        profiles.append(json.dumps(dict(zip(headers, (v[row] for v in values), strict=True)), ensure_ascii=False))
-        results.append(json.dumps(result.to_dict(), ensure_ascii=False))
-        picked = [(i.field, candidate[i.field, i.advice]) for i in result.improvements]
-        texts.append(json.dumps({x: {"explanation": explanations[x][row],
-                                     "advice": {f: advice[x][j] for f, j in picked}} for x in _LANGS},
-                                ensure_ascii=False))
-    return pa.table([pa.array(rows[keep] - 2, pa.int64()), pa.array(profiles, pa.string()),
-                     pa.array(results, pa.string()), pa.array(texts, pa.string())], schema=RESULTS_SCHEMA)
-
-
-def _advice(scorer, lang):
-    from .explain import advice_texts
-
-    return advice_texts(scorer, lang)
-
-
 def _score_chunk(scorer: ScoringModel, batch: pa.RecordBatch, fields: dict[int, str],
                  rows: np.ndarray, lang: str, headers: list[str] | None = None):
     """Score one chunk; return the output batch of scored rows, their score tenths, the errors and,
@@ -363,8 +321,8 @@ def _score_chunk(scorer: ScoringModel, batch: pa.RecordBatch, fields: dict[int, 
     out.update(columns)
     out["top_improvement"] = defuse(columns["top_improvement"])
     out["__score10"] = pa.array(scores.score)
-    full = None if headers is None else _full_results(scorer, renamed, frame, scores, columns, lang, headers,
-                                                       batch, rows)
+    full = None if headers is None else kept_rows(scorer, frame, scores, columns["explanation"], lang, batch,
+                                                   headers, rows)
     table = pa.table(out)
     if not frame.ok.all():
         table = table.filter(keep)
@@ -490,10 +448,11 @@ def score_file(
         delimiter. Windows-1251 output that would lose a character (Vietnamese text, say) is
         written as UTF-8 with BOM instead, and a warning says so.
     results_path : path, optional
-        Also write every scored row's full result (Arrow IPC file of :data:`RESULTS_SCHEMA`): its
-        record number, input values, :meth:`~matcher.result.ScoreResult.to_dict` in ``lang`` and
-        its wording in every language, from the same scores as the CSV (the web app imports
-        leads from it). Costs a Python object per row: about twice the scoring time.
+        Also keep every scored row's numbers (an Arrow IPC file, see :mod:`matcher.stored`): its
+        record number, input values, scores, sector detection and explanation in every language,
+        from the same scores as the CSV. :func:`matcher.stored.results_from` rebuilds each row's
+        :class:`~matcher.result.ScoreResult` from them without scoring again (the web app
+        imports leads so).
 
     Returns
     -------
@@ -601,7 +560,8 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
     size = max(os.path.getsize(in_path), 1)
     writer = None
     report = _ErrorReport(error_path, fmt.headers, delimiter)  # a second attempt starts it afresh
-    full = ipc.new_file(str(results_path), RESULTS_SCHEMA) if results_path is not None else None
+    # The results file (if asked for): its writer is made when the first scored rows come.
+    full = {"path": str(results_path), "writer": None} if results_path is not None else None
     headers = fmt.headers if full is not None else None
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
@@ -624,8 +584,8 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
     finally:
         if writer is not None:
             writer.close()
-        if full is not None:
-            full.close()
+        if full is not None:  # nothing scored: an empty file all the same
+            (full["writer"] or ipc.new_file(full["path"], pa.schema([("record", pa.int64())]))).close()
         report.close()
     return summary, counts, writer is not None
 
@@ -633,7 +593,9 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
 def _collect(result, writer, tmp_name, counts, report, summary, full=None):
     table, score, errors, results = result
     if full is not None and results.num_rows:
-        full.write_table(results)
+        if full["writer"] is None:
+            full["writer"] = ipc.new_file(full["path"], results.schema)
+        full["writer"].write_table(results)
     for row, column, why, values in errors:
         report.add(row, column, why, values)
     summary.errors += len(errors)

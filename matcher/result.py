@@ -77,14 +77,6 @@ class ScoreResult:
         """Plain data for JSON: what ``dataclasses.asdict`` gives, at a fraction of its cost."""
         return {name: _plain(getattr(self, name)) for name in _RESULT_FIELDS}
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ScoreResult:
-        """The result :meth:`to_dict` gave ``data`` for (a stored result read back, never recomputed)."""
-        values = {name: data[name] for name in _RESULT_FIELDS if name in data}
-        values["contributions"] = [Contribution(**c) for c in data["contributions"]]
-        values["improvements"] = [Improvement(**i) for i in data["improvements"]]
-        return cls(**values)
-
 
 _RESULT_FIELDS = tuple(f.name for f in fields(ScoreResult))
 _ITEM_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (Contribution, Improvement)}

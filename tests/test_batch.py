@@ -575,11 +575,11 @@ def test_every_reason_is_worded_in_every_language():
             assert set(texts) == {"en", "ru", "vi"} and all(texts.values()), code
 
 
-def test_results_file_holds_each_scored_rows_result_as_assess_gives_it(scorer, tmp_path):
+def test_kept_results_rebuild_each_scored_rows_result_as_assess_gives_it(scorer, tmp_path):
     import pyarrow.ipc as ipc
 
     from matcher import InvalidValue, assess_many
-    from matcher.result import ScoreResult
+    from matcher.stored import results_from
 
     header, *rows = read_csv(SAMPLE_CSV)
     rows = rows[:30] + [["" for _ in header]] + [[("x" if h == "employees" else "Bad") for h in header]]
@@ -587,21 +587,30 @@ def test_results_file_holds_each_scored_rows_result_as_assess_gives_it(scorer, t
     with open(path, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, *rows])
     results_path = tmp_path / "results.arrow"
-    summary = score_file(path, tmp_path / "out.csv", scorer, lang="ru", results_path=results_path)
+    summary = score_file(path, tmp_path / "out.csv", scorer, lang="ru", results_path=results_path,
+                         block_bytes=2048)  # several chunks
     with ipc.open_file(str(results_path)) as source:
         table = source.read_all()
     assert table.num_rows == summary.scored == 30 and table.column("record").to_pylist() == list(range(30))
-    profiles = [json.loads(p) for p in table.column("profile").to_pylist()]
-    assert profiles == [dict(zip(header, r, strict=True)) for r in rows[:30]]
+    assert json.loads(table.schema.metadata[b"headers"]) == header
     scored = read_csv(tmp_path / "out.csv")
     for lang in ("ru", "en", "vi"):
+        kept = list(results_from(scorer, table.to_pylist(), header, lang))
+        profiles = [p for p, _, _ in kept]
+        assert profiles == [dict(zip(header, r, strict=True)) for r in rows[:30]]
         expected = assess_many(profiles, scorer, lang)
         assert not any(isinstance(e, InvalidValue) for e in expected)
-        for stored, texts, want in zip(table.column("result").to_pylist(), table.column("texts").to_pylist(),
-                                       expected, strict=True):
-            words = json.loads(texts)[lang]
-            assert words == {"explanation": want.explanation, "advice": {i.field: i.advice for i in want.improvements}}
-            if lang == "ru":
-                assert ScoreResult.from_dict(json.loads(stored)) == want
-    assert [f"{ScoreResult.from_dict(json.loads(r)).score:.1f}" for r in table.column("result").to_pylist()] == \
-        [r[scored[0].index("score")] for r in scored[1:]]
+        assert [r for _, r, _ in kept] == expected  # every field, floats bit for bit
+        for (_, _, texts), want in zip(kept, assess_many(profiles, scorer, "vi"), strict=True):
+            assert texts["vi"] == {"explanation": want.explanation,
+                                   "advice": {i.field: i.advice for i in want.improvements}}
+    assert [f"{r.score:.1f}" for _, r, _ in kept] == [r[scored[0].index("score")] for r in scored[1:]]
+
+
+def test_a_file_with_no_scorable_row_keeps_an_empty_results_file(scorer, write_csv, tmp_path):
+    import pyarrow.ipc as ipc
+
+    path = write_csv([["name", "employees"], ["A", "many"]])
+    score_file(path, tmp_path / "out.csv", scorer, results_path=tmp_path / "results.arrow")
+    with ipc.open_file(str(tmp_path / "results.arrow")) as source:
+        assert source.read_all().num_rows == 0

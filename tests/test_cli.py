@@ -355,3 +355,15 @@ def test_utf8_bom_output_and_errors_told_on_stderr_in_vietnamese(capsys, write_c
     assert read_csv(out, encoding="utf-8-sig")[0][:2] == ["Tên", "Số nhân viên"]
     code, stdout, stderr = run(capsys, "score", path, "-o", "-", "--encoding", "utf-8-bom", "--lang", "vi")
     assert "row 2, employees: cần một số nguyên, ví dụ 250" in stderr.splitlines()
+
+
+def test_weights_file_errors_are_one_line_with_exit_status_3(capsys, write_csv, tmp_path):
+    path = write_csv(ROWS)
+    out = tmp_path / "out.csv"
+    code, _, stderr = run(capsys, "score", path, "-o", out, "--weights", tmp_path / "none.yaml")
+    assert (code, stderr) == (3, f"matcher: error: {tmp_path / 'none.yaml'}: no such weights file\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: hanoi-matcher-weights/1\nweights: {criteria: {training: -1}}\n", encoding="utf-8")
+    code, _, stderr = run(capsys, "score", path, "-o", out, "--weights", bad)
+    assert code == 3 and stderr.startswith("matcher: error: criteria.training: must be between 0")
+    assert stderr.count("\n") == 1 and not out.exists()

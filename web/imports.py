@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import logging
 import uuid
 from collections import Counter
@@ -163,9 +164,9 @@ def mark_stopped(job_id: int, attempt: int) -> bool:
 def scored_rows(job: BatchJob | SimpleNamespace, start: int = 0) -> Iterator[dict[str, str] | str | None]:
     """The job's input records from number ``start`` on, each as the job left it.
 
-    A scored record is its row of ``results.arrow`` (``profile``, ``result`` and ``texts`` as JSON);
-    a record of the error report is the reason it is skipped (``invalid employees``, ``malformed
-    row``); a record that is neither (a blank line) is None.
+    A scored record is its row of ``results.arrow`` (:mod:`matcher.stored`: input values and the
+    numbers the job computed); a record of the error report is the reason it is skipped
+    (``invalid employees``, ``malformed row``); a record that is neither (a blank line) is None.
     """
     reasons = _skip_reasons(job)
     with pa.memory_map(str(jobs.job_dir(job.id) / "results.arrow")) as source:
@@ -180,6 +181,13 @@ def scored_rows(job: BatchJob | SimpleNamespace, start: int = 0) -> Iterator[dic
                 pending = next(scored, None)
             else:
                 yield reasons.get(record)
+
+
+def results_headers(job: BatchJob | SimpleNamespace) -> list[str]:
+    """The input headers the job's results file keeps (its ``in0``, ``in1``… columns)."""
+    with pa.memory_map(str(jobs.job_dir(job.id) / "results.arrow")) as source:
+        schema = ipc.open_file(source).schema
+    return json.loads((schema.metadata or {}).get(b"headers", b"[]"))
 
 
 def _rows_from(batch: pa.RecordBatch, start: int) -> Iterator[dict]:

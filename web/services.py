@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import csv
-import json
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -170,12 +169,21 @@ def create_leads(profiles: list[Mapping[str, Any]], source: str, lang: str = "en
     return stored, len(profiles) - stored
 
 
-def stored_results(rows: list[Mapping[str, str]]) -> list[tuple[dict, matcher.ScoreResult, dict]]:
-    """(profile, result, wording in every language) of the rows of a job's results file, as the job scored them."""
-    from matcher.result import ScoreResult
+def stored_results(job: Any, rows: list[Mapping[str, Any]]) -> list[tuple[dict, matcher.ScoreResult, dict]]:
+    """(profile, result, wording in every language) of rows of a job's results file, as the job scored them.
 
-    return [(json.loads(row["profile"]), ScoreResult.from_dict(json.loads(row["result"])), json.loads(row["texts"]))
-            for row in rows]
+    The numbers are the job's own (:mod:`matcher.stored`); the scorer of the job's weights version
+    and factor only words them.
+    """
+    from matcher.stored import results_from
+
+    from .imports import results_headers
+    from .versions import get_version
+
+    if not rows:
+        return []
+    scorer = scorer_for(get_version(job.weights_version_id), factor=job.unverified_factor)
+    return list(results_from(scorer, list(rows), results_headers(job), job.lang))
 
 
 def import_rows(job: Any, start: int, rows: list[Mapping[str, str] | str | None],
@@ -195,7 +203,7 @@ def import_rows(job: Any, start: int, rows: list[Mapping[str, str] | str | None]
 
     from .models import BatchJob
 
-    scored = stored_results([row for row in rows if isinstance(row, Mapping)])
+    scored = stored_results(job, [row for row in rows if isinstance(row, Mapping)])
     counts = Counter(leads=len(scored))
     counts.update(row for row in rows if isinstance(row, str))
     cursor = update(BatchJob).where(BatchJob.id == job.id, BatchJob.imported_rows == start,
