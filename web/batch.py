@@ -137,8 +137,9 @@ def show(job_id: int):
     """A job's page: progress while it runs (polled by batch.js), then results and downloads."""
     job = get_job(job_id)
     header, rows = preview(job)
+    importable = job.state != "done" or (jobs.job_dir(job.id) / "results.arrow").exists()
     return render_template("batch/job.html", job=job, header=header, rows=rows, form=ActionForm(),
-                           failure=failure_text(job) if job.state == "failed" else None,
+                           importable=importable, failure=failure_text(job) if job.state == "failed" else None,
                            import_limit=current_app.config.get("BATCH_IMPORT_LIMIT") or None)
 
 
@@ -190,6 +191,8 @@ def import_leads(job_id: int):
     job = get_job(job_id)
     if not ActionForm().validate_on_submit() or job.state != "done" or job.import_state == "done":
         abort(400)
+    if not (jobs.job_dir(job.id) / "results.arrow").exists():  # scored before jobs kept their results
+        abort(400, _("This job was scored before the app kept results for the import: upload the file again."))
     if not imports.start(job):
         db.session.rollback()
         flash(_("These rows are being imported already."), "info")

@@ -232,3 +232,14 @@ def test_import_stores_the_jobs_own_results_under_its_weights_version(client, au
             assert set(lead.latest.texts) == {"en", "ru", "vi"} and lead.latest.explanation.startswith(
                 f"{lead.score:.1f} of 100")
         assert job.weights_version.startswith("v1 ")
+
+
+def test_a_job_scored_before_results_were_kept_says_to_upload_again(client, finished_job, app):
+    from web import jobs
+
+    job_id, _ = finished_job
+    with app.app_context():
+        (jobs.job_dir(job_id) / "results.arrow").unlink()
+    page = client.get(f"/batch/{job_id}").get_data(as_text=True)
+    assert 'id="job-import"' not in page and "upload the file again" in page
+    assert client.post(f"/batch/{job_id}/import").status_code == 400
