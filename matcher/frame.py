@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from .config import ANSWER_INPUTS, NUMBER_INPUTS
 from .errors import InvalidValue
+from .messages import reason
 from .sectors import Detection, SectorDetector
 from .values import parse_codes, parse_commitment, parse_count, parse_money, parse_presence, parse_yesno
 
@@ -151,7 +152,7 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     names = pc.utf8_trim_whitespace(_column(table, "name"))
     no_name = pc.fill_null(pc.equal(pc.utf8_length(names), 0), True).to_numpy(zero_copy_only=False)
     for row in np.flatnonzero(no_name):
-        errors.append(RowError(int(row), "name", "a firm name is required"))
+        errors.append(RowError(int(row), "name", reason("name_required")))
     ok &= ~no_name
     answers = _read_answers(table, errors, ok)
     numbers = _read_numbers(table, errors, ok)

@@ -184,10 +184,11 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
     frame = read_frame(table, scorer.detector_)
     scores = scorer.evaluate(frame)
     columns = render_batch(scorer, frame, scores, lang)
-    params = _params(scorer)
     first_error = {}
     for err in frame.errors:
         first_error.setdefault(err.row, err)
+    scored = frame_results(scorer, table, frame, scores, columns["explanation"].to_pylist(), lang,
+                           [row for row in range(frame.n_rows) if row not in first_error])
     out: list[ScoreResult | InvalidValue] = []
     for row in range(frame.n_rows):
         if row in first_error:
@@ -195,14 +196,42 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
             value = table.column(err.field)[row].as_py() if err.field in table.column_names else None
             out.append(InvalidValue(err.field, value, err.reason))
             continue
-        main = int(frame.detection.sector[row])
-        out.append(_result(
-            scorer, str(table.column("name")[row].as_py()).strip(), scores.row(row), main,
-            scorer.detector_.matches(frame.detection, row, frame.codes[row], frame.declared[row]),
-            columns["explanation"][row].as_py(), lang, params, float(frame.detection.confidence[row]),
-            bool(frame.detection.source[row] == SOURCE_DEFAULT), _row_terms(frame.detection.hits, row),
-        ))
+        out.append(next(scored))
     return out
+
+
+def frame_results(scorer: ScoringModel, table, frame, scores, explanations: list[str | None], lang: str,
+                  rows: Iterable[int]):
+    """The :class:`ScoreResult` of each of ``rows`` of a scored batch (rows without errors), in order.
+
+    Parameters
+    ----------
+    scorer : ScoringModel
+        The fitted scorer that scored the batch.
+    table : pyarrow Table or RecordBatch
+        The batch with contract column names (``name`` at least).
+    frame, scores
+        :func:`~matcher.frame.read_frame` and :meth:`ScoringModel.evaluate` of the batch.
+    explanations : list of str
+        The ``explanation`` column :func:`~matcher.explain.render_batch` gave in ``lang``.
+    lang : {"en", "ru", "vi"}
+    rows : iterable of int
+        Positions in the batch.
+
+    Returns
+    -------
+    iterator of ScoreResult
+    """
+    params = _params(scorer)
+    names = table.column("name")
+    for row in rows:
+        main = int(frame.detection.sector[row])
+        yield _result(
+            scorer, str(names[row].as_py()).strip(), scores.row(row), main,
+            scorer.detector_.matches(frame.detection, row, frame.codes[row], frame.declared[row]),
+            explanations[row], lang, params, float(frame.detection.confidence[row]),
+            bool(frame.detection.source[row] == SOURCE_DEFAULT), _row_terms(frame.detection.hits, row),
+        )
 
 
 def _params(scorer: ScoringModel) -> dict[str, Any]:
