@@ -41,7 +41,8 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "okved": {"en": ("nace", "nace code", "okved code", "okved codes", "industry code", "okved 2"),
               "ru": ("оквэд", "оквэд 2", "код оквэд", "коды оквэд", "оквэд2"),
               "vi": ("mã okved", "mã ngành", "mã ngành nghề")},
-    "sectors": {"en": ("sector", "industry", "industries"),
+    # not "sector": that is a result column of `matcher score`, and a scored file must score again
+    "sectors": {"en": ("industry", "industries"),
                 "ru": ("отрасль", "отрасли", "сектор", "секторы", "сфера"),
                 "vi": ("ngành", "lĩnh vực", "ngành nghề")},
     "investment_usd": {"en": ("investment", "investments", "investment usd", "planned investment", "capex"),

@@ -9,6 +9,7 @@ that finds a sector decides the main sector; every match is reported with its ev
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,6 +25,7 @@ from .values import clean, split_list
 
 #: Where the main sector came from (the ``source`` column of :class:`Detection`).
 SOURCE_NONE, SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT = range(5)
+_SHARE_SUFFIX = re.compile(r"\s*:\s*[01](?:[.,][0-9]+)?\s*$")
 #: Another sector the text speaks for is listed when its evidence (summed positive term weights)
 #: is at least this (about one specific word)...
 MIN_EVIDENCE = 1.5
@@ -165,7 +167,8 @@ class SectorDetector:
         """Sectors named by id or label, and the leftover free words (searched as text)."""
         found, free = [], []
         for item in split_list(text):
-            index = self.names.get(clean(item))
+            # "software:0.60", as the `sectors` column of a scored file writes a sector and its share
+            index = self.names.get(clean(_SHARE_SUFFIX.sub("", item)))
             if index is None:
                 free.append(item)
             elif index not in found:
