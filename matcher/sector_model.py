@@ -42,6 +42,7 @@ a an the and or of for in on to with by at from as is are be was were we our us 
 those which who other such not no nor than into via per all any each own
 и в во на с со по для из к ко о об от до за или а но что как это мы наш наша наше наши его ее их также
 прочие прочих прочий прочее других другие друг при под над без же ли то так все всех который которые
+у через после между сам сами свой своя свое свои собственный собственная собственное
 và của các cho với trong là có được những một này đó để từ theo khác hoặc như tại bằng về do ra vào
 """.split()) | frozenset("""
 company companies firm corporation ltd llc jsc inc co year years vietnam vietnamese hanoi russia russian moscow
