@@ -38,7 +38,7 @@ _BOILERPLATE: dict[int, frozenset[tuple[str, ...]]] = {}
 
 #: Function words: they take a position in the text but are no evidence (as stems).
 STOP_WORDS = frozenset("""
-a an the and or of for in on to with by at from as is are be was were we our us its it their them this that these
+a an the and or of for in on to with by at from as is are be was were we our us their them this that these
 those which who other such not no nor than into via per all any each own
 и в во на с со по для из к ко о об от до за или а но что как это мы наш наша наше наши его ее их также
 прочие прочих прочий прочее других другие друг при под над без же ли то так все всех который которые
@@ -55,12 +55,12 @@ năm nga tỷ triệu
 """.split())
 
 #: Generic words that say nothing about a sector alone but do inside a pair ("customer" but "customs
-#: clearance", "market" but "stock market", "city" but "smart city"): no feature of their own, their pairs
-#: stay. Vietnamese syllables of the boilerplate below are here too, so "công" of "công ty" never counts
-#: while "công nghệ" does.
+#: clearance", "market" but "stock market", "city" but "smart city", the pronoun "it" but "IT services"):
+#: no feature of their own, their pairs stay. Vietnamese syllables of the boilerplate below are here too,
+#: so "công" of "công ty" never counts while "công nghệ" does.
 PAIR_ONLY_WORDS = frozenset("""
 customer customers client clients market markets office offices city cities project projects invest investment
-open provider provides provide services service
+open provider provides provide services service it its
 клиент клиенты рынок рынке рынка офис город проект проекты инвестиции инвестировать работы работаем предприятие
 услуги
 công ty chúng tôi nhân viên khách hàng thị trường văn phòng đối tác việt nam hà nội dự kiến kế hoạch tập đoàn
