@@ -47,11 +47,12 @@ và của các cho với trong là có được những một này đó để t�
 """.split()) | frozenset("""
 company companies firm corporation ltd llc jsc inc co year years vietnam vietnamese hanoi russia russian moscow
 staff employees employee employ people team partner partners headquarters headquartered founded established
-leading leader local plan plans planned planning expect expects currently today million billion usd
+leading leader local plan plans planned planning expect expects currently today million billion usd will next
+across hire hiring
 компания компании ооо ао пао год года лет вьетнам вьетнамский вьетнамская ханой россия российский российская
 москва сотрудник сотрудников персонал партнер партнеры команда представительство филиал лидер ведущий
-основана основан свыше около более планирует планируем планировать млн млрд долларов
-năm nga tỷ triệu
+основана основан свыше около более планирует планируем планировать млн млрд долларов местный местных местного
+năm nga tỷ triệu trên chuyên sẽ
 """.split())
 
 #: Generic words that say nothing about a sector alone but do inside a pair ("customer" but "customs
@@ -60,8 +61,9 @@ năm nga tỷ triệu
 #: so "công" of "công ty" never counts while "công nghệ" does.
 PAIR_ONLY_WORDS = frozenset("""
 customer customers client clients market markets office offices city cities project projects invest investment
-open provider provides provide services service it its
+open provider provides provide services service it its serve serves serving
 клиент клиенты рынок рынке рынка офис город проект проекты инвестиции инвестировать работы работаем предприятие
+открыть откроет открывает
 услуги
 công ty chúng tôi nhân viên khách hàng thị trường văn phòng đối tác việt nam hà nội dự kiến kế hoạch tập đoàn
 doanh nghiệp thành lập phố đầu tư mở rộng
@@ -73,6 +75,10 @@ BOILERPLATE_PHRASES = (
     "công ty", "chúng tôi", "nhân viên", "khách hàng", "thị trường", "văn phòng", "đối tác", "việt nam", "hà nội",
     "dự kiến", "kế hoạch", "tập đoàn", "doanh nghiệp", "thành lập", "thành phố", "đầu tư", "mở rộng", "hàng đầu",
     "người lao động", "hồ chí minh", "liên bang nga", "viet nam", "ho chi minh",
+    # the local-training commitment every investor names: no evidence for education
+    "đào tạo nhân viên", "đào tạo nhân lực", "đào tạo người lao động", "đào tạo lao động địa phương",
+    "обучение персонала", "обучать персонал", "обучение местных кадров", "обучать местных", "обучим местных",
+    "train local staff", "train local", "training local", "staff training",
 )
 
 
@@ -94,9 +100,10 @@ def analyze(text: str, phrases: frozenset[str] = frozenset()) -> list[str]:
         _STOP_STEMS, _PAIR_ONLY_STEMS, _BOILERPLATE = _stop_stems()
     stems: list[str | None] = []
     for token in _ASCII_SPACE.split(text):
-        parts = [None if p in _STOP_STEMS else p for p in normalize_words(token)]
+        parts = normalize_words(token)
         stems.extend(parts if parts else [None])
-    _blank_boilerplate(stems, _BOILERPLATE)
+    _blank_boilerplate(stems, _BOILERPLATE)  # before the stop words, so a run may hold one
+    stems = [None if s in _STOP_STEMS else s for s in stems]
     singles = [s for s in stems if s and s not in _PAIR_ONLY_STEMS]
     pairs = [f"{a} {b}" for a, b in zip(stems, stems[1:]) if a and b]
     longer = []
@@ -125,7 +132,7 @@ def _stop_stems() -> tuple[frozenset[str], frozenset[str], dict[int, frozenset[t
 
     runs: dict[int, set[tuple[str, ...]]] = {}
     for phrase in BOILERPLATE_PHRASES:
-        run = tuple(p for w in phrase.split() for p in normalize_words(w))
+        run = tuple(p for w in phrase.split() for p in normalize_words(w))  # stop words included
         runs.setdefault(len(run), set()).add(run)
     return (stems(STOP_WORDS), stems(PAIR_ONLY_WORDS),
             {n: frozenset(runs[n]) for n in sorted(runs, reverse=True)})
