@@ -48,10 +48,11 @@ và của các cho với trong là có được những một này đó để t�
 company companies firm corporation ltd llc jsc inc co year years vietnam vietnamese hanoi russia russian moscow
 staff employees employee employ people team partner partners headquarters headquartered founded established
 leading leader local plan plans planned planning expect expects currently today million billion usd will next
-across hire hiring
+across hire hiring group groups
 компания компании ооо ао пао год года лет вьетнам вьетнамский вьетнамская ханой россия российский российская
 москва сотрудник сотрудников персонал партнер партнеры команда представительство филиал лидер ведущий
 основана основан свыше около более планирует планируем планировать млн млрд долларов местный местных местного
+группа группы
 năm nga tỷ triệu trên chuyên sẽ
 """.split())
 
