@@ -32,16 +32,55 @@ MODEL_FILE = "sector_model.json"
 PHRASES_FILE = "sector_phrases.csv"
 _ASCII_SPACE = re.compile(r"[ \t\n\x0b\x0c\r]+")
 _STOP_STEMS: frozenset[str] | None = None
+_PAIR_ONLY_STEMS: frozenset[str] = frozenset()
+_BOILERPLATE: dict[int, frozenset[tuple[str, ...]]] = {}
 
 
 #: Function words: they take a position in the text but are no evidence (as stems).
 STOP_WORDS = frozenset("""
-a an the and or of for in on to with by at from as is are be was were we our us its it their them this that these
+a an the and or of for in on to with by at from as is are be was were we our us their them this that these
 those which who other such not no nor than into via per all any each own
 и в во на с со по для из к ко о об от до за или а но что как это мы наш наша наше наши его ее их также
 прочие прочих прочий прочее других другие друг при под над без же ли то так все всех который которые
+у через после между сам сами свой своя свое свои собственный собственная собственное
 và của các cho với trong là có được những một này đó để từ theo khác hoặc như tại bằng về do ra vào
+""".split()) | frozenset("""
+company companies firm corporation ltd llc jsc inc co year years vietnam vietnamese hanoi russia russian moscow
+staff employees employee employ people team partner partners headquarters headquartered founded established
+leading leader local plan plans planned planning expect expects currently today million billion usd will next
+across hire hiring group groups
+компания компании ооо ао пао год года лет вьетнам вьетнамский вьетнамская ханой россия российский российская
+москва сотрудник сотрудников персонал партнер партнеры команда представительство филиал лидер ведущий
+основана основан свыше около более планирует планируем планировать млн млрд долларов местный местных местного
+группа группы
+năm nga tỷ triệu trên chuyên sẽ
 """.split())
+
+#: Generic words that say nothing about a sector alone but do inside a pair ("customer" but "customs
+#: clearance", "market" but "stock market", "city" but "smart city", the pronoun "it" but "IT services"):
+#: no feature of their own, their pairs stay. Vietnamese syllables of the boilerplate below are here too,
+#: so "công" of "công ty" never counts while "công nghệ" does.
+PAIR_ONLY_WORDS = frozenset("""
+customer customers client clients market markets office offices city cities project projects invest investment
+open provider provides provide services service it its serve serves serving
+клиент клиенты рынок рынке рынка офис город проект проекты инвестиции инвестировать работы работаем предприятие
+открыть откроет открывает
+услуги
+công ty chúng tôi nhân viên khách hàng thị trường văn phòng đối tác việt nam hà nội dự kiến kế hoạch tập đoàn
+doanh nghiệp thành lập phố đầu tư mở rộng
+""".split())
+
+#: Boilerplate of several words (Vietnamese words are several syllables): every word of such a run is
+#: blanked, so no single or pair of it is evidence; its syllables stay evidence elsewhere in pairs.
+BOILERPLATE_PHRASES = (
+    "công ty", "chúng tôi", "nhân viên", "khách hàng", "thị trường", "văn phòng", "đối tác", "việt nam", "hà nội",
+    "dự kiến", "kế hoạch", "tập đoàn", "doanh nghiệp", "thành lập", "thành phố", "đầu tư", "mở rộng", "hàng đầu",
+    "người lao động", "hồ chí minh", "liên bang nga", "viet nam", "ho chi minh",
+    # the local-training commitment every investor names: no evidence for education
+    "đào tạo nhân viên", "đào tạo nhân lực", "đào tạo người lao động", "đào tạo lao động địa phương",
+    "обучение персонала", "обучать персонал", "обучение местных кадров", "обучать местных", "обучим местных",
+    "train local staff", "train local", "training local", "staff training",
+)
 
 
 def analyze(text: str, phrases: frozenset[str] = frozenset()) -> list[str]:
@@ -57,14 +96,16 @@ def analyze(text: str, phrases: frozenset[str] = frozenset()) -> list[str]:
     """
     from .text import normalize_words
 
-    global _STOP_STEMS
+    global _STOP_STEMS, _PAIR_ONLY_STEMS, _BOILERPLATE
     if _STOP_STEMS is None:
-        _STOP_STEMS = _stop_stems()
+        _STOP_STEMS, _PAIR_ONLY_STEMS, _BOILERPLATE = _stop_stems()
     stems: list[str | None] = []
     for token in _ASCII_SPACE.split(text):
-        parts = [None if p in _STOP_STEMS else p for p in normalize_words(token)]
+        parts = normalize_words(token)
         stems.extend(parts if parts else [None])
-    singles = [s for s in stems if s]
+    _blank_boilerplate(stems, _BOILERPLATE)  # before the stop words, so a run may hold one
+    stems = [None if s in _STOP_STEMS else s for s in stems]
+    singles = [s for s in stems if s and s not in _PAIR_ONLY_STEMS]
     pairs = [f"{a} {b}" for a, b in zip(stems, stems[1:]) if a and b]
     longer = []
     for n in sorted({p.count(" ") + 1 for p in phrases}):
@@ -75,10 +116,27 @@ def analyze(text: str, phrases: frozenset[str] = frozenset()) -> list[str]:
     return singles + pairs + longer
 
 
-def _stop_stems() -> frozenset[str]:
+def _blank_boilerplate(stems: list[str | None], runs: dict[int, frozenset[tuple[str, ...]]]) -> None:
+    """Set every stem of a boilerplate run (``runs``: length -> stem tuples) to None, in place."""
+    for n, known in runs.items():
+        for i in range(len(stems) - n + 1):
+            if tuple(stems[i : i + n]) in known:
+                stems[i : i + n] = [None] * n
+
+
+def _stop_stems() -> tuple[frozenset[str], frozenset[str], dict[int, frozenset[tuple[str, ...]]]]:
+    """Stop stems, pair-only stems, and boilerplate runs by length (longest first), as stems."""
     from .text import normalize_words
 
-    return frozenset(p for w in STOP_WORDS for p in normalize_words(w))
+    def stems(words: Iterable[str]) -> frozenset[str]:
+        return frozenset(p for w in words for p in normalize_words(w))
+
+    runs: dict[int, set[tuple[str, ...]]] = {}
+    for phrase in BOILERPLATE_PHRASES:
+        run = tuple(p for w in phrase.split() for p in normalize_words(w))  # stop words included
+        runs.setdefault(len(run), set()).add(run)
+    return (stems(STOP_WORDS), stems(PAIR_ONLY_WORDS),
+            {n: frozenset(runs[n]) for n in sorted(runs, reverse=True)})
 
 
 def keyword_terms(config: Config) -> frozenset[str]:
