@@ -53,10 +53,10 @@ def bar_chart(rows: list[dict[str, Any]], full: float | None = None) -> dict[str
     for i, r in enumerate(rows):
         w = round(r["value"] / top * track, 1)
         y = i * BAR_ROW
-        bars.append({**r, "label_y": y + 12, "bar_y": y + 18, "w": max(w, 1.5 if r["value"] else 0),
+        bars.append({**r, "top": y, "label_y": y + 12, "bar_y": y + 18, "w": max(w, 1.5 if r["value"] else 0),
                      "value_y": y + 18 + BAR_HEIGHT - 2})
     return {"width": WIDTH, "height": len(rows) * BAR_ROW + 4, "bars": bars, "bar_height": BAR_HEIGHT,
-            "track": track, "value_x": track + 6}
+            "track": track, "value_x": track + 6, "row": BAR_ROW}
 
 
 def column_chart(columns: list[dict[str, Any]], label_every: int = 1) -> dict[str, Any]:
