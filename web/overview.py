@@ -1,7 +1,9 @@
 """Staff overview: the pipeline, sectors, scores, intake and conversion of all leads, drawn as SVG.
 
-Every figure is one aggregate query (GROUP BY or conditional sums) over the leads table: the page
-reads a few dozen numbers, never the leads themselves, so it stays fast at 100,000 leads.
+The figures come from three aggregate queries over the leads table (two GROUP BYs and one pass of
+conditional sums): the page reads a few dozen numbers, never the leads themselves, and reads them
+again only when a lead was added, changed or deleted (:func:`figures`), so it stays fast at 100,000
+leads (``bench/bench_overview.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_skeleton
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -41,10 +43,18 @@ def _sum_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def status_counts() -> dict[str, int]:
+def pipeline_counts() -> dict[tuple[str, str], int]:
+    """Leads per (source, status): one GROUP BY that both the funnel and the conversion are read from."""
+    rows = db.session.execute(db.select(Lead.source, Lead.status, func.count()).group_by(Lead.source, Lead.status))
+    return {(source, status): int(n) for source, status, n in rows}
+
+
+def status_counts(pairs: dict[tuple[str, str], int]) -> dict[str, int]:
     """Leads per pipeline status."""
-    rows = db.session.execute(db.select(Lead.status, func.count()).group_by(Lead.status))
-    return {status: n for status, n in rows}
+    out: dict[str, int] = {}
+    for (_source, status), n in pairs.items():
+        out[status] = out.get(status, 0) + n
+    return out
 
 
 def funnel(counts: dict[str, int]) -> list[dict]:
@@ -56,6 +66,17 @@ def funnel(counts: dict[str, int]) -> list[dict]:
     return out
 
 
+def conversion_by_source(pairs: dict[tuple[str, str], int]) -> list[dict]:
+    """Per source: leads, how many are at an advanced stage now, how many invested; largest source first."""
+    out: dict[str, dict] = {}
+    for (source, status), n in pairs.items():
+        row = out.setdefault(source, {"source": source, "total": 0, "advanced": 0, "invested": 0})
+        row["total"] += n
+        row["advanced"] += n if status in ADVANCED else 0
+        row["invested"] += n if status == "invested" else 0
+    return sorted(out.values(), key=lambda r: (-r["total"], r["source"]))
+
+
 def sector_mix(limit: int = TOP_SECTORS) -> list[tuple[str | None, int]]:
     """(main sector, leads) for the ``limit`` largest sectors, then ``("*", n)`` for all other leads."""
     rows = db.session.execute(db.select(Lead.sector, func.count().label("n")).group_by(Lead.sector)
@@ -65,43 +86,32 @@ def sector_mix(limit: int = TOP_SECTORS) -> list[tuple[str | None, int]]:
     return top + ([("*", rest)] if rest else [])
 
 
-def score_histogram(bins: int = SCORE_BINS) -> tuple[list[int], int]:
-    """Leads per score bin of width 100 / ``bins`` (the last bin includes 100), and unscored leads."""
-    width = 100 / bins
-    parts = [_sum_if(and_(Lead.score >= i * width, Lead.score < (i + 1) * width if i < bins - 1 else True))
-             for i in range(bins)]
-    row = db.session.execute(db.select(*parts, _sum_if(Lead.score.is_(None)))).one()
-    return [int(n) for n in row[:bins]], int(row[bins])
-
-
 def week_starts(today: date, weeks: int = WEEKS) -> list[date]:
     """The Mondays starting the last ``weeks`` weeks, the current one last."""
     monday = today - timedelta(days=today.weekday())
     return [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
 
 
-def weekly_new(starts: list[date]) -> list[int]:
-    """Leads created in each week starting at ``starts`` (UTC), from one range query."""
-    bounds = [datetime(d.year, d.month, d.day) for d in starts] + [
-        datetime(starts[-1].year, starts[-1].month, starts[-1].day) + timedelta(weeks=1)]
-    parts = [_sum_if(and_(Lead.created_at >= lo, Lead.created_at < hi)) for lo, hi in zip(bounds, bounds[1:])]
-    row = db.session.execute(db.select(*parts).where(Lead.created_at >= bounds[0])).one()
-    return [int(n) for n in row]
+def scores_and_intake(starts: list[date], bins: int = SCORE_BINS) -> dict:
+    """In one pass over the leads: leads per score bin of width 100 / ``bins`` (the last one includes 100),
+    unscored leads, the average score, and leads created in each week starting at ``starts`` (UTC)."""
+    width = 100 / bins
+    score_parts = [_sum_if(and_(Lead.score >= i * width, Lead.score < (i + 1) * width if i < bins - 1 else True))
+                   for i in range(bins)]
+    bounds = [datetime(d.year, d.month, d.day) for d in starts]
+    bounds.append(bounds[-1] + timedelta(weeks=1))
+    week_parts = [_sum_if(and_(Lead.created_at >= lo, Lead.created_at < hi)) for lo, hi in zip(bounds, bounds[1:])]
+    row = db.session.execute(db.select(*score_parts, _sum_if(Lead.score.is_(None)), func.avg(Lead.score),
+                                       *week_parts)).one()
+    return {"bins": [int(n) for n in row[:bins]], "unscored": int(row[bins]),
+            "average": None if row[bins + 1] is None else float(row[bins + 1]),
+            "weekly": [int(n) for n in row[bins + 2:]]}
 
 
-def conversion_by_source() -> list[dict]:
-    """Per source: leads, how many are at an advanced stage now, how many invested; largest source first."""
-    rows = db.session.execute(
-        db.select(Lead.source, func.count(), _sum_if(Lead.status.in_(ADVANCED)), _sum_if(Lead.status == "invested"))
-        .group_by(Lead.source).order_by(func.count().desc(), Lead.source)).all()
-    return [{"source": s, "total": int(n), "advanced": int(adv), "invested": int(inv)} for s, n, adv, inv in rows]
-
-
-def headline(counts: dict[str, int], weekly: list[int]) -> dict:
+def headline(counts: dict[str, int], figures: dict) -> dict:
     """The figures above the charts: leads, new this week, average score, invested."""
-    average = db.session.execute(db.select(func.avg(Lead.score))).scalar()
-    return {"total": sum(counts.values()), "this_week": weekly[-1] if weekly else 0,
-            "average": float(average) if average is not None else None, "invested": counts.get("invested", 0)}
+    return {"total": sum(counts.values()), "this_week": figures["weekly"][-1], "average": figures["average"],
+            "invested": counts.get("invested", 0)}
 
 
 def _share(part: int, whole: int) -> str:
@@ -165,14 +175,31 @@ def conversion_chart(rows: list[dict]) -> dict:
     return charts.bar_chart(bars, full=1.0)  # shares against 100 %, not against the largest share
 
 
+def figures(starts: list[date]) -> dict:
+    """The numbers behind the page, read again only when the leads changed (or a new week began).
+
+    A change is seen by one cheap query: how many leads there are, the newest id and the latest
+    ``updated_at`` (every ORM or Core update bumps it). The numbers are kept per app (one entry), so
+    several processes each keep their own and none serves another database's figures.
+    """
+    signature = tuple(db.session.execute(db.select(func.count(), func.max(Lead.id), func.max(Lead.updated_at))).one())
+    key = (signature, starts[-1])
+    kept = current_app.extensions.get("overview.figures")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    pairs = pipeline_counts()
+    out = {"pairs": pairs, "sectors": sector_mix(), **scores_and_intake(starts)}
+    current_app.extensions["overview.figures"] = (key, out)
+    return out
+
+
 @bp.get("")
 def index():
-    """The overview page: headline figures and five charts of all leads."""
-    counts = status_counts()
+    """The overview page: headline figures and five charts of all leads, from aggregate queries."""
     starts = week_starts(utcnow().date())
-    weekly = weekly_new(starts)
-    bins, unscored = score_histogram()
+    found = figures(starts)
+    counts = status_counts(found["pairs"])
     return render_template(
-        "overview/index.html", head=headline(counts, weekly), unscored=unscored,
-        funnel=funnel_chart(counts), sectors=sector_chart(sector_mix()), scores=score_chart(bins),
-        weeks=weekly_chart(starts, weekly), conversion=conversion_chart(conversion_by_source()))
+        "overview/index.html", head=headline(counts, found), unscored=found["unscored"],
+        funnel=funnel_chart(counts), sectors=sector_chart(found["sectors"]), scores=score_chart(found["bins"]),
+        weeks=weekly_chart(starts, found["weekly"]), conversion=conversion_chart(conversion_by_source(found["pairs"])))
