@@ -62,7 +62,7 @@ def bar_chart(rows: list[dict[str, Any]], full: float | None = None) -> dict[str
 def column_chart(columns: list[dict[str, Any]], label_every: int = 1) -> dict[str, Any]:
     """Vertical columns (``label``, ``value``, optional ``text``) on a baseline, tallest = full height.
 
-    Every ``label_every``-th column is labelled under the axis, so labels never overlap.
+    Every ``label_every``-th column, counted back from the last, is labelled under the axis (no overlaps).
     """
     top = max((c["value"] for c in columns), default=0) or 1
     slot = WIDTH / max(len(columns), 1)
@@ -73,5 +73,5 @@ def column_chart(columns: list[dict[str, Any]], label_every: int = 1) -> dict[st
         x = round(i * slot + slot * 0.12, 1)
         out.append({**c, "x": x, "w": round(slot * 0.76, 1), "y": round(base - h, 1), "h": h,
                     "mid": round(i * slot + slot / 2, 1), "value_y": round(base - h - 4, 1),
-                    "show_label": i % label_every == 0})
+                    "show_label": (len(columns) - 1 - i) % label_every == 0})  # the latest is always labelled
     return {"width": WIDTH, "height": base + AXIS_ROOM, "columns": out, "base": base, "label_y": base + 16}

@@ -154,7 +154,7 @@ def score_chart(bins: list[int]) -> dict:
 
 
 def weekly_chart(starts: list[date], counts: list[int]) -> dict:
-    """New leads per week as columns, every third week labelled with its Monday's date."""
+    """New leads per week as columns, every third week (this one included) labelled with its Monday's date."""
     locale = get_locale()
     columns = [{"label": format_skeleton("MMMd", d, locale=locale), "value": n, "text": number(n, 0),
                 "title": f"{format_skeleton('yMMMd', d, locale=locale)}: {number(n, 0)}", "kind": "week"}
