@@ -184,6 +184,11 @@ def percent(value: float | None) -> str:
     return "—" if value is None else format_percent(value)
 
 
+def decimal(value: float | None) -> str:
+    """A number with as many decimals as it has (up to three), as the current language writes it (0,75)."""
+    return "—" if value is None else format_decimal(value)
+
+
 def decimal_text(text: str | None, digits: int = 1) -> str:
     """A number stored as text (a scored CSV's ``score``) in the current language; other text as it is."""
     try:
@@ -218,5 +223,5 @@ def init_app(app: Flask) -> None:
         EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS,
         state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
     )
-    app.jinja_env.filters.update(number=number, percent=percent, decimal_text=decimal_text,
+    app.jinja_env.filters.update(number=number, percent=percent, decimal=decimal, decimal_text=decimal_text,
                                   percent_text=percent_text)

@@ -54,3 +54,13 @@ def test_keywords_of_a_description_match_are_shown_once(client):
     evidence = html[start:html.index("</ul>", start)]
     assert evidence.count("software") == 2  # the sector's label "IT and software", then the word found once
     assert '<span class="tag tag-description">description</span>' in evidence
+
+
+def test_weight_inputs_hold_numbers_a_browser_reads(client, auth):
+    """A number input takes 30 or 16.5, never "30,00": on a Russian page it would show empty."""
+    import re
+
+    auth.login("admin")
+    html = client.get("/admin/weights?lang=ru").get_data(as_text=True)
+    values = re.findall(r'name="criteria\.[a-z_]+" value="([^"]*)"', html)
+    assert values and all(float(v) >= 0 for v in values)
