@@ -64,7 +64,8 @@ def fill(n: int, seed: int = 0) -> None:
             score = round(rng.uniform(0, 100), 1) if rng.random() > 0.01 else None
             rows.append({"name": f"Firm {i}", "source": rng.choice(SOURCES), "status": rng.choice(STATUSES),
                          "sector": rng.choice(SECTORS), "score": score, "band": None if score is None else "B",
-                         "completeness": rng.random(), "created_at": now - timedelta(minutes=rng.randrange(0, 60 * 24 * 200)),
+                         "completeness": rng.random(),
+                         "created_at": now - timedelta(minutes=rng.randrange(0, 60 * 24 * 200)),
                          "updated_at": now, "extras": {}, "consent": True, "row_version": 1})
         db.session.execute(insert(Lead), rows)
         db.session.commit()

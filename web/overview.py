@@ -100,7 +100,8 @@ def scores_and_intake(starts: list[date], bins: int = SCORE_BINS) -> dict:
                    for i in range(bins)]
     bounds = [datetime(d.year, d.month, d.day) for d in starts]
     bounds.append(bounds[-1] + timedelta(weeks=1))
-    week_parts = [_sum_if(and_(Lead.created_at >= lo, Lead.created_at < hi)) for lo, hi in zip(bounds, bounds[1:])]
+    week_parts = [_sum_if(and_(Lead.created_at >= lo, Lead.created_at < hi))
+                  for lo, hi in zip(bounds, bounds[1:], strict=False)]
     row = db.session.execute(db.select(*score_parts, _sum_if(Lead.score.is_(None)), func.avg(Lead.score),
                                        *week_parts)).one()
     return {"bins": [int(n) for n in row[:bins]], "unscored": int(row[bins]),
@@ -158,7 +159,7 @@ def weekly_chart(starts: list[date], counts: list[int]) -> dict:
     locale = get_locale()
     columns = [{"label": format_skeleton("MMMd", d, locale=locale), "value": n, "text": number(n, 0),
                 "title": f"{format_skeleton('yMMMd', d, locale=locale)}: {number(n, 0)}", "kind": "week"}
-               for d, n in zip(starts, counts)]
+               for d, n in zip(starts, counts, strict=True)]
     return charts.column_chart(columns, label_every=3)
 
 

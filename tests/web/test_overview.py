@@ -61,7 +61,7 @@ def test_aggregates_are_counted_in_the_database(app, pipeline):
 def test_week_starts_are_mondays_ending_with_this_week():
     starts = overview.week_starts(date(2026, 12, 5))  # a Saturday
     assert starts[-1] == date(2026, 11, 30) and starts[0] == date(2026, 9, 14)
-    assert all(b - a == timedelta(weeks=1) for a, b in zip(starts, starts[1:]))
+    assert all(b - a == timedelta(weeks=1) for a, b in zip(starts, starts[1:], strict=False))
 
 
 def test_page_reads_aggregates_only_never_the_leads(app, client, auth, pipeline):
