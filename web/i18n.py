@@ -184,9 +184,14 @@ def percent(value: float | None) -> str:
     return "—" if value is None else format_percent(value)
 
 
-def decimal(value: float | None) -> str:
-    """A number with as many decimals as it has (up to three), as the current language writes it (0,75)."""
-    return "—" if value is None else format_decimal(value)
+def decimal(value) -> str:
+    """A number with as many decimals as it has (up to three), as the current language writes it (0,75);
+    anything else (a tier name in a weights change) as it is, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_decimal(value)
+    return str(value)
 
 
 def decimal_text(text: str | None, digits: int = 1) -> str:

@@ -2,7 +2,7 @@
 
 Pins the layout defects of issue 13: no page scrolls sideways on a phone, the header leaves the
 screen to the page, the evidence note box has room to type, chart labels are legible, the lead
-table fits its frame on a desktop. One live server and one browser context for all 36 views.
+table fits its frame on a desktop. One live server and one browser context for all 42 views.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
               pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
 PASSWORD = "admin-pass-123"
-PAGES = ("/assess", "/leads", "/leads/{lead}", "/overview", "/account", "/batch")
+PAGES = ("/assess", "/leads", "/leads/{lead}", "/overview", "/account", "/batch", "/admin/weights/compare")
 #: JavaScript measuring the page: sideways overflow, header height, the evidence note boxes, chart text.
 MEASURE = """() => {
   const px = el => el.getScreenCTM().a * parseFloat(getComputedStyle(el).fontSize);
-  const texts = [...document.querySelectorAll('svg.chart .bar-label, svg.ov-chart .ov-label, svg.ov-chart .ov-axis')];
+  const texts = [...document.querySelectorAll('svg.chart .bar-label, svg.ov-chart .ov-label, svg.ov-chart .ov-axis, svg.slope text')];
   const wrap = document.querySelector('table.leads') && document.querySelector('table.leads').closest('.table-wrap');
   return {
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,

@@ -84,7 +84,7 @@ def test_save_version_rescore_and_history(app, client, auth, leads):
         assert v2.author.username == "admin"
         old = {lead.name: lead.score for lead in db.session.execute(db.select(Lead)).scalars()}
     html = client.get(f"/admin/weights/{v1.id}").get_data(as_text=True)  # v1 stays readable
-    assert "30.00" in html and "30.0 → <strong>0.0</strong>" in html
+    assert "30.00" in html and "30 → <strong>0</strong>" in html
     html = client.post("/admin/weights/rescore").get_data(as_text=True)
     assert "re-scored under v2" in html and "3 leads re-scored" in html and "Rank before" in html
     with app.app_context():
