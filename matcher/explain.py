@@ -39,6 +39,21 @@ def tenths_str(tenths: int) -> str:
     return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}"
 
 
+#: Languages whose texts write a decimal comma: "71,7 из 100", "+16,0" (the numeric CSV columns keep the dot).
+DECIMAL_COMMA = ("ru", "vi")
+
+
+def text_numbers(numbers: pa.Array, lang: str) -> pa.Array:
+    """Numbers of :func:`tenths_text` as a sentence in ``lang`` writes them: "71.7" -> "71,7" in ru and vi."""
+    return pc.replace_substring(numbers, ".", ",") if lang in DECIMAL_COMMA else numbers
+
+
+def text_number(tenths: int, lang: str) -> str:
+    """:func:`text_numbers` for one number of tenths: 717 -> "71,7" in ru and vi, "71.7" in en."""
+    text = tenths_str(tenths)
+    return text.replace(".", ",") if lang in DECIMAL_COMMA else text
+
+
 def advice_text(cand: Candidate, lang: str) -> str:
     """What the firm could do, e.g. "commit to training local staff"."""
     template = cand.advice.get(lang) or cand.advice.get("en") or cand.field
@@ -152,7 +167,7 @@ def _strongest(scorer: ScoringModel, scores: BatchScores, lang: str) -> pa.Array
     items, shown = [], []
     for k in range(order.shape[1]):
         pts = np.take_along_axis(scores.contributions, order[:, k : k + 1], axis=1).ravel()
-        item = pc.binary_join_element_wise(_take(labels, order[:, k]), tenths_text(pts), " +")
+        item = pc.binary_join_element_wise(_take(labels, order[:, k]), text_numbers(tenths_text(pts), lang), " +")
         items.append(pc.if_else(pa.array(pts > 0), item, ""))
         shown.append(pts > 0)
     if len(items) == 2:
@@ -172,7 +187,8 @@ def _improvements(scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
         return pa.array([""] * n, pa.string()), pa.array(["; " + message(lang, "nothing_to_improve")] * n)
     best = np.argmax(scores.gains, axis=1)
     gain_values = scores.gains[np.arange(n), best]
-    advice, gain = _take([advice_text(c, lang) for c in scores.candidates], best), tenths_text(gain_values)
+    advice = _take([advice_text(c, lang) for c in scores.candidates], best)
+    gain = text_numbers(tenths_text(gain_values), lang)
     has = pa.array(gain_values > 0)
     column = pc.if_else(has, pc.binary_join_element_wise(advice, gain, ": +"), "")
     frame = message(lang, "improve", advice="\x00", gain="\x00").split("\x00")
@@ -200,7 +216,7 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
     band_heads = [message(lang, "head", score="\x00", band=b.name, band_label=b.label.get(lang, b.label["en"]))
                   .split("\x00") for b in config.bands]
     before, after = _take([h[0] for h in band_heads], scores.band), _take([h[1] for h in band_heads], scores.band)
-    head = pc.binary_join_element_wise(before, out["score"], after, "")
+    head = pc.binary_join_element_wise(before, text_numbers(out["score"], lang), after, "")
     improvement, improve_clause = _improvements(scores, lang)
     out["explanation"] = pc.binary_join_element_wise(
         head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
@@ -264,7 +280,7 @@ def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection
     combo = _sector_combo(len(config.sectors), detection.sector, detection.source)
     evidence = detection.evidence if detection.source in (SOURCE_CODE, SOURCE_TEXT) else ""
     return "".join((
-        head[0], tenths_str(scores.score), head[1], "; ", before[combo], evidence, after[combo],
+        head[0], text_number(scores.score, lang), head[1], "; ", before[combo], evidence, after[combo],
         _strongest_row(scorer, scores, lang), missing_clause(missing_fields(scorer, scores.missing), lang),
         _improvement_row(scorer, scores, lang),
     ))
@@ -275,7 +291,7 @@ def _strongest_row(scorer: ScoringModel, scores: RowScores, lang: str) -> str:
     points = scores.contributions
     top = sorted(range(len(points)), key=lambda j: -points[j])[:2]  # stable, like argsort
     items = [f"{scorer.config_.criteria[j].label.get(lang, scorer.config_.criteria[j].label['en'])} "
-             f"+{tenths_str(points[j])}" if points[j] > 0 else "" for j in top]
+             f"+{text_number(points[j], lang)}" if points[j] > 0 else "" for j in top]
     if not items or not items[0]:
         return ""
     head = message(lang, "strongest", items="\x00").split("\x00")
@@ -290,4 +306,4 @@ def _improvement_row(scorer: ScoringModel, scores: RowScores, lang: str) -> str:
     best = scores.gains.index(max(scores.gains))  # the first best, like argmax
     frame = message(lang, "improve", advice="\x00", gain="\x00").split("\x00")
     advice = advice_texts(scorer, lang)[best]
-    return "; " + frame[0] + advice + frame[1] + tenths_str(scores.gains[best]) + frame[2]
+    return "; " + frame[0] + advice + frame[1] + text_number(scores.gains[best], lang) + frame[2]

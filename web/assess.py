@@ -22,17 +22,37 @@ def index():
     return redirect(url_for("assess.form"))
 
 
+def read_all(form: AssessForm):
+    """Score the form's answers: (result or None, every answer matcher cannot read as (field, reason)).
+
+    matcher stops at a profile's first unreadable value, so each one found is set aside and the rest
+    read again (at most once per field): the form then shows all its errors at once. Fields the form
+    itself refused are left out, as is a second error on them: they have their error already.
+    """
+    refused = {name for name, field in form._fields.items() if field.errors}
+    profile = {k: v for k, v in form.profile().items() if k not in refused}
+    found: list[tuple[str, str]] = []
+    for _attempt in range(len(profile) + 1):
+        try:
+            result = services.score(profile, current_lang())
+        except matcher.InvalidValue as exc:
+            if exc.field in refused or profile.pop(exc.field, None) is None:
+                return None, found
+            found.append((exc.field, reason_text(exc.reason)))
+        else:
+            return (None if found else result), found
+    return None, found
+
+
 def _score_or_flash(form: AssessForm):
-    """Score the form's profile; flash the field at fault and return None if a value cannot be read."""
-    try:
-        return services.score(form.profile(), current_lang())
-    except matcher.InvalidValue as exc:
-        reason = reason_text(exc.reason)
-        field = form._fields.get(exc.field)
+    """Score the form's profile; if values cannot be read, flash and mark every one of them and return None."""
+    result, errors = read_all(form)
+    for name, reason in errors:
+        field = form._fields.get(name)
         if field is not None:
             field.errors = [*field.errors, reason]
-        flash(f"{field_label(exc.field)}: {reason}", "error")
-        return None
+        flash(f"{field_label(name)}: {reason}", "error")
+    return result
 
 
 @bp.route("/assess", methods=("GET", "POST"))
@@ -46,6 +66,7 @@ def form():
             return render_template("assess/result.html", result=result, form=submit)
     elif form.is_submitted():
         flash_errors(form)
+        _score_or_flash(form)  # the values matcher cannot read too, so every error shows at once
     return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(),
                            sector_groups=sector_choices())
 

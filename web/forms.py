@@ -104,7 +104,8 @@ class SubmitLeadForm(AssessForm):
 
     contact_email = StringField(validators=[DataRequired(_l("Please give a contact e-mail.")), EMAIL,
                                             Length(max=254)])
-    consent = BooleanField(validators=[DataRequired(_l("Please agree so that we may store and use your data."))])
+    consent = BooleanField(_l("Consent"), validators=[
+        DataRequired(_l("Please agree so that we may store and use your data."))])
 
 
 class LoginForm(FlaskForm):
@@ -165,13 +166,24 @@ def flash_errors(form) -> None:
     """Flash every error of a form at once."""
     from flask import flash
 
+    for name, errors in form.errors.items():
+        for error in errors:
+            flash(f"{error_label(form, name)}: {error}", "error")
+
+
+def error_label(form, name: str) -> str:
+    """The label an error of field ``name`` is shown with: a profile field's in the page's language, else the form's.
+
+    Every field outside the data contract has a translated label of its own (``consent``, ``spread``…),
+    so no message starts with an English field name on a Russian or Vietnamese page.
+    """
+    from matcher.profile import FIELDS
+
     from .i18n import field_label
 
-    for name, errors in form.errors.items():
-        label = form[name].label.text if name in ("file", "email", "username", "password", "confirm", "body") \
-            else field_label(name)
-        for error in errors:
-            flash(f"{label}: {error}", "error")
+    if name in FIELDS or name not in form:
+        return field_label(name)
+    return str(form[name].label.text)
 
 
 class ReasonForm(FlaskForm):

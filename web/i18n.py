@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 from flask import Flask, current_app, request, session
-from flask_babel import get_locale
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
 from matcher.messages import FIELD_LABELS
 from matcher.profile import FIELDS
@@ -174,21 +173,41 @@ def query_url(**changes) -> str:
 
 
 def number(value: float | None, digits: int = 1) -> str:
-    """A number with the decimal mark of the current language."""
+    """A number with ``digits`` decimals, grouped and marked as the current language writes it (71,7; 1\u00a0500)."""
     if value is None:
         return "—"
-    text = f"{value:,.{digits}f}"
-    lang = current_lang()
-    if lang == "ru":
-        return text.replace(",", "\u00a0").replace(".", ",")
-    if lang == "vi":
-        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
 
 
-def percent(value: float | None) -> Markup | str:
-    """A fraction in [0, 1] as a whole percentage."""
-    return "—" if value is None else f"{round(value * 100)}\u00a0%"
+def percent(value: float | None) -> str:
+    """A fraction in [0, 1] as a whole percentage, as the current language writes it (64%, 64\u00a0%)."""
+    return "—" if value is None else format_percent(value)
+
+
+def decimal(value) -> str:
+    """A number with as many decimals as it has (up to three), as the current language writes it (0,75);
+    anything else (a tier name in a weights change) as it is, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_decimal(value)
+    return str(value)
+
+
+def decimal_text(text: str | None, digits: int = 1) -> str:
+    """A number stored as text (a scored CSV's ``score``) in the current language; other text as it is."""
+    try:
+        return number(float(text), digits) if text not in (None, "") else ""
+    except ValueError:
+        return text
+
+
+def percent_text(text: str | None) -> str:
+    """A fraction stored as text (a scored CSV's ``completeness``, e.g. 0.64) as a percentage; other text as it is."""
+    try:
+        return percent(float(text)) if text not in (None, "") else ""
+    except ValueError:
+        return text
 
 
 ENCODING_LABELS = {"utf-8": _l("UTF-8"), "utf-8-sig": _l("UTF-8 with BOM"), "cp1251": _l("Windows-1251")}
@@ -224,4 +243,5 @@ def init_app(app: Flask) -> None:
         delimiter_label=delimiter_label,
         state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
     )
-    app.jinja_env.filters.update(number=number, percent=percent)
+    app.jinja_env.filters.update(number=number, percent=percent, decimal=decimal, decimal_text=decimal_text,
+                                  percent_text=percent_text)

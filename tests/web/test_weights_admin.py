@@ -84,7 +84,7 @@ def test_save_version_rescore_and_history(app, client, auth, leads):
         assert v2.author.username == "admin"
         old = {lead.name: lead.score for lead in db.session.execute(db.select(Lead)).scalars()}
     html = client.get(f"/admin/weights/{v1.id}").get_data(as_text=True)  # v1 stays readable
-    assert "30.00" in html and "30.0 → <strong>0.0</strong>" in html
+    assert "30.00" in html and "30 → <strong>0</strong>" in html
     html = client.post("/admin/weights/rescore").get_data(as_text=True)
     assert "re-scored under v2" in html and "3 leads re-scored" in html and "Rank before" in html
     with app.app_context():
@@ -120,7 +120,7 @@ def test_robustness_on_list_and_lead_page_is_cached(app, client, auth, leads, mo
     compute = ranking._compute_robustness
     monkeypatch.setattr(ranking, "_compute_robustness", lambda *a: calls.append(a) or compute(*a))
     html = client.get("/leads").get_data(as_text=True)
-    assert "top-2 in 100\xa0%" in html and "ranks 3–3" in html  # NordChip stays in the top two under any weighting
+    assert "top-2 in 100%" in html and "ranks 3–3" in html  # NordChip stays in the top two under any weighting
     assert client.get("/leads").status_code == 200 and len(calls) == 1
     html = client.get(f"/leads/{leads['chips']}").get_data(as_text=True)
     assert "Rank robustness" in html and "±30 %" in html
