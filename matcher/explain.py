@@ -8,6 +8,8 @@ profile from the same tables and frames, for small batches.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -227,10 +229,6 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
     return out
 
 
-#: "0.00" ... "1.00": a share in hundredths as the CSV writes it.
-_CENTS = pa.array([f"{k / 100:.2f}" for k in range(101)], pa.string())
-
-
 def shares_column(config, detection) -> pa.Array:
     """The ``sectors`` column: ``id:share`` of every sector of a row, ``;``-separated, the main one
     first, then larger shares, higher tiers, sectors.yaml's order; shares in hundredths add up to
@@ -240,34 +238,37 @@ def shares_column(config, detection) -> pa.Array:
     n = len(main)
     if shares.size == 0:
         return pa.array([""] * n, pa.string())
-    ids = pa.array(config.sector_ids, pa.string())
-    # Most rows have one sector: "id:1.00", taken from a list of all of them.
-    alone = pc.binary_join_element_wise(ids, "1.00", ":")
-    column = pc.if_else(pa.array(main >= 0), alone.take(pa.array(np.maximum(main, 0))), "")
-    several = np.flatnonzero((shares > 0).sum(axis=1) > 1)
-    if not len(several):
+    items = _share_items(tuple(config.sector_ids))  # "id:0.00" ... "id:1.00" of every sector
+    # Most rows have one sector: "id:1.00".
+    column = pc.if_else(pa.array(main >= 0), items.take(pa.array(np.maximum(main, 0) * 101 + 100)), "")
+    rows, sectors = np.nonzero(shares > 0)
+    several = np.bincount(rows, minlength=n) > 1
+    pick = several[rows]
+    if not pick.any():
         return column
-    sub, main = shares[several], main[several]
-    cents = np.rint(sub * 100).astype(np.int64)
-    at = np.arange(len(several))
-    cents[at, main] = 0
-    cents[at, main] = 100 - cents.sum(axis=1)
-    rows, sectors = np.nonzero(sub > 0)
+    rows, sectors = rows[pick], sectors[pick]
+    cents = np.rint(shares[rows, sectors] * 100).astype(np.int64)
+    is_main = sectors == main[rows]
+    others = np.bincount(rows[~is_main], weights=cents[~is_main], minlength=n).astype(np.int64)
+    cents[is_main] = 100 - others[rows[is_main]]
+    cents = np.clip(cents, 0, 100)
     # one integer key (row, main first, larger share, higher tier, sectors.yaml's order): one argsort
     tiers = sorted({s.tier_weight for s in config.sectors}, reverse=True)
     tier_rank = np.array([tiers.index(s.tier_weight) for s in config.sectors], dtype=np.int64)
     n_sectors = len(config.sectors)
-    key = (((rows * 2 + (sectors != main[rows])) * 101 + (100 - np.clip(cents[rows, sectors], 0, 100)))
-           * len(tiers) + tier_rank[sectors]) * n_sectors + sectors
+    key = (((rows * 2 + ~is_main) * 101 + (100 - cents)) * len(tiers) + tier_rank[sectors]) * n_sectors + sectors
     order = np.argsort(key)
-    rows, sectors = rows[order], sectors[order]
-    items = pc.binary_join_element_wise(ids.take(pa.array(sectors)),
-                                        _CENTS.take(pa.array(np.clip(cents[rows, sectors], 0, 100))), ":")
-    offsets = np.searchsorted(rows, np.arange(len(several) + 1)).astype(np.int32)
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), items), ";")
-    mask = np.zeros(n, dtype=bool)
-    mask[several] = True
-    return pc.replace_with_mask(column, pa.array(mask), joined)
+    rows, text = rows[order], items.take(pa.array(sectors[order] * 101 + cents[order]))
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    offsets = np.append(starts, len(rows)).astype(np.int32)
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), text), ";")
+    return pc.replace_with_mask(column, pa.array(several), joined)
+
+
+@lru_cache(maxsize=8)
+def _share_items(sector_ids: tuple[str, ...]) -> pa.Array:
+    """``f"{id}:{k / 100:.2f}"`` for every sector and k = 0..100, at ``sector * 101 + k``."""
+    return pa.array([f"{sid}:{k / 100:.2f}" for sid in sector_ids for k in range(101)], pa.string())
 
 
 def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:
