@@ -164,7 +164,8 @@ def flash_errors(form) -> None:
     from .i18n import field_label
 
     for name, errors in form.errors.items():
-        label = form[name].label.text if name in ("file", "email", "username", "password", "confirm", "body") \
+        label = form[name].label.text if name in ("file", "email", "username", "password", "confirm", "body",
+                                                  "en", "ru", "vi") \
             else field_label(name)
         for error in errors:
             flash(f"{label}: {error}", "error")
