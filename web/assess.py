@@ -100,7 +100,6 @@ def submit():
     db.session.commit()
     session[SENT_KEY] = token
     mail.after_submission(lead, lead.latest, token, current_lang())
-    flash(_("Thank you. Your profile has been sent to the Hanoi investment promotion team."), "success")
     return _thanks(token)
 
 
