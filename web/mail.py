@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
         "MAIL_QUEUE": "matcher-mail",
         "MAIL_BACKEND": "smtp",  # Flask-Mailman would keep the mail in memory under TESTING: we test real SMTP
         "PUBLIC_URL": None,  # base of the links in e-mails; unset: the address the firm used
+        "MAIL_CONFIRM_RATE_LIMIT": "3 per hour",  # confirmations to one address
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
@@ -194,6 +195,25 @@ def dispatch(messages: list[dict[str, Any] | None]) -> int:
     return handed
 
 
+def may_confirm(address: str) -> bool:
+    """Whether ``address`` may get one more confirmation (``MAIL_CONFIRM_RATE_LIMIT``, default 3 per hour).
+
+    Anyone can type someone else's address into the form: the limit keeps the app from being used
+    to flood a mailbox. Counted where the rate limits count (Redis when set, shared by every process).
+    """
+    from limits import parse
+
+    limiter = current_app.extensions.get("matcher_limiter")
+    if limiter is None or not limiter.enabled:
+        return True
+    limit = parse(str(current_app.config.get("MAIL_CONFIRM_RATE_LIMIT") or "3 per hour"))
+    try:
+        return limiter.limiter.hit(limit, "mail-confirmation", address.strip().lower())
+    except Exception:  # noqa: BLE001 -- the counter's store is down: rather one mail too many than none
+        log.warning("mail: cannot count confirmations to an address; sending", exc_info=True)
+        return True
+
+
 def after_submission(lead, assessment, report_token: str, lang: str) -> int:
     """Word and hand on both e-mails about a lead the firm has just sent (after the commit); how many."""
     if not enabled():
@@ -202,8 +222,11 @@ def after_submission(lead, assessment, report_token: str, lang: str) -> int:
 
     try:
         report_url = external_url("assess.report", token=report_token, lang=lang)
-        messages = [confirmation(lead, assessment, report_url, text_in(lang), lang),
-                    staff_notice(lead, assessment, lang)]
+        firm = confirmation(lead, assessment, report_url, text_in(lang), lang)
+        if firm is not None and not may_confirm(firm["to"][0]):
+            log.warning("mail: no confirmation for lead %s: its address had enough of them this hour", lead.id)
+            firm = None
+        messages = [firm, staff_notice(lead, assessment, lang)]
         return dispatch(messages)
     except Exception:  # noqa: BLE001 -- the lead is stored: a mail problem must not turn that into an error page
         log.exception("mail: the e-mails about lead %s could not be prepared", lead.id)

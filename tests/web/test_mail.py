@@ -196,3 +196,16 @@ def test_redis_unreachable_sends_from_the_app_process(make_app, caplog):
         assert _submit(app.test_client()).status_code == 200
         inbox.wait(2)
     assert _wait_for(caplog, "sending from this process", 1)
+
+
+def test_one_address_gets_a_limited_number_of_confirmations(make_app):
+    with smtp_server() as (port, inbox):
+        app = make_app(**mail_config(port, MAIL_CONFIRM_RATE_LIMIT="2 per hour"))
+        client = app.test_client()
+        for email in ("ceo@volga.example", "CEO@volga.example", "ceo@volga.example", "other@volga.example"):
+            assert _submit(client, contact_email=email).status_code == 200
+        received = inbox.wait(4 + 3)  # every lead is notified; a third confirmation to one address is not sent
+        time.sleep(0.3)
+    confirmations = [rcpt for rcpt, message in inbox.received if "analyst@hanoi.example" not in rcpt]
+    assert sorted(r.lower() for rcpt in confirmations for r in rcpt) == [
+        "ceo@volga.example", "ceo@volga.example", "other@volga.example"], received
