@@ -275,3 +275,21 @@ def test_answers_survive_a_language_switch(client, lang):
     assert 'value="Volga Robotics"' in html and "Industrial robots and automation lines</textarea>" in html
     assert 'value="automation" checked' in html and '<option selected value="committed">' in html
     assert 'class="flash' not in html and "<svg class=\"chart\"" not in html  # the form again, no messages
+
+
+def test_migration_0010_downgrades_and_upgrades_again(app):
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    from web.schema import alembic_config, upgrade
+
+    with app.app_context(), db.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, ScriptDirectory.from_config(config).get_revision("0010").down_revision)
+        assert "report_links" not in inspect(connection).get_table_names()
+    upgrade(app)
+    with app.app_context():
+        assert {"token_hash", "lead_id", "assessment_id", "created_at"} == {
+            c["name"] for c in inspect(db.engine).get_columns("report_links")}
