@@ -32,8 +32,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
+from typing import TYPE_CHECKING
+
 from .config import Config, load_sectors
-from .sectors import SectorDetector
+
+if TYPE_CHECKING:
+    from .sectors import SectorDetector
 
 #: Classification -> (language of its titles, file under ``matcher/data/classifications``).
 SYSTEMS: dict[str, tuple[str, str]] = {
@@ -198,6 +202,8 @@ def labelled_classes(config: Config | None = None, detector: SectorDetector | No
         In source order, classification by classification; unlabelled rows included
         (``sector is None``), so callers choose whether to drop them.
     """
+    from .sectors import SectorDetector
+
     detector = detector or SectorDetector(config or load_sectors())
     nace = read_classification("nace2")
     nace_labels = label_codes([r["code"] for r in nace], detector)

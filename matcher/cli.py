@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import functools
+import itertools
 import os
 import shutil
 import sys
@@ -66,7 +66,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     # The model without scikit-learn's estimator base: with the sector vocabulary in the cache,
     # this process never imports scikit-learn (bench_score: about 1 s of a 1M-row run).
-    scorer = ScoringModel(sectors_path=args.sectors).fit()
+    scorer = ScoringModel(sectors_path=args.sectors, config=_weighted_config(args)).fit()
     out = _output_path(args.output)
     if args.errors is not None:
         _output_path(args.errors, what="--errors")
@@ -77,12 +77,26 @@ def cmd_score(args: argparse.Namespace) -> int:
         errors = str(Path(folder) / "errors.csv") if told else args.errors
         summary = _score(args, in_path, out, errors, scorer)
         if told:
-            _tell_errors(errors)
+            _tell_errors(errors, summary.encoding, summary.delimiter)
     if not args.quiet:
         where = f"{summary.errors} errors -> " + ("stderr" if told else summary.error_path)
         print(f"{summary.rows} rows: {summary.scored} scored -> {out or 'stdout'}, {where} "
               f"({summary.seconds:.1f} s)", file=sys.stderr)
+    for text in summary.warnings:  # even with -q: a column left out changes every score
+        print(f"matcher: warning: {text}", file=sys.stderr)
     return EXIT_OK
+
+
+def _weighted_config(args: argparse.Namespace):
+    """The sectors file with the ``--weights`` file applied (as the web app scores), or None without one."""
+    if args.weights is None:
+        return None
+    from .config import load_sectors
+    from .weights import read_weights_file
+
+    if not Path(args.weights).is_file():
+        raise CommandError(f"{args.weights}: no such weights file", EXIT_INPUT)
+    return read_weights_file(args.weights).apply(load_sectors(args.sectors))
 
 
 def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
@@ -95,7 +109,7 @@ def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
     try:
         with tuned_for_batch():
             summary = score_file(in_path, sink, scorer, lang=args.lang, out_format=args.format, progress=update,
-                                 error_path=errors)
+                                 error_path=errors, out_encoding=ENCODINGS[args.encoding])
         if out is None:
             sys.stdout.buffer.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
@@ -144,11 +158,11 @@ def _input_file(value: str) -> Iterator[str]:
         os.unlink(name)
 
 
-def _tell_errors(path: str) -> None:
+def _tell_errors(path: str, encoding: str = "utf-8", delimiter: str = ",") -> None:
     """One stderr line per row of the error report: row, column(s) and reason."""
     csv.field_size_limit(2**31 - 1)  # a row's values may be large; only the first three are shown
-    with open(path, encoding="utf-8", newline="") as handle:
-        for row in itertools.islice(csv.reader(handle), 1, None):
+    with open(path, encoding=encoding, newline="") as handle:
+        for row in itertools.islice(csv.reader(handle, delimiter=delimiter), 1, None):
             print(f"row {row[0]}, {row[1]}: {row[2]}", file=sys.stderr)
 
 
@@ -298,6 +312,9 @@ def _add_db(sub) -> None:
         action.set_defaults(func=cmd_db)
 
 
+#: ``matcher score --encoding`` choices and what :func:`matcher.batch.score_file` calls them.
+ENCODINGS = {"utf-8": "utf-8", "utf-8-bom": "utf-8-sig", "input": "input"}
+
 SCORE_EPILOG = """standard input and output:
   matcher score - -o out.csv < in.csv       reads the CSV from standard input
   matcher score in.csv -o - | less          writes the scored file to standard output; rows that
@@ -320,9 +337,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output file, or - for standard output; errors go to OUTPUT.errors.csv")
     score.add_argument("--errors", default=None, metavar="FILE",
                        help="write the error report to FILE (default: OUTPUT.errors.csv; with -o -, stderr)")
-    score.add_argument("--lang", choices=("en", "ru", "vi"), default="en", help="language of the explanations")
+    score.add_argument("--lang", choices=("en", "ru", "vi"), default="en",
+                       help="language of the explanations, the error reasons and the warnings")
+    score.add_argument("--encoding", choices=tuple(ENCODINGS), default="utf-8",
+                       help="how the CSV output and error report are written: utf-8 (commas, the default), "
+                            "utf-8-bom (commas; what Excel needs to read UTF-8) or input (the input's encoding "
+                            "and delimiter: Windows-1251 with ; in, the same out)")
     score.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     score.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
+    score.add_argument("--weights", default=None, metavar="FILE",
+                       help="a weights version exported by the web app (Weights page, 'Download for the "
+                            "command line'): scores as the app does under that version")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     score.set_defaults(func=cmd_score)
     serve = sub.add_parser("serve", help="run the web application")
@@ -334,9 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--name", default=None, help="worker name (default: RQ's own)")
     worker.set_defaults(func=cmd_worker)
     _add_db(sub)
-    from . import cli_weights
+    from . import cli_match, cli_weights
 
     cli_weights.register(sub)
+    cli_match.register(sub)
     return parser
 
 

@@ -186,7 +186,7 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
 
     Returns a mapping column name -> Arrow array, in output order: ``score``, ``band``,
     ``sector``, ``c_<criterion>``..., ``completeness``, ``missing``, ``explanation``,
-    ``top_improvement``.
+    ``top_improvement``, ``sector_confidence``.
     """
     config = scorer.config_
     out: dict[str, pa.Array] = {"score": tenths_text(scores.score)}
@@ -205,7 +205,53 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
     out["explanation"] = pc.binary_join_element_wise(
         head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
     out["top_improvement"] = improvement
+    out["sectors"] = shares_column(config, frame.detection)
+    out["sector_confidence"] = pa.array(np.round(frame.detection.confidence, 2)).cast(pa.string())
+    out["okved_suggested"] = scorer.detector_.suggest_okved(frame.detection)
     return out
+
+
+#: "0.00" ... "1.00": a share in hundredths as the CSV writes it.
+_CENTS = pa.array([f"{k / 100:.2f}" for k in range(101)], pa.string())
+
+
+def shares_column(config, detection) -> pa.Array:
+    """The ``sectors`` column: ``id:share`` of every sector of a row, ``;``-separated, the main one
+    first, then larger shares, higher tiers, sectors.yaml's order; shares in hundredths add up to
+    exactly 1.00 (the main sector takes the rounding), as
+    :meth:`matcher.sectors.SectorDetector.matches_row` gives them."""
+    shares, main = detection.shares, detection.sector
+    n = len(main)
+    if shares.size == 0:
+        return pa.array([""] * n, pa.string())
+    ids = pa.array(config.sector_ids, pa.string())
+    # Most rows have one sector: "id:1.00", taken from a list of all of them.
+    alone = pc.binary_join_element_wise(ids, "1.00", ":")
+    column = pc.if_else(pa.array(main >= 0), alone.take(pa.array(np.maximum(main, 0))), "")
+    several = np.flatnonzero((shares > 0).sum(axis=1) > 1)
+    if not len(several):
+        return column
+    sub, main = shares[several], main[several]
+    cents = np.rint(sub * 100).astype(np.int64)
+    at = np.arange(len(several))
+    cents[at, main] = 0
+    cents[at, main] = 100 - cents.sum(axis=1)
+    rows, sectors = np.nonzero(sub > 0)
+    # one integer key (row, main first, larger share, higher tier, sectors.yaml's order): one argsort
+    tiers = sorted({s.tier_weight for s in config.sectors}, reverse=True)
+    tier_rank = np.array([tiers.index(s.tier_weight) for s in config.sectors], dtype=np.int64)
+    n_sectors = len(config.sectors)
+    key = (((rows * 2 + (sectors != main[rows])) * 101 + (100 - np.clip(cents[rows, sectors], 0, 100)))
+           * len(tiers) + tier_rank[sectors]) * n_sectors + sectors
+    order = np.argsort(key)
+    rows, sectors = rows[order], sectors[order]
+    items = pc.binary_join_element_wise(ids.take(pa.array(sectors)),
+                                        _CENTS.take(pa.array(np.clip(cents[rows, sectors], 0, 100))), ":")
+    offsets = np.searchsorted(rows, np.arange(len(several) + 1)).astype(np.int32)
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), items), ";")
+    mask = np.zeros(n, dtype=bool)
+    mask[several] = True
+    return pc.replace_with_mask(column, pa.array(mask), joined)
 
 
 def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:

@@ -81,7 +81,8 @@ def _metadata(wheel: Path) -> email.message.Message:
 
 def test_the_wheel_carries_the_data_files_and_the_licence(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("matcher/data/sectors.yaml", "matcher/data/sample_profiles.csv", "web/migrations/env.py",
+    for name in ("matcher/data/sectors.yaml", "matcher/data/sample_profiles.csv", "matcher/data/sector_model.json",
+                 "matcher/data/sector_phrases.csv", "web/migrations/env.py",
                  "web/migrations/script.py.mako", "web/migrations/alembic.ini"):
         assert name in names
     assert any(n.startswith("web/migrations/versions/") and n.endswith(".py") for n in names)

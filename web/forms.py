@@ -141,6 +141,10 @@ class UploadForm(FlaskForm):
         FileAllowed(["csv", "txt", "tsv"], _l("Upload a .csv file (comma, semicolon or tab separated)."))])
     lang = SelectField(_l("Language of the explanations"),
                        choices=choices([("en", "English"), ("ru", "Русский"), ("vi", "Tiếng Việt")]))
+    output = SelectField(_l("Scored file written as"), default="input", choices=choices([
+        ("input", _l("the uploaded file's encoding and separator")),
+        ("utf-8-sig", _l("UTF-8 with BOM (opens in Excel)")),
+        ("utf-8", _l("UTF-8, comma separated"))]))
 
 
 class UserForm(FlaskForm):

@@ -191,6 +191,20 @@ def percent(value: float | None) -> Markup | str:
     return "—" if value is None else f"{round(value * 100)}\u00a0%"
 
 
+ENCODING_LABELS = {"utf-8": _l("UTF-8"), "utf-8-sig": _l("UTF-8 with BOM"), "cp1251": _l("Windows-1251")}
+DELIMITER_LABELS = {",": _l("comma"), ";": _l("semicolon"), "\t": _l("tab")}
+
+
+def encoding_label(encoding: str | None) -> str:
+    """A file encoding as people name it (UTF-8 with BOM, Windows-1251)."""
+    return str(ENCODING_LABELS.get(encoding or "utf-8", encoding))
+
+
+def delimiter_label(delimiter: str | None) -> str:
+    """A CSV delimiter as a word (comma, semicolon, tab)."""
+    return str(DELIMITER_LABELS.get(delimiter or ",", delimiter))
+
+
 def init_app(app: Flask) -> None:
     """Remember ``?lang=`` in the session and give templates the helpers."""
 
@@ -206,7 +220,8 @@ def init_app(app: Flask) -> None:
         query_url=query_url, LANG_NAMES=LANG_NAMES, STATUS_LABELS=STATUS_LABELS,
         SOURCE_LABELS=SOURCE_LABELS, ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS,
         ACTION_LABELS=ACTION_LABELS, answer_label=answer_label, band_ranges=band_ranges,
-        EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS,
+        EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS, encoding_label=encoding_label,
+        delimiter_label=delimiter_label,
         state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
     )
     app.jinja_env.filters.update(number=number, percent=percent)

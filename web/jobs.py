@@ -38,17 +38,17 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from matcher import InputFileError
 from matcher.batch import score_file
 
-from . import liveness
+from . import liveness, versions
 from .extensions import db
 from .heart import heart, stale_after
 from .models import BatchJob, utcnow
-from .scoring import get_scorer
 
 log = logging.getLogger(__name__)
 _pool: ThreadPoolExecutor | None = None
 PROGRESS_EVERY = 0.5  # seconds between progress writes (each one is also a heartbeat)
 ACTIVE = ("queued", "running")
-OUTPUTS = ("scored.csv", "scored.errors.csv")
+#: What a run leaves: the scored file, the error report, and every scored row's full result (the import reads it).
+OUTPUTS = ("scored.csv", "scored.errors.csv", "results.arrow")
 #: Stored as the message of a job whose process stopped; the job page words it in the user's language.
 STOPPED = "the process running this job stopped; nothing was imported; you can run it again"
 #: Stored as the message of a job that could not be put on the Redis queue.
@@ -193,9 +193,14 @@ def run(app: Flask, job_id: int, attempt: int | None = None, kind: str = "app") 
 
 
 def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
-    job_id, lang, folder = job.id, job.lang, job_dir(job.id)
+    job_id, lang, output, folder = job.id, job.lang, job.output or "utf-8", job_dir(job.id)
+    # One snapshot: the scorer and the version the job records always agree.
+    version = versions.snapshot()
+    factor = float(versions.get_setting("unverified_factor"))
+    scorer = versions.scorer_for(version, factor=factor)
     if not _set(job_id, attempt, ("queued",), state="running", progress=0.0, heartbeat_at=utcnow(),
-                worker=process_name(kind), **liveness.identity()):
+                worker=process_name(kind), weights_version=version.label, weights_version_id=version.id,
+                unverified_factor=factor, **liveness.identity()):
         log.info("batch job %s attempt %s is not queued any more: not run", job_id, attempt)
         return ""
     heart.hold(app, job_id, attempt)
@@ -214,7 +219,8 @@ def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
                 log.warning("batch job %s: progress not written", job_id, exc_info=True)
 
     try:
-        summary = score_file(folder / "input.csv", work / "scored.csv", get_scorer(), lang=lang, progress=progress)
+        summary = score_file(folder / "input.csv", work / "scored.csv", scorer, lang=lang, progress=progress,
+                             out_encoding=output, results_path=work / "results.arrow")
     except InputFileError as exc:
         return _finish(job_id, attempt, work, state="failed", message=str(exc))
     except Exception as exc:  # noqa: BLE001 -- a job must end in a state, whatever happened
@@ -222,7 +228,8 @@ def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
         return _finish(job_id, attempt, work, state="failed", message=f"{type(exc).__name__}: {exc}")
     else:
         return _finish(job_id, attempt, work, state="done", progress=1.0, rows=summary.rows,
-                       scored=summary.scored, errors=summary.errors)
+                       scored=summary.scored, errors=summary.errors, out_encoding=summary.encoding,
+                       out_delimiter=summary.delimiter, ignored_columns=summary.ignored)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -185,6 +185,7 @@ class Assessment(db.Model):
     weights_version: Mapped[str] = mapped_column(String(80))  # the label of weights_version_id's row
     weights_version_id: Mapped[int | None] = mapped_column(ForeignKey("weights_versions.id"))
     unverified_factor: Mapped[float | None]  # the factor unverified commitments were scored with
+    sector_confidence: Mapped[float | None]  # how sure the sector detection was (None: scored before 0006)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[Lead] = relationship(back_populates="assessments")
@@ -264,6 +265,17 @@ class BatchJob(db.Model):
     worker_host: Mapped[str | None] = mapped_column(String(255))
     worker_pid: Mapped[int | None]
     worker_started: Mapped[str | None] = mapped_column(String(40))
+    # The weights version (label and row) and the factor for unverified claims the job scored with: the
+    # import stores these with each lead, whatever the current version is by then.
+    weights_version: Mapped[str | None] = mapped_column(String(80))
+    weights_version_id: Mapped[int | None] = mapped_column(ForeignKey("weights_versions.id"))
+    unverified_factor: Mapped[float | None]
+    # How the scored file is written: the choice of the upload form (``matcher.batch.OUTPUT_ENCODINGS``),
+    # then what the run wrote (encoding, delimiter), and the input columns it did not score.
+    output: Mapped[str] = mapped_column(String(10), default="input", server_default="utf-8")
+    out_encoding: Mapped[str | None] = mapped_column(String(12))
+    out_delimiter: Mapped[str | None] = mapped_column(String(1))
+    ignored_columns: Mapped[list | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
 

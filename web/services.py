@@ -101,21 +101,33 @@ def wordings(profiles: list[Mapping[str, Any]], results: list, lang: str) -> lis
     return out
 
 
-def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = None) -> Assessment:
-    """A new Assessment row holding exactly the numbers of ``result`` (and its wording in other languages)."""
+def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = None,
+                    scored_with: Any = None) -> Assessment:
+    """A new Assessment row holding exactly the numbers of ``result`` (and its wording in other languages).
+
+    ``scored_with`` (a batch job: ``weights_version``, ``weights_version_id``, ``unverified_factor``) names
+    the weights that produced ``result``; by default the current version and factor did.
+    """
     data = result.to_dict()
+    if scored_with is not None:
+        version = {"weights_version": scored_with.weights_version,
+                   "weights_version_id": scored_with.weights_version_id,
+                   "unverified_factor": scored_with.unverified_factor}
+    else:
+        version = {"weights_version": weights_version(), "weights_version_id": snapshot().id,
+                   "unverified_factor": float(get_setting("unverified_factor"))}
     return Assessment(texts=texts or {result.lang: _wording(result)},
         score=result.score, band=result.band, sector=result.sector, contributions=data["contributions"],
         matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
-        improvements=data["improvements"], explanation=result.explanation, lang=result.lang,
-        weights_version=weights_version(), weights_version_id=snapshot().id,
-        unverified_factor=float(get_setting("unverified_factor")),
+        improvements=data["improvements"], explanation=result.explanation, lang=result.lang, **version,
+        sector_confidence=result.sector_confidence,
     )
 
 
-def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any] | None = None) -> Assessment:
+def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any] | None = None,
+                  scored_with: Any = None) -> Assessment:
     """Add ``result`` to the lead's score history and make it the lead's current score."""
-    assessment = assessment_from(result, texts)
+    assessment = assessment_from(result, texts, scored_with)
     lead.assessments.insert(0, assessment)
     lead.score, lead.band, lead.sector = result.score, result.band, result.sector
     lead.completeness = result.completeness
@@ -135,14 +147,14 @@ def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source:
 
 
 def new_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str, consent: bool,
-             texts: dict[str, Any]) -> Lead:
+             texts: dict[str, Any], scored_with: Any = None) -> Lead:
     """A new Lead (status ``new``) holding a profile and its result, not added to the session."""
     profile = clean_profile(profile)
     columns = {f: profile.get(f) for f in PROFILE_COLUMNS}
     extras = {k: v for k, v in profile.items() if k not in FIELDS}
     lead = Lead(ext_id=profile.get("id"), extras=extras, consent=consent, source=source, status="new",
                 **columns)
-    record_result(lead, result, texts)
+    record_result(lead, result, texts, scored_with)
     return lead
 
 
@@ -158,36 +170,50 @@ def create_leads(profiles: list[Mapping[str, Any]], source: str, lang: str = "en
     return stored, len(profiles) - stored
 
 
-def import_rows(job: Any, start: int, rows: list[Mapping[str, Any] | None],
+def stored_results(job: Any, rows: list[Mapping[str, Any]]) -> list[tuple[dict, matcher.ScoreResult, dict]]:
+    """(profile, result, wording in every language) of rows of a job's results file, as the job scored them.
+
+    The numbers are the job's own (:mod:`matcher.stored`); the scorer of the job's weights version
+    and factor only words them.
+    """
+    from matcher.stored import results_from
+
+    from .imports import results_headers
+    from .versions import get_version
+
+    if not rows:
+        return []
+    scorer = scorer_for(get_version(job.weights_version_id), factor=job.unverified_factor)
+    return list(results_from(scorer, list(rows), results_headers(job), job.lang))
+
+
+def import_rows(job: Any, start: int, rows: list[Mapping[str, str] | str | None],
                 user: User | None = None) -> Counter | None:
     """Store one chunk of a batch job's input rows as leads and move the job's import cursor past it.
 
-    ``rows`` are the input rows from number ``start`` on (``None`` for a malformed one). The rows
-    are scored first; then one conditional UPDATE moves the cursor (``imported_rows`` from
-    ``start``), which also locks the job's row, and the leads are added in the same transaction.
-    The caller commits once: an error or a crash before that stores nothing of the chunk, and
-    another import that moved the cursor first makes this one store nothing and return None.
-    Returns the counts: ``leads`` stored, and each reason a row was skipped.
+    ``rows`` are the input records from number ``start`` on (:func:`web.imports.scored_rows`): a
+    row of the job's results file (stored as the job scored it: no scoring here), why the record
+    was not scored, or None for a blank line. One conditional UPDATE moves the cursor
+    (``imported_rows`` from ``start``), which also locks the job's row, and the leads are added in
+    the same transaction, each with the job's weights version. The caller commits once: an error
+    or a crash before that stores nothing of the chunk, and another import that moved the cursor
+    first makes this one store nothing and return None. Returns the counts: ``leads`` stored, and
+    each reason a row was skipped.
     """
     from sqlalchemy import update
 
     from .models import BatchJob
 
-    profiles = [row for row in rows if row is not None]
-    results = assess_many(profiles, job.lang)
-    texts = wordings(profiles, results, job.lang)
-    counts = Counter(leads=sum(isinstance(r, matcher.ScoreResult) for r in results))
-    counts.update("malformed row" for row in rows if row is None)
-    counts.update(f"invalid {r.field}" for r in results if not isinstance(r, matcher.ScoreResult))
+    scored = stored_results(job, [row for row in rows if isinstance(row, Mapping)])
+    counts = Counter(leads=len(scored))
+    counts.update(row for row in rows if isinstance(row, str))
     cursor = update(BatchJob).where(BatchJob.id == job.id, BatchJob.imported_rows == start,
                                     BatchJob.import_state == "running")
     moved = cursor.values(imported_rows=start + len(rows), imported=BatchJob.imported + counts["leads"],
                           heartbeat_at=utcnow())
     if db.session.execute(moved, execution_options={"synchronize_session": False}).rowcount != 1:
         return None
-    scored = [(p, r, t) for p, r, t in zip(profiles, results, texts, strict=True)
-              if isinstance(r, matcher.ScoreResult)]
-    leads = [new_lead(p, r, "batch", False, t) for p, r, t in scored]
+    leads = [new_lead(p, r, "batch", False, t, job) for p, r, t in scored]
     db.session.add_all(leads)
     db.session.flush()
     for lead, (_p, result, _t) in zip(leads, scored, strict=True):
@@ -271,7 +297,8 @@ def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
         row += [f"{latest.score:.1f}", str(rank), latest.band, latest.sector or "",
                 *[f"{points.get(c, 0.0):.1f}" for c in criteria], f"{latest.completeness:g}",
                 ";".join(latest.missing), latest.explanation,
-                f"{top['advice']}: +{top['gain']:.1f}" if top else ""]
+                f"{top['advice']}: +{top['gain']:.1f}" if top else "",
+                "" if latest.sector_confidence is None else f"{round(latest.sector_confidence, 2):g}"]
         yield [defuse_cell(str(v)) for v in row]
 
 

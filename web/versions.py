@@ -24,7 +24,15 @@ from sqlalchemy import update
 
 from matcher import Config, ConfigError, Scorer
 from matcher.result import default_scorer
-from matcher.weights import apply_weights, check_setting, diff_weights, fingerprint, weights_of
+from matcher.weights import (
+    WeightsFile,
+    apply_weights,
+    check_setting,
+    diff_weights,
+    fingerprint,
+    scale_answers,
+    weights_of,
+)
 
 from .extensions import db
 from .models import COMMITMENTS, Assessment, Setting, User, WeightsVersion
@@ -160,8 +168,15 @@ def config_of(version: WeightsVersion | Snapshot) -> Config:
 
 def scaled(config: Config, fields: tuple[str, ...], factor: float) -> Config:
     """``config`` with the answer sub-scores of ``fields`` multiplied by ``factor``."""
-    answers = weights_of(config)["answers"]
-    return apply_weights(config, {"answers": {f: {a: v * factor for a, v in answers[f].items()} for f in fields}})
+    return scale_answers(config, fields, factor)
+
+
+def export(version: WeightsVersion | Snapshot, unverified: tuple[str, ...] = COMMITMENTS,
+           factor: float | None = None) -> WeightsFile:
+    """The version as a weights file: what ``matcher score --weights`` needs to score as the app's batches do."""
+    factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
+    return WeightsFile(dict(version.weights), version.label, version.fingerprint, factor,
+                       tuple(sorted(unverified)) if factor != 1.0 else ())
 
 
 def scorer_for(version: WeightsVersion | Snapshot | None = None, unverified: tuple[str, ...] = COMMITMENTS,

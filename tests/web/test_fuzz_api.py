@@ -44,7 +44,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, positive_data_acceptance, ignored_auth]
 #: Examples per operation and generation mode; the scoring calls cost most, the rest are cheap.
 EXAMPLES = {"POST /score": 30, "POST /score/batch": 20, "GET /leads": 20, "GET /leads/{lead_id}": 20,
-            "GET /health": 5, "GET /ready": 5, "GET /okved": 20}
+            "GET /health": 5, "GET /ready": 5, "GET /okved": 20, "POST /match": 15}
 TRACEBACK_MARKS = ("Traceback (most recent call last)", 'File "/', "site-packages")
 
 

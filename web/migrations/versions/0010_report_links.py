@@ -1,14 +1,14 @@
 """report links: the unguessable link to the one-page report a firm gets after sending its self-assessment
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-05 14:45:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
