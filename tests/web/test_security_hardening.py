@@ -34,6 +34,7 @@ PUBLIC = {
     "static",
     "api.score",
     "api.score_batch",
+    "api.match",  # a profile against Hanoi's opportunities (public like api.score, same rate limit), nothing stored
     "api.openapi",
     "api.health",
     "api.okved",  # OKVED code suggestions: the public code list, nothing stored
