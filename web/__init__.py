@@ -211,7 +211,7 @@ def configure_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to this app."""
-    from . import database, i18n, sessions
+    from . import database, i18n, mail, sessions
 
     db.init_app(app)
     with app.app_context():
@@ -224,6 +224,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     i18n.init_app(app)
+    mail.init_app(app)  # MAIL_* settings; off unless MAIL_SERVER and MAIL_DEFAULT_SENDER are set
 
 
 def register_blueprints(app: Flask) -> None:

@@ -230,3 +230,11 @@ class EvidenceForm(FlaskForm):
     status = SelectField(_l("Evidence"), choices=choices((s, s) for s in EVIDENCE))
     note = StringField(_l("Note"), validators=[DataRequired(_l("Say how the claim was checked.")),
                                                 Length(max=2000)])
+
+
+class ContactForm(FlaskForm):
+    """The promotion team's contact as firms see it after sending (thanks page, e-mail, report), per language."""
+
+    en = TextAreaField("English", validators=[Optional(), Length(max=2000)])
+    ru = TextAreaField("Русский", validators=[Optional(), Length(max=2000)])
+    vi = TextAreaField("Tiếng Việt", validators=[Optional(), Length(max=2000)])

@@ -319,3 +319,21 @@ class Setting(db.Model):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class ReportLink(db.Model):
+    """The unguessable link to a firm's one-page report of what it sent (the thanks page and the e-mail give it).
+
+    Only a digest of the token is stored, as for API tokens; the link shows the assessment made at
+    submission, so later re-scoring by staff never changes what the firm was told. Deleting the
+    lead or that assessment deletes the link.
+    """
+
+    __tablename__ = "report_links"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship()
+    assessment: Mapped[Assessment] = relationship()
