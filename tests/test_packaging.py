@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 from matcher_testlib import ROOT, read_csv
 
+#: The wheel is built once (a module fixture): its tests stay on one pytest-xdist process.
+pytestmark = pytest.mark.xdist_group("wheel")
+
 #: What the wheel is built from: setup.cfg's packages and the files it names.
 SOURCES = ("setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "LICENSE", "matcher", "web")
 
