@@ -145,7 +145,8 @@ def label_vsic(codes: Iterable[str], nace_rows: list[Mapping[str, str]],
     """Sector and ``via`` of each VSIC code, through the NACE classes refining its ISIC class.
 
     Classes (4 digits) take the one sector of the NACE classes whose ISIC reference they are
-    (see :func:`_isic_sector` for the few VSIC classes ISIC does not have); subclasses (5 digits) their class's; divisions and groups the one sector of their classes.
+    (see :func:`_isic_sector` for the few VSIC classes ISIC does not have); subclasses (5 digits) their
+    class's; divisions and groups the one sector of their classes.
     Anything else (disagreement, no NACE class) is unlabelled.
     """
     by_isic: dict[str, set[str | None]] = {}

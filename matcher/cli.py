@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import functools
+import itertools
 import os
 import shutil
 import sys

@@ -412,7 +412,7 @@ class SectorVocabulary:
             return empty, empty, empty
         uniques = pc.ascii_rtrim(encoded.dictionary, _ASCII_SPACE_CHARS)
         candidates = np.flatnonzero(self._may_match(uniques))
-        per_candidate = [ids for ids in self._word_ids(uniques.take(pa.array(candidates)).to_pylist())]
+        per_candidate = self._word_ids(uniques.take(pa.array(candidates)).to_pylist())
         known = [j for j, ids in enumerate(per_candidate) if ids != (-1,)]
         if not known:
             return empty, empty, empty

@@ -64,7 +64,8 @@ def okved_warnings(okved: object, lang: str = "en") -> list[dict]:
     """A warning per well-formed OKVED code that no classification lists (``99.99.99``); scoring is unchanged."""
     from matcher.messages import message
 
-    return [{"field": "okved", "reason": "unknown_code", "code": code, "message": message(lang, "unknown_code", code=code)}
+    return [{"field": "okved", "reason": "unknown_code", "code": code,
+             "message": message(lang, "unknown_code", code=code)}
             for code in okved_index().split(okved).unknown]
 
 

@@ -88,7 +88,8 @@ def invalidate() -> None:
 
 
 def get_setting(key: str) -> Any:
-    """An admin setting, or its default (also instead of a stored value out of bounds, saved before they were checked)."""
+    """An admin setting, or its default (also instead of a stored value out of bounds, saved before they were
+    checked)."""
     try:
         return check_setting(key, snapshot().settings.get(key, DEFAULTS[key]))
     except ConfigError:
