@@ -35,6 +35,13 @@ def _score_or_flash(form: AssessForm):
         return None
 
 
+def _form_page(form) -> str:
+    """The self-assessment form page, its OKVED list and sector picker in the page's language."""
+    lang = current_lang()
+    return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(lang),
+                           sector_groups=sector_choices(lang))
+
+
 @bp.route("/assess", methods=("GET", "POST"))
 def form():
     """The self-assessment form; on a valid POST, the result page."""
@@ -46,8 +53,7 @@ def form():
             return render_template("assess/result.html", result=result, form=submit)
     elif form.is_submitted():
         flash_errors(form)
-    return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(),
-                           sector_groups=sector_choices())
+    return _form_page(form)
 
 
 @bp.post("/assess/submit")
@@ -58,13 +64,11 @@ def submit():
         flash_errors(form)
         result = _score_or_flash(form) if form.name.data else None
         if result is None:
-            return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(),
-                           sector_groups=sector_choices()), 400
+            return _form_page(form), 400
         return render_template("assess/result.html", result=result, form=form), 400
     result = _score_or_flash(form)
     if result is None:
-        return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(),
-                           sector_groups=sector_choices()), 400
+        return _form_page(form), 400
     profile = {**form.profile(), "contact_email": form.contact_email.data}
     lead = services.create_lead(profile, result, "assess", consent=True)
     db.session.commit()

@@ -5,7 +5,7 @@ the error report are skipped, with their reasons counted), ``CHUNK`` rows per tr
 chunk moves the job's cursor (``imported_rows``) in the same transaction as its leads
 (:func:`web.services.import_rows`), so an import that stops (process killed, database error)
 keeps what it stored, and the next import continues after it: never a row twice. It runs like
-scoring does (:func:`web.jobs.submit`: RQ worker or a thread), with a heartbeat and progress
+scoring does (:func:`web.dispatch.submit`: RQ worker or a thread), with a heartbeat and progress
 (``imported`` of ``scored``) the job page polls. ``BATCH_IMPORT_LIMIT`` (default: none) caps the
 input rows one import goes through; the rest stays importable.
 """

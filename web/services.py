@@ -1,4 +1,6 @@
-"""Units of work shared by views, the API, batch jobs and commands: store leads and results, audit.
+"""Units of work shared by views, the API, batch jobs and commands: store leads and results.
+
+``audit`` (recording an action) lives in :mod:`web.audit` and is used from here too.
 
 Functions here add to ``db.session`` and flush when they need ids; the caller (a view, a CLI
 command, a batch job) commits once at the end of its unit of work.
@@ -14,12 +16,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from flask import current_app
-from flask_login import current_user
 
 import matcher
 from matcher.batch import defuse_cell, result_columns
 from matcher.profile import FIELDS, field_for
 
+from .audit import acting_user, audit
 from .extensions import db
 from .models import (
     COMMITMENTS,
@@ -27,7 +29,6 @@ from .models import (
     PROFILE_COLUMNS,
     STATUSES,
     Assessment,
-    AuditLog,
     Evidence,
     Lead,
     Note,
@@ -37,22 +38,6 @@ from .models import (
 )
 from .scoring import get_batcher, get_config, get_scorer, weights_version
 from .versions import get_setting, scorer_for, snapshot
-
-
-def acting_user() -> User | None:
-    """The logged-in user, or ``None`` for anonymous requests and background work."""
-    try:
-        return current_user if current_user and current_user.is_authenticated else None
-    except (AttributeError, RuntimeError):
-        return None
-
-
-def audit(action: str, obj: Any, user: User | None = None, **details: Any) -> None:
-    """Record who did ``action`` to ``obj`` (a model instance), with JSON ``details``."""
-    user = user or acting_user()
-    db.session.add(AuditLog(user_id=user.id if user else None, action=action,
-                            object_type=type(obj).__name__.lower() if obj is not None else action.split(".")[0],
-                            object_id=getattr(obj, "id", None), details=details))
 
 
 def clean_profile(data: Mapping[str, Any]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from matcher import Config, ConfigError, Scorer
 from matcher.result import default_scorer
 from matcher.weights import apply_weights, check_setting, diff_weights, fingerprint, weights_of
 
+from .audit import audit
 from .extensions import db
 from .models import COMMITMENTS, Assessment, Setting, User, WeightsVersion
 
@@ -182,8 +183,6 @@ def scorer_for(version: WeightsVersion | Snapshot | None = None, unverified: tup
 
 def save_version(weights: dict[str, Any], reason: str, user: User | None) -> WeightsVersion:
     """Check ``weights`` (raises :class:`matcher.ConfigError`) and make them the current version."""
-    from .services import audit
-
     previous = current_version()
     config = apply_weights(file_config(), weights)
     number = (db.session.execute(db.select(db.func.max(WeightsVersion.id))).scalar() or 0) + 1

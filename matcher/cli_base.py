@@ -1,0 +1,67 @@
+"""What every command of ``matcher`` shares: exit statuses and one-line errors.
+
+:mod:`matcher.cli` and :mod:`matcher.cli_weights` (``weights``) run through :func:`run`, so an
+error is one line on stderr and an exit status of :data:`EXIT_CODES` whichever command failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .errors import MatcherError
+
+#: Exit statuses (``matcher --help`` and README list them).
+EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_SERVICE = 0, 2, 3, 4, 5
+#: Standard output closed early (``matcher score big.csv -o - | head``): 128 + SIGPIPE, as a shell
+#: reports a command that a closed pipe stopped.
+EXIT_PIPE = 141
+EXIT_CODES = """exit status:
+  0    done
+  2    usage error (bad arguments)
+  3    unreadable or invalid input: missing file, bad CSV, bad sectors or dump file
+  4    the output (or the error report) cannot be written
+  5    a service cannot be reached: the database (serve, worker, db) or Redis (worker)
+  141  standard output was closed early (a pipe into head, say): stops quietly"""
+
+
+class CommandError(Exception):
+    """A one-line error of the ``matcher`` command with its exit status."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command; an error is one line on stderr and an exit status of ``EXIT_CODES``."""
+    try:
+        return args.func(args)
+    except CommandError as exc:
+        return fail(str(exc), exc.code)
+    except BrokenPipeError:
+        return _closed_stdout()
+    except MatcherError as exc:
+        return fail(str(exc), EXIT_INPUT)
+    except OSError as exc:
+        return fail(f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_INPUT)
+
+
+def fail(message: str, code: int) -> int:
+    """Say ``matcher: error: MESSAGE`` on stderr; return ``code``."""
+    print(f"matcher: error: {message}", file=sys.stderr)
+    return code
+
+
+def _closed_stdout() -> int:
+    """Standard output was closed by its reader: stop quietly (the recipe of Python's ``signal`` docs)."""
+    # Python would flush stdout once more at exit and print an error: point it at devnull first.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no real file (captured in tests): nothing to flush there
+        pass
+    finally:
+        os.close(devnull)
+    return EXIT_PIPE
