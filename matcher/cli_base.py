@@ -1,7 +1,10 @@
-"""What every command of ``matcher`` shares: exit statuses and one-line errors.
+"""What every command of ``matcher`` shares: exit statuses, one-line errors, and the plug-in group.
 
-:mod:`matcher.cli` and :mod:`matcher.cli_weights` (``weights``) run through :func:`run`, so an
-error is one line on stderr and an exit status of :data:`EXIT_CODES` whichever command failed.
+:mod:`matcher.cli` (``score``), :mod:`matcher.cli_weights` (``weights``) and the commands other
+packages plug in through the ``matcher.commands`` entry-point group (the web app's ``serve``,
+``worker`` and ``db``, in :mod:`web.cli`) all run through :func:`run`, so an error is one line on
+stderr and an exit status of :data:`EXIT_CODES` whichever command failed. See docs/architecture.md,
+"The matcher command".
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib.metadata import EntryPoint
 
 from .errors import MatcherError
 
@@ -24,6 +28,12 @@ EXIT_CODES = """exit status:
   4    the output (or the error report) cannot be written
   5    a service cannot be reached: the database (serve, worker, db) or Redis (worker)
   141  standard output was closed early (a pipe into head, say): stops quietly"""
+#: The entry-point group of the commands other packages add to ``matcher``. Each entry point is
+#: named after its command and loads a function ``add(subparsers)`` that adds the command's parser
+#: (with ``set_defaults(func=...)``, the function that runs it and returns an exit status).
+COMMANDS_GROUP = "matcher.commands"
+#: The distribution whose extras install what a plug-in of its own needs (``pip install 'hanoi-matcher[web]'``).
+DISTRIBUTION = "hanoi-matcher"
 
 
 class CommandError(Exception):
@@ -32,6 +42,25 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+
+
+def missing_extra(entry_point: EntryPoint) -> str:
+    """The one line said when a plug-in command's packages are not installed.
+
+    A package of this distribution that plugs commands in comes with the extra of its name: the
+    ``web`` package's commands need ``pip install 'hanoi-matcher[web]'``.
+    """
+    package = entry_point.module.partition(".")[0]
+    return f"the {package} app needs the extra: pip install '{DISTRIBUTION}[{package}]'"
+
+
+def is_missing_dependency(exc: ModuleNotFoundError, entry_point: EntryPoint) -> bool:
+    """Whether ``exc`` says a third-party package of the plug-in is not installed.
+
+    A module of this library or of the plug-in's own package that cannot be found is a broken
+    install, not a missing extra: its traceback says more than a hint would.
+    """
+    return (exc.name or "").partition(".")[0] not in ("matcher", entry_point.module.partition(".")[0])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
         return _closed_stdout()
     except MatcherError as exc:
         return fail(str(exc), EXIT_INPUT)
+    except ModuleNotFoundError as exc:
+        plugin = getattr(args, "matcher_plugin", None)  # set on the parsers of plug-in commands
+        if plugin is None or not is_missing_dependency(exc, plugin):
+            raise
+        return fail(missing_extra(plugin), EXIT_USAGE)
     except OSError as exc:
         return fail(f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_INPUT)
 

@@ -106,6 +106,15 @@ def test_the_metadata_states_python_311_and_the_web_extra(wheel):
     assert set(meta.get_all("Provides-Extra")) == {"web", "test"}
 
 
+def test_the_web_commands_plug_into_matcher_through_entry_points(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))
+        text = archive.read(name).decode()
+    assert "[console_scripts]\nmatcher = matcher.cli:main" in text
+    group = text.split("[matcher.commands]\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert sorted(group) == ["db = web.cli:add_db", "serve = web.cli:add_serve", "worker = web.cli:add_worker"]
+
+
 def test_matcher_score_and_assess_run_from_another_folder(elsewhere, installed):
     sample = shutil.copy(installed / "matcher" / "data" / "sample_profiles.csv", elsewhere.folder / "in.csv")
     done = elsewhere("-m", "matcher.cli", "score", sample, "-o", "out.csv")
