@@ -2,7 +2,8 @@
 
 Public self-assessment (``/assess``), staff lead screening (``/leads``), batch upload
 (``/batch``), user admin and a JSON API (``/api/v1``). Scoring is :mod:`matcher`'s; this
-package stores profiles, results and the pipeline, and renders them.
+package stores profiles, results and the pipeline, and renders them. Its layers, the walk of a
+profile to a database row and the files to touch for a new page: docs/architecture.md.
 """
 
 from __future__ import annotations
