@@ -293,7 +293,7 @@ class _ErrorReport:
 
     def __init__(self, path: Path, headers: list[str], delimiter: str = ",") -> None:
         self.path = path
-        self.handle = open(path, "w", encoding="utf-8", newline="")
+        self.handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 -- open until close()
         self.writer = csv.writer(self.handle, delimiter=delimiter)
         self.writer.writerow(["row", "column", "reason", *(defuse_cell(h) for h in headers)])
         self.count = 0

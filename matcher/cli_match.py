@@ -24,7 +24,7 @@ are indicative: confirm with the authority."""
 def cmd_match(args: argparse.Namespace) -> int:
     """Match a CSV of firms; the summary goes to stderr, errors to OUT.errors.csv (or ``--errors``)."""
     os.environ.setdefault("MIMALLOC_PURGE_DELAY", "1000")  # as `matcher score`: reuse freed Arrow memory
-    from . import cli
+    from . import cli_base as cli
     from .match_batch import match_file
     from .opportunities import load_opportunities
     from .recommend import Matcher
@@ -35,11 +35,11 @@ def cmd_match(args: argparse.Namespace) -> int:
     scorer = ScoringModel(sectors_path=args.sectors).fit()
     catalogue = load_opportunities(args.opportunities, sectors=scorer.config_) if args.opportunities else None
     matcher = Matcher(scorer, catalogue)
-    out = cli._output_path(args.output)
+    out = cli.output_path(args.output)
     told = out is None and args.errors is None
     spool = tempfile.TemporaryDirectory(prefix="matcher-") if told else nullcontext(None)
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
-    with cli._input_file(args.input) as in_path, spool as folder:
+    with cli.input_file(args.input) as in_path, spool as folder:
         errors = str(Path(folder) / "errors.csv") if told else args.errors
         try:
             from .batch import tuned_for_batch
@@ -55,7 +55,7 @@ def cmd_match(args: argparse.Namespace) -> int:
             shown = exc.filename if exc.filename not in (None, "<stdout>") else "stdout"
             raise cli.CommandError(f"{shown}: cannot write: {exc.strerror}", cli.EXIT_OUTPUT) from None
         if told:
-            cli._tell_errors(errors)
+            cli.tell_errors(errors)
     if not args.quiet:
         where = f"{summary.errors} errors -> " + ("stderr" if told else summary.error_path)
         print(f"{summary.rows} rows: {summary.scored} matched -> {out or 'stdout'}, {where} "
@@ -65,7 +65,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``match`` to a ``matcher`` parser's subparsers."""
-    from .cli import EXIT_CODES
+    from .cli_base import EXIT_CODES
 
     parser = subparsers.add_parser(
         "match", help="match a CSV of firm profiles to Hanoi's parks, projects and partners",

@@ -1,7 +1,9 @@
 """The profile data contract: field names, header matching and one-row helpers.
 
 A CSV row, a JSON object and a form all become an Arrow table of string columns named
-after :data:`FIELDS`; :mod:`matcher.frame` reads that table into typed columns.
+after :data:`FIELDS`; :mod:`matcher.frame` reads that table into typed columns. The columns
+``matcher score`` writes are README's "CSV data contract"; the places a new field touches are
+listed in docs/architecture.md ("Where to change what").
 """
 
 from __future__ import annotations

@@ -18,18 +18,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
 from .config import LANGS, Config
+from .model_file import MODEL_FILE, MODEL_FORMAT, PHRASES_FILE, load_model, training_fingerprint  # noqa: F401
 
-#: Bump when the shipped file changes shape.
-MODEL_FORMAT = 1
-MODEL_FILE = "sector_model.json"
-PHRASES_FILE = "sector_phrases.csv"
 _ASCII_SPACE = re.compile(r"[ \t\n\x0b\x0c\r]+")
 _STOP_STEMS: frozenset[str] | None = None
 _PAIR_ONLY_STEMS: frozenset[str] = frozenset()
@@ -106,7 +102,7 @@ def analyze(text: str, phrases: frozenset[str] = frozenset()) -> list[str]:
     _blank_boilerplate(stems, _BOILERPLATE)  # before the stop words, so a run may hold one
     stems = [None if s in _STOP_STEMS else s for s in stems]
     singles = [s for s in stems if s and s not in _PAIR_ONLY_STEMS]
-    pairs = [f"{a} {b}" for a, b in zip(stems, stems[1:]) if a and b]
+    pairs = [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False) if a and b]
     longer = []
     for n in sorted({p.count(" ") + 1 for p in phrases}):
         for i in range(len(stems) - n + 1):
@@ -259,28 +255,6 @@ def to_json(terms, coef, intercept, classes, sector_ids, display: dict[str, str]
     shown = [" ".join(display.get(w, w) for w in term.split()) for term in rows_terms]
     return {"format": MODEL_FORMAT, "sectors": ids, "terms": rows_terms, "display": shown, "weights": weights,
             "intercepts": intercepts}
-
-
-def load_model() -> dict | None:
-    """The shipped model, or None when the package has none."""
-    path = resources.files(__package__).joinpath("data", MODEL_FILE)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if data.get("format") == MODEL_FORMAT else None
-
-
-def training_fingerprint(config: Config) -> str:
-    """A digest of what the model learns from in ``sectors.yaml`` and the phrases (stale-model check)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for sector in config.sectors:
-        digest.update(json.dumps([sector.id, list(sector.okved), {k: list(v) for k, v in sorted(sector.keywords.items())}],
-                                 ensure_ascii=False).encode("utf-8"))
-    digest.update(resources.files(__package__).joinpath("data", PHRASES_FILE).read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def cross_validate(examples: list[Example], sector_ids: Iterable[str], c: float = 4.0, folds: int = 5,

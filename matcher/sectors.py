@@ -315,7 +315,8 @@ class SectorDetector:
             mass[main] = 1.0
         total = sum(mass.values())
         # the main sector first, then the larger shares, then the higher tiers
-        order = sorted(out, key=lambda s: (s != main, -round(mass[s] / total, 2), -self.config.sectors[s].tier_weight, s))
+        tier = [sector.tier_weight for sector in self.config.sectors]
+        order = sorted(out, key=lambda s: (s != main, -round(mass[s] / total, 2), -tier[s], s))
         for s, cents in zip(order, share_cents([mass[s] / total for s in order]), strict=True):
             out[s]["share"] = cents / 100
         return [{"sector": self.config.sectors[s].id, **out[s]} for s in order]

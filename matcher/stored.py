@@ -20,8 +20,8 @@ import numpy as np
 import pyarrow as pa
 
 from .explain import advice_texts, render_batch
-from .sectors import SOURCE_DEFAULT
 from .scoring import RowScores, ScoringModel
+from .sectors import SOURCE_DEFAULT
 
 LANGS = ("en", "ru", "vi")
 
@@ -107,3 +107,12 @@ def _is_name(header: str) -> bool:
     from .profile import field_for
 
     return field_for(header) == "name"
+
+
+def kept_headers(path) -> list[str]:
+    """The input headers a results file keeps (its ``in0``, ``in1``… columns), from its schema."""
+    from pyarrow import ipc
+
+    with pa.memory_map(str(path)) as source:
+        schema = ipc.open_file(source).schema
+    return json.loads((schema.metadata or {}).get(b"headers", b"[]"))

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 from scipy import sparse
 
-from .classifications import read_classification
+from .classfiles import _outside_nace, _vsic_safe, read_classification
 from .text import SectorVocabulary, TermHits, cache_dir
 
 #: A term found in more classes than this is no evidence for any one of them.
@@ -51,8 +51,6 @@ def _digits(code: str) -> str:
 
 def class_texts() -> tuple[list[str], list[str]]:
     """The OKVED 2 class codes and, for each, the text of its titles in three languages."""
-    from .okved import _vsic_safe
-
     okved = read_classification("okved2")
     nace = read_classification("nace2")
     vsic = {r["code"]: r for r in read_classification("vsic2007")}
@@ -225,8 +223,6 @@ def class_titles() -> dict[str, dict[str, str]]:
     """Each OKVED 2 class's title: Russian from OKVED 2, English from NACE Rev. 2 (Russian where
     OKVED 2 is not NACE, :data:`matcher.okved.NOT_NACE`), Vietnamese from VSIC where its division
     is ISIC's, else English (the rules of :mod:`matcher.okved`)."""
-    from .okved import _outside_nace, _vsic_safe
-
     nace = {r["code"]: r for r in read_classification("nace2") if r["level"] == "class"}
     vsic = {r["code"]: r for r in read_classification("vsic2007")}
     safe = _vsic_safe(list(read_classification("nace2")), vsic)

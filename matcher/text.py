@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from .config import LANGS, Config
-from .sector_model import load_model, training_fingerprint
+from .model_file import load_model, training_fingerprint
 
 _STEM_RU = Stemmer.Stemmer("russian")
 _STEM_EN = Stemmer.Stemmer("english")
@@ -564,7 +564,7 @@ class SectorVocabulary:
         uniques = pc.ascii_rtrim(encoded.dictionary, _ASCII_SPACE_CHARS)
         key = self._token_key(uniques)
         candidates = np.flatnonzero(self._may_match(uniques, key))
-        per_candidate = [ids for ids in self._word_ids(uniques.take(pa.array(candidates)).to_pylist())]
+        per_candidate = self._word_ids(uniques.take(pa.array(candidates)).to_pylist())
         known = [j for j, ids in enumerate(per_candidate) if ids != (-1,)]
         if not known:
             return empty, empty, empty

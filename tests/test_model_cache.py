@@ -97,7 +97,8 @@ def test_changed_keywords_get_a_fit_of_their_own(own_cache, keyword_config):
     SectorVocabulary(keyword_config, cached=True)
     sector = keyword_config.sectors[0]
     keywords = dict(sector.keywords) | {"en": (*sector.keywords["en"], "quantum widgets")}
-    changed = keyword_config.replace(sectors=[dataclasses.replace(sector, keywords=keywords), *keyword_config.sectors[1:]])
+    changed = keyword_config.replace(
+        sectors=[dataclasses.replace(sector, keywords=keywords), *keyword_config.sectors[1:]])
     vocabulary = SectorVocabulary(changed, cached=True)
     assert "quantum widget" in vocabulary.terms
     assert len(list(own_cache.iterdir())) == 2

@@ -94,7 +94,8 @@ def test_negation_is_the_same_on_both_paths(scorer, lang):
     vocabulary = scorer.detector_.vocabulary
     hits = vocabulary.hits(pa.array(texts))
     for i, text in enumerate(texts):
-        assert vocabulary.row_terms(text) == hits.matrix.indices[hits.matrix.indptr[i]:hits.matrix.indptr[i + 1]].tolist()
+        row = hits.matrix.indices[hits.matrix.indptr[i] : hits.matrix.indptr[i + 1]]
+        assert vocabulary.row_terms(text) == row.tolist()
 
 
 @pytest.mark.parametrize(
@@ -119,8 +120,9 @@ def test_code_and_text_fusion(scorer, okved, text, sector, also):
 
 
 def test_refines_must_name_another_sector():
-    from matcher.errors import ConfigError
     from matcher_testlib import SECTORS_YAML
+
+    from matcher.errors import ConfigError
 
     text = SECTORS_YAML.read_text(encoding="utf-8").replace("refines: [energy]", "refines: [energie]")
     with pytest.raises(ConfigError, match="energie"):

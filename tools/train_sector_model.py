@@ -18,8 +18,16 @@ import json
 from pathlib import Path
 
 from matcher.config import load_sectors
-from matcher.sector_model import (MODEL_FILE, cross_validate, display_forms, fit, keyword_phrases, keyword_terms,
-                                  to_json, training_examples)
+from matcher.sector_model import (
+    MODEL_FILE,
+    cross_validate,
+    display_forms,
+    fit,
+    keyword_phrases,
+    keyword_terms,
+    to_json,
+    training_examples,
+)
 
 OUT = Path(__file__).resolve().parent.parent / "matcher" / "data" / MODEL_FILE
 C = 4.0

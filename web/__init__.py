@@ -2,7 +2,8 @@
 
 Public self-assessment (``/assess``), staff lead screening (``/leads``), batch upload
 (``/batch``), user admin and a JSON API (``/api/v1``). Scoring is :mod:`matcher`'s; this
-package stores profiles, results and the pipeline, and renders them.
+package stores profiles, results and the pipeline, and renders them. Its layers, the walk of a
+profile to a database row and the files to touch for a new page: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -229,7 +230,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area; the API is CSRF-exempt because it authenticates by token."""
-    from . import admin, api, assess, auth, batch, leads, opportunities, overview, weights
+    # api_match adds POST /api/v1/match to the API blueprint: imported before that is registered
+    from . import admin, api, api_match, assess, auth, batch, leads, opportunities, overview, weights  # noqa: F401
 
     for module in (assess, auth, leads, overview, batch, admin, weights, opportunities):
         app.register_blueprint(module.bp)

@@ -173,7 +173,7 @@ def ready():
     is ``ok``, ``not configured`` or ``unreachable``, within the database and Redis timeouts.
     """
     from .database import check_database
-    from .worker import check_redis
+    from .taskqueue import check_redis
 
     checks = {"database": check_database(), "redis": check_redis()}
     ok = all(value in ("ok", "not configured") for value in checks.values())

@@ -1,7 +1,7 @@
 """``POST /api/v1/match``: where in Hanoi, which incentives, whom to meet, for one profile (public, JSON).
 
 The route joins the API blueprint of :mod:`web.api` (same prefix, same error format, CSRF-exempt,
-rate-limited with the public scoring endpoints); :mod:`web.opportunities` imports this module
+rate-limited with the public scoring endpoints); :func:`web.register_blueprints` imports this module
 before the blueprint is registered. Its OpenAPI description is :func:`web.openapi.match_path`.
 """
 

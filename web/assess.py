@@ -67,8 +67,10 @@ def _score_or_flash(form: AssessForm):
 
 
 def _form_page(form: AssessForm, status: int = 200):
-    return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(),
-                           sector_groups=sector_choices()), status
+    """The self-assessment form page, its OKVED list and sector picker in the page's language."""
+    lang = current_lang()
+    return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(lang),
+                           sector_groups=sector_choices(lang)), status
 
 
 @bp.route("/assess", methods=("GET", "POST"))

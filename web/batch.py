@@ -16,7 +16,7 @@ from matcher import InputFileError
 from matcher.batch import sniff
 from matcher.profile import field_for
 
-from . import imports, jobs, services
+from . import dispatch, imports, jobs, services
 from .extensions import db
 from .forms import ActionForm, UploadForm, flash_errors
 from .i18n import STATE_LABELS, current_lang
@@ -61,7 +61,7 @@ def upload():
             discard_upload(folder)
             flash(_("This file cannot be scored: %(reason)s", reason=refusal), "error")
             return render_template("batch/upload.html", form=form, recent=recent_jobs()), 400
-        jobs.submit(job)
+        dispatch.submit(job)
         return redirect(url_for("batch.show", job_id=job.id))
     else:
         flash_errors(form)
@@ -181,7 +181,7 @@ def rerun(job_id: int):
     services.audit("batch.rerun", job, attempt=job.attempts)
     db.session.commit()
     jobs.clear_outputs(job)
-    jobs.submit(job)
+    dispatch.submit(job)
     return redirect(url_for("batch.show", job_id=job.id))
 
 
@@ -199,5 +199,5 @@ def import_leads(job_id: int):
         return redirect(url_for("batch.show", job_id=job_id))
     services.audit("batch.import_start", job, from_row=job.imported_rows)
     db.session.commit()
-    jobs.submit(job, "run_import")
+    dispatch.submit(job, "run_import")
     return redirect(url_for("batch.show", job_id=job_id))

@@ -17,8 +17,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from matcher.errors import ConfigError
 from matcher.weights import SETTINGS, check_setting
@@ -76,10 +76,11 @@ class AssessForm(FlaskForm):
     city = StringField(validators=[Optional(), Length(max=100)])
 
     def __init__(self, *args, **kwargs) -> None:
+        from .i18n import current_lang
         from .scoring import sector_choices
 
         super().__init__(*args, **kwargs)
-        self.sectors.choices = [(sid, label) for _tier, items in sector_choices() for sid, label in items]
+        self.sectors.choices = [(sid, label) for _tier, items in sector_choices(current_lang()) for sid, label in items]
 
     def validate_okved(self, field) -> None:
         """Every code must exist; on success the field holds the codes as written canonically (28,99 -> 28.99)."""

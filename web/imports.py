@@ -7,7 +7,7 @@ per transaction. Each
 chunk moves the job's cursor (``imported_rows``) in the same transaction as its leads
 (:func:`web.services.import_rows`), so an import that stops (process killed, database error)
 keeps what it stored, and the next import continues after it: never a row twice. It runs like
-scoring does (:func:`web.jobs.submit`: RQ worker or a thread), with a heartbeat and progress
+scoring does (:func:`web.dispatch.submit`: RQ worker or a thread), with a heartbeat and progress
 (``imported`` of ``scored``) the job page polls. ``BATCH_IMPORT_LIMIT`` (default: none) caps the
 input rows one import goes through; the rest stays importable.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 import logging
 import uuid
 from collections import Counter
@@ -28,6 +27,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 from flask import Flask, current_app
 from sqlalchemy import or_, update
+
+from matcher.stored import kept_headers
 
 from . import jobs, liveness, services
 from .extensions import db
@@ -185,9 +186,7 @@ def scored_rows(job: BatchJob | SimpleNamespace, start: int = 0) -> Iterator[dic
 
 def results_headers(job: BatchJob | SimpleNamespace) -> list[str]:
     """The input headers the job's results file keeps (its ``in0``, ``in1``… columns)."""
-    with pa.memory_map(str(jobs.job_dir(job.id) / "results.arrow")) as source:
-        schema = ipc.open_file(source).schema
-    return json.loads((schema.metadata or {}).get(b"headers", b"[]"))
+    return kept_headers(jobs.job_dir(job.id) / "results.arrow")
 
 
 def _rows_from(batch: pa.RecordBatch, start: int) -> Iterator[dict]:

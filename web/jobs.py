@@ -4,7 +4,7 @@ Job state lives in the database (:class:`~web.models.BatchJob`), so any app proc
 progress; files live under ``BATCH_DIR/<job id>/`` (one folder every process shares). Without
 ``REDIS_URL`` a small thread pool in each app process runs the jobs it was given (nothing to
 set up); with it, jobs go to a Redis queue and ``matcher worker`` processes run them
-(:mod:`web.worker`).
+(:mod:`web.worker`). :func:`web.dispatch.submit` starts an attempt either way.
 
 Each run of a job is an *attempt* (``attempts`` counts them). A run claims its job only while it
 is queued at that attempt, and writes progress, heartbeat and outcome only while it still holds
@@ -27,7 +27,6 @@ import shutil
 import socket
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,7 +43,6 @@ from .heart import heart, stale_after
 from .models import BatchJob, utcnow
 
 log = logging.getLogger(__name__)
-_pool: ThreadPoolExecutor | None = None
 PROGRESS_EVERY = 0.5  # seconds between progress writes (each one is also a heartbeat)
 ACTIVE = ("queued", "running")
 #: What a run leaves: the scored file, the error report, and every scored row's full result (the import reads it).
@@ -146,34 +144,12 @@ def clear_outputs(job: BatchJob) -> None:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def submit(job: BatchJob, task: str = "run"):
-    """Start the committed job's current attempt: on Redis when ``REDIS_URL`` is set, else on this process.
-
-    ``task`` is ``run`` (score the file) or ``run_import`` (import its rows as leads, :mod:`web.imports`).
-    """
-    if current_app.config.get("REDIS_URL"):
-        from . import worker
-
-        try:
-            worker.enqueue(job.queue_id or uuid.uuid4().hex, job.id, job.attempts, task)
-        except worker.QueueUnavailable as exc:
-            log.error("batch job %s: cannot enqueue: %s", job.id, exc)
-            if task == "run":
-                _set(job.id, job.attempts, ACTIVE, state="failed", message=UNQUEUED, finished_at=utcnow())
-            else:
-                _set(job.id, job.attempts, (), import_state="failed")
-        return None
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=current_app.config.get("BATCH_WORKERS", 2),
-                                   thread_name_prefix="batch")
-    app = current_app._get_current_object()
-    heart.hold(app, job.id, job.attempts)
-    if task == "run":
-        return _pool.submit(run, app, job.id, job.attempts)
-    from .imports import run_import
-
-    return _pool.submit(run_import, app, job.id, job.attempts)
+def mark_unqueued(job_id: int, attempt: int, importing: bool = False) -> None:
+    """The attempt (or its import) could not be put on the task queue: mark it failed (committed)."""
+    if importing:
+        _set(job_id, attempt, (), import_state="failed")
+    else:
+        _set(job_id, attempt, ACTIVE, state="failed", message=UNQUEUED, finished_at=utcnow())
 
 
 def run(app: Flask, job_id: int, attempt: int | None = None, kind: str = "app") -> str:
@@ -305,9 +281,9 @@ def _waits_on_queue(job: BatchJob, importing: bool) -> bool:
     queued = (job.import_state if importing else job.state) == "queued"
     if not (queued and job.queue_id and current_app.config.get("REDIS_URL")):
         return False
-    from . import worker
+    from . import taskqueue  # Redis and RQ only when the app uses them
 
-    if not worker.waiting(job.queue_id):
+    if not taskqueue.waiting(job.queue_id):
         return False
     _set(job.id, job.attempts, (), heartbeat_at=utcnow())
     db.session.refresh(job)

@@ -129,24 +129,6 @@ def deliver(message: dict[str, Any]) -> None:
     log.info("mail: %s for lead %s sent", message["kind"], message.get("lead_id"))
 
 
-def send_job(message: dict[str, Any]) -> None:
-    """The queued function (``matcher worker``): send one message with the worker's app settings."""
-    from flask import has_app_context
-
-    if has_app_context():
-        deliver(message)
-        return
-    from . import worker
-
-    app = worker._app
-    if app is None:
-        from . import create_app
-
-        app = create_app(serving=False)
-    with app.app_context():
-        deliver(message)
-
-
 def _send_in_thread(app: Flask, message: dict[str, Any]) -> None:
     with app.app_context():
         try:
@@ -167,12 +149,12 @@ def _enqueue(message: dict[str, Any]) -> bool:
     from redis.exceptions import RedisError
     from rq import Queue, Retry
 
-    from .worker import connection
+    from .taskqueue import connection
 
     config = current_app.config
     try:
         Queue(config["MAIL_QUEUE"], connection=connection()).enqueue(
-            "web.mail.send_job", message, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            "web.worker.send_mail_job", message, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             job_timeout=int(4 * float(config.get("MAIL_TIMEOUT") or 10)) + 30, result_ttl=3600,
             failure_ttl=7 * 24 * 3600, description=f"mail {message['kind']} for lead {message.get('lead_id')}")
         return True

@@ -25,7 +25,7 @@ from matcher.errors import ConfigError
 from matcher.opportunities import ASKS, LOCATION_TYPES, Opportunity, check_opportunity
 from matcher.recommend import FirmMatches, Matcher
 
-from . import api_match, services  # noqa: F401 -- api_match adds POST /api/v1/match to the API blueprint
+from . import services
 from .extensions import db
 from .forms import choices, flash_errors
 from .i18n import current_lang, field_label
@@ -143,7 +143,7 @@ def _save(form: OpportunityForm, row: StaffOpportunity) -> bool:
     for name in _FORM_FIELDS:
         value = getattr(form, name).data
         setattr(row, name, value.strip() if isinstance(value, str) else value)
-    row.targets = {sid: 1.0 for sid in form.targets.data}
+    row.targets = dict.fromkeys(form.targets.data, 1.0)
     row.asks = list(form.asks.data)
     try:
         check_opportunity("new", row.spec(), current_matcher().catalogue, get_scorer().config_.sector_ids)

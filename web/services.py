@@ -1,4 +1,6 @@
-"""Units of work shared by views, the API, batch jobs and commands: store leads and results, audit.
+"""Units of work shared by views, the API, batch jobs and commands: store leads and results.
+
+``audit`` (recording an action) lives in :mod:`web.audit` and is used from here too.
 
 Functions here add to ``db.session`` and flush when they need ids; the caller (a view, a CLI
 command, a batch job) commits once at the end of its unit of work.
@@ -11,15 +13,16 @@ import csv
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from flask_login import current_user
 
 import matcher
 from matcher.batch import defuse_cell, result_columns
 from matcher.profile import FIELDS, field_for
 
+from .audit import acting_user, audit
 from .extensions import db
 from .models import (
     COMMITMENTS,
@@ -27,7 +30,6 @@ from .models import (
     PROFILE_COLUMNS,
     STATUSES,
     Assessment,
-    AuditLog,
     Evidence,
     Lead,
     Note,
@@ -37,22 +39,6 @@ from .models import (
 )
 from .scoring import get_batcher, get_config, get_scorer, weights_version
 from .versions import get_setting, scorer_for, snapshot
-
-
-def acting_user() -> User | None:
-    """The logged-in user, or ``None`` for anonymous requests and background work."""
-    try:
-        return current_user if current_user and current_user.is_authenticated else None
-    except (AttributeError, RuntimeError):
-        return None
-
-
-def audit(action: str, obj: Any, user: User | None = None, **details: Any) -> None:
-    """Record who did ``action`` to ``obj`` (a model instance), with JSON ``details``."""
-    user = user or acting_user()
-    db.session.add(AuditLog(user_id=user.id if user else None, action=action,
-                            object_type=type(obj).__name__.lower() if obj is not None else action.split(".")[0],
-                            object_id=getattr(obj, "id", None), details=details))
 
 
 def clean_profile(data: Mapping[str, Any]) -> dict[str, str]:
@@ -176,15 +162,18 @@ def stored_results(job: Any, rows: list[Mapping[str, Any]]) -> list[tuple[dict, 
     The numbers are the job's own (:mod:`matcher.stored`); the scorer of the job's weights version
     and factor only words them.
     """
-    from matcher.stored import results_from
+    from flask import current_app
 
-    from .imports import results_headers
+    from matcher.stored import kept_headers, results_from
+
     from .versions import get_version
 
     if not rows:
         return []
     scorer = scorer_for(get_version(job.weights_version_id), factor=job.unverified_factor)
-    return list(results_from(scorer, list(rows), results_headers(job), job.lang))
+    # the job's folder as web.jobs.job_dir names it (this module sits below web.jobs)
+    headers = kept_headers(Path(current_app.config["BATCH_DIR"]) / str(job.id) / "results.arrow")
+    return list(results_from(scorer, list(rows), headers, job.lang))
 
 
 def import_rows(job: Any, start: int, rows: list[Mapping[str, str] | str | None],

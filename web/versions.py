@@ -34,6 +34,7 @@ from matcher.weights import (
     weights_of,
 )
 
+from .audit import audit
 from .extensions import db
 from .models import COMMITMENTS, Assessment, Setting, User, WeightsVersion
 
@@ -96,7 +97,8 @@ def invalidate() -> None:
 
 
 def get_setting(key: str) -> Any:
-    """An admin setting, or its default (also instead of a stored value out of bounds, saved before they were checked)."""
+    """An admin setting, or its default (also instead of a stored value out of bounds, saved before they were
+    checked)."""
     try:
         return check_setting(key, snapshot().settings.get(key, DEFAULTS[key]))
     except ConfigError:
@@ -196,8 +198,6 @@ def scorer_for(version: WeightsVersion | Snapshot | None = None, unverified: tup
 
 def save_version(weights: dict[str, Any], reason: str, user: User | None) -> WeightsVersion:
     """Check ``weights`` (raises :class:`matcher.ConfigError`) and make them the current version."""
-    from .services import audit
-
     previous = current_version()
     config = apply_weights(file_config(), weights)
     number = (db.session.execute(db.select(db.func.max(WeightsVersion.id))).scalar() or 0) + 1

@@ -73,7 +73,11 @@ def make_app(db_url, tmp_path):
                   # sets low ones. In-memory counts, even when REDIS_URL is set in the environment.
                   "RATELIMIT_STORAGE_URI": "memory://", "LOGIN_RATE_LIMIT": "1000 per minute",
                   "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
-                  "ASSESS_RATE_LIMIT": "1000 per minute", **overrides}
+                  "ASSESS_RATE_LIMIT": "1000 per minute",
+                  # A pooled connection's check before use may wait on a busy machine (two test processes,
+                  # a background import): 2 s made requests fail with 503 there. The outage tests set
+                  # their own short limits.
+                  "DB_PING_TIMEOUT": 10.0, **overrides}
         app = create_app(config)
         apps.append(app)
         if users:

@@ -22,7 +22,8 @@ PAGES = ("/assess", "/leads", "/leads/{lead}", "/overview", "/account", "/batch"
 #: JavaScript measuring the page: sideways overflow, header height, the evidence note boxes, chart text.
 MEASURE = """() => {
   const px = el => el.getScreenCTM().a * parseFloat(getComputedStyle(el).fontSize);
-  const texts = [...document.querySelectorAll('svg.chart .bar-label, svg.ov-chart .ov-label, svg.ov-chart .ov-axis, svg.slope text')];
+  const texts = [...document.querySelectorAll(
+    'svg.chart .bar-label, svg.ov-chart .ov-label, svg.ov-chart .ov-axis, svg.slope text')];
   const wrap = document.querySelector('table.leads') && document.querySelector('table.leads').closest('.table-wrap');
   return {
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,

@@ -110,8 +110,8 @@ def test_round_trip_sqlite_postgresql_and_back(populated, fresh_db, tmp_path, ca
     assert run("dump", str(tmp_path / "two.jsonl.gz"), "--database-url", other) == 0
     assert run("restore", str(tmp_path / "two.jsonl.gz"), "--database-url", back) == 0
     assert snapshot(back) == before
-    one, two = (gzip.open(tmp_path / n, "rt", encoding="utf-8").read().splitlines() for n in ("one.jsonl.gz",
-                                                                                             "two.jsonl.gz"))
+    one, two = (gzip.decompress((tmp_path / n).read_bytes()).decode("utf-8").splitlines()
+                for n in ("one.jsonl.gz", "two.jsonl.gz"))
     assert one[1:] == two[1:]  # the same rows, written the same way, whichever database they came from
     assert json.loads(one[0])["alembic_revision"] == dbtools.head_revision()
 

@@ -187,7 +187,7 @@ def test_stale_form_version_beyond_64_bits(client, auth, make_lead):
 
 
 def test_upload_with_a_very_long_name_keeps_its_extension(app, client, auth):
-    from web_testlib import upload, wait_done, wait_imported
+    from web_testlib import upload, wait_done
 
     auth.login()
     response = upload(client, b"name\nVolga Robotics\n", name="\u0444" * 300 + "\x00.csv")
@@ -277,9 +277,9 @@ def test_search_box_shows_the_cleaned_query(client, auth):
 
 # --- every route, with every query argument and form field hostile ------------------------------------
 
-HOSTILE_ARGS = {name: HUGE for name in ("page", "per_page", "a", "b", "k", "row_version", "lead_id", "job_id")}
-HOSTILE_ARGS.update({name: "x\x00\x1b\x85" for name in ("q", "sector", "band", "status", "sort", "dir",
-                                                                "verified", "lang", "next", "format")})
+HOSTILE_ARGS = dict.fromkeys(("page", "per_page", "a", "b", "k", "row_version", "lead_id", "job_id"), HUGE)
+HOSTILE_ARGS.update(dict.fromkeys(("q", "sector", "band", "status", "sort", "dir", "verified", "lang", "next",
+                                   "format"), "x\x00\x1b\x85"))
 HOSTILE_ARGS["min_completeness"] = "nan"
 
 
@@ -294,7 +294,7 @@ def _hostile_form() -> dict:
         for prefix in ("", "note-", "status-", "assign-", "ev-training-"):
             names.update(prefix + name for name in form_class.__dict__ if not name.startswith("_")
                          and hasattr(getattr(form_class, name), "field_class"))
-    return {name: "\x00" + HUGE + "\x07" for name in names}
+    return dict.fromkeys(names, "\x00" + HUGE + "\x07")
 
 
 def _urls(app, method: str, lead_id: int) -> list[str]:

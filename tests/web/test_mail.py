@@ -161,7 +161,7 @@ def test_an_smtp_server_that_is_down_breaks_nothing(make_app, caplog):
 def test_with_redis_each_message_is_a_queued_job(make_app):
     from rq import Queue
 
-    from web.worker import connection
+    from web.taskqueue import connection
 
     queue_name = f"test-mail-{uuid.uuid4().hex}"
     with smtp_server() as (port, inbox):
@@ -172,7 +172,7 @@ def test_with_redis_each_message_is_a_queued_job(make_app):
             try:
                 assert queue.count == 2 and inbox.received == []  # nothing sent by the app process
                 jobs = queue.jobs
-                assert all(job.func_name == "web.mail.send_job" and job.retries_left == 3 for job in jobs)
+                assert all(job.func_name == "web.worker.send_mail_job" and job.retries_left == 3 for job in jobs)
                 for job in jobs:  # as a work horse of `matcher worker` runs them (a whole worker waits on
                     job.perform()  # its pub/sub thread for up to a minute when it stops)
                 inbox.wait(2)
