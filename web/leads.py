@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, func, or_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,7 +22,7 @@ from .extensions import db
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
 from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
-from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, User
+from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
 from .scoring import get_config
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -51,7 +51,9 @@ def filters_from(args) -> dict:
 def filtered_query(f: dict) -> Select:
     """The SELECT of leads matching the filters, in the chosen order (score, best first, by default)."""
     query = db.select(Lead).options(selectinload(Lead.assigned_to))
-    for key in ("sector", "band", "status"):
+    if f.get("sector"):
+        query = query.where(sector_condition(f["sector"]))
+    for key in ("band", "status"):
         if f.get(key):
             query = query.where(getattr(Lead, key) == f[key])
     if f.get("verified"):
@@ -70,6 +72,19 @@ def filtered_query(f: dict) -> Select:
     return query.order_by(order, Lead.id.desc())
 
 
+def sector_condition(sector: str):
+    """Condition: ``sector`` is among the lead's detected sectors (main or secondary)."""
+    return db.select(LeadSector.lead_id).where(LeadSector.lead_id == Lead.id, LeadSector.sector == sector).exists()
+
+
+def sector_facets(f: dict) -> dict[str, int]:
+    """How many leads matching the other filters have each sector among their detected ones."""
+    matching = filtered_query({**f, "sector": ""}).order_by(None).subquery()
+    query = (db.select(LeadSector.sector, func.count()).where(LeadSector.lead_id.in_(db.select(matching.c.id)))
+             .group_by(LeadSector.sector))
+    return {sector: count for sector, count in db.session.execute(query)}
+
+
 def verified_only() -> list:
     """Conditions: every commitment the lead states is verified by staff."""
     def verified(field: str):
@@ -84,11 +99,11 @@ def verified_only() -> list:
 def index():
     """The ranked, filterable, sortable, paginated lead list."""
     f = filters_from(request.args)
-    query = filtered_query(f).options(selectinload(Lead.evidence))
+    query = filtered_query(f).options(selectinload(Lead.evidence), selectinload(Lead.sector_rows))
     page = db.paginate(query, page=int_arg("page", 1), per_page=_per_page(), max_per_page=200, error_out=False)
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
-                           config_bands=[b.name for b in config.bands], robust=ranking.robustness())
+                           facets=sector_facets(f), config_bands=[b.name for b in config.bands], robust=ranking.robustness())
 
 
 def _per_page() -> int:

@@ -140,6 +140,9 @@ class Lead(db.Model):
         back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan")
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
+    # Every sector the latest assessment detected (main first), kept in step by services.record_result.
+    sector_rows: Mapped[list[LeadSector]] = relationship(
+        order_by=lambda: [LeadSector.main.desc(), LeadSector.sector], cascade="all, delete-orphan", passive_deletes=True)
 
     def evidence_of(self, field: str) -> str:
         """How a commitment is backed: ``declared`` (the default), ``verified`` or ``estimated``."""
@@ -162,6 +165,20 @@ class Lead(db.Model):
         """The profile as a contract mapping (``id`` is the caller's key), extras included."""
         data = {"id": self.ext_id, **{f: getattr(self, f) for f in PROFILE_COLUMNS}}
         return {**(self.extras or {}), **{k: v for k, v in data.items() if v not in (None, "")}}
+
+
+class LeadSector(db.Model):
+    """One sector detected in a lead's latest assessment: its share of the firm (0..1 when known), main or not.
+
+    The lead list filters on this table, so a firm whose second sector is electronics is found under
+    electronics; the facet counts beside the sector filter count its rows.
+    """
+
+    __tablename__ = "lead_sectors"
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    sector: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    share: Mapped[float | None]
+    main: Mapped[bool] = mapped_column(default=False)
 
 
 class Assessment(db.Model):

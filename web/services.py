@@ -30,6 +30,7 @@ from .models import (
     AuditLog,
     Evidence,
     Lead,
+    LeadSector,
     Note,
     User,
     token_digest,
@@ -119,7 +120,37 @@ def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any]
     lead.assessments.insert(0, assessment)
     lead.score, lead.band, lead.sector = result.score, result.band, result.sector
     lead.completeness = result.completeness
+    sync_sectors(lead, result.sectors)
     return assessment
+
+
+def detected_sectors(sectors: Iterable[Mapping[str, Any]]) -> dict[str, tuple[float | None, bool]]:
+    """``{sector id: (share or None, is main)}`` from a result's ``sectors`` list (main first; repeats dropped).
+
+    ``share`` is read defensively: a result from before shares were computed has none.
+    """
+    out: dict[str, tuple[float | None, bool]] = {}
+    for item in sectors or ():
+        sector = item.get("sector")
+        if sector and sector not in out:
+            share = item.get("share")
+            out[sector] = (float(share) if isinstance(share, int | float) else None, not out)
+    return out
+
+
+def sync_sectors(lead: Lead, sectors: Iterable[Mapping[str, Any]]) -> None:
+    """Make the lead's ``lead_sectors`` rows those of ``sectors``: rows kept are updated in place, others go."""
+    wanted = detected_sectors(sectors)
+    existing = {row.sector: row for row in lead.sector_rows}
+    for sector, row in existing.items():
+        if sector not in wanted:
+            lead.sector_rows.remove(row)
+    for sector, (share, main) in wanted.items():
+        row = existing.get(sector)
+        if row is None:
+            lead.sector_rows.append(LeadSector(sector=sector, share=share, main=main))
+        else:
+            row.share, row.main = share, main
 
 
 def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str,

@@ -1,0 +1,114 @@
+"""Screening: every detected sector stored and filterable with facet counts; accent-free search."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from web.extensions import db
+from web.models import Lead, LeadSector
+
+
+def names(html: str, candidates) -> list[str]:
+    return [n for n in candidates if n in html]
+
+
+@pytest.fixture
+def sector_leads(make_lead):
+    """Two electronics firms: one main, one where electronics is the second sector; and a travel firm."""
+    return {
+        "chips": make_lead(name="NordChip", okved="26.11", description="microelectronics"),
+        "robots": make_lead(name="Volga Robotics", okved="28.99; 26.11", description="Industrial robots"),
+        "travel": make_lead(name="Mekong Travel", okved="79.11", description="tours to Hanoi", training=""),
+    }
+
+
+def rows_of(app, lead_id: int) -> list[tuple]:
+    with app.app_context():
+        return [(r.sector, r.main) for r in db.session.execute(db.select(LeadSector).where(
+            LeadSector.lead_id == lead_id).order_by(LeadSector.main.desc(), LeadSector.sector)).scalars()]
+
+
+def test_every_detected_sector_is_stored_main_first(app, sector_leads):
+    assert rows_of(app, sector_leads["robots"]) == [("automation", True), ("electronics", False)]
+    assert rows_of(app, sector_leads["chips"]) == [("electronics", True)]
+
+
+def test_sector_filter_matches_secondary_sectors_with_facet_counts(client, auth, sector_leads):
+    auth.login()
+    html = client.get("/leads?sector=electronics").get_data(as_text=True)
+    assert names(html, ("NordChip", "Volga Robotics", "Mekong Travel")) == ["NordChip", "Volga Robotics"]
+    assert 'class="chip facet active"' in html and '<span class="facet-count">2</span>' in html
+    html = client.get("/leads").get_data(as_text=True)
+    assert ">Smart electronics (2)</option>" in html and ">Tourism (1)</option>" in html
+
+
+def test_facets_follow_the_other_filters(app, client, auth, sector_leads):
+    auth.login()
+    with app.app_context():
+        from web.leads import sector_facets
+
+        every = sector_facets({"q": ""})
+        only_robots = sector_facets({"q": "robots"})
+    assert every["electronics"] == 2 and every["automation"] == 1
+    assert only_robots == {"automation": 1, "electronics": 1}
+
+
+def test_api_filter_matches_secondary_sector_and_lists_sectors(app, client, sector_leads):
+    with app.app_context():
+        from web.models import User
+        from web.services import issue_token
+
+        token = issue_token(db.session.execute(db.select(User).filter_by(username="analyst")).scalar_one())
+        db.session.commit()
+    body = client.get("/api/v1/leads?sector=electronics&facets=sector",
+                      headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert sorted(lead["name"] for lead in body["leads"]) == ["NordChip", "Volga Robotics"]
+    robots = next(lead for lead in body["leads"] if lead["name"] == "Volga Robotics")
+    assert [(s["sector"], s["main"]) for s in robots["sectors"]] == [("automation", True), ("electronics", False)]
+    assert body["facets"]["sector"]["electronics"] == 2
+    assert "facets" not in client.get("/api/v1/leads", headers={"Authorization": f"Bearer {token}"}).get_json()
+
+
+def test_rescore_keeps_sectors_in_step(app, sector_leads):
+    from web.services import rescore
+
+    with app.app_context():
+        lead = db.session.get(Lead, sector_leads["robots"])
+        lead.okved = "28.99"
+        rescore([lead])
+        db.session.commit()
+    assert rows_of(app, sector_leads["robots"]) == [("automation", True)]
+    with app.app_context():
+        lead = db.session.get(Lead, sector_leads["robots"])
+        lead.okved = "26.11; 28.99"
+        rescore([lead])
+        db.session.commit()
+    assert rows_of(app, sector_leads["robots"]) == [("electronics", True), ("automation", False)]
+
+
+def test_shares_are_kept_when_the_result_has_them():
+    from web.services import detected_sectors
+
+    sectors = [{"sector": "automation", "share": 0.7}, {"sector": "electronics", "share": 0.3},
+               {"sector": "automation", "share": 0.1}, {"sector": "software"}]
+    assert detected_sectors(sectors) == {"automation": (0.7, True), "electronics": (0.3, False),
+                                         "software": (None, False)}
+
+
+def test_migration_0009_backfills_sectors_from_the_latest_assessment(app, sector_leads):
+    from alembic import command
+
+    from web.schema import alembic_config, upgrade
+
+    with app.app_context(), db.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+        assert "lead_sectors" not in inspect(connection).get_table_names()
+    upgrade(app)
+    assert rows_of(app, sector_leads["robots"]) == [("automation", True), ("electronics", False)]
+    assert rows_of(app, sector_leads["travel"]) == [("tourism", True)]
+    with app.app_context():
+        total = db.session.execute(text("SELECT count(*) FROM lead_sectors")).scalar()
+    assert total == 4  # chips 1, robots 2, travel 1
