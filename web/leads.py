@@ -24,6 +24,7 @@ from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
 from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
 from .scoring import get_config
+from .search import like_patterns
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 #: Audited actions that change a lead's own row (and so its row_version); notes do not.
@@ -61,15 +62,18 @@ def filtered_query(f: dict) -> Select:
     if f.get("min_completeness"):
         query = query.where(Lead.completeness >= f["min_completeness"] - 1e-9)
     if f.get("q"):
-        pattern = "%" + f["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
-            Lead.name, Lead.description, Lead.okved, Lead.city, Lead.contact_email, Lead.ext_id))))
+        query = query.where(*search_conditions(f["q"]))
     column = SORTS.get(f.get("sort") or "score", Lead.score)
     descending = (f.get("dir") or ("asc" if column in (Lead.name, Lead.sector, Lead.status) else "desc")) == "desc"
     order = column.desc() if descending else column.asc()
     if db.engine.dialect.name == "postgresql":
         order = order.nulls_last()
     return query.order_by(order, Lead.id.desc())
+
+
+def search_conditions(q: str) -> list:
+    """Conditions: every word of ``q`` occurs in the lead's searched fields, ignoring case and accents."""
+    return [Lead.search_text.like(pattern, escape="\\") for pattern in like_patterns(q)]
 
 
 def sector_condition(sector: str):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -125,6 +125,8 @@ class Lead(db.Model):
     band: Mapped[str | None] = mapped_column(String(4), index=True)
     sector: Mapped[str | None] = mapped_column(String(40), index=True)
     completeness: Mapped[float | None]
+    # SEARCHED fields folded by web.search.fold (no case, no accents), written on every save: see _fold_search.
+    search_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: bumped by every save; a form carries the one it was read at.
@@ -132,6 +134,9 @@ class Lead(db.Model):
     # SQLAlchemy adds "AND row_version = <as loaded>" to every UPDATE of a lead and bumps it; no row
     # matched means someone saved in between: StaleDataError, which the lead pages turn into a 409.
     __mapper_args__ = {"version_id_col": row_version}
+    # LIKE '%word%' on the folded text, served by a trigram index on PostgreSQL (SQLite scans: no such index)
+    __table_args__ = (Index("ix_leads_search_trgm", "search_text", postgresql_using="gin",
+                            postgresql_ops={"search_text": "public.gin_trgm_ops"}).ddl_if(dialect="postgresql"),)
 
     assigned_to: Mapped[User | None] = relationship()
     assessments: Mapped[list[Assessment]] = relationship(
@@ -165,6 +170,19 @@ class Lead(db.Model):
         """The profile as a contract mapping (``id`` is the caller's key), extras included."""
         data = {"id": self.ext_id, **{f: getattr(self, f) for f in PROFILE_COLUMNS}}
         return {**(self.extras or {}), **{k: v for k, v in data.items() if v not in (None, "")}}
+
+
+#: Lead fields the list's search box looks in (folded into ``Lead.search_text``).
+SEARCHED = ("name", "description", "okved", "city", "contact_email", "ext_id", "website")
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _fold_search(_mapper, _connection, lead: Lead) -> None:
+    """Keep ``search_text`` in step with the searched fields on every write of a lead."""
+    from .search import fold_fields
+
+    lead.search_text = fold_fields(getattr(lead, f) for f in SEARCHED)
 
 
 class LeadSector(db.Model):

@@ -112,3 +112,51 @@ def test_migration_0009_backfills_sectors_from_the_latest_assessment(app, sector
     with app.app_context():
         total = db.session.execute(text("SELECT count(*) FROM lead_sectors")).scalar()
     assert total == 4  # chips 1, robots 2, travel 1
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("роботех", ["Роботех Плюс"]),
+    ("РОБОТЕХ", ["Роботех Плюс"]),
+    ("dien tu", ["Công ty TNHH Điện tử Hà Nội"]),
+    ("ĐIỆN TỬ", ["Công ty TNHH Điện tử Hà Nội"]),
+    ("ha noi dien", ["Công ty TNHH Điện tử Hà Nội"]),
+    ("ёлка", ["Ёлка Софт"]),
+    ("елка", ["Ёлка Софт"]),
+    ("cafe", ["Café Lumière"]),
+    ("LUMIERE", ["Café Lumière"]),
+    ("100%", []),
+    ("_", []),
+])
+def test_search_ignores_case_and_accents(client, auth, make_lead, query, expected):
+    every = ["Роботех Плюс", "Công ty TNHH Điện tử Hà Nội", "Ёлка Софт", "Café Lumière"]
+    for name in every:
+        make_lead(name=name, description="", okved="62.01")
+    auth.login()
+    assert names(client.get("/leads", query_string={"q": query}).get_data(as_text=True), every) == expected
+
+
+def test_search_text_follows_edits(app, make_lead):
+    lead_id = make_lead(name="Роботех")
+    with app.app_context():
+        lead = db.session.get(Lead, lead_id)
+        assert "роботех" in lead.search_text
+        lead.city = "Đà Nẵng"
+        db.session.commit()
+        assert "da nang" in db.session.get(Lead, lead_id).search_text
+
+
+def test_migration_0009_folds_existing_leads(app, make_lead):
+    from alembic import command
+
+    from web.schema import alembic_config, upgrade
+
+    lead_id = make_lead(name="Điện tử Роботех")
+    with app.app_context(), db.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    upgrade(app)
+    with app.app_context():
+        assert db.session.get(Lead, lead_id).search_text.startswith("dien tu роботех")
+        if db.engine.dialect.name == "postgresql":  # the LIKE is served by the trigram index
+            assert "ix_leads_search_trgm" in {i["name"] for i in inspect(db.engine).get_indexes("leads")}

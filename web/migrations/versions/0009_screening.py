@@ -1,9 +1,12 @@
-"""screening: every detected sector of a lead in lead_sectors (filled from each lead's latest assessment)
+"""screening: every detected sector of a lead in lead_sectors (filled from each lead's latest assessment);
+leads.search_text, the searched fields without case and accents (trigram-indexed on PostgreSQL)
 
 Revision ID: 0009
 Revises: 0005
 Create Date: 2026-12-05 14:50:00
 """
+import logging
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,12 +23,48 @@ def upgrade():
         'lead_sectors',
         sa.Column('lead_id', sa.Integer(), sa.ForeignKey('leads.id', ondelete='CASCADE'), nullable=False),
         sa.Column('sector', sa.String(length=40), nullable=False),
-        sa.Column('share', sa.Float(), nullable=True),
+        sa.Column('share', sa.Double(), nullable=True),
         sa.Column('main', sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint('lead_id', 'sector'),
     )
     op.create_index('ix_lead_sectors_sector', 'lead_sectors', ['sector'])
     _backfill_sectors(op.get_bind())
+    with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=True))
+    _backfill_search(op.get_bind())
+    if op.get_bind().dialect.name == 'postgresql':
+        _trigram_index(op.get_bind())
+
+
+def _backfill_search(connection):
+    """search_text of every lead, folded as the model folds it on save."""
+    from web.models import SEARCHED
+    from web.search import fold_fields
+
+    leads = sa.table('leads', sa.column('id', sa.Integer()), sa.column('search_text', sa.Text()),
+                     *(sa.column(name, sa.Text()) for name in SEARCHED))
+    query = sa.select(leads.c.id, *(leads.c[name] for name in SEARCHED)).order_by(leads.c.id)
+    update = (leads.update().where(leads.c.id == sa.bindparam('lead_id'))
+              .values(search_text=sa.bindparam('folded')))
+    batch = []
+    for row in connection.execute(query).all():
+        batch.append({'lead_id': row[0], 'folded': fold_fields(row[1:])})
+        if len(batch) >= CHUNK:
+            connection.execute(update, batch)
+            batch = []
+    if batch:
+        connection.execute(update, batch)
+
+
+def _trigram_index(connection):
+    """A GIN trigram index for LIKE '%word%'; without the pg_trgm extension, search still works (a scan)."""
+    try:
+        with connection.begin_nested():
+            connection.execute(sa.text('CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public'))
+            connection.execute(sa.text(
+                'CREATE INDEX ix_leads_search_trgm ON leads USING gin (search_text public.gin_trgm_ops)'))
+    except sa.exc.DBAPIError as exc:  # no right to create the extension: the list search scans instead
+        logging.getLogger('alembic').warning('no trigram index on leads.search_text: %s', exc.orig)
 
 
 def _backfill_sectors(connection):
@@ -33,7 +72,7 @@ def _backfill_sectors(connection):
     assessments = sa.table('assessments', sa.column('id', sa.Integer()), sa.column('lead_id', sa.Integer()),
                            sa.column('matched_sectors', sa.JSON()))
     target = sa.table('lead_sectors', sa.column('lead_id', sa.Integer()), sa.column('sector', sa.String()),
-                      sa.column('share', sa.Float()), sa.column('main', sa.Boolean()))
+                      sa.column('share', sa.Double()), sa.column('main', sa.Boolean()))
     latest = sa.select(sa.func.max(assessments.c.id)).group_by(assessments.c.lead_id)
     query = (sa.select(assessments.c.lead_id, assessments.c.matched_sectors)
              .where(assessments.c.id.in_(latest)).order_by(assessments.c.lead_id))
@@ -61,5 +100,8 @@ def _rows_of(lead_id, matched):
 
 
 def downgrade():
+    op.execute('DROP INDEX IF EXISTS ix_leads_search_trgm')
+    with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.drop_column('search_text')
     op.drop_index('ix_lead_sectors_sector', table_name='lead_sectors')
     op.drop_table('lead_sectors')
