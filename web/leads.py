@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import Select, func, or_
+from sqlalchemy import Select, and_, func, or_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -90,13 +90,14 @@ def sector_facets(f: dict) -> dict[str, int]:
 
 
 def verified_only() -> list:
-    """Conditions: every commitment the lead states is verified by staff."""
+    """Conditions: the lead states at least one commitment, and staff verified every one it states."""
     def verified(field: str):
         return db.select(Evidence.id).where(Evidence.lead_id == Lead.id, Evidence.field == field,
                                             Evidence.status == "verified").exists()
 
     column = {f: getattr(Lead, f) for f in COMMITMENTS}
-    return [or_(column[f].is_(None), column[f] == "", verified(f)) for f in COMMITMENTS]
+    states_one = or_(*(and_(column[f].is_not(None), column[f] != "") for f in COMMITMENTS))
+    return [states_one, *(or_(column[f].is_(None), column[f] == "", verified(f)) for f in COMMITMENTS)]
 
 
 @bp.get("")

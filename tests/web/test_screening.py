@@ -160,3 +160,14 @@ def test_migration_0009_folds_existing_leads(app, make_lead):
         assert db.session.get(Lead, lead_id).search_text.startswith("dien tu роботех")
         if db.engine.dialect.name == "postgresql":  # the LIKE is served by the trigram index
             assert "ix_leads_search_trgm" in {i["name"] for i in inspect(db.engine).get_indexes("leads")}
+
+
+def test_verified_claims_only_hides_leads_with_no_claims(client, auth, make_lead):
+    make_lead(name="No Claims Ltd", training="")
+    verified = make_lead(name="Checked Training JSC")
+    make_lead(name="Declared Training LLC")
+    auth.login()
+    client.post(f"/leads/{verified}/evidence/training", data={"ev-training-status": "verified",
+                                                              "ev-training-note": "visited the training centre"})
+    html = client.get("/leads?verified=1").get_data(as_text=True)
+    assert names(html, ("No Claims Ltd", "Checked Training JSC", "Declared Training LLC")) == ["Checked Training JSC"]
