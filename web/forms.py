@@ -214,3 +214,10 @@ class EvidenceForm(FlaskForm):
     status = SelectField(_l("Evidence"), choices=choices((s, s) for s in EVIDENCE))
     note = StringField(_l("Note"), validators=[DataRequired(_l("Say how the claim was checked.")),
                                                 Length(max=2000)])
+
+
+class MergeForm(FlaskForm):
+    """Confirmation that two leads are the same firm."""
+
+    same_firm = BooleanField(_l("I checked: these two leads are the same firm."), validators=[
+        DataRequired(_l("Tick the box to confirm that both leads are the same firm."))])

@@ -37,6 +37,7 @@ ANSWER_LABELS = {
 ROLE_LABELS = {"analyst": _l("analyst"), "admin": _l("admin")}
 EVIDENCE_LABELS = {"declared": _l("declared"), "verified": _l("verified"), "estimated": _l("estimated")}
 ACTION_LABELS.update({"lead.evidence": _l("evidence changed")})
+ACTION_LABELS.update({"lead.merge": _l("merged a duplicate lead into this one")})
 
 #: matcher's reasons for an unreadable value (English there), so the form can show them translated.
 REASONS = {
@@ -131,9 +132,14 @@ def tier_label(tier: str | None) -> str:
     return _label(tiers[tier]["label"], current_lang()) if tier in tiers else "—"
 
 
+#: Lead fields outside the data contract (firm identifiers kept by staff).
+LEAD_FIELD_LABELS = {"inn": _l("INN (taxpayer number)"), "ogrn": _l("OGRN (registration number)"),
+                     "ext_id": _l("Your key")}
+
+
 def field_label(field: str) -> str:
     """A profile field's label in the current language, capitalised."""
-    text = FIELD_LABELS.get(current_lang(), FIELD_LABELS["en"]).get(field, field)
+    text = FIELD_LABELS.get(current_lang(), FIELD_LABELS["en"]).get(field) or str(LEAD_FIELD_LABELS.get(field, field))
     return text[:1].upper() + text[1:]
 
 

@@ -24,6 +24,7 @@ from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
 from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
 from .scoring import get_config
+from .dedup import trail_ids
 from .search import like_patterns
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -161,8 +162,8 @@ def _render_detail(lead: Lead, conflict: dict | None = None, status_form=None, a
                    evidence: dict[str, EvidenceForm] | None = None):
     """The lead page; after a refused edit, ``conflict`` says why and the edited form keeps what was entered."""
     status, assign, note = _forms(lead)
-    trail = db.session.execute(db.select(AuditLog).where(
-        AuditLog.object_type == "lead", AuditLog.object_id == lead.id).order_by(AuditLog.id.desc())).scalars().all()
+    trail = db.session.execute(db.select(AuditLog).where(  # with the trails of leads merged into this one
+        AuditLog.object_type == "lead", AuditLog.object_id.in_(trail_ids(lead))).order_by(AuditLog.id.desc())).scalars().all()
     shown = lead.latest.shown_in(current_lang()) if lead.latest else None
     return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown,
                            status_form=status_form or status, assign_form=assign_form or assign, note_form=note,

@@ -127,6 +127,12 @@ class Lead(db.Model):
     completeness: Mapped[float | None]
     # SEARCHED fields folded by web.search.fold (no case, no accents), written on every save: see _fold_search.
     search_text: Mapped[str | None] = mapped_column(Text)
+    # Firm identifiers (digits only) and the keys duplicates are found by (web.dedup), the keys written on save.
+    inn: Mapped[str | None] = mapped_column(String(12), index=True)
+    ogrn: Mapped[str | None] = mapped_column(String(15), index=True)
+    name_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    web_domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    mail_domain: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: bumped by every save; a form carries the one it was read at.
@@ -173,16 +179,19 @@ class Lead(db.Model):
 
 
 #: Lead fields the list's search box looks in (folded into ``Lead.search_text``).
-SEARCHED = ("name", "description", "okved", "city", "contact_email", "ext_id", "website")
+SEARCHED = ("name", "description", "okved", "city", "contact_email", "ext_id", "website", "inn", "ogrn")
 
 
 @event.listens_for(Lead, "before_insert")
 @event.listens_for(Lead, "before_update")
 def _fold_search(_mapper, _connection, lead: Lead) -> None:
-    """Keep ``search_text`` in step with the searched fields on every write of a lead."""
+    """Keep ``search_text`` and the duplicate keys in step with the lead's fields on every write."""
+    from .dedup import keys_of
     from .search import fold_fields
 
     lead.search_text = fold_fields(getattr(lead, f) for f in SEARCHED)
+    for key, value in keys_of(lead).items():
+        setattr(lead, key, value[:255] if value else None)
 
 
 class LeadSector(db.Model):

@@ -20,6 +20,7 @@ import matcher
 from matcher.batch import defuse_cell, result_columns
 from matcher.profile import FIELDS, field_for
 
+from .dedup import identifiers_from
 from .extensions import db
 from .models import (
     COMMITMENTS,
@@ -172,7 +173,7 @@ def new_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: st
     columns = {f: profile.get(f) for f in PROFILE_COLUMNS}
     extras = {k: v for k, v in profile.items() if k not in FIELDS}
     lead = Lead(ext_id=profile.get("id"), extras=extras, consent=consent, source=source, status="new",
-                **columns)
+                **columns, **identifiers_from(extras))
     record_result(lead, result, texts)
     return lead
 

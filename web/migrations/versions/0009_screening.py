@@ -1,5 +1,6 @@
 """screening: every detected sector of a lead in lead_sectors (filled from each lead's latest assessment);
-leads.search_text, the searched fields without case and accents (trigram-indexed on PostgreSQL)
+leads.search_text, the searched fields without case and accents (trigram-indexed on PostgreSQL); firm
+identifiers (INN, OGRN) and the keys duplicate leads are found by
 
 Revision ID: 0009
 Revises: 0005
@@ -31,24 +32,40 @@ def upgrade():
     _backfill_sectors(op.get_bind())
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=True))
-    _backfill_search(op.get_bind())
+        batch_op.add_column(sa.Column('inn', sa.String(length=12), nullable=True))
+        batch_op.add_column(sa.Column('ogrn', sa.String(length=15), nullable=True))
+        for name in KEYS:
+            batch_op.add_column(sa.Column(name, sa.String(length=300 if name == 'name_key' else 255), nullable=True))
+        for name in ('inn', 'ogrn', *KEYS):
+            batch_op.create_index(f'ix_leads_{name}', [name], unique=False)
+    _backfill_leads(op.get_bind())
     if op.get_bind().dialect.name == 'postgresql':
         _trigram_index(op.get_bind())
 
 
-def _backfill_search(connection):
-    """search_text of every lead, folded as the model folds it on save."""
+KEYS = ('name_key', 'web_domain', 'mail_domain')
+
+
+def _backfill_leads(connection):
+    """Each lead's search text, INN and OGRN (from its extra columns) and duplicate keys, as the model writes them."""
+    from web.dedup import identifiers_from, mail_domain, name_key, web_domain
     from web.models import SEARCHED
     from web.search import fold_fields
 
-    leads = sa.table('leads', sa.column('id', sa.Integer()), sa.column('search_text', sa.Text()),
-                     *(sa.column(name, sa.Text()) for name in SEARCHED))
-    query = sa.select(leads.c.id, *(leads.c[name] for name in SEARCHED)).order_by(leads.c.id)
+    read = ('name', 'description', 'okved', 'city', 'contact_email', 'ext_id', 'website')
+    leads = sa.table('leads', sa.column('id', sa.Integer()), sa.column('extras', sa.JSON()),
+                     *(sa.column(name, sa.Text()) for name in {*read, 'search_text', 'inn', 'ogrn', *KEYS}))
     update = (leads.update().where(leads.c.id == sa.bindparam('lead_id'))
-              .values(search_text=sa.bindparam('folded')))
+              .values({name: sa.bindparam(f'new_{name}') for name in ('search_text', 'inn', 'ogrn', *KEYS)}))
     batch = []
-    for row in connection.execute(query).all():
-        batch.append({'lead_id': row[0], 'folded': fold_fields(row[1:])})
+    for row in connection.execute(sa.select(leads.c.id, leads.c.extras, *(leads.c[n] for n in read))).all():
+        values = dict(zip(read, row[2:]))
+        values.update(identifiers_from(row[1] or {}))
+        keys = {'name_key': name_key(values['name']), 'web_domain': web_domain(values['website']),
+                'mail_domain': mail_domain(values['contact_email'])}
+        batch.append({'lead_id': row[0], 'new_search_text': fold_fields(values.get(f) for f in SEARCHED),
+                      'new_inn': values.get('inn'), 'new_ogrn': values.get('ogrn'),
+                      **{f'new_{k}': (v[:255] or None) for k, v in keys.items()}})
         if len(batch) >= CHUNK:
             connection.execute(update, batch)
             batch = []
@@ -102,6 +119,9 @@ def _rows_of(lead_id, matched):
 def downgrade():
     op.execute('DROP INDEX IF EXISTS ix_leads_search_trgm')
     with op.batch_alter_table('leads', schema=None) as batch_op:
+        for name in ('inn', 'ogrn', *KEYS):
+            batch_op.drop_index(f'ix_leads_{name}')
+            batch_op.drop_column(name)
         batch_op.drop_column('search_text')
     op.drop_index('ix_lead_sectors_sector', table_name='lead_sectors')
     op.drop_table('lead_sectors')
