@@ -221,3 +221,31 @@ class MergeForm(FlaskForm):
 
     same_firm = BooleanField(_l("I checked: these two leads are the same firm."), validators=[
         DataRequired(_l("Tick the box to confirm that both leads are the same firm."))])
+
+
+INN = Regexp(r"^\s*(\d[\s-]*){10}((\d[\s-]*){2})?$", message=_l("An INN has 10 digits (a firm) or 12 (a person)."))
+OGRN = Regexp(r"^\s*(\d[\s-]*){13}((\d[\s-]*){2})?$", message=_l("An OGRN has 13 digits (a firm) or 15 (a sole trader)."))
+
+
+class LeadForm(AssessForm):
+    """Staff entering or editing a lead: the profile, the contact e-mail and the firm's identifiers."""
+
+    contact_email = StringField(validators=[Optional(), EMAIL, Length(max=254)])
+    inn = StringField(validators=[Optional(), Length(max=20), INN])
+    ogrn = StringField(validators=[Optional(), Length(max=20), OGRN])
+
+    def profile(self) -> dict[str, str]:
+        """The profile (with the contact e-mail) as a contract mapping."""
+        data = super().profile()
+        if self.contact_email.data:
+            data["contact_email"] = self.contact_email.data.strip()
+        return data
+
+
+class ContactForm(FlaskForm):
+    """A contact person at a lead's firm."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the person's name.")), Length(max=200)])
+    role = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), EMAIL, Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])

@@ -20,7 +20,7 @@ STATUS_LABELS = {
     "proposal": _l("proposal"), "invested": _l("invested"), "dropped": _l("dropped"),
 }
 SOURCE_LABELS = {"assess": _l("self-assessment"), "batch": _l("batch upload"), "sample": _l("sample"),
-                 "api": _l("API")}
+                 "api": _l("API"), "manual": _l("entered by staff")}
 STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed")}
 ACTION_LABELS = {"lead.create": _l("lead created"), "lead.status": _l("status changed"),
                  "lead.assign": _l("assigned"), "note.add": _l("note added")}
@@ -37,7 +37,9 @@ ANSWER_LABELS = {
 ROLE_LABELS = {"analyst": _l("analyst"), "admin": _l("admin")}
 EVIDENCE_LABELS = {"declared": _l("declared"), "verified": _l("verified"), "estimated": _l("estimated")}
 ACTION_LABELS.update({"lead.evidence": _l("evidence changed")})
-ACTION_LABELS.update({"lead.merge": _l("merged a duplicate lead into this one")})
+ACTION_LABELS.update({"lead.merge": _l("merged a duplicate lead into this one"),
+                      "lead.edit": _l("answers edited, scored again"), "contact.add": _l("contact person added"),
+                      "contact.remove": _l("contact person removed")})
 
 #: matcher's reasons for an unreadable value (English there), so the form can show them translated.
 REASONS = {

@@ -17,7 +17,7 @@ from .extensions import db
 
 #: Pipeline of a lead, in order; the last two are both final.
 STATUSES = ("new", "contacted", "meeting", "proposal", "invested", "dropped")
-SOURCES = ("assess", "batch", "sample", "api")
+SOURCES = ("assess", "batch", "sample", "api", "manual")
 ROLES = ("analyst", "admin")
 JOB_STATES = ("queued", "running", "done", "failed")
 #: Commitments whose evidence staff track, and how each can be backed.
@@ -151,6 +151,8 @@ class Lead(db.Model):
         back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan")
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="lead", order_by="Contact.id", cascade="all, delete-orphan", passive_deletes=True)
     # Every sector the latest assessment detected (main first), kept in step by services.record_result.
     sector_rows: Mapped[list[LeadSector]] = relationship(
         order_by=lambda: [LeadSector.main.desc(), LeadSector.sector], cascade="all, delete-orphan", passive_deletes=True)
@@ -192,6 +194,21 @@ def _fold_search(_mapper, _connection, lead: Lead) -> None:
     lead.search_text = fold_fields(getattr(lead, f) for f in SEARCHED)
     for key, value in keys_of(lead).items():
         setattr(lead, key, value[:255] if value else None)
+
+
+class Contact(db.Model):
+    """A person staff deal with at a lead's firm."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="contacts")
 
 
 class LeadSector(db.Model):

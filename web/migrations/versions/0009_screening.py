@@ -1,6 +1,6 @@
 """screening: every detected sector of a lead in lead_sectors (filled from each lead's latest assessment);
 leads.search_text, the searched fields without case and accents (trigram-indexed on PostgreSQL); firm
-identifiers (INN, OGRN) and the keys duplicate leads are found by
+identifiers (INN, OGRN) and the keys duplicate leads are found by; contact persons
 
 Revision ID: 0009
 Revises: 0005
@@ -29,6 +29,18 @@ def upgrade():
         sa.PrimaryKeyConstraint('lead_id', 'sector'),
     )
     op.create_index('ix_lead_sectors_sector', 'lead_sectors', ['sector'])
+    op.create_table(
+        'contacts',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('lead_id', sa.Integer(), sa.ForeignKey('leads.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('role', sa.String(length=200), nullable=True),
+        sa.Column('email', sa.String(length=254), nullable=True),
+        sa.Column('phone', sa.String(length=50), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_contacts_lead_id', 'contacts', ['lead_id'])
     _backfill_sectors(op.get_bind())
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=True))
@@ -117,6 +129,8 @@ def _rows_of(lead_id, matched):
 
 
 def downgrade():
+    op.drop_index('ix_contacts_lead_id', table_name='contacts')
+    op.drop_table('contacts')
     op.execute('DROP INDEX IF EXISTS ix_leads_search_trgm')
     with op.batch_alter_table('leads', schema=None) as batch_op:
         for name in ('inn', 'ogrn', *KEYS):
