@@ -100,7 +100,9 @@ def identifiers_from(profile) -> dict[str, str]:
 
 
 def keys_of(lead) -> dict[str, str | None]:
-    """The duplicate keys of a lead as stored in its columns (``None`` where it has none)."""
+    """The duplicate keys of a lead as stored in its columns (``None`` where it has none; an anonymised lead has none)."""
+    if lead.anonymised_at is not None:
+        return {"name_key": None, "web_domain": None, "mail_domain": None}
     return {"name_key": name_key(lead.name) or None, "web_domain": web_domain(lead.website) or None,
             "mail_domain": mail_domain(lead.contact_email) or None}
 

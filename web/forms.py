@@ -249,3 +249,21 @@ class ContactForm(FlaskForm):
     role = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
     email = StringField(_l("E-mail"), validators=[Optional(), EMAIL, Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
+
+
+class EraseForm(FlaskForm):
+    """Consent withdrawn: anonymise or delete a lead, confirmed by its number typed by hand and a reason."""
+
+    mode = SelectField(_l("What to do"), default="anonymise", choices=choices([
+        ("anonymise", _l("Anonymise: keep the scores for statistics, remove everything that identifies the firm")),
+        ("delete", _l("Delete: remove the lead with its history, notes and contacts"))]))
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")), Length(max=2000)])
+    typed = StringField(_l("Type the lead's number to confirm"), validators=[DataRequired(_l("Type the lead's number."))])
+    #: The number that must be typed (set by the view).
+    lead_number: int | None = None
+
+    def validate_typed(self, field) -> None:
+        """The typed number must be this lead's (``#12`` and ``12`` both count)."""
+        if field.data.strip().lstrip("#").strip() != str(self.lead_number):
+            raise ValidationError(_("That is not this lead's number: nothing was changed."))

@@ -127,6 +127,8 @@ class Lead(db.Model):
     completeness: Mapped[float | None]
     # SEARCHED fields folded by web.search.fold (no case, no accents), written on every save: see _fold_search.
     search_text: Mapped[str | None] = mapped_column(Text)
+    # Set when the firm withdrew consent and staff anonymised the lead (its numbers stay for statistics).
+    anonymised_at: Mapped[datetime | None]
     # Firm identifiers (digits only) and the keys duplicates are found by (web.dedup), the keys written on save.
     inn: Mapped[str | None] = mapped_column(String(12), index=True)
     ogrn: Mapped[str | None] = mapped_column(String(15), index=True)
@@ -152,10 +154,10 @@ class Lead(db.Model):
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
     contacts: Mapped[list[Contact]] = relationship(
-        back_populates="lead", order_by="Contact.id", cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="lead", order_by="Contact.id", cascade="all, delete-orphan")
     # Every sector the latest assessment detected (main first), kept in step by services.record_result.
     sector_rows: Mapped[list[LeadSector]] = relationship(
-        order_by=lambda: [LeadSector.main.desc(), LeadSector.sector], cascade="all, delete-orphan", passive_deletes=True)
+        order_by=lambda: [LeadSector.main.desc(), LeadSector.sector], cascade="all, delete-orphan")
 
     def evidence_of(self, field: str) -> str:
         """How a commitment is backed: ``declared`` (the default), ``verified`` or ``estimated``."""

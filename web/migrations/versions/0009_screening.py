@@ -1,6 +1,6 @@
 """screening: every detected sector of a lead in lead_sectors (filled from each lead's latest assessment);
 leads.search_text, the searched fields without case and accents (trigram-indexed on PostgreSQL); firm
-identifiers (INN, OGRN) and the keys duplicate leads are found by; contact persons
+identifiers (INN, OGRN) and the keys duplicate leads are found by; contact persons; when a lead was anonymised
 
 Revision ID: 0009
 Revises: 0005
@@ -44,6 +44,7 @@ def upgrade():
     _backfill_sectors(op.get_bind())
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('anonymised_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('inn', sa.String(length=12), nullable=True))
         batch_op.add_column(sa.Column('ogrn', sa.String(length=15), nullable=True))
         for name in KEYS:
@@ -137,5 +138,6 @@ def downgrade():
             batch_op.drop_index(f'ix_leads_{name}')
             batch_op.drop_column(name)
         batch_op.drop_column('search_text')
+        batch_op.drop_column('anonymised_at')
     op.drop_index('ix_lead_sectors_sector', table_name='lead_sectors')
     op.drop_table('lead_sectors')
