@@ -154,7 +154,7 @@ def merge_plan(keep, gone) -> list[str]:
 def merge(keep, gone, lang: str = "en") -> list[str]:
     """Merge lead ``gone`` into ``keep``: nothing of either is lost but ``gone``'s row; returns the fields filled.
 
-    ``keep`` gains the fields it lacked, ``gone``'s score history, notes, contacts and the evidence of
+    ``keep`` gains the fields it lacked, ``gone``'s score history, notes, contacts, activities, tasks and the evidence of
     commitments it has none for (other evidence is written into the audit entry), its consent and
     assignee where it had none. ``gone``'s audit entries stay as they were, and ``keep``'s page
     shows them (:func:`trail_ids`). ``keep`` is then scored again, so its latest assessment is
@@ -168,7 +168,7 @@ def merge(keep, gone, lang: str = "en") -> list[str]:
     keep.extras = {**(gone.extras or {}), **(keep.extras or {})}
     keep.consent = keep.consent or gone.consent
     keep.assigned_to = keep.assigned_to or gone.assigned_to
-    for item in [*gone.notes, *gone.assessments, *gone.contacts]:
+    for item in [*gone.notes, *gone.assessments, *gone.contacts, *gone.activities, *gone.tasks]:
         item.lead = keep
     own = {e.field for e in keep.evidence}
     dropped = [{"field": e.field, "status": e.status, "note": e.note} for e in gone.evidence if e.field in own]

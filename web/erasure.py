@@ -22,7 +22,7 @@ bp = Blueprint("erasure", __name__, url_prefix="/leads")
 PERSONAL = ("ext_id", "description", "website", "contact_email", "city", "inn", "ogrn")
 #: Audit actions whose details may name people or carry entered values.
 PERSONAL_DETAILS = ("lead.edit", "contact.add", "contact.remove", "lead.merge", "lead.evidence", "lead.assign",
-                    "lead.create")
+                    "lead.create", "task.add", "task.done")
 
 
 @bp.before_request
@@ -42,7 +42,10 @@ def scrub_trail(lead_id: int) -> int:
 
 
 def anonymise(lead: Lead, reason: str) -> None:
-    """Keep the lead's scores, status and history; remove everything that identifies the firm or its people."""
+    """Keep the lead's scores, status and history; remove everything that identifies the firm or its people.
+
+    Note, activity and task texts become "—" (they may name people); their dates and authors stay.
+    """
     for field in PERSONAL:
         setattr(lead, field, None)
     lead.name = f"#{lead.id}"
@@ -52,6 +55,10 @@ def anonymise(lead: Lead, reason: str) -> None:
         note.body = "—"
     for row in lead.evidence:
         row.note = ""
+    for activity in lead.activities:
+        activity.summary = "—"
+    for task in lead.tasks:
+        task.title = "—"
     scrubbed = scrub_trail(lead.id)
     services.audit("lead.anonymise", lead, reason=reason, scrubbed_entries=scrubbed)
 

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     FloatField,
     IntegerField,
     PasswordField,
@@ -267,3 +268,43 @@ class EraseForm(FlaskForm):
         """The typed number must be this lead's (``#12`` and ``12`` both count)."""
         if field.data.strip().lstrip("#").strip() != str(self.lead_number):
             raise ValidationError(_("That is not this lead's number: nothing was changed."))
+
+
+class BulkDeleteForm(FlaskForm):
+    """Confirmation of a bulk deletion: the number of leads typed by hand, and the reason."""
+
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")), Length(max=2000)])
+    typed = StringField(_l("Type the number of leads to delete to confirm"),
+                        validators=[DataRequired(_l("Type the number of leads."))])
+    #: How many leads are selected (set by the view).
+    expected: int | None = None
+
+    def validate_typed(self, field) -> None:
+        """The typed number must be the number of selected leads."""
+        if field.data.strip() != str(self.expected):
+            raise ValidationError(_("That is not the number of selected leads: nothing was deleted."))
+
+
+class SavedViewForm(FlaskForm):
+    """A name for the list's current filters."""
+
+    name = StringField(_l("Name of the view"), validators=[DataRequired(_l("Give the view a name.")),
+                                                           Length(max=80)])
+
+
+class TaskForm(FlaskForm):
+    """A follow-up on a lead: what, by when, by whom."""
+
+    title = StringField(_l("Follow-up"), validators=[DataRequired(_l("Say what to do.")), Length(max=300)])
+    due_on = DateField(_l("Due on"), validators=[InputRequired(_l("Give a due date."))])
+    assignee = SelectField(_l("For"), coerce=int)
+
+
+class ActivityForm(FlaskForm):
+    """A call, meeting or e-mail with the firm."""
+
+    kind = SelectField(_l("Kind"))
+    happened_on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date."))])
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(_l("Say what was discussed.")),
+                                                       Length(max=5000)])

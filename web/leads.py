@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import Select, and_, func, or_
+from sqlalchemy import Select, and_, false, func, or_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,7 +22,7 @@ from .extensions import db
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
 from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
-from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
+from .models import COMMITMENTS, EVIDENCE, SOURCES, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
 from .scoring import get_config
 from .dedup import trail_ids
 from .search import like_patterns
@@ -47,7 +47,25 @@ def filters_from(args) -> dict:
         out["min_completeness"] = max(0.0, min(1.0, float(args.get("min_completeness") or 0) / 100))
     except ValueError:
         out["min_completeness"] = 0.0
+    out.update(workspace_filters(args))
     return out
+
+
+def workspace_filters(args) -> dict:
+    """The filters of the team's workspace: a lead's source, and "mine" (assigned to whoever asks)."""
+    source = (args.get("source") or "").strip()
+    return {"source": source if source in SOURCES else "", "mine": "1" if args.get("mine") else ""}
+
+
+def workspace_conditions(f: dict) -> list:
+    """Conditions for :func:`workspace_filters`; "mine" with nobody logged in matches nothing."""
+    from flask import g
+
+    conditions = [Lead.source == f["source"]] if f.get("source") else []
+    if f.get("mine"):
+        user = g.get("api_user") or services.acting_user()
+        conditions.append(Lead.assigned_to_id == user.id if user else false())
+    return conditions
 
 
 def filtered_query(f: dict) -> Select:
@@ -58,6 +76,7 @@ def filtered_query(f: dict) -> Select:
     for key in ("band", "status"):
         if f.get(key):
             query = query.where(getattr(Lead, key) == f[key])
+    query = query.where(*workspace_conditions(f))
     if f.get("verified"):
         query = query.where(*verified_only())
     if f.get("min_completeness"):

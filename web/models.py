@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -153,6 +153,10 @@ class Lead(db.Model):
         back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan")
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="lead", order_by=lambda: [Activity.happened_on.desc(), Activity.id.desc()], cascade="all, delete-orphan")
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="lead", order_by=lambda: [Task.due_on, Task.id], cascade="all, delete-orphan")
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="lead", order_by="Contact.id", cascade="all, delete-orphan")
     # Every sector the latest assessment detected (main first), kept in step by services.record_result.
@@ -370,3 +374,52 @@ class Setting(db.Model):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+#: Kinds of contact with a firm that staff log.
+ACTIVITY_KINDS = ("call", "meeting", "email")
+
+
+class Activity(db.Model):
+    """A call, meeting or e-mail with a lead's firm, logged by staff."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    happened_on: Mapped[date]
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="activities")
+    user: Mapped[User | None] = relationship()
+
+
+class Task(db.Model):
+    """A follow-up on a lead, due on a date, for a staff member; done when ``done_at`` is set."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(index=True)
+    done_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="tasks")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class SavedView(db.Model):
+    """A named set of lead-list filters (the list's query string), saved by one staff member."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,7 @@
 """screening: every detected sector of a lead in lead_sectors (filled from each lead's latest assessment);
 leads.search_text, the searched fields without case and accents (trigram-indexed on PostgreSQL); firm
-identifiers (INN, OGRN) and the keys duplicate leads are found by; contact persons; when a lead was anonymised
+identifiers (INN, OGRN) and the keys duplicate leads are found by; contact persons; when a lead was anonymised;
+activities, follow-up tasks and saved views of the lead list
 
 Revision ID: 0009
 Revises: 0005
@@ -41,6 +42,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_contacts_lead_id', 'contacts', ['lead_id'])
+    _workspace_tables()
     _backfill_sectors(op.get_bind())
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=True))
@@ -97,6 +99,47 @@ def _trigram_index(connection):
         logging.getLogger('alembic').warning('no trigram index on leads.search_text: %s', exc.orig)
 
 
+def _workspace_tables():
+    """Activities (call, meeting, e-mail), follow-up tasks with due dates, saved views of the lead list."""
+    op.create_table(
+        'activities',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('lead_id', sa.Integer(), sa.ForeignKey('leads.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('user_id', sa.Integer(), sa.ForeignKey('users.id'), nullable=True),
+        sa.Column('kind', sa.String(length=10), nullable=False),
+        sa.Column('happened_on', sa.Date(), nullable=False),
+        sa.Column('summary', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_activities_lead_id', 'activities', ['lead_id'])
+    op.create_table(
+        'tasks',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('lead_id', sa.Integer(), sa.ForeignKey('leads.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('assignee_id', sa.Integer(), sa.ForeignKey('users.id'), nullable=True),
+        sa.Column('title', sa.String(length=300), nullable=False),
+        sa.Column('due_on', sa.Date(), nullable=False),
+        sa.Column('done_at', sa.DateTime(), nullable=True),
+        sa.Column('created_by_id', sa.Integer(), sa.ForeignKey('users.id'), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_tasks_lead_id', 'tasks', ['lead_id'])
+    op.create_index('ix_tasks_assignee_id', 'tasks', ['assignee_id'])
+    op.create_index('ix_tasks_due_on', 'tasks', ['due_on'])
+    op.create_table(
+        'saved_views',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), sa.ForeignKey('users.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('name', sa.String(length=80), nullable=False),
+        sa.Column('query', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('user_id', 'name'),
+    )
+
+
 def _backfill_sectors(connection):
     """One row per sector of each lead's latest assessment (main first; share when the result had one)."""
     assessments = sa.table('assessments', sa.column('id', sa.Integer()), sa.column('lead_id', sa.Integer()),
@@ -130,6 +173,11 @@ def _rows_of(lead_id, matched):
 
 
 def downgrade():
+    op.drop_table('saved_views')
+    for table, columns in (('tasks', ('due_on', 'assignee_id', 'lead_id')), ('activities', ('lead_id',))):
+        for column in columns:
+            op.drop_index(f'ix_{table}_{column}', table_name=table)
+        op.drop_table(table)
     op.drop_index('ix_contacts_lead_id', table_name='contacts')
     op.drop_table('contacts')
     op.execute('DROP INDEX IF EXISTS ix_leads_search_trgm')
