@@ -11,7 +11,7 @@ import matcher
 from matcher.profile import COMMITMENT_FIELDS, FIELDS
 from matcher.values import ACCEPTED_WORDS, VALID_DIVISIONS
 
-from .models import STATUSES
+from .models import SOURCES, STATUSES
 
 #: Whitespace as Python, Arrow and ECMAScript regular expressions count it (a name needs one other character).
 _SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -178,6 +178,14 @@ def _paths() -> dict:
         ("min_completeness", "number"), ("sort", "string"), ("dir", "string"), ("page", "integer"),
         ("per_page", "integer"))]
     filters[0]["description"] = "a sector id: leads with it as main or secondary sector"
+    filters[3]["description"] = "words that must all occur in name, description, OKVED, city, e-mail, website, " \
+                                "INN or OGRN, ignoring case and accents (dien tu finds điện tử)"
+    filters += [{"name": "source", "in": "query", "schema": {"type": "string", "enum": list(SOURCES)},
+                 "description": "where the lead came from"},
+                {"name": "mine", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                 "description": "only leads assigned to the token's user"},
+                {"name": "verified", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                 "description": "only leads that state a commitment and have every stated one verified"}]
     facets = {"name": "facets", "in": "query", "schema": {"type": "string", "enum": ["sector"]},
               "description": "`sector` adds `facets.sector`: leads per detected sector under the other filters"}
     profiles = {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Profile"}}

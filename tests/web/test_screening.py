@@ -171,3 +171,23 @@ def test_verified_claims_only_hides_leads_with_no_claims(client, auth, make_lead
                                                               "ev-training-note": "visited the training centre"})
     html = client.get("/leads?verified=1").get_data(as_text=True)
     assert names(html, ("No Claims Ltd", "Checked Training JSC", "Declared Training LLC")) == ["Checked Training JSC"]
+
+
+def test_api_filters_by_source_and_mine(app, client, make_lead):
+    from web.models import User
+    from web.services import assign, issue_token
+
+    batch = make_lead(name="Batch Firm", source="batch")
+    mine = make_lead(name="My Firm")
+    with app.app_context():
+        analyst = db.session.execute(db.select(User).filter_by(username="analyst")).scalar_one()
+        token = issue_token(analyst)
+        assign(db.session.get(Lead, mine), analyst)
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    by_source = client.get("/api/v1/leads?source=batch", headers=headers).get_json()
+    assert [lead["id"] for lead in by_source["leads"]] == [batch]
+    assert [lead["id"] for lead in client.get("/api/v1/leads?mine=1", headers=headers).get_json()["leads"]] == [mine]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    names = {p["name"] for p in spec["paths"]["/leads"]["get"]["parameters"]}
+    assert {"source", "mine", "verified", "facets", "sector", "q"} <= names
