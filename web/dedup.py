@@ -107,8 +107,11 @@ def keys_of(lead) -> dict[str, str | None]:
             "mail_domain": mail_domain(lead.contact_email) or None}
 
 
-def _candidates(leads) -> list:
-    """Leads sharing a key with any of ``leads`` (themselves included)."""
+KEY_COLUMNS = ("name_key", "inn", "ogrn", "web_domain", "mail_domain")
+
+
+def _candidates(leads, keys_only: bool = False) -> list:
+    """Leads sharing a key with any of ``leads`` (themselves included); ``keys_only``: rows of id and keys."""
     from sqlalchemy import or_
 
     from .extensions import db
@@ -122,6 +125,9 @@ def _candidates(leads) -> list:
         conditions += [Lead.web_domain.in_(sorted(domains)), Lead.mail_domain.in_(sorted(domains))]
     if not conditions:
         return []
+    if keys_only:
+        query = db.select(Lead.id, *(getattr(Lead, key) for key in KEY_COLUMNS)).where(or_(*conditions))
+        return list(db.session.execute(query))
     return list(db.session.execute(db.select(Lead).where(or_(*conditions)).order_by(Lead.id)).scalars())
 
 
@@ -136,7 +142,7 @@ def duplicate_ids(leads) -> set[int]:
     leads = list(leads)
     if not leads:
         return set()
-    others = _candidates(leads)
+    others = _candidates(leads, keys_only=True)
     return {lead.id for lead in leads if any(o.id != lead.id and reasons(lead, o) for o in others)}
 
 

@@ -25,6 +25,7 @@ from .inputs import int_arg
 from .models import COMMITMENTS, EVIDENCE, SOURCES, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
 from .scoring import get_config
 from .dedup import trail_ids
+from .facets import sector_facets
 from .search import like_patterns
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -99,14 +100,6 @@ def search_conditions(q: str) -> list:
 def sector_condition(sector: str):
     """Condition: ``sector`` is among the lead's detected sectors (main or secondary)."""
     return db.select(LeadSector.lead_id).where(LeadSector.lead_id == Lead.id, LeadSector.sector == sector).exists()
-
-
-def sector_facets(f: dict) -> dict[str, int]:
-    """How many leads matching the other filters have each sector among their detected ones."""
-    matching = filtered_query({**f, "sector": ""}).order_by(None).subquery()
-    query = (db.select(LeadSector.sector, func.count()).where(LeadSector.lead_id.in_(db.select(matching.c.id)))
-             .group_by(LeadSector.sector))
-    return {sector: count for sector, count in db.session.execute(query)}
 
 
 def verified_only() -> list:

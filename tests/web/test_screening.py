@@ -191,3 +191,11 @@ def test_api_filters_by_source_and_mine(app, client, make_lead):
     spec = client.get("/api/v1/openapi.json").get_json()
     names = {p["name"] for p in spec["paths"]["/leads"]["get"]["parameters"]}
     assert {"source", "mine", "verified", "facets", "sector", "q"} <= names
+
+
+def test_facet_counts_follow_new_leads_at_once(app, client, auth, make_lead):
+    make_lead(name="First Chips", okved="26.11")
+    auth.login()
+    assert ">Smart electronics (1)</option>" in client.get("/leads").get_data(as_text=True)
+    make_lead(name="Second Chips", okved="26.11")  # committed in this process: the cached counts go
+    assert ">Smart electronics (2)</option>" in client.get("/leads").get_data(as_text=True)
