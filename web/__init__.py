@@ -228,8 +228,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area; the API is CSRF-exempt because it authenticates by token."""
-    from . import (admin, api, assess, auth, batch, duplicates, editing, erasure, followup, leads, weights,
-                   workspace)
+    from . import admin, api, assess, auth, batch, duplicates, editing, erasure, followup, leads, weights, workspace
 
     for module in (assess, auth, leads, duplicates, editing, erasure, workspace, followup, batch, admin, weights):
         app.register_blueprint(module.bp)

@@ -100,7 +100,7 @@ def identifiers_from(profile) -> dict[str, str]:
 
 
 def keys_of(lead) -> dict[str, str | None]:
-    """The duplicate keys of a lead as stored in its columns (``None`` where it has none; an anonymised lead has none)."""
+    """The duplicate keys of a lead as stored in its columns (``None`` where it has none, as an anonymised lead)."""
     if lead.anonymised_at is not None:
         return {"name_key": None, "web_domain": None, "mail_domain": None}
     return {"name_key": name_key(lead.name) or None, "web_domain": web_domain(lead.website) or None,
@@ -160,8 +160,8 @@ def merge_plan(keep, gone) -> list[str]:
 def merge(keep, gone, lang: str = "en") -> list[str]:
     """Merge lead ``gone`` into ``keep``: nothing of either is lost but ``gone``'s row; returns the fields filled.
 
-    ``keep`` gains the fields it lacked, ``gone``'s score history, notes, contacts, activities, tasks and the evidence of
-    commitments it has none for (other evidence is written into the audit entry), its consent and
+    ``keep`` gains the fields it lacked, ``gone``'s score history, notes, contacts, activities, tasks
+    and the evidence of commitments it has none for (other evidence is written into the audit entry), its consent and
     assignee where it had none. ``gone``'s audit entries stay as they were, and ``keep``'s page
     shows them (:func:`trail_ids`). ``keep`` is then scored again, so its latest assessment is
     its current score. The caller commits.

@@ -18,8 +18,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from matcher.errors import ConfigError
 from matcher.weights import SETTINGS, check_setting
@@ -225,7 +225,8 @@ class MergeForm(FlaskForm):
 
 
 INN = Regexp(r"^\s*(\d[\s-]*){10}((\d[\s-]*){2})?$", message=_l("An INN has 10 digits (a firm) or 12 (a person)."))
-OGRN = Regexp(r"^\s*(\d[\s-]*){13}((\d[\s-]*){2})?$", message=_l("An OGRN has 13 digits (a firm) or 15 (a sole trader)."))
+OGRN = Regexp(r"^\s*(\d[\s-]*){13}((\d[\s-]*){2})?$",
+              message=_l("An OGRN has 13 digits (a firm) or 15 (a sole trader)."))
 
 
 class LeadForm(AssessForm):
@@ -260,7 +261,8 @@ class EraseForm(FlaskForm):
         ("delete", _l("Delete: remove the lead with its history, notes and contacts"))]))
     reason = TextAreaField(_l("Reason"), validators=[
         DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")), Length(max=2000)])
-    typed = StringField(_l("Type the lead's number to confirm"), validators=[DataRequired(_l("Type the lead's number."))])
+    typed = StringField(_l("Type the lead's number to confirm"),
+                        validators=[DataRequired(_l("Type the lead's number."))])
     #: The number that must be typed (set by the view).
     lead_number: int | None = None
 

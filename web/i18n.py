@@ -39,7 +39,8 @@ EVIDENCE_LABELS = {"declared": _l("declared"), "verified": _l("verified"), "esti
 ACTION_LABELS.update({"lead.evidence": _l("evidence changed")})
 ACTION_LABELS.update({"lead.merge": _l("merged a duplicate lead into this one"),
                       "lead.edit": _l("answers edited, scored again"), "contact.add": _l("contact person added"),
-                      "contact.remove": _l("contact person removed"), "lead.anonymise": _l("anonymised (consent withdrawn)"),
+                      "contact.remove": _l("contact person removed"),
+                      "lead.anonymise": _l("anonymised (consent withdrawn)"),
                       "lead.delete": _l("deleted (consent withdrawn)"), "task.add": _l("follow-up planned"),
                       "task.done": _l("follow-up done"), "activity.add": _l("activity logged")})
 

@@ -13,24 +13,24 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import Select, and_, false, func, or_
+from sqlalchemy import Select, and_, false, or_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import ranking, services
+from .dedup import trail_ids
 from .extensions import db
+from .facets import sector_facets
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
 from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
 from .models import COMMITMENTS, EVIDENCE, SOURCES, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
 from .scoring import get_config
-from .dedup import trail_ids
-from .facets import sector_facets
 from .search import like_patterns
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 #: Audited actions that change a lead's own row (and so its row_version); notes do not.
-LEAD_EDITS = ("lead.status", "lead.assign", "lead.evidence")
+LEAD_EDITS = ("lead.status", "lead.assign", "lead.evidence", "lead.edit", "lead.merge", "lead.anonymise")
 SORTS = {"score": Lead.score, "name": Lead.name, "completeness": Lead.completeness, "status": Lead.status,
          "created": Lead.created_at, "sector": Lead.sector, "band": Lead.band}
 
@@ -121,7 +121,8 @@ def index():
     page = db.paginate(query, page=int_arg("page", 1), per_page=_per_page(), max_per_page=200, error_out=False)
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
-                           facets=sector_facets(f), config_bands=[b.name for b in config.bands], robust=ranking.robustness())
+                           facets=sector_facets(f), config_bands=[b.name for b in config.bands],
+                           robust=ranking.robustness())
 
 
 def _per_page() -> int:
@@ -175,7 +176,8 @@ def _render_detail(lead: Lead, conflict: dict | None = None, status_form=None, a
     """The lead page; after a refused edit, ``conflict`` says why and the edited form keeps what was entered."""
     status, assign, note = _forms(lead)
     trail = db.session.execute(db.select(AuditLog).where(  # with the trails of leads merged into this one
-        AuditLog.object_type == "lead", AuditLog.object_id.in_(trail_ids(lead))).order_by(AuditLog.id.desc())).scalars().all()
+        AuditLog.object_type == "lead", AuditLog.object_id.in_(trail_ids(lead)))
+        .order_by(AuditLog.id.desc())).scalars().all()
     shown = lead.latest.shown_in(current_lang()) if lead.latest else None
     return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown,
                            status_form=status_form or status, assign_form=assign_form or assign, note_form=note,

@@ -154,7 +154,8 @@ class Lead(db.Model):
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
     activities: Mapped[list[Activity]] = relationship(
-        back_populates="lead", order_by=lambda: [Activity.happened_on.desc(), Activity.id.desc()], cascade="all, delete-orphan")
+        back_populates="lead", order_by=lambda: [Activity.happened_on.desc(), Activity.id.desc()],
+        cascade="all, delete-orphan")
     tasks: Mapped[list[Task]] = relationship(
         back_populates="lead", order_by=lambda: [Task.due_on, Task.id], cascade="all, delete-orphan")
     contacts: Mapped[list[Contact]] = relationship(

@@ -74,7 +74,7 @@ def _backfill_leads(connection):
               .values({name: sa.bindparam(f'new_{name}') for name in ('search_text', 'inn', 'ogrn', *KEYS)}))
     batch = []
     for row in connection.execute(sa.select(leads.c.id, leads.c.extras, *(leads.c[n] for n in read))).all():
-        values = dict(zip(read, row[2:]))
+        values = dict(zip(read, row[2:], strict=True))
         values.update(identifiers_from(row[1] or {}))
         keys = {'name_key': name_key(values['name']), 'web_domain': web_domain(values['website']),
                 'mail_domain': mail_domain(values['contact_email'])}
