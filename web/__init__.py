@@ -119,6 +119,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         BATCH_DIR=os.path.join(app.instance_path, "batch"),
         BATCH_PREVIEW_ROWS=20,
         LEADS_PER_PAGE=25,
+        FACETS_CACHE_SECONDS=30,
         AUTO_UPGRADE=True,
         LANGUAGES=("en", "ru", "vi"),
         SESSION_COOKIE_HTTPONLY=True,
