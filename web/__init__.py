@@ -120,6 +120,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         BATCH_DIR=os.path.join(app.instance_path, "batch"),
         BATCH_PREVIEW_ROWS=20,
         LEADS_PER_PAGE=25,
+        FACETS_CACHE_SECONDS=30,
         AUTO_UPGRADE=True,
         LANGUAGES=("en", "ru", "vi"),
         SESSION_COOKIE_HTTPONLY=True,
@@ -231,9 +232,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area; the API is CSRF-exempt because it authenticates by token."""
     # api_match adds POST /api/v1/match to the API blueprint: imported before that is registered
-    from . import admin, api, api_match, assess, auth, batch, leads, opportunities, overview, weights  # noqa: F401
+    from . import (admin, api, api_match, assess, auth, batch, duplicates, editing, erasure,  # noqa: F401
+                   followup, leads, opportunities, overview, weights, workspace)
 
-    for module in (assess, auth, leads, overview, batch, admin, weights, opportunities):
+    for module in (assess, auth, leads, duplicates, editing, erasure, workspace, followup, overview, batch, admin,
+                   weights, opportunities):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_
 
 from . import contact, services
 from .extensions import db
-from .forms import ActionForm, ContactForm, UserForm, choices, flash_errors
+from .forms import ActionForm, TeamContactForm, UserForm, choices, flash_errors
 from .i18n import ROLE_LABELS
 from .models import ROLES, User
 
@@ -79,7 +79,7 @@ def change(user_id: int, what: str):
 @bp.route("/settings", methods=("GET", "POST"))
 def settings():
     """The team's contact shown to firms after they send their self-assessment, in each language."""
-    form = ContactForm(data=contact.texts())
+    form = TeamContactForm(data=contact.texts())
     if form.validate_on_submit():
         contact.save({lang: form[lang].data for lang in contact.LANGS})
         services.audit("settings.contact", None, **contact.texts())

@@ -19,7 +19,7 @@ STATUS_LABELS = {
     "proposal": _l("proposal"), "invested": _l("invested"), "dropped": _l("dropped"),
 }
 SOURCE_LABELS = {"assess": _l("self-assessment"), "batch": _l("batch upload"), "sample": _l("sample"),
-                 "api": _l("API")}
+                 "api": _l("API"), "manual": _l("entered by staff")}
 STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed")}
 ACTION_LABELS = {"lead.create": _l("lead created"), "lead.status": _l("status changed"),
                  "lead.assign": _l("assigned"), "note.add": _l("note added")}
@@ -36,6 +36,12 @@ ANSWER_LABELS = {
 ROLE_LABELS = {"analyst": _l("analyst"), "admin": _l("admin")}
 EVIDENCE_LABELS = {"declared": _l("declared"), "verified": _l("verified"), "estimated": _l("estimated")}
 ACTION_LABELS.update({"lead.evidence": _l("evidence changed")})
+ACTION_LABELS.update({"lead.merge": _l("merged a duplicate lead into this one"),
+                      "lead.edit": _l("answers edited, scored again"), "contact.add": _l("contact person added"),
+                      "contact.remove": _l("contact person removed"),
+                      "lead.anonymise": _l("anonymised (consent withdrawn)"),
+                      "lead.delete": _l("deleted (consent withdrawn)"), "task.add": _l("follow-up planned"),
+                      "task.done": _l("follow-up done"), "activity.add": _l("activity logged")})
 
 #: matcher's reasons for an unreadable value (English there), so the form can show them translated.
 REASONS = {
@@ -130,9 +136,14 @@ def tier_label(tier: str | None) -> str:
     return _label(tiers[tier]["label"], current_lang()) if tier in tiers else "—"
 
 
+#: Lead fields outside the data contract (firm identifiers kept by staff).
+LEAD_FIELD_LABELS = {"inn": _l("INN (taxpayer number)"), "ogrn": _l("OGRN (registration number)"),
+                     "ext_id": _l("Your key")}
+
+
 def field_label(field: str) -> str:
     """A profile field's label in the current language, capitalised."""
-    text = FIELD_LABELS.get(current_lang(), FIELD_LABELS["en"]).get(field, field)
+    text = FIELD_LABELS.get(current_lang(), FIELD_LABELS["en"]).get(field) or str(LEAD_FIELD_LABELS.get(field, field))
     return text[:1].upper() + text[1:]
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,7 +17,7 @@ from .extensions import db
 
 #: Pipeline of a lead, in order; the last two are both final.
 STATUSES = ("new", "contacted", "meeting", "proposal", "invested", "dropped")
-SOURCES = ("assess", "batch", "sample", "api")
+SOURCES = ("assess", "batch", "sample", "api", "manual")
 ROLES = ("analyst", "admin")
 JOB_STATES = ("queued", "running", "done", "failed")
 #: Commitments whose evidence staff track, and how each can be backed.
@@ -125,6 +125,16 @@ class Lead(db.Model):
     band: Mapped[str | None] = mapped_column(String(4), index=True)
     sector: Mapped[str | None] = mapped_column(String(40), index=True)
     completeness: Mapped[float | None]
+    # SEARCHED fields folded by web.search.fold (no case, no accents), written on every save: see _fold_search.
+    search_text: Mapped[str | None] = mapped_column(Text)
+    # Set when the firm withdrew consent and staff anonymised the lead (its numbers stay for statistics).
+    anonymised_at: Mapped[datetime | None]
+    # Firm identifiers (digits only) and the keys duplicates are found by (web.dedup), the keys written on save.
+    inn: Mapped[str | None] = mapped_column(String(12), index=True)
+    ogrn: Mapped[str | None] = mapped_column(String(15), index=True)
+    name_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    web_domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    mail_domain: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: bumped by every save; a form carries the one it was read at.
@@ -132,6 +142,9 @@ class Lead(db.Model):
     # SQLAlchemy adds "AND row_version = <as loaded>" to every UPDATE of a lead and bumps it; no row
     # matched means someone saved in between: StaleDataError, which the lead pages turn into a 409.
     __mapper_args__ = {"version_id_col": row_version}
+    # LIKE '%word%' on the folded text, served by a trigram index on PostgreSQL (SQLite scans: no such index)
+    __table_args__ = (Index("ix_leads_search_trgm", "search_text", postgresql_using="gin",
+                            postgresql_ops={"search_text": "public.gin_trgm_ops"}).ddl_if(dialect="postgresql"),)
 
     assigned_to: Mapped[User | None] = relationship()
     assessments: Mapped[list[Assessment]] = relationship(
@@ -140,6 +153,16 @@ class Lead(db.Model):
         back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan")
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="lead", order_by=lambda: [Activity.happened_on.desc(), Activity.id.desc()],
+        cascade="all, delete-orphan")
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="lead", order_by=lambda: [Task.due_on, Task.id], cascade="all, delete-orphan")
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="lead", order_by="Contact.id", cascade="all, delete-orphan")
+    # Every sector the latest assessment detected (main first), kept in step by services.record_result.
+    sector_rows: Mapped[list[LeadSector]] = relationship(
+        order_by=lambda: [LeadSector.main.desc(), LeadSector.sector], cascade="all, delete-orphan")
 
     def evidence_of(self, field: str) -> str:
         """How a commitment is backed: ``declared`` (the default), ``verified`` or ``estimated``."""
@@ -162,6 +185,51 @@ class Lead(db.Model):
         """The profile as a contract mapping (``id`` is the caller's key), extras included."""
         data = {"id": self.ext_id, **{f: getattr(self, f) for f in PROFILE_COLUMNS}}
         return {**(self.extras or {}), **{k: v for k, v in data.items() if v not in (None, "")}}
+
+
+#: Lead fields the list's search box looks in (folded into ``Lead.search_text``).
+SEARCHED = ("name", "description", "okved", "city", "contact_email", "ext_id", "website", "inn", "ogrn")
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _fold_search(_mapper, _connection, lead: Lead) -> None:
+    """Keep ``search_text`` and the duplicate keys in step with the lead's fields on every write."""
+    from .dedup import keys_of
+    from .search import fold_fields
+
+    lead.search_text = fold_fields(getattr(lead, f) for f in SEARCHED)
+    for key, value in keys_of(lead).items():
+        setattr(lead, key, value[:255] if value else None)
+
+
+class Contact(db.Model):
+    """A person staff deal with at a lead's firm."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="contacts")
+
+
+class LeadSector(db.Model):
+    """One sector detected in a lead's latest assessment: its share of the firm (0..1 when known), main or not.
+
+    The lead list filters on this table, so a firm whose second sector is electronics is found under
+    electronics; the facet counts beside the sector filter count its rows.
+    """
+
+    __tablename__ = "lead_sectors"
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    sector: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    share: Mapped[float | None]
+    main: Mapped[bool] = mapped_column(default=False)
 
 
 class Assessment(db.Model):
@@ -337,3 +405,52 @@ class ReportLink(db.Model):
 
     lead: Mapped[Lead] = relationship()
     assessment: Mapped[Assessment] = relationship()
+
+
+#: Kinds of contact with a firm that staff log.
+ACTIVITY_KINDS = ("call", "meeting", "email")
+
+
+class Activity(db.Model):
+    """A call, meeting or e-mail with a lead's firm, logged by staff."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    happened_on: Mapped[date]
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="activities")
+    user: Mapped[User | None] = relationship()
+
+
+class Task(db.Model):
+    """A follow-up on a lead, due on a date, for a staff member; done when ``done_at`` is set."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(index=True)
+    done_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="tasks")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class SavedView(db.Model):
+    """A named set of lead-list filters (the list's query string), saved by one staff member."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,7 +11,7 @@ import matcher
 from matcher.profile import COMMITMENT_FIELDS, FIELDS
 from matcher.values import ACCEPTED_WORDS, VALID_DIVISIONS
 
-from .models import STATUSES
+from .models import SOURCES, STATUSES
 
 #: Whitespace as Python, Arrow and ECMAScript regular expressions count it (a name needs one other character).
 _SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -144,6 +144,9 @@ def _lead_schema() -> dict:
         "band": {"type": "string", "nullable": True}, "sector": {"type": "string", "nullable": True},
         "completeness": nullable_number, "status": {"type": "string", "enum": list(STATUSES)},
         "source": {"type": "string"}, "assigned_to": {"type": "string", "nullable": True},
+        "sectors": {"type": "array", "description": "every sector detected in the latest assessment, main first",
+                    "items": {"type": "object", "properties": {
+                        "sector": {"type": "string"}, "share": nullable_number, "main": {"type": "boolean"}}}},
         "created_at": stamp, "updated_at": stamp,
         "profile": {"type": "object", "additionalProperties": True,
                     "description": "only on GET /leads/{lead_id}: the stored profile"},
@@ -182,6 +185,17 @@ def _paths() -> dict:
         ("sector", "string"), ("band", "string"), ("status", "string"), ("q", "string"),
         ("min_completeness", "number"), ("sort", "string"), ("dir", "string"), ("page", "integer"),
         ("per_page", "integer"))]
+    filters[0]["description"] = "a sector id: leads with it as main or secondary sector"
+    filters[3]["description"] = "words that must all occur in name, description, OKVED, city, e-mail, website, " \
+                                "INN or OGRN, ignoring case and accents (dien tu finds điện tử)"
+    filters += [{"name": "source", "in": "query", "schema": {"type": "string", "enum": list(SOURCES)},
+                 "description": "where the lead came from"},
+                {"name": "mine", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                 "description": "only leads assigned to the token's user"},
+                {"name": "verified", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                 "description": "only leads that state a commitment and have every stated one verified"}]
+    facets = {"name": "facets", "in": "query", "schema": {"type": "string", "enum": ["sector"]},
+              "description": "`sector` adds `facets.sector`: leads per detected sector under the other filters"}
     profiles = {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Profile"}}
     return {
         "/score": {"post": {
@@ -226,10 +240,12 @@ def _paths() -> dict:
                                                   ("503", "the database or Redis cannot be reached"))}}},
         "/leads": {"get": {
             "summary": "List leads, best first, with the staff list's filters", "operationId": "listLeads",
-            "security": [{"bearer": []}], "parameters": filters,
+            "security": [{"bearer": []}], "parameters": [*filters, facets],
             "responses": {"200": {"description": "a page of leads", "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
                     "leads": {"type": "array", "items": {"$ref": "#/components/schemas/Lead"}},
+                    "facets": {"type": "object", "description": "only with ?facets=sector", "properties": {
+                        "sector": {"type": "object", "additionalProperties": {"type": "integer"}}}},
                     "page": {"type": "integer"}, "pages": {"type": "integer"},
                     "per_page": {"type": "integer"}, "total": {"type": "integer"}}}}}},
                 **_lead_errors()}}},

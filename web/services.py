@@ -23,6 +23,7 @@ from matcher.batch import defuse_cell, result_columns
 from matcher.profile import FIELDS, field_for
 
 from .audit import acting_user, audit
+from .dedup import identifiers_from
 from .extensions import db
 from .models import (
     COMMITMENTS,
@@ -32,6 +33,7 @@ from .models import (
     Assessment,
     Evidence,
     Lead,
+    LeadSector,
     Note,
     User,
     token_digest,
@@ -111,13 +113,56 @@ def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = 
 
 
 def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any] | None = None,
-                  scored_with: Any = None) -> Assessment:
-    """Add ``result`` to the lead's score history and make it the lead's current score."""
+                  scored_with: Any = None, sectors: bool = True) -> Assessment:
+    """Add ``result`` to the lead's score history and make it the lead's current score.
+
+    ``sectors=False`` leaves the lead's ``lead_sectors`` rows to the caller: new leads get theirs
+    in one INSERT after the flush (:func:`insert_sectors`), far cheaper than an ORM row each.
+    """
     assessment = assessment_from(result, texts, scored_with)
     lead.assessments.insert(0, assessment)
     lead.score, lead.band, lead.sector = result.score, result.band, result.sector
     lead.completeness = result.completeness
+    if sectors:
+        sync_sectors(lead, result.sectors)
     return assessment
+
+
+def insert_sectors(scored: Iterable[tuple[Lead, matcher.ScoreResult]]) -> None:
+    """The ``lead_sectors`` rows of new, flushed leads (with ids) in one INSERT."""
+    rows = [{"lead_id": lead.id, "sector": sector, "share": share, "main": main}
+            for lead, result in scored for sector, (share, main) in detected_sectors(result.sectors).items()]
+    if rows:
+        db.session.execute(db.insert(LeadSector), rows)
+
+
+def detected_sectors(sectors: Iterable[Mapping[str, Any]]) -> dict[str, tuple[float | None, bool]]:
+    """``{sector id: (share or None, is main)}`` from a result's ``sectors`` list (main first; repeats dropped).
+
+    ``share`` is read defensively: a result from before shares were computed has none.
+    """
+    out: dict[str, tuple[float | None, bool]] = {}
+    for item in sectors or ():
+        sector = item.get("sector")
+        if sector and sector not in out:
+            share = item.get("share")
+            out[sector] = (float(share) if isinstance(share, int | float) else None, not out)
+    return out
+
+
+def sync_sectors(lead: Lead, sectors: Iterable[Mapping[str, Any]]) -> None:
+    """Make the lead's ``lead_sectors`` rows those of ``sectors``: rows kept are updated in place, others go."""
+    wanted = detected_sectors(sectors)
+    existing = {row.sector: row for row in lead.sector_rows}
+    for sector, row in existing.items():
+        if sector not in wanted:
+            lead.sector_rows.remove(row)
+    for sector, (share, main) in wanted.items():
+        row = existing.get(sector)
+        if row is None:
+            lead.sector_rows.append(LeadSector(sector=sector, share=share, main=main))
+        else:
+            row.share, row.main = share, main
 
 
 def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str,
@@ -128,19 +173,23 @@ def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source:
     lead = new_lead(profile, result, source, consent, texts)
     db.session.add(lead)
     db.session.flush()
+    insert_sectors([(lead, result)])
     audit("lead.create", lead, user, source=source, score=result.score)
     return lead
 
 
 def new_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str, consent: bool,
              texts: dict[str, Any], scored_with: Any = None) -> Lead:
-    """A new Lead (status ``new``) holding a profile and its result, not added to the session."""
+    """A new Lead (status ``new``) holding a profile and its result, not added to the session.
+
+    Its ``lead_sectors`` rows are not made here: after the flush, call :func:`insert_sectors`.
+    """
     profile = clean_profile(profile)
     columns = {f: profile.get(f) for f in PROFILE_COLUMNS}
     extras = {k: v for k, v in profile.items() if k not in FIELDS}
     lead = Lead(ext_id=profile.get("id"), extras=extras, consent=consent, source=source, status="new",
-                **columns)
-    record_result(lead, result, texts, scored_with)
+                **columns, **identifiers_from(extras))
+    record_result(lead, result, texts, scored_with, sectors=False)  # the caller inserts them once the lead has its id
     return lead
 
 
@@ -205,6 +254,7 @@ def import_rows(job: Any, start: int, rows: list[Mapping[str, str] | str | None]
     leads = [new_lead(p, r, "batch", False, t, job) for p, r, t in scored]
     db.session.add_all(leads)
     db.session.flush()
+    insert_sectors((lead, result) for lead, (_p, result, _t) in zip(leads, scored, strict=True))
     for lead, (_p, result, _t) in zip(leads, scored, strict=True):
         audit("lead.create", lead, user, source="batch", score=result.score)
     return counts

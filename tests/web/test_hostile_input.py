@@ -287,11 +287,13 @@ def _hostile_form() -> dict:
     """Every field name of every form in the app, each holding a NUL, a control character and a huge number."""
     from web import forms
 
-    names = {"row_version", "reason", "criteria.training", "tiers.general", "answers.training.committed"}
+    names = {"row_version", "reason", "criteria.training", "tiers.general", "answers.training.committed",
+             "ids", "action", "next", "assignee", "status"}
     for form_class in (forms.AssessForm, forms.SubmitLeadForm, forms.LoginForm, forms.NoteForm, forms.StatusForm,
                        forms.AssignForm, forms.UserForm, forms.ReasonForm, forms.RankingSettingsForm,
-                       forms.EvidenceForm):
-        for prefix in ("", "note-", "status-", "assign-", "ev-training-"):
+                       forms.EvidenceForm, forms.LeadForm, forms.ContactForm, forms.MergeForm, forms.EraseForm,
+                       forms.BulkDeleteForm, forms.SavedViewForm, forms.TaskForm, forms.ActivityForm):
+        for prefix in ("", "note-", "status-", "assign-", "ev-training-", "contact-", "task-", "activity-"):
             names.update(prefix + name for name in form_class.__dict__ if not name.startswith("_")
                          and hasattr(getattr(form_class, name), "field_class"))
     return dict.fromkeys(names, "\x00" + HUGE + "\x07")
@@ -302,7 +304,8 @@ def _urls(app, method: str, lead_id: int) -> list[str]:
     for rule in app.url_map.iter_rules():
         if method not in rule.methods or rule.endpoint in ("static", "auth.logout"):
             continue
-        values = {arg: lead_id if arg in ("lead_id", "job_id", "version_id", "user_id") else
+        ids = ("lead_id", "job_id", "version_id", "user_id", "other_id", "contact_id", "task_id", "view_id")
+        values = {arg: lead_id if arg in ids else
                   {"what": "role", "kind": "scored", "field": "training"}.get(arg, "x") for arg in rule.arguments}
         try:
             with app.test_request_context():
