@@ -232,8 +232,23 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area; the API is CSRF-exempt because it authenticates by token."""
     # api_match adds POST /api/v1/match to the API blueprint: imported before that is registered
-    from . import (admin, api, api_match, assess, auth, batch, duplicates, editing, erasure,  # noqa: F401
-                   followup, leads, opportunities, overview, weights, workspace)
+    from . import (  # noqa: F401
+        admin,
+        api,
+        api_match,
+        assess,
+        auth,
+        batch,
+        duplicates,
+        editing,
+        erasure,
+        followup,
+        leads,
+        opportunities,
+        overview,
+        weights,
+        workspace,
+    )
 
     for module in (assess, auth, leads, duplicates, editing, erasure, workspace, followup, overview, batch, admin,
                    weights, opportunities):

@@ -147,7 +147,7 @@ def leads():
     f = filters_from(request.args)
     page = db.paginate(filtered_query(f).options(selectinload(Lead.sector_rows)), page=int_arg("page", 1),
                        per_page=int_arg("per_page", 20, 1, 200), error_out=False)
-    extra = {"facets": {"sector": sector_facets(f)}} if request.args.get("facets") == "sector" else {}
+    extra = {"facets": {"sector": sector_facets(f, filtered_query)}} if request.args.get("facets") == "sector" else {}
     return jsonify(leads=[lead_json(lead) for lead in page.items], page=page.page, pages=page.pages,
                    per_page=page.per_page, total=page.total, **extra)
 

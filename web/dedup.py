@@ -110,42 +110,6 @@ def keys_of(lead) -> dict[str, str | None]:
 KEY_COLUMNS = ("name_key", "inn", "ogrn", "web_domain", "mail_domain")
 
 
-def _candidates(leads, keys_only: bool = False) -> list:
-    """Leads sharing a key with any of ``leads`` (themselves included); ``keys_only``: rows of id and keys."""
-    from sqlalchemy import or_
-
-    from .extensions import db
-    from .models import Lead
-
-    values = {key: {getattr(lead, key) for lead in leads} - {None, ""}
-              for key in ("name_key", "inn", "ogrn", "web_domain", "mail_domain")}
-    domains = values["web_domain"] | values["mail_domain"]
-    conditions = [getattr(Lead, key).in_(sorted(values[key])) for key in ("name_key", "inn", "ogrn") if values[key]]
-    if domains:
-        conditions += [Lead.web_domain.in_(sorted(domains)), Lead.mail_domain.in_(sorted(domains))]
-    if not conditions:
-        return []
-    if keys_only:
-        query = db.select(Lead.id, *(getattr(Lead, key) for key in KEY_COLUMNS)).where(or_(*conditions))
-        return list(db.session.execute(query))
-    return list(db.session.execute(db.select(Lead).where(or_(*conditions)).order_by(Lead.id)).scalars())
-
-
-def duplicates_of(lead, limit: int = 20) -> list[Match]:
-    """Other leads that look like the same firm as ``lead``, oldest first, with the keys they share."""
-    found = [Match(other, reasons(lead, other)) for other in _candidates([lead]) if other.id != lead.id]
-    return [m for m in found if m.reasons][:limit]
-
-
-def duplicate_ids(leads) -> set[int]:
-    """The ids among ``leads`` (one page of the list) that share a key with some other lead: one query."""
-    leads = list(leads)
-    if not leads:
-        return set()
-    others = _candidates(leads, keys_only=True)
-    return {lead.id for lead in leads if any(o.id != lead.id and reasons(lead, o) for o in others)}
-
-
 #: Lead columns a merge fills on the kept lead where it has none (the contract's fields and the identifiers).
 MERGED_FIELDS = ("ext_id", "description", "okved", "sectors", "investment_usd", "employees", "tech_transfer",
                  "training", "local_partner", "green", "esg_report", "vietnam_presence", "website",
@@ -155,50 +119,3 @@ MERGED_FIELDS = ("ext_id", "description", "okved", "sectors", "investment_usd", 
 def merge_plan(keep, gone) -> list[str]:
     """The fields of ``keep`` that the merge fills from ``gone`` (empty on ``keep``, given on ``gone``)."""
     return [f for f in MERGED_FIELDS if not getattr(keep, f) and getattr(gone, f)]
-
-
-def merge(keep, gone, lang: str = "en") -> list[str]:
-    """Merge lead ``gone`` into ``keep``: nothing of either is lost but ``gone``'s row; returns the fields filled.
-
-    ``keep`` gains the fields it lacked, ``gone``'s score history, notes, contacts, activities, tasks
-    and the evidence of commitments it has none for (other evidence is written into the audit entry), its consent and
-    assignee where it had none. ``gone``'s audit entries stay as they were, and ``keep``'s page
-    shows them (:func:`trail_ids`). ``keep`` is then scored again, so its latest assessment is
-    its current score. The caller commits.
-    """
-    from . import services
-
-    filled = merge_plan(keep, gone)
-    for field in filled:
-        setattr(keep, field, getattr(gone, field))
-    keep.extras = {**(gone.extras or {}), **(keep.extras or {})}
-    keep.consent = keep.consent or gone.consent
-    keep.assigned_to = keep.assigned_to or gone.assigned_to
-    for item in [*gone.notes, *gone.assessments, *gone.contacts, *gone.activities, *gone.tasks]:
-        item.lead = keep
-    own = {e.field for e in keep.evidence}
-    dropped = [{"field": e.field, "status": e.status, "note": e.note} for e in gone.evidence if e.field in own]
-    for row in [e for e in gone.evidence if e.field not in own]:
-        row.lead = keep
-    services.audit("lead.merge", keep, merged_id=gone.id, merged_name=gone.name, merged_status=gone.status,
-                   merged_score=gone.score, filled=filled, evidence_dropped=dropped)
-    from .extensions import db
-
-    db.session.delete(gone)
-    db.session.flush()
-    services.rescore([keep], lang)
-    return filled
-
-
-def trail_ids(lead) -> list[int]:
-    """The lead's id and those of every lead merged into it (and into those), for its audit trail."""
-    from .extensions import db
-    from .models import AuditLog
-
-    ids, todo = [lead.id], [lead.id]
-    while todo:
-        entries = db.session.execute(db.select(AuditLog).where(
-            AuditLog.object_type == "lead", AuditLog.action == "lead.merge", AuditLog.object_id.in_(todo))).scalars()
-        todo = [e.details["merged_id"] for e in entries if e.details.get("merged_id") not in ids]
-        ids += todo
-    return ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 import matcher
 from matcher.values import parse_commitment, parse_presence, parse_yesno
 
-from . import dedup, services
+from . import dedup, dupfind, services
 from .extensions import db
 from .forms import HELP, ContactForm, LeadForm
 from .i18n import current_lang, field_label, number, reason_text
@@ -24,7 +25,7 @@ bp = Blueprint("editing", __name__, url_prefix="/leads")
 #: Lead columns the edit form writes.
 EDITED = ("name", "description", "okved", "sectors", "investment_usd", "employees", *COMMITMENTS, "esg_report",
           "vietnam_presence", "website", "contact_email", "city", "inn", "ogrn")
-_CANONICAL = {**{f: parse_commitment for f in COMMITMENTS}, "esg_report": parse_yesno,
+_CANONICAL = {**dict.fromkeys(COMMITMENTS, parse_commitment), "esg_report": parse_yesno,
               "vietnam_presence": parse_presence}
 
 
@@ -38,10 +39,9 @@ def form_data(lead: Lead) -> dict[str, Any]:
     """The lead's answers as the form shows them: yes/no words as the form's own choices (да -> committed)."""
     data: dict[str, Any] = {f: getattr(lead, f) or "" for f in EDITED}
     for field, parse in _CANONICAL.items():
-        try:
+        # a value that cannot be read is kept as stored: lead_form offers it as a choice, so saving keeps it
+        with contextlib.suppress(matcher.InvalidValue):
             data[field] = parse(field, data[field]) or ""
-        except matcher.InvalidValue:
-            pass  # kept as stored: lead_form offers it as a choice, so saving does not lose it
     data["sectors"] = [s.strip() for s in (lead.sectors or "").split(";") if s.strip()]
     return data
 
@@ -87,7 +87,7 @@ def new():
     lead = services.create_lead(form.profile(), result, "manual", consent=False)
     lead.inn, lead.ogrn = dedup.digits(form.inn.data) or None, dedup.digits(form.ogrn.data) or None
     db.session.flush()
-    duplicates = dedup.duplicates_of(lead)
+    duplicates = dupfind.duplicates_of(lead)
     db.session.commit()
     flash(_("Lead created and scored: %(score)s.", score=number(result.score)), "success")
     if duplicates:

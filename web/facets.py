@@ -23,12 +23,13 @@ _lock = threading.Lock()
 _cache: dict[str, tuple[float, dict[str, int]]] = {}  # database URL -> (when, counts)
 
 
-def sector_facets(f: dict) -> dict[str, int]:
-    """How many leads matching the other filters have each sector among their detected ones."""
+def sector_facets(f: dict, filtered_query) -> dict[str, int]:
+    """How many leads matching the other filters have each sector among their detected ones.
+
+    ``filtered_query``: the list's query for a dict of filters (:func:`web.leads.filtered_query`).
+    """
     others = {key: value for key, value in f.items() if key not in ("sector", "sort", "dir") and value}
     if others:
-        from .leads import filtered_query
-
         matching = filtered_query({**f, "sector": ""}).order_by(None).with_only_columns(Lead.id)
         return _count(LeadSector.lead_id.in_(matching))
     return _all_counts()
@@ -36,7 +37,7 @@ def sector_facets(f: dict) -> dict[str, int]:
 
 def _count(*conditions) -> dict[str, int]:
     query = db.select(LeadSector.sector, func.count()).where(*conditions).group_by(LeadSector.sector)
-    return {sector: count for sector, count in db.session.execute(query)}
+    return dict(db.session.execute(query).tuples())
 
 
 def _all_counts() -> dict[str, int]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import ranking, services
-from .dedup import trail_ids
+from .dupfind import trail_ids
 from .extensions import db
 from .facets import sector_facets
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
@@ -121,7 +121,7 @@ def index():
     page = db.paginate(query, page=int_arg("page", 1), per_page=_per_page(), max_per_page=200, error_out=False)
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
-                           facets=sector_facets(f), config_bands=[b.name for b in config.bands],
+                           facets=sector_facets(f, filtered_query), config_bands=[b.name for b in config.bands],
                            robust=ranking.robustness())
 
 

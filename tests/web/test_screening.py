@@ -46,10 +46,10 @@ def test_sector_filter_matches_secondary_sectors_with_facet_counts(client, auth,
 def test_facets_follow_the_other_filters(app, client, auth, sector_leads):
     auth.login()
     with app.app_context():
-        from web.leads import sector_facets
+        from web.leads import filtered_query, sector_facets
 
-        every = sector_facets({"q": ""})
-        only_robots = sector_facets({"q": "robots"})
+        every = sector_facets({"q": ""}, filtered_query)
+        only_robots = sector_facets({"q": "robots"}, filtered_query)
     assert every["electronics"] == 2 and every["automation"] == 1
     assert only_robots == {"automation": 1, "electronics": 1}
 
