@@ -37,7 +37,7 @@ def sector_facets(f: dict, filtered_query) -> dict[str, int]:
 
 def _count(*conditions) -> dict[str, int]:
     query = db.select(LeadSector.sector, func.count()).where(*conditions).group_by(LeadSector.sector)
-    return dict(db.session.execute(query).tuples())
+    return {sector: count for sector, count in db.session.execute(query)}  # noqa: C416 -- rows, not pairs
 
 
 def _all_counts() -> dict[str, int]:

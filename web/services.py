@@ -314,8 +314,13 @@ def user_for_token(token: str) -> User | None:
 
 
 def export_header() -> list[str]:
-    """Columns of a lead export: the contract fields, then what ``matcher score`` adds."""
-    return [*FIELDS, *result_columns(get_config())]
+    """Columns of a lead export: the contract fields, then what ``matcher score`` adds.
+
+    A field named like a result column gets ``_input``, as ``matcher score`` names it (the firm's
+    declared ``sectors`` beside the detected ``sectors``).
+    """
+    results = result_columns(get_config())
+    return [*(f"{f}_input" if f in results else f for f in FIELDS), *results]
 
 
 def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
@@ -337,8 +342,16 @@ def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
                 *[f"{points.get(c, 0.0):.1f}" for c in criteria], f"{latest.completeness:g}",
                 ";".join(latest.missing), latest.explanation,
                 f"{top['advice']}: +{top['gain']:.1f}" if top else "",
-                "" if latest.sector_confidence is None else f"{round(latest.sector_confidence, 2):g}"]
+                _shares_cell(latest.matched_sectors),
+                "" if latest.sector_confidence is None else f"{round(latest.sector_confidence, 2):g}",
+                ""]  # okved_suggested: not kept with an assessment; `matcher score` on the export gives it
         yield [defuse_cell(str(v)) for v in row]
+
+
+def _shares_cell(sectors: list[dict] | None) -> str:
+    """The ``sectors`` column of one assessment: ``id:share;…`` (an assessment made before shares: ids)."""
+    return ";".join(f"{s['sector']}:{s['share']:.2f}" if s.get("share") is not None else s["sector"]
+                    for s in sectors or [])
 
 
 def write_csv(handle, rows: Iterable[list[str]]) -> None:
