@@ -6,7 +6,6 @@ still wins over this file, e.g. ``gunicorn -c gunicorn.conf.py -b 0.0.0.0:8000``
 
 import os
 
-
 # web.wsgi turns a refused configuration (no SECRET_KEY...) into one line and "App failed to load"
 wsgi_app = "web.wsgi:app"
 bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"

@@ -125,7 +125,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # Rate limits off: this measures capacity, not the per-client limits (see README, Security).
         # No request log either (LOG_LEVEL=WARNING): a line per request would flood this console.
-        env = dict(os.environ, SECRET_KEY="bench-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=password, MATCHER_RATELIMIT_ENABLED="false",
+        env = dict(os.environ, SECRET_KEY="bench-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=password,
+                   MATCHER_RATELIMIT_ENABLED="false",
                    LOG_LEVEL="WARNING",
                    DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"))
         subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"

@@ -179,7 +179,8 @@ def start_server(tmp: str, args) -> tuple[subprocess.Popen, str]:
     """Bootstrap a fresh database, start gunicorn and wait until it answers; returns (process, base URL)."""
     port = free_port()
     # LOG_LEVEL=WARNING: no line per request on this console (the app's request log; gunicorn's is off)
-    env = dict(os.environ, SECRET_KEY="soak-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=PASSWORD, MATCHER_RATELIMIT_ENABLED="false",
+    env = dict(os.environ, SECRET_KEY="soak-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=PASSWORD,
+               MATCHER_RATELIMIT_ENABLED="false",
                LOG_LEVEL="WARNING",
                MATCHER_BATCH_DIR=os.path.join(tmp, "batch"),
                DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/soak.db"))

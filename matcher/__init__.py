@@ -2,7 +2,8 @@
 
 The library is plain Python (numpy, scikit-learn, pyarrow, PyYAML); the web app and the
 command line both call it. Start with :func:`assess` for one profile or
-:func:`matcher.batch.score_file` for a CSV file.
+:func:`matcher.batch.score_file` for a CSV file. The layers, the walk of a CSV row to a score and
+the files to touch for a new criterion, sector or language: docs/architecture.md.
 """
 
 import importlib

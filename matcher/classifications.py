@@ -26,21 +26,16 @@ below it is ``other``: a firm with only that code falls outside every priority s
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
+from typing import TYPE_CHECKING
 
+from .classfiles import SYSTEMS, read_classification  # noqa: F401 -- read_classification is public here too
 from .config import Config, load_sectors
-from .sectors import SectorDetector
 
-#: Classification -> (language of its titles, file under ``matcher/data/classifications``).
-SYSTEMS: dict[str, tuple[str, str]] = {
-    "okved2": ("ru", "okved2_ru.csv"),
-    "nace2": ("en", "nace_rev2_en.csv"),
-    "vsic2007": ("vi", "vsic_vi.csv"),
-}
+if TYPE_CHECKING:
+    from .sectors import SectorDetector
+
 #: How a row got its sector (the ``via`` field of :class:`ClassRow`).
 VIA_CODE, VIA_BELOW, VIA_ISIC, VIA_NONE = "code", "below", "isic", "none"
 
@@ -67,29 +62,6 @@ class ClassRow:
     def text(self) -> str:
         """Title and notes, as training text."""
         return f"{self.title}. {self.notes}" if self.notes else self.title
-
-
-def read_classification(system: str) -> list[dict[str, str]]:
-    """The rows of one shipped classification file, as read from the installed package.
-
-    Parameters
-    ----------
-    system : {"okved2", "nace2", "vsic2007"}
-
-    Returns
-    -------
-    list of dict
-        ``code``, ``level``, ``title`` (and for NACE ``isic`` and ``notes``), in source order.
-
-    Examples
-    --------
-    >>> [r["title"] for r in read_classification("nace2") if r["code"] == "26.20"]
-    ['Manufacture of computers and peripheral equipment']
-    """
-    if system not in SYSTEMS:
-        raise ValueError(f"system must be one of {sorted(SYSTEMS)}, not {system!r}")
-    path = resources.files(__package__).joinpath("data", "classifications", SYSTEMS[system][1])
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
 
 
 def _digits(code: str) -> str:
@@ -145,7 +117,8 @@ def label_vsic(codes: Iterable[str], nace_rows: list[Mapping[str, str]],
     """Sector and ``via`` of each VSIC code, through the NACE classes refining its ISIC class.
 
     Classes (4 digits) take the one sector of the NACE classes whose ISIC reference they are
-    (see :func:`_isic_sector` for the few VSIC classes ISIC does not have); subclasses (5 digits) their class's; divisions and groups the one sector of their classes.
+    (see :func:`_isic_sector` for the few VSIC classes ISIC does not have); subclasses (5 digits) their
+    class's; divisions and groups the one sector of their classes.
     Anything else (disagreement, no NACE class) is unlabelled.
     """
     by_isic: dict[str, set[str | None]] = {}
@@ -198,6 +171,8 @@ def labelled_classes(config: Config | None = None, detector: SectorDetector | No
         In source order, classification by classification; unlabelled rows included
         (``sector is None``), so callers choose whether to drop them.
     """
+    from .sectors import SectorDetector
+
     detector = detector or SectorDetector(config or load_sectors())
     nace = read_classification("nace2")
     nace_labels = label_codes([r["code"] for r in nace], detector)

@@ -1,45 +1,42 @@
-"""The ``matcher`` command: ``matcher score IN.csv -o OUT.csv`` and friends."""
+"""The ``matcher`` command: ``matcher score IN.csv -o OUT.csv`` and friends.
+
+``score`` is here, ``weights`` in :mod:`matcher.cli_weights`; other packages add commands through
+the ``matcher.commands`` entry points (:mod:`matcher.cli_base`), as the web app adds ``serve``,
+``worker`` and ``db`` (:mod:`web.cli`).
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import itertools
-import functools
 import os
-import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from . import __version__
-from .errors import MatcherError
+from .cli_base import (
+    COMMANDS_GROUP,
+    EXIT_CODES,
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_USAGE,
+    CommandError,
+    fail,
+    input_file,
+    is_missing_dependency,
+    missing_extra,
+    output_path,
+    run,
+    tell_errors,
+)
 
-#: Exit statuses (``matcher --help`` and README list them).
-EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_SERVICE = 0, 2, 3, 4, 5
-#: Standard output closed early (``matcher score big.csv -o - | head``): 128 + SIGPIPE, as a shell
-#: reports a command that a closed pipe stopped.
-EXIT_PIPE = 141
-EXIT_CODES = """exit status:
-  0    done
-  2    usage error (bad arguments)
-  3    unreadable or invalid input: missing file, bad CSV, bad sectors or dump file
-  4    the output (or the error report) cannot be written
-  5    a service cannot be reached: the database (serve, worker, db) or Redis (worker)
-  141  standard output was closed early (a pipe into head, say): stops quietly"""
+#: The file helpers live in :mod:`matcher.cli_base` (``matcher match`` uses them too).
+_output_path, _input_file, _tell_errors = output_path, input_file, tell_errors
 
-
-class CommandError(Exception):
-    """A one-line error of the ``matcher`` command with its exit status."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-#: The one line a web command prints when Flask & co are not installed (``pip install hanoi-matcher``).
-WEB_EXTRA = "the web app needs the extra: pip install 'hanoi-matcher[web]'"
+#: The commands of this package; the others come from the ``matcher.commands`` entry points.
+BUILT_IN = ("score", "weights", "match")
 
 
 def _progress_bar(enabled: bool, total: int):
@@ -66,7 +63,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     # The model without scikit-learn's estimator base: with the sector vocabulary in the cache,
     # this process never imports scikit-learn (bench_score: about 1 s of a 1M-row run).
-    scorer = ScoringModel(sectors_path=args.sectors).fit()
+    scorer = ScoringModel(sectors_path=args.sectors, config=_weighted_config(args)).fit()
     out = _output_path(args.output)
     if args.errors is not None:
         _output_path(args.errors, what="--errors")
@@ -77,12 +74,26 @@ def cmd_score(args: argparse.Namespace) -> int:
         errors = str(Path(folder) / "errors.csv") if told else args.errors
         summary = _score(args, in_path, out, errors, scorer)
         if told:
-            _tell_errors(errors)
+            _tell_errors(errors, summary.encoding, summary.delimiter)
     if not args.quiet:
         where = f"{summary.errors} errors -> " + ("stderr" if told else summary.error_path)
         print(f"{summary.rows} rows: {summary.scored} scored -> {out or 'stdout'}, {where} "
               f"({summary.seconds:.1f} s)", file=sys.stderr)
+    for text in summary.warnings:  # even with -q: a column left out changes every score
+        print(f"matcher: warning: {text}", file=sys.stderr)
     return EXIT_OK
+
+
+def _weighted_config(args: argparse.Namespace):
+    """The sectors file with the ``--weights`` file applied (as the web app scores), or None without one."""
+    if args.weights is None:
+        return None
+    from .config import load_sectors
+    from .weights import read_weights_file
+
+    if not Path(args.weights).is_file():
+        raise CommandError(f"{args.weights}: no such weights file", EXIT_INPUT)
+    return read_weights_file(args.weights).apply(load_sectors(args.sectors))
 
 
 def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
@@ -95,7 +106,7 @@ def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
     try:
         with tuned_for_batch():
             summary = score_file(in_path, sink, scorer, lang=args.lang, out_format=args.format, progress=update,
-                                 error_path=errors)
+                                 error_path=errors, out_encoding=ENCODINGS[args.encoding])
         if out is None:
             sys.stdout.buffer.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
@@ -111,193 +122,6 @@ def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
     return summary
 
 
-def _output_path(value: str, what: str = "-o/--output") -> Path | None:
-    """The output file the user named (None for ``-``, standard output), refused early if unusable."""
-    if value == "-" and what == "-o/--output":
-        return None
-    if not value.strip():
-        raise CommandError(f"{what} is empty: give a file name" + (", or - for stdout" if what[0] == "-" else ""),
-                           EXIT_OUTPUT)
-    path = Path(value)
-    if path.is_dir():
-        raise CommandError(f"{value}: is a directory; {what} needs a file name", EXIT_OUTPUT)
-    if not path.parent.is_dir():
-        raise CommandError(f"{value}: cannot write: no folder {path.parent}", EXIT_OUTPUT)
-    return path
-
-
-@contextmanager
-def _input_file(value: str) -> Iterator[str]:
-    """The input path; ``-`` is standard input, spooled to a temporary file that is removed afterwards."""
-    if value != "-":
-        if not Path(value).is_file():
-            reason = "is a directory, not a CSV file" if Path(value).is_dir() else "no such file"
-            raise CommandError(f"{value}: {reason}", EXIT_INPUT)
-        yield value
-        return
-    fd, name = tempfile.mkstemp(prefix="matcher-stdin-", suffix=".csv")
-    try:
-        with os.fdopen(fd, "wb") as spool:
-            shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
-        yield name
-    finally:
-        os.unlink(name)
-
-
-def _tell_errors(path: str) -> None:
-    """One stderr line per row of the error report: row, column(s) and reason."""
-    csv.field_size_limit(2**31 - 1)  # a row's values may be large; only the first three are shown
-    with open(path, encoding="utf-8", newline="") as handle:
-        for row in itertools.islice(csv.reader(handle), 1, None):
-            print(f"row {row[0]}, {row[1]}: {row[2]}", file=sys.stderr)
-
-
-def _web_app(serving: bool = True):
-    """The web app as ``serve`` (``SECRET_KEY``, else the key kept in the instance folder) and ``worker``
-    (``serving=False``: it signs no cookie) run it; a configuration the app refuses is a one-line usage error."""
-    from web import ConfigError, create_app  # Flask only here: the library never imports it
-
-    try:
-        return create_app(instance_key=serving, serving=serving)
-    except ConfigError as error:
-        raise CommandError(error.message, EXIT_USAGE) from None
-
-
-def _web_command(command):
-    """A command of the web app: without the ``web`` extra installed, one line and exit status 2."""
-
-    @functools.wraps(command)
-    def run_web(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except ModuleNotFoundError as exc:
-            if (exc.name or "").partition(".")[0] in ("matcher", "web"):
-                raise  # a broken install of this project: the traceback says more than the hint
-            # Printed here, not raised: exit status 2 whatever run() makes of other errors.
-            print(f"matcher: error: {WEB_EXTRA}", file=sys.stderr)
-            return 2
-
-    return run_web
-
-
-@_web_command
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Upgrade the database, load the samples and an admin on first start, then serve the web app."""
-    from web.commands import bootstrap
-
-    with _reaching_services():
-        app = _web_app()
-        with app.app_context():
-            loaded, password = bootstrap()
-    if loaded:
-        print(f"loaded {loaded} sample leads", file=sys.stderr)
-    if password:
-        print(f"created the admin account: user 'admin', password {password} (shown once)", file=sys.stderr)
-    print(f"serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr)
-    app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
-    return 0
-
-
-@_web_command
-def cmd_worker(args: argparse.Namespace) -> int:
-    """Run batch jobs from the Redis queue (``REDIS_URL``), with the app's database and ``BATCH_DIR``."""
-    from web.worker import work  # Flask and RQ only here: the library never imports them
-
-    with _reaching_services():
-        app = _web_app(serving=False)
-        if not app.config.get("REDIS_URL"):
-            raise CommandError("REDIS_URL is not set: the worker needs Redis "
-                               "(e.g. REDIS_URL=redis://127.0.0.1:6379/0)", EXIT_SERVICE)
-        work(app, burst=args.burst, name=args.name)
-    return 0
-
-
-@contextmanager
-def _reaching_services(database_url: str | None = None) -> Iterator[None]:
-    """A database or Redis that cannot be reached becomes one line, with the password masked."""
-    try:
-        yield
-    except Exception as exc:
-        service = _unreachable(exc)
-        if service is None or isinstance(exc, CommandError):
-            raise
-        url = os.environ.get("REDIS_URL") if service == "Redis" else database_url or os.environ.get("DATABASE_URL")
-        where = f" at {mask_url(url)}" if url else " (the SQLite file in instance/)" if service != "Redis" else ""
-        raise CommandError(f"cannot reach {service}{where}: {_reason(exc)}", EXIT_SERVICE) from None
-
-
-def _unreachable(exc: BaseException) -> str | None:
-    """"the database" or "Redis" when ``exc`` (or its cause) says that service cannot be reached."""
-    for error in _chain(exc):
-        module = type(error).__module__
-        if module.startswith("redis") and type(error).__name__ in ("ConnectionError", "TimeoutError"):
-            return "Redis"
-        if module.startswith("sqlalchemy") and type(error).__name__ in ("OperationalError", "InterfaceError"):
-            return "the database"
-    return None
-
-
-def _chain(exc: BaseException | None) -> Iterator[BaseException]:
-    """``exc``, then what caused it, and so on."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
-def _reason(exc: BaseException) -> str:
-    """Why a connection failed, in a few words (``connection refused``)."""
-    for error in _chain(exc):
-        if isinstance(error, OSError) and error.strerror:
-            text = error.strerror
-            break
-    else:
-        text = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
-        text = text.rsplit(": ", 1)[-1].rstrip(" .")
-    return text[:1].lower() + text[1:]
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password (if any) replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
-@_web_command
-def cmd_db(args: argparse.Namespace) -> int:
-    """Back up the web app's database to a portable file, or restore one (``matcher db dump|restore FILE``)."""
-    from web.dbtools import command  # Flask and SQLAlchemy only here: the library never imports them
-
-    try:
-        with _reaching_services(args.database_url):
-            print(command(args.action, args.file, args.database_url, getattr(args, "replace", False)),
-                  file=sys.stderr)
-    except MatcherError as exc:
-        if _unreachable(exc) is not None:  # dbtools says which database, without its password
-            raise CommandError(str(exc), EXIT_SERVICE) from None
-        raise
-    return 0
-
-
-def _add_db(sub) -> None:
-    """``matcher db dump FILE`` and ``matcher db restore FILE [--replace]``."""
-    db = sub.add_parser("db", help="back up or restore the web app's database (portable across SQLite/PostgreSQL)")
-    actions = db.add_subparsers(dest="action", required=True)
-    dump = actions.add_parser("dump", help="write every row to FILE (gzip'ed JSON Lines)")
-    restore = actions.add_parser("restore", help="load FILE into an empty database (creates the schema)")
-    restore.add_argument("--replace", action="store_true", help="delete everything in the database first")
-    for action in (dump, restore):
-        action.add_argument("file", help="the dump file")
-        action.add_argument("--database-url", default=None,
-                            help="database URL (default: DATABASE_URL, else the SQLite file in instance/)")
-        action.set_defaults(func=cmd_db)
-
-
 SCORE_EPILOG = """standard input and output:
   matcher score - -o out.csv < in.csv       reads the CSV from standard input
   matcher score in.csv -o - | less          writes the scored file to standard output; rows that
@@ -305,12 +129,27 @@ SCORE_EPILOG = """standard input and output:
                                             ("row 4, okved: ..."), unless --errors FILE is given"""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand (plug-in commands loaded only when ``argv`` needs them)."""
     parser = argparse.ArgumentParser(prog="matcher", description="Hanoi investor matcher", epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"matcher {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_score(sub)
+    _add_plugins(sub, sys.argv[1:] if argv is None else argv)
+    from . import cli_match, cli_weights
+
+    cli_weights.register(sub)
+    cli_match.register(sub)
+    return parser
+
+
+#: ``matcher score --encoding`` choices and what :func:`matcher.batch.score_file` calls them.
+ENCODINGS = {"utf-8": "utf-8", "utf-8-bom": "utf-8-sig", "input": "input"}
+
+
+def _add_score(sub) -> None:
+    """``matcher score IN.csv -o OUT.csv``."""
     score = sub.add_parser(
         "score", help="score a CSV of firm profiles", epilog=SCORE_EPILOG + "\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -320,61 +159,70 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output file, or - for standard output; errors go to OUTPUT.errors.csv")
     score.add_argument("--errors", default=None, metavar="FILE",
                        help="write the error report to FILE (default: OUTPUT.errors.csv; with -o -, stderr)")
-    score.add_argument("--lang", choices=("en", "ru", "vi"), default="en", help="language of the explanations")
+    score.add_argument("--lang", choices=("en", "ru", "vi"), default="en",
+                       help="language of the explanations, the error reasons and the warnings")
+    score.add_argument("--encoding", choices=tuple(ENCODINGS), default="utf-8",
+                       help="how the CSV output and error report are written: utf-8 (commas, the default), "
+                            "utf-8-bom (commas; what Excel needs to read UTF-8) or input (the input's encoding "
+                            "and delimiter: Windows-1251 with ; in, the same out)")
     score.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     score.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
+    score.add_argument("--weights", default=None, metavar="FILE",
+                       help="a weights version exported by the web app (Weights page, 'Download for the "
+                            "command line'): scores as the app does under that version")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     score.set_defaults(func=cmd_score)
-    serve = sub.add_parser("serve", help="run the web application")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
-    serve.set_defaults(func=cmd_serve)
-    worker = sub.add_parser("worker", help="run batch jobs from the Redis queue (needs REDIS_URL)")
-    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
-    worker.add_argument("--name", default=None, help="worker name (default: RQ's own)")
-    worker.set_defaults(func=cmd_worker)
-    _add_db(sub)
-    from . import cli_weights
 
-    cli_weights.register(sub)
-    return parser
+
+class MissingExtra(Exception):
+    """The chosen plug-in command cannot be loaded: the extra that installs its packages is missing."""
+
+
+def _add_plugins(sub, argv: list[str]) -> None:
+    """Add the commands of the ``matcher.commands`` entry points (the web app's ``serve``, ``worker``, ``db``).
+
+    Only the chosen command's module is imported (all of them for ``matcher --help``): ``matcher
+    score`` never loads the web app. The others get a bare parser, so that a mistyped command
+    still lists every name.
+    """
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    if chosen in BUILT_IN:
+        return
+    helping = chosen is None and ("-h" in argv or "--help" in argv)
+    from importlib.metadata import entry_points
+
+    for entry_point in entry_points(group=COMMANDS_GROUP):
+        if entry_point.name in BUILT_IN or entry_point.name in sub.choices:
+            continue  # a built-in name, or one an earlier plug-in took
+        if entry_point.name == chosen or helping:
+            _load_plugin(sub, entry_point, required=entry_point.name == chosen)
+        else:
+            sub.add_parser(entry_point.name)
+
+
+def _load_plugin(sub, entry_point, required: bool) -> None:
+    """Let the entry point add its command; if its packages are missing, raise :class:`MissingExtra`
+    (``required``, the chosen command) or add a parser whose help says which extra to install."""
+    try:
+        add = entry_point.load()
+    except ModuleNotFoundError as exc:
+        if not is_missing_dependency(exc, entry_point):
+            raise
+        if required:
+            raise MissingExtra(missing_extra(entry_point)) from None
+        sub.add_parser(entry_point.name, help=f"({missing_extra(entry_point)})")
+        return
+    add(sub)
+    sub.choices[entry_point.name].set_defaults(matcher_plugin=entry_point)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``matcher`` console script."""
-    return run(build_parser().parse_args(argv))
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run a parsed command; an error is one line on stderr and an exit status of ``EXIT_CODES``."""
     try:
-        return args.func(args)
-    except CommandError as exc:
-        return _fail(str(exc), exc.code)
-    except BrokenPipeError:
-        return _closed_stdout()
-    except MatcherError as exc:
-        return _fail(str(exc), EXIT_INPUT)
-    except OSError as exc:
-        return _fail(f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_INPUT)
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"matcher: error: {message}", file=sys.stderr)
-    return code
-
-
-def _closed_stdout() -> int:
-    """Standard output was closed by its reader: stop quietly (the recipe of Python's ``signal`` docs)."""
-    # Python would flush stdout once more at exit and print an error: point it at devnull first.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout is no real file (captured in tests): nothing to flush there
-        pass
-    finally:
-        os.close(devnull)
-    return EXIT_PIPE
+        parser = build_parser(argv)
+    except MissingExtra as exc:
+        return fail(str(exc), EXIT_USAGE)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

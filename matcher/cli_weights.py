@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_base import run
 from .config import load_sectors
 from .weights import diff_weights, fingerprint, to_yaml
 
@@ -99,8 +100,6 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["weights", *argv]
     parser = argparse.ArgumentParser(prog="matcher", description="Hanoi investor matcher: weights")
     register(parser.add_subparsers(dest="command", required=True))
-    from .cli import run  # one error handling for every command (imported here: cli imports this module)
-
     return run(parser.parse_args(argv))
 
 

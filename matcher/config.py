@@ -113,6 +113,8 @@ class Sector:
     okved: tuple[str, ...]
     keywords: Mapping[str, tuple[str, ...]]
     source: Mapping[str, str]
+    #: Sectors of the same family this one makes more specific (a code of one of them yields to text of this one).
+    refines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,10 @@ class Band:
     source: Mapping[str, str] | None = None
 
 
+#: ``detection.min_confidence`` when the sectors file does not set it.
+DEFAULT_MIN_CONFIDENCE = 0.4
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole of ``sectors.yaml``, checked; change it with :meth:`replace`."""
@@ -168,6 +174,8 @@ class Config:
     criteria: tuple[Criterion, ...]
     bands: tuple[Band, ...]
     path: str = ""
+    #: Below this text confidence (0..1), with no code and no declared sector, the sector is uncertain.
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     def replace(self, **changes: Any) -> Config:
         """Return a copy with ``changes`` applied (the original never changes)."""
@@ -313,7 +321,12 @@ def load_sectors(path: str | Path | None = None, text: str | None = None) -> Con
     sectors = _read_sectors(check, data, sources, tiers)
     criteria = _read_criteria(check, data, sources)
     bands = _read_bands(check, data, sources, tiers)
-    return Config(version, sources, tiers, sectors, criteria, bands, str(path))
+    min_confidence = DEFAULT_MIN_CONFIDENCE
+    if data.get("detection") is not None:
+        check.get(data, ("detection",), dict)
+        if "min_confidence" in data["detection"]:
+            min_confidence = check.number(data, ("detection", "min_confidence"), 0.0, 1.0)
+    return Config(version, sources, tiers, sectors, criteria, bands, str(path), min_confidence)
 
 
 def _read_tiers(check: _Checker, data: dict, sources: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -359,9 +372,18 @@ def _read_sectors(
             keywords[lang] = tuple(w.strip() for w in items)
         sectors.append(Sector(
             sid, tier, tiers[tier]["weight"], check.labels(data, (*keys, "label")), codes, keywords,
-            check.source(data, (*keys, "source"), sources),
+            check.source(data, (*keys, "source"), sources), _read_refines(check, data, keys),
         ))
     return tuple(sectors)
+
+
+def _read_refines(check: _Checker, data: dict, keys: tuple[Any, ...]) -> tuple[str, ...]:
+    """The ``refines`` list of one sector: ids of other sectors of the file."""
+    listed = check.get(data, (*keys, "refines"), list, required=False) or []
+    for i, sid in enumerate(listed):
+        if sid not in data["sectors"] or sid == keys[-1]:
+            raise check.fail((*keys, "refines", i), f"{sid!r} is not another sector of this file")
+    return tuple(listed)
 
 
 def _read_input(check: _Checker, data: dict, keys: tuple[Any, ...], name: str) -> Input:

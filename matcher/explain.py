@@ -8,6 +8,8 @@ profile from the same tables and frames, for small batches.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,6 +39,21 @@ def tenths_text(tenths: NDArray[np.int64]) -> pa.Array:
 def tenths_str(tenths: int) -> str:
     """:func:`tenths_text` for one number: 625 -> "62.5", -5 -> "-0.5"."""
     return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}"
+
+
+#: Languages whose texts write a decimal comma: "71,7 из 100", "+16,0" (the numeric CSV columns keep the dot).
+DECIMAL_COMMA = ("ru", "vi")
+
+
+def text_numbers(numbers: pa.Array, lang: str) -> pa.Array:
+    """Numbers of :func:`tenths_text` as a sentence in ``lang`` writes them: "71.7" -> "71,7" in ru and vi."""
+    return pc.replace_substring(numbers, ".", ",") if lang in DECIMAL_COMMA else numbers
+
+
+def text_number(tenths: int, lang: str) -> str:
+    """:func:`text_numbers` for one number of tenths: 717 -> "71,7" in ru and vi, "71.7" in en."""
+    text = tenths_str(tenths)
+    return text.replace(".", ",") if lang in DECIMAL_COMMA else text
 
 
 def advice_text(cand: Candidate, lang: str) -> str:
@@ -152,7 +169,7 @@ def _strongest(scorer: ScoringModel, scores: BatchScores, lang: str) -> pa.Array
     items, shown = [], []
     for k in range(order.shape[1]):
         pts = np.take_along_axis(scores.contributions, order[:, k : k + 1], axis=1).ravel()
-        item = pc.binary_join_element_wise(_take(labels, order[:, k]), tenths_text(pts), " +")
+        item = pc.binary_join_element_wise(_take(labels, order[:, k]), text_numbers(tenths_text(pts), lang), " +")
         items.append(pc.if_else(pa.array(pts > 0), item, ""))
         shown.append(pts > 0)
     if len(items) == 2:
@@ -172,7 +189,8 @@ def _improvements(scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
         return pa.array([""] * n, pa.string()), pa.array(["; " + message(lang, "nothing_to_improve")] * n)
     best = np.argmax(scores.gains, axis=1)
     gain_values = scores.gains[np.arange(n), best]
-    advice, gain = _take([advice_text(c, lang) for c in scores.candidates], best), tenths_text(gain_values)
+    advice = _take([advice_text(c, lang) for c in scores.candidates], best)
+    gain = text_numbers(tenths_text(gain_values), lang)
     has = pa.array(gain_values > 0)
     column = pc.if_else(has, pc.binary_join_element_wise(advice, gain, ": +"), "")
     frame = message(lang, "improve", advice="\x00", gain="\x00").split("\x00")
@@ -186,7 +204,7 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
 
     Returns a mapping column name -> Arrow array, in output order: ``score``, ``band``,
     ``sector``, ``c_<criterion>``..., ``completeness``, ``missing``, ``explanation``,
-    ``top_improvement``.
+    ``top_improvement``, ``sector_confidence``.
     """
     config = scorer.config_
     out: dict[str, pa.Array] = {"score": tenths_text(scores.score)}
@@ -200,12 +218,57 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
     band_heads = [message(lang, "head", score="\x00", band=b.name, band_label=b.label.get(lang, b.label["en"]))
                   .split("\x00") for b in config.bands]
     before, after = _take([h[0] for h in band_heads], scores.band), _take([h[1] for h in band_heads], scores.band)
-    head = pc.binary_join_element_wise(before, out["score"], after, "")
+    head = pc.binary_join_element_wise(before, text_numbers(out["score"], lang), after, "")
     improvement, improve_clause = _improvements(scores, lang)
     out["explanation"] = pc.binary_join_element_wise(
         head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
     out["top_improvement"] = improvement
+    out["sectors"] = shares_column(config, frame.detection)
+    out["sector_confidence"] = pa.array(np.round(frame.detection.confidence, 2)).cast(pa.string())
+    out["okved_suggested"] = scorer.detector_.suggest_okved(frame.detection)
     return out
+
+
+def shares_column(config, detection) -> pa.Array:
+    """The ``sectors`` column: ``id:share`` of every sector of a row, ``;``-separated, the main one
+    first, then larger shares, higher tiers, sectors.yaml's order; shares in hundredths add up to
+    exactly 1.00 (the main sector takes the rounding), as
+    :meth:`matcher.sectors.SectorDetector.matches_row` gives them."""
+    shares, main = detection.shares, detection.sector
+    n = len(main)
+    if shares.size == 0:
+        return pa.array([""] * n, pa.string())
+    items = _share_items(tuple(config.sector_ids))  # "id:0.00" ... "id:1.00" of every sector
+    # Most rows have one sector: "id:1.00".
+    column = pc.if_else(pa.array(main >= 0), items.take(pa.array(np.maximum(main, 0) * 101 + 100)), "")
+    rows, sectors = np.nonzero(shares > 0)
+    several = np.bincount(rows, minlength=n) > 1
+    pick = several[rows]
+    if not pick.any():
+        return column
+    rows, sectors = rows[pick], sectors[pick]
+    cents = np.rint(shares[rows, sectors] * 100).astype(np.int64)
+    is_main = sectors == main[rows]
+    others = np.bincount(rows[~is_main], weights=cents[~is_main], minlength=n).astype(np.int64)
+    cents[is_main] = 100 - others[rows[is_main]]
+    cents = np.clip(cents, 0, 100)
+    # one integer key (row, main first, larger share, higher tier, sectors.yaml's order): one argsort
+    tiers = sorted({s.tier_weight for s in config.sectors}, reverse=True)
+    tier_rank = np.array([tiers.index(s.tier_weight) for s in config.sectors], dtype=np.int64)
+    n_sectors = len(config.sectors)
+    key = (((rows * 2 + ~is_main) * 101 + (100 - cents)) * len(tiers) + tier_rank[sectors]) * n_sectors + sectors
+    order = np.argsort(key)
+    rows, text = rows[order], items.take(pa.array(sectors[order] * 101 + cents[order]))
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    offsets = np.append(starts, len(rows)).astype(np.int32)
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), text), ";")
+    return pc.replace_with_mask(column, pa.array(several), joined)
+
+
+@lru_cache(maxsize=8)
+def _share_items(sector_ids: tuple[str, ...]) -> pa.Array:
+    """``f"{id}:{k / 100:.2f}"`` for every sector and k = 0..100, at ``sector * 101 + k``."""
+    return pa.array([f"{sid}:{k / 100:.2f}" for sid in sector_ids for k in range(101)], pa.string())
 
 
 def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:
@@ -218,7 +281,7 @@ def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection
     combo = _sector_combo(len(config.sectors), detection.sector, detection.source)
     evidence = detection.evidence if detection.source in (SOURCE_CODE, SOURCE_TEXT) else ""
     return "".join((
-        head[0], tenths_str(scores.score), head[1], "; ", before[combo], evidence, after[combo],
+        head[0], text_number(scores.score, lang), head[1], "; ", before[combo], evidence, after[combo],
         _strongest_row(scorer, scores, lang), missing_clause(missing_fields(scorer, scores.missing), lang),
         _improvement_row(scorer, scores, lang),
     ))
@@ -229,7 +292,7 @@ def _strongest_row(scorer: ScoringModel, scores: RowScores, lang: str) -> str:
     points = scores.contributions
     top = sorted(range(len(points)), key=lambda j: -points[j])[:2]  # stable, like argsort
     items = [f"{scorer.config_.criteria[j].label.get(lang, scorer.config_.criteria[j].label['en'])} "
-             f"+{tenths_str(points[j])}" if points[j] > 0 else "" for j in top]
+             f"+{text_number(points[j], lang)}" if points[j] > 0 else "" for j in top]
     if not items or not items[0]:
         return ""
     head = message(lang, "strongest", items="\x00").split("\x00")
@@ -244,4 +307,4 @@ def _improvement_row(scorer: ScoringModel, scores: RowScores, lang: str) -> str:
     best = scores.gains.index(max(scores.gains))  # the first best, like argmax
     frame = message(lang, "improve", advice="\x00", gain="\x00").split("\x00")
     advice = advice_texts(scorer, lang)[best]
-    return "; " + frame[0] + advice + frame[1] + tenths_str(scores.gains[best]) + frame[2]
+    return "; " + frame[0] + advice + frame[1] + text_number(scores.gains[best], lang) + frame[2]

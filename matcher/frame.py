@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from .config import ANSWER_INPUTS, NUMBER_INPUTS
 from .errors import InvalidValue
+from .messages import reason
 from .sectors import Detection, SectorDetector
 from .values import parse_codes, parse_commitment, parse_count, parse_money, parse_presence, parse_yesno
 
@@ -151,7 +152,7 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     names = pc.utf8_trim_whitespace(_column(table, "name"))
     no_name = pc.fill_null(pc.equal(pc.utf8_length(names), 0), True).to_numpy(zero_copy_only=False)
     for row in np.flatnonzero(no_name):
-        errors.append(RowError(int(row), "name", "a firm name is required"))
+        errors.append(RowError(int(row), "name", reason("name_required")))
     ok &= ~no_name
     answers = _read_answers(table, errors, ok)
     numbers = _read_numbers(table, errors, ok)
@@ -176,6 +177,19 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     declared_names = [detector.config.sectors[d[0]].id if d else "" for d, _ in declared_results]
     for row in np.flatnonzero((code_sector < 0) & (declared_sector >= 0)):
         evidence[row] = declared_names[declared_idx[row]]
-    detection = detector.detect(code_sector, evidence, declared_sector, texts, has_input)
+    detection = detector.detect(code_sector, evidence, declared_sector, texts, has_input,
+                                known=_named_sectors(detector, code_info, code_idx, declared_results, declared_idx))
     errors.sort(key=lambda e: e.row)
     return ProfileFrame(n, answers, numbers, detection, codes, declared, ok, errors)
+
+
+def _named_sectors(detector: SectorDetector, code_info, code_idx, declared_results, declared_idx) -> np.ndarray:
+    """rows x sectors: 1.0 where one of the row's codes or its declared sectors names the sector."""
+    n_sectors = len(detector.config.sectors)
+    by_code = np.zeros((max(len(code_info), 1), n_sectors))
+    for i, (_, matches) in enumerate(code_info):
+        by_code[i, [s for s, _ in matches]] = 1.0
+    by_declared = np.zeros((max(len(declared_results), 1), n_sectors))
+    for i, (found, _) in enumerate(declared_results):
+        by_declared[i, found] = 1.0
+    return np.maximum(by_code[code_idx], by_declared[declared_idx])

@@ -14,7 +14,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "from_code": "from OKVED {evidence}",
         "from_declared": "as declared",
         "from_text": "from the words: {evidence}",
-        "from_default": "— no listed sector matched",
+        "from_default": "— sector uncertain: no known code, and the description does not say clearly enough",
         "strongest": "strongest: {items}",
         "missing": "missing: {items}",
         "improve": "best improvement: {advice} (+{gain})",
@@ -29,7 +29,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "from_code": "по коду ОКВЭД {evidence}",
         "from_declared": "по заявлению компании",
         "from_text": "по словам: {evidence}",
-        "from_default": "— приоритетная отрасль не найдена",
+        "from_default": "— отрасль не определена: нет известного кода ОКВЭД, а описание недостаточно ясно",
         "strongest": "главное: {items}",
         "missing": "не указано: {items}",
         "improve": "лучше всего повысит балл: {advice} (+{gain})",
@@ -44,7 +44,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "from_code": "theo mã OKVED {evidence}",
         "from_declared": "theo doanh nghiệp tự khai",
         "from_text": "theo các từ: {evidence}",
-        "from_default": "— không khớp ngành ưu tiên nào",
+        "from_default": "— chưa xác định được ngành: không có mã ngành hợp lệ và mô tả chưa đủ rõ",
         "strongest": "đóng góp lớn nhất: {items}",
         "missing": "còn thiếu: {items}",
         "improve": "cải thiện tốt nhất: {advice} (+{gain})",
@@ -93,3 +93,92 @@ def format_number(value: float, lang: str) -> str:
     """A whole number with the thousands separator of the language: 5,000,000 / 5 000 000 / 5.000.000."""
     text = f"{int(round(value)):,}"
     return text.replace(",", {"ru": "\u00a0", "vi": "."}.get(lang, ","))
+
+
+#: Why a row cannot be scored, by reason code. English is what :class:`~matcher.errors.InvalidValue`
+#: carries; :func:`reason_text` words a reason in another language.
+REASONS: dict[str, dict[str, str]] = {
+    "name_required": {"en": "a firm name is required", "ru": "нужно название компании",
+                      "vi": "cần có tên doanh nghiệp"},
+    "commitment": {
+        "en": "expected committed, planned or none (or yes/no, да/нет, có/không)",
+        "ru": "ожидается: есть обязательство, планируется или нет (или yes/no, да/нет, có/không)",
+        "vi": "cần một trong: đã cam kết, dự kiến hoặc không (hoặc yes/no, да/нет, có/không)"},
+    "yesno": {"en": "expected yes or no (also да/нет, có/không, true/false, 1/0)",
+              "ru": "ожидается да или нет (также yes/no, có/không, true/false, 1/0)",
+              "vi": "cần có hoặc không (cũng được: yes/no, да/нет, true/false, 1/0)"},
+    "presence": {"en": "expected none, office or project", "ru": "ожидается: нет, офис или проект",
+                 "vi": "cần một trong: chưa có, văn phòng hoặc dự án"},
+    "money": {"en": "expected an amount in US$ such as 1500000, 1 500 000, 1.5m or 2bn",
+              "ru": "ожидается сумма в долларах США, например 1500000, 1 500 000, 1.5m или 2bn",
+              "vi": "cần một số tiền USD, ví dụ 1500000, 1 500 000, 1.5m hoặc 2bn"},
+    "separators": {"en": "the number has misplaced separators", "ru": "в числе неверно стоят разделители",
+                   "vi": "số có dấu phân cách đặt sai chỗ"},
+    "too_large": {"en": "the amount is too large", "ru": "слишком большая сумма", "vi": "số tiền quá lớn"},
+    "count": {"en": "expected a whole number such as 250", "ru": "ожидается целое число, например 250",
+              "vi": "cần một số nguyên, ví dụ 250"},
+    "okved": {"en": "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)",
+              "ru": "это не код ОКВЭД 2 / NACE Rev. 2 (например 62.01 или 26.3)",
+              "vi": "không phải mã OKVED 2 / NACE Rev. 2 (ví dụ 62.01 hoặc 26.3)"},
+    "row_empty": {"en": "the row is empty", "ru": "строка пуста", "vi": "dòng trống"},
+    "row_fields": {"en": "has {actual} fields where the header has {expected}",
+                   "ru": "в строке полей: {actual}, а в заголовке: {expected}",
+                   "vi": "dòng có {actual} trường trong khi tiêu đề có {expected}"},
+    "unclosed_quote": {
+        "en": "the quoted value is not closed before the end of the file (is the file cut short?)",
+        "ru": "значение в кавычках не закрыто до конца файла (файл обрезан?)",
+        "vi": "giá trị trong ngoặc kép chưa được đóng trước khi hết tệp (tệp bị cắt?)"},
+}
+_REASON_CODES = {texts["en"]: code for code, texts in REASONS.items() if "{" not in texts["en"]}
+
+#: Warnings of a batch run, per language.
+WARNINGS: dict[str, dict[str, str]] = {
+    "ignored_columns": {
+        "en": "{count} column(s) not used for scoring (passed through unchanged): {columns}",
+        "ru": "столбцы, не учтённые при оценке (переданы без изменений), {count}: {columns}",
+        "vi": "{count} cột không được dùng để chấm điểm (giữ nguyên trong tệp kết quả): {columns}"},
+    "encoding_fallback": {
+        "en": "{encoding} cannot hold every character of the output: it was written as UTF-8 with BOM",
+        "ru": "в кодировке {encoding} нельзя записать все символы результата: он записан в UTF-8 с BOM",
+        "vi": "bảng mã {encoding} không chứa được mọi ký tự của kết quả: tệp được ghi bằng UTF-8 có BOM"},
+}
+
+
+def reason(code: str, lang: str = "en", **values: object) -> str:
+    """The reason ``code`` of :data:`REASONS` in ``lang`` (English when the language is unknown), filled in.
+
+    Examples
+    --------
+    >>> reason("row_fields", "ru", actual=3, expected=5)
+    'в строке полей: 3, а в заголовке: 5'
+    """
+    texts = REASONS[code]
+    return texts.get(lang, texts["en"]).format(**values)
+
+
+def reason_text(text: str, lang: str) -> str:
+    """An English reason of :class:`~matcher.errors.InvalidValue` worded in ``lang``.
+
+    A reason after a value (``'62..01': not an OKVED 2 ...``) is translated after the value; a
+    reason that is no entry of :data:`REASONS` is given back as it is.
+
+    Examples
+    --------
+    >>> reason_text("expected a whole number such as 250", "vi")
+    'cần một số nguyên, ví dụ 250'
+    >>> reason_text("'x1': not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)", "ru")
+    "'x1': это не код ОКВЭД 2 / NACE Rev. 2 (например 62.01 или 26.3)"
+    """
+    code = _REASON_CODES.get(text)
+    if code is not None:
+        return reason(code, lang)
+    value, sep, rest = text.rpartition(": ")
+    if sep and rest in _REASON_CODES:
+        return f"{value}: {reason(_REASON_CODES[rest], lang)}"
+    return text
+
+
+def warning(key: str, lang: str = "en", **values: object) -> str:
+    """The batch warning ``key`` of :data:`WARNINGS` in ``lang``, filled in."""
+    texts = WARNINGS[key]
+    return texts.get(lang, texts["en"]).format(**values)

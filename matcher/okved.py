@@ -26,13 +26,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .classfiles import NOT_NACE, _digits, _outside_nace, _vsic_safe  # noqa: F401
 from .classifications import labelled_classes, read_classification
 
 LANGS = ("ru", "en", "vi")
 #: Words people write before a code ("ОКВЭД 62.01", "NACE: 26.2"); dropped when reading.
 LABEL_WORDS = frozenset({"оквэд", "оквэд2", "окved", "okved", "okved2", "nace", "код", "code", "mã", "ma"})
-#: OKVED 2 codes whose first four digits are not the NACE Rev. 2 class (see SOURCES.md).
-NOT_NACE = ("85", "19.3", "92")
 _SHAPE = re.compile(r"^[0-9]{2}(?:\.[0-9]{1,2}(?:\.[0-9]{1,2})?)?$")
 _DIGITS_ONLY = re.compile(r"^[0-9]{2,6}$")
 _WORD = re.compile(r"\w+")
@@ -183,35 +182,6 @@ def _has_words(title_words, words: list[str]) -> bool:
 
 def _code_key(code: str) -> list[int]:
     return [int(p) for p in code.split(".")]
-
-
-def _outside_nace(code: str) -> bool:
-    return any(_digits(code).startswith(_digits(p)) for p in NOT_NACE)
-
-
-def _digits(code: str) -> str:
-    return code.replace(".", "")
-
-
-def _vsic_safe(nace_rows: list[dict], vsic: dict) -> set[str]:
-    """NACE divisions whose VSIC division has the same codes as the ISIC Rev. 4 classes NACE refines there.
-
-    Only divisions: the first two digits are what VSIC and ISIC share ("for nearly all
-    divisions", SOURCES.md); equal class code sets are the check that this division is one.
-    """
-    classes = [r for r in nace_rows if r["level"] == "class"]
-    refined_by: dict[str, set[str]] = {}
-    for r in classes:
-        refined_by.setdefault(r["isic"], set()).add(r["code"])
-    safe = set()
-    for r in (r for r in nace_rows if r["level"] == "division"):
-        key = _digits(r["code"])
-        under = {c["code"] for c in classes if _digits(c["code"]).startswith(key)}
-        isic = {c["isic"] for c in classes if c["code"] in under}
-        own = {c for c in vsic if len(c) == 4 and c.startswith(key)}
-        if key in vsic and isic and isic == own and all(refined_by[i] <= under for i in isic):
-            safe.add(r["code"])
-    return safe
 
 
 @lru_cache(maxsize=4)

@@ -1,7 +1,9 @@
 """The profile data contract: field names, header matching and one-row helpers.
 
 A CSV row, a JSON object and a form all become an Arrow table of string columns named
-after :data:`FIELDS`; :mod:`matcher.frame` reads that table into typed columns.
+after :data:`FIELDS`; :mod:`matcher.frame` reads that table into typed columns. The columns
+``matcher score`` writes are README's "CSV data contract"; the places a new field touches are
+listed in docs/architecture.md ("Where to change what").
 """
 
 from __future__ import annotations
@@ -24,26 +26,117 @@ FIELDS = (
 COMMITMENT_FIELDS = ("tech_transfer", "training", "local_partner", "green")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DOT_THOUSANDS = re.compile(r"^[0-9]{1,3}\.[0-9]{3}$")
-#: A few spellings staff use in spreadsheets, mapped to contract names.
-ALIASES = {
-    "company": "name", "firm": "name", "название": "name", "компания": "name", "tên": "name",
-    "описание": "description", "mô tả": "description", "оквэд": "okved", "nace": "okved",
-    "investment": "investment_usd", "email": "contact_email", "e-mail": "contact_email",
+#: Header spellings staff use in spreadsheets, per contract field and language: the one table of
+#: aliases. The labels of :data:`matcher.messages.FIELD_LABELS` are accepted too. Matching ignores
+#: case, spaces, punctuation, accents and ё/е (:func:`header_key`), so "Местный партнёр",
+#: "местный_партнер" and "MESTNYJ..." spelled alike match alike; ``tests/test_profile.py`` checks
+#: that no two fields share a key.
+HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "id": {"en": ("key", "ref"), "ru": ("идентификатор", "ид"), "vi": ("mã định danh", "mã số")},
+    "name": {"en": ("company", "firm", "company name", "firm name", "organisation", "organization"),
+             "ru": ("название", "компания", "наименование", "название компании", "организация",
+                    "наименование организации"),
+             "vi": ("tên", "tên doanh nghiệp", "tên công ty", "doanh nghiệp", "công ty")},
+    "description": {"en": ("about", "activity", "activities", "profile"),
+                    "ru": ("описание", "деятельность", "описание деятельности", "о компании", "профиль"),
+                    "vi": ("mô tả", "hoạt động", "mô tả hoạt động", "giới thiệu")},
+    "okved": {"en": ("nace", "nace code", "okved code", "okved codes", "industry code", "okved 2"),
+              "ru": ("оквэд", "оквэд 2", "код оквэд", "коды оквэд", "оквэд2"),
+              "vi": ("mã okved", "mã ngành", "mã ngành nghề")},
+    # not "sector": that is a result column of `matcher score`, and a scored file must score again
+    "sectors": {"en": ("industry", "industries"),
+                "ru": ("отрасль", "отрасли", "сектор", "секторы", "сфера"),
+                "vi": ("ngành", "lĩnh vực", "ngành nghề")},
+    "investment_usd": {"en": ("investment", "investments", "investment usd", "planned investment", "capex"),
+                       "ru": ("инвестиции", "объём инвестиций", "инвестиции usd", "инвестиции долл",
+                              "планируемые инвестиции", "сумма инвестиций", "объём вложений"),
+                       "vi": ("vốn đầu tư", "đầu tư", "vốn đầu tư usd", "vốn đầu tư dự kiến", "vốn")},
+    "employees": {"en": ("staff", "headcount", "employee count", "number of employees"),
+                  "ru": ("сотрудники", "численность", "численность сотрудников", "количество сотрудников",
+                         "персонал", "штат", "число сотрудников"),
+                  "vi": ("nhân viên", "số nhân viên", "lao động", "số lao động", "nhân sự")},
+    "tech_transfer": {"en": ("technology transfer", "transfer of technology"),
+                      "ru": ("передача технологий", "трансфер технологий"),
+                      "vi": ("chuyển giao công nghệ",)},
+    "training": {"en": ("staff training", "local training"),
+                 "ru": ("обучение", "обучение кадров", "обучение местных кадров", "подготовка кадров",
+                        "обучение персонала"),
+                 "vi": ("đào tạo", "đào tạo nhân lực", "đào tạo nhân lực địa phương", "đào tạo lao động")},
+    "local_partner": {"en": ("partner", "vietnamese partner", "local partners"),
+                      "ru": ("местный партнёр", "местный партнер", "партнёр", "вьетнамский партнёр",
+                             "местные партнёры", "местные поставщики"),
+                      "vi": ("đối tác", "đối tác địa phương", "đối tác việt nam", "nhà cung cấp địa phương")},
+    "green": {"en": ("environment", "environmental", "ecology", "green commitment", "sustainability"),
+              "ru": ("экология", "экологичность", "зелёный", "зелёные технологии", "экологические обязательства"),
+              "vi": ("xanh", "môi trường", "cam kết xanh", "cam kết môi trường")},
+    "esg_report": {"en": ("esg", "esg reporting", "sustainability report"),
+                   "ru": ("отчёт esg", "esg отчёт", "отчётность esg", "отчёт об устойчивом развитии"),
+                   "vi": ("báo cáo esg", "báo cáo phát triển bền vững")},
+    "vietnam_presence": {"en": ("presence", "presence in vietnam", "vietnam office"),
+                         "ru": ("присутствие", "присутствие во вьетнаме", "представительство во вьетнаме"),
+                         "vi": ("hiện diện", "hiện diện tại việt nam", "văn phòng tại việt nam")},
+    "website": {"en": ("web", "site", "url", "web site", "homepage"),
+                "ru": ("сайт", "веб-сайт", "веб сайт"), "vi": ("trang web", "website công ty")},
+    "contact_email": {"en": ("email", "e-mail", "mail", "contact"),
+                      "ru": ("почта", "электронная почта", "эл. почта", "контактный email", "емейл"),
+                      "vi": ("thư điện tử", "email liên hệ", "e-mail liên hệ")},
+    "city": {"en": ("town", "location"), "ru": ("город", "населённый пункт"),
+             "vi": ("thành phố", "tỉnh/thành phố", "tỉnh thành")},
 }
 
 
-def field_for(header: str) -> str | None:
-    """The contract field a CSV header names (case-insensitive), or ``None`` to pass it through.
+def header_key(header: str) -> str:
+    """A header as it is compared: letters and digits only, case, accents and ё/е ignored.
 
     Examples
     --------
-    >>> field_for(" Investment_USD "), field_for("Notes")
-    ('investment_usd', None)
+    >>> header_key(" Местный партнёр: "), header_key("Vốn đầu tư (USD)"), header_key("tech_transfer")
+    ('местныипартнер', 'vondautuusd', 'techtransfer')
     """
-    key = unicodedata.normalize("NFC", header).strip().lstrip("\ufeff").casefold().replace(" ", "_")
-    if key in FIELDS:
-        return key
-    return ALIASES.get(key.replace("_", " "), ALIASES.get(key))
+    text = unicodedata.normalize("NFKD", header.casefold().replace("ё", "е").replace("đ", "d"))
+    return "".join(c for c in text if c.isalnum())
+
+
+def _header_keys() -> dict[str, str]:
+    """Every accepted spelling's :func:`header_key` -> its field (the field's own name first)."""
+    from .messages import FIELD_LABELS
+
+    keys = {header_key(name): name for name in FIELDS}
+    for name, by_lang in HEADER_ALIASES.items():
+        for spellings in by_lang.values():
+            keys.update({header_key(s): name for s in spellings})
+    for labels in FIELD_LABELS.values():
+        keys.update({header_key(label): name for name, label in labels.items()})
+    return keys
+
+
+_HEADER_KEYS = _header_keys()
+
+
+def field_for(header: str) -> str | None:
+    """The contract field a CSV header names, or ``None`` to pass it through.
+
+    Case, spaces, punctuation and accents do not count; Russian and Vietnamese spellings of
+    :data:`HEADER_ALIASES` are accepted.
+
+    Examples
+    --------
+    >>> field_for(" Investment_USD "), field_for("Notes"), field_for("Передача технологий"), field_for("Đào tạo")
+    ('investment_usd', None, 'tech_transfer', 'training')
+    """
+    key = header_key(header)
+    return _HEADER_KEYS.get(key) if key else None
+
+
+def ignored_headers(headers: Iterable[str]) -> list[str]:
+    """The headers that name no contract field: passed through to the output, not used for scoring.
+
+    Examples
+    --------
+    >>> ignored_headers(["Название", "Комментарий", "ИНН", ""])
+    ['Комментарий', 'ИНН', '']
+    """
+    return [h for h in headers if field_for(h) is None]
 
 
 def header_map(headers: Iterable[str]) -> dict[int, str]:

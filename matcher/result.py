@@ -26,6 +26,7 @@ from .frame import read_frame
 from .profile import table_from_mappings
 from .rowwise import read_row
 from .scoring import RowScores, ScoringModel
+from .sectors import SOURCE_DEFAULT
 
 #: Batches up to this size take the row-wise path: bench/bench_single.py measured both paths
 #: equally fast at about 128 profiles (the row path ~0.11 ms per profile, the batch path ~4 ms
@@ -72,6 +73,15 @@ class ScoreResult:
     explanation: str
     lang: str
     params: dict[str, Any] = field(default_factory=dict)
+    #: 1.0 for a sector a code or the firm's own choice gives; else the text classifier's
+    #: probability for its best sector (0 when the text holds no known word).
+    sector_confidence: float = 0.0
+    #: No code, no declared sector and text below ``detection.min_confidence``: the sector
+    #: (``other``) is a placeholder; staff should review it, the firm should pick its sector.
+    sector_uncertain: bool = False
+    #: For a profile with a description and no code that maps: up to three OKVED 2 classes it reads
+    #: like, best first, each ``{"code", "title"}`` (title in ``lang``).
+    okved_suggested: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: what ``dataclasses.asdict`` gives, at a fraction of its cost."""
@@ -163,7 +173,7 @@ def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
         scores = scorer.evaluate_row(det.sector, det.source, row.answers, row.numbers)
         sectors = scorer.detector_.matches_row(det.sector, row.codes, row.declared, det.text_scores, det.terms)
         out.append(_result(scorer, row.name, scores, det.sector, sectors, explain_row(scorer, scores, det, lang),
-                           lang, params))
+                           lang, params, det.confidence, det.source == SOURCE_DEFAULT, det.terms))
     return out
 
 
@@ -174,10 +184,11 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
     frame = read_frame(table, scorer.detector_)
     scores = scorer.evaluate(frame)
     columns = render_batch(scorer, frame, scores, lang)
-    params = _params(scorer)
     first_error = {}
     for err in frame.errors:
         first_error.setdefault(err.row, err)
+    scored = frame_results(scorer, table, frame, scores, columns["explanation"].to_pylist(), lang,
+                           [row for row in range(frame.n_rows) if row not in first_error])
     out: list[ScoreResult | InvalidValue] = []
     for row in range(frame.n_rows):
         if row in first_error:
@@ -185,13 +196,42 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
             value = table.column(err.field)[row].as_py() if err.field in table.column_names else None
             out.append(InvalidValue(err.field, value, err.reason))
             continue
-        main = int(frame.detection.sector[row])
-        out.append(_result(
-            scorer, str(table.column("name")[row].as_py()).strip(), scores.row(row), main,
-            scorer.detector_.matches(frame.detection, row, frame.codes[row], frame.declared[row]),
-            columns["explanation"][row].as_py(), lang, params,
-        ))
+        out.append(next(scored))
     return out
+
+
+def frame_results(scorer: ScoringModel, table, frame, scores, explanations: list[str | None], lang: str,
+                  rows: Iterable[int]):
+    """The :class:`ScoreResult` of each of ``rows`` of a scored batch (rows without errors), in order.
+
+    Parameters
+    ----------
+    scorer : ScoringModel
+        The fitted scorer that scored the batch.
+    table : pyarrow Table or RecordBatch
+        The batch with contract column names (``name`` at least).
+    frame, scores
+        :func:`~matcher.frame.read_frame` and :meth:`ScoringModel.evaluate` of the batch.
+    explanations : list of str
+        The ``explanation`` column :func:`~matcher.explain.render_batch` gave in ``lang``.
+    lang : {"en", "ru", "vi"}
+    rows : iterable of int
+        Positions in the batch.
+
+    Returns
+    -------
+    iterator of ScoreResult
+    """
+    params = _params(scorer)
+    names = table.column("name")
+    for row in rows:
+        main = int(frame.detection.sector[row])
+        yield _result(
+            scorer, str(names[row].as_py()).strip(), scores.row(row), main,
+            scorer.detector_.matches(frame.detection, row, frame.codes[row], frame.declared[row]),
+            explanations[row], lang, params, float(frame.detection.confidence[row]),
+            bool(frame.detection.source[row] == SOURCE_DEFAULT), _row_terms(frame.detection.hits, row),
+        )
 
 
 def _params(scorer: ScoringModel) -> dict[str, Any]:
@@ -205,10 +245,19 @@ def _round2(value: float) -> float:
     return float(np.round(np.float64(value), 2))
 
 
+def _row_terms(hits, row: int) -> list[int]:
+    matrix = hits.matrix
+    return matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]].tolist()
+
+
 def _result(scorer: ScoringModel, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
-            lang: str, params: dict) -> ScoreResult:
-    """One profile's result from its row of scores, main sector, sector matches and explanation."""
+            lang: str, params: dict, confidence: float = 0.0, uncertain: bool = False,
+            terms: list[int] | None = None) -> ScoreResult:
+    """One profile's result from its row of scores, main sector, sector matches, explanation and text terms."""
     config = scorer.config_
+    detector = scorer.detector_
+    suggested = [{"code": code, "title": detector.suggester.title(code, lang)}
+                 for code in detector.suggest_row(terms or [], sectors)]
     contributions = [
         Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), scores.subscores[j],
                      float(scores.contributions[j]) / 10)
@@ -238,4 +287,7 @@ def _result(scorer: ScoringModel, name: str, scores: RowScores, main: int, secto
         explanation=explanation,
         lang=lang,
         params=dict(params),
+        sector_confidence=_round2(confidence),
+        sector_uncertain=uncertain,
+        okved_suggested=suggested,
     )

@@ -366,12 +366,3 @@ def band_table(config: Config) -> list[list[int]]:
 def _zero_nan(value: float) -> float:
     """``np.nan_to_num(value, nan=0.0)`` for one sub-score (sub-scores are never infinite)."""
     return 0.0 if value != value else value
-
-
-def __getattr__(name: str):
-    """``matcher.scoring.Scorer``, imported (with scikit-learn) only when asked for."""
-    if name == "Scorer":
-        from .estimator import Scorer
-
-        return Scorer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,8 @@ that finds a sector decides the main sector; every match is reported with its ev
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,15 +19,34 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from .config import LANGS, Config
+from .suggest import OkvedSuggester
 from .text import SectorVocabulary, TermHits
 from .values import clean, split_list
 
 #: Where the main sector came from (the ``source`` column of :class:`Detection`).
 SOURCE_NONE, SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT = range(5)
-#: Text evidence must weigh at least this much (one keyword specific to one sector ~ 3.6).
-MIN_TEXT_SCORE = 1.0
-#: Other sectors found in text are reported when their evidence is this close to the best.
+_SHARE_SUFFIX = re.compile(r"\s*:\s*[01](?:[.,][0-9]+)?\s*$")
+#: Another sector the text speaks for is listed when its evidence (summed positive term weights)
+#: is at least this (about one specific word)...
+MIN_EVIDENCE = 1.5
+#: ...and at least this share of the strongest sector's evidence.
 NEAR_BEST = 0.5
+
+
+def softmax_row(logits: list[float]) -> list[float]:
+    """Probabilities from one row of linear scores (plain Python; :func:`softmax` for a matrix)."""
+    top = max(logits)
+    exps = [math.exp(v - top) for v in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Row-wise probabilities of a rows x sectors matrix of linear scores."""
+    if logits.shape[1] == 0:
+        return logits
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)
@@ -35,8 +56,57 @@ class Detection:
     sector: NDArray[np.int64]  # index into config.sectors; -1 when nothing was given
     source: NDArray[np.int8]
     evidence: pa.Array  # codes or keywords behind the main sector (strings)
-    text_scores: NDArray[np.float64]  # rows x sectors
+    text_scores: NDArray[np.float64]  # rows x sectors: summed term weights (no intercept)
     hits: TermHits
+    confidence: NDArray[np.float64]  # 1.0 for a code or declared sector, else the text's probability
+    #: rows x sectors, each row summing to 1 (or all 0 with no input): see :func:`share_masses`.
+    shares: NDArray[np.float64]
+    coded: NDArray[np.bool_]  # a code of the row maps to a sector (no OKVED suggestion needed)
+
+
+def text_listed(evidence: NDArray[np.float64], text_ok: NDArray[np.bool_], text_best: NDArray[np.int64]
+                ) -> NDArray[np.float64]:
+    """rows x sectors: each sector the text lists, with its part of the text's weight (a row's parts add
+    up to 1). A confident text lists its best sector and every other whose evidence reaches
+    :data:`MIN_EVIDENCE` and :data:`NEAR_BEST` of the strongest; the parts follow the evidence."""
+    top = evidence.max(axis=1, initial=0.0, keepdims=True) if evidence.shape[1] else evidence[:, :1]
+    listed = text_ok[:, None] & (evidence >= MIN_EVIDENCE) & (evidence >= NEAR_BEST * top)
+    rows = np.flatnonzero(text_ok)
+    listed[rows, text_best[rows]] = True
+    part = np.where(listed, np.maximum(evidence, 1e-9), 0.0)
+    total = part.sum(axis=1, keepdims=True)
+    return np.divide(part, total, out=np.zeros_like(part), where=total > 0)
+
+
+def share_masses(known: NDArray[np.float64], text_part: NDArray[np.float64], main: NDArray[np.int64]
+                 ) -> NDArray[np.float64]:
+    """Each row's sectors with their shares: a code or declared sector weighs 1, the text 1 split
+    among the sectors it lists (:func:`text_listed`), the main sector at least 1 when nothing else
+    names it (and 1 more when it refines a code); a row's weights are then divided by their sum."""
+    mass = known + text_part
+    rows = np.flatnonzero(main >= 0)
+    lone = rows[mass[rows, main[rows]] == 0]
+    mass[lone, main[lone]] = 1.0
+    total = mass.sum(axis=1, keepdims=True)
+    return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
+
+
+def share_cents(shares: list[float], main_first: bool = True) -> list[int]:
+    """Shares in hundredths that add up to exactly 100: the first (the main sector) takes the rounding."""
+    cents = [int(round(v * 100)) for v in shares]
+    if cents and main_first:
+        cents[0] = 100 - sum(cents[1:])
+    return cents
+
+
+def once(words: list[str]) -> list[str]:
+    """Evidence words with each shown once: a single word that a listed phrase holds is dropped.
+
+    >>> once(["оборудования", "серверное оборудования", "серверное", "серверов"])
+    ['серверное оборудования', 'серверов']
+    """
+    in_phrases = {part for word in words if " " in word.strip() for part in word.casefold().split()}
+    return [w for w in words if " " in w.strip() or w.casefold() not in in_phrases]
 
 
 @dataclass(frozen=True)
@@ -48,6 +118,7 @@ class RowDetection:
     evidence: str
     text_scores: list[float]  # per sector
     terms: list[int]  # term ids found in the text, ascending
+    confidence: float
 
 
 class SectorDetector:
@@ -67,6 +138,15 @@ class SectorDetector:
         self.tier_rank = np.array([s.tier_weight for s in config.sectors]) * 1e-6
         self.tier_rank_list = self.tier_rank.tolist()
         self.code_sector = lru_cache(maxsize=100_000)(self._code_sector)
+        self.min_confidence = config.min_confidence
+        ids = config.sector_ids
+        # refines[c, t]: text of sector t may replace code sector c (sectors.yaml's `refines`).
+        self.refines = np.zeros((len(ids), len(ids)), dtype=bool)
+        for t, sector in enumerate(config.sectors):
+            for c in sector.refines:
+                self.refines[ids.index(c), t] = True
+        self.refines_list = self.refines.tolist()
+        self.suggester = OkvedSuggester(self.vocabulary, lambda code: self.code_sector(code)[0])
 
     def _code_sector(self, code: str) -> tuple[int, str]:
         """Sector of one code by its longest listed prefix: ``28.99.5`` -> ``28.99`` -> ``28.9``."""
@@ -87,7 +167,8 @@ class SectorDetector:
         """Sectors named by id or label, and the leftover free words (searched as text)."""
         found, free = [], []
         for item in split_list(text):
-            index = self.names.get(clean(item))
+            # "software:0.60", as the `sectors` column of a scored file writes a sector and its share
+            index = self.names.get(clean(_SHARE_SUFFIX.sub("", item)))
             if index is None:
                 free.append(item)
             elif index not in found:
@@ -101,22 +182,50 @@ class SectorDetector:
         declared_sector: NDArray[np.int64],
         texts: pa.Array,
         has_input: NDArray[np.bool_],
+        known: NDArray[np.float64] | None = None,
     ) -> Detection:
-        """Combine the three sources for a batch (codes win, then declared, then text)."""
-        hits = self.vocabulary.hits(texts)
-        scores = self.vocabulary.sector_scores(hits)
-        text_best = np.argmax(scores + self.tier_rank, axis=1) if scores.shape[1] else np.full(len(texts), -1)
-        text_ok = scores.max(axis=1, initial=0.0) >= MIN_TEXT_SCORE
-        sector = np.where(code_sector >= 0, code_sector, np.where(declared_sector >= 0, declared_sector,
-                          np.where(text_ok, text_best, np.where(has_input, self.other, -1))))
+        """Combine the three sources for a batch (codes win, then declared, then text).
+
+        ``known``: rows x sectors, 1 where a code or a declared sector names the sector (for the
+        shares; the main code and declared sector alone when not given).
+        """
+        vocabulary = self.vocabulary
+        hits = vocabulary.hits(texts)
+        scores = vocabulary.sector_scores(hits)
+        n_sectors = scores.shape[1]
+        has_text = np.diff(hits.matrix.indptr) > 0
+        probs = softmax(scores + vocabulary.intercepts) if n_sectors else scores
+        text_best = np.argmax(probs + self.tier_rank, axis=1) if n_sectors else np.full(len(texts), -1)
+        text_conf = np.where(has_text, probs.max(axis=1, initial=0.0), 0.0)
+        text_ok = has_text & (text_conf >= self.min_confidence)
+        # A specific text refines a generic code of its family (35.11 + wind -> clean_energy).
+        refine = (code_sector >= 0) & text_ok
+        refine[refine] = self.refines[code_sector[refine], text_best[refine]]
+        code = (code_sector >= 0) & ~refine
+        declared = ~code & ~refine & (declared_sector >= 0)
+        text = refine | (~code & ~declared & text_ok)
+        sector = np.where(code, code_sector, np.where(declared, declared_sector,
+                          np.where(text, text_best, np.where(has_input, self.other, -1))))
         source = np.select(
-            [code_sector >= 0, declared_sector >= 0, text_ok, has_input & (self.other >= 0)],
+            [code, declared, text, has_input & (self.other >= 0)],
             [SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT], SOURCE_NONE,
         ).astype(np.int8)
+        confidence = np.where(code | declared, 1.0, text_conf)
+        if known is None:
+            known = np.zeros((len(sector), n_sectors))
+            for given in (code_sector, declared_sector):
+                at = np.flatnonzero(given >= 0)
+                known[at, given[at]] = 1.0
+        if refine.any():  # the code proves the family; its weight goes to the sector the text refines it to
+            known = known.copy()
+            known[refine, text_best[refine]] += 1.0
+        text_part = text_listed(vocabulary.sector_evidence(hits), text_ok, text_best)
+        shares = share_masses(known, text_part, sector.astype(np.int64))
         text_rows = np.flatnonzero(source == SOURCE_TEXT)
-        words = self.vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
+        words = vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
         evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, pa.array(code_evidence, pa.string()))
-        return Detection(sector.astype(np.int64), source, evidence, scores, hits)
+        return Detection(sector.astype(np.int64), source, evidence, scores, hits, confidence, shares,
+                         code_sector >= 0)
 
     def detect_row(self, code_sector: int, code_evidence: str, declared_sector: int, text: str,
                    has_input: bool) -> RowDetection:
@@ -124,20 +233,40 @@ class SectorDetector:
         vocabulary = self.vocabulary
         terms = vocabulary.row_terms(text)
         scores = vocabulary.row_scores(terms)
-        ranked = [score + rank for score, rank in zip(scores, self.tier_rank_list, strict=True)]
-        text_best = ranked.index(max(ranked)) if ranked else -1  # the first best, like argmax
-        if code_sector >= 0:
-            sector, source = code_sector, SOURCE_CODE
-        elif declared_sector >= 0:
-            sector, source = declared_sector, SOURCE_DECLARED
-        elif max(scores, default=0.0) >= MIN_TEXT_SCORE:
-            sector, source = text_best, SOURCE_TEXT
+        text_best, text_conf = -1, 0.0
+        if scores and terms:
+            probs = softmax_row([v + b for v, b in zip(scores, vocabulary.intercept_list, strict=True)])
+            ranked = [p + rank for p, rank in zip(probs, self.tier_rank_list, strict=True)]
+            text_best = ranked.index(max(ranked))  # the first best, like argmax
+            text_conf = max(probs)
+        text_ok = text_best >= 0 and text_conf >= self.min_confidence
+        if code_sector >= 0 and not (text_ok and self.refines_list[code_sector][text_best]):
+            sector, source, confidence = code_sector, SOURCE_CODE, 1.0
+        elif code_sector < 0 and declared_sector >= 0:
+            sector, source, confidence = declared_sector, SOURCE_DECLARED, 1.0
+        elif text_ok:
+            sector, source, confidence = text_best, SOURCE_TEXT, text_conf
             code_evidence = ", ".join(vocabulary.evidence_terms(terms, text_best)[:3])
         elif has_input and self.other >= 0:
-            sector, source = self.other, SOURCE_DEFAULT
+            sector, source, confidence = self.other, SOURCE_DEFAULT, text_conf
         else:
-            sector, source = -1, SOURCE_NONE
-        return RowDetection(sector, source, code_evidence, scores, terms)
+            sector, source, confidence = -1, SOURCE_NONE, text_conf
+        return RowDetection(sector, source, code_evidence, scores, terms, confidence)
+
+    def suggest_okved(self, detection: Detection) -> pa.Array:
+        """The ``okved_suggested`` column: for each row with text and no code that maps, up to three
+        OKVED 2 classes (``;``-separated), best first; empty for the other rows."""
+        rows = np.flatnonzero(~detection.coded & (np.diff(detection.hits.matrix.indptr) > 0))
+        return self.suggester.best_column(detection.hits, rows, len(detection.sector), detection.sector,
+                                          detection.shares > 0)
+
+    def suggest_row(self, terms: list[int], sectors: list[dict]) -> list[str]:
+        """:meth:`suggest_okved` for one row, from its term ids and its :meth:`matches_row` sectors."""
+        if not terms or any(s["source"] == "okved" for s in sectors):
+            return []
+        index = self.config.sector_ids.index
+        listed = [index(s["sector"]) for s in sectors]
+        return self.suggester.best_for_terms(terms, listed[0] if listed else -1, listed, len(self.config.sectors))
 
     def matches(self, detection: Detection, row: int, codes: tuple[str, ...], declared: list[int]) -> list[dict]:
         """Every sector found for one row, with the source and evidence of each, best first."""
@@ -145,24 +274,49 @@ class SectorDetector:
         terms = detection.hits.matrix.indices[detection.hits.matrix.indptr[row] : detection.hits.matrix.indptr[row + 1]]
         return self.matches_row(int(detection.sector[row]), codes, declared, scores, terms.tolist())
 
+    def _text_parts(self, scores: list[float], terms: list[int]) -> dict[int, float]:
+        """:func:`text_listed` for one row: the sectors a confident text lists, with their parts."""
+        if not (scores and terms):
+            return {}
+        probs = softmax_row([v + b for v, b in zip(scores, self.vocabulary.intercept_list, strict=True)])
+        if max(probs) < self.min_confidence:  # inconclusive text lists nothing
+            return {}
+        ranked = [p + rank for p, rank in zip(probs, self.tier_rank_list, strict=True)]
+        best = ranked.index(max(ranked))
+        evidence = self.vocabulary.row_evidence(terms)
+        top = max(evidence)
+        listed = [s for s, e in enumerate(evidence) if s == best or (e >= MIN_EVIDENCE and e >= NEAR_BEST * top)]
+        weights = {s: max(evidence[s], 1e-9) for s in listed}
+        total = sum(weights.values())
+        return {s: w / total for s, w in weights.items()}
+
     def matches_row(self, main: int, codes: tuple[str, ...], declared: list[int], scores: list[float],
                     terms: list[int]) -> list[dict]:
         """:meth:`matches` from one row's main sector, codes, declared sectors, text scores and terms."""
         out: dict[int, dict] = {}
+        named = {s for s, _ in self.from_codes(codes)[1]} | set(declared)
         for s, code in self.from_codes(codes)[1]:
             out.setdefault(s, {"source": "okved", "evidence": []})["evidence"].append(code)
         for s in declared:
             out.setdefault(s, {"source": "declared", "evidence": [self.config.sectors[s].id]})
-        near = NEAR_BEST * max([0.0, *scores])  # scores.max(initial=0.0)
-        for s, score in enumerate(scores):
-            if score < MIN_TEXT_SCORE or score < near:
-                continue
-            words = self.vocabulary.evidence_terms(terms, s)
+        parts = self._text_parts(scores, terms)
+        for s in sorted(parts):
+            words = once(self.vocabulary.evidence_terms(terms, s))
             entry = out.setdefault(s, {"source": "description", "evidence": []})
             entry.setdefault("keywords", words)
             if entry["source"] == "description":
                 entry["evidence"] = words
         if main >= 0 and main not in out:
             out[main] = {"source": "default", "evidence": []}
-        order = sorted(out, key=lambda s: (s != main, -self.config.sectors[s].tier_weight))
+        mass = {s: (1.0 if s in named else 0.0) + parts.get(s, 0.0) for s in out}
+        if main >= 0 and named and main not in named:  # a refined code: as in detect()
+            mass[main] += 1.0
+        if main >= 0 and mass[main] == 0:
+            mass[main] = 1.0
+        total = sum(mass.values())
+        # the main sector first, then the larger shares, then the higher tiers
+        tier = [sector.tier_weight for sector in self.config.sectors]
+        order = sorted(out, key=lambda s: (s != main, -round(mass[s] / total, 2), -tier[s], s))
+        for s, cents in zip(order, share_cents([mass[s] / total for s in order]), strict=True):
+            out[s]["share"] = cents / 100
         return [{"sector": self.config.sectors[s].id, **out[s]} for s in order]

@@ -1,16 +1,21 @@
-"""Find each sector's keywords in free text (English, Russian, Vietnamese).
+"""Find each sector's words in free text (English, Russian, Vietnamese) and weigh them.
 
 Words are normalised (NFC, case-folded, ``ё`` -> ``е``, punctuation trimmed) and stemmed
-with Snowball (Russian for Cyrillic words, English otherwise), so any inflection of a
-listed Russian word matches. Keywords may be phrases ("trí tuệ nhân tạo").
+with Snowball (Russian for Cyrillic words, to Snowball's fixed point; English otherwise), so
+any inflection of a known Russian word matches; words match whole, never by prefix. Terms
+are single words, word pairs and keyword phrases ("trí tuệ nhân tạo"). Their weights are
+the learned classifier's (:mod:`matcher.sector_model`, shipped as data) when it was trained
+on this very sectors file; a negation cue removes the evidence of its clause
+(:func:`negated_tokens`).
 
 Speed: a batch of texts is split into tokens by Arrow, each *distinct* token is
 normalised once (and cached across batches), and phrases are found with numpy over the
 token stream; no Python loop runs per row. :meth:`SectorVocabulary.row_terms` finds the
 very same terms in one text with plain Python, for small batches where Arrow's set-up
-would cost more than the work. scikit-learn builds the term vocabulary
-(``CountVectorizer`` over each sector's keyword list) and weighs terms by how specific
-they are to one sector (``TfidfTransformer`` idf over the sectors).
+would cost more than the work. For a sectors file the shipped classifier was not trained
+on, scikit-learn builds the term vocabulary (``CountVectorizer`` over each sector's keyword
+list) and weighs terms by how specific they are to one sector (``TfidfTransformer`` idf over
+the sectors); that fit is cached between runs.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -33,6 +39,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from .config import LANGS, Config
+from .model_file import load_model, training_fingerprint
 
 _STEM_RU = Stemmer.Stemmer("russian")
 _STEM_EN = Stemmer.Stemmer("english")
@@ -44,8 +51,73 @@ _ASCII_SPACE = re.compile(f"[{_ASCII_SPACE_CHARS}]+")
 _NO_WORD = (-1,)
 _CACHE_LIMIT = 2_000_000
 _PREFIX = 5
-_RU_MIN = 5
 _PUNCT = "\"'()[]{}<>«»„“”‘’.,;:!?/\\|-–—_*#&+=%$@~`^"
+
+
+# -- Negation: a cue removes the evidence of its clause ---------------------------------------------
+#: Flags of a raw token (bits), decided by :meth:`SectorVocabulary._token_flags`.
+_NEG_AFTER, _NEG_CLAUSE, _CANCEL_NEXT, _CANCEL_PREV, _END, _CONJ = 1, 2, 4, 8, 16, 32
+_CUE = _NEG_AFTER | _NEG_CLAUSE
+#: Cues whose scope is the rest of their clause (English and Vietnamese put the object after them:
+#: "we do not make chips", "không sản xuất điện tử", "no longer").
+_NEG_AFTER_WORDS = ("not", "no", "never", "don't", "doesn't", "didn't", "won't", "cannot", "can't", "nor",
+                    "không", "chưa", "chẳng", "ngừng")
+#: Russian cues: their scope is their whole clause back to a conjunction, since the object often
+#: comes first ("электроникой не занимаемся").
+_NEG_CLAUSE_WORDS = ("не", "ни", "нет")
+#: A cue followed by one of these is no negation ("не только", "not only", "không chỉ", "không
+#: gian" = space, "không khí" = air, "không dây" = wireless, "không người lái" = unmanned).
+_CANCEL_NEXT_WORDS = ("только", "менее", "более", "просто", "only", "just", "less", "chỉ", "những", "gian",
+                      "khí", "dây", "người", "ngừng", "ít")
+#: A cue after one of these is no negation ("hàng không" = aviation).
+_CANCEL_PREV_WORDS = ("hàng",)
+#: Where a Russian cue's scope starts at the latest (besides the start of its clause).
+_CONJ_WORDS = ("и", "а", "но", "однако", "зато")
+#: A token ending so closes a clause (or a dash standing alone).
+_END_PATTERN = "[,;.!?:][\"'»”)\\]]*$"
+_DASHES = ("-", "–", "—")
+_CUE_SET = pa.array(_NEG_AFTER_WORDS + _NEG_CLAUSE_WORDS, pa.string())
+
+
+def negated_tokens(flags: NDArray[np.uint8], rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which tokens lie in the scope of a negation cue.
+
+    Parameters
+    ----------
+    flags : array of uint8
+        Each token's flags, tokens in text order, the rows one after the other.
+    rows : array of int
+        Each token's row.
+
+    A cue's scope runs from the cue to the end of its clause (a token ending in ``, ; . ! ? :``,
+    or a dash); a Russian cue's also back to the start of its clause or the conjunction before it.
+    """
+    n = len(flags)
+    idx = np.arange(n)
+    first = np.ones(n, dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    cue = (flags & _CUE) != 0
+    cancel = np.zeros(n, dtype=bool)
+    cancel[:-1] = ((flags[1:] & _CANCEL_NEXT) != 0) & ~first[1:]
+    cancel[1:] |= ((flags[:-1] & _CANCEL_PREV) != 0) & ~first[1:]
+    cue &= ~cancel
+    if not cue.any():
+        return np.zeros(n, dtype=bool)
+    start = first.copy()
+    start[1:] |= (flags[:-1] & _END) != 0
+    clause = np.cumsum(start) - 1
+    first_cue = np.full(clause[-1] + 1, n, dtype=np.int64)
+    np.minimum.at(first_cue, clause[cue], idx[cue])
+    negated = idx >= first_cue[clause]
+    back = cue & ((flags & _NEG_CLAUSE) != 0)
+    if back.any():
+        sub_start = start.copy()
+        sub_start[1:] |= (flags[:-1] & _CONJ) != 0
+        sub = np.cumsum(sub_start) - 1
+        last_cue = np.full(sub[-1] + 1, -1, dtype=np.int64)
+        np.maximum.at(last_cue, sub[back], idx[back])
+        negated |= idx <= last_cue[sub]
+    return negated
 
 
 #: Words Snowball would merge with a word of another sector ("hospitality" -> "hospit" = "hospital").
@@ -53,9 +125,19 @@ _KEEP_WHOLE = frozenset({"hospitality"})
 
 
 def _stem(word: str) -> str:
-    """Russian Snowball for Cyrillic, English for plain ASCII; Vietnamese syllables stay as they are."""
+    """Russian Snowball for Cyrillic, English for plain ASCII; Vietnamese syllables stay as they are.
+
+    Russian words are stemmed until the stem no longer changes: Snowball reads a word without
+    ending as one with ("микросхема" -> "микросхем", but "микросхем" -> "микросх"), and the
+    fixed point puts the forms of one word back together ("микросх" for both).
+    """
     if _CYRILLIC.search(word):
-        return _STEM_RU.stemWord(word)
+        for _ in range(4):
+            stem = _STEM_RU.stemWord(word)
+            if stem == word:
+                break
+            word = stem
+        return word
     if word in _KEEP_WHOLE or not word.isascii():
         return word
     return _STEM_EN.stemWord(word)
@@ -142,6 +224,18 @@ def _load_fit(docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix] | No
         return None
 
 
+def _model_weights(model: dict) -> tuple[list[str], sparse.csr_matrix]:
+    """The shipped model's terms and (terms x sectors) weights."""
+    terms = [str(t) for t in model["terms"]]
+    rows = [t for t, pairs in enumerate(model["weights"]) for _ in pairs]
+    cols = [s for pairs in model["weights"] for s, _ in pairs]
+    vals = [w for pairs in model["weights"] for _, w in pairs]
+    weights = sparse.csr_matrix((np.array(vals, dtype=np.float64), (np.array(rows, dtype=np.int64),
+                                                                   np.array(cols, dtype=np.int64))),
+                                shape=(len(terms), len(model["sectors"])))
+    return terms, weights
+
+
 def string_buffers(column: pa.Array) -> tuple[NDArray[np.int32], NDArray[np.uint8]] | None:
     """The offsets and bytes of a string array without nulls as numpy views (no copy); None otherwise.
 
@@ -193,6 +287,13 @@ def split_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, NDA
     return tokens, rows
 
 
+def _binary_csr(rows: NDArray[np.int64], terms: NDArray[np.int64], n_rows: int, n_terms: int) -> sparse.csr_matrix:
+    """A rows x terms 0/1 CSR matrix from (row, term) pairs, a pair found twice counted once."""
+    matrix = sparse.csr_matrix((np.ones(len(rows), np.float64), (rows, terms)), shape=(n_rows, n_terms))
+    matrix.data[:] = 1.0  # duplicates were summed: presence is what counts
+    return matrix
+
+
 @dataclass(frozen=True)
 class TermHits:
     """Which keyword terms each row contains: a binary rows x terms CSR matrix."""
@@ -218,17 +319,30 @@ class SectorVocabulary:
         for doc in docs:
             for kw in doc:
                 self.display.setdefault(self._term(kw), kw)
-        fitted = _load_fit(docs) if cached else None
-        if fitted is None:
-            fitted = self._fit(docs)
-            if cached:
-                _save_fit(docs, *fitted)
+        model = load_model()
+        #: True when the weights are the shipped learned classifier's: it was trained on these very
+        #: sectors, codes and keywords. A sectors file edited since (a keyword added) falls back to
+        #: the keyword fit until ``tools/train_sector_model.py`` is run again.
+        self.learned = model is not None and model.get("fingerprint") == training_fingerprint(config)
+        if self.learned:
+            fitted = _model_weights(model)
+            shown = dict(zip(model["terms"], model["display"], strict=True))
+            self.intercepts = np.array(model["intercepts"], dtype=np.float64)
+        else:  # another set of sectors than the model was trained for: the keywords alone
+            fitted = _load_fit(docs) if cached else None
+            if fitted is None:
+                fitted = self._fit(docs)
+                if cached:
+                    _save_fit(docs, *fitted)
+            shown = {}
+            self.intercepts = np.zeros(len(self.sector_ids), dtype=np.float64)
+        self.intercept_list = self.intercepts.tolist()
         self.terms: list[str] = fitted[0]
         self.weights: sparse.csr_matrix = fitted[1]
-        self.term_display = [self.display[t] for t in self.terms]
+        self.term_display = [self.display.get(t) or shown.get(t) or t for t in self.terms]
         self.dense_weights = self.weights.toarray()
-        # The same weights as Python lists for the row path: per term, its (sector, weight) pairs.
-        self.term_sectors = [[(s, w) for s, w in enumerate(row) if w > 0] for row in self.dense_weights.tolist()]
+        #: Only the weights that speak for a sector: a text's evidence for each sector it may list.
+        self.positive_weights = np.maximum(self.dense_weights, 0.0)
         self._build_index()
         # A Snowball stem minus its last letter starts the word it came from (English may add an
         # "e": "making" -> "make", and turn y into i): index those starts by their length.
@@ -238,15 +352,17 @@ class SectorVocabulary:
             k = len(w) if len(w) <= 3 else min(_PREFIX, len(w) - 1)  # short stems: exact start
             starts.setdefault(k, set()).add(w[:k].replace("i", "y"))
         self._start_sets = {k: pa.array(sorted(v), pa.string()) for k, v in starts.items()}
-        longer: dict[str, set[int]] = {}
-        for w, i in self.words.items():
-            if _CYRILLIC.search(w):
-                for cut in (1, 2):
-                    if len(w) - cut >= _RU_MIN:
-                        longer.setdefault(w[:-cut], set()).add(i)
-        self._ru_longer = {k: next(iter(v)) for k, v in longer.items() if len(v) == 1}
+        # A word mixing letters and digits ("Firm2337") is one stem: only a known stem with a
+        # digit ("5g", "1с") can match it, and those are few.
+        self._digit_starts = pa.array(sorted({w[:2].replace("i", "y") for w in self.words
+                                              if any(ch.isdigit() for ch in w)}), pa.string())
         self._cache: dict[str, tuple[int, ...]] = {}
-        self._token_cache: dict[str, tuple[int, ...]] = {}  # the row path's: after the _may_match filter
+        self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
+
+    @cached_property
+    def term_sectors(self) -> list[list[tuple[int, float]]]:
+        """The weights as Python lists for the row path: per term, its (sector, weight) pairs."""
+        return [[(s, w) for s, w in enumerate(row) if w != 0] for row in self.dense_weights.tolist()]
 
     def _fit(self, docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix]:
         """The terms and their (terms x sectors) weights, fitted by scikit-learn over the keyword lists."""
@@ -280,22 +396,36 @@ class SectorVocabulary:
                 words.setdefault(w, len(words))
         self.words = words
         self.n_words = max(len(words), 1)
-        self.ngram_keys: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
-        by_len: dict[int, list[tuple[int, int]]] = {}
+        # Phrases are walked word by word through a trie: a prefix of one word has the word's id,
+        # a longer prefix an id of its own; (prefix id * n_words + next word id) -> next prefix id.
+        # Keys stay far below 2**63 however long the phrase and large the vocabulary.
+        step: dict[int, int] = {}
+        prefix_term: dict[int, int] = {}
+        lengths: set[int] = set()
+        next_id = self.n_words
         for term_id, term in enumerate(self.terms):
-            key = 0
-            for w in term.split():
-                key = key * self.n_words + words[w]
-            by_len.setdefault(len(term.split()), []).append((key, term_id))
-        for n, pairs in by_len.items():
-            pairs.sort()
-            self.ngram_keys[n] = (
-                np.array([k for k, _ in pairs], dtype=np.int64),
-                np.array([t for _, t in pairs], dtype=np.int64),
-            )
+            parts = term.split()
+            if len(parts) < 2:
+                continue
+            lengths.add(len(parts))
+            prefix = words[parts[0]]
+            for w in parts[1:]:
+                key = prefix * self.n_words + words[w]
+                if key not in step:
+                    step[key] = next_id
+                    next_id += 1
+                prefix = step[key]
+            prefix_term[prefix] = term_id
+        keys = sorted(step)
+        self.trie_keys = np.array(keys, dtype=np.int64)
+        self.trie_next = np.array([step[k] for k in keys], dtype=np.int64)
+        self.prefix_term = np.full(next_id, -1, dtype=np.int64)
+        for prefix, term_id in prefix_term.items():
+            self.prefix_term[prefix] = term_id
+        self.ngram_lengths = sorted(lengths)
         # Single words: term id by word id. Phrases: which words can start one of each length.
         self.word_term = np.full(self.n_words, -1, dtype=np.int64)
-        self.phrase_start = {n: np.zeros(self.n_words, dtype=bool) for n in self.ngram_keys if n > 1}
+        self.phrase_start = {n: np.zeros(self.n_words, dtype=bool) for n in self.ngram_lengths}
         # The same for the row path: phrase term id by its word ids, phrase lengths by first word id.
         self.phrase_terms: dict[tuple[int, ...], int] = {}
         self.phrase_lengths: dict[int, tuple[int, ...]] = {}
@@ -323,20 +453,18 @@ class SectorVocabulary:
         return [cache[t] for t in tokens]
 
     def _word_id(self, stem: str) -> int:
-        """Id of a stem; Russian stems also match a keyword stem two letters longer or shorter.
+        """Id of a stem, matched whole (a stem that merely starts like a known one is unknown)."""
+        return self.words.get(stem, -1)
 
-        Snowball treats some inflections of one Russian word differently ("ресторан" ->
-        "рестора", "ресторанов" -> "ресторан"), so near stems of five letters or more count.
-        """
-        found = self.words.get(stem, -1)
-        if found >= 0 or len(stem) < _RU_MIN or not _CYRILLIC.search(stem):
-            return found
-        for cut in (1, 2):
-            if len(stem) - cut >= _RU_MIN and stem[:-cut] in self.words:
-                return self.words[stem[:-cut]]
-        return self._ru_longer.get(stem, -1)
+    @staticmethod
+    def _token_key(tokens: pa.Array) -> pa.Array:
+        """Tokens lower-cased, trimmed of punctuation, NFC, ``ё`` -> ``е`` (what the filters compare)."""
+        key = pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT)
+        if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
+            key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
+        return key
 
-    def _may_match(self, tokens: pa.Array) -> NDArray[np.bool_]:
+    def _may_match(self, tokens: pa.Array, key: pa.Array | None = None) -> NDArray[np.bool_]:
         """Which distinct tokens could hold a keyword word, decided by Arrow over all of them.
 
         A Snowball stem is a prefix of the normalised word, so a plain word whose start is
@@ -344,17 +472,37 @@ class SectorVocabulary:
         Tokens with inner punctuation ("software/hardware") are always looked at.
         """
         # English Snowball turns a final y into i ("city" -> "citi"): compare with i and y folded.
-        key = pc.utf8_trim(pc.utf8_lower(tokens), characters=_PUNCT)
-        if not pc.all(pc.fill_null(pc.string_is_ascii(key), True)).as_py():
-            key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
-        key = pc.replace_substring(key, "i", "y")
+        key = pc.replace_substring(self._token_key(tokens) if key is None else key, "i", "y")
         if 0 in self._start_sets:  # a one-letter stem: every token may hold it
             return np.ones(len(tokens), dtype=bool)
         mask = pa.array(np.zeros(len(tokens), dtype=bool))
         for k, value_set in self._start_sets.items():
             mask = pc.or_(mask, pc.is_in(pc.utf8_slice_codeunits(key, 0, k), value_set=value_set))
+        mixed = pc.match_substring_regex(key, r"\pL\d|\d\pL")
+        mixed = pc.and_(mixed, pc.invert(pc.is_in(pc.utf8_slice_codeunits(key, 0, 2), value_set=self._digit_starts)))
+        mask = pc.and_(mask, pc.invert(mixed))
         mask = pc.or_(mask, pc.invert(pc.utf8_is_alnum(key)))
         return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+    def _token_flags(self, tokens: pa.Array, key: pa.Array | None = None, lazy: bool = False) -> NDArray[np.uint8]:
+        """Negation flags of distinct raw tokens (cue, cancel, clause end, conjunction), by Arrow.
+
+        ``key``: the tokens' :meth:`_token_key`, when already made. ``lazy``: all 0 when no token
+        is a cue (a batch without a cue needs no other flag).
+        """
+        word = self._token_key(tokens) if key is None else key
+
+        def flag(values, bit):
+            found = pc.fill_null(pc.is_in(word, value_set=pa.array(values, pa.string())), False)
+            return found.to_numpy(zero_copy_only=False).astype(np.uint8) * np.uint8(bit)
+
+        if lazy and not pc.any(pc.is_in(word, value_set=_CUE_SET)).as_py():
+            return np.zeros(len(tokens), dtype=np.uint8)
+        flags = flag(_NEG_AFTER_WORDS, _NEG_AFTER) | flag(_NEG_CLAUSE_WORDS, _NEG_CLAUSE)
+        end = pc.or_(pc.match_substring_regex(tokens, _END_PATTERN), pc.is_in(tokens, value_set=pa.array(_DASHES)))
+        flags |= pc.fill_null(end, False).to_numpy(zero_copy_only=False).astype(np.uint8) * np.uint8(_END)
+        return (flags | flag(_CANCEL_NEXT_WORDS, _CANCEL_NEXT) | flag(_CANCEL_PREV_WORDS, _CANCEL_PREV)
+                | flag(_CONJ_WORDS, _CONJ))
 
     def hits(self, texts: pa.Array | pa.ChunkedArray) -> TermHits:
         """Find the terms in each text.
@@ -381,23 +529,26 @@ class SectorVocabulary:
             if len(words) < n:
                 continue
             at = np.flatnonzero(starts[words[: len(words) - n + 1]])  # positions that can open a phrase
-            keys = words[at]
-            ok = np.ones(len(at), dtype=bool)
+            # n consecutive positions of one row first (cheap), then walk the trie for those alone
+            ok = (pos[at + n - 1] - pos[at] == n - 1) & (rows[at + n - 1] == rows[at])
+            at = at[ok]
+            prefix = words[at]
             for k in range(1, n):
-                ok &= (pos[at + k] - pos[at] == k) & (rows[at + k] == rows[at])
-                keys = keys * self.n_words + words[at + k]
-            at, keys = at[ok], keys[ok]
-            sorted_keys, term_ids = self.ngram_keys[n]
-            found = np.searchsorted(sorted_keys, keys)
-            found[found >= len(sorted_keys)] = 0
-            match = sorted_keys[found] == keys
+                if not len(at) or not len(self.trie_keys):
+                    at = at[:0]
+                    break
+                keys = prefix * self.n_words + words[at + k]
+                found = np.searchsorted(self.trie_keys, keys)
+                found[found >= len(self.trie_keys)] = 0
+                ok = self.trie_keys[found] == keys
+                at, prefix = at[ok], self.trie_next[found[ok]]
+            term_ids = self.prefix_term[prefix] if len(at) else np.zeros(0, np.int64)
+            match = term_ids >= 0
             found_rows.append(rows[at[match]])
-            found_terms.append(term_ids[found[match]])
+            found_terms.append(term_ids[match])
         r = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
         t = np.concatenate(found_terms) if found_terms else np.zeros(0, np.int64)
-        matrix = sparse.csr_matrix((np.ones(len(r), np.float64), (r, t)), shape=(n_rows, len(self.terms)))
-        matrix.data[:] = 1.0  # duplicates were summed: presence is what counts
-        return TermHits(matrix)
+        return TermHits(_binary_csr(r, t, n_rows, len(self.terms)))
 
     def _token_stream(self, texts: pa.Array | pa.ChunkedArray) -> tuple[NDArray[np.int64], ...]:
         """Position, row and stem-id of every token that is a keyword word, in text order.
@@ -411,8 +562,9 @@ class SectorVocabulary:
         if len(encoded) == 0:
             return empty, empty, empty
         uniques = pc.ascii_rtrim(encoded.dictionary, _ASCII_SPACE_CHARS)
-        candidates = np.flatnonzero(self._may_match(uniques))
-        per_candidate = [ids for ids in self._word_ids(uniques.take(pa.array(candidates)).to_pylist())]
+        key = self._token_key(uniques)
+        candidates = np.flatnonzero(self._may_match(uniques, key))
+        per_candidate = self._word_ids(uniques.take(pa.array(candidates)).to_pylist())
         known = [j for j, ids in enumerate(per_candidate) if ids != (-1,)]
         if not known:
             return empty, empty, empty
@@ -422,7 +574,9 @@ class SectorVocabulary:
         starts = np.zeros(len(uniques), dtype=np.int64)
         starts[candidates[known]] = np.cumsum(counts[candidates[known]]) - counts[candidates[known]]
         occ = encoded.indices.to_numpy(zero_copy_only=False)
-        where = np.flatnonzero(counts[occ] > 0)  # occurrences holding a keyword word
+        keep = counts[occ] > 0  # occurrences holding a keyword word...
+        self._drop_negated(keep, occ, parents, uniques, key)  # ...and not negated
+        where = np.flatnonzero(keep)
         n_parts = counts[occ[where]]
         # Position of each word: token position plus the extra words of earlier multi-word tokens.
         extra = np.cumsum(n_parts - 1) - (n_parts - 1)
@@ -434,17 +588,52 @@ class SectorVocabulary:
         keep = words >= 0
         return positions[keep], rows[keep], words[keep]
 
+    def _drop_negated(self, keep: NDArray[np.bool_], occ: NDArray[np.int64], parents: NDArray[np.int64],
+                      uniques: pa.Array, key: pa.Array) -> None:
+        """Clear ``keep`` for the occurrences a negation cue covers; only rows holding a cue are looked at."""
+        cue = pc.fill_null(pc.is_in(key, value_set=_CUE_SET), False).to_numpy(zero_copy_only=False)
+        if not cue.any():
+            return
+        has_cue = np.zeros(int(parents[-1]) + 1, dtype=bool)
+        has_cue[parents[cue[occ]]] = True
+        sel = np.flatnonzero(has_cue[parents])  # the occurrences of those rows, in text order
+        sub = np.unique(occ[sel])
+        flags = np.zeros(len(uniques), dtype=np.uint8)
+        flags[sub] = self._token_flags(uniques.take(pa.array(sub)), key.take(pa.array(sub)))
+        keep[sel[negated_tokens(flags[occ[sel]], parents[sel])]] = False
+
     def sector_scores(self, hits: TermHits) -> NDArray[np.float64]:
         """Rows x sectors evidence weight: the sum of the idf of each sector term found."""
-        return np.asarray((hits.matrix @ self.weights).todense(), dtype=np.float64)
+        if not len(self.terms):
+            return np.zeros((hits.matrix.shape[0], len(self.sector_ids)))
+        # sparse x dense gives a dense array at once (sparse x sparse then todense costs ~10x more)
+        return np.asarray(hits.matrix @ self.dense_weights, dtype=np.float64)
+
+    def sector_evidence(self, hits: TermHits) -> NDArray[np.float64]:
+        """Rows x sectors: the summed positive weights of the terms found (what speaks for each sector)."""
+        if not len(self.terms):
+            return np.zeros((hits.matrix.shape[0], len(self.sector_ids)))
+        return np.asarray(hits.matrix @ self.positive_weights, dtype=np.float64)
+
+    def row_evidence(self, terms: list[int]) -> list[float]:
+        """:meth:`sector_evidence` of one text's terms, summed in the same order."""
+        if not terms:
+            return [0.0] * len(self.sector_ids)
+        return self.positive_weights[terms].sum(axis=0).tolist()
 
     def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
         """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
         return self.evidence_terms(hits.matrix.indices[hits.matrix.indptr[row] : hits.matrix.indptr[row + 1]], sector)
 
     def evidence_terms(self, terms, sector: int) -> list[str]:
-        """The keywords of ``sector`` among ``terms`` (term ids, ascending), as written in ``sectors.yaml``."""
-        return [self.term_display[t] for t in terms if self.dense_weights[t, sector] > 0]
+        """The words among ``terms`` (term ids) that speak for ``sector``, the heaviest first.
+
+        A word is shown as written in ``sectors.yaml`` when it is a keyword, else as the
+        training text most often wrote it.
+        """
+        weights = self.dense_weights[:, sector] if len(self.terms) else np.zeros(0)
+        found = sorted((-weights[t], t) for t in terms if weights[t] > 0)
+        return [self.term_display[t] for _, t in found]
 
     # -- One text at a time: the same terms and weights as hits() and sector_scores() ---------------
 
@@ -457,8 +646,13 @@ class SectorVocabulary:
         positions: list[int] = []  # of each keyword word, in text order
         ids: list[int] = []  # its word id
         position = 0
-        for parts in self.token_ids(_ASCII_SPACE.split(text)):
-            if parts == _NO_WORD:  # no keyword word: the token takes one position
+        info = self.token_info(_ASCII_SPACE.split(text))
+        negated = None
+        if any(flags & _CUE for _, flags in info):
+            flags = np.array([flags for _, flags in info], dtype=np.uint8)
+            negated = negated_tokens(flags, np.zeros(len(info), dtype=np.int64)).tolist()
+        for k, (parts, _) in enumerate(info):
+            if parts == _NO_WORD or (negated and negated[k]):  # no (live) keyword word: one position
                 position += 1
                 continue
             for w in parts:
@@ -478,37 +672,44 @@ class SectorVocabulary:
 
     def row_scores(self, terms: list[int]) -> list[float]:
         """Evidence weight per sector of one text's terms, summed in term order as the sparse product sums."""
-        scores = [0.0] * len(self.sector_ids)
-        for t in terms:
-            for s, weight in self.term_sectors[t]:
-                scores[s] += weight
-        return scores
+        if not terms:
+            return [0.0] * len(self.sector_ids)
+        # numpy adds the rows one after the other, in term order, as the sparse x dense product does
+        return self.dense_weights[terms].sum(axis=0).tolist()
 
     def token_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
-        """Stem-ids of each raw token as :meth:`_token_stream` sees it; ``(-1,)`` when it holds no keyword word.
+        """Stem-ids of each raw token as :meth:`_token_stream` sees it; ``(-1,)`` when it holds no keyword word."""
+        return [ids for ids, _ in self.token_info(tokens)]
 
-        A token is looked at once: new tokens go through :meth:`_may_match` (Arrow, all of a
-        call's new tokens at once) and :meth:`_word_ids`, and the outcome is cached.
+    def token_info(self, tokens: list[str]) -> list[tuple[tuple[int, ...], int]]:
+        """Stem-ids and negation flags of each raw token, as :meth:`_token_stream` sees it.
+
+        A token is looked at once: new tokens go through :meth:`_may_match` and
+        :meth:`_token_flags` (Arrow, all of a call's new tokens at once) and :meth:`_word_ids`,
+        and the outcome is cached.
         """
         cache = self._token_cache
-        known: dict[str, tuple[int, ...]] = {}
+        known: dict[str, tuple[tuple[int, ...], int]] = {}
         new = []
         for token in tokens:
-            ids = cache.get(token)
-            if ids is None:
+            info = cache.get(token)
+            if info is None:
                 new.append(token)
             else:
-                known[token] = ids
+                known[token] = info
         if new:
             known.update(self._learn_tokens(list(dict.fromkeys(new))))
         return [known[t] for t in tokens]
 
-    def _learn_tokens(self, tokens: list[str]) -> dict[str, tuple[int, ...]]:
-        """Word ids of new distinct tokens, through the batch path's filter; added to the cache."""
-        may = self._may_match(pa.array(tokens, pa.string()))
+    def _learn_tokens(self, tokens: list[str]) -> dict[str, tuple[tuple[int, ...], int]]:
+        """Word ids and flags of new distinct tokens, through the batch path's filter; added to the cache."""
+        array = pa.array(tokens, pa.string())
+        key = self._token_key(array)
+        may = self._may_match(array, key)
+        flags = self._token_flags(array, key).tolist()
         candidates = [t for t, m in zip(tokens, may, strict=True) if m]
         ids = dict(zip(candidates, self._word_ids(candidates), strict=True))
-        learned = {t: ids.get(t, _NO_WORD) for t in tokens}
+        learned = {t: (ids.get(t, _NO_WORD), f) for t, f in zip(tokens, flags, strict=True)}
         if len(self._token_cache) > _CACHE_LIMIT:
             self._token_cache.clear()
         self._token_cache.update(learned)
@@ -523,8 +724,12 @@ class SectorVocabulary:
         row_of = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
         terms = matrix.indices
         keep = target[row_of] >= 0
-        keep[keep] = self.dense_weights[terms[keep], target[row_of[keep]]] > 0
-        row_of, terms = row_of[keep], terms[keep]
+        weight = np.zeros(len(terms))
+        weight[keep] = self.dense_weights[terms[keep], target[row_of[keep]]]
+        keep &= weight > 0
+        row_of, terms, weight = row_of[keep], terms[keep], weight[keep]
+        order = np.lexsort((terms, -weight, row_of))  # per row, the heaviest first (as evidence_terms)
+        row_of, terms = row_of[order], terms[order]
         starts = np.searchsorted(row_of, np.arange(n_rows))
         rank = np.arange(len(row_of)) - starts[row_of]
         row_of, terms = row_of[rank < limit], terms[rank < limit]

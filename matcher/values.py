@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 from .errors import InvalidValue
+from .messages import reason
 
 #: Commitment levels, in increasing order of commitment.
 COMMITMENT_LEVELS = ("none", "planned", "committed")
@@ -134,7 +135,7 @@ def parse_commitment(field: str, text: object) -> str | None:
         return "committed"
     if value in _NO:
         return "none"
-    raise InvalidValue(field, text, "expected committed, planned or none (or yes/no, да/нет, có/không)")
+    raise InvalidValue(field, text, reason("commitment"))
 
 
 def parse_yesno(field: str, text: object) -> str | None:
@@ -146,7 +147,7 @@ def parse_yesno(field: str, text: object) -> str | None:
         return "yes"
     if value in _NO:
         return "no"
-    raise InvalidValue(field, text, "expected yes or no (also да/нет, có/không, true/false, 1/0)")
+    raise InvalidValue(field, text, reason("yesno"))
 
 
 def parse_presence(field: str, text: object) -> str | None:
@@ -156,7 +157,7 @@ def parse_presence(field: str, text: object) -> str | None:
         return None
     if value in _PRESENCE:
         return _PRESENCE[value]
-    raise InvalidValue(field, text, "expected none, office or project")
+    raise InvalidValue(field, text, reason("presence"))
 
 
 def _plain_number(digits: str) -> float:
@@ -191,14 +192,14 @@ def parse_money(field: str, text: object) -> float | None:
     match = _MONEY.match(value)
     mult = match and (match["mult"] or "")
     if not match or (mult and mult.rstrip(".") not in _MULTIPLIERS):
-        raise InvalidValue(field, text, "expected an amount in US$ such as 1500000, 1 500 000, 1.5m or 2bn")
+        raise InvalidValue(field, text, reason("money"))
     try:
         number = _plain_number(match["num"].strip())
     except ValueError:
-        raise InvalidValue(field, text, "the number has misplaced separators") from None
+        raise InvalidValue(field, text, reason("separators")) from None
     number *= _MULTIPLIERS.get(mult.rstrip("."), 1.0)
     if not math.isfinite(number):
-        raise InvalidValue(field, text, "the amount is too large")
+        raise InvalidValue(field, text, reason("too_large"))
     return number
 
 
@@ -212,7 +213,7 @@ def parse_count(field: str, text: object) -> int | None:
     except InvalidValue:
         number = None
     if number is None or number != int(number) or number > 10**9:
-        raise InvalidValue(field, text, "expected a whole number such as 250")
+        raise InvalidValue(field, text, reason("count"))
     return int(number)
 
 
@@ -246,7 +247,7 @@ def parse_codes(field: str, text: object) -> tuple[str, ...]:
             continue
         code = item.rstrip(".")
         if not is_code(code):
-            raise InvalidValue(field, item, "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)")
+            raise InvalidValue(field, item, reason("okved"))
         if code not in codes:
             codes.append(code)
     return tuple(codes)

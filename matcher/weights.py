@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -291,13 +292,20 @@ def to_data(config: Config) -> dict[str, Any]:
         "sources": {k: dict(v) for k, v in config.sources.items()},
         "tiers": {t: {"weight": s["weight"], "label": dict(s["label"]), "source": dict(s["source"])}
                   for t, s in config.tiers.items()},
-        "sectors": {s.id: {"tier": s.tier, "label": dict(s.label), "okved": list(s.okved),
-                           "keywords": {lang: list(words) for lang, words in s.keywords.items()},
-                           "source": dict(s.source)} for s in config.sectors},
+        "sectors": {s.id: _sector_data(s) for s in config.sectors},
         "criteria": {c.id: {"weight": c.weight, "label": dict(c.label), "source": dict(c.source),
                             "inputs": {i.field: _input_data(i) for i in c.inputs}} for c in config.criteria},
         "bands": [_band_data(b) for b in config.bands],
+        "detection": {"min_confidence": config.min_confidence},
     }
+
+
+def _sector_data(sector) -> dict[str, Any]:
+    data = {"tier": sector.tier, "label": dict(sector.label), "okved": list(sector.okved),
+            "keywords": {lang: list(words) for lang, words in sector.keywords.items()}, "source": dict(sector.source)}
+    if sector.refines:
+        data["refines"] = list(sector.refines)
+    return data
 
 
 def _band_data(band) -> dict[str, Any]:
@@ -322,3 +330,98 @@ def to_yaml(config: Config) -> str:
     body = yaml.safe_dump(to_data(config), allow_unicode=True, sort_keys=False, width=110)
     return head + body
 
+
+
+#: The first line of data in a weights file exported by the web app (:func:`weights_file`).
+WEIGHTS_FORMAT = "hanoi-matcher-weights/1"
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A weights version as the web app exports it: its weights and how unverified claims count.
+
+    ``unverified_fields`` are the commitments whose answer sub-scores are multiplied by
+    ``unverified_factor`` (the app scores firm-declared commitments so); ``label`` and
+    ``fingerprint`` name the version.
+    """
+
+    weights: dict[str, Any]
+    label: str = ""
+    fingerprint: str = ""
+    unverified_factor: float = 1.0
+    unverified_fields: tuple[str, ...] = ()
+
+    def apply(self, config: Config) -> Config:
+        """``config`` with these weights and the factor for unverified claims applied.
+
+        Raises
+        ------
+        ConfigError
+            When the weights do not fit ``config`` (another sectors file), or the result's
+            fingerprint is not the one the file records.
+        """
+        out = apply_weights(config, self.weights)
+        if self.fingerprint and fingerprint(out) != self.fingerprint:
+            raise ConfigError("fingerprint", f"the weights give fingerprint {fingerprint(out)}, not the "
+                                             f"{self.fingerprint} the file records (another sectors file?)")
+        return scale_answers(out, self.unverified_fields, self.unverified_factor)
+
+
+def scale_answers(config: Config, fields: Iterable[str], factor: float) -> Config:
+    """``config`` with the answer sub-scores of ``fields`` multiplied by ``factor`` (unchanged at 1)."""
+    fields = tuple(fields)
+    if factor == 1.0 or not fields:
+        return config
+    answers = weights_of(config)["answers"]
+    return apply_weights(config, {"answers": {f: {a: v * factor for a, v in answers[f].items()} for f in fields}})
+
+
+def weights_file(version: WeightsFile) -> str:
+    """A weights version as YAML text: what the app's export gives and ``matcher score --weights`` reads.
+
+    Examples
+    --------
+    >>> from matcher.config import load_sectors
+    >>> exported = WeightsFile(weights_of(load_sectors()), "v1", "", 0.5, ("training",))
+    >>> read_weights_file(text=weights_file(exported)) == exported
+    True
+    """
+    head = (f"# Weights version {version.label or '(unnamed)'} of the Hanoi investor matcher.\n"
+            "# Score a file with it: matcher score IN.csv -o OUT.csv --weights THIS_FILE\n")
+    data = {"format": WEIGHTS_FORMAT, "version": version.label, "fingerprint": version.fingerprint,
+            "unverified": {"factor": float(version.unverified_factor), "fields": list(version.unverified_fields)},
+            "weights": {name: version.weights.get(name, {}) for name in SECTIONS}}
+    return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
+
+
+def read_weights_file(path: str | None = None, text: str | None = None) -> WeightsFile:
+    """Read a weights file written by :func:`weights_file` (a path, or its ``text``).
+
+    Raises
+    ------
+    ConfigError
+        For a file that is no weights export, naming the key at fault.
+    OSError
+        When the file cannot be read.
+    """
+    if text is None:
+        with open(path or "", encoding="utf-8") as handle:
+            text = handle.read()
+    where = str(path or "")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError("(file)", f"not YAML: {exc}".splitlines()[0], path=where) from None
+    if not isinstance(data, dict) or data.get("format") != WEIGHTS_FORMAT:
+        raise ConfigError("format", f"not a weights file exported by the app (expected format: {WEIGHTS_FORMAT})",
+                          path=where)
+    unverified = data.get("unverified") or {}
+    if not isinstance(unverified, dict) or not isinstance(data.get("weights"), dict):
+        raise ConfigError("weights" if isinstance(unverified, dict) else "unverified", "must be a mapping",
+                          path=where)
+    fields = unverified.get("fields") or []
+    if not isinstance(fields, list) or any(f not in ANSWER_INPUTS for f in fields):
+        raise ConfigError("unverified.fields", f"must list answer inputs of: {', '.join(ANSWER_INPUTS)}", path=where)
+    factor = check_number("unverified.factor", unverified.get("factor", 1.0), 0.0, 1.0)
+    return WeightsFile(dict(data["weights"]), str(data.get("version") or ""), str(data.get("fingerprint") or ""),
+                       float(factor), tuple(fields))

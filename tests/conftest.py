@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import csv
 import os
 import shutil
@@ -32,12 +33,10 @@ atexit.register(shutil.rmtree, _VOCABULARY_CACHE, True)
 # On a failing property hypothesis imports libcst to suggest a patch, and libcst emits a
 # DeprecationWarning that `filterwarnings = error` would turn into a pytest INTERNALERROR
 # (ending the run). Import it once here with that warning silenced.
-with warnings.catch_warnings():
+# Without libcst installed, hypothesis skips the patch and the import fails: nothing to silence then.
+with warnings.catch_warnings(), contextlib.suppress(ImportError):
     warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import hypothesis.extra._patching  # noqa: F401
-    except ImportError:  # libcst not installed: hypothesis then skips the patch
-        pass
+    import hypothesis.extra._patching  # noqa: F401
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 
@@ -14,7 +15,7 @@ from matcher.batch import defuse_cell, score_file, sniff
 CRITERIA = ["c_sector_fit", "c_green", "c_tech_transfer", "c_training", "c_local_linkage", "c_capacity",
             "c_readiness"]
 RESULT_COLUMNS = ["score", "rank", "band", "sector", *CRITERIA, "completeness", "missing", "explanation",
-                  "top_improvement"]
+                  "top_improvement", "sectors", "sector_confidence", "okved_suggested"]
 
 
 def score(scorer, in_path, **kwargs):
@@ -472,3 +473,144 @@ def test_batch_settings_are_undone_afterwards():
         assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
     assert gc.get_freeze_count() == 0
     assert [(i["prefix"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"] == blas
+
+
+# --- Russian and Vietnamese offices (issue 13): headers, encodings, reasons in the run's language ----
+
+RU_HEADER = ["Название", "Инвестиции", "Сотрудники", "Передача технологий", "Обучение", "Местный партнёр",
+             "Экология", "ESG", "Описание", "ОКВЭД", "Присутствие во Вьетнаме", "Комментарий"]
+VI_HEADER = ["Tên doanh nghiệp", "Vốn đầu tư (USD)", "Số nhân viên", "Chuyển giao công nghệ", "Đào tạo",
+             "Đối tác địa phương", "Môi trường", "Báo cáo ESG", "Mô tả", "Mã OKVED", "Hiện diện tại Việt Nam",
+             "Ghi chú"]
+EN_HEADER = ["name", "investment_usd", "employees", "tech_transfer", "training", "local_partner", "green",
+             "esg_report", "description", "okved", "vietnam_presence", "notes"]
+ANSWERS = ["Firm", "2m", "300", "yes", "yes", "yes", "yes", "yes", "robots", "28.99", "office", "call back"]
+
+
+@pytest.mark.parametrize("header", [RU_HEADER, VI_HEADER], ids=["ru", "vi"])
+def test_russian_and_vietnamese_headers_score_like_the_contract_names(scorer, write_csv, header):
+    _, _, [expected], _ = score(scorer, write_csv([EN_HEADER, ANSWERS], name="en.csv"))
+    summary, out_header, [row], _ = score(scorer, write_csv([header, ANSWERS]))
+    assert out_header[: len(header)] == header  # input columns as given, then the results
+    assert [row[c] for c in RESULT_COLUMNS] == [expected[c] for c in RESULT_COLUMNS]
+    assert float(row["score"]) > 80 and row["missing"] == ""
+    assert summary.ignored == [header[-1]]
+
+
+@pytest.mark.parametrize("spelling", ["  ОБУЧЕНИЕ ", "обучение:", "Obuchenie?", "đào_tạo", "DAO TAO", "Đào-tạo"])
+def test_header_matching_ignores_case_space_punctuation_and_accents(spelling):
+    from matcher.profile import field_for
+
+    expected = None if spelling == "Obuchenie?" else "training"  # no transliteration
+    assert field_for(spelling) == expected
+
+
+def test_every_ignored_column_is_named_in_a_warning_in_the_runs_language(scorer, write_csv, tmp_path):
+    path = write_csv([["Название", "Комментарий", "ИНН", "Investments!"], ["Firm", "x", "7701", "5m"]])
+    summary = score_file(path, tmp_path / "out.csv", scorer, lang="ru")
+    assert summary.ignored == ["Комментарий", "ИНН"]
+    assert summary.warnings == ["столбцы, не учтённые при оценке (переданы без изменений), 2: "
+                                "'Комментарий', 'ИНН'"]
+    assert score_file(path, tmp_path / "out.csv", scorer, lang="vi").warnings[0].startswith("2 cột không")
+    clean = write_csv([["name"], ["Firm"]], name="clean.csv")
+    assert score_file(clean, tmp_path / "out.csv", scorer).warnings == []
+
+
+@pytest.mark.parametrize(("source", "delimiter", "choice", "expected"), [
+    ("cp1251", ";", "input", ("cp1251", ";")),
+    ("utf-8", ";", "input", ("utf-8", ";")),
+    ("utf-8-sig", "\t", "input", ("utf-8-sig", "\t")),
+    ("cp1251", ";", "utf-8-sig", ("utf-8-sig", ",")),
+    ("cp1251", ";", "utf-8", ("utf-8", ",")),
+])
+def test_output_and_report_in_the_inputs_encoding_or_utf8_with_bom(scorer, write_csv, tmp_path, source, delimiter,
+                                                                   choice, expected):
+    rows = [["Название", "Описание", "Сотрудники"], ["ООО «Ромашка»", "программное обеспечение", "120"],
+            ["АО Бета", "гостиница", "много"]]
+    path = write_csv(rows, encoding=source, delimiter=delimiter)
+    out = tmp_path / "out.csv"
+    summary = score_file(path, out, scorer, lang="ru", out_encoding=choice)
+    assert (summary.encoding, summary.delimiter) == expected and summary.warnings == []
+    tables = []
+    for written in (out, tmp_path / "out.errors.csv"):
+        assert written.read_bytes().startswith(b"\xef\xbb\xbf") == (expected[0] == "utf-8-sig")
+        with open(written, encoding=expected[0], newline="") as handle:
+            tables.append(list(csv.reader(handle, delimiter=expected[1])))
+    scored, report = tables
+    assert len(scored) == 2 and scored[0][:3] == rows[0] and scored[1][0] == "ООО «Ромашка»"
+    assert "из 100" in scored[1][scored[0].index("explanation")]
+    assert len(report) == 2 and report[1][:3] == ["3", "employees", "ожидается целое число, например 250"]
+
+
+def test_windows_1251_that_cannot_hold_the_text_falls_back_to_utf8_with_bom(scorer, write_csv, tmp_path):
+    path = write_csv([["Название", "Описание"], ["ООО Софт", "программное обеспечение"]], encoding="cp1251",
+                     delimiter=";")
+    summary = score_file(path, tmp_path / "out.csv", scorer, lang="vi", out_encoding="input")  # Vietnamese words
+    assert (summary.encoding, summary.delimiter) == ("utf-8-sig", ";")
+    assert summary.warnings == ["bảng mã Windows-1251 không chứa được mọi ký tự của kết quả: tệp được ghi "
+                                "bằng UTF-8 có BOM"]
+    text = (tmp_path / "out.csv").read_bytes().decode("utf-8-sig")
+    assert "ООО Софт" in text and "điểm" in text
+
+
+@pytest.mark.parametrize(("lang", "reasons"), [
+    ("en", ["a firm name is required", "has 3 fields where the header has 2", "'x1': not an OKVED 2"]),
+    ("ru", ["нужно название компании", "в строке полей: 3, а в заголовке: 2", "'x1': это не код ОКВЭД 2"]),
+    ("vi", ["cần có tên doanh nghiệp", "dòng có 3 trường trong khi tiêu đề có 2", "'x1': không phải mã OKVED 2"]),
+])
+def test_error_reasons_in_the_runs_language(scorer, write_csv, tmp_path, lang, reasons):
+    path = write_csv("name,okved\n,62.01\nA,1,2\nB,62.01 x1\n")
+    summary = score_file(path, tmp_path / "out.csv", scorer, lang=lang)
+    report = read_csv(tmp_path / "out.errors.csv")
+    assert summary.errors == 3
+    by_row = {r[0]: r[2] for r in report[1:]}
+    assert by_row["2"] == reasons[0] and by_row["3"] == reasons[1] and by_row["4"].startswith(reasons[2])
+
+
+def test_every_reason_is_worded_in_every_language():
+    from matcher.messages import REASONS, WARNINGS
+
+    for table in (REASONS, WARNINGS):
+        for code, texts in table.items():
+            assert set(texts) == {"en", "ru", "vi"} and all(texts.values()), code
+
+
+def test_kept_results_rebuild_each_scored_rows_result_as_assess_gives_it(scorer, tmp_path):
+    import pyarrow.ipc as ipc
+
+    from matcher import InvalidValue, assess_many
+    from matcher.stored import results_from
+
+    header, *rows = read_csv(SAMPLE_CSV)
+    rows = rows[:30] + [["" for _ in header]] + [[("x" if h == "employees" else "Bad") for h in header]]
+    path = tmp_path / "in.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    results_path = tmp_path / "results.arrow"
+    summary = score_file(path, tmp_path / "out.csv", scorer, lang="ru", results_path=results_path,
+                         block_bytes=2048)  # several chunks
+    with ipc.open_file(str(results_path)) as source:
+        table = source.read_all()
+    assert table.num_rows == summary.scored == 30 and table.column("record").to_pylist() == list(range(30))
+    assert json.loads(table.schema.metadata[b"headers"]) == header
+    scored = read_csv(tmp_path / "out.csv")
+    for lang in ("ru", "en", "vi"):
+        kept = list(results_from(scorer, table.to_pylist(), header, lang))
+        profiles = [p for p, _, _ in kept]
+        assert profiles == [dict(zip(header, r, strict=True)) for r in rows[:30]]
+        expected = assess_many(profiles, scorer, lang)
+        assert not any(isinstance(e, InvalidValue) for e in expected)
+        assert [r for _, r, _ in kept] == expected  # every field, floats bit for bit
+        for (_, _, texts), want in zip(kept, assess_many(profiles, scorer, "vi"), strict=True):
+            assert texts["vi"] == {"explanation": want.explanation,
+                                   "advice": {i.field: i.advice for i in want.improvements}}
+    assert [f"{r.score:.1f}" for _, r, _ in kept] == [r[scored[0].index("score")] for r in scored[1:]]
+
+
+def test_a_file_with_no_scorable_row_keeps_an_empty_results_file(scorer, write_csv, tmp_path):
+    import pyarrow.ipc as ipc
+
+    path = write_csv([["name", "employees"], ["A", "many"]])
+    score_file(path, tmp_path / "out.csv", scorer, results_path=tmp_path / "results.arrow")
+    with ipc.open_file(str(tmp_path / "results.arrow")) as source:
+        assert source.read_all().num_rows == 0

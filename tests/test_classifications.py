@@ -145,5 +145,6 @@ def test_build_script_keeps_titles_and_includes_only(tmp_path, monkeypatch):
 
     assert read("okved2_ru.csv") == [{"code": "62.01", "level": "class", "title": "Разработка / программ"}]
     assert read("nace_rev2_en.csv") == [{"code": "62.01", "level": "class", "title": "Computer programming",
-                                         "isic": "6201", "notes": "This class includes: / - writing code / - web pages"}]
+                                         "isic": "6201",
+                                         "notes": "This class includes: / - writing code / - web pages"}]
     assert read("vsic_vi.csv") == [{"code": "6201", "level": "class", "title": "Lập trình máy vi tính"}]

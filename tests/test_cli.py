@@ -328,3 +328,42 @@ def test_score_and_assess_need_no_web_extra(tmp_path):
                                  "import matcher\nprint(matcher.assess({'name': 'A', 'training': 'yes'}).band)\n")
     proc = subprocess.run([sys.executable, "-c", assess], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stdout.strip(), proc.stderr) == (0, "D", "")
+
+
+def test_russian_office_file_round_trips_in_its_encoding_with_warnings_and_reasons_in_russian(capsys, tmp_path):
+    source = ("Название;Инвестиции;Сотрудники;Обучение;Комментарий\n"
+              "ООО Ромашка;1 500 000;120;да;позвонить\nАО Бета;много;10;нет;\n")
+    path = tmp_path / "in.csv"
+    path.write_bytes(source.encode("cp1251"))
+    out = tmp_path / "out.csv"
+    code, _, stderr = run(capsys, "score", path, "-o", out, "--encoding", "input", "--lang", "ru")
+    assert code == 0
+    scored = out.read_bytes().decode("cp1251")  # strict: every byte is Windows-1251
+    assert scored.startswith('"Название";"Инвестиции";"Сотрудники";"Обучение";"Комментарий";"score"')
+    assert '"ООО Ромашка"' in scored and "из 100" in scored
+    report = (tmp_path / "out.errors.csv").read_bytes().decode("cp1251")
+    assert "3;investment_usd;ожидается сумма в долларах США" in report
+    assert stderr.splitlines()[-1] == ("matcher: warning: столбцы, не учтённые при оценке (переданы без "
+                                       "изменений), 1: 'Комментарий'")
+
+
+def test_utf8_bom_output_and_errors_told_on_stderr_in_vietnamese(capsys, write_csv, tmp_path):
+    path = write_csv([["Tên", "Số nhân viên"], ["Công ty A", "nhiều"], ["Công ty B", "20"]])
+    out = tmp_path / "out.csv"
+    code, _, stderr = run(capsys, "score", path, "-o", out, "--encoding", "utf-8-bom", "--lang", "vi", "-q")
+    assert code == 0 and out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_csv(out, encoding="utf-8-sig")[0][:2] == ["Tên", "Số nhân viên"]
+    code, stdout, stderr = run(capsys, "score", path, "-o", "-", "--encoding", "utf-8-bom", "--lang", "vi")
+    assert "row 2, employees: cần một số nguyên, ví dụ 250" in stderr.splitlines()
+
+
+def test_weights_file_errors_are_one_line_with_exit_status_3(capsys, write_csv, tmp_path):
+    path = write_csv(ROWS)
+    out = tmp_path / "out.csv"
+    code, _, stderr = run(capsys, "score", path, "-o", out, "--weights", tmp_path / "none.yaml")
+    assert (code, stderr) == (3, f"matcher: error: {tmp_path / 'none.yaml'}: no such weights file\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: hanoi-matcher-weights/1\nweights: {criteria: {training: -1}}\n", encoding="utf-8")
+    code, _, stderr = run(capsys, "score", path, "-o", out, "--weights", bad)
+    assert code == 3 and stderr.startswith("matcher: error: criteria.training: must be between 0")
+    assert stderr.count("\n") == 1 and not out.exists()

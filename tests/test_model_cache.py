@@ -33,6 +33,22 @@ def own_cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+@pytest.fixture
+def keyword_config(config):
+    """A sectors file the shipped classifier was not trained on (one keyword more): its
+    vocabulary is the keyword fit that scikit-learn makes and the cache keeps."""
+    sector = config.sectors[0]
+    keywords = dict(sector.keywords) | {"en": (*sector.keywords["en"], "nanotube displays")}
+    return config.replace(sectors=(dataclasses.replace(sector, keywords=keywords), *config.sectors[1:]))
+
+
+def test_the_shipped_classifier_needs_no_fit(own_cache):
+    from matcher.config import load_sectors
+
+    vocabulary = SectorVocabulary(load_sectors(), cached=True)
+    assert vocabulary.learned and not own_cache.exists()
+
+
 def _docs(config):
     return [[kw for lang in ("en", "ru", "vi") for kw in s.keywords.get(lang, ())] for s in config.sectors]
 
@@ -41,11 +57,11 @@ def test_the_cache_directory_follows_the_environment(own_cache):
     assert cache_dir() == own_cache
 
 
-def test_a_kept_fit_is_the_fit_scikit_learn_makes(own_cache, config):
-    fresh = SectorVocabulary(config)  # scikit-learn, nothing kept
+def test_a_kept_fit_is_the_fit_scikit_learn_makes(own_cache, keyword_config):
+    fresh = SectorVocabulary(keyword_config)  # scikit-learn, nothing kept
     assert not own_cache.exists()
-    first = SectorVocabulary(config, cached=True)  # fits and keeps
-    kept = SectorVocabulary(config, cached=True)  # reads what was kept
+    first = SectorVocabulary(keyword_config, cached=True)  # fits and keeps
+    kept = SectorVocabulary(keyword_config, cached=True)  # reads what was kept
     assert len(list(own_cache.iterdir())) == 1
     for vocabulary in (first, kept):
         assert vocabulary.terms == fresh.terms
@@ -77,41 +93,42 @@ def test_matcher_score_writes_the_same_file_either_way(own_cache, tmp_path, scor
     assert by_model.read_bytes() == by_estimator.read_bytes()
 
 
-def test_changed_keywords_get_a_fit_of_their_own(own_cache, config):
-    SectorVocabulary(config, cached=True)
-    sector = config.sectors[0]
+def test_changed_keywords_get_a_fit_of_their_own(own_cache, keyword_config):
+    SectorVocabulary(keyword_config, cached=True)
+    sector = keyword_config.sectors[0]
     keywords = dict(sector.keywords) | {"en": (*sector.keywords["en"], "quantum widgets")}
-    changed = config.replace(sectors=[dataclasses.replace(sector, keywords=keywords), *config.sectors[1:]])
+    changed = keyword_config.replace(
+        sectors=[dataclasses.replace(sector, keywords=keywords), *keyword_config.sectors[1:]])
     vocabulary = SectorVocabulary(changed, cached=True)
     assert "quantum widget" in vocabulary.terms
     assert len(list(own_cache.iterdir())) == 2
 
 
 @pytest.mark.parametrize("damage", ["", "{not json", '{"key": "other"}', "[1, 2]"])
-def test_a_damaged_cache_file_is_fitted_again(own_cache, config, damage):
-    fresh = SectorVocabulary(config)
-    path, _ = _fit_path(_docs(config))
+def test_a_damaged_cache_file_is_fitted_again(own_cache, keyword_config, damage):
+    fresh = SectorVocabulary(keyword_config)
+    path, _ = _fit_path(_docs(keyword_config))
     path.parent.mkdir(parents=True)
     path.write_text(damage, encoding="utf-8")
-    vocabulary = SectorVocabulary(config, cached=True)
+    vocabulary = SectorVocabulary(keyword_config, cached=True)
     assert vocabulary.terms == fresh.terms
     assert json.loads(path.read_text(encoding="utf-8"))["terms"] == fresh.terms  # written anew
 
 
-def test_a_cache_that_cannot_be_written_is_done_without(tmp_path, monkeypatch, config):
+def test_a_cache_that_cannot_be_written_is_done_without(tmp_path, monkeypatch, keyword_config):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("MATCHER_CACHE_DIR", str(blocker / "cache"))  # below a file: mkdir fails
-    assert SectorVocabulary(config, cached=True).terms == SectorVocabulary(config).terms
+    assert SectorVocabulary(keyword_config, cached=True).terms == SectorVocabulary(keyword_config).terms
 
 
-def test_matcher_score_does_not_import_scikit_learn_once_the_fit_is_kept(own_cache, tmp_path):
-    """The point of it all: about a second of every `matcher score` run (bench_score.py)."""
+def test_matcher_score_does_not_import_scikit_learn(own_cache, tmp_path):
+    """About a second of every `matcher score` run (bench_score.py): the shipped classifier is data."""
     code = ("import sys; from matcher.cli import main; "
             f"main(['score', {str(SAMPLES)!r}, '-o', sys.argv[1], '-q']); print('sklearn' in sys.modules)")
     runs = [subprocess.run([sys.executable, "-c", code, str(tmp_path / f"{i}.csv")], capture_output=True,
                            text=True, check=True).stdout.split()[-1] for i in range(2)]
-    assert runs == ["True", "False"]  # the first run fits with scikit-learn and keeps the fit
+    assert runs == ["False", "False"]  # the shipped classifier needs no fit, not even in the first run
     assert (tmp_path / "0.csv").read_bytes() == (tmp_path / "1.csv").read_bytes()
 
 

@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 from matcher_testlib import ROOT, read_csv
 
+#: The wheel is built once (a module fixture): its tests stay on one pytest-xdist process.
+pytestmark = pytest.mark.xdist_group("wheel")
+
 #: What the wheel is built from: setup.cfg's packages and the files it names.
 SOURCES = ("setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "LICENSE", "matcher", "web")
 
@@ -81,7 +84,8 @@ def _metadata(wheel: Path) -> email.message.Message:
 
 def test_the_wheel_carries_the_data_files_and_the_licence(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("matcher/data/sectors.yaml", "matcher/data/sample_profiles.csv", "web/migrations/env.py",
+    for name in ("matcher/data/sectors.yaml", "matcher/data/sample_profiles.csv", "matcher/data/sector_model.json",
+                 "matcher/data/sector_phrases.csv", "web/migrations/env.py",
                  "web/migrations/script.py.mako", "web/migrations/alembic.ini"):
         assert name in names
     assert any(n.startswith("web/migrations/versions/") and n.endswith(".py") for n in names)
@@ -101,6 +105,15 @@ def test_the_metadata_states_python_311_and_the_web_extra(wheel):
     assert {"flask", "flask-sqlalchemy", "sqlalchemy", "alembic", "psycopg", "redis", "rq", "gunicorn"} <= web
     assert any(r.startswith("hanoi-matcher[web]") and 'extra == "test"' in r for r in requires)
     assert set(meta.get_all("Provides-Extra")) == {"web", "test"}
+
+
+def test_the_web_commands_plug_into_matcher_through_entry_points(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))
+        text = archive.read(name).decode()
+    assert "[console_scripts]\nmatcher = matcher.cli:main" in text
+    group = text.split("[matcher.commands]\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert sorted(group) == ["db = web.cli:add_db", "serve = web.cli:add_serve", "worker = web.cli:add_worker"]
 
 
 def test_matcher_score_and_assess_run_from_another_folder(elsewhere, installed):

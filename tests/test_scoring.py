@@ -322,8 +322,8 @@ def test_band_rule_is_the_same_on_the_batch_and_the_row_path(make_profile):
 
 
 def test_a_firm_of_unknown_sector_is_never_a_strong_fit():
-    from matcher.scoring import band_table
     from matcher.config import load_sectors
+    from matcher.scoring import band_table
 
     table = band_table(load_sectors())
     assert table[-1] == [1, 1, 2, 3]  # band A needs a known priority sector; B, C, D are by score alone

@@ -70,7 +70,7 @@ def test_okved_sector_in_result_with_evidence(make_profile, okved, sector, tier,
     result = assess(make_profile(okved=okved, description=NEUTRAL, sectors=""))
     assert result.sector == sector
     assert result.tier == tier
-    assert result.sectors[0] == {"sector": sector, "source": "okved", "evidence": [evidence]}
+    assert result.sectors[0] == {"sector": sector, "source": "okved", "evidence": [evidence], "share": 1.0}
     assert f"from OKVED {evidence}" in result.explanation
 
 
@@ -81,14 +81,18 @@ def test_codes_win_over_text(make_profile):
     # the text evidence is still reported, after the main sector
     by_sector = {m["sector"]: m for m in result.sectors}
     assert by_sector["hospitality"]["source"] == "description"
-    assert set(by_sector["hospitality"]["evidence"]) == {"hotel", "restaurant"}
+    assert {"hotel", "restaurant"} <= set(by_sector["hospitality"]["evidence"])  # with the model's other words
 
 
 def test_valid_but_unlisted_code_falls_through_to_the_text(make_profile):
     result = assess(make_profile(okved="68.10", description="Custom software development"))
     assert result.sector == "software"
     assert result.sectors[0]["source"] == "description"
-    assert result.sectors[0]["evidence"] == ["custom software", "software", "software development"]
+    # every keyword phrase found, among the words the learned model weighs for software (heaviest first);
+    # "software" alone is not repeated beside the phrases that hold it
+    evidence = result.sectors[0]["evidence"]
+    assert {"custom software", "software development"} <= set(evidence)
+    assert "software" not in evidence and len(evidence) == len(set(evidence))
 
 
 def test_first_mapped_code_decides_and_all_codes_are_reported(make_profile):
@@ -160,7 +164,11 @@ def test_text_only_gives_sector_with_keyword_evidence(make_profile, description,
     assert result.sector == sector
     main = result.sectors[0]
     assert (main["sector"], main["source"]) == (sector, "description")
-    assert sorted(main["evidence"]) == sorted(evidence)
+    # the keywords found, among the other words the learned model weighs for the sector; a word a
+    # listed phrase holds is shown once, in the phrase
+    shown = set(main["evidence"]) | {w for phrase in main["evidence"] for w in phrase.split()}
+    assert set(evidence) <= shown
+    assert len(main["evidence"]) == len(set(main["evidence"]))
     assert "from the words: " in result.explanation
 
 
@@ -168,8 +176,8 @@ def test_description_without_keyword_is_other(make_profile):
     result = assess(make_profile(okved="", sectors="", description=NEUTRAL))
     assert result.sector == "other"
     assert result.tier == "general"
-    assert result.sectors == [{"sector": "other", "source": "default", "evidence": []}]
-    assert "no listed sector matched" in result.explanation
+    assert result.sectors == [{"sector": "other", "source": "default", "evidence": [], "share": 1.0}]
+    assert "sector uncertain" in result.explanation and result.sector_uncertain
     assert "description" not in result.missing
     assert result.contributions[0].points == 4.5  # general tier 0.15 x 30
 

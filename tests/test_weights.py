@@ -62,8 +62,8 @@ def test_new_weights_change_the_score(config, make_profile):
     ({"thresholds": {"employees": [[math.inf, 1]]}}, "thresholds.employees.0: must be a finite number, not inf"),
     ({"criteria": {"green": "ten"}}, "criteria.green: must be a number, not 'ten'"),
     ({"criteria": {"nope": 1}}, "criteria.nope: unknown criterion"),
-    ({"criteria": {c: 0 for c in ("sector_fit", "green", "tech_transfer", "training", "local_linkage",
-                                  "capacity", "readiness")}},
+    ({"criteria": dict.fromkeys(("sector_fit", "green", "tech_transfer", "training", "local_linkage", "capacity",
+                                 "readiness"), 0)},
      "criteria: the criterion weights must add up to at least 0.01, not 0"),
     ({"tiers": {"general": 2}}, "tiers.general: must be between 0 and 1, not 2"),
     ({"sector_tiers": {"finance": "gold"}}, "sector_tiers.finance: unknown tier 'gold'"),
@@ -159,3 +159,43 @@ def test_check_setting_accepts_the_bounds():
     assert [check_setting("spread", 0.9), check_setting("top_k", 1000.0), check_setting("unverified_factor", 0)] \
         == [0.9, 1000, 0.0]
     assert isinstance(check_setting("top_k", 1000.0), int)
+
+
+# --- weights files exported by the app (matcher score --weights) ------------------------------------
+
+def test_a_weights_file_reads_back_and_scores_as_its_config_does(tmp_path):
+    from matcher import Scorer, assess
+    from matcher.weights import WeightsFile, apply_weights, read_weights_file, scale_answers, weights_file
+
+    base = load_sectors()
+    weights = weights_of(apply_weights(base, {"criteria": {"training": 40.0, "sector_fit": 10.0}}))
+    version = WeightsFile(weights, "v2 abc", fingerprint(apply_weights(base, weights)), 0.5,
+                          ("green", "training"))
+    path = tmp_path / "w.yaml"
+    path.write_text(weights_file(version), encoding="utf-8")
+    assert read_weights_file(str(path)) == version
+    config = version.apply(base)
+    expected = scale_answers(apply_weights(base, weights), ("green", "training"), 0.5)
+    assert config == expected
+    profile = {"name": "A", "okved": "26.11", "training": "yes", "green": "yes"}
+    got, full = assess(profile, Scorer(config=config).fit()), assess(profile, Scorer(config=apply_weights(
+        base, weights)).fit())
+    assert got.score < full.score  # unverified claims count half
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("format: other\n", "format"),
+    ("[1, 2]\n", "format"),
+    ("format: hanoi-matcher-weights/1\nweights: 3\n", "weights"),
+    ("format: hanoi-matcher-weights/1\nweights: {}\nunverified: {factor: 2}\n", "unverified.factor"),
+    ("format: hanoi-matcher-weights/1\nweights: {}\nunverified: {fields: [nope]}\n", "unverified.fields"),
+    ("format: hanoi-matcher-weights/1\nweights: {criteria: {nope: 1}}\n", "criteria.nope"),
+    ("format: hanoi-matcher-weights/1\nfingerprint: '000000000000'\nweights: {}\n", "fingerprint"),
+])
+def test_a_bad_weights_file_names_the_key(text, key):
+    from matcher.errors import ConfigError
+    from matcher.weights import read_weights_file
+
+    with pytest.raises(ConfigError) as caught:
+        read_weights_file(text=text).apply(load_sectors())
+    assert caught.value.key == key

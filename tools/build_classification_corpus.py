@@ -83,10 +83,7 @@ def write(path: Path, rows: list[dict[str, str]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args:
-        source = Path(args[0])
-    else:
-        source = next((p for p in SOURCE_CANDIDATES if p.is_dir()), SOURCE_CANDIDATES[0])
+    source = Path(args[0]) if args else next((p for p in SOURCE_CANDIDATES if p.is_dir()), SOURCE_CANDIDATES[0])
     TARGET.mkdir(parents=True, exist_ok=True)
     for name, reader in (("okved2_ru.csv", read_okved), ("nace_rev2_en.csv", read_nace), ("vsic_vi.csv", read_vsic)):
         rows = reader(source)

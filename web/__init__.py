@@ -2,7 +2,8 @@
 
 Public self-assessment (``/assess``), staff lead screening (``/leads``), batch upload
 (``/batch``), user admin and a JSON API (``/api/v1``). Scoring is :mod:`matcher`'s; this
-package stores profiles, results and the pipeline, and renders them.
+package stores profiles, results and the pipeline, and renders them. Its layers, the walk of a
+profile to a database row and the files to touch for a new page: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         BATCH_DIR=os.path.join(app.instance_path, "batch"),
         BATCH_PREVIEW_ROWS=20,
         LEADS_PER_PAGE=25,
+        FACETS_CACHE_SECONDS=30,
         AUTO_UPGRADE=True,
         LANGUAGES=("en", "ru", "vi"),
         SESSION_COOKIE_HTTPONLY=True,
@@ -173,6 +175,9 @@ def create_app(test_config: dict | None = None, *, instance_key: bool = False, s
     configure_database(app)
     register_extensions(app)
     register_blueprints(app)
+    from . import ranks
+
+    app.extensions["matcher.mark_ranks"] = ranks.mark  # services and versions ask for ranks through it
     register_errorhandlers(app)
     register_commands(app)
     register_hooks(app)
@@ -237,7 +242,7 @@ def configure_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to this app."""
-    from . import database, i18n, sessions
+    from . import database, i18n, mail, sessions
 
     db.init_app(app)
     with app.app_context():
@@ -250,13 +255,32 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     i18n.init_app(app)
+    mail.init_app(app)  # MAIL_* settings; off unless MAIL_SERVER and MAIL_DEFAULT_SENDER are set
 
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area; the API is CSRF-exempt because it authenticates by token."""
-    from . import admin, api, assess, auth, batch, leads, weights
+    # api_match adds POST /api/v1/match to the API blueprint: imported before that is registered
+    from . import (  # noqa: F401
+        admin,
+        api,
+        api_match,
+        assess,
+        auth,
+        batch,
+        duplicates,
+        editing,
+        erasure,
+        followup,
+        leads,
+        opportunities,
+        overview,
+        weights,
+        workspace,
+    )
 
-    for module in (assess, auth, leads, batch, admin, weights):
+    for module in (assess, auth, leads, duplicates, editing, erasure, workspace, followup, overview, batch, admin,
+                   weights, opportunities):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

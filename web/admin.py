@@ -1,4 +1,4 @@
-"""User management for admins: list, create, change role, (de)activate, issue API tokens."""
+"""Admin pages: staff users (list, create, change role, (de)activate, issue API tokens) and site settings."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_
 
-from . import services
+from . import contact, services
 from .extensions import db
-from .forms import ActionForm, UserForm, choices, flash_errors
+from .forms import ActionForm, TeamContactForm, UserForm, choices, flash_errors
 from .i18n import ROLE_LABELS
 from .models import ROLES, User
 
@@ -74,3 +74,18 @@ def change(user_id: int, what: str):
         return render_template("admin/token.html", user=user, token=token)
     flash(_("Saved."), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/settings", methods=("GET", "POST"))
+def settings():
+    """The team's contact shown to firms after they send their self-assessment, in each language."""
+    form = TeamContactForm(data=contact.texts())
+    if form.validate_on_submit():
+        contact.save({lang: form[lang].data for lang in contact.LANGS})
+        services.audit("settings.contact", None, **contact.texts())
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("admin.settings"))
+    if form.is_submitted():
+        flash_errors(form)
+    return render_template("admin/settings.html", form=form)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy.orm import selectinload
 
 import matcher
 from matcher.profile import to_cell
@@ -14,7 +15,7 @@ from . import listing, services
 from .errors import error_response
 from .extensions import db
 from .inputs import int_arg
-from .leads import filtered_query, filters_from
+from .leads import filtered_query, filters_from, sector_facets
 from .models import Lead
 from .openapi import document
 from .scoring import okved_index, okved_warnings, weights_version
@@ -119,6 +120,7 @@ def lead_json(lead: Lead, full: bool = False) -> dict:
     data = {"id": lead.id, "name": lead.name, "score": lead.score, "band": lead.band, "sector": lead.sector,
             "completeness": lead.completeness, "status": lead.status, "source": lead.source,
             "assigned_to": lead.assigned_to.username if lead.assigned_to else None,
+            "sectors": [{"sector": row.sector, "share": row.share, "main": row.main} for row in lead.sector_rows],
             "created_at": lead.created_at.isoformat() + "Z", "updated_at": lead.updated_at.isoformat() + "Z"}
     if full:
         latest = lead.latest
@@ -142,10 +144,12 @@ def _assessment_json(a) -> dict:
 @token_required
 def leads():
     """The lead list with the same filters as the staff page."""
-    page = listing.paginate(filtered_query(filters_from(request.args)), int_arg("page", 1),
+    f = filters_from(request.args)
+    page = listing.paginate(filtered_query(f).options(selectinload(Lead.sector_rows)), int_arg("page", 1),
                             int_arg("per_page", 20, 1, 200))
+    extra = {"facets": {"sector": sector_facets(f, filtered_query)}} if request.args.get("facets") == "sector" else {}
     return jsonify(leads=[lead_json(lead) for lead in page.items], page=page.page, pages=page.pages,
-                   per_page=page.per_page, total=page.total)
+                   per_page=page.per_page, total=page.total, **extra)
 
 
 @bp.get(f"/leads/<int(max={MAX_ID}):lead_id>")  # a larger number is no id (PostgreSQL would refuse it): 404
@@ -173,7 +177,7 @@ def ready():
     is ``ok``, ``not configured`` or ``unreachable``, within the database and Redis timeouts.
     """
     from .database import check_database
-    from .worker import check_redis
+    from .taskqueue import check_redis
 
     checks = {"database": check_database(), "redis": check_redis()}
     ok = all(value in ("ok", "not configured") for value in checks.values())

@@ -14,8 +14,9 @@ from flask_login import current_user, login_required
 
 from matcher import InputFileError
 from matcher.batch import sniff
+from matcher.profile import field_for
 
-from . import imports, jobs, services
+from . import dispatch, imports, jobs, services
 from .extensions import db
 from .forms import ActionForm, UploadForm, flash_errors
 from .i18n import STATE_LABELS, current_lang
@@ -43,7 +44,8 @@ def upload():
         form.lang.data = current_lang()
     elif form.validate():
         name = fit_name(form.file.data.filename or "upload.csv")  # at most the column's 255 characters
-        job = jobs.prepare(BatchJob(user_id=current_user.id, filename=name, lang=form.lang.data))
+        job = jobs.prepare(BatchJob(user_id=current_user.id, filename=name, lang=form.lang.data,
+                                    output=form.output.data))
         db.session.add(job)
         db.session.flush()
         folder = jobs.job_dir(job.id)
@@ -59,7 +61,7 @@ def upload():
             discard_upload(folder)
             flash(_("This file cannot be scored: %(reason)s", reason=refusal), "error")
             return render_template("batch/upload.html", form=form, recent=recent_jobs()), 400
-        jobs.submit(job)
+        dispatch.submit(job)
         return redirect(url_for("batch.show", job_id=job.id))
     else:
         flash_errors(form)
@@ -113,14 +115,21 @@ def failure_text(job: BatchJob) -> str:
 
 
 def preview(job: BatchJob) -> tuple[list[str], list[list[str]]]:
-    """Header and first rows of the scored file."""
+    """Header and first rows of the scored file (the input column naming the firm is called ``name``)."""
     path = jobs.job_dir(job.id) / "scored.csv"
     if job.state != "done" or not path.exists():
         return [], []
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding=job.out_encoding or "utf-8", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=job.out_delimiter or ",")
         rows = [[c if len(c) <= PREVIEW_CHARS else c[:PREVIEW_CHARS] + "…" for c in row]
-                for row in itertools.islice(csv.reader(handle), current_app.config["BATCH_PREVIEW_ROWS"] + 1)]
-    return (rows[0], rows[1:]) if rows else ([], [])
+                for row in itertools.islice(reader, current_app.config["BATCH_PREVIEW_ROWS"] + 1)]
+    if not rows:
+        return [], []
+    header = list(rows[0])
+    named = next((i for i, h in enumerate(header) if field_for(h) == "name"), None)
+    if named is not None and "name" not in header:
+        header[named] = "name"
+    return header, rows[1:]
 
 
 @bp.get("/<int:job_id>")
@@ -128,8 +137,9 @@ def show(job_id: int):
     """A job's page: progress while it runs (polled by batch.js), then results and downloads."""
     job = get_job(job_id)
     header, rows = preview(job)
+    importable = job.state != "done" or (jobs.job_dir(job.id) / "results.arrow").exists()
     return render_template("batch/job.html", job=job, header=header, rows=rows, form=ActionForm(),
-                           failure=failure_text(job) if job.state == "failed" else None,
+                           importable=importable, failure=failure_text(job) if job.state == "failed" else None,
                            import_limit=current_app.config.get("BATCH_IMPORT_LIMIT") or None)
 
 
@@ -151,8 +161,11 @@ def download(job_id: int, kind: str):
     if job.state != "done" or not path.exists():
         abort(404)
     stem = job.filename.rsplit(".", 1)[0] or "upload"
-    return send_file(path.resolve(), mimetype="text/csv", as_attachment=True,
-                     download_name=f"{stem}.{kind}.csv" if kind == "errors" else f"{stem}.scored.csv")
+    response = send_file(path.resolve(), mimetype="text/csv", as_attachment=True,
+                         download_name=f"{stem}.{kind}.csv" if kind == "errors" else f"{stem}.scored.csv")
+    # Browsers and spreadsheets that read the header then decode the file as it was written.
+    response.mimetype_params["charset"] = {"cp1251": "windows-1251"}.get(job.out_encoding or "utf-8", "utf-8")
+    return response
 
 
 @bp.post("/<int:job_id>/rerun")
@@ -168,7 +181,7 @@ def rerun(job_id: int):
     services.audit("batch.rerun", job, attempt=job.attempts)
     db.session.commit()
     jobs.clear_outputs(job)
-    jobs.submit(job)
+    dispatch.submit(job)
     return redirect(url_for("batch.show", job_id=job.id))
 
 
@@ -178,11 +191,13 @@ def import_leads(job_id: int):
     job = get_job(job_id)
     if not ActionForm().validate_on_submit() or job.state != "done" or job.import_state == "done":
         abort(400)
+    if not (jobs.job_dir(job.id) / "results.arrow").exists():  # scored before jobs kept their results
+        abort(400, _("This job was scored before the app kept results for the import: upload the file again."))
     if not imports.start(job):
         db.session.rollback()
         flash(_("These rows are being imported already."), "info")
         return redirect(url_for("batch.show", job_id=job_id))
     services.audit("batch.import_start", job, from_row=job.imported_rows)
     db.session.commit()
-    jobs.submit(job, "run_import")
+    dispatch.submit(job, "run_import")
     return redirect(url_for("batch.show", job_id=job_id))

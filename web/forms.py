@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     FloatField,
     IntegerField,
     PasswordField,
@@ -17,8 +18,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from matcher.errors import ConfigError
 from matcher.weights import SETTINGS, check_setting
@@ -76,10 +77,11 @@ class AssessForm(FlaskForm):
     city = StringField(validators=[Optional(), Length(max=100)])
 
     def __init__(self, *args, **kwargs) -> None:
+        from .i18n import current_lang
         from .scoring import sector_choices
 
         super().__init__(*args, **kwargs)
-        self.sectors.choices = [(sid, label) for _tier, items in sector_choices() for sid, label in items]
+        self.sectors.choices = [(sid, label) for _tier, items in sector_choices(current_lang()) for sid, label in items]
 
     def validate_okved(self, field) -> None:
         """Every code must exist; on success the field holds the codes as written canonically (28,99 -> 28.99)."""
@@ -104,7 +106,8 @@ class SubmitLeadForm(AssessForm):
 
     contact_email = StringField(validators=[DataRequired(_l("Please give a contact e-mail.")), EMAIL,
                                             Length(max=254)])
-    consent = BooleanField(validators=[DataRequired(_l("Please agree so that we may store and use your data."))])
+    consent = BooleanField(_l("Consent"), validators=[
+        DataRequired(_l("Please agree so that we may store and use your data."))])
 
 
 class LoginForm(FlaskForm):
@@ -141,6 +144,10 @@ class UploadForm(FlaskForm):
         FileAllowed(["csv", "txt", "tsv"], _l("Upload a .csv file (comma, semicolon or tab separated)."))])
     lang = SelectField(_l("Language of the explanations"),
                        choices=choices([("en", "English"), ("ru", "Русский"), ("vi", "Tiếng Việt")]))
+    output = SelectField(_l("Scored file written as"), default="input", choices=choices([
+        ("input", _l("the uploaded file's encoding and separator")),
+        ("utf-8-sig", _l("UTF-8 with BOM (opens in Excel)")),
+        ("utf-8", _l("UTF-8, comma separated"))]))
 
 
 class UserForm(FlaskForm):
@@ -161,13 +168,24 @@ def flash_errors(form) -> None:
     """Flash every error of a form at once."""
     from flask import flash
 
+    for name, errors in form.errors.items():
+        for error in errors:
+            flash(f"{error_label(form, name)}: {error}", "error")
+
+
+def error_label(form, name: str) -> str:
+    """The label an error of field ``name`` is shown with: a profile field's in the page's language, else the form's.
+
+    Every field outside the data contract has a translated label of its own (``consent``, ``spread``…),
+    so no message starts with an English field name on a Russian or Vietnamese page.
+    """
+    from matcher.profile import FIELDS
+
     from .i18n import field_label
 
-    for name, errors in form.errors.items():
-        label = form[name].label.text if name in ("file", "email", "username", "password", "confirm", "body") \
-            else field_label(name)
-        for error in errors:
-            flash(f"{label}: {error}", "error")
+    if name in FIELDS or name not in form:
+        return field_label(name)
+    return str(form[name].label.text)
 
 
 class ReasonForm(FlaskForm):
@@ -214,3 +232,106 @@ class EvidenceForm(FlaskForm):
     status = SelectField(_l("Evidence"), choices=choices((s, s) for s in EVIDENCE))
     note = StringField(_l("Note"), validators=[DataRequired(_l("Say how the claim was checked.")),
                                                 Length(max=2000)])
+
+
+class TeamContactForm(FlaskForm):
+    """The promotion team's contact as firms see it after sending (thanks page, e-mail, report), per language."""
+
+    en = TextAreaField("English", validators=[Optional(), Length(max=2000)])
+    ru = TextAreaField("Русский", validators=[Optional(), Length(max=2000)])
+    vi = TextAreaField("Tiếng Việt", validators=[Optional(), Length(max=2000)])
+
+
+class MergeForm(FlaskForm):
+    """Confirmation that two leads are the same firm."""
+
+    same_firm = BooleanField(_l("I checked: these two leads are the same firm."), validators=[
+        DataRequired(_l("Tick the box to confirm that both leads are the same firm."))])
+
+
+INN = Regexp(r"^\s*(\d[\s-]*){10}((\d[\s-]*){2})?$", message=_l("An INN has 10 digits (a firm) or 12 (a person)."))
+OGRN = Regexp(r"^\s*(\d[\s-]*){13}((\d[\s-]*){2})?$",
+              message=_l("An OGRN has 13 digits (a firm) or 15 (a sole trader)."))
+
+
+class LeadForm(AssessForm):
+    """Staff entering or editing a lead: the profile, the contact e-mail and the firm's identifiers."""
+
+    contact_email = StringField(validators=[Optional(), EMAIL, Length(max=254)])
+    inn = StringField(validators=[Optional(), Length(max=20), INN])
+    ogrn = StringField(validators=[Optional(), Length(max=20), OGRN])
+
+    def profile(self) -> dict[str, str]:
+        """The profile (with the contact e-mail) as a contract mapping."""
+        data = super().profile()
+        if self.contact_email.data:
+            data["contact_email"] = self.contact_email.data.strip()
+        return data
+
+
+class ContactForm(FlaskForm):
+    """A contact person at a lead's firm."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the person's name.")), Length(max=200)])
+    role = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), EMAIL, Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
+
+
+class EraseForm(FlaskForm):
+    """Consent withdrawn: anonymise or delete a lead, confirmed by its number typed by hand and a reason."""
+
+    mode = SelectField(_l("What to do"), default="anonymise", choices=choices([
+        ("anonymise", _l("Anonymise: keep the scores for statistics, remove everything that identifies the firm")),
+        ("delete", _l("Delete: remove the lead with its history, notes and contacts"))]))
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")), Length(max=2000)])
+    typed = StringField(_l("Type the lead's number to confirm"),
+                        validators=[DataRequired(_l("Type the lead's number."))])
+    #: The number that must be typed (set by the view).
+    lead_number: int | None = None
+
+    def validate_typed(self, field) -> None:
+        """The typed number must be this lead's (``#12`` and ``12`` both count)."""
+        if field.data.strip().lstrip("#").strip() != str(self.lead_number):
+            raise ValidationError(_("That is not this lead's number: nothing was changed."))
+
+
+class BulkDeleteForm(FlaskForm):
+    """Confirmation of a bulk deletion: the number of leads typed by hand, and the reason."""
+
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")), Length(max=2000)])
+    typed = StringField(_l("Type the number of leads to delete to confirm"),
+                        validators=[DataRequired(_l("Type the number of leads."))])
+    #: How many leads are selected (set by the view).
+    expected: int | None = None
+
+    def validate_typed(self, field) -> None:
+        """The typed number must be the number of selected leads."""
+        if field.data.strip() != str(self.expected):
+            raise ValidationError(_("That is not the number of selected leads: nothing was deleted."))
+
+
+class SavedViewForm(FlaskForm):
+    """A name for the list's current filters."""
+
+    name = StringField(_l("Name of the view"), validators=[DataRequired(_l("Give the view a name.")),
+                                                           Length(max=80)])
+
+
+class TaskForm(FlaskForm):
+    """A follow-up on a lead: what, by when, by whom."""
+
+    title = StringField(_l("Follow-up"), validators=[DataRequired(_l("Say what to do.")), Length(max=300)])
+    due_on = DateField(_l("Due on"), validators=[InputRequired(_l("Give a due date."))])
+    assignee = SelectField(_l("For"), coerce=int)
+
+
+class ActivityForm(FlaskForm):
+    """A call, meeting or e-mail with the firm."""
+
+    kind = SelectField(_l("Kind"))
+    happened_on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date."))])
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(_l("Say what was discussed.")),
+                                                       Length(max=5000)])

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 from flask import Flask, current_app, request, session
-from flask_babel import get_locale
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
 from matcher.messages import FIELD_LABELS
 from matcher.profile import FIELDS
@@ -20,7 +19,7 @@ STATUS_LABELS = {
     "proposal": _l("proposal"), "invested": _l("invested"), "dropped": _l("dropped"),
 }
 SOURCE_LABELS = {"assess": _l("self-assessment"), "batch": _l("batch upload"), "sample": _l("sample"),
-                 "api": _l("API")}
+                 "api": _l("API"), "manual": _l("entered by staff")}
 STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed")}
 ACTION_LABELS = {"lead.create": _l("lead created"), "lead.status": _l("status changed"),
                  "lead.assign": _l("assigned"), "note.add": _l("note added")}
@@ -37,6 +36,12 @@ ANSWER_LABELS = {
 ROLE_LABELS = {"analyst": _l("analyst"), "admin": _l("admin")}
 EVIDENCE_LABELS = {"declared": _l("declared"), "verified": _l("verified"), "estimated": _l("estimated")}
 ACTION_LABELS.update({"lead.evidence": _l("evidence changed")})
+ACTION_LABELS.update({"lead.merge": _l("merged a duplicate lead into this one"),
+                      "lead.edit": _l("answers edited, scored again"), "contact.add": _l("contact person added"),
+                      "contact.remove": _l("contact person removed"),
+                      "lead.anonymise": _l("anonymised (consent withdrawn)"),
+                      "lead.delete": _l("deleted (consent withdrawn)"), "task.add": _l("follow-up planned"),
+                      "task.done": _l("follow-up done"), "activity.add": _l("activity logged")})
 
 #: matcher's reasons for an unreadable value (English there), so the form can show them translated.
 REASONS = {
@@ -131,9 +136,14 @@ def tier_label(tier: str | None) -> str:
     return _label(tiers[tier]["label"], current_lang()) if tier in tiers else "—"
 
 
+#: Lead fields outside the data contract (firm identifiers kept by staff).
+LEAD_FIELD_LABELS = {"inn": _l("INN (taxpayer number)"), "ogrn": _l("OGRN (registration number)"),
+                     "ext_id": _l("Your key")}
+
+
 def field_label(field: str) -> str:
     """A profile field's label in the current language, capitalised."""
-    text = FIELD_LABELS.get(current_lang(), FIELD_LABELS["en"]).get(field, field)
+    text = FIELD_LABELS.get(current_lang(), FIELD_LABELS["en"]).get(field) or str(LEAD_FIELD_LABELS.get(field, field))
     return text[:1].upper() + text[1:]
 
 
@@ -174,21 +184,55 @@ def query_url(**changes) -> str:
 
 
 def number(value: float | None, digits: int = 1) -> str:
-    """A number with the decimal mark of the current language."""
+    """A number with ``digits`` decimals, grouped and marked as the current language writes it (71,7; 1\u00a0500)."""
     if value is None:
         return "—"
-    text = f"{value:,.{digits}f}"
-    lang = current_lang()
-    if lang == "ru":
-        return text.replace(",", "\u00a0").replace(".", ",")
-    if lang == "vi":
-        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
 
 
-def percent(value: float | None) -> Markup | str:
-    """A fraction in [0, 1] as a whole percentage."""
-    return "—" if value is None else f"{round(value * 100)}\u00a0%"
+def percent(value: float | None) -> str:
+    """A fraction in [0, 1] as a whole percentage, as the current language writes it (64%, 64\u00a0%)."""
+    return "—" if value is None else format_percent(value)
+
+
+def decimal(value) -> str:
+    """A number with as many decimals as it has (up to three), as the current language writes it (0,75);
+    anything else (a tier name in a weights change) as it is, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_decimal(value)
+    return str(value)
+
+
+def decimal_text(text: str | None, digits: int = 1) -> str:
+    """A number stored as text (a scored CSV's ``score``) in the current language; other text as it is."""
+    try:
+        return number(float(text), digits) if text not in (None, "") else ""
+    except ValueError:
+        return text
+
+
+def percent_text(text: str | None) -> str:
+    """A fraction stored as text (a scored CSV's ``completeness``, e.g. 0.64) as a percentage; other text as it is."""
+    try:
+        return percent(float(text)) if text not in (None, "") else ""
+    except ValueError:
+        return text
+
+
+ENCODING_LABELS = {"utf-8": _l("UTF-8"), "utf-8-sig": _l("UTF-8 with BOM"), "cp1251": _l("Windows-1251")}
+DELIMITER_LABELS = {",": _l("comma"), ";": _l("semicolon"), "\t": _l("tab")}
+
+
+def encoding_label(encoding: str | None) -> str:
+    """A file encoding as people name it (UTF-8 with BOM, Windows-1251)."""
+    return str(ENCODING_LABELS.get(encoding or "utf-8", encoding))
+
+
+def delimiter_label(delimiter: str | None) -> str:
+    """A CSV delimiter as a word (comma, semicolon, tab)."""
+    return str(DELIMITER_LABELS.get(delimiter or ",", delimiter))
 
 
 def init_app(app: Flask) -> None:
@@ -206,7 +250,9 @@ def init_app(app: Flask) -> None:
         query_url=query_url, LANG_NAMES=LANG_NAMES, STATUS_LABELS=STATUS_LABELS,
         SOURCE_LABELS=SOURCE_LABELS, ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS,
         ACTION_LABELS=ACTION_LABELS, answer_label=answer_label, band_ranges=band_ranges,
-        EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS,
+        EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS, encoding_label=encoding_label,
+        delimiter_label=delimiter_label,
         state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
     )
-    app.jinja_env.filters.update(number=number, percent=percent)
+    app.jinja_env.filters.update(number=number, percent=percent, decimal=decimal, decimal_text=decimal_text,
+                                  percent_text=percent_text)

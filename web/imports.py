@@ -1,11 +1,13 @@
 """Import a scored batch job's rows as leads: in the background, in chunks, resumable.
 
-The import reads the job's input again and stores every row the scorer could score (the rows of
-the error report are skipped, with their reasons counted), ``CHUNK`` rows per transaction. Each
+The import stores the job's own results (``results.arrow``: each scored row's input, result and
+wording, from the scores of the scored file; nothing is scored again) with the job's weights
+version, and skips the rows of the error report, counting their reasons; ``CHUNK`` input rows
+per transaction. Each
 chunk moves the job's cursor (``imported_rows``) in the same transaction as its leads
 (:func:`web.services.import_rows`), so an import that stops (process killed, database error)
 keeps what it stored, and the next import continues after it: never a row twice. It runs like
-scoring does (:func:`web.jobs.submit`: RQ worker or a thread), with a heartbeat and progress
+scoring does (:func:`web.dispatch.submit`: RQ worker or a thread), with a heartbeat and progress
 (``imported`` of ``scored``) the job page polls. ``BATCH_IMPORT_LIMIT`` (default: none) caps the
 input rows one import goes through; the rest stays importable.
 """
@@ -20,10 +22,13 @@ from collections import Counter
 from collections.abc import Iterator
 from types import SimpleNamespace
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
 from flask import Flask, current_app
 from sqlalchemy import or_, update
 
-from matcher.batch import UNCLOSED_QUOTE, sniff
+from matcher.stored import kept_headers
 
 from . import jobs, liveness, services
 from .extensions import db
@@ -65,7 +70,9 @@ def _run(app: Flask, job_id: int, attempt: int, kind: str) -> str:
     jobs.heart.hold(app, job_id, attempt)
     row = db.session.get(BatchJob, job_id)
     # plain values: the session is emptied after each chunk
-    job = SimpleNamespace(id=row.id, lang=row.lang, attempts=row.attempts)
+    job = SimpleNamespace(id=row.id, lang=row.lang, attempts=row.attempts, weights_version=row.weights_version,
+                          weights_version_id=row.weights_version_id, unverified_factor=row.unverified_factor,
+                          out_encoding=row.out_encoding, out_delimiter=row.out_delimiter)
     first, counts = row.imported_rows, Counter()
     limit = current_app.config.get("BATCH_IMPORT_LIMIT") or None
     try:
@@ -92,7 +99,7 @@ def _claim(job_id: int, attempt: int, kind: str) -> bool:
 
 def _import_chunks(job: SimpleNamespace, position: int, limit: int | None, counts: Counter) -> tuple[int | None, bool]:
     """Import chunk after chunk from input row ``position``: (where it stopped, None if overtaken; at the end?)."""
-    rows = input_rows(job, position)
+    rows = scored_rows(job, position)
     try:
         stop = position + limit if limit else None
         while stop is None or position < stop:
@@ -155,37 +162,59 @@ def mark_stopped(job_id: int, attempt: int) -> bool:
     return matched
 
 
-def input_rows(job: BatchJob | SimpleNamespace, start: int = 0) -> Iterator[dict[str, str] | None]:
-    """The job's input rows from number ``start`` on, as mappings; None for a row the scorer reported malformed.
+def scored_rows(job: BatchJob | SimpleNamespace, start: int = 0) -> Iterator[dict[str, str] | str | None]:
+    """The job's input records from number ``start`` on, each as the job left it.
 
-    Malformed: another number of fields than the header, or a last row cut short inside a quote.
-    Read with the CLI's sniffer (encoding, delimiter).
+    A scored record is its row of ``results.arrow`` (:mod:`matcher.stored`: input values and the
+    numbers the job computed); a record of the error report is the reason it is skipped
+    (``invalid employees``, ``malformed row``); a record that is neither (a blank line) is None.
     """
-    path = jobs.job_dir(job.id) / "input.csv"
-    fmt = sniff(path)
-    cut_short = _cut_short(job)
-    with open(path, encoding=fmt.encoding, errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=fmt.delimiter)
-        header = [h.lstrip("\ufeff") for h in next(reader, [])]
-        for row, last in itertools.islice(_with_last(reader), start, None):
-            yield None if len(row) != len(header) or (last and cut_short) else dict(zip(header, row, strict=True))
+    reasons = _skip_reasons(job)
+    with pa.memory_map(str(jobs.job_dir(job.id) / "results.arrow")) as source:
+        reader = ipc.open_file(source)
+        batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+        scored = (row for batch in batches for row in _rows_from(batch, start))
+        end = max(max(reasons, default=-1), _last_record(reader)) + 1
+        pending = next(scored, None)
+        for record in range(start, end):
+            if pending is not None and pending["record"] == record:
+                yield pending
+                pending = next(scored, None)
+            else:
+                yield reasons.get(record)
 
 
-def _with_last(rows) -> Iterator[tuple[list[str], bool]]:
-    """Each row with whether it is the last one."""
-    pending = None
-    for row in rows:
-        if pending is not None:
-            yield pending, False
-        pending = row
-    if pending is not None:
-        yield pending, True
+def results_headers(job: BatchJob | SimpleNamespace) -> list[str]:
+    """The input headers the job's results file keeps (its ``in0``, ``in1``… columns)."""
+    return kept_headers(jobs.job_dir(job.id) / "results.arrow")
 
 
-def _cut_short(job: BatchJob | SimpleNamespace) -> bool:
-    """Whether the scorer reported the job's file as ending inside a quoted value."""
+def _rows_from(batch: pa.RecordBatch, start: int) -> Iterator[dict]:
+    """The rows of a batch of the results file whose record is ``start`` or later."""
+    records = batch.column(0).to_numpy()
+    first = int(np.searchsorted(records, start))
+    if first < batch.num_rows:
+        yield from batch.slice(first).to_pylist()
+
+
+def _last_record(reader) -> int:
+    """The last record number of the results file (-1 if it has no rows)."""
+    for i in reversed(range(reader.num_record_batches)):
+        batch = reader.get_batch(i)
+        if batch.num_rows:
+            return int(batch.column(0)[-1].as_py())
+    return -1
+
+
+def _skip_reasons(job: BatchJob | SimpleNamespace) -> dict[int, str]:
+    """Record number -> why it was not scored, from the job's error report (in the job's output encoding)."""
     report = jobs.job_dir(job.id) / "scored.errors.csv"
+    reasons: dict[int, str] = {}
     if not report.exists():
-        return False
-    with open(report, encoding="utf-8", newline="") as handle:
-        return any(len(row) > 2 and row[2] == UNCLOSED_QUOTE for row in csv.reader(handle))
+        return reasons
+    with open(report, encoding=job.out_encoding or "utf-8", errors="replace", newline="") as handle:
+        for row in itertools.islice(csv.reader(handle, delimiter=job.out_delimiter or ","), 1, None):
+            if len(row) > 1 and row[0].isdigit():
+                column = row[1].split("; ")[0]
+                reasons[int(row[0]) - 2] = "malformed row" if column == "(row)" else f"invalid {column}"
+    return reasons

@@ -4,7 +4,7 @@ Job state lives in the database (:class:`~web.models.BatchJob`), so any app proc
 progress; files live under ``BATCH_DIR/<job id>/`` (one folder every process shares). Without
 ``REDIS_URL`` a small thread pool in each app process runs the jobs it was given (nothing to
 set up); with it, jobs go to a Redis queue and ``matcher worker`` processes run them
-(:mod:`web.worker`).
+(:mod:`web.worker`). :func:`web.dispatch.submit` starts an attempt either way.
 
 Each run of a job is an *attempt* (``attempts`` counts them). A run claims its job only while it
 is queued at that attempt, and writes progress, heartbeat and outcome only while it still holds
@@ -27,7 +27,6 @@ import shutil
 import socket
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,17 +37,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from matcher import InputFileError
 from matcher.batch import score_file
 
-from . import liveness
+from . import liveness, versions
 from .extensions import db
 from .heart import heart, stale_after
 from .models import BatchJob, utcnow
-from .scoring import get_scorer
 
 log = logging.getLogger(__name__)
-_pool: ThreadPoolExecutor | None = None
 PROGRESS_EVERY = 0.5  # seconds between progress writes (each one is also a heartbeat)
 ACTIVE = ("queued", "running")
-OUTPUTS = ("scored.csv", "scored.errors.csv")
+#: What a run leaves: the scored file, the error report, and every scored row's full result (the import reads it).
+OUTPUTS = ("scored.csv", "scored.errors.csv", "results.arrow")
 #: Stored as the message of a job whose process stopped; the job page words it in the user's language.
 STOPPED = "the process running this job stopped; nothing was imported; you can run it again"
 #: Stored as the message of a job that could not be put on the Redis queue.
@@ -146,34 +144,12 @@ def clear_outputs(job: BatchJob) -> None:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def submit(job: BatchJob, task: str = "run"):
-    """Start the committed job's current attempt: on Redis when ``REDIS_URL`` is set, else on this process.
-
-    ``task`` is ``run`` (score the file) or ``run_import`` (import its rows as leads, :mod:`web.imports`).
-    """
-    if current_app.config.get("REDIS_URL"):
-        from . import worker
-
-        try:
-            worker.enqueue(job.queue_id or uuid.uuid4().hex, job.id, job.attempts, task)
-        except worker.QueueUnavailable as exc:
-            log.error("batch job %s: cannot enqueue: %s", job.id, exc)
-            if task == "run":
-                _set(job.id, job.attempts, ACTIVE, state="failed", message=UNQUEUED, finished_at=utcnow())
-            else:
-                _set(job.id, job.attempts, (), import_state="failed")
-        return None
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=current_app.config.get("BATCH_WORKERS", 2),
-                                   thread_name_prefix="batch")
-    app = current_app._get_current_object()
-    heart.hold(app, job.id, job.attempts)
-    if task == "run":
-        return _pool.submit(run, app, job.id, job.attempts)
-    from .imports import run_import
-
-    return _pool.submit(run_import, app, job.id, job.attempts)
+def mark_unqueued(job_id: int, attempt: int, importing: bool = False) -> None:
+    """The attempt (or its import) could not be put on the task queue: mark it failed (committed)."""
+    if importing:
+        _set(job_id, attempt, (), import_state="failed")
+    else:
+        _set(job_id, attempt, ACTIVE, state="failed", message=UNQUEUED, finished_at=utcnow())
 
 
 def run(app: Flask, job_id: int, attempt: int | None = None, kind: str = "app") -> str:
@@ -193,9 +169,14 @@ def run(app: Flask, job_id: int, attempt: int | None = None, kind: str = "app") 
 
 
 def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
-    job_id, lang, folder = job.id, job.lang, job_dir(job.id)
+    job_id, lang, output, folder = job.id, job.lang, job.output or "utf-8", job_dir(job.id)
+    # One snapshot: the scorer and the version the job records always agree.
+    version = versions.snapshot()
+    factor = float(versions.get_setting("unverified_factor"))
+    scorer = versions.scorer_for(version, factor=factor)
     if not _set(job_id, attempt, ("queued",), state="running", progress=0.0, heartbeat_at=utcnow(),
-                worker=process_name(kind), **liveness.identity()):
+                worker=process_name(kind), weights_version=version.label, weights_version_id=version.id,
+                unverified_factor=factor, **liveness.identity()):
         log.info("batch job %s attempt %s is not queued any more: not run", job_id, attempt)
         return ""
     heart.hold(app, job_id, attempt)
@@ -214,7 +195,8 @@ def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
                 log.warning("batch job %s: progress not written", job_id, exc_info=True)
 
     try:
-        summary = score_file(folder / "input.csv", work / "scored.csv", get_scorer(), lang=lang, progress=progress)
+        summary = score_file(folder / "input.csv", work / "scored.csv", scorer, lang=lang, progress=progress,
+                             out_encoding=output, results_path=work / "results.arrow")
     except InputFileError as exc:
         return _finish(job_id, attempt, work, state="failed", message=str(exc))
     except Exception as exc:  # noqa: BLE001 -- a job must end in a state, whatever happened
@@ -222,7 +204,8 @@ def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
         return _finish(job_id, attempt, work, state="failed", message=f"{type(exc).__name__}: {exc}")
     else:
         return _finish(job_id, attempt, work, state="done", progress=1.0, rows=summary.rows,
-                       scored=summary.scored, errors=summary.errors)
+                       scored=summary.scored, errors=summary.errors, out_encoding=summary.encoding,
+                       out_delimiter=summary.delimiter, ignored_columns=summary.ignored)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -298,9 +281,9 @@ def _waits_on_queue(job: BatchJob, importing: bool) -> bool:
     queued = (job.import_state if importing else job.state) == "queued"
     if not (queued and job.queue_id and current_app.config.get("REDIS_URL")):
         return False
-    from . import worker
+    from . import taskqueue  # Redis and RQ only when the app uses them
 
-    if not worker.waiting(job.queue_id):
+    if not taskqueue.waiting(job.queue_id):
         return False
     _set(job.id, job.attempts, (), heartbeat_at=utcnow())
     db.session.refresh(job)

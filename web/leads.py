@@ -13,22 +13,25 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, and_, false, or_
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import listing, ranks, services
+from .dupfind import trail_ids
 from .extensions import db
+from .facets import sector_facets
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
 from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
 from .listing import ordering
-from .models import COMMITMENTS, EVIDENCE, STATUSES, AuditLog, Evidence, Lead, User
+from .models import COMMITMENTS, EVIDENCE, SOURCES, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
 from .scoring import get_config
+from .search import like_patterns
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 #: Audited actions that change a lead's own row (and so its row_version); notes do not.
-LEAD_EDITS = ("lead.status", "lead.assign", "lead.evidence")
+LEAD_EDITS = ("lead.status", "lead.assign", "lead.evidence", "lead.edit", "lead.merge", "lead.anonymise")
 
 
 @bp.before_request
@@ -44,45 +47,77 @@ def filters_from(args) -> dict:
         out["min_completeness"] = max(0.0, min(1.0, float(args.get("min_completeness") or 0) / 100))
     except ValueError:
         out["min_completeness"] = 0.0
+    out.update(workspace_filters(args))
     return out
+
+
+def workspace_filters(args) -> dict:
+    """The filters of the team's workspace: a lead's source, and "mine" (assigned to whoever asks)."""
+    source = (args.get("source") or "").strip()
+    return {"source": source if source in SOURCES else "", "mine": "1" if args.get("mine") else ""}
+
+
+def workspace_conditions(f: dict) -> list:
+    """Conditions for :func:`workspace_filters`; "mine" with nobody logged in matches nothing."""
+    from flask import g
+
+    conditions = [Lead.source == f["source"]] if f.get("source") else []
+    if f.get("mine"):
+        user = g.get("api_user") or services.acting_user()
+        conditions.append(Lead.assigned_to_id == user.id if user else false())
+    return conditions
 
 
 def filtered_query(f: dict) -> Select:
     """The SELECT of leads matching the filters, in the chosen order (score, best first, by default)."""
     query = db.select(Lead).options(selectinload(Lead.assigned_to))
-    for key in ("sector", "band", "status"):
+    if f.get("sector"):
+        query = query.where(sector_condition(f["sector"]))
+    for key in ("band", "status"):
         if f.get(key):
             query = query.where(getattr(Lead, key) == f[key])
+    query = query.where(*workspace_conditions(f))
     if f.get("verified"):
         query = query.where(*verified_only())
     if f.get("min_completeness"):
         query = query.where(Lead.completeness >= f["min_completeness"] - 1e-9)
     if f.get("q"):
-        pattern = "%" + f["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
-            Lead.name, Lead.description, Lead.okved, Lead.city, Lead.contact_email, Lead.ext_id))))
+        query = query.where(*search_conditions(f["q"]))
     return query.order_by(*ordering(f))
 
 
+def search_conditions(q: str) -> list:
+    """Conditions: every word of ``q`` occurs in the lead's searched fields, ignoring case and accents."""
+    return [Lead.search_text.like(pattern, escape="\\") for pattern in like_patterns(q)]
+
+
+def sector_condition(sector: str):
+    """Condition: ``sector`` is among the lead's detected sectors (main or secondary)."""
+    return db.select(LeadSector.lead_id).where(LeadSector.lead_id == Lead.id, LeadSector.sector == sector).exists()
+
+
 def verified_only() -> list:
-    """Conditions: every commitment the lead states is verified by staff."""
+    """Conditions: the lead states at least one commitment, and staff verified every one it states."""
     def verified(field: str):
         return db.select(Evidence.id).where(Evidence.lead_id == Lead.id, Evidence.field == field,
                                             Evidence.status == "verified").exists()
 
     column = {f: getattr(Lead, f) for f in COMMITMENTS}
-    return [or_(column[f].is_(None), column[f] == "", verified(f)) for f in COMMITMENTS]
+    states_one = or_(*(and_(column[f].is_not(None), column[f] != "") for f in COMMITMENTS))
+    return [states_one, *(or_(column[f].is_(None), column[f] == "", verified(f)) for f in COMMITMENTS)]
 
 
 @bp.get("")
 def index():
     """The ranked, filterable, sortable, paginated lead list."""
     f = filters_from(request.args)
-    query = filtered_query(f).options(selectinload(Lead.evidence), joinedload(Lead.rank))
+    query = filtered_query(f).options(selectinload(Lead.evidence), selectinload(Lead.sector_rows),
+                                      joinedload(Lead.rank))
     page = listing.paginate(query, int_arg("page", 1), _per_page())
     config = get_config()
     return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
-                           config_bands=[b.name for b in config.bands], **stored_ranks(page.items))
+                           facets=sector_facets(f, filtered_query), config_bands=[b.name for b in config.bands],
+                           **stored_ranks(page.items))
 
 
 def stored_ranks(leads: list[Lead]) -> dict:
@@ -141,8 +176,9 @@ def _render_detail(lead: Lead, conflict: dict | None = None, status_form=None, a
                    evidence: dict[str, EvidenceForm] | None = None):
     """The lead page; after a refused edit, ``conflict`` says why and the edited form keeps what was entered."""
     status, assign, note = _forms(lead)
-    trail = db.session.execute(db.select(AuditLog).where(
-        AuditLog.object_type == "lead", AuditLog.object_id == lead.id).order_by(AuditLog.id.desc())).scalars().all()
+    trail = db.session.execute(db.select(AuditLog).where(  # with the trails of leads merged into this one
+        AuditLog.object_type == "lead", AuditLog.object_id.in_(trail_ids(lead)))
+        .order_by(AuditLog.id.desc())).scalars().all()
     shown = lead.latest.shown_in(current_lang()) if lead.latest else None
     return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown,
                            status_form=status_form or status, assign_form=assign_form or assign, note_form=note,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -17,7 +17,7 @@ from .extensions import db
 
 #: Pipeline of a lead, in order; the last two are both final.
 STATUSES = ("new", "contacted", "meeting", "proposal", "invested", "dropped")
-SOURCES = ("assess", "batch", "sample", "api")
+SOURCES = ("assess", "batch", "sample", "api", "manual")
 ROLES = ("analyst", "admin")
 JOB_STATES = ("queued", "running", "done", "failed")
 #: Commitments whose evidence staff track, and how each can be backed.
@@ -128,6 +128,16 @@ class Lead(db.Model):
     # The score as a non-null sort key (-1 when unscored): ``ORDER BY sort_score, id`` is served by one index on
     # both databases in both directions, where ``score DESC NULLS LAST`` could not use the score index.
     sort_score: Mapped[float] = mapped_column(default=-1.0, server_default="-1")
+    # SEARCHED fields folded by web.search.fold (no case, no accents), written on every save: see _fold_search.
+    search_text: Mapped[str | None] = mapped_column(Text)
+    # Set when the firm withdrew consent and staff anonymised the lead (its numbers stay for statistics).
+    anonymised_at: Mapped[datetime | None]
+    # Firm identifiers (digits only) and the keys duplicates are found by (web.dedup), the keys written on save.
+    inn: Mapped[str | None] = mapped_column(String(12), index=True)
+    ogrn: Mapped[str | None] = mapped_column(String(15), index=True)
+    name_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    web_domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    mail_domain: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: bumped by every save; a form carries the one it was read at.
@@ -135,9 +145,12 @@ class Lead(db.Model):
     # SQLAlchemy adds "AND row_version = <as loaded>" to every UPDATE of a lead and bumps it; no row
     # matched means someone saved in between: StaleDataError, which the lead pages turn into a 409.
     __mapper_args__ = {"version_id_col": row_version}
-    # The list's orders (web/listing.py): each sort column with the id as tie-break, in one index.
-    __table_args__ = tuple(Index(f"ix_leads_{name}_id", name, "id")
-                           for name in ("sort_score", "name", "status", "created_at"))
+    # The list's orders (web/listing.py): each sort column with the id as tie-break, in one index; and
+    # LIKE '%word%' on the folded text, served by a trigram index on PostgreSQL (SQLite scans: no such index)
+    __table_args__ = (*(Index(f"ix_leads_{name}_id", name, "id")
+                        for name in ("sort_score", "name", "status", "created_at")),
+                      Index("ix_leads_search_trgm", "search_text", postgresql_using="gin",
+                            postgresql_ops={"search_text": "public.gin_trgm_ops"}).ddl_if(dialect="postgresql"))
 
     assigned_to: Mapped[User | None] = relationship()
     assessments: Mapped[list[Assessment]] = relationship(
@@ -146,6 +159,16 @@ class Lead(db.Model):
         back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan")
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="lead", order_by=lambda: [Activity.happened_on.desc(), Activity.id.desc()],
+        cascade="all, delete-orphan")
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="lead", order_by=lambda: [Task.due_on, Task.id], cascade="all, delete-orphan")
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="lead", order_by="Contact.id", cascade="all, delete-orphan")
+    # Every sector the latest assessment detected (main first), kept in step by services.record_result.
+    sector_rows: Mapped[list[LeadSector]] = relationship(
+        order_by=lambda: [LeadSector.main.desc(), LeadSector.sector], cascade="all, delete-orphan")
 
     def evidence_of(self, field: str) -> str:
         """How a commitment is backed: ``declared`` (the default), ``verified`` or ``estimated``."""
@@ -175,6 +198,49 @@ class Lead(db.Model):
 def _keep_sort_score(_mapper, _connection, lead: Lead) -> None:
     """Keep :attr:`Lead.sort_score` equal to the score (or -1 without one) on every save."""
     lead.sort_score = lead.score if lead.score is not None else -1.0
+#: Lead fields the list's search box looks in (folded into ``Lead.search_text``).
+SEARCHED = ("name", "description", "okved", "city", "contact_email", "ext_id", "website", "inn", "ogrn")
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _fold_search(_mapper, _connection, lead: Lead) -> None:
+    """Keep ``search_text`` and the duplicate keys in step with the lead's fields on every write."""
+    from .dedup import keys_of
+    from .search import fold_fields
+
+    lead.search_text = fold_fields(getattr(lead, f) for f in SEARCHED)
+    for key, value in keys_of(lead).items():
+        setattr(lead, key, value[:255] if value else None)
+
+
+class Contact(db.Model):
+    """A person staff deal with at a lead's firm."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="contacts")
+
+
+class LeadSector(db.Model):
+    """One sector detected in a lead's latest assessment: its share of the firm (0..1 when known), main or not.
+
+    The lead list filters on this table, so a firm whose second sector is electronics is found under
+    electronics; the facet counts beside the sector filter count its rows.
+    """
+
+    __tablename__ = "lead_sectors"
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    sector: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    share: Mapped[float | None]
+    main: Mapped[bool] = mapped_column(default=False)
 
 
 class Assessment(db.Model):
@@ -198,6 +264,7 @@ class Assessment(db.Model):
     weights_version: Mapped[str] = mapped_column(String(80))  # the label of weights_version_id's row
     weights_version_id: Mapped[int | None] = mapped_column(ForeignKey("weights_versions.id"))
     unverified_factor: Mapped[float | None]  # the factor unverified commitments were scored with
+    sector_confidence: Mapped[float | None]  # how sure the sector detection was (None: scored before 0006)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[Lead] = relationship(back_populates="assessments")
@@ -277,6 +344,17 @@ class BatchJob(db.Model):
     worker_host: Mapped[str | None] = mapped_column(String(255))
     worker_pid: Mapped[int | None]
     worker_started: Mapped[str | None] = mapped_column(String(40))
+    # The weights version (label and row) and the factor for unverified claims the job scored with: the
+    # import stores these with each lead, whatever the current version is by then.
+    weights_version: Mapped[str | None] = mapped_column(String(80))
+    weights_version_id: Mapped[int | None] = mapped_column(ForeignKey("weights_versions.id"))
+    unverified_factor: Mapped[float | None]
+    # How the scored file is written: the choice of the upload form (``matcher.batch.OUTPUT_ENCODINGS``),
+    # then what the run wrote (encoding, delimiter), and the input columns it did not score.
+    output: Mapped[str] = mapped_column(String(10), default="input", server_default="utf-8")
+    out_encoding: Mapped[str | None] = mapped_column(String(12))
+    out_delimiter: Mapped[str | None] = mapped_column(String(1))
+    ignored_columns: Mapped[list | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
 
@@ -365,3 +443,68 @@ class RankState(db.Model):
     ranked_at: Mapped[datetime | None]  # end of the last run, full or of new leads alone
     holder: Mapped[str | None] = mapped_column(String(120))
     held_until: Mapped[datetime | None]
+class ReportLink(db.Model):
+    """The unguessable link to a firm's one-page report of what it sent (the thanks page and the e-mail give it).
+
+    Only a digest of the token is stored, as for API tokens; the link shows the assessment made at
+    submission, so later re-scoring by staff never changes what the firm was told. Deleting the
+    lead or that assessment deletes the link.
+    """
+
+    __tablename__ = "report_links"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship()
+    assessment: Mapped[Assessment] = relationship()
+
+
+#: Kinds of contact with a firm that staff log.
+ACTIVITY_KINDS = ("call", "meeting", "email")
+
+
+class Activity(db.Model):
+    """A call, meeting or e-mail with a lead's firm, logged by staff."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    happened_on: Mapped[date]
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="activities")
+    user: Mapped[User | None] = relationship()
+
+
+class Task(db.Model):
+    """A follow-up on a lead, due on a date, for a staff member; done when ``done_at`` is set."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(index=True)
+    done_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="tasks")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class SavedView(db.Model):
+    """A named set of lead-list filters (the list's query string), saved by one staff member."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

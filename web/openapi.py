@@ -11,7 +11,7 @@ import matcher
 from matcher.profile import COMMITMENT_FIELDS, FIELDS
 from matcher.values import ACCEPTED_WORDS, VALID_DIVISIONS
 
-from .models import STATUSES
+from .models import SOURCES, STATUSES
 
 #: Whitespace as Python, Arrow and ECMAScript regular expressions count it (a name needs one other character).
 _SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -76,7 +76,10 @@ def _result_schema() -> dict:
                                    "subscore": {**number, "minimum": 0, "maximum": 1}, "points": number}}
     sector = {"type": "object", "required": ["sector", "source", "evidence"], "properties": {
         "sector": string, "source": {"type": "string", "enum": ["okved", "declared", "description", "default"]},
-        "evidence": {"type": "array", "items": string}, "keywords": {"type": "array", "items": string}}}
+        "evidence": {"type": "array", "items": string}, "keywords": {"type": "array", "items": string},
+        "share": {**number, "minimum": 0, "maximum": 1,
+                  "description": "the sector's share of the firm; a firm's shares add up to 1, main sector first"}}}
+    suggestion = {"type": "object", "required": ["code", "title"], "properties": {"code": string, "title": string}}
     improvement = {"type": "object", "required": ["field", "advice", "gain"],
                    "properties": {"field": string, "advice": string, "gain": number}}
     props = {
@@ -88,7 +91,12 @@ def _result_schema() -> dict:
         "completeness": {**number, "minimum": 0, "maximum": 1},
         "improvements": {"type": "array", "items": improvement},
         "explanation": string, "lang": {"type": "string", "enum": ["en", "ru", "vi"]},
-        "weights_version": string}
+        "weights_version": string, "sector_confidence": {**number, "minimum": 0, "maximum": 1},
+        "sector_uncertain": {"type": "boolean", "description": "no known code, no declared sector and the "
+                             "description below the confidence threshold: the sector is a placeholder"},
+        "okved_suggested": {"type": "array", "maxItems": 3, "items": suggestion,
+                            "description": "OKVED 2 classes the description reads like, best first; only for a "
+                                           "profile with no code that maps to a sector"}}
     required = list(props)
     props["warnings"] = {"type": "array", "items": _warning_schema(),
                          "description": "only on POST /score: what was read but not used, e.g. an OKVED code "
@@ -136,6 +144,9 @@ def _lead_schema() -> dict:
         "band": {"type": "string", "nullable": True}, "sector": {"type": "string", "nullable": True},
         "completeness": nullable_number, "status": {"type": "string", "enum": list(STATUSES)},
         "source": {"type": "string"}, "assigned_to": {"type": "string", "nullable": True},
+        "sectors": {"type": "array", "description": "every sector detected in the latest assessment, main first",
+                    "items": {"type": "object", "properties": {
+                        "sector": {"type": "string"}, "share": nullable_number, "main": {"type": "boolean"}}}},
         "created_at": stamp, "updated_at": stamp,
         "profile": {"type": "object", "additionalProperties": True,
                     "description": "only on GET /leads/{lead_id}: the stored profile"},
@@ -174,6 +185,17 @@ def _paths() -> dict:
         ("sector", "string"), ("band", "string"), ("status", "string"), ("q", "string"),
         ("min_completeness", "number"), ("sort", "string"), ("dir", "string"), ("page", "integer"),
         ("per_page", "integer"))]
+    filters[0]["description"] = "a sector id: leads with it as main or secondary sector"
+    filters[3]["description"] = "words that must all occur in name, description, OKVED, city, e-mail, website, " \
+                                "INN or OGRN, ignoring case and accents (dien tu finds điện tử)"
+    filters += [{"name": "source", "in": "query", "schema": {"type": "string", "enum": list(SOURCES)},
+                 "description": "where the lead came from"},
+                {"name": "mine", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                 "description": "only leads assigned to the token's user"},
+                {"name": "verified", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                 "description": "only leads that state a commitment and have every stated one verified"}]
+    facets = {"name": "facets", "in": "query", "schema": {"type": "string", "enum": ["sector"]},
+              "description": "`sector` adds `facets.sector`: leads per detected sector under the other filters"}
     profiles = {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Profile"}}
     return {
         "/score": {"post": {
@@ -218,10 +240,12 @@ def _paths() -> dict:
                                                   ("503", "the database or Redis cannot be reached"))}}},
         "/leads": {"get": {
             "summary": "List leads, best first, with the staff list's filters", "operationId": "listLeads",
-            "security": [{"bearer": []}], "parameters": filters,
+            "security": [{"bearer": []}], "parameters": [*filters, facets],
             "responses": {"200": {"description": "a page of leads", "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
                     "leads": {"type": "array", "items": {"$ref": "#/components/schemas/Lead"}},
+                    "facets": {"type": "object", "description": "only with ?facets=sector", "properties": {
+                        "sector": {"type": "object", "additionalProperties": {"type": "integer"}}}},
                     "page": {"type": "integer"}, "pages": {"type": "integer"},
                     "per_page": {"type": "integer"}, "total": {"type": "integer"}}}}}},
                 **_lead_errors()}}},
@@ -236,6 +260,63 @@ def _paths() -> dict:
     }
 
 
+def _match_schema() -> dict:
+    """``POST /match``'s answer: matches (parts adding up to the score), partners, incentive categories."""
+    part = {"type": "object", "required": ["component", "label", "weight", "subscore", "points"], "properties": {
+        "component": {"type": "string", "enum": ["sector", "asks", "size", "readiness", "partner"]},
+        "label": {"type": "string"}, "weight": {"type": "number"}, "subscore": {"type": "number"},
+        "points": {"type": "number", "description": "the parts' points add up to the match score"}}}
+    agency = {"type": "object", "nullable": True, "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}}}
+    one = {"type": "object", "required": ["opportunity", "kind", "name", "score", "parts", "reason", "missing"],
+           "properties": {
+               "opportunity": {"type": "string", "description": "catalogue id (hoa_lac) or staff-N"},
+               "kind": {"type": "string", "enum": ["park", "project", "partner"]}, "name": {"type": "string"},
+               "score": {"type": "number", "minimum": 0, "maximum": 100}, "parts": {"type": "array", "items": part},
+               "reason": {"type": "string", "description": "one line: the parts in points, and what is missing"},
+               "missing": {"type": "array", "items": {"type": "string"},
+                           "description": "profile fields left empty that this match would have used"},
+               "location_type": {"type": "string"}, "status": {"type": "string"},
+               "confidence": {"type": "string"}, "agency": agency,
+               "sources": {"type": "array", "items": {"type": "object", "additionalProperties": True}}}}
+    texts = {"type": "array", "items": {"type": "string"}}
+    incentive = {"type": "object", "required": ["id", "label", "status", "met", "missed", "unknown", "confirm"],
+                 "properties": {
+                     "id": {"type": "string"}, "label": {"type": "string"},
+                     "status": {"type": "string", "enum": ["qualifies", "possible", "not_yet"]},
+                     "status_label": {"type": "string"}, "benefit": {"type": "string"}, "met": texts,
+                     "missed": {**texts, "description": "what would qualify, e.g. 'qualifies if the investment "
+                                                        "reaches VND 6,000 bn (about US$230.8 m)'"},
+                     "unknown": texts, "confirm": texts,
+                     "source": {"type": "object", "additionalProperties": True},
+                     "applies_from": {"type": "string"}, "confidence": {"type": "string"}, "agency": agency,
+                     "reachable": {"type": "boolean"}}}
+    return {"type": "object", "required": ["name", "matches", "partners", "incentives", "disclaimer"], "properties": {
+        "name": {"type": "string"}, "matches": {"type": "array", "items": one, "description": "parks and projects"},
+        "partners": {"type": "array", "items": one, "description": "Vietnamese firms seeking partners"},
+        "incentives": {"type": "array", "items": incentive},
+        "location_type": {"type": "string", "nullable": True,
+                          "description": "where the incentives were judged: the best match's location"},
+        "disclaimer": {"type": "string"}, "lang": {"type": "string"},
+        "extra": {"type": "object", "additionalProperties": True}}}
+
+
+def match_path() -> dict:
+    """The OpenAPI path item of ``POST /match``."""
+    return {"post": {
+        "summary": "Where in Hanoi, which incentives, whom to meet: matches for one profile",
+        "description": "Parks, projects and Vietnamese partners ranked by a match score whose parts add up; "
+                       "incentive categories with the conditions met, missed and to confirm. Indicative: "
+                       "confirm with the authority.",
+        "operationId": "match",
+        "parameters": [_lang_param(), {"name": "k", "in": "query", "schema": {"type": "integer"},
+                                       "description": "matches per list (1-10, default 3)"}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Profile"}}}},
+        "responses": {"200": _json("#/components/schemas/Matches", "the matches, partners and incentives"),
+                      **_scoring_errors(), "413": _error("the body is larger than the upload limit")}}}
+
+
 def document() -> dict:
     """The whole OpenAPI 3.0 document."""
     item_error = {"allOf": [{"$ref": "#/components/schemas/Error"},
@@ -247,11 +328,11 @@ def document() -> dict:
                                 "Scoring is public; lead endpoints need `Authorization: Bearer <token>` "
                                 "(a staff member issues a token on their account page)."},
         "servers": [{"url": "/api/v1"}],
-        "paths": _paths(),
+        "paths": {**_paths(), "/match": match_path()},
         "components": {
             "schemas": {"Profile": _profile_schema(), "Result": _result_schema(), "Error": _error_schema(),
                         "ItemError": item_error, "Lead": _lead_schema(),
-                        "OkvedResults": _okved_schema()},
+                        "OkvedResults": _okved_schema(), "Matches": _match_schema()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -382,11 +382,11 @@ def schedule(app: Flask | None = None) -> None:
     if not app.config.get("RANKS_BACKGROUND", DEFAULTS["RANKS_BACKGROUND"]):
         return
     if app.config.get("REDIS_URL"):
-        from . import worker
+        from . import taskqueue
 
         try:
-            worker.enqueue_ranks(app.config)
-        except worker.QueueUnavailable as exc:
+            taskqueue.enqueue_ranks(app.config)
+        except taskqueue.QueueUnavailable as exc:
             log.warning("ranks: cannot enqueue a computation: %s", exc)
         return
     global _pool

@@ -47,11 +47,8 @@ def weights_version() -> str:
     return snapshot().label
 
 
-def okved_options() -> list[tuple[str, str]]:
-    """OKVED prefixes listed in the sectors file with their sector label, for a datalist."""
-    from .i18n import current_lang
-
-    lang = current_lang()
+def okved_options(lang: str) -> list[tuple[str, str]]:
+    """OKVED prefixes listed in the sectors file with their sector label in ``lang``, for a datalist."""
     options = {code: sector.label.get(lang, sector.label["en"])
                for sector in get_config().sectors for code in sector.okved}
     return sorted(options.items(), key=lambda item: [int(p) if p.isdigit() else p for p in item[0].split(".")])
@@ -70,15 +67,13 @@ def okved_warnings(okved: object, lang: str = "en") -> list[dict]:
     """A warning per well-formed OKVED code that no classification lists (``99.99.99``); scoring is unchanged."""
     from matcher.messages import message
 
-    return [{"field": "okved", "reason": "unknown_code", "code": code, "message": message(lang, "unknown_code", code=code)}
+    return [{"field": "okved", "reason": "unknown_code", "code": code,
+             "message": message(lang, "unknown_code", code=code)}
             for code in okved_index().split(okved).unknown]
 
 
-def sector_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The sectors for the form's picker, grouped by tier (highest first), labels in the page's language."""
-    from .i18n import current_lang
-
-    lang = current_lang()
+def sector_choices(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The sectors for the form's picker, grouped by tier (highest first), labels in ``lang``."""
     config = get_config()
     groups = []
     for tier_id, tier in sorted(config.tiers.items(), key=lambda item: -item[1]["weight"]):

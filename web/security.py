@@ -45,7 +45,8 @@ DEFAULTS = {
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
 # the public endpoints that score a profile; they share one count per client address
-PUBLIC_SCORING = ("assess.form", "assess.submit", "api.score", "api.score_batch")
+PUBLIC_SCORING = ("assess.form", "assess.submit", "assess.print_report", "api.score", "api.score_batch",
+                  "api.match")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 HEADERS = {

@@ -1,4 +1,6 @@
-"""Units of work shared by views, the API, batch jobs and commands: store leads and results, audit.
+"""Units of work shared by views, the API, batch jobs and commands: store leads and results.
+
+``audit`` (recording an action) lives in :mod:`web.audit` and is used from here too.
 
 Functions here add to ``db.session`` and flush when they need ids; the caller (a view, a CLI
 command, a batch job) commits once at the end of its unit of work.
@@ -11,16 +13,17 @@ import csv
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from flask_login import current_user
 
 import matcher
 from matcher.batch import defuse_cell, result_columns
 from matcher.profile import FIELDS, field_for
 
-from . import ranks
+from .audit import acting_user, audit
+from .dedup import identifiers_from
 from .extensions import db
 from .models import (
     COMMITMENTS,
@@ -28,9 +31,9 @@ from .models import (
     PROFILE_COLUMNS,
     STATUSES,
     Assessment,
-    AuditLog,
     Evidence,
     Lead,
+    LeadSector,
     Note,
     User,
     token_digest,
@@ -38,22 +41,6 @@ from .models import (
 )
 from .scoring import get_batcher, get_config, get_scorer, weights_version
 from .versions import get_setting, scorer_for, snapshot
-
-
-def acting_user() -> User | None:
-    """The logged-in user, or ``None`` for anonymous requests and background work."""
-    try:
-        return current_user if current_user and current_user.is_authenticated else None
-    except (AttributeError, RuntimeError):
-        return None
-
-
-def audit(action: str, obj: Any, user: User | None = None, **details: Any) -> None:
-    """Record who did ``action`` to ``obj`` (a model instance), with JSON ``details``."""
-    user = user or acting_user()
-    db.session.add(AuditLog(user_id=user.id if user else None, action=action,
-                            object_type=type(obj).__name__.lower() if obj is not None else action.split(".")[0],
-                            object_id=getattr(obj, "id", None), details=details))
 
 
 def clean_profile(data: Mapping[str, Any]) -> dict[str, str]:
@@ -102,25 +89,80 @@ def wordings(profiles: list[Mapping[str, Any]], results: list, lang: str) -> lis
     return out
 
 
-def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = None) -> Assessment:
-    """A new Assessment row holding exactly the numbers of ``result`` (and its wording in other languages)."""
+def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = None,
+                    scored_with: Any = None) -> Assessment:
+    """A new Assessment row holding exactly the numbers of ``result`` (and its wording in other languages).
+
+    ``scored_with`` (a batch job: ``weights_version``, ``weights_version_id``, ``unverified_factor``) names
+    the weights that produced ``result``; by default the current version and factor did.
+    """
     data = result.to_dict()
+    if scored_with is not None:
+        version = {"weights_version": scored_with.weights_version,
+                   "weights_version_id": scored_with.weights_version_id,
+                   "unverified_factor": scored_with.unverified_factor}
+    else:
+        version = {"weights_version": weights_version(), "weights_version_id": snapshot().id,
+                   "unverified_factor": float(get_setting("unverified_factor"))}
     return Assessment(texts=texts or {result.lang: _wording(result)},
         score=result.score, band=result.band, sector=result.sector, contributions=data["contributions"],
         matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
-        improvements=data["improvements"], explanation=result.explanation, lang=result.lang,
-        weights_version=weights_version(), weights_version_id=snapshot().id,
-        unverified_factor=float(get_setting("unverified_factor")),
+        improvements=data["improvements"], explanation=result.explanation, lang=result.lang, **version,
+        sector_confidence=result.sector_confidence,
     )
 
 
-def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any] | None = None) -> Assessment:
-    """Add ``result`` to the lead's score history and make it the lead's current score."""
-    assessment = assessment_from(result, texts)
+def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any] | None = None,
+                  scored_with: Any = None, sectors: bool = True) -> Assessment:
+    """Add ``result`` to the lead's score history and make it the lead's current score.
+
+    ``sectors=False`` leaves the lead's ``lead_sectors`` rows to the caller: new leads get theirs
+    in one INSERT after the flush (:func:`insert_sectors`), far cheaper than an ORM row each.
+    """
+    assessment = assessment_from(result, texts, scored_with)
     lead.assessments.insert(0, assessment)
     lead.score, lead.band, lead.sector = result.score, result.band, result.sector
     lead.completeness = result.completeness
+    if sectors:
+        sync_sectors(lead, result.sectors)
     return assessment
+
+
+def insert_sectors(scored: Iterable[tuple[Lead, matcher.ScoreResult]]) -> None:
+    """The ``lead_sectors`` rows of new, flushed leads (with ids) in one INSERT."""
+    rows = [{"lead_id": lead.id, "sector": sector, "share": share, "main": main}
+            for lead, result in scored for sector, (share, main) in detected_sectors(result.sectors).items()]
+    if rows:
+        db.session.execute(db.insert(LeadSector), rows)
+
+
+def detected_sectors(sectors: Iterable[Mapping[str, Any]]) -> dict[str, tuple[float | None, bool]]:
+    """``{sector id: (share or None, is main)}`` from a result's ``sectors`` list (main first; repeats dropped).
+
+    ``share`` is read defensively: a result from before shares were computed has none.
+    """
+    out: dict[str, tuple[float | None, bool]] = {}
+    for item in sectors or ():
+        sector = item.get("sector")
+        if sector and sector not in out:
+            share = item.get("share")
+            out[sector] = (float(share) if isinstance(share, int | float) else None, not out)
+    return out
+
+
+def sync_sectors(lead: Lead, sectors: Iterable[Mapping[str, Any]]) -> None:
+    """Make the lead's ``lead_sectors`` rows those of ``sectors``: rows kept are updated in place, others go."""
+    wanted = detected_sectors(sectors)
+    existing = {row.sector: row for row in lead.sector_rows}
+    for sector, row in existing.items():
+        if sector not in wanted:
+            lead.sector_rows.remove(row)
+    for sector, (share, main) in wanted.items():
+        row = existing.get(sector)
+        if row is None:
+            lead.sector_rows.append(LeadSector(sector=sector, share=share, main=main))
+        else:
+            row.share, row.main = share, main
 
 
 def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str,
@@ -131,20 +173,24 @@ def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source:
     lead = new_lead(profile, result, source, consent, texts)
     db.session.add(lead)
     db.session.flush()
+    insert_sectors([(lead, result)])
     audit("lead.create", lead, user, source=source, score=result.score)
-    ranks.mark()  # ranked on its own in the background once stored
+    mark_ranks()  # ranked on its own in the background once stored
     return lead
 
 
 def new_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str, consent: bool,
-             texts: dict[str, Any]) -> Lead:
-    """A new Lead (status ``new``) holding a profile and its result, not added to the session."""
+             texts: dict[str, Any], scored_with: Any = None) -> Lead:
+    """A new Lead (status ``new``) holding a profile and its result, not added to the session.
+
+    Its ``lead_sectors`` rows are not made here: after the flush, call :func:`insert_sectors`.
+    """
     profile = clean_profile(profile)
     columns = {f: profile.get(f) for f in PROFILE_COLUMNS}
     extras = {k: v for k, v in profile.items() if k not in FIELDS}
     lead = Lead(ext_id=profile.get("id"), extras=extras, consent=consent, source=source, status="new",
-                **columns)
-    record_result(lead, result, texts)
+                **columns, **identifiers_from(extras))
+    record_result(lead, result, texts, scored_with, sectors=False)  # the caller inserts them once the lead has its id
     return lead
 
 
@@ -160,41 +206,59 @@ def create_leads(profiles: list[Mapping[str, Any]], source: str, lang: str = "en
     return stored, len(profiles) - stored
 
 
-def import_rows(job: Any, start: int, rows: list[Mapping[str, Any] | None],
+def stored_results(job: Any, rows: list[Mapping[str, Any]]) -> list[tuple[dict, matcher.ScoreResult, dict]]:
+    """(profile, result, wording in every language) of rows of a job's results file, as the job scored them.
+
+    The numbers are the job's own (:mod:`matcher.stored`); the scorer of the job's weights version
+    and factor only words them.
+    """
+    from flask import current_app
+
+    from matcher.stored import kept_headers, results_from
+
+    from .versions import get_version
+
+    if not rows:
+        return []
+    scorer = scorer_for(get_version(job.weights_version_id), factor=job.unverified_factor)
+    # the job's folder as web.jobs.job_dir names it (this module sits below web.jobs)
+    headers = kept_headers(Path(current_app.config["BATCH_DIR"]) / str(job.id) / "results.arrow")
+    return list(results_from(scorer, list(rows), headers, job.lang))
+
+
+def import_rows(job: Any, start: int, rows: list[Mapping[str, str] | str | None],
                 user: User | None = None) -> Counter | None:
     """Store one chunk of a batch job's input rows as leads and move the job's import cursor past it.
 
-    ``rows`` are the input rows from number ``start`` on (``None`` for a malformed one). The rows
-    are scored first; then one conditional UPDATE moves the cursor (``imported_rows`` from
-    ``start``), which also locks the job's row, and the leads are added in the same transaction.
-    The caller commits once: an error or a crash before that stores nothing of the chunk, and
-    another import that moved the cursor first makes this one store nothing and return None.
-    Returns the counts: ``leads`` stored, and each reason a row was skipped.
+    ``rows`` are the input records from number ``start`` on (:func:`web.imports.scored_rows`): a
+    row of the job's results file (stored as the job scored it: no scoring here), why the record
+    was not scored, or None for a blank line. One conditional UPDATE moves the cursor
+    (``imported_rows`` from ``start``), which also locks the job's row, and the leads are added in
+    the same transaction, each with the job's weights version. The caller commits once: an error
+    or a crash before that stores nothing of the chunk, and another import that moved the cursor
+    first makes this one store nothing and return None. Returns the counts: ``leads`` stored, and
+    each reason a row was skipped.
     """
     from sqlalchemy import update
 
     from .models import BatchJob
 
-    profiles = [row for row in rows if row is not None]
-    results = assess_many(profiles, job.lang)
-    texts = wordings(profiles, results, job.lang)
-    counts = Counter(leads=sum(isinstance(r, matcher.ScoreResult) for r in results))
-    counts.update("malformed row" for row in rows if row is None)
-    counts.update(f"invalid {r.field}" for r in results if not isinstance(r, matcher.ScoreResult))
+    scored = stored_results(job, [row for row in rows if isinstance(row, Mapping)])
+    counts = Counter(leads=len(scored))
+    counts.update(row for row in rows if isinstance(row, str))
     cursor = update(BatchJob).where(BatchJob.id == job.id, BatchJob.imported_rows == start,
                                     BatchJob.import_state == "running")
     moved = cursor.values(imported_rows=start + len(rows), imported=BatchJob.imported + counts["leads"],
                           heartbeat_at=utcnow())
     if db.session.execute(moved, execution_options={"synchronize_session": False}).rowcount != 1:
         return None
-    scored = [(p, r, t) for p, r, t in zip(profiles, results, texts, strict=True)
-              if isinstance(r, matcher.ScoreResult)]
-    leads = [new_lead(p, r, "batch", False, t) for p, r, t in scored]
+    leads = [new_lead(p, r, "batch", False, t, job) for p, r, t in scored]
     db.session.add_all(leads)
     db.session.flush()
+    insert_sectors((lead, result) for lead, (_p, result, _t) in zip(leads, scored, strict=True))
     for lead, (_p, result, _t) in zip(leads, scored, strict=True):
         audit("lead.create", lead, user, source="batch", score=result.score)
-    ranks.mark()
+    mark_ranks()
     return counts
 
 
@@ -252,8 +316,13 @@ def user_for_token(token: str) -> User | None:
 
 
 def export_header() -> list[str]:
-    """Columns of a lead export: the contract fields, then what ``matcher score`` adds."""
-    return [*FIELDS, *result_columns(get_config())]
+    """Columns of a lead export: the contract fields, then what ``matcher score`` adds.
+
+    A field named like a result column gets ``_input``, as ``matcher score`` names it (the firm's
+    declared ``sectors`` beside the detected ``sectors``).
+    """
+    results = result_columns(get_config())
+    return [*(f"{f}_input" if f in results else f for f in FIELDS), *results]
 
 
 def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
@@ -274,8 +343,17 @@ def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
         row += [f"{latest.score:.1f}", str(rank), latest.band, latest.sector or "",
                 *[f"{points.get(c, 0.0):.1f}" for c in criteria], f"{latest.completeness:g}",
                 ";".join(latest.missing), latest.explanation,
-                f"{top['advice']}: +{top['gain']:.1f}" if top else ""]
+                f"{top['advice']}: +{top['gain']:.1f}" if top else "",
+                _shares_cell(latest.matched_sectors),
+                "" if latest.sector_confidence is None else f"{round(latest.sector_confidence, 2):g}",
+                ""]  # okved_suggested: not kept with an assessment; `matcher score` on the export gives it
         yield [defuse_cell(str(v)) for v in row]
+
+
+def _shares_cell(sectors: list[dict] | None) -> str:
+    """The ``sectors`` column of one assessment: ``id:share;…`` (an assessment made before shares: ids)."""
+    return ";".join(f"{s['sector']}:{s['share']:.2f}" if s.get("share") is not None else s["sector"]
+                    for s in sectors or [])
 
 
 def write_csv(handle, rows: Iterable[list[str]]) -> None:
@@ -298,7 +376,7 @@ def set_evidence(lead: Lead, field: str, status: str, note: str, user: User | No
     lead.updated_at = utcnow()
     if lead.rank is not None:  # its sub-scores change with the evidence: ranked again in the background
         db.session.delete(lead.rank)
-        ranks.mark()
+        mark_ranks()
     audit("lead.evidence", lead, user, field=field, old=old, new=status, note=note.strip())
     return old != status
 
@@ -335,6 +413,17 @@ def rescore(leads: list[Lead], lang: str = "en") -> list[dict[str, Any]]:
                             "changed": old is None or abs(delta) >= 0.05})
     _add_ranks(changes)
     return sorted(changes, key=lambda c: (c["new_rank"], c["lead"].id))
+
+
+def mark_ranks() -> None:
+    """Ask for the stored ranks to be computed again once this request commits (:func:`web.ranks.mark`).
+
+    Through the hook the app factory sets: this module sits below :mod:`web.ranks`, which ranks
+    leads with the units of work here.
+    """
+    mark = current_app.extensions.get("matcher.mark_ranks")
+    if mark is not None:
+        mark()
 
 
 def _add_ranks(changes: list[dict[str, Any]]) -> None:

@@ -24,8 +24,17 @@ from sqlalchemy import update
 
 from matcher import Config, ConfigError, Scorer
 from matcher.result import default_scorer
-from matcher.weights import apply_weights, check_setting, diff_weights, fingerprint, weights_of
+from matcher.weights import (
+    WeightsFile,
+    apply_weights,
+    check_setting,
+    diff_weights,
+    fingerprint,
+    scale_answers,
+    weights_of,
+)
 
+from .audit import audit
 from .extensions import db
 from .models import COMMITMENTS, Assessment, Setting, User, WeightsVersion
 
@@ -85,17 +94,18 @@ def invalidate() -> None:
 
     Once it commits, the stored ranks are computed again in the background (:mod:`web.ranks`).
     """
-    from .ranks import mark
-
     current_app.extensions.get("matcher.snapshot", {}).pop("entry", None)
     g.pop("snapshot", None)
     g.pop("scorer", None)
     g.snapshot_private = True
-    mark()
+    mark = current_app.extensions.get("matcher.mark_ranks")  # web.ranks.mark, set by the app factory
+    if mark is not None:
+        mark()
 
 
 def get_setting(key: str) -> Any:
-    """An admin setting, or its default (also instead of a stored value out of bounds, saved before they were checked)."""
+    """An admin setting, or its default (also instead of a stored value out of bounds, saved before they were
+    checked)."""
     try:
         return check_setting(key, snapshot().settings.get(key, DEFAULTS[key]))
     except ConfigError:
@@ -167,8 +177,15 @@ def config_of(version: WeightsVersion | Snapshot) -> Config:
 
 def scaled(config: Config, fields: tuple[str, ...], factor: float) -> Config:
     """``config`` with the answer sub-scores of ``fields`` multiplied by ``factor``."""
-    answers = weights_of(config)["answers"]
-    return apply_weights(config, {"answers": {f: {a: v * factor for a, v in answers[f].items()} for f in fields}})
+    return scale_answers(config, fields, factor)
+
+
+def export(version: WeightsVersion | Snapshot, unverified: tuple[str, ...] = COMMITMENTS,
+           factor: float | None = None) -> WeightsFile:
+    """The version as a weights file: what ``matcher score --weights`` needs to score as the app's batches do."""
+    factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
+    return WeightsFile(dict(version.weights), version.label, version.fingerprint, factor,
+                       tuple(sorted(unverified)) if factor != 1.0 else ())
 
 
 def scorer_for(version: WeightsVersion | Snapshot | None = None, unverified: tuple[str, ...] = COMMITMENTS,
@@ -188,8 +205,6 @@ def scorer_for(version: WeightsVersion | Snapshot | None = None, unverified: tup
 
 def save_version(weights: dict[str, Any], reason: str, user: User | None) -> WeightsVersion:
     """Check ``weights`` (raises :class:`matcher.ConfigError`) and make them the current version."""
-    from .services import audit
-
     previous = current_version()
     config = apply_weights(file_config(), weights)
     number = (db.session.execute(db.select(db.func.max(WeightsVersion.id))).scalar() or 0) + 1

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matcher import ConfigError
-from matcher.weights import diff_weights
+from matcher.weights import diff_weights, weights_file
 
 from . import ranking, services, versions
 from .charts import slope_chart
@@ -101,6 +101,18 @@ def show(version_id: int):
     current = versions.current_version()
     return render_template("weights/show.html", version=version, weights=version.weights, current=current,
                            changes=diff_weights(version.weights, current.weights))
+
+
+@bp.get("/export.yaml")
+@bp.get("/<int:version_id>/export.yaml")
+def export(version_id: int | None = None):
+    """A version (default: the current one) as a weights file for ``matcher score --weights FILE``."""
+    version = versions.current_version() if version_id is None else db.get_or_404(
+        versions.WeightsVersion, version_id, description=_("No weights version with this number."))
+    text = weights_file(versions.export(version))
+    name = "weights-" + "-".join(version.label.split()) + ".yaml"
+    return Response(text, mimetype="application/yaml",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.post("/settings")

@@ -18,3 +18,7 @@ def _path(name: str) -> Path:
 SECTORS_YAML = _path("sectors.yaml")
 #: 48 sample profiles in the CSV format of ``matcher score``: the web app's demo leads.
 SAMPLE_PROFILES = _path("sample_profiles.csv")
+#: Hanoi's parks and zones, the agencies and the match weights (``matcher.opportunities``).
+OPPORTUNITIES_YAML = _path("opportunities.yaml")
+#: Incentive categories as rules, each with its legal source and date (``matcher.incentives``).
+INCENTIVES_YAML = _path("incentives.yaml")

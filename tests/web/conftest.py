@@ -76,7 +76,10 @@ def make_app(db_url, tmp_path):
                   "ASSESS_RATE_LIMIT": "1000 per minute",
                   "RANKS_MIN_INTERVAL": 0,  # new leads ranked at once, not gathered for a few seconds
                   "LEADS_COUNT_SECONDS": 0,  # the list's total counted on every request
-                  **overrides}
+                  # A pooled connection's check before use may wait on a busy machine (two test processes,
+                  # a background import): 2 s made requests fail with 503 there. The outage tests set
+                  # their own short limits.
+                  "DB_PING_TIMEOUT": 10.0, **overrides}
         app = create_app(config)
         apps.append(app)
         if users:

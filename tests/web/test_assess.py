@@ -1,5 +1,7 @@
 """Public self-assessment in three languages, and submitting the result as a lead."""
 
+import re
+
 import pytest
 
 from web.extensions import db
@@ -155,3 +157,144 @@ def test_picked_sectors_are_declared_and_carried_to_the_lead(client, app):
 def test_a_sector_that_is_not_listed_is_refused(client):
     html = client.post("/assess?lang=en", data={**FORM, "sectors": ["casino"]}).get_data(as_text=True)
     assert "Not a valid choice" in html or "not a valid choice" in html
+
+
+# --- the firm's next step: thanks page, report by token, answers kept ----------------------------------
+
+SENT = {**FORM, "contact_email": "ceo@volga.example", "consent": "y"}
+REPORT_LINK = re.compile(r'href="(/assess/report/([\w-]+))"')
+
+
+def _send(client, lang="en"):
+    html = client.post(f"/assess/submit?lang={lang}", data=SENT).get_data(as_text=True)
+    return html, REPORT_LINK.search(html)
+
+
+THANKS_WORDS = {
+    "en": ["What happens next", "An analyst of the Hanoi", "Your contact at the team", "Open your one-page report"],
+    "ru": ["Что будет дальше", "Аналитик команды", "Ваш контакт в команде", "Открыть отчёт"],
+    "vi": ["Các bước tiếp theo", "Chuyên viên của nhóm", "Đầu mối liên hệ của bạn", "Mở báo cáo một trang"],
+}
+
+
+def test_thanks_page_says_what_happens_next_without_a_database_id(client, app):
+    for lang, words in THANKS_WORDS.items():
+        html, link = _send(client, lang)
+        for word in words:
+            assert word in html, (lang, word)
+        assert "ceo@volga.example" in html and link and len(link.group(2)) >= 32
+        with app.app_context():
+            lead_id = db.session.execute(db.select(db.func.max(Lead.id))).scalar_one()
+        assert f"/leads/{lead_id}" not in html and "reference" not in html.lower()
+        assert "on its way" not in html  # no mail configured: no promise of one
+
+
+def test_thanks_page_shows_the_contact_the_admin_set(client, auth, app):
+    auth.login("admin")
+    response = client.post("/admin/settings", data={"en": "Ms Lan\n+84 24 1234", "ru": "Г-жа Лан", "vi": ""})
+    assert response.status_code == 302
+    auth.logout()
+    html, _link = _send(client, "ru")
+    assert "Г-жа Лан" in html
+    assert "Ms Lan\n+84 24 1234" in client.get("/assess/submit?lang=vi").get_data(as_text=True)  # empty vi: English
+    assert '<p class="contact-text">' in html
+
+
+def test_thanks_page_survives_a_language_switch(client):
+    _send(client, "en")
+    html = client.get("/assess/submit?lang=vi").get_data(as_text=True)
+    assert '<html lang="vi">' in html and "Các bước tiếp theo" in html and "Volga Robotics" in html
+    fresh = client.application.test_client()
+    assert fresh.get("/assess/submit").headers["Location"].endswith("/assess")
+
+
+REPORT_WORDS = {
+    "en": ["Contribution of each criterion", "What would raise the score most", "Matched sectors and evidence"],
+    "ru": ["Вклад каждого критерия", "Найденные отрасли", "Автоматизация"],
+    "vi": ["Đóng góp của từng tiêu chí", "Tự động hóa"],
+}
+
+
+def test_report_by_token_in_each_language(client, app):
+    _html, link = _send(client, "en")
+    with app.app_context():
+        a = db.session.execute(db.select(Lead)).scalar_one().latest
+        score, contributions = a.score, a.contributions
+        advice = {lang: a.improvements_in(lang)[0]["advice"] for lang in REPORT_WORDS}
+    for lang, words in REPORT_WORDS.items():
+        report = client.get(f"{link.group(1)}?lang={lang}")
+        html = report.get_data(as_text=True)
+        assert report.status_code == 200 and f'<html lang="{lang}">' in html and "print.css" in html
+        for word in [*words, advice[lang]]:
+            assert word in html, (lang, word)
+        mark = "." if lang == "en" else ","  # the numbers stored at submission, in the page's decimal mark
+        assert f"<strong>{score:.1f}".replace(".", mark) in html
+        for c in contributions:
+            assert f"{c['points']:.1f} / {c['weight']:.0f}".replace(".", mark) in html
+
+
+def test_report_needs_its_token(client, make_lead):
+    _send(client)
+    lead_id = make_lead()
+    assert client.get(f"/assess/report/{lead_id}").status_code == 404
+    assert client.get("/assess/report/" + "A" * 32).status_code == 404
+
+
+def test_report_of_a_deleted_lead_is_gone(client, app):
+    _html, link = _send(client)
+    with app.app_context():
+        db.session.delete(db.session.execute(db.select(Lead)).scalar_one())
+        db.session.commit()
+    assert client.get(link.group(1)).status_code == 404
+
+
+def test_report_keeps_what_the_firm_was_told_after_a_rescore(client, app):
+    _html, link = _send(client)
+    with app.app_context():
+        lead = db.session.execute(db.select(Lead)).scalar_one()
+        told = lead.latest.score
+        lead.score = 1.0  # as if staff had re-scored under other weights
+        db.session.commit()
+    assert f"<strong>{told:.1f}</strong>" in client.get(link.group(1)).get_data(as_text=True)
+
+
+def test_report_of_answers_not_sent(client, app):
+    html = client.post("/assess/report?lang=ru", data=FORM).get_data(as_text=True)
+    assert "Самооценка, не отправлена" in html and "Вклад каждого критерия" in html and "Volga Robotics" in html
+    with app.app_context():
+        assert db.session.execute(db.select(Lead)).first() is None  # nothing stored
+
+
+def test_result_page_offers_report_change_and_a_start_again_that_asks(client):
+    html = client.post("/assess?lang=en", data=FORM).get_data(as_text=True)
+    assert 'formaction="/assess/report"' in html and 'name="keep" value="form"' in html
+    assert '<details class="restart">' in html and "All your answers on this page will be cleared." in html
+    assert 'data-keep-answers="/assess"' in html
+
+
+def test_answers_survive_a_language_switch(client):
+    for lang in ("ru", "vi"):
+        kept = client.post(f"/assess?lang={lang}", data={**FORM, "keep": "form", "sectors": ["automation"]})
+        html = kept.get_data(as_text=True)
+        assert kept.status_code == 200 and f'<html lang="{lang}">' in html
+        assert 'value="Volga Robotics"' in html and "Industrial robots and automation lines</textarea>" in html
+        assert 'value="automation" checked' in html and '<option selected value="committed">' in html
+        assert 'class="flash' not in html and "<svg class=\"chart\"" not in html  # the form again, no messages
+
+
+def test_migration_0010_downgrades_and_upgrades_again(app):
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    from web.schema import alembic_config, upgrade
+
+    with app.app_context(), db.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, ScriptDirectory.from_config(config).get_revision("0010").down_revision)
+        assert "report_links" not in inspect(connection).get_table_names()
+    upgrade(app)
+    with app.app_context():
+        assert {"token_hash", "lead_id", "assessment_id", "created_at"} == {
+            c["name"] for c in inspect(db.engine).get_columns("report_links")}

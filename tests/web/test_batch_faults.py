@@ -189,10 +189,10 @@ def test_job_waiting_on_the_redis_queue_is_not_stale(make_app):
     client.post("/login", data={"username": "analyst", "password": "analyst-pass-123"})
     response = upload(client, b"name,okved\nVolga Robotics,28.99\n")
     job_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    from web import worker
+    from web import taskqueue
 
     with app.app_context():
-        queue = worker.queue()
+        queue = taskqueue.queue()
         try:
             job = db.session.get(BatchJob, job_id)
             assert job.queue_id in queue.job_ids and job.state == "queued"
@@ -207,7 +207,7 @@ def test_job_waiting_on_the_redis_queue_is_not_stale(make_app):
             assert client.get(f"/batch/{job_id}/status.json").get_json()["state"] == "failed"
         finally:
             queue.delete(delete_jobs=True)
-            worker.connection().close()
+            taskqueue.connection().close()
 
 
 CSV = "name,okved,training\n" + "".join(f"Firm {i},28.99,committed\n" for i in range(8)) + "Bad,28.99,perhaps\n"
@@ -251,14 +251,14 @@ def test_worker_runs_queued_jobs_and_marks_dead_ones_failed(make_app, db_url):
     queue_name = f"test-worker-{uuid.uuid4().hex}"
     app = make_app(REDIS_URL="redis://127.0.0.1:6379/0", BATCH_QUEUE=queue_name)
     dead, queued = make_job(app, 5), make_job(app, 7)
-    from web import worker
+    from web import taskqueue
 
     with app.app_context():
         job = db.session.get(BatchJob, dead)
         job.state, job.heartbeat_at = "running", utcnow() - timedelta(seconds=120)
         db.session.commit()
         job = db.session.get(BatchJob, queued)
-        worker.enqueue(job.queue_id, job.id, job.attempts)
+        taskqueue.enqueue(job.queue_id, job.id, job.attempts)
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=app.config["REDIS_URL"], MATCHER_BATCH_QUEUE=queue_name,
                MATCHER_BATCH_DIR=app.config["BATCH_DIR"], MATCHER_RATELIMIT_ENABLED="false")
     try:
@@ -267,8 +267,8 @@ def test_worker_runs_queued_jobs_and_marks_dead_ones_failed(make_app, db_url):
         assert done.returncode == 0, done.stderr[-3000:]
     finally:
         with app.app_context():
-            worker.queue().delete(delete_jobs=True)
-            worker.connection().close()
+            taskqueue.queue().delete(delete_jobs=True)
+            taskqueue.connection().close()
     assert (job_row(app, dead).state, job_row(app, dead).message) == ("failed", jobs.STOPPED)
     job = job_row(app, queued)
     assert (job.state, job.rows) == ("done", 7) and job.worker.startswith("rq@")
@@ -365,13 +365,13 @@ def test_a_database_cut_while_a_job_finishes(outage, monkeypatch):  # noqa: F811
 
 
 def test_a_dead_work_horse_fails_its_import_at_once(app, monkeypatch):
-    from web import worker
+    from web import taskqueue, worker
 
     job_id = make_job(app, 3)
     with app.app_context():
         jobs._set(job_id, 1, ("queued",), state="done", import_state="running", imported_rows=1, imported=1)
     monkeypatch.setattr(worker, "_app", app)
-    horse = type("RQJob", (), {"args": (job_id, 1), "func_name": worker.TASKS["run_import"]})()
+    horse = type("RQJob", (), {"args": (job_id, 1), "func_name": taskqueue.TASKS["run_import"]})()
     worker._horse_killed(horse, 0, 9, None)
     job = job_row(app, job_id)
     assert (job.state, job.import_state, job.imported_rows) == ("done", "failed", 1)  # resumable where it stopped

@@ -152,14 +152,15 @@ def test_two_chunks_at_the_same_place_are_stored_once(app, staff):
         assert imports.start(job)
         db.session.commit()
         assert imports._claim(job_id, job.attempts, "app")
-    rows = [{"id": f"G{i}", "name": f"Firm {i}", "okved": "28.99"} for i in range(8)]
+    with app.app_context():
+        rows = list(imports.scored_rows(db.session.get(BatchJob, job_id)))
     barrier, outcomes = threading.Barrier(2, timeout=20), []
-    original = services.wordings
+    original = services.stored_results
 
-    def scored_then_wait(*args, **kwargs):  # both have scored the rows before either moves the cursor
-        texts = original(*args, **kwargs)
+    def read_then_wait(*args, **kwargs):  # both have read the results before either moves the cursor
+        results = original(*args, **kwargs)
         barrier.wait()
-        return texts
+        return results
 
     def store():
         try:
@@ -173,7 +174,7 @@ def test_two_chunks_at_the_same_place_are_stored_once(app, staff):
             with app.app_context():
                 db.session.remove()
 
-    services.wordings = scored_then_wait
+    services.stored_results = read_then_wait
     try:
         threads = [threading.Thread(target=store) for _ in range(2)]
         for thread in threads:
@@ -181,7 +182,7 @@ def test_two_chunks_at_the_same_place_are_stored_once(app, staff):
         for thread in threads:
             thread.join(60)
     finally:
-        services.wordings = original
+        services.stored_results = original
     assert sorted(outcomes, key=lambda o: o is not None) == [None, {"leads": 8}], outcomes
     assert len(lead_ids(app)) == 8 and job_row(app, job_id).imported == 8
 

@@ -66,7 +66,7 @@ def test_import_as_leads(client, finished_job, app):
 @pytest.mark.parametrize(("data", "message"), [
     (b"", "the file is empty"),
     (b"\x00\x01\x02binary", "binary file"),
-    (b"company_name,city\nA,B\n", "no &#39;name&#39; column"),
+    (b"inn,city\nA,B\n", "no &#39;name&#39; column"),
 ])
 def test_unreadable_file_gets_the_readers_message(client, auth, data, message):
     auth.login()
@@ -148,3 +148,98 @@ def test_job_pages_need_login(client, finished_job, auth):
     auth.logout()
     assert client.get(f"/batch/{job_id}/status.json").status_code == 302
     assert client.get(f"/batch/{job_id}/scored.csv").status_code == 302
+
+
+# --- Russian and Vietnamese offices (issue 13) ---------------------------------------------------------
+
+RU_CSV = ("Название;Инвестиции;Сотрудники;Передача технологий;Обучение;Местный партнёр;Экология;ОКВЭД;Комментарий\n"
+          "ООО Ромашка;1 500 000;120;да;да;нет;да;26.11;перезвонить\n"
+          "АО Бета;много;10;да;да;да;да;62.01;\n")
+
+
+def upload_as(client, data: bytes, lang: str, output: str, name: str = "firms.csv"):
+    return client.post("/batch", data={"file": (io.BytesIO(data), name), "lang": lang, "output": output},
+                       content_type="multipart/form-data")
+
+
+def test_a_russian_office_file_comes_back_in_windows_1251_with_its_warnings_in_russian(client, auth, app):
+    auth.login()
+    response = upload_as(client, RU_CSV.encode("cp1251"), "ru", "input")
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert wait_done(client, job_id)["scored"] == 1
+    with client.get(f"/batch/{job_id}/scored.csv") as scored:
+        assert scored.mimetype == "text/csv" and scored.mimetype_params["charset"] == "windows-1251"
+        text = scored.get_data().decode("cp1251")  # strict: Windows-1251 through and through
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:9] == RU_CSV.splitlines()[0].split(";") and rows[1][0] == "ООО Ромашка"
+    missing = rows[1][rows[0].index("missing")].split(";")  # the Russian headers were read
+    assert not {"investment_usd", "employees", "tech_transfer", "training", "local_partner", "green"} & set(missing)
+    with client.get(f"/batch/{job_id}/errors.csv") as report:
+        errors = list(csv.reader(io.StringIO(report.get_data().decode("cp1251")), delimiter=";"))
+    assert errors[1][:3] == ["3", "investment_usd", "ожидается сумма в долларах США, например 1500000, "
+                                                    "1 500 000, 1.5m или 2bn"]
+    page = client.get(f"/batch/{job_id}?lang=ru").get_data(as_text=True)
+    assert "ООО Ромашка" in page  # the preview finds the firm's name under its Russian header
+    assert "1 столбец не учтён при оценке" in page and "<code>Комментарий</code>" in page
+    assert "Windows-1251" in page and "точка с запятой" in page
+    with app.app_context():
+        job = db.session.get(BatchJob, job_id)
+        assert (job.out_encoding, job.out_delimiter, job.ignored_columns) == ("cp1251", ";", ["Комментарий"])
+        assert job.weights_version.startswith("v1 ") and f"версии весов {job.weights_version}" in page
+    page = client.get(f"/batch/{job_id}?lang=vi").get_data(as_text=True)
+    assert "1 cột không được dùng để chấm điểm" in page
+
+
+def test_utf8_with_bom_on_request(client, auth):
+    auth.login()
+    response = upload_as(client, RU_CSV.encode("cp1251"), "vi", "utf-8-sig")
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert wait_done(client, job_id)["state"] == "done"
+    with client.get(f"/batch/{job_id}/scored.csv") as scored:
+        raw = scored.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.decode("utf-8-sig").startswith('"Название","Инвестиции"')
+    with client.get(f"/batch/{job_id}/errors.csv") as report:
+        assert "cần một số tiền USD" in report.get_data().decode("utf-8-sig")
+
+
+def test_import_stores_the_jobs_own_results_under_its_weights_version(client, auth, app, monkeypatch):
+    import matcher
+    from web import services
+
+    auth.login()
+    job_id = int(upload(client, CSV.encode()).headers["Location"].rsplit("/", 1)[1])
+    wait_done(client, job_id)
+    with client.get(f"/batch/{job_id}/scored.csv") as scored:
+        file_scores = {r["id"]: r["score"] for r in csv.DictReader(io.StringIO(scored.get_data(as_text=True)))}
+    auth.logout()
+    auth.login("admin")
+    client.post("/admin/weights", data={"criteria.sector_fit": "5", "reason": "after the job"})
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("the import must not score again")
+
+    monkeypatch.setattr(matcher, "assess_many", no_scoring)
+    monkeypatch.setattr(services, "assess_many", no_scoring)
+    client.post(f"/batch/{job_id}/import")
+    assert wait_imported(client, job_id)["import_state"] == "done"
+    with app.app_context():
+        job = db.session.get(BatchJob, job_id)
+        leads = db.session.execute(db.select(Lead).order_by(Lead.id)).scalars().all()
+        assert {lead.ext_id: f"{lead.score:.1f}" for lead in leads} == file_scores
+        for lead in leads:
+            assert (lead.latest.weights_version, lead.latest.weights_version_id) == (job.weights_version,
+                                                                                   job.weights_version_id)
+            assert set(lead.latest.texts) == {"en", "ru", "vi"} and lead.latest.explanation.startswith(
+                f"{lead.score:.1f} of 100")
+        assert job.weights_version.startswith("v1 ")
+
+
+def test_a_job_scored_before_results_were_kept_says_to_upload_again(client, finished_job, app):
+    from web import jobs
+
+    job_id, _ = finished_job
+    with app.app_context():
+        (jobs.job_dir(job_id) / "results.arrow").unlink()
+    page = client.get(f"/batch/{job_id}").get_data(as_text=True)
+    assert 'id="job-import"' not in page and "upload the file again" in page
+    assert client.post(f"/batch/{job_id}/import").status_code == 400

@@ -102,7 +102,8 @@ def test_reset_password_ends_open_sessions_and_remember_cookies(app, client, run
     client.post("/login", data={"username": "analyst", "password": "analyst-pass-123", "remember": "y"})
     copied = client.get_cookie("remember_token").value
     assert client.get("/leads").status_code == 200
-    assert runner.invoke(args=["reset-password", "analyst", "--password-stdin"], input="fresh-pass-789\n").exit_code == 0
+    reset = runner.invoke(args=["reset-password", "analyst", "--password-stdin"], input="fresh-pass-789\n")
+    assert reset.exit_code == 0
     assert client.get("/leads").status_code == 302
     replay = app.test_client()
     replay.set_cookie("remember_token", copied)

@@ -8,6 +8,7 @@ busy timeout.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import sqlite3
@@ -103,10 +104,8 @@ class CuttableProxy:
             pairs = list(self._pairs)
         for pair in pairs:
             for sock in pair:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         deadline = time.monotonic() + 5
         while self._pairs and time.monotonic() < deadline:
             time.sleep(0.01)

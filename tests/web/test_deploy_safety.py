@@ -5,8 +5,8 @@ cannot freeze the app, and the login's redirect, timing and limits.
 from __future__ import annotations
 
 import os
-import statistics
 import stat
+import statistics
 import subprocess
 import sys
 import threading
@@ -17,14 +17,13 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from conftest import PASSWORDS, _pg_fresh_schema
 from flask.sessions import SecureCookieSessionInterface
+from test_db_outage import CuttableProxy
 
 from web import ConfigError, create_app
 from web.extensions import db
 from web.models import LoginSession, User, utcnow
-
-from conftest import PASSWORDS, _pg_fresh_schema
-from test_db_outage import CuttableProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 

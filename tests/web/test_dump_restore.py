@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, select, text
 from matcher.cli import main
 from web import create_app, dbtools, ranks, services, versions
 from web.extensions import db
-from web.models import BatchJob, Lead, User
+from web.models import BatchJob, Lead, ReportLink, User, token_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")  # as conftest
@@ -73,6 +73,8 @@ def populated(app, make_lead, auth, client):
         services.issue_token(admin)
         db.session.add(BatchJob(user_id=admin.id, filename="firms.csv", state="done", rows=10, scored=9, errors=1,
                                 progress=1.0, message=None, attempts=1, worker="w1"))
+        first = db.session.get(Lead, ids[0])
+        db.session.add(ReportLink(token_hash=token_digest("a firm's report"), lead=first, assessment=first.latest))
         db.session.commit()
         services.rescore(list(db.session.execute(select(Lead)).scalars()))
         db.session.commit()
@@ -98,7 +100,7 @@ def run(*args: str) -> int:
 def test_round_trip_sqlite_postgresql_and_back(populated, fresh_db, tmp_path, capsys):
     before = snapshot(populated)
     assert all(before[name] for name in ("users", "leads", "assessments", "notes", "evidence", "audit_log",
-                                         "settings", "batch_jobs", "weights_versions"))
+                                         "settings", "batch_jobs", "weights_versions", "report_links"))
     assert len(before["weights_versions"]) == 2 and len(before["assessments"]) == 6
 
     other, back = fresh_db("other"), fresh_db("same")
@@ -109,8 +111,8 @@ def test_round_trip_sqlite_postgresql_and_back(populated, fresh_db, tmp_path, ca
     assert run("dump", str(tmp_path / "two.jsonl.gz"), "--database-url", other) == 0
     assert run("restore", str(tmp_path / "two.jsonl.gz"), "--database-url", back) == 0
     assert snapshot(back) == before
-    one, two = (gzip.open(tmp_path / n, "rt", encoding="utf-8").read().splitlines() for n in ("one.jsonl.gz",
-                                                                                             "two.jsonl.gz"))
+    one, two = (gzip.decompress((tmp_path / n).read_bytes()).decode("utf-8").splitlines()
+                for n in ("one.jsonl.gz", "two.jsonl.gz"))
     assert one[1:] == two[1:]  # the same rows, written the same way, whichever database they came from
     assert json.loads(one[0])["alembic_revision"] == dbtools.head_revision()
 

@@ -21,7 +21,8 @@ SETTINGS = ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TI
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     """This checkout's code on a SQLite file of the test's own, with only the given gunicorn settings."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS and not k.startswith("MATCHER_")}
-    env.update(PYTHONPATH=str(ROOT), SECRET_KEY="gunicorn-test-secret-key", DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite'}",
+    env.update(PYTHONPATH=str(ROOT), SECRET_KEY="gunicorn-test-secret-key",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite'}",
                MATCHER_CACHE_DIR=os.environ.get("MATCHER_CACHE_DIR", str(tmp_path / "cache")), **extra)
     return env
 

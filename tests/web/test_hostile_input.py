@@ -187,7 +187,7 @@ def test_stale_form_version_beyond_64_bits(client, auth, make_lead):
 
 
 def test_upload_with_a_very_long_name_keeps_its_extension(app, client, auth):
-    from web_testlib import upload, wait_done, wait_imported
+    from web_testlib import upload, wait_done
 
     auth.login()
     response = upload(client, b"name\nVolga Robotics\n", name="\u0444" * 300 + "\x00.csv")
@@ -277,9 +277,9 @@ def test_search_box_shows_the_cleaned_query(client, auth):
 
 # --- every route, with every query argument and form field hostile ------------------------------------
 
-HOSTILE_ARGS = {name: HUGE for name in ("page", "per_page", "a", "b", "k", "row_version", "lead_id", "job_id")}
-HOSTILE_ARGS.update({name: "x\x00\x1b\x85" for name in ("q", "sector", "band", "status", "sort", "dir",
-                                                                "verified", "lang", "next", "format")})
+HOSTILE_ARGS = dict.fromkeys(("page", "per_page", "a", "b", "k", "row_version", "lead_id", "job_id"), HUGE)
+HOSTILE_ARGS.update(dict.fromkeys(("q", "sector", "band", "status", "sort", "dir", "verified", "lang", "next",
+                                   "format"), "x\x00\x1b\x85"))
 HOSTILE_ARGS["min_completeness"] = "nan"
 
 
@@ -287,14 +287,16 @@ def _hostile_form() -> dict:
     """Every field name of every form in the app, each holding a NUL, a control character and a huge number."""
     from web import forms
 
-    names = {"row_version", "reason", "criteria.training", "tiers.general", "answers.training.committed"}
+    names = {"row_version", "reason", "criteria.training", "tiers.general", "answers.training.committed",
+             "ids", "action", "next", "assignee", "status"}
     for form_class in (forms.AssessForm, forms.SubmitLeadForm, forms.LoginForm, forms.NoteForm, forms.StatusForm,
                        forms.AssignForm, forms.UserForm, forms.ReasonForm, forms.RankingSettingsForm,
-                       forms.EvidenceForm):
-        for prefix in ("", "note-", "status-", "assign-", "ev-training-"):
+                       forms.EvidenceForm, forms.LeadForm, forms.ContactForm, forms.MergeForm, forms.EraseForm,
+                       forms.BulkDeleteForm, forms.SavedViewForm, forms.TaskForm, forms.ActivityForm):
+        for prefix in ("", "note-", "status-", "assign-", "ev-training-", "contact-", "task-", "activity-"):
             names.update(prefix + name for name in form_class.__dict__ if not name.startswith("_")
                          and hasattr(getattr(form_class, name), "field_class"))
-    return {name: "\x00" + HUGE + "\x07" for name in names}
+    return dict.fromkeys(names, "\x00" + HUGE + "\x07")
 
 
 def _urls(app, method: str, lead_id: int) -> list[str]:
@@ -302,7 +304,8 @@ def _urls(app, method: str, lead_id: int) -> list[str]:
     for rule in app.url_map.iter_rules():
         if method not in rule.methods or rule.endpoint in ("static", "auth.logout"):
             continue
-        values = {arg: lead_id if arg in ("lead_id", "job_id", "version_id", "user_id") else
+        ids = ("lead_id", "job_id", "version_id", "user_id", "other_id", "contact_id", "task_id", "view_id")
+        values = {arg: lead_id if arg in ids else
                   {"what": "role", "kind": "scored", "field": "training"}.get(arg, "x") for arg in rule.arguments}
         try:
             with app.test_request_context():

@@ -127,7 +127,7 @@ def test_a_file_far_beyond_the_limit_gets_413_with_the_limit(staff):
 
 REFUSED = {
     "empty.csv": b"", "blank.csv": b"\r\n \n", "binary.csv": bytes(range(256)) * 64,
-    "no-name.csv": b"company_name,city\nA,B\n", "duplicate.csv": b"name,notes,NAME\nA,1,B\n",
+    "no-name.csv": b"inn,city\nA,B\n", "duplicate.csv": b"name,notes,NAME\nA,1,B\n",
     "columns.csv": (",".join(["name", *(f"c{i}" for i in range(100_000))]) + "\nA\n").encode(),
     "header.csv": (",".join(["name", *(f"column_number_{i:08d}" for i in range(60_000))]) + "\nA\n").encode(),
     "latin1.csv": "nom;ville\nSoci\u00e9t\u00e9;Li\u00e8ge\n".encode("latin-1"),

@@ -126,7 +126,12 @@ def test_export_has_matcher_columns_and_is_formula_safe(client, auth, make_lead,
     with app.app_context():
         from web.scoring import get_config
 
-        assert rows[0] == [*FIELDS, *result_columns(get_config())]
+        results = result_columns(get_config())
+        # the declared `sectors` beside the detected ones: "_input", as matcher score names it
+        assert rows[0] == [*(f"{f}_input" if f in results else f for f in FIELDS), *results]
+    assert len(set(rows[0])) == len(rows[0]) and all(len(row) == len(rows[0]) for row in rows)
+    detected = rows[0].index("sectors")
+    assert all(row[detected] for row in rows[1:])  # every scored lead has its sectors with shares
     cells = [cell for row in rows[1:] for cell in row]
     assert not any(cell[:1] in ("=", "+", "-", "@") for cell in cells)
     assert "'=HYPERLINK(\"http://evil\")" in cells and "'@SUM(1)" in cells

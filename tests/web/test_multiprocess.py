@@ -112,7 +112,8 @@ def cluster(tmp_path):
     rconn.ping()  # fails (not skips) without Redis
     sep = "&" if "?" in PG_URL else "?"
     env = dict(os.environ, DATABASE_URL=f"{PG_URL}{sep}options=-csearch_path%3D{schema}", REDIS_URL=redis_url,
-               SECRET_KEY="mp-secret-for-two-processes", MATCHER_ADMIN_PASSWORD=PASSWORD, MATCHER_BATCH_DIR=str(tmp_path / "batch"),
+               SECRET_KEY="mp-secret-for-two-processes", MATCHER_ADMIN_PASSWORD=PASSWORD,
+               MATCHER_BATCH_DIR=str(tmp_path / "batch"),
                MATCHER_BATCH_QUEUE=queue_name, MATCHER_RATELIMIT_ENABLED="false", PYTHONUNBUFFERED="1")
     ports, procs, logs = (free_port(), free_port()), [], []
 
@@ -267,10 +268,10 @@ def test_two_app_processes_and_a_worker_lose_no_write(cluster):
             return conn.execute(text(sql), params).all()
 
         found = dict(rows("SELECT name, count(*) FROM leads WHERE name LIKE 'MP firm %' GROUP BY name"))
-        assert found == {name: 1 for name in names}
+        assert found == dict.fromkeys(names, 1)
         assert all(ref for ref in refs)
         noted = dict(rows("SELECT body, count(*) FROM notes GROUP BY body"))
-        assert noted == {body: 1 for body in bodies} and len(bodies) == 3 * 12
+        assert noted == dict.fromkeys(bodies, 1) and len(bodies) == 3 * 12
         for lead_id in owned:
             assert rows("SELECT status FROM leads WHERE id = :id", id=lead_id) == [("proposal",)]
             changes = rows("SELECT count(*) FROM audit_log WHERE action = 'lead.status' AND object_id = :id",

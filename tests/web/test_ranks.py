@@ -229,12 +229,12 @@ def test_ranks_in_blocks_of_a_small_memory_budget_are_the_same(make_app):
 
 
 def test_with_redis_the_computation_goes_to_the_queue(make_app):
-    from web import worker
+    from web import taskqueue
     from web.services import create_lead, score
 
     app = make_app(REDIS_URL="redis://127.0.0.1:6379/0", BATCH_QUEUE=f"test-ranks-{uuid.uuid4().hex}")
     with app.app_context():
-        queue = worker.queue()
+        queue = taskqueue.queue()
         try:
             for name in ("Volga Robotics", "NordChip"):  # the second finds the first computation still waiting
                 profile = {"name": name, "okved": "28.99"}
@@ -244,9 +244,9 @@ def test_with_redis_the_computation_goes_to_the_queue(make_app):
             assert ranks.run(app) == ["full"]  # what run_ranks_job does in a work horse of `matcher worker`
             assert db.session.execute(db.select(db.func.count(LeadRank.lead_id))).scalar() == 2
         finally:
-            worker.connection().delete(worker.RANKS_LAST.format(queue=queue.name))
+            taskqueue.connection().delete(taskqueue.RANKS_LAST.format(queue=queue.name))
             queue.delete(delete_jobs=True)
-            worker.connection().close()
+            taskqueue.connection().close()
 
 
 def test_list_total_is_remembered_until_a_lead_is_added(make_app, monkeypatch):

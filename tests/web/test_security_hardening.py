@@ -26,12 +26,15 @@ from web.services import create_lead, score
 PUBLIC = {
     "assess.index",  # / -> /assess
     "assess.form",  # the self-assessment form and its result (POST)
-    "assess.submit",  # send the assessed profile as a lead
+    "assess.submit",  # send the assessed profile as a lead (GET: that firm's thanks page again, from its session)
+    "assess.print_report",  # the printable report of posted answers, nothing stored
+    "assess.report",  # a sent self-assessment's report, behind its random token
     "auth.login",
     "auth.logout",  # harmless without a session: back to the public form
     "static",
     "api.score",
     "api.score_batch",
+    "api.match",  # a profile against Hanoi's opportunities (public like api.score, same rate limit), nothing stored
     "api.openapi",
     "api.health",
     "api.okved",  # OKVED code suggestions: the public code list, nothing stored

@@ -84,7 +84,7 @@ def test_save_version_rescore_and_history(app, client, auth, leads):
         assert v2.author.username == "admin"
         old = {lead.name: lead.score for lead in db.session.execute(db.select(Lead)).scalars()}
     html = client.get(f"/admin/weights/{v1.id}").get_data(as_text=True)  # v1 stays readable
-    assert "30.00" in html and "30.0 → <strong>0.0</strong>" in html
+    assert "30.00" in html and "30 → <strong>0</strong>" in html
     html = client.post("/admin/weights/rescore").get_data(as_text=True)
     assert "re-scored under v2" in html and "3 leads re-scored" in html and "Rank before" in html
     with app.app_context():
@@ -118,7 +118,7 @@ def test_robustness_is_stored_and_shown_with_its_time(app, client, auth, leads):
     client.post("/admin/weights/settings", data={"spread": "30", "top_k": "2", "unverified_factor": "1"})
     ranks.wait()  # the new settings were ranked in the background
     html = client.get("/leads").get_data(as_text=True)
-    assert "top-2 in 100\xa0%" in html and "ranks 3–3" in html  # NordChip stays in the top two under any weighting
+    assert "top-2 in 100%" in html and "ranks 3–3" in html  # NordChip stays in the top two under any weighting
     assert "Robustness as of " in html and "3 leads" in html and "Being updated" not in html
     html = client.get(f"/leads/{leads['chips']}").get_data(as_text=True)
     assert "Rank robustness" in html and "±30 %" in html and "As of " in html and ", weights v1 " in html
@@ -159,7 +159,8 @@ def test_calibration_suggests_and_adopts_with_reason(app, client, auth):
 def test_evidence_is_audited_filtered_and_weighted(app, client, auth, leads):
     auth.login("admin")
     html = client.get("/leads?verified=1").get_data(as_text=True)
-    assert "NordChip" not in html and "Volga-Mekong Travel" in html  # travel states no commitment
+    # travel states no commitment: nothing verified, so not listed (issue 13: it used to be)
+    assert "NordChip" not in html and "Volga-Mekong Travel" not in html
     response = client.post(f"/leads/{leads['robots']}/evidence/training",
                            data={"ev-training-status": "verified", "ev-training-note": "saw the contract"},
                            follow_redirects=True)
@@ -281,3 +282,49 @@ def test_lead_matrix_reuses_rows_only_of_unchanged_leads(app, leads):
         assert after.matrix[changed, j] > before.matrix[changed, j]
         same = [i for i in range(len(after.leads)) if i != changed]
         assert (after.matrix[same] == before.matrix[same]).all()
+
+
+def test_the_command_line_scores_as_the_app_after_a_weights_edit(app, client, auth, tmp_path):
+    """Edit weights in the app, download them, score with ``matcher score --weights``: the web's scores."""
+    import csv
+    import io
+
+    from web_testlib import upload, wait_done
+
+    from matcher.cli import main
+
+    auth.login("admin")
+    saved = save(client, **{"criteria.training": "45", "answers.training.planned": "0.3"})
+    assert "Saved as version v2" in saved.get_data(as_text=True)
+    client.post("/admin/weights/settings", data={"spread": "20", "top_k": "10", "unverified_factor": "0.6"})
+    with client.get("/admin/weights/export.yaml") as response:
+        assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+        exported = response.get_data()
+    with app.app_context():
+        label = db.session.execute(db.select(WeightsVersion.label).filter_by(is_current=True)).scalar()
+    assert label.startswith("v2 ") and f"version: {label}".encode() in exported
+    assert f"--weights weights-{label.replace(' ', '-')}.yaml" in client.get("/admin/weights").get_data(as_text=True)
+    data = (b"id,name,description,okved,training,green,employees,investment_usd\n"
+            b"1,Volga Robotics,industrial robots,28.99,planned,yes,120,2m\n"
+            b"2,NordChip,microelectronics,26.11,committed,no,300,\n"
+            b"3,Tour Co,tours to Hanoi,79.11,,,10,50000\n")
+    job_id = int(upload(client, data).headers["Location"].rsplit("/", 1)[1])
+    assert wait_done(client, job_id)["state"] == "done"
+    with client.get(f"/batch/{job_id}/scored.csv") as response:
+        web = {r["id"]: r["score"] for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))}
+    (tmp_path / "in.csv").write_bytes(data)
+    (tmp_path / "weights.yaml").write_bytes(exported)
+    sectors = app.config.get("SECTORS_PATH")
+    argv = ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "-q",
+            *(["--sectors", str(sectors)] if sectors else [])]
+
+    def cli_scores(*extra: str) -> dict[str, str]:
+        assert main([*argv, *extra]) == 0
+        with open(tmp_path / "out.csv", encoding="utf-8", newline="") as handle:
+            return {r["id"]: r["score"] for r in csv.DictReader(handle)}
+
+    assert cli_scores("--weights", str(tmp_path / "weights.yaml")) == web
+    assert cli_scores() != web  # without the file: the sectors file's own weights
+    profile = {"name": "Volga Robotics", "description": "industrial robots", "okved": "28.99", "training": "planned",
+               "green": "yes", "employees": "120", "investment_usd": "2m"}
+    assert client.post("/api/v1/score", json=profile).get_json()["score"] == float(web["1"])

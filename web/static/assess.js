@@ -169,6 +169,52 @@
     summary();
   }
 
+  // --- answers survive a language switch -----------------------------------------------------------
+  // The answers live only in the page (nothing is stored before the firm sends them): a click on a
+  // language posts them back, to the form (data-keep="form") or to a new result in that language.
+  function hidden(form, name, value) {
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.appendChild(input);
+  }
+
+  function answered(source) {
+    var any = false;
+    new FormData(source).forEach(function (value, name) {
+      if (name !== "csrf_token" && String(value).trim() !== "") { any = true; }
+    });
+    return any;
+  }
+
+  function keepAnswers(source) {
+    document.querySelectorAll(".lang-switch a[hreflang]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (!answered(source)) { return; }  // nothing typed yet: the plain link will do
+        event.preventDefault();
+        var post = document.createElement("form");
+        post.method = "post";
+        post.action = source.getAttribute("data-keep-answers") + "?lang=" +
+          encodeURIComponent(link.getAttribute("hreflang"));
+        new FormData(source).forEach(function (value, name) {
+          if (name !== "consent" && name !== "keep") { hidden(post, name, value); }
+        });
+        if (source.getAttribute("data-keep") === "form") { hidden(post, "keep", "form"); }
+        document.body.appendChild(post);
+        post.submit();
+      });
+    });
+  }
+
+  // --- the printable report -------------------------------------------------------------------------
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
+  var answers = document.querySelector("form[data-keep-answers]");
+  if (answers) { keepAnswers(answers); }
   document.querySelectorAll(".okved-lookup").forEach(okvedLookup);
   var picker = document.getElementById("sector-picker");
   if (picker) { sectorPicker(picker); }

@@ -1,0 +1,55 @@
+"""Finding duplicate leads in the database: by the keys :mod:`web.dedup` keeps on every lead.
+
+Apart from :mod:`web.dedup` (pure functions the models call on every write) so that the models
+never import the queries.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_
+
+from .dedup import KEY_COLUMNS, Match, reasons
+from .extensions import db
+from .models import AuditLog, Lead
+
+
+def _candidates(leads, keys_only: bool = False) -> list:
+    """Leads sharing a key with any of ``leads`` (themselves included); ``keys_only``: rows of id and keys."""
+    values = {key: {getattr(lead, key) for lead in leads} - {None, ""}
+              for key in ("name_key", "inn", "ogrn", "web_domain", "mail_domain")}
+    domains = values["web_domain"] | values["mail_domain"]
+    conditions = [getattr(Lead, key).in_(sorted(values[key])) for key in ("name_key", "inn", "ogrn") if values[key]]
+    if domains:
+        conditions += [Lead.web_domain.in_(sorted(domains)), Lead.mail_domain.in_(sorted(domains))]
+    if not conditions:
+        return []
+    if keys_only:
+        query = db.select(Lead.id, *(getattr(Lead, key) for key in KEY_COLUMNS)).where(or_(*conditions))
+        return list(db.session.execute(query))
+    return list(db.session.execute(db.select(Lead).where(or_(*conditions)).order_by(Lead.id)).scalars())
+
+
+def duplicates_of(lead, limit: int = 20) -> list[Match]:
+    """Other leads that look like the same firm as ``lead``, oldest first, with the keys they share."""
+    found = [Match(other, reasons(lead, other)) for other in _candidates([lead]) if other.id != lead.id]
+    return [m for m in found if m.reasons][:limit]
+
+
+def duplicate_ids(leads) -> set[int]:
+    """The ids among ``leads`` (one page of the list) that share a key with some other lead: one query."""
+    leads = list(leads)
+    if not leads:
+        return set()
+    others = _candidates(leads, keys_only=True)
+    return {lead.id for lead in leads if any(o.id != lead.id and reasons(lead, o) for o in others)}
+
+
+def trail_ids(lead) -> list[int]:
+    """The lead's id and those of every lead merged into it (and into those), for its audit trail."""
+    ids, todo = [lead.id], [lead.id]
+    while todo:
+        entries = db.session.execute(db.select(AuditLog).where(
+            AuditLog.object_type == "lead", AuditLog.action == "lead.merge", AuditLog.object_id.in_(todo))).scalars()
+        todo = [e.details["merged_id"] for e in entries if e.details.get("merged_id") not in ids]
+        ids += todo
+    return ids
