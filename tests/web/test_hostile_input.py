@@ -304,7 +304,7 @@ def _urls(app, method: str, lead_id: int) -> list[str]:
     for rule in app.url_map.iter_rules():
         if method not in rule.methods or rule.endpoint in ("static", "auth.logout"):
             continue
-        ids = ("lead_id", "job_id", "version_id", "user_id", "other_id", "contact_id", "task_id", "view_id")
+        ids = ("lead_id", "job_id", "version_id", "user_id", "other_id", "contact_id", "task_id", "view_id", "oid")
         values = {arg: lead_id if arg in ids else
                   {"what": "role", "kind": "scored", "field": "training"}.get(arg, "x") for arg in rule.arguments}
         try:
