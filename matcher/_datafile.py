@@ -11,48 +11,14 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .config import _LOADER, LANGS, _Checker
-from .errors import ConfigError
+from .config import LANGS, _Checker
+from .config import read_checked as parse  # noqa: F401 -- the data files' reader, shared with sectors.yaml
 
 #: How sure a fact is (see the header of ``opportunities.yaml``).
 CONFIDENCE = ("stated", "weak", "conflict", "unconfirmed", "inferred", "superseded")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-
-def parse(path: Path, text: str | None, fmt: str, versions: tuple[int, ...]) -> tuple[dict, _Checker]:
-    """The file's data and a checker over its nodes; the ``format`` and ``version`` keys checked.
-
-    Raises
-    ------
-    ConfigError
-        For an unreadable file, a YAML syntax error (with its line), or a wrong format/version.
-    """
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(str(path), f"cannot read the file ({exc.strerror})") from None
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError("(syntax)", str(getattr(exc, "problem", exc)), mark.line + 1 if mark else None,
-                          str(path)) from None
-    check = _Checker(node, str(path))
-    if not isinstance(data, dict):
-        raise check.fail((), "the file must be a YAML mapping")
-    if data.get("format") != fmt:
-        raise check.fail(("format",), f"must be {fmt!r}")
-    version = check.get(data, ("version",), int)
-    if version not in versions:
-        raise check.fail(("version",), f"version {version} is not supported (supported: {versions})")
-    return data, check
 
 
 def only_keys(check: _Checker, data: Any, keys: tuple[Any, ...], allowed: Iterable[str]) -> dict:

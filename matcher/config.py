@@ -273,6 +273,37 @@ class _Checker:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def read_checked(path: Path, text: str | None, fmt: str, versions: tuple[int, ...]) -> tuple[dict, _Checker]:
+    """The file's data and a checker over its nodes; the ``format`` and ``version`` keys checked.
+
+    Raises
+    ------
+    ConfigError
+        For an unreadable file, a YAML syntax error (with its line), or a wrong format/version.
+    """
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(str(path), f"cannot read the file ({exc.strerror})") from None
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError("(syntax)", str(getattr(exc, "problem", exc)), mark.line + 1 if mark else None,
+                          str(path)) from None
+    check = _Checker(node, str(path))
+    if not isinstance(data, dict):
+        raise check.fail((), "the file must be a YAML mapping")
+    if data.get("format") != fmt:
+        raise check.fail(("format",), f"must be {fmt!r}")
+    version = check.get(data, ("version",), int)
+    if version not in versions:
+        raise check.fail(("version",), f"version {version} is not supported (supported: {versions})")
+    return data, check
+
+
 def load_sectors(path: str | Path | None = None, text: str | None = None) -> Config:
     """Read and check a sectors file.
 
@@ -294,26 +325,7 @@ def load_sectors(path: str | Path | None = None, text: str | None = None) -> Con
         Naming the key, the line and the problem.
     """
     path = Path(path) if path else DEFAULT_PATH
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(str(path), f"cannot read the file ({exc.strerror})") from None
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise ConfigError("(syntax)", str(getattr(exc, "problem", exc)), line, str(path)) from None
-    check = _Checker(node, str(path))
-    if not isinstance(data, dict):
-        raise check.fail((), "the file must be a YAML mapping")
-    if data.get("format") != FORMAT:
-        raise check.fail(("format",), f"must be {FORMAT!r}")
-    version = check.get(data, ("version",), int)
-    if version not in SUPPORTED_VERSIONS:
-        raise check.fail(("version",), f"version {version} is not supported (supported: {SUPPORTED_VERSIONS})")
+    data, check = read_checked(path, text, FORMAT, SUPPORTED_VERSIONS)
     sources = check.get(data, ("sources",), dict)
     for key in sources:
         check.get(data, ("sources", key, "title"), str)
@@ -326,7 +338,7 @@ def load_sectors(path: str | Path | None = None, text: str | None = None) -> Con
         check.get(data, ("detection",), dict)
         if "min_confidence" in data["detection"]:
             min_confidence = check.number(data, ("detection", "min_confidence"), 0.0, 1.0)
-    return Config(version, sources, tiers, sectors, criteria, bands, str(path), min_confidence)
+    return Config(data["version"], sources, tiers, sectors, criteria, bands, str(path), min_confidence)
 
 
 def _read_tiers(check: _Checker, data: dict, sources: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
