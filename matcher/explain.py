@@ -204,28 +204,39 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
 
     Returns a mapping column name -> Arrow array, in output order: ``score``, ``band``,
     ``sector``, ``c_<criterion>``..., ``completeness``, ``missing``, ``explanation``,
-    ``top_improvement``, ``sector_confidence``.
+    ``top_improvement``, ``sectors``, ``sector_confidence``, ``okved_suggested``.
     """
     config = scorer.config_
+    worded = worded_columns(scorer, frame, scores, lang)
     out: dict[str, pa.Array] = {"score": tenths_text(scores.score)}
-    band_names = [b.name for b in config.bands]
-    out["band"] = _take(band_names, scores.band)
-    out["sector"], sector_clause = _sector_columns(scorer, frame, lang)
+    out["band"] = _take([b.name for b in config.bands], scores.band)
+    out["sector"] = worded["sector"]
     for j, criterion in enumerate(config.criteria):
         out[f"c_{criterion.id}"] = tenths_text(scores.contributions[:, j])
     out["completeness"] = pa.array(np.round(scores.completeness, 2)).cast(pa.string())
+    out.update(worded)  # sector (again, in place), missing, explanation, top_improvement
+    out["sectors"] = shares_column(config, frame.detection)
+    out["sector_confidence"] = pa.array(np.round(frame.detection.confidence, 2)).cast(pa.string())
+    out["okved_suggested"] = scorer.detector_.suggest_okved(frame.detection)
+    return out
+
+
+def worded_columns(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
+                   lang: str = "en") -> dict[str, pa.Array]:
+    """The columns worded in ``lang``: ``sector``, ``missing``, ``explanation``, ``top_improvement``
+    (what another language needs of :func:`render_batch`, without its language-free columns)."""
+    config = scorer.config_
+    out: dict[str, pa.Array] = {}
+    out["sector"], sector_clause = _sector_columns(scorer, frame, lang)
     out["missing"], missing_clause = _missing_columns(scorer, scores, lang)
     band_heads = [message(lang, "head", score="\x00", band=b.name, band_label=b.label.get(lang, b.label["en"]))
                   .split("\x00") for b in config.bands]
     before, after = _take([h[0] for h in band_heads], scores.band), _take([h[1] for h in band_heads], scores.band)
-    head = pc.binary_join_element_wise(before, text_numbers(out["score"], lang), after, "")
+    head = pc.binary_join_element_wise(before, text_numbers(tenths_text(scores.score), lang), after, "")
     improvement, improve_clause = _improvements(scores, lang)
     out["explanation"] = pc.binary_join_element_wise(
         head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
     out["top_improvement"] = improvement
-    out["sectors"] = shares_column(config, frame.detection)
-    out["sector_confidence"] = pa.array(np.round(frame.detection.confidence, 2)).cast(pa.string())
-    out["okved_suggested"] = scorer.detector_.suggest_okved(frame.detection)
     return out
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidValue
-from .explain import advice_texts, explain_row, missing_fields, render_batch
+from .explain import advice_texts, explain_row, missing_fields, worded_columns
 from .frame import read_frame
 from .profile import table_from_mappings
 from .rowwise import read_row
@@ -183,7 +183,7 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
     table, _ = table_from_mappings(profiles)
     frame = read_frame(table, scorer.detector_)
     scores = scorer.evaluate(frame)
-    columns = render_batch(scorer, frame, scores, lang)
+    columns = worded_columns(scorer, frame, scores, lang)
     first_error = {}
     for err in frame.errors:
         first_error.setdefault(err.row, err)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .explain import advice_texts, render_batch
+from .explain import advice_texts, worded_columns
 from .scoring import RowScores, ScoringModel
 from .sectors import SOURCE_DEFAULT
 
@@ -70,7 +70,7 @@ def kept_rows(scorer: ScoringModel, frame, scores, explanation: pa.Array, lang: 
     }
     for other in LANGS:
         columns[f"explanation_{other}"] = explanation if other == lang else \
-            render_batch(scorer, frame, scores, other)["explanation"]
+            worded_columns(scorer, frame, scores, other)["explanation"]
     table = pa.table({k: v.take(take) for k, v in columns.items()})
     return table.replace_schema_metadata({"headers": json.dumps(list(headers), ensure_ascii=False),
                                           "lang": lang})
