@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
 
 from matcher import Config, ConfigError, Scorer
 from matcher.result import default_scorer
@@ -83,10 +84,21 @@ def snapshot() -> Snapshot:
         with _SNAPSHOT_LOCK:
             entry = cache.get("entry")
             if entry is None or now - entry[0] > ttl:
+                generation = cache.get("generation", 0)
                 entry = (time.monotonic(), _read_snapshot())
-                cache["entry"] = entry
+                if cache.get("generation", 0) == generation:  # no change committed while reading
+                    cache["entry"] = entry
     g.snapshot = entry[1]
     return g.snapshot
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    """A version or setting change is committed: drop what other threads cached meanwhile."""
+    cache = session.info.pop("matcher.snapshot_cache", None)
+    if cache is not None:
+        cache["generation"] = cache.get("generation", 0) + 1
+        cache.pop("entry", None)
 
 
 def invalidate() -> None:
@@ -95,6 +107,9 @@ def invalidate() -> None:
     Once it commits, the stored ranks are computed again in the background (:mod:`web.ranks`).
     """
     current_app.extensions.get("matcher.snapshot", {}).pop("entry", None)
+    # Another thread (a request, the background ranks) may cache the old values again before this
+    # request commits: forget them once more after the commit (_forget_after_commit).
+    db.session.info["matcher.snapshot_cache"] = current_app.extensions.setdefault("matcher.snapshot", {})
     g.pop("snapshot", None)
     g.pop("scorer", None)
     g.snapshot_private = True
