@@ -8,7 +8,7 @@ costs what its distinct values cost. Rows with a value that cannot be read are l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,10 +55,37 @@ class ProfileFrame:
     answers: dict[str, NDArray[np.int8]]
     numbers: dict[str, NDArray[np.float64]]
     detection: Detection
-    codes: list[tuple[str, ...]]
-    declared: list[list[int]]
+    codes: Sequence[tuple[str, ...]]  # per row (a list, or a Spread over the distinct values)
+    declared: Sequence[list[int]]
     ok: NDArray[np.bool_]
     errors: list[RowError] = field(default_factory=list)
+
+
+class Spread(Sequence):
+    """Per-row values stored once per distinct value: ``spread[row] == values[index[row]]``."""
+
+    __slots__ = ("values", "index")
+
+    def __init__(self, values: list, index: NDArray[np.int64]) -> None:
+        self.values = values
+        self.index = index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self.values[i] for i in self.index[row].tolist()]
+        return self.values[self.index[row]]
+
+    def __iter__(self):
+        values = self.values
+        return (values[i] for i in self.index.tolist())
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None
 
 
 def _column(table: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
@@ -163,20 +190,23 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     code_info = [detector.from_codes(c or ()) for c, _ in code_results]
     code_sector = np.array([s for s, _ in code_info], dtype=np.int64)[code_idx]
     code_text = [m[0][1] if m else "" for _, m in code_info]
-    codes = [code_results[i][0] or () for i in code_idx]
+    # Per row by reference to the distinct values: a list of a million rows would hold the GIL
+    codes = Spread([c or () for c, _ in code_results], code_idx)
 
     declared_results, declared_idx = map_distinct(_column(table, "sectors"), detector.from_declared)
-    declared = [declared_results[i][0] for i in declared_idx]
+    declared = Spread([d for d, _ in declared_results], declared_idx)
     declared_sector = np.array([d[0] if d else -1 for d, _ in declared_results], dtype=np.int64)[declared_idx]
     free = pa.array([f for _, f in declared_results], pa.string()).take(pa.array(declared_idx))
     texts = pc.binary_join_element_wise(_column(table, "description"), free, " ", null_handling="skip")
     has_text = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0), False)
-    has_input = has_text.to_numpy(zero_copy_only=False) | np.array([bool(c) for c in codes], dtype=bool)
+    has_codes = np.array([bool(c) for c, _ in code_results] or [False])[code_idx]
+    has_input = has_text.to_numpy(zero_copy_only=False) | has_codes
 
-    evidence = pa.array(code_text, pa.string()).take(pa.array(code_idx)).to_pylist()
+    # The code behind the main sector, or the declared sector's id when no code maps
     declared_names = [detector.config.sectors[d[0]].id if d else "" for d, _ in declared_results]
-    for row in np.flatnonzero((code_sector < 0) & (declared_sector >= 0)):
-        evidence[row] = declared_names[declared_idx[row]]
+    evidence = pc.if_else(pa.array((code_sector < 0) & (declared_sector >= 0)),
+                          pa.array(declared_names, pa.string()).take(pa.array(declared_idx)),
+                          pa.array(code_text, pa.string()).take(pa.array(code_idx)))
     detection = detector.detect(code_sector, evidence, declared_sector, texts, has_input,
                                 known=_named_sectors(detector, code_info, code_idx, declared_results, declared_idx))
     errors.sort(key=lambda e: e.row)

@@ -178,7 +178,7 @@ class SectorDetector:
     def detect(
         self,
         code_sector: NDArray[np.int64],
-        code_evidence: list[str],
+        code_evidence: pa.Array | list[str],
         declared_sector: NDArray[np.int64],
         texts: pa.Array,
         has_input: NDArray[np.bool_],
@@ -223,7 +223,9 @@ class SectorDetector:
         shares = share_masses(known, text_part, sector.astype(np.int64))
         text_rows = np.flatnonzero(source == SOURCE_TEXT)
         words = vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
-        evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, pa.array(code_evidence, pa.string()))
+        if not isinstance(code_evidence, pa.Array):
+            code_evidence = pa.array(code_evidence, pa.string())
+        evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, code_evidence)
         return Detection(sector.astype(np.int64), source, evidence, scores, hits, confidence, shares,
                          code_sector >= 0)
 

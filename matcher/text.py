@@ -340,6 +340,7 @@ class SectorVocabulary:
         self.terms: list[str] = fitted[0]
         self.weights: sparse.csr_matrix = fitted[1]
         self.term_display = [self.display.get(t) or shown.get(t) or t for t in self.terms]
+        self._display_array = pa.array(self.term_display or [""], pa.string())
         self.dense_weights = self.weights.toarray()
         #: Only the weights that speak for a sector: a text's evidence for each sector it may list.
         self.positive_weights = np.maximum(self.dense_weights, 0.0)
@@ -734,5 +735,5 @@ class SectorVocabulary:
         rank = np.arange(len(row_of)) - starts[row_of]
         row_of, terms = row_of[rank < limit], terms[rank < limit]
         offsets = np.searchsorted(row_of, np.arange(n_rows + 1)).astype(np.int32)
-        words = pa.array(self.term_display or [""], pa.string()).take(pa.array(terms))
+        words = self._display_array.take(pa.array(terms))
         return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), words), ", ")
