@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections import deque
@@ -31,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.ipc as ipc
 
+from .chunkpool import ChunkPool
 from .errors import InputFileError
 from .explain import render_batch
 from .frame import read_frame
@@ -422,6 +424,7 @@ def score_file(
     error_path: str | Path | None = None,
     out_encoding: str = "utf-8",
     results_path: str | Path | None = None,
+    processes: int = 0,
 ) -> Summary:
     """Score every row of ``in_path`` into ``out_path``; unscorable rows go to the error report.
 
@@ -454,6 +457,10 @@ def score_file(
         from the same scores as the CSV. :func:`matcher.stored.results_from` rebuilds each row's
         :class:`~matcher.result.ScoreResult` from them without scoring again (the web app
         imports leads so).
+    processes : int
+        Score the chunks in this many forked worker processes (:mod:`matcher.chunkpool`; the
+        command line does so for large files); 0, the default, scores them on threads of this
+        process (what a server process that holds connections should do).
 
     Returns
     -------
@@ -488,14 +495,16 @@ def score_file(
     os.close(fd)
     try:
         summary, counts, wrote = _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
-                                                 error_path, delimiter, results_path)
+                                                 error_path, delimiter, results_path, processes)
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         results = result_columns(scorer.config_)
-        encoding = _write_output(tmp_name if wrote else None, out_path, fmt.headers, results, ranks, out_format,
+        stored = wrote if isinstance(wrote, list) else [tmp_name] if wrote else []
+        encoding = _write_output(stored, out_path, fmt.headers, results, ranks, out_format,
                                  (encoding, delimiter), tmp_dir)
         _encode_report(Path(error_path), encoding, tmp_dir)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
+        shutil.rmtree(tmp_name + ".parts", ignore_errors=True)
     if progress:
         progress(os.path.getsize(in_path))
     summary.error_path = str(error_path)
@@ -532,11 +541,12 @@ _ENCODING_NAMES = {"cp1251": "Windows-1251", "utf-8": "UTF-8", "utf-8-sig": "UTF
 
 
 def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter=",",
-                    results_path=None):
+                    results_path=None, processes=0):
     """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late."""
     for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
         fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only, fmt.bom)
-        args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path)
+        args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path,
+                processes)
         try:
             try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
                 return _pass1(*args, threads=True)
@@ -548,11 +558,12 @@ def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
             if block_bytes > os.path.getsize(in_path):
                 raise InputFileError("the file cannot be read as CSV: a record does not end") from None
             return _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes * 8, tmp_name, error_path,
-                                   delimiter, results_path)
+                                   delimiter, results_path, processes)
     raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
-def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path, threads):
+def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path,
+           processes, threads):
     """Score every chunk into the temporary Arrow file; count scores per tenth for the ranks."""
     fields = header_map(fmt.headers)
     summary = Summary()
@@ -564,16 +575,26 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
     # The results file (if asked for): its writer is made when the first scored rows come.
     full = {"path": str(results_path), "writer": None} if results_path is not None else None
     headers = fmt.headers if full is not None else None
+    if processes:  # chunks scored in forked workers, each writing its part files (see matcher.chunkpool)
+        writer = []
+        shutil.rmtree(tmp_name + ".parts", ignore_errors=True)  # a second attempt starts afresh
+        os.mkdir(tmp_name + ".parts")
+        pool = ChunkPool(processes, _score_chunk, scorer, fields, lang, headers, Path(tmp_name + ".parts"))
+        submit, depth = pool.submit, processes + 1
+    else:
+        pool = ThreadPoolExecutor(WORKERS)
+        submit, depth = (lambda batch, rows: pool.submit(_score_chunk, scorer, batch, fields, rows, lang,
+                                                         headers)), WORKERS
     try:
-        with ThreadPoolExecutor(WORKERS) as pool:
+        with pool:
             pending: deque = deque()
             for batch in _chunks(in_path, fmt, numbers, block_bytes, threads):
                 rows = numbers.next(batch.num_rows)
                 if numbers.unclosed:  # set on the last batch only
                     batch, rows = _report_unclosed(batch, rows, fmt.headers, report, summary, lang)
-                if len(pending) >= WORKERS:
+                if len(pending) >= depth:
                     writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary, full)
-                pending.append(pool.submit(_score_chunk, scorer, batch, fields, rows, lang, headers))
+                pending.append(submit(batch, rows))
                 if progress:
                     progress(min(size, int(numbers.done * fmt.bytes_per_row)))
             while pending:
@@ -583,16 +604,25 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
             summary.errors += 1
         summary.rows = summary.scored + summary.errors
     finally:
-        if writer is not None:
+        if writer is not None and not isinstance(writer, list):
             writer.close()
         if full is not None:  # nothing scored: an empty file all the same
             (full["writer"] or ipc.new_file(full["path"], pa.schema([("record", pa.int64())]))).close()
         report.close()
-    return summary, counts, writer is not None
+    return summary, counts, writer if isinstance(writer, list) else writer is not None
 
 
 def _collect(result, writer, tmp_name, counts, report, summary, full=None):
-    table, score, errors, results = result
+    """Take one scored chunk: its errors to the report, its rows to the temporary file (or, from a
+    worker process, its part file to the list ``writer``), its scores to the counts."""
+    if isinstance(writer, list):  # (part path, rows, scores, errors, results) of matcher.chunkpool
+        path, n_rows, score, errors, results = result
+        if path is not None:
+            writer.append(path)
+        table = None
+    else:
+        table, score, errors, results = result
+        n_rows = table.num_rows
     if full is not None and results.num_rows:
         if full["writer"] is None:
             full["writer"] = ipc.new_file(full["path"], results.schema)
@@ -600,9 +630,9 @@ def _collect(result, writer, tmp_name, counts, report, summary, full=None):
     for row, column, why, values in errors:
         report.add(row, column, why, values)
     summary.errors += len(errors)
-    summary.scored += table.num_rows
+    summary.scored += n_rows
     counts += np.bincount(np.clip(score, 0, MAX_TENTHS), minlength=len(counts))[: len(counts)]
-    if table.num_rows:
+    if table is not None and n_rows:
         if writer is None:
             writer = ipc.new_file(tmp_name, table.schema)
         writer.write_table(table)
@@ -615,14 +645,23 @@ def _output_error(exc: OSError, out_path) -> OSError:
     return OSError(exc.errno, os.strerror(exc.errno) if exc.errno else str(exc), shown)
 
 
-def _write_output(tmp_name, out_path, headers, results, ranks, out_format, csv_format=("utf-8", ","),
+def _stored_batches(files: list[str]) -> Iterator[pa.RecordBatch]:
+    """The scored batches of pass 1's Arrow files, in order."""
+    for name in files:
+        with pa.OSFile(name) as handle:  # not mmap: pages would count as RSS
+            source = ipc.open_file(handle)
+            for i in range(source.num_record_batches):
+                yield source.get_batch(i)
+
+
+def _write_output(files, out_path, headers, results, ranks, out_format, csv_format=("utf-8", ","),
                   tmp_dir=None) -> str:
-    """Pass 2: add each row's rank and write the CSV or JSON in the input order; the encoding written."""
+    """Pass 2: add each row's rank and write the CSV or JSON in the input order; the encoding written.
+
+    ``files``: pass 1's Arrow files (the temporary file, or the part files of worker processes)."""
     header = _output_names(headers, results)
     schema = pa.schema([pa.field(h, pa.string()) for h in header])
-    source = ipc.open_file(pa.OSFile(tmp_name)) if tmp_name else None  # not mmap: pages would count as RSS
-    batches = (_with_rank(source.get_batch(i), ranks, schema) for i in range(source.num_record_batches)) \
-        if source else iter(())
+    batches = (_with_rank(batch, ranks, schema) for batch in _stored_batches(files))
     if out_format == "json":
         numeric = {n for n in results if n in ("score", "rank", "completeness") or n.startswith("c_")}
         _write_json(batches, out_path, numeric)

@@ -96,17 +96,30 @@ def _weighted_config(args: argparse.Namespace):
     return read_weights_file(args.weights).apply(load_sectors(args.sectors))
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number from 0 to 64."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if not 0 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"expected 0 to 64, not {value}")
+    return value
+
+
 def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
     """Run ``score_file`` on the input; OSErrors name the user's input or output path and get its code."""
     from .batch import score_file, tuned_for_batch
+    from .chunkpool import default_processes
 
     show = sys.stderr.isatty() and not args.quiet
     bar, update = _progress_bar(show, Path(in_path).stat().st_size)
     sink = sys.stdout.buffer if out is None else out
+    jobs = args.jobs if args.jobs is not None else default_processes(Path(in_path).stat().st_size)
     try:
         with tuned_for_batch():
             summary = score_file(in_path, sink, scorer, lang=args.lang, out_format=args.format, progress=update,
-                                 error_path=errors, out_encoding=ENCODINGS[args.encoding])
+                                 error_path=errors, out_encoding=ENCODINGS[args.encoding], processes=jobs)
         if out is None:
             sys.stdout.buffer.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
@@ -170,6 +183,9 @@ def _add_score(sub) -> None:
     score.add_argument("--weights", default=None, metavar="FILE",
                        help="a weights version exported by the web app (Weights page, 'Download for the "
                             "command line'): scores as the app does under that version")
+    score.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                       help="worker processes scoring the chunks (0: threads of this process); "
+                            "default: one per core for a file of 32 MB or more, else 0")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     score.set_defaults(func=cmd_score)
 

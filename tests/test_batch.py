@@ -6,6 +6,7 @@ import csv
 import json
 import random
 
+import pyarrow.ipc as pa_ipc
 import pytest
 from matcher_testlib import SAMPLE_CSV, read_csv
 
@@ -614,3 +615,59 @@ def test_a_file_with_no_scorable_row_keeps_an_empty_results_file(scorer, write_c
     score_file(path, tmp_path / "out.csv", scorer, results_path=tmp_path / "results.arrow")
     with ipc.open_file(str(tmp_path / "results.arrow")) as source:
         assert source.read_all().num_rows == 0
+
+
+def _messy_file(path, n: int = 2500) -> None:
+    """A file of many chunks with every kind of row: malformed, bad values, blank, quoted newlines, formulas."""
+    rng = random.Random(11)
+    lines = ["id,name,description,okved,employees,training,sectors"]
+    for i in range(n):
+        kind = rng.random()
+        if kind < 0.03:
+            lines.append(f"{i},short{i}")
+        elif kind < 0.04:
+            lines.append("")
+        elif kind < 0.07:
+            lines.append(f"{i},bad{i},software,62.01,abc,yes,")
+        elif kind < 0.09:
+            lines.append(f'{i},nl{i},"multi\nline wind farm",,5,yes,')
+        elif kind < 0.1:
+            lines.append(f"{i},=cmd{i},=1+1,,5,,software:0.60")
+        else:
+            desc = rng.choice(["software", "hotel chain", "Разрабатываем роботов", "trí tuệ nhân tạo", "x",
+                               "không sản xuất pin, chỉ phân phối", "SIEM and penetration testing"])
+            lines.append(f"{i},n{i},{desc},{rng.choice(['', '62.01', '55.10', '35.11'])},{rng.randint(0, 2000)},"
+                         f"{rng.choice(['yes', 'no', ''])},")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("out_format", ["csv", "json"])
+def test_worker_processes_write_what_threads_write(scorer, tmp_path, out_format):
+    """``processes=2`` (forked workers, part files) gives the same output, report, kept results and
+    counts as the threads, byte for byte, and leaves no part file behind."""
+    src = tmp_path / "messy.csv"
+    _messy_file(src)
+    outputs = {}
+    for processes in (0, 2):
+        folder = tmp_path / f"p{processes}"
+        folder.mkdir()
+        seen = []
+        summary = score_file(src, folder / f"out.{out_format}", scorer, lang="ru", out_format=out_format,
+                             block_bytes=4096, processes=processes, progress=seen.append,
+                             error_path=folder / "errors.csv", results_path=folder / "results.arrow")
+        assert summary.rows == summary.scored + summary.errors and summary.errors > 50
+        assert seen[-1] == src.stat().st_size
+        assert sorted(p.name for p in folder.iterdir()) == ["errors.csv", f"out.{out_format}", "results.arrow"]
+        outputs[processes] = ((summary.rows, summary.scored, summary.errors),
+                              *((folder / name).read_bytes() for name in (f"out.{out_format}", "errors.csv")))
+        outputs[processes] += (pa_ipc.open_file(str(folder / "results.arrow")).read_all(),)
+    kept = outputs[0][-1]
+    assert kept.num_rows == outputs[0][0][1]
+    assert outputs[0][:-1] == outputs[2][:-1] and kept.equals(outputs[2][-1])
+
+
+def test_command_line_uses_processes_for_large_files_only():
+    from matcher.chunkpool import MIN_BYTES, default_processes, usable_cores
+
+    assert default_processes(MIN_BYTES - 1) == 0
+    assert default_processes(MIN_BYTES) == (usable_cores() if usable_cores() > 1 else 0)

@@ -367,3 +367,22 @@ def test_weights_file_errors_are_one_line_with_exit_status_3(capsys, write_csv, 
     code, _, stderr = run(capsys, "score", path, "-o", out, "--weights", bad)
     assert code == 3 and stderr.startswith("matcher: error: criteria.training: must be between 0")
     assert stderr.count("\n") == 1 and not out.exists()
+
+
+def test_jobs_option_scores_in_worker_processes_alike(capsys, write_csv, tmp_path):
+    path = write_csv(ROWS * 40)
+    outputs = []
+    for jobs in ("0", "2"):
+        out = tmp_path / f"out{jobs}.csv"
+        code, _, stderr = run(capsys, "score", path, "-o", out, "--jobs", jobs, "--lang", "vi")
+        assert code == 0, stderr
+        outputs.append((out.read_bytes(), (tmp_path / f"out{jobs}.errors.csv").read_bytes()))
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("value", ["two", "-1", "65"])
+def test_jobs_option_refuses_what_is_not_a_count(capsys, value):
+    with pytest.raises(SystemExit) as info:
+        main(["score", "in.csv", "-o", "out.csv", "--jobs", value])
+    assert info.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
