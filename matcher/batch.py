@@ -15,12 +15,12 @@ import io
 import json
 import os
 import re
-import shutil
 import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.ipc as ipc
 
-from .chunkpool import ChunkPool
+from .chunkpool import ChunkPool, append_file, worker_state
 from .errors import InputFileError
 from .explain import render_batch
 from .frame import read_frame
@@ -341,6 +341,29 @@ def _score_chunk(scorer: ScoringModel, batch: pa.RecordBatch, fields: dict[int, 
     return table, scores.score[frame.ok], errors, full
 
 
+def _score_part(name: str, batch: pa.RecordBatch, rows: np.ndarray):
+    """In a worker process: score one chunk and write its scored rows to the part file ``name``;
+    return (``name`` or None when no row scored, rows written, score tenths, errors, kept results)."""
+    state = worker_state()
+    table, score, errors, results = _score_chunk(state["scorer"], batch, state["fields"], rows, state["lang"],
+                                                 state["headers"])
+    if not table.num_rows:
+        return None, 0, score, errors, results
+    with ipc.new_file(name, table.schema) as writer:
+        writer.write_table(table)
+    return name, table.num_rows, score, errors, results
+
+
+def _csv_part(name: str, ranks: np.ndarray, schema: pa.Schema, delimiter: str) -> str:
+    """In a worker process: the CSV text (no header) of one part file's rows with their ranks; its path."""
+    out = name.removesuffix(".arrow") + ".csv"
+    with pa.OSFile(out, "w") as sink, pcsv.CSVWriter(
+            sink, schema, write_options=pcsv.WriteOptions(include_header=False, delimiter=delimiter)) as writer:
+        for batch in _stored_batches([name]):
+            writer.write_batch(_with_rank(batch, ranks, schema))
+    return out
+
+
 def _mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
     """A row with every cell empty is reported once as empty, not as a firm without a name."""
     empty = np.ones(batch.num_rows, dtype=bool)
@@ -493,18 +516,23 @@ def score_file(
     except OSError as exc:  # the user knows their output path, not our temporary file
         raise _output_error(exc, out_path) from None
     os.close(fd)
+    chunk_pool = None
     try:
+        if processes:  # forked now, before the CSV reader starts threads
+            chunk_pool = ChunkPool(processes, Path(tmp_name + ".parts"), scorer=scorer, fields=header_map(fmt.headers),
+                                   lang=lang, headers=fmt.headers if results_path is not None else None)
         summary, counts, wrote = _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
-                                                 error_path, delimiter, results_path, processes)
+                                                 error_path, delimiter, results_path, chunk_pool)
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         results = result_columns(scorer.config_)
         stored = wrote if isinstance(wrote, list) else [tmp_name] if wrote else []
         encoding = _write_output(stored, out_path, fmt.headers, results, ranks, out_format,
-                                 (encoding, delimiter), tmp_dir)
+                                 (encoding, delimiter), tmp_dir, chunk_pool)
         _encode_report(Path(error_path), encoding, tmp_dir)
     finally:
+        if chunk_pool is not None:
+            chunk_pool.close()  # removes its part files
         Path(tmp_name).unlink(missing_ok=True)
-        shutil.rmtree(tmp_name + ".parts", ignore_errors=True)
     if progress:
         progress(os.path.getsize(in_path))
     summary.error_path = str(error_path)
@@ -541,12 +569,12 @@ _ENCODING_NAMES = {"cp1251": "Windows-1251", "utf-8": "UTF-8", "utf-8-sig": "UTF
 
 
 def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter=",",
-                    results_path=None, processes=0):
+                    results_path=None, chunk_pool=None):
     """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late."""
     for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
         fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only, fmt.bom)
         args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path,
-                processes)
+                chunk_pool)
         try:
             try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
                 return _pass1(*args, threads=True)
@@ -558,12 +586,12 @@ def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
             if block_bytes > os.path.getsize(in_path):
                 raise InputFileError("the file cannot be read as CSV: a record does not end") from None
             return _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes * 8, tmp_name, error_path,
-                                   delimiter, results_path, processes)
+                                   delimiter, results_path, chunk_pool)
     raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
 def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path,
-           processes, threads):
+           chunk_pool, threads):
     """Score every chunk into the temporary Arrow file; count scores per tenth for the ranks."""
     fields = header_map(fmt.headers)
     summary = Summary()
@@ -575,19 +603,18 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
     # The results file (if asked for): its writer is made when the first scored rows come.
     full = {"path": str(results_path), "writer": None} if results_path is not None else None
     headers = fmt.headers if full is not None else None
-    if processes:  # chunks scored in forked workers, each writing its part files (see matcher.chunkpool)
+    if chunk_pool is not None:  # chunks scored in forked workers, each writing its part files
         writer = []
-        shutil.rmtree(tmp_name + ".parts", ignore_errors=True)  # a second attempt starts afresh
-        os.mkdir(tmp_name + ".parts")
-        pool = ChunkPool(processes, _score_chunk, scorer, fields, lang, headers, Path(tmp_name + ".parts"))
-        submit, depth = pool.submit, processes + 1
+        chunk_pool.clear()  # a second attempt starts afresh
+        submit, depth, pool = (lambda batch, rows: chunk_pool.submit(_score_part, chunk_pool.part_name(), batch,
+                                                                     rows)), chunk_pool.processes + 1, nullcontext()
     else:
         pool = ThreadPoolExecutor(WORKERS)
         submit, depth = (lambda batch, rows: pool.submit(_score_chunk, scorer, batch, fields, rows, lang,
                                                          headers)), WORKERS
+    pending: deque = deque()
     try:
         with pool:
-            pending: deque = deque()
             for batch in _chunks(in_path, fmt, numbers, block_bytes, threads):
                 rows = numbers.next(batch.num_rows)
                 if numbers.unclosed:  # set on the last batch only
@@ -604,6 +631,10 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
             summary.errors += 1
         summary.rows = summary.scored + summary.errors
     finally:
+        if chunk_pool is not None:  # on a failure: no worker still writing when the next attempt starts
+            for future in pending:
+                future.cancel()
+            futures_wait(pending)
         if writer is not None and not isinstance(writer, list):
             writer.close()
         if full is not None:  # nothing scored: an empty file all the same
@@ -655,12 +686,16 @@ def _stored_batches(files: list[str]) -> Iterator[pa.RecordBatch]:
 
 
 def _write_output(files, out_path, headers, results, ranks, out_format, csv_format=("utf-8", ","),
-                  tmp_dir=None) -> str:
+                  tmp_dir=None, chunk_pool=None) -> str:
     """Pass 2: add each row's rank and write the CSV or JSON in the input order; the encoding written.
 
-    ``files``: pass 1's Arrow files (the temporary file, or the part files of worker processes)."""
+    ``files``: pass 1's Arrow files (the temporary file, or the part files of worker processes,
+    which then write their parts' CSV text too)."""
     header = _output_names(headers, results)
     schema = pa.schema([pa.field(h, pa.string()) for h in header])
+    if chunk_pool is not None and out_format == "csv" and csv_format[0] in ("utf-8", "utf-8-sig"):
+        _write_csv_parts(chunk_pool, files, schema, ranks, out_path, csv_format[1], bom=csv_format[0] == "utf-8-sig")
+        return csv_format[0]
     batches = (_with_rank(batch, ranks, schema) for batch in _stored_batches(files))
     if out_format == "json":
         numeric = {n for n in results if n in ("score", "rank", "completeness") or n.startswith("c_")}
@@ -692,6 +727,24 @@ def _write_csv(batches, schema: pa.Schema, out_path, delimiter: str = ",", bom: 
             writer.write_batch(batch)
     if bom and isinstance(out_path, Path):
         sink.close()
+
+
+def _write_csv_parts(chunk_pool, files, schema: pa.Schema, ranks, out_path, delimiter: str, bom: bool) -> None:
+    """:func:`_write_csv` with the worker processes writing each part's rows (no header), joined in order."""
+    texts = [chunk_pool.submit(_csv_part, name, ranks, schema, delimiter) for name in files]
+    head = pa.BufferOutputStream()
+    pcsv.write_csv(schema.empty_table(), head, write_options=pcsv.WriteOptions(delimiter=delimiter))
+    try:
+        sink = open(out_path, "wb") if isinstance(out_path, Path) else nullcontext(out_path)  # noqa: SIM115
+    except OSError as exc:
+        raise _output_error(exc, out_path) from None
+    try:
+        with sink as out:
+            out.write((_BOM if bom else b"") + head.getvalue().to_pybytes())
+            for text in texts:
+                append_file(out, text.result())
+    except OSError as exc:
+        raise _output_error(exc, out_path) from None
 
 
 def _write_encoded(batches, schema, out_path, encoding: str, delimiter: str, tmp_dir) -> str:

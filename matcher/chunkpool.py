@@ -1,10 +1,11 @@
-"""Scoring chunks in worker processes: what :func:`matcher.batch.score_file` uses for large files.
+"""Worker processes for :func:`matcher.batch.score_file` on large files.
 
 Threads share one interpreter lock, and the Python parts of scoring a chunk (building columns,
 the sector detector's per-token bookkeeping) hold it: two threads on two cores did the work of
 about 1.3. Worker processes forked from the one that fitted the scorer share its tables
-(copy-on-write, nothing pickled), each scores whole chunks, and writes the scored rows to an
-Arrow file of its own; only the chunk's input, its scores and its errors cross a pipe.
+(copy-on-write, nothing pickled); each scores whole chunks and writes the scored rows to an
+Arrow part file of its own, so only a chunk's input, scores and errors cross a pipe. In pass 2
+the workers write each part's CSV text, which the parent joins in order.
 
 The workers are forked before the CSV reader starts its threads (a fork copies no thread), and
 only where ``fork`` exists and more than one core is usable.
@@ -12,20 +13,19 @@ only where ``fork`` exists and more than one core is usable.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+import shutil
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.ipc as ipc
+from typing import Any, BinaryIO
 
 #: Files at least this large are scored in processes (smaller ones are done before a fork pays off).
 MIN_BYTES = 32 << 20
 
-# What the forked workers inherit: (score_chunk, scorer, fields, lang, headers, part_dir).
-_JOB: tuple | None = None
+# What the forked workers inherit (the scorer and the run's settings); None in the parent.
+_STATE: dict[str, Any] | None = None
 
 
 def usable_cores() -> int:
@@ -44,49 +44,68 @@ def default_processes(size: int) -> int:
     return cores if cores > 1 else 0
 
 
+def worker_state() -> dict[str, Any]:
+    """In a worker: the ``state`` its :class:`ChunkPool` was made with."""
+    if _STATE is None:
+        raise RuntimeError("not in a ChunkPool worker")
+    return _STATE
+
+
 class ChunkPool:
-    """Forked workers scoring chunks into Arrow part files of ``part_dir``, in submission order.
+    """``processes`` forked workers that inherit ``state`` (see :func:`worker_state`) and write their
+    files into ``part_dir``; the folder and its files are removed by :meth:`close`."""
 
-    ``score_chunk(scorer, batch, fields, rows, lang, headers)`` is :func:`matcher.batch._score_chunk`;
-    each future gives ``(part path or None, rows written, score tenths, errors, results table)``.
-    """
-
-    def __init__(self, processes: int, score_chunk, scorer, fields: dict[int, str], lang: str,
-                 headers: list[str] | None, part_dir: Path) -> None:
-        global _JOB
-        _JOB = (score_chunk, scorer, fields, lang, headers, str(part_dir))
-        self._count = 0
-        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    def __init__(self, processes: int, part_dir: Path, **state: Any) -> None:
+        global _STATE
+        self.processes = processes
+        self.part_dir = Path(part_dir)
+        self.part_dir.mkdir()
+        self._names = itertools.count(1)
+        _STATE = state
         try:
+            self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
             self._pool.submit(_ready).result()  # forks every worker now, before any reader thread
+        except BaseException:
+            shutil.rmtree(self.part_dir, ignore_errors=True)
+            raise
         finally:
-            _JOB = None  # the parent keeps no second reference to the scorer
+            _STATE = None  # the parent keeps no second reference to the scorer
 
-    def submit(self, batch: pa.RecordBatch, rows) -> Future:
-        self._count += 1
-        return self._pool.submit(_score_part, self._count, batch, rows)
+    def submit(self, fn, *args: Any) -> Future:
+        """Run the module-level function ``fn(*args)`` in a worker."""
+        return self._pool.submit(fn, *args)
+
+    def part_name(self, suffix: str = ".arrow") -> str:
+        """A new file name in the part folder (names sort in the order they were given)."""
+        return str(self.part_dir / f"{next(self._names):08d}{suffix}")
+
+    def clear(self) -> None:
+        """Remove every part file (a second attempt at the same input starts afresh)."""
+        for path in self.part_dir.iterdir():
+            path.unlink(missing_ok=True)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> ChunkPool:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+        shutil.rmtree(self.part_dir, ignore_errors=True)
 
 
 def _ready() -> bool:
-    return _JOB is not None
+    return _STATE is not None
 
 
-def _score_part(number: int, batch: pa.RecordBatch, rows):
-    """In a worker: score one chunk, write its scored rows to a part file of their own."""
-    score_chunk, scorer, fields, lang, headers, part_dir = _JOB
-    table, score, errors, results = score_chunk(scorer, batch, fields, rows, lang, headers)
-    path = None
-    if table.num_rows:
-        path = os.path.join(part_dir, f"{number:08d}.arrow")
-        with ipc.new_file(path, table.schema) as writer:
-            writer.write_table(table)
-    return path, table.num_rows, score, errors, results
+def append_file(out: BinaryIO, path: str) -> None:
+    """Copy the file ``path`` to the end of the open binary file ``out`` (in the kernel when it can)."""
+    with open(path, "rb") as source:
+        try:
+            out_fd = out.fileno()
+        except (AttributeError, OSError):  # not a real file: copied through Python
+            shutil.copyfileobj(source, out, 1 << 20)
+            return
+        out.flush()
+        size = os.fstat(source.fileno()).st_size
+        offset = 0
+        while offset < size:
+            sent = os.sendfile(out_fd, source.fileno(), offset, size - offset)
+            if sent == 0:
+                break
+            offset += sent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 
@@ -641,8 +642,8 @@ def _messy_file(path, n: int = 2500) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("out_format", ["csv", "json"])
-def test_worker_processes_write_what_threads_write(scorer, tmp_path, out_format):
+@pytest.mark.parametrize(("out_format", "out_encoding"), [("csv", "utf-8"), ("csv", "utf-8-sig"), ("json", "utf-8")])
+def test_worker_processes_write_what_threads_write(scorer, tmp_path, out_format, out_encoding):
     """``processes=2`` (forked workers, part files) gives the same output, report, kept results and
     counts as the threads, byte for byte, and leaves no part file behind."""
     src = tmp_path / "messy.csv"
@@ -653,7 +654,7 @@ def test_worker_processes_write_what_threads_write(scorer, tmp_path, out_format)
         folder.mkdir()
         seen = []
         summary = score_file(src, folder / f"out.{out_format}", scorer, lang="ru", out_format=out_format,
-                             block_bytes=4096, processes=processes, progress=seen.append,
+                             out_encoding=out_encoding, block_bytes=4096, processes=processes, progress=seen.append,
                              error_path=folder / "errors.csv", results_path=folder / "results.arrow")
         assert summary.rows == summary.scored + summary.errors and summary.errors > 50
         assert seen[-1] == src.stat().st_size
@@ -671,3 +672,16 @@ def test_command_line_uses_processes_for_large_files_only():
 
     assert default_processes(MIN_BYTES - 1) == 0
     assert default_processes(MIN_BYTES) == (usable_cores() if usable_cores() > 1 else 0)
+
+
+def test_worker_processes_write_to_an_open_stream_as_threads_do(scorer, tmp_path):
+    """Standard output is a file object: the parts are copied to it in order, and it is left open."""
+    src = tmp_path / "messy.csv"
+    _messy_file(src, 600)
+    written = []
+    for processes in (0, 2):
+        sink = io.BytesIO()
+        score_file(src, sink, scorer, block_bytes=2048, processes=processes, error_path=tmp_path / f"e{processes}.csv")
+        assert not sink.closed
+        written.append(sink.getvalue())
+    assert written[0] == written[1] and written[0].count(b"\n") > 500
