@@ -10,11 +10,13 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from web import imports
+from web.extensions import db
+from web.models import Lead
 
 # As in test_browser.py: files the dev server leaves to the garbage collector warn in whichever test runs.
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
               pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
-N_ROWS = 1500
+N_ROWS = 20_000  # the figure: a 20,000-row import stores 20,000 leads
 
 
 def _now(locator) -> list[str]:
@@ -51,15 +53,19 @@ def import_in_browser(browser, base: str, path, seen: list[str], errors: list[st
         context.close()
 
 
-def test_the_job_page_shows_the_import_progress(in_browser, make_app, serving, tmp_path, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK", 100)  # several steps to see
+def test_the_job_page_shows_the_import_progress(in_browser, make_app, serving, tmp_path):
+    assert N_ROWS // imports.CHUNK >= 10  # several steps to see
     big = tmp_path / "firms.csv"
-    big.write_text("name,okved,training\n" + "".join(f"Firm {i},28.99,committed\n" for i in range(N_ROWS)))
+    big.write_text("id,name,okved,training\n" + "".join(f"F{i},Firm {i},28.99,committed\n" for i in range(N_ROWS)))
     seen: list[str] = []
     errors: list[str] = []
-    with serving(make_app(WTF_CSRF_ENABLED=True)) as base:
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with serving(app) as base:
         text = in_browser(lambda browser: import_in_browser(browser, base, big, seen, errors))
     assert f"{N_ROWS} rows imported as leads." in text and not errors, errors
+    with app.app_context():  # every row is a lead of its own
+        ids = db.session.execute(db.select(Lead.ext_id).where(Lead.source == "batch")).scalars().all()
+    assert len(ids) == N_ROWS and set(ids) == {f"F{i}" for i in range(N_ROWS)}
     counts = [int(line.split(" of ")[0].rsplit(" ", 1)[1]) for line in seen if " of " in line]
     assert counts and all(f"of {N_ROWS} scored rows imported" in line for line in seen if line), seen
     assert len({n for n in counts if 0 < n < N_ROWS}) >= 2, seen  # batch.js updated it part-way, without reloads
