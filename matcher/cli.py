@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import tempfile
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from .cli_base import (
     EXIT_OK,
     EXIT_OUTPUT,
     EXIT_USAGE,
+    EXIT_WORKER,
     CommandError,
     fail,
     input_file,
@@ -124,6 +126,9 @@ def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
             sys.stdout.buffer.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
         raise
+    except BrokenProcessPool:
+        raise CommandError("a worker process stopped before its work was done (out of memory?); the output is "
+                           "incomplete: run again, or with --jobs 0", EXIT_WORKER) from None
     except OSError as exc:
         if exc.filename is not None and os.path.abspath(exc.filename) == os.path.abspath(in_path):
             raise CommandError(f"{args.input}: cannot read: {exc.strerror}", EXIT_INPUT) from None

@@ -24,12 +24,13 @@ from pathlib import Path
 from .errors import MatcherError
 
 #: Exit statuses (``matcher --help`` and README list them).
-EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_SERVICE = 0, 2, 3, 4, 5
+EXIT_OK, EXIT_WORKER, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_SERVICE = 0, 1, 2, 3, 4, 5
 #: Standard output closed early (``matcher score big.csv -o - | head``): 128 + SIGPIPE, as a shell
 #: reports a command that a closed pipe stopped.
 EXIT_PIPE = 141
 EXIT_CODES = """exit status:
   0    done
+  1    a worker process stopped before its work was done (out of memory?): try --jobs 0
   2    usage error (bad arguments)
   3    unreadable or invalid input: missing file, bad CSV, bad sectors or dump file
   4    the output (or the error report) cannot be written

@@ -386,3 +386,20 @@ def test_jobs_option_refuses_what_is_not_a_count(capsys, value):
         main(["score", "in.csv", "-o", "out.csv", "--jobs", value])
     assert info.value.code == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_a_worker_that_dies_is_one_line_and_status_1(write_csv, tmp_path):
+    """A worker killed (the out-of-memory killer, say) ends the command with one line, not a traceback."""
+    path = write_csv(ROWS * 200)
+    code = ("import os, signal, sys\n"
+            "import matcher.batch as batch\n"
+            "real = batch._score_chunk\n"
+            "def dying(*args):\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n"
+            "batch._score_chunk = dying\n"
+            "from matcher.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    proc = subprocess.run([sys.executable, "-c", code, "score", str(path), "-o", str(tmp_path / "o.csv"), "-j", "2"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("matcher: error: a worker process stopped") and proc.stderr.count("\n") == 1
