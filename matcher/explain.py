@@ -262,6 +262,12 @@ def shares_column(config, detection) -> pa.Array:
     is_main = sectors == main[rows]
     others = np.bincount(rows[~is_main], weights=cents[~is_main], minlength=n).astype(np.int64)
     cents[is_main] = 100 - others[rows[is_main]]
+    # a share rounded up past the main one's (a tie) gives the cent back, as share_cents does
+    main_cents = np.zeros(n, dtype=np.int64)
+    main_cents[rows[is_main]] = cents[is_main]
+    excess = np.where(is_main, 0, np.maximum(cents - main_cents[rows], 0))
+    cents -= excess
+    cents[is_main] += np.bincount(rows, weights=excess, minlength=n).astype(np.int64)[rows[is_main]]
     cents = np.clip(cents, 0, 100)
     # one integer key (row, main first, larger share, higher tier, sectors.yaml's order): one argsort
     tiers = sorted({s.tier_weight for s in config.sectors}, reverse=True)

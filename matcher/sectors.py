@@ -68,12 +68,14 @@ def text_listed(evidence: NDArray[np.float64], text_ok: NDArray[np.bool_], text_
                 ) -> NDArray[np.float64]:
     """rows x sectors: each sector the text lists, with its part of the text's weight (a row's parts add
     up to 1). A confident text lists its best sector and every other whose evidence reaches
-    :data:`MIN_EVIDENCE` and :data:`NEAR_BEST` of the strongest; the parts follow the evidence."""
+    :data:`MIN_EVIDENCE` and :data:`NEAR_BEST` of the strongest; the parts follow the evidence, the
+    best sector's being the largest (the main sector is never shown behind a larger one)."""
     top = evidence.max(axis=1, initial=0.0, keepdims=True) if evidence.shape[1] else evidence[:, :1]
     listed = text_ok[:, None] & (evidence >= MIN_EVIDENCE) & (evidence >= NEAR_BEST * top)
     rows = np.flatnonzero(text_ok)
     listed[rows, text_best[rows]] = True
     part = np.where(listed, np.maximum(evidence, 1e-9), 0.0)
+    part[rows, text_best[rows]] = part[rows].max(axis=1, initial=0.0)  # the main sector's part is the largest
     total = part.sum(axis=1, keepdims=True)
     return np.divide(part, total, out=np.zeros_like(part), where=total > 0)
 
@@ -92,21 +94,38 @@ def share_masses(known: NDArray[np.float64], text_part: NDArray[np.float64], mai
 
 
 def share_cents(shares: list[float], main_first: bool = True) -> list[int]:
-    """Shares in hundredths that add up to exactly 100: the first (the main sector) takes the rounding."""
+    """Shares in hundredths that add up to exactly 100: the first (the main sector) takes the rounding,
+    and is never below another.
+
+    >>> share_cents([0.2857, 0.2857, 0.26, 0.1686])
+    [29, 28, 26, 17]
+    """
     cents = [int(round(v * 100)) for v in shares]
     if cents and main_first:
         cents[0] = 100 - sum(cents[1:])
+        # a share rounded up past the main one's (a tie) gives the cent back: the main share stays the largest
+        excess = [max(c - cents[0], 0) for c in cents[1:]]
+        cents = [cents[0] + sum(excess), *(c - e for c, e in zip(cents[1:], excess, strict=True))]
     return cents
 
 
 def once(words: list[str]) -> list[str]:
-    """Evidence words with each shown once: a single word that a listed phrase holds is dropped.
+    """Evidence words with each shown once: a word or phrase that a longer listed phrase holds, as
+    consecutive words, is dropped (Vietnamese writes a word in syllables: "triển phần" is only the
+    middle of "phát triển phần mềm").
 
     >>> once(["оборудования", "серверное оборудования", "серверное", "серверов"])
     ['серверное оборудования', 'серверов']
+    >>> once(["phần mềm", "phát triển", "điện tử", "phát triển phần mềm", "triển phần", "mềm dẻo"])
+    ['điện tử', 'phát triển phần mềm', 'mềm dẻo']
     """
-    in_phrases = {part for word in words if " " in word.strip() for part in word.casefold().split()}
-    return [w for w in words if " " in w.strip() or w.casefold() not in in_phrases]
+    split = [tuple(w.casefold().split()) for w in words]
+
+    def inside(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
+        return len(part) < len(whole) and any(whole[i:i + len(part)] == part
+                                              for i in range(len(whole) - len(part) + 1))
+
+    return [w for w, part in zip(words, split, strict=True) if part and not any(inside(part, o) for o in split)]
 
 
 @dataclass(frozen=True)
@@ -289,6 +308,7 @@ class SectorDetector:
         top = max(evidence)
         listed = [s for s, e in enumerate(evidence) if s == best or (e >= MIN_EVIDENCE and e >= NEAR_BEST * top)]
         weights = {s: max(evidence[s], 1e-9) for s in listed}
+        weights[best] = max(weights.values())  # the main sector's part is the largest, as in text_listed
         total = sum(weights.values())
         return {s: w / total for s, w in weights.items()}
 

@@ -92,3 +92,23 @@ def test_no_suggestion_when_a_code_gives_the_sector(scorer):
     # a code that exists but is in no listed sector leaves the text to speak
     assert assess({"name": "A", "okved": "99.99.99", "description": "Production of computers"},
                   scorer).okved_suggested
+
+
+def test_the_main_sector_has_the_largest_share_on_the_labelled_set(scorer):
+    """The main sector is never shown behind a larger one: one profile and a batch agree, row by row."""
+    from matcher_testlib import ROOT
+
+    with open(ROOT / "tests" / "data" / "sector_descriptions.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    profiles = [{"name": r["id"], "description": r["description"], "okved": r["okved"]} for r in rows]
+    # two sectors with equal parts: rounding must not put the second one above the main one
+    profiles.append({"name": "Tie", "description": "Разработка программного обеспечения и центры обработки данных; "
+                                                   "производство электроники"})
+    several = 0
+    for one, batch in zip([assess(p, scorer) for p in profiles], assess_many(profiles, scorer), strict=True):
+        shares = _shares(batch)
+        assert _shares(one) == shares
+        if len(shares) > 1:
+            several += 1
+            assert shares[0][1] >= max(share for _, share in shares[1:]), shares
+    assert several >= 50  # the property is tried on many firms with several sectors
