@@ -64,14 +64,19 @@ class Detection:
     coded: NDArray[np.bool_]  # a code of the row maps to a sector (no OKVED suggestion needed)
 
 
+def listed_mask(evidence: NDArray[np.float64], text_ok: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """rows x sectors: the sectors a confident text speaks for, besides its best one (:func:`text_listed`)."""
+    top = evidence.max(axis=1, initial=0.0, keepdims=True) if evidence.shape[1] else evidence[:, :1]
+    return text_ok[:, None] & (evidence >= MIN_EVIDENCE) & (evidence >= NEAR_BEST * top)
+
+
 def text_listed(evidence: NDArray[np.float64], text_ok: NDArray[np.bool_], text_best: NDArray[np.int64]
                 ) -> NDArray[np.float64]:
     """rows x sectors: each sector the text lists, with its part of the text's weight (a row's parts add
     up to 1). A confident text lists its best sector and every other whose evidence reaches
     :data:`MIN_EVIDENCE` and :data:`NEAR_BEST` of the strongest; the parts follow the evidence, the
     best sector's being the largest (the main sector is never shown behind a larger one)."""
-    top = evidence.max(axis=1, initial=0.0, keepdims=True) if evidence.shape[1] else evidence[:, :1]
-    listed = text_ok[:, None] & (evidence >= MIN_EVIDENCE) & (evidence >= NEAR_BEST * top)
+    listed = listed_mask(evidence, text_ok)
     rows = np.flatnonzero(text_ok)
     listed[rows, text_best[rows]] = True
     part = np.where(listed, np.maximum(evidence, 1e-9), 0.0)
@@ -217,9 +222,12 @@ class SectorDetector:
         text_best = np.argmax(probs + self.tier_rank, axis=1) if n_sectors else np.full(len(texts), -1)
         text_conf = np.where(has_text, probs.max(axis=1, initial=0.0), 0.0)
         text_ok = has_text & (text_conf >= self.min_confidence)
-        # A specific text refines a generic code of its family (35.11 + wind -> clean_energy).
-        refine = (code_sector >= 0) & text_ok
-        refine[refine] = self.refines[code_sector[refine], text_best[refine]]
+        # A specific text refines a generic code of its family (35.11 + wind -> clean_energy): the sector
+        # of that family the text speaks for most, among those it lists ("electricity; wind farms" too).
+        evidence = vocabulary.sector_evidence(hits)
+        refine_to = self.refined(code_sector, text_ok, text_best, evidence)
+        refine = refine_to >= 0
+        text_best = np.where(refine, refine_to, text_best)
         code = (code_sector >= 0) & ~refine
         declared = ~code & ~refine & (declared_sector >= 0)
         text = refine | (~code & ~declared & text_ok)
@@ -238,7 +246,7 @@ class SectorDetector:
         if refine.any():  # the code proves the family; its weight goes to the sector the text refines it to
             known = known.copy()
             known[refine, text_best[refine]] += 1.0
-        text_part = text_listed(vocabulary.sector_evidence(hits), text_ok, text_best)
+        text_part = text_listed(evidence, text_ok, text_best)
         shares = share_masses(known, text_part, sector.astype(np.int64))
         text_rows = np.flatnonzero(source == SOURCE_TEXT)
         words = vocabulary.evidence_column(hits, text_rows, text_best[text_rows], len(sector))
@@ -247,6 +255,23 @@ class SectorDetector:
         evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, code_evidence)
         return Detection(sector.astype(np.int64), source, evidence, scores, hits, confidence, shares,
                          code_sector >= 0)
+
+    def refined(self, code_sector: NDArray[np.int64], text_ok: NDArray[np.bool_], text_best: NDArray[np.int64],
+                evidence: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Per row, the sector a confident text refines the code's sector to (-1: none): the text's best
+        sector if it refines the code's, else the one with most evidence among the refining sectors the
+        text lists (:func:`listed_mask`)."""
+        out = np.full(len(code_sector), -1, dtype=np.int64)
+        rows = np.flatnonzero((code_sector >= 0) & text_ok)
+        if not len(rows) or not self.refines.any():
+            return out
+        can = self.refines[code_sector[rows]]  # rows x sectors the code's sector may be refined to
+        best = text_best[rows]
+        direct = can[np.arange(len(rows)), best]
+        ok = can & listed_mask(evidence[rows], np.ones(len(rows), dtype=bool))
+        pick = np.argmax(np.where(ok, evidence[rows], -np.inf), axis=1)
+        out[rows] = np.where(direct, best, np.where(ok.any(axis=1), pick, -1))
+        return out
 
     def detect_row(self, code_sector: int, code_evidence: str, declared_sector: int, text: str,
                    has_input: bool) -> RowDetection:
@@ -261,6 +286,9 @@ class SectorDetector:
             text_best = ranked.index(max(ranked))  # the first best, like argmax
             text_conf = max(probs)
         text_ok = text_best >= 0 and text_conf >= self.min_confidence
+        if code_sector >= 0 and text_ok:
+            refine_to = self._refined_row(code_sector, text_best, vocabulary.row_evidence(terms))
+            text_best = refine_to if refine_to >= 0 else text_best
         if code_sector >= 0 and not (text_ok and self.refines_list[code_sector][text_best]):
             sector, source, confidence = code_sector, SOURCE_CODE, 1.0
         elif code_sector < 0 and declared_sector >= 0:
@@ -273,6 +301,18 @@ class SectorDetector:
         else:
             sector, source, confidence = -1, SOURCE_NONE, text_conf
         return RowDetection(sector, source, code_evidence, scores, terms, confidence)
+
+    def _refined_row(self, code_sector: int, text_best: int, evidence: list[float]) -> int:
+        """:meth:`refined` for one row."""
+        can = self.refines_list[code_sector]
+        if can[text_best]:
+            return text_best
+        top = max(evidence, default=0.0)
+        best, most = -1, -math.inf
+        for s, (e, ok) in enumerate(zip(evidence, can, strict=True)):
+            if ok and e >= MIN_EVIDENCE and e >= NEAR_BEST * top and e > most:
+                best, most = s, e
+        return best
 
     def suggest_okved(self, detection: Detection) -> pa.Array:
         """The ``okved_suggested`` column: for each row with text and no code that maps, up to three
@@ -295,15 +335,16 @@ class SectorDetector:
         terms = detection.hits.matrix.indices[detection.hits.matrix.indptr[row] : detection.hits.matrix.indptr[row + 1]]
         return self.matches_row(int(detection.sector[row]), codes, declared, scores, terms.tolist())
 
-    def _text_parts(self, scores: list[float], terms: list[int]) -> dict[int, float]:
-        """:func:`text_listed` for one row: the sectors a confident text lists, with their parts."""
+    def _text_parts(self, scores: list[float], terms: list[int], refined: int = -1) -> dict[int, float]:
+        """:func:`text_listed` for one row: the sectors a confident text lists, with their parts
+        (``refined``: the sector the text refined a code to, which then stands for the text's best)."""
         if not (scores and terms):
             return {}
         probs = softmax_row([v + b for v, b in zip(scores, self.vocabulary.intercept_list, strict=True)])
         if max(probs) < self.min_confidence:  # inconclusive text lists nothing
             return {}
         ranked = [p + rank for p, rank in zip(probs, self.tier_rank_list, strict=True)]
-        best = ranked.index(max(ranked))
+        best = refined if refined >= 0 else ranked.index(max(ranked))
         evidence = self.vocabulary.row_evidence(terms)
         top = max(evidence)
         listed = [s for s, e in enumerate(evidence) if s == best or (e >= MIN_EVIDENCE and e >= NEAR_BEST * top)]
@@ -321,7 +362,7 @@ class SectorDetector:
             out.setdefault(s, {"source": "okved", "evidence": []})["evidence"].append(code)
         for s in declared:
             out.setdefault(s, {"source": "declared", "evidence": [self.config.sectors[s].id]})
-        parts = self._text_parts(scores, terms)
+        parts = self._text_parts(scores, terms, main if main >= 0 and named and main not in named else -1)
         for s in sorted(parts):
             words = once(self.vocabulary.evidence_terms(terms, s))
             entry = out.setdefault(s, {"source": "description", "evidence": []})

@@ -108,6 +108,8 @@ def test_negation_is_the_same_on_both_paths(scorer, lang):
         ("35.11", "Coal-fired power plant", "energy", None),  # the code's own family member
         ("26.20", "Wind turbines and solar panels", "electronics", "clean_energy"),  # no family: the code holds
         ("62.01", "Hotel booking engine", "software", None),  # hospitality does not refine software
+        # the text's strongest sector is the code's own, but it also speaks for a refining one
+        ("35.11", "Производство электроэнергии, в том числе на солнечных электростанциях", "clean_energy", "energy"),
     ],
 )
 def test_code_and_text_fusion(scorer, okved, text, sector, also):

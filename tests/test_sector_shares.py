@@ -16,6 +16,8 @@ PROFILES = [
     {"name": "Two codes", "okved": "62.01; 26.20"},
     {"name": "Declared", "sectors": "logistics; software"},
     {"name": "Refined", "okved": "35.11", "description": "wind farms"},
+    {"name": "Refined by a second sector", "okved": "35.11",
+     "description": "Производство электроэнергии, в том числе на солнечных электростанциях"},
     {"name": "Text only", "description": "Производство компьютеров и серверного оборудования"},
     {"name": "Neutral", "description": "Our company, founded in 1998, looks for partners."},
     {"name": "Nothing"},
