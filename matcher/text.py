@@ -441,6 +441,16 @@ class SectorVocabulary:
                 if len(parts) not in lengths:
                     self.phrase_lengths[words[parts[0]]] = (*lengths, len(parts))
         self.word_term_list = self.word_term.tolist()
+        # cover[p, w] = 1: term w's words stand, in order, inside the longer term p ("mềm" and
+        # "phần mềm" inside "phát triển phần mềm"); shown as evidence, p says what w would.
+        ids = {tuple(t.split()): i for i, t in enumerate(self.terms)}
+        pairs = [(p, ids[part[k:k + n]]) for part, p in ids.items() for n in range(1, len(part))
+                 for k in range(len(part) - n + 1) if part[k:k + n] in ids]
+        self.cover = sparse.csr_matrix((np.ones(len(pairs)), ([p for p, _ in pairs], [w for _, w in pairs])),
+                                       shape=(len(self.terms), len(self.terms)))
+        self.covered_by: dict[int, list[int]] = {}  # the row path's: term -> the terms it covers
+        for p, w in pairs:
+            self.covered_by.setdefault(p, []).append(w)
 
     def _word_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
         """Stem-ids of each raw token (-1 for a stem in no keyword); cached across batches."""
@@ -633,7 +643,9 @@ class SectorVocabulary:
         training text most often wrote it.
         """
         weights = self.dense_weights[:, sector] if len(self.terms) else np.zeros(0)
-        found = sorted((-weights[t], t) for t in terms if weights[t] > 0)
+        speaking = [int(t) for t in terms if weights[t] > 0]
+        inside = {w for t in speaking for w in self.covered_by.get(t, ())}  # said by a longer term shown
+        found = sorted((-weights[t], t) for t in speaking if t not in inside)
         return [self.term_display[t] for _, t in found]
 
     # -- One text at a time: the same terms and weights as hits() and sector_scores() ---------------
@@ -718,7 +730,8 @@ class SectorVocabulary:
 
     def evidence_column(self, hits: TermHits, rows: NDArray[np.int64], sectors: NDArray[np.int64],
                         n_rows: int, limit: int = 3) -> pa.Array:
-        """For each row in ``rows``, up to ``limit`` keywords of its sector, joined with ", "."""
+        """For each row in ``rows``, up to ``limit`` keywords of its sector, joined with ", " (a term that a
+        longer term found holds is left to that one, as :meth:`evidence_terms` does)."""
         matrix = hits.matrix
         target = np.full(n_rows, -1, dtype=np.int64)
         target[rows] = sectors
@@ -729,6 +742,13 @@ class SectorVocabulary:
         weight[keep] = self.dense_weights[terms[keep], target[row_of[keep]]]
         keep &= weight > 0
         row_of, terms, weight = row_of[keep], terms[keep], weight[keep]
+        if self.cover.nnz and len(terms):  # what speaks for the sector, less what a longer such term holds
+            shown = sparse.csr_matrix((np.ones(len(terms)), (row_of, terms)), shape=(n_rows, len(self.terms)))
+            inside = (shown @ self.cover).multiply(shown).tocoo()
+            if inside.nnz:
+                drop = np.isin(row_of * len(self.terms) + terms, inside.row.astype(np.int64) * len(self.terms)
+                               + inside.col)
+                row_of, terms, weight = row_of[~drop], terms[~drop], weight[~drop]
         order = np.lexsort((terms, -weight, row_of))  # per row, the heaviest first (as evidence_terms)
         row_of, terms = row_of[order], terms[order]
         starts = np.searchsorted(row_of, np.arange(n_rows))

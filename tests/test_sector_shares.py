@@ -114,3 +114,24 @@ def test_the_main_sector_has_the_largest_share_on_the_labelled_set(scorer):
             several += 1
             assert shares[0][1] >= max(share for _, share in shares[1:]), shares
     assert several >= 50  # the property is tried on many firms with several sectors
+
+
+@pytest.mark.parametrize(("description", "shown"), [
+    ("Phát triển phần mềm cho doanh nghiệp", "phát triển phần mềm"),  # not also "phần mềm", "mềm", "triển phần"
+    ("We build industrial robots", "industrial robot"),
+])
+def test_evidence_leaves_a_word_to_the_longer_term_that_holds_it(scorer, tmp_path, description, shown):
+    """The explanation's words (CSV and one profile alike) name a phrase once, not also the words inside it."""
+    result = assess({"name": "A", "description": description}, scorer)
+    words = result.sectors[0]["evidence"]
+    assert shown in words
+    inside = [w for w in words if w != shown and f" {w} " in f" {shown} "]
+    assert not inside, words
+    src = tmp_path / "in.csv"
+    src.write_text(f"name,description\nA,{description}\n", encoding="utf-8")
+    score_file(src, tmp_path / "out.csv", scorer)
+    with open(tmp_path / "out.csv", encoding="utf-8") as handle:
+        explanation = next(csv.DictReader(handle))["explanation"]
+    assert explanation == result.explanation
+    listed = explanation.split("from the words: ")[1].split(";")[0].split(", ")
+    assert shown in listed and not [w for w in listed if w != shown and f" {w} " in f" {shown} "]
