@@ -25,7 +25,7 @@ from .explain import advice_texts, explain_row, missing_fields, worded_columns
 from .frame import read_frame
 from .profile import table_from_mappings
 from .rowwise import read_row
-from .scoring import RowScores, ScoringModel
+from .scoring import RowScores, Scorer
 from .sectors import SOURCE_DEFAULT
 
 #: Batches up to this size take the row-wise path: bench/bench_single.py measured both paths
@@ -110,21 +110,19 @@ def _plain(value: Any) -> Any:
 
 
 @lru_cache(maxsize=8)
-def default_scorer(sectors_path: str | None = None) -> ScoringModel:
-    """A fitted scorer (the scikit-learn estimator) for a sectors file, built once per process."""
-    from .estimator import Scorer
-
+def default_scorer(sectors_path: str | None = None) -> Scorer:
+    """A fitted scorer for a sectors file, built once per process."""
     return Scorer(sectors_path=sectors_path).fit()
 
 
-def assess(profile: Mapping[str, Any], scorer: ScoringModel | None = None, lang: str = "en") -> ScoreResult:
+def assess(profile: Mapping[str, Any], scorer: Scorer | None = None, lang: str = "en") -> ScoreResult:
     """Score one profile.
 
     Parameters
     ----------
     profile : mapping
         Field -> value as in the data contract (CSV-like text, numbers or booleans).
-    scorer : ScoringModel, optional
+    scorer : Scorer, optional
         A fitted scorer; the project's ``sectors.yaml`` by default.
     lang : {"en", "ru", "vi"}
         Language of labels, explanation and advice.
@@ -145,7 +143,7 @@ def assess(profile: Mapping[str, Any], scorer: ScoringModel | None = None, lang:
 
 
 def assess_many(
-    profiles: Iterable[Mapping[str, Any]], scorer: ScoringModel | None = None, lang: str = "en"
+    profiles: Iterable[Mapping[str, Any]], scorer: Scorer | None = None, lang: str = "en"
 ) -> list[ScoreResult | InvalidValue]:
     """Score several profiles; a profile that cannot be read yields its first :class:`InvalidValue`.
 
@@ -159,7 +157,7 @@ def assess_many(
     return assess_vectorised(profiles, scorer, lang)
 
 
-def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
+def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer,
                    lang: str) -> list[ScoreResult | InvalidValue]:
     """:func:`assess_many` one profile at a time in plain Python (cheapest for a few profiles)."""
     params = _params(scorer)
@@ -177,7 +175,7 @@ def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
     return out
 
 
-def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
+def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer,
                       lang: str) -> list[ScoreResult | InvalidValue]:
     """:func:`assess_many` as one Arrow/numpy batch (cheapest for many profiles)."""
     table, _ = table_from_mappings(profiles)
@@ -200,18 +198,18 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
     return out
 
 
-def frame_results(scorer: ScoringModel, table, frame, scores, explanations: list[str | None], lang: str,
+def frame_results(scorer: Scorer, table, frame, scores, explanations: list[str | None], lang: str,
                   rows: Iterable[int]):
     """The :class:`ScoreResult` of each of ``rows`` of a scored batch (rows without errors), in order.
 
     Parameters
     ----------
-    scorer : ScoringModel
+    scorer : Scorer
         The fitted scorer that scored the batch.
     table : pyarrow Table or RecordBatch
         The batch with contract column names (``name`` at least).
     frame, scores
-        :func:`~matcher.frame.read_frame` and :meth:`ScoringModel.evaluate` of the batch.
+        :func:`~matcher.frame.read_frame` and :meth:`Scorer.evaluate` of the batch.
     explanations : list of str
         The ``explanation`` column :func:`~matcher.explain.render_batch` gave in ``lang``.
     lang : {"en", "ru", "vi"}
@@ -234,9 +232,9 @@ def frame_results(scorer: ScoringModel, table, frame, scores, explanations: list
         )
 
 
-def _params(scorer: ScoringModel) -> dict[str, Any]:
-    """The scorer's parameters as every result records them."""
-    return scorer.get_params(deep=False) | {"config": scorer.config_.path}
+def _params(scorer: Scorer) -> dict[str, Any]:
+    """The scorer's parameters as every result records them (those that decide its numbers)."""
+    return scorer.scoring_params() | {"config": scorer.config_.path}
 
 
 @lru_cache(maxsize=4096)
@@ -250,7 +248,7 @@ def _row_terms(hits, row: int) -> list[int]:
     return matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]].tolist()
 
 
-def _result(scorer: ScoringModel, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
+def _result(scorer: Scorer, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
             lang: str, params: dict, confidence: float = 0.0, uncertain: bool = False,
             terms: list[int] | None = None) -> ScoreResult:
     """One profile's result from its row of scores, main sector, sector matches, explanation and text terms."""
