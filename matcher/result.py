@@ -6,7 +6,8 @@ table, :func:`matcher.frame.read_frame`, :meth:`Scorer.evaluate` and
 :data:`SMALL_BATCH` profiles (a web request) go row by row in plain Python with the same
 readers, tables and phrases: :func:`matcher.rowwise.read_row`, :meth:`Scorer.evaluate_row`
 and :func:`matcher.explain.explain_row` (:func:`assess_rowwise`), which skips the batch
-path's fixed cost of a few milliseconds per call. :class:`ScoreResult` then holds the
+path's fixed cost of a few milliseconds per call (each stage's row kernel, its cost and its
+parity test: docs/architecture.md, "One profile"). :class:`ScoreResult` then holds the
 numbers the model computed; pages and the API render them and never recompute them.
 """
 

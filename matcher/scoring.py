@@ -3,8 +3,8 @@
 Where a CSV row becomes a score: :func:`input_values` turns typed profile columns into
 per-input sub-scores, :func:`criterion_matrix` sums them into criteria, :func:`wsm`
 weighs them, and :class:`Scorer` (the one model class, a scikit-learn compatible estimator)
-wraps it all for a batch (:meth:`Scorer.evaluate`). Every number is kept in tenths of a point, rounded so that the per-criterion
-contributions add up exactly to the score.
+wraps it all for a batch (:meth:`Scorer.evaluate`). Every number is kept in tenths of a point,
+rounded so that the per-criterion contributions add up exactly to the score.
 
 :meth:`Scorer.evaluate_row` is the score stage's row kernel: the same arithmetic for one profile
 in plain Python, from the same fitted tables, for small batches (numpy's fixed cost per call,
@@ -20,7 +20,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -407,7 +407,7 @@ def _zero_nan(value: float) -> float:
     return 0.0 if value != value else value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _param_names(cls: type) -> tuple[str, ...]:
     """A class's constructor parameter names, sorted; read once (``inspect.signature`` costs ~40 us)."""
     return tuple(sorted(name for name in inspect.signature(cls.__init__).parameters if name != "self"))
