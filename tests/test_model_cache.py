@@ -165,3 +165,15 @@ def test_the_scorer_is_a_scikit_learn_estimator(scorer):
     assert (model.cached_vocabulary, model.sectors_path) == (True, "y.yaml")
     with pytest.raises(ValueError, match="Invalid parameter 'cache'"):
         model.set_params(cache=True)
+
+
+def test_results_record_the_parameters_that_decide_their_numbers(own_cache, scorer):
+    """The vocabulary cache changes no number: a result (and a batch summary) records the same parameters
+    with or without it, so stored results and scored files stay the same whichever scorer made them."""
+    from matcher import assess
+
+    cached = Scorer(cached_vocabulary=True).fit()
+    profile = {"name": "A", "okved": "62.01", "description": "smart factory automation"}
+    assert assess(profile, cached).params == assess(profile, scorer).params
+    assert "cached_vocabulary" not in assess(profile, cached).params
+    assert cached.scoring_params() == {"config": None, "sectors_path": None}
