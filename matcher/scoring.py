@@ -8,7 +8,7 @@ rounded so that the per-criterion contributions add up exactly to the score.
 
 :meth:`Scorer.evaluate_row` is the score stage's row kernel: the same arithmetic for one profile
 in plain Python, from the same fitted tables, for small batches (numpy's fixed cost per call,
-~0.36 ms for a batch of one against ~0.01 ms, is what a web request would pay). Sums run left to
+~0.4 ms for a batch of one against ~0.01 ms, is what a web request would pay). Sums run left to
 right in both (see :func:`row_sums`), so the two agree to the last bit;
 ``tests/test_rowwise.py`` checks it stage by stage.
 """

@@ -314,7 +314,7 @@ def test_to_dict_equals_asdict(lang):
 # ---------------------------------------------------------------------------------------------
 # Stage by stage: each row kernel against its batch function on the same batch (read, detect,
 # score, explain). The row kernels stay because a batch of one through the batch functions costs
-# ~4 ms against ~0.1 ms (bench/bench_single.py; docs/architecture.md, "One profile").
+# ~4 ms against ~0.1 ms (bench/bench_single.py --stages; docs/architecture.md, "One profile").
 # ---------------------------------------------------------------------------------------------
 def _stages(batch, scorer, lang):
     """The batch path's frame, scores and explanations, and the row path's reading of each profile."""
