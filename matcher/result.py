@@ -238,6 +238,36 @@ def _params(scorer: Scorer) -> dict[str, Any]:
     return scorer.scoring_params() | {"config": scorer.config_.path}
 
 
+@dataclass(frozen=True)
+class _Labels:
+    """A fitted scorer's names and labels in one language, looked up once (not once per result)."""
+
+    criteria: tuple[tuple[str, str, float], ...]  # (id, label, weight) per criterion
+    candidate_fields: tuple[str, ...]
+    bands: tuple[str, ...]
+    sectors: tuple[str, ...]
+
+
+_LABELS: dict[tuple[int, str], tuple[Any, _Labels]] = {}
+
+
+def _labels(scorer: Scorer, lang: str) -> _Labels:
+    """:class:`_Labels` of ``scorer`` in ``lang``, built once per fit and language."""
+    cached = _LABELS.get((id(scorer), lang))
+    if cached is None or cached[0] is not scorer.weights_:  # a new fit makes new weights_
+        if len(_LABELS) > 256:
+            _LABELS.clear()
+        config = scorer.config_
+        labels = _Labels(
+            tuple((c.id, c.label.get(lang, c.label["en"]), float(w))
+                  for c, w in zip(config.criteria, scorer.weights_, strict=True)),
+            tuple(c.field for c in scorer.candidates_),
+            tuple(b.label.get(lang, b.label["en"]) for b in config.bands),
+            tuple(s.label.get(lang, s.label["en"]) for s in config.sectors))
+        cached = _LABELS[(id(scorer), lang)] = (scorer.weights_, labels)
+    return cached[1]
+
+
 @lru_cache(maxsize=4096)
 def _round2(value: float) -> float:
     """``np.round(value, 2)`` as a Python float (a scorer gives few distinct completeness values)."""
@@ -255,16 +285,18 @@ def _result(scorer: Scorer, name: str, scores: RowScores, main: int, sectors: li
     """One profile's result from its row of scores, main sector, sector matches, explanation and text terms."""
     config = scorer.config_
     detector = scorer.detector_
+    labels = _labels(scorer, lang)
     suggested = [{"code": code, "title": detector.suggester.title(code, lang)}
                  for code in detector.suggest_row(terms or [], sectors)]
     contributions = [
-        Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), scores.subscores[j],
-                     float(scores.contributions[j]) / 10)
-        for j, (c, w) in enumerate(zip(config.criteria, scorer.weights_, strict=True))
+        Contribution(criterion, label, weight, subscore, float(points) / 10)
+        for (criterion, label, weight), subscore, points in zip(labels.criteria, scores.subscores,
+                                                                scores.contributions, strict=True)
     ]
     improvements = sorted(
-        (Improvement(c.field, advice, float(gain) / 10)
-         for c, advice, gain in zip(scorer.candidates_, advice_texts(scorer, lang), scores.gains, strict=True)
+        (Improvement(field, advice, float(gain) / 10)
+         for field, advice, gain in zip(labels.candidate_fields, advice_texts(scorer, lang), scores.gains,
+                                        strict=True)
          if gain > 0),
         key=lambda imp: -imp.gain,
     )
@@ -274,9 +306,9 @@ def _result(scorer: Scorer, name: str, scores: RowScores, main: int, sectors: li
         name=name,
         score=float(scores.score) / 10,
         band=band.name,
-        band_label=band.label.get(lang, band.label["en"]),
+        band_label=labels.bands[scores.band],
         sector=sector.id if sector else None,
-        sector_label=sector.label.get(lang, sector.label["en"]) if sector else None,
+        sector_label=labels.sectors[main] if sector else None,
         tier=sector.tier if sector else None,
         contributions=contributions,
         sectors=sectors,
