@@ -14,6 +14,9 @@ it is CPU time of the process by default (steadier on a shared machine), wall ti
 
 ``fresh`` rows give every description a word never seen before in each call (a firm name,
 a number), as web traffic does: the row path then looks at new tokens with Arrow once.
+
+``--stages`` prints, for one profile, each stage's batch function (a batch of one) beside its
+row kernel: read + detect, score, explain (the figures of docs/architecture.md, "One profile").
 """
 
 from __future__ import annotations
@@ -60,15 +63,57 @@ def batches_of(n: int, calls: int, fresh: bool) -> list[list[dict[str, str]]]:
     return out
 
 
+def stage_ms(rounds: int, clock=time.process_time) -> list[tuple[str, float, float]]:
+    """Per stage, ms per profile of the batch function on a batch of one and of the row kernel."""
+    from matcher.explain import explain_row, worded_columns
+    from matcher.frame import read_frame
+    from matcher.profile import table_from_mappings
+    from matcher.rowwise import read_row
+
+    scorer = default_scorer()
+    profiles = sample_profiles()
+    tables = [table_from_mappings([p])[0] for p in profiles]
+    frames = [read_frame(t, scorer.detector_) for t in tables]
+    scores = [scorer.evaluate(f) for f in frames]
+    rows = [read_row(p, scorer.detector_) for p in profiles]
+    row_scores = [scorer.evaluate_row(r.detection.sector, r.detection.source, r.answers, r.numbers) for r in rows]
+
+    def best(work) -> float:
+        times = []
+        for _ in range(rounds):
+            start = clock()
+            for i in range(len(profiles)):
+                work(i)
+            times.append((clock() - start) / len(profiles))
+        return min(times) * 1000
+
+    return [
+        ("read + detect", best(lambda i: read_frame(table_from_mappings([profiles[i]])[0], scorer.detector_)),
+         best(lambda i: read_row(profiles[i], scorer.detector_))),
+        ("score", best(lambda i: scorer.evaluate(frames[i])),
+         best(lambda i: scorer.evaluate_row(rows[i].detection.sector, rows[i].detection.source, rows[i].answers,
+                                            rows[i].numbers))),
+        ("explain", best(lambda i: worded_columns(scorer, frames[i], scores[i], "en")),
+         best(lambda i: explain_row(scorer, row_scores[i], rows[i].detection, "en"))),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, action="append", help="profiles per call (repeatable)")
     parser.add_argument("--calls", type=int, default=50, help="calls per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds, best kept")
     parser.add_argument("--wall", action="store_true", help="wall-clock time instead of CPU time")
+    parser.add_argument("--stages", action="store_true", help="one profile, stage by stage, and nothing else")
     args = parser.parse_args()
     scorer = default_scorer()
     clock = time.perf_counter if args.wall else time.process_time
+    if args.stages:
+        print(f"one profile, {'wall' if args.wall else 'CPU'} time, ms: {'stage':<14} {'batch of one':>12} "
+              f"{'row kernel':>10}")
+        for stage, batch_ms, row_ms in stage_ms(args.rounds, clock):
+            print(f"{'':>36}{stage:<14} {batch_ms:>12.3f} {row_ms:>10.3f}", flush=True)
+        return
     print(f"SMALL_BATCH = {SMALL_BATCH} (assess_many takes the row path up to this size); "
           f"{'wall' if args.wall else 'CPU'} time")
     print(f"{'n':>4} {'words':>6} | {'vectorised ms':>13} {'per profile':>11} | {'row-wise ms':>11} "

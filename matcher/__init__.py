@@ -17,11 +17,11 @@ __all__ = [
     "Scorer", "ScoringModel", "assess", "assess_many", "load_sectors", "wsm", "__version__",
 ]
 
-#: Imported when first asked for: the scoring modules load numpy and pyarrow, and the estimator
-#: scikit-learn (about a second). ``matcher score`` sets up Arrow's allocator before pyarrow
-#: loads and never needs scikit-learn.
+#: Imported when first asked for: the scoring modules load numpy and pyarrow (and a scorer that
+#: fits a sector vocabulary scikit-learn, about a second). ``matcher score`` sets up Arrow's
+#: allocator before pyarrow loads and never needs scikit-learn.
 _LAZY = {"ScoreResult": ".result", "assess": ".result", "assess_many": ".result",
-         "ScoringModel": ".scoring", "wsm": ".scoring", "Scorer": ".estimator"}
+         "ScoringModel": ".scoring", "wsm": ".scoring", "Scorer": ".scoring"}
 
 
 def __getattr__(name: str):

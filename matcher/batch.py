@@ -38,7 +38,7 @@ from .explain import render_batch
 from .frame import read_frame
 from .messages import reason, reason_text, warning
 from .profile import field_for, header_map, ignored_headers
-from .scoring import ScoringModel
+from .scoring import Scorer
 from .stored import kept_rows
 from .text import string_buffers
 
@@ -308,7 +308,7 @@ class _ErrorReport:
         self.handle.close()
 
 
-def _score_chunk(scorer: ScoringModel, batch: pa.RecordBatch, fields: dict[int, str],
+def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str],
                  rows: np.ndarray, lang: str, headers: list[str] | None = None):
     """Score one chunk; return the output batch of scored rows, their score tenths, the errors and,
     with ``headers``, the rows of the results file."""
@@ -439,7 +439,7 @@ def _report_unclosed(batch, rows, headers, report, summary, lang):
 def score_file(
     in_path: str | Path,
     out_path: str | Path | BinaryIO,
-    scorer: ScoringModel,
+    scorer: Scorer,
     lang: str = "en",
     out_format: str = "csv",
     progress: Callable[[int], None] | None = None,
@@ -458,7 +458,7 @@ def score_file(
     out_path : path or binary file
         Output CSV (or JSON array with ``out_format="json"``); a file object (standard output)
         is written from its current position and left open.
-    scorer : ScoringModel
+    scorer : Scorer
         A fitted scorer.
     lang : {"en", "ru", "vi"}
         Language of the ``explanation`` and ``top_improvement`` columns.
@@ -544,7 +544,7 @@ def score_file(
     if encoding != output_format(fmt, out_encoding)[0]:
         summary.warnings.append(warning("encoding_fallback", lang, encoding=_ENCODING_NAMES.get(fmt.encoding,
                                                                                                fmt.encoding)))
-    summary.params = scorer.get_params(deep=False) | {"lang": lang}
+    summary.params = scorer.scoring_params() | {"lang": lang}
     summary.params.pop("config", None)
     summary.seconds = time.perf_counter() - start
     return summary

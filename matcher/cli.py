@@ -61,11 +61,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     # in bench_score.py, interleaved runs, 6.7-8.4 s -> 6.1-7.1 s, peak RSS 497 -> 512 MB. It is
     # read when pyarrow loads, which in a `matcher score` process is just below.
     os.environ.setdefault("MIMALLOC_PURGE_DELAY", "1000")
-    from .scoring import ScoringModel
+    from .scoring import Scorer
 
     # The model without scikit-learn's estimator base: with the sector vocabulary in the cache,
     # this process never imports scikit-learn (bench_score: about 1 s of a 1M-row run).
-    scorer = ScoringModel(sectors_path=args.sectors, config=_weighted_config(args)).fit()
+    scorer = Scorer(sectors_path=args.sectors, config=_weighted_config(args), cached_vocabulary=True).fit()
     out = _output_path(args.output)
     if args.errors is not None:
         _output_path(args.errors, what="--errors")

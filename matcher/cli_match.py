@@ -28,11 +28,11 @@ def cmd_match(args: argparse.Namespace) -> int:
     from .match_batch import match_file
     from .opportunities import load_opportunities
     from .recommend import Matcher
-    from .scoring import ScoringModel
+    from .scoring import Scorer
 
     if args.k < 1:
         raise cli.CommandError("-k must be at least 1", cli.EXIT_USAGE)
-    scorer = ScoringModel(sectors_path=args.sectors).fit()
+    scorer = Scorer(sectors_path=args.sectors, cached_vocabulary=True).fit()
     catalogue = load_opportunities(args.opportunities, sectors=scorer.config_) if args.opportunities else None
     matcher = Matcher(scorer, catalogue)
     out = cli.output_path(args.output)

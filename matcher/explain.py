@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from .frame import ProfileFrame
 from .messages import FIELD_LABELS, format_number, message
-from .scoring import BatchScores, Candidate, RowScores, ScoringModel
+from .scoring import BatchScores, Candidate, RowScores, Scorer
 from .sectors import SOURCE_CODE, SOURCE_DECLARED, SOURCE_DEFAULT, SOURCE_TEXT, RowDetection
 
 _TENTHS = pa.array([f"{i // 10}.{i % 10}" for i in range(1001)], pa.string())  # "0.0" ... "100.0"
@@ -64,10 +64,10 @@ def advice_text(cand: Candidate, lang: str) -> str:
     return template
 
 
-_ADVICE: dict[tuple[int, str], tuple[ScoringModel, list[str]]] = {}
+_ADVICE: dict[tuple[int, str], tuple[Scorer, list[str]]] = {}
 
 
-def advice_texts(scorer: ScoringModel, lang: str) -> list[str]:
+def advice_texts(scorer: Scorer, lang: str) -> list[str]:
     """:func:`advice_text` of every candidate of a fitted scorer, built once per scorer and language."""
     cached = _ADVICE.get((id(scorer), lang))
     if cached is None or cached[0] is not scorer:
@@ -81,7 +81,7 @@ def _take(table: list[str], index: NDArray[np.int64]) -> pa.Array:
     return pa.array(table, pa.string()).take(pa.array(index))
 
 
-def missing_fields(scorer: ScoringModel, missing_row: NDArray[np.bool_]) -> list[str]:
+def missing_fields(scorer: Scorer, missing_row: NDArray[np.bool_]) -> list[str]:
     """The contract fields behind the unknown inputs of one row."""
     fields = []
     for flag, (_, item) in zip(missing_row, scorer.inputs_, strict=False):
@@ -90,7 +90,7 @@ def missing_fields(scorer: ScoringModel, missing_row: NDArray[np.bool_]) -> list
     return fields
 
 
-def _missing_columns(scorer: ScoringModel, scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
+def _missing_columns(scorer: Scorer, scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
     """The ``missing`` column (field names) and the missing clause, via one lookup per distinct mask."""
     bits = (scores.missing.astype(np.int64) << np.arange(scores.missing.shape[1])).sum(axis=1)
     masks, index = np.unique(bits, return_inverse=True)
@@ -149,7 +149,7 @@ def _sector_combo(n_sectors: int, sector: int, source: int) -> int:
     return n_sectors * len(_SOURCES)
 
 
-def _sector_columns(scorer: ScoringModel, frame: ProfileFrame, lang: str) -> tuple[pa.Array, pa.Array]:
+def _sector_columns(scorer: Scorer, frame: ProfileFrame, lang: str) -> tuple[pa.Array, pa.Array]:
     """The ``sector`` id column and the sector clause (label, tier and evidence)."""
     config, det = scorer.config_, frame.detection
     ids, before, after = _sector_tables(config, lang)
@@ -162,7 +162,7 @@ def _sector_columns(scorer: ScoringModel, frame: ProfileFrame, lang: str) -> tup
     return ids.take(pa.array(np.where(det.sector >= 0, det.sector, n_sectors))), clause
 
 
-def _strongest(scorer: ScoringModel, scores: BatchScores, lang: str) -> pa.Array:
+def _strongest(scorer: Scorer, scores: BatchScores, lang: str) -> pa.Array:
     """The clause naming the two largest contributions: "strongest: sector fit +30.0, ..."."""
     labels = [c.label.get(lang, c.label["en"]) for c in scorer.config_.criteria]
     order = np.argsort(-scores.contributions, axis=1, kind="stable")[:, :2]
@@ -198,7 +198,7 @@ def _improvements(scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
     return column, pc.if_else(has, clause, "; " + message(lang, "nothing_to_improve"))
 
 
-def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
+def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores,
                  lang: str = "en") -> dict[str, pa.Array]:
     """The result columns of the CSV data contract (README; all but ``rank``) for every row of the batch.
 
@@ -221,7 +221,7 @@ def render_batch(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
     return out
 
 
-def worded_columns(scorer: ScoringModel, frame: ProfileFrame, scores: BatchScores,
+def worded_columns(scorer: Scorer, frame: ProfileFrame, scores: BatchScores,
                    lang: str = "en") -> dict[str, pa.Array]:
     """The columns worded in ``lang``: ``sector``, ``missing``, ``explanation``, ``top_improvement``
     (what another language needs of :func:`render_batch`, without its language-free columns)."""
@@ -288,7 +288,7 @@ def _share_items(sector_ids: tuple[str, ...]) -> pa.Array:
     return pa.array([f"{sid}:{k / 100:.2f}" for sid in sector_ids for k in range(101)], pa.string())
 
 
-def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:
+def explain_row(scorer: Scorer, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:
     """The ``explanation`` column of :func:`render_batch` for one profile, built from the same phrases."""
     config = scorer.config_
     band = config.bands[scores.band]
@@ -304,7 +304,7 @@ def explain_row(scorer: ScoringModel, scores: RowScores, detection: RowDetection
     ))
 
 
-def _strongest_row(scorer: ScoringModel, scores: RowScores, lang: str) -> str:
+def _strongest_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
     """:func:`_strongest` for one profile."""
     points = scores.contributions
     top = sorted(range(len(points)), key=lambda j: -points[j])[:2]  # stable, like argsort
@@ -317,7 +317,7 @@ def _strongest_row(scorer: ScoringModel, scores: RowScores, lang: str) -> str:
     return "; " + head[0] + joined + head[1]
 
 
-def _improvement_row(scorer: ScoringModel, scores: RowScores, lang: str) -> str:
+def _improvement_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
     """The improvement clause of :func:`_improvements` for one profile."""
     if not scorer.candidates_ or max(scores.gains) <= 0:
         return "; " + message(lang, "nothing_to_improve")

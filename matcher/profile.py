@@ -113,6 +113,7 @@ def _header_keys() -> dict[str, str]:
 _HEADER_KEYS = _header_keys()
 
 
+@lru_cache(maxsize=4096)
 def field_for(header: str) -> str | None:
     """The contract field a CSV header names, or ``None`` to pass it through.
 
@@ -124,7 +125,7 @@ def field_for(header: str) -> str | None:
     >>> field_for(" Investment_USD "), field_for("Notes"), field_for("Передача технологий"), field_for("Đào tạo")
     ('investment_usd', None, 'tech_transfer', 'training')
     """
-    key = header_key(header)
+    key = header_key(header)  # normalising costs more than the lookup: cached (an API request names ~10 keys)
     return _HEADER_KEYS.get(key) if key else None
 
 

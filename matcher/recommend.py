@@ -116,7 +116,7 @@ class Matcher:
 
     Parameters
     ----------
-    scorer : ScoringModel, optional
+    scorer : Scorer, optional
         A fitted scorer whose sector detector reads the profiles; the project's by default.
     catalogue : Catalogue, optional
         Opportunities and match settings; the project's ``opportunities.yaml`` by default.
@@ -126,9 +126,9 @@ class Matcher:
 
     def __init__(self, scorer=None, catalogue: Catalogue | None = None, rules: Rules | None = None) -> None:
         if scorer is None:
-            from .scoring import ScoringModel
+            from .scoring import Scorer
 
-            scorer = ScoringModel().fit()
+            scorer = Scorer(cached_vocabulary=True).fit()
         self.scorer = scorer
         self.detector = scorer.detector_
         self.sector_ids = scorer.config_.sector_ids

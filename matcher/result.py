@@ -6,7 +6,8 @@ table, :func:`matcher.frame.read_frame`, :meth:`Scorer.evaluate` and
 :data:`SMALL_BATCH` profiles (a web request) go row by row in plain Python with the same
 readers, tables and phrases: :func:`matcher.rowwise.read_row`, :meth:`Scorer.evaluate_row`
 and :func:`matcher.explain.explain_row` (:func:`assess_rowwise`), which skips the batch
-path's fixed cost of a few milliseconds per call. :class:`ScoreResult` then holds the
+path's fixed cost of a few milliseconds per call (each stage's row kernel, its cost and its
+parity test: docs/architecture.md, "One profile"). :class:`ScoreResult` then holds the
 numbers the model computed; pages and the API render them and never recompute them.
 """
 
@@ -25,7 +26,7 @@ from .explain import advice_texts, explain_row, missing_fields, worded_columns
 from .frame import read_frame
 from .profile import table_from_mappings
 from .rowwise import read_row
-from .scoring import RowScores, ScoringModel
+from .scoring import RowScores, Scorer
 from .sectors import SOURCE_DEFAULT
 
 #: Batches up to this size take the row-wise path: bench/bench_single.py measured both paths
@@ -110,21 +111,19 @@ def _plain(value: Any) -> Any:
 
 
 @lru_cache(maxsize=8)
-def default_scorer(sectors_path: str | None = None) -> ScoringModel:
-    """A fitted scorer (the scikit-learn estimator) for a sectors file, built once per process."""
-    from .estimator import Scorer
-
+def default_scorer(sectors_path: str | None = None) -> Scorer:
+    """A fitted scorer for a sectors file, built once per process."""
     return Scorer(sectors_path=sectors_path).fit()
 
 
-def assess(profile: Mapping[str, Any], scorer: ScoringModel | None = None, lang: str = "en") -> ScoreResult:
+def assess(profile: Mapping[str, Any], scorer: Scorer | None = None, lang: str = "en") -> ScoreResult:
     """Score one profile.
 
     Parameters
     ----------
     profile : mapping
         Field -> value as in the data contract (CSV-like text, numbers or booleans).
-    scorer : ScoringModel, optional
+    scorer : Scorer, optional
         A fitted scorer; the project's ``sectors.yaml`` by default.
     lang : {"en", "ru", "vi"}
         Language of labels, explanation and advice.
@@ -145,7 +144,7 @@ def assess(profile: Mapping[str, Any], scorer: ScoringModel | None = None, lang:
 
 
 def assess_many(
-    profiles: Iterable[Mapping[str, Any]], scorer: ScoringModel | None = None, lang: str = "en"
+    profiles: Iterable[Mapping[str, Any]], scorer: Scorer | None = None, lang: str = "en"
 ) -> list[ScoreResult | InvalidValue]:
     """Score several profiles; a profile that cannot be read yields its first :class:`InvalidValue`.
 
@@ -159,7 +158,7 @@ def assess_many(
     return assess_vectorised(profiles, scorer, lang)
 
 
-def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
+def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer,
                    lang: str) -> list[ScoreResult | InvalidValue]:
     """:func:`assess_many` one profile at a time in plain Python (cheapest for a few profiles)."""
     params = _params(scorer)
@@ -177,7 +176,7 @@ def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
     return out
 
 
-def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
+def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer,
                       lang: str) -> list[ScoreResult | InvalidValue]:
     """:func:`assess_many` as one Arrow/numpy batch (cheapest for many profiles)."""
     table, _ = table_from_mappings(profiles)
@@ -200,18 +199,18 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: ScoringModel,
     return out
 
 
-def frame_results(scorer: ScoringModel, table, frame, scores, explanations: list[str | None], lang: str,
+def frame_results(scorer: Scorer, table, frame, scores, explanations: list[str | None], lang: str,
                   rows: Iterable[int]):
     """The :class:`ScoreResult` of each of ``rows`` of a scored batch (rows without errors), in order.
 
     Parameters
     ----------
-    scorer : ScoringModel
+    scorer : Scorer
         The fitted scorer that scored the batch.
     table : pyarrow Table or RecordBatch
         The batch with contract column names (``name`` at least).
     frame, scores
-        :func:`~matcher.frame.read_frame` and :meth:`ScoringModel.evaluate` of the batch.
+        :func:`~matcher.frame.read_frame` and :meth:`Scorer.evaluate` of the batch.
     explanations : list of str
         The ``explanation`` column :func:`~matcher.explain.render_batch` gave in ``lang``.
     lang : {"en", "ru", "vi"}
@@ -234,9 +233,39 @@ def frame_results(scorer: ScoringModel, table, frame, scores, explanations: list
         )
 
 
-def _params(scorer: ScoringModel) -> dict[str, Any]:
-    """The scorer's parameters as every result records them."""
-    return scorer.get_params(deep=False) | {"config": scorer.config_.path}
+def _params(scorer: Scorer) -> dict[str, Any]:
+    """The scorer's parameters as every result records them (those that decide its numbers)."""
+    return scorer.scoring_params() | {"config": scorer.config_.path}
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """A fitted scorer's names and labels in one language, looked up once (not once per result)."""
+
+    criteria: tuple[tuple[str, str, float], ...]  # (id, label, weight) per criterion
+    candidate_fields: tuple[str, ...]
+    bands: tuple[str, ...]
+    sectors: tuple[str, ...]
+
+
+_LABELS: dict[tuple[int, str], tuple[Any, _Labels]] = {}
+
+
+def _labels(scorer: Scorer, lang: str) -> _Labels:
+    """:class:`_Labels` of ``scorer`` in ``lang``, built once per fit and language."""
+    cached = _LABELS.get((id(scorer), lang))
+    if cached is None or cached[0] is not scorer.weights_:  # a new fit makes new weights_
+        if len(_LABELS) > 256:
+            _LABELS.clear()
+        config = scorer.config_
+        labels = _Labels(
+            tuple((c.id, c.label.get(lang, c.label["en"]), float(w))
+                  for c, w in zip(config.criteria, scorer.weights_, strict=True)),
+            tuple(c.field for c in scorer.candidates_),
+            tuple(b.label.get(lang, b.label["en"]) for b in config.bands),
+            tuple(s.label.get(lang, s.label["en"]) for s in config.sectors))
+        cached = _LABELS[(id(scorer), lang)] = (scorer.weights_, labels)
+    return cached[1]
 
 
 @lru_cache(maxsize=4096)
@@ -250,22 +279,24 @@ def _row_terms(hits, row: int) -> list[int]:
     return matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]].tolist()
 
 
-def _result(scorer: ScoringModel, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
+def _result(scorer: Scorer, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
             lang: str, params: dict, confidence: float = 0.0, uncertain: bool = False,
             terms: list[int] | None = None) -> ScoreResult:
     """One profile's result from its row of scores, main sector, sector matches, explanation and text terms."""
     config = scorer.config_
     detector = scorer.detector_
+    labels = _labels(scorer, lang)
     suggested = [{"code": code, "title": detector.suggester.title(code, lang)}
                  for code in detector.suggest_row(terms or [], sectors)]
     contributions = [
-        Contribution(c.id, c.label.get(lang, c.label["en"]), float(w), scores.subscores[j],
-                     float(scores.contributions[j]) / 10)
-        for j, (c, w) in enumerate(zip(config.criteria, scorer.weights_, strict=True))
+        Contribution(criterion, label, weight, subscore, float(points) / 10)
+        for (criterion, label, weight), subscore, points in zip(labels.criteria, scores.subscores,
+                                                                scores.contributions, strict=True)
     ]
     improvements = sorted(
-        (Improvement(c.field, advice, float(gain) / 10)
-         for c, advice, gain in zip(scorer.candidates_, advice_texts(scorer, lang), scores.gains, strict=True)
+        (Improvement(field, advice, float(gain) / 10)
+         for field, advice, gain in zip(labels.candidate_fields, advice_texts(scorer, lang), scores.gains,
+                                        strict=True)
          if gain > 0),
         key=lambda imp: -imp.gain,
     )
@@ -275,9 +306,9 @@ def _result(scorer: ScoringModel, name: str, scores: RowScores, main: int, secto
         name=name,
         score=float(scores.score) / 10,
         band=band.name,
-        band_label=band.label.get(lang, band.label["en"]),
+        band_label=labels.bands[scores.band],
         sector=sector.id if sector else None,
-        sector_label=sector.label.get(lang, sector.label["en"]) if sector else None,
+        sector_label=labels.sectors[main] if sector else None,
         tier=sector.tier if sector else None,
         contributions=contributions,
         sectors=sectors,

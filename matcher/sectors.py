@@ -161,6 +161,7 @@ class SectorDetector:
         self.other = config.sector_ids.index("other") if "other" in config.sector_ids else -1
         self.tier_rank = np.array([s.tier_weight for s in config.sectors]) * 1e-6
         self.tier_rank_list = self.tier_rank.tolist()
+        self.tier_list = [s.tier_weight for s in config.sectors]
         self.code_sector = lru_cache(maxsize=100_000)(self._code_sector)
         self.min_confidence = config.min_confidence
         ids = config.sector_ids
@@ -357,8 +358,9 @@ class SectorDetector:
                     terms: list[int]) -> list[dict]:
         """:meth:`matches` from one row's main sector, codes, declared sectors, text scores and terms."""
         out: dict[int, dict] = {}
-        named = {s for s, _ in self.from_codes(codes)[1]} | set(declared)
-        for s, code in self.from_codes(codes)[1]:
+        code_matches = self.from_codes(codes)[1]
+        named = {s for s, _ in code_matches} | set(declared)
+        for s, code in code_matches:
             out.setdefault(s, {"source": "okved", "evidence": []})["evidence"].append(code)
         for s in declared:
             out.setdefault(s, {"source": "declared", "evidence": [self.config.sectors[s].id]})
@@ -378,7 +380,7 @@ class SectorDetector:
             mass[main] = 1.0
         total = sum(mass.values())
         # the main sector first, then the larger shares, then the higher tiers
-        tier = [sector.tier_weight for sector in self.config.sectors]
+        tier = self.tier_list
         order = sorted(out, key=lambda s: (s != main, -round(mass[s] / total, 2), -tier[s], s))
         for s, cents in zip(order, share_cents([mass[s] / total for s in order]), strict=True):
             out[s]["share"] = cents / 100

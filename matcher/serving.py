@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import InvalidValue
 from .result import ScoreResult, assess_many
-from .scoring import ScoringModel
+from .scoring import Scorer
 
 
 class MicroBatcher:
@@ -27,7 +27,7 @@ class MicroBatcher:
 
     Parameters
     ----------
-    scorer : ScoringModel
+    scorer : Scorer
         A fitted scorer.
     max_batch : int
         The most profiles scored in one call.
@@ -40,7 +40,7 @@ class MicroBatcher:
     'software'
     """
 
-    def __init__(self, scorer: ScoringModel, max_batch: int = 64, idle_seconds: float = 30.0) -> None:
+    def __init__(self, scorer: Scorer, max_batch: int = 64, idle_seconds: float = 30.0) -> None:
         self.scorer = scorer
         self.max_batch = max_batch
         self.idle_seconds = idle_seconds  # a batcher nobody uses (an old weights version) lets its thread end

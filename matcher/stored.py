@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from .explain import advice_texts, worded_columns
-from .scoring import RowScores, ScoringModel
+from .scoring import RowScores, Scorer
 from .sectors import SOURCE_DEFAULT
 
 LANGS = ("en", "ru", "vi")
@@ -33,14 +33,14 @@ def _matrix(values: np.ndarray, kind: pa.DataType) -> pa.Array:
                                     pa.array(values.reshape(-1), kind))
 
 
-def kept_rows(scorer: ScoringModel, frame, scores, explanation: pa.Array, lang: str, batch: pa.RecordBatch,
+def kept_rows(scorer: Scorer, frame, scores, explanation: pa.Array, lang: str, batch: pa.RecordBatch,
               headers: Sequence[str], rows: np.ndarray) -> pa.Table:
     """The scored rows of one chunk as the results file keeps them (see the module docstring).
 
     Parameters
     ----------
     scorer, frame, scores
-        The fitted scorer, :func:`~matcher.frame.read_frame` and :meth:`ScoringModel.evaluate` of the chunk.
+        The fitted scorer, :func:`~matcher.frame.read_frame` and :meth:`Scorer.evaluate` of the chunk.
     explanation : pyarrow Array
         The chunk's ``explanation`` column in ``lang`` (:func:`~matcher.explain.render_batch`).
     batch : pyarrow RecordBatch
@@ -76,7 +76,7 @@ def kept_rows(scorer: ScoringModel, frame, scores, explanation: pa.Array, lang: 
                                           "lang": lang})
 
 
-def results_from(scorer: ScoringModel, rows: list[dict[str, Any]], headers: Sequence[str], lang: str
+def results_from(scorer: Scorer, rows: list[dict[str, Any]], headers: Sequence[str], lang: str
                  ) -> Iterator[tuple[dict[str, str], Any, dict[str, dict]]]:
     """(input values, :class:`~matcher.result.ScoreResult` in ``lang``, wording in every language) per kept row.
 

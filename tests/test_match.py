@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from matcher.match import top_matches
 from matcher.opportunities import COMPONENTS, load_opportunities
 from matcher.recommend import Matcher
-from matcher.scoring import ScoringModel
+from matcher.scoring import Scorer
 
 SMALL = """\
 format: hanoi-matcher/opportunities
@@ -70,7 +70,7 @@ FULL = {"tech_transfer": "committed", "training": "committed", "local_partner": 
 
 @pytest.fixture(scope="module")
 def scorer():
-    return ScoringModel().fit()
+    return Scorer(cached_vocabulary=True).fit()
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
-"""The model without scikit-learn's base (``matcher score``'s) and the sector vocabulary it keeps between runs.
+"""The scorer with a kept sector vocabulary (``matcher score``'s) and the vocabulary it keeps between runs.
 
-The estimator (:class:`matcher.Scorer`) fits its vocabulary with scikit-learn every time;
-:class:`matcher.scoring.ScoringModel` reads the fit an earlier run kept, so the command's
-process need not import scikit-learn. Both must score every profile identically.
+:class:`matcher.Scorer` fits its vocabulary with scikit-learn every time by default; with
+``cached_vocabulary=True`` it reads the fit an earlier run kept, so the command's process need
+not import scikit-learn. Both must score every profile identically.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from matcher import Scorer
 from matcher.batch import score_file
 from matcher.frame import read_frame
 from matcher.profile import table_from_mappings
-from matcher.scoring import ScoringModel
 from matcher.text import SectorVocabulary, _fit_path, cache_dir
 
 SAMPLES = SAMPLE_CSV
@@ -70,9 +69,10 @@ def test_a_kept_fit_is_the_fit_scikit_learn_makes(own_cache, keyword_config):
 
 
 def test_the_model_scores_every_sample_as_the_estimator_does(own_cache, config, scorer):
-    ScoringModel(config=config).fit()  # keeps the vocabulary
-    model = ScoringModel(config=config).fit()  # reads it
-    assert model.get_params() == scorer.get_params()
+    Scorer(config=config, cached_vocabulary=True).fit()  # keeps the vocabulary
+    model = Scorer(config=config, cached_vocabulary=True).fit()  # reads it
+    assert model.get_params() == scorer.get_params() | {"cached_vocabulary": True}
+    assert model.scoring_params() == scorer.scoring_params()
     import csv
 
     with open(SAMPLES, encoding="utf-8", newline="") as handle:
@@ -88,8 +88,8 @@ def test_the_model_scores_every_sample_as_the_estimator_does(own_cache, config, 
 def test_matcher_score_writes_the_same_file_either_way(own_cache, tmp_path, scorer):
     by_estimator, by_model = tmp_path / "a.csv", tmp_path / "b.csv"
     score_file(SAMPLES, by_estimator, scorer, lang="ru")
-    ScoringModel().fit()
-    score_file(SAMPLES, by_model, ScoringModel().fit(), lang="ru")
+    Scorer(cached_vocabulary=True).fit()
+    score_file(SAMPLES, by_model, Scorer(cached_vocabulary=True).fit(), lang="ru")
     assert by_model.read_bytes() == by_estimator.read_bytes()
 
 
@@ -140,16 +140,40 @@ def test_the_command_sets_up_arrows_allocator_before_pyarrow_loads():
     assert out == ["False", "False", "True"]
 
 
-def test_importing_matcher_leaves_scikit_learn_until_the_estimator_is_used():
+def test_the_scorer_leaves_scikit_learn_unimported_when_no_fit_is_needed(own_cache):
+    """One model class: importing it, or fitting it with the shipped classifier, never loads scikit-learn."""
     code = ("import sys, matcher, matcher.batch, matcher.cli; a = 'sklearn' in sys.modules; "
-            "from matcher import Scorer; print(a, 'sklearn' in sys.modules, Scorer.__mro__[1].__name__)")
+            "from matcher import Scorer; Scorer(cached_vocabulary=True).fit(); "
+            "print(a, 'sklearn' in sys.modules, Scorer.__mro__[1].__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "True", "BaseEstimator"]
+    assert out == ["False", "False", "object"]
 
 
-def test_the_estimator_is_the_model_with_scikit_learns_base(scorer):
-    from sklearn.base import BaseEstimator, clone
+def test_the_scorer_is_a_scikit_learn_estimator(scorer):
+    from sklearn.base import clone
 
-    assert isinstance(scorer, BaseEstimator) and isinstance(scorer, ScoringModel)
+    from matcher.scoring import ScoringModel
+
+    assert ScoringModel is Scorer  # the earlier name of the one class
     assert repr(Scorer(sectors_path="x.yaml")) == "Scorer(sectors_path='x.yaml')"
+    assert repr(Scorer(cached_vocabulary=True)) == "Scorer(cached_vocabulary=True)"
     assert clone(Scorer(sectors_path=str(SECTORS_YAML))).get_params()["sectors_path"] == str(SECTORS_YAML)
+    copy = clone(Scorer(cached_vocabulary=True))
+    assert copy.get_params() == {"cached_vocabulary": True, "config": None, "sectors_path": None}
+    model = Scorer()
+    assert model.set_params(cached_vocabulary=True, sectors_path="y.yaml") is model
+    assert (model.cached_vocabulary, model.sectors_path) == (True, "y.yaml")
+    with pytest.raises(ValueError, match="Invalid parameter 'cache'"):
+        model.set_params(cache=True)
+
+
+def test_results_record_the_parameters_that_decide_their_numbers(own_cache, scorer):
+    """The vocabulary cache changes no number: a result (and a batch summary) records the same parameters
+    with or without it, so stored results and scored files stay the same whichever scorer made them."""
+    from matcher import assess
+
+    cached = Scorer(cached_vocabulary=True).fit()
+    profile = {"name": "A", "okved": "62.01", "description": "smart factory automation"}
+    assert assess(profile, cached).params == assess(profile, scorer).params
+    assert "cached_vocabulary" not in assess(profile, cached).params
+    assert cached.scoring_params() == {"config": None, "sectors_path": None}

@@ -309,3 +309,101 @@ def test_to_dict_equals_asdict(lang):
         assert fast["sectors"] is not result.sectors and fast["sectors"][0] is not result.sectors[0]
         assert all(isinstance(c, dict) for c in fast["contributions"] + fast["improvements"])
         assert not any(isinstance(v, float) and math.isnan(v) for v in fast.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage by stage: each row kernel against its batch function on the same batch (read, detect,
+# score, explain). The row kernels stay because a batch of one through the batch functions costs
+# ~4 ms against ~0.1 ms (bench/bench_single.py --stages; docs/architecture.md, "One profile").
+# ---------------------------------------------------------------------------------------------
+def _stages(batch, scorer, lang):
+    """The batch path's frame, scores and explanations, and the row path's reading of each profile."""
+    from matcher.explain import worded_columns
+    from matcher.frame import read_frame
+    from matcher.rowwise import read_row
+
+    table, _ = table_from_mappings(batch)
+    frame = read_frame(table, scorer.detector_)
+    scores = scorer.evaluate(frame)
+    explanations = worded_columns(scorer, frame, scores, lang)["explanation"].to_pylist()
+    return frame, scores, explanations, [read_row(p, scorer.detector_) for p in batch]
+
+
+def _stage_batches():
+    samples = _sample_profiles()
+    return [samples[i : i + 6] for i in range(0, len(samples), 6)]
+
+
+STAGE_CASES = [(name, batch) for name in sorted(SCORERS) for batch in _stage_batches()]
+
+
+@pytest.mark.parametrize(("scorer_name", "batch"), STAGE_CASES)
+def test_stage_read_row_is_read_frame(scorer_name, batch):
+    """read: typed answers and numbers, codes, declared sectors and the first error of each row."""
+    from matcher.config import ANSWER_INPUTS
+
+    frame, _, _, rows = _stages(batch, SCORERS[scorer_name], "en")
+    first_error = {}
+    for err in frame.errors:
+        first_error.setdefault(err.row, err)
+    for i, row in enumerate(rows):
+        if i in first_error:
+            assert isinstance(row, InvalidValue) and (row.field, row.reason) == (first_error[i].field,
+                                                                                 first_error[i].reason)
+            continue
+        assert row.codes == frame.codes[i] and row.declared == frame.declared[i]
+        for field, levels in ANSWER_INPUTS.items():
+            index = int(frame.answers[field][i])
+            assert row.answers[field] == (levels[index] if index >= 0 else None), field
+        for field, values in frame.numbers.items():
+            assert (row.numbers[field] is None) == math.isnan(values[i]), field
+            assert row.numbers[field] is None or row.numbers[field] == values[i], field
+
+
+@pytest.mark.parametrize(("scorer_name", "batch"), STAGE_CASES)
+def test_stage_detect_row_is_detect(scorer_name, batch):
+    """detect: main sector, source, evidence, confidence, text scores and terms of each row."""
+    frame, _, _, rows = _stages(batch, SCORERS[scorer_name], "en")
+    det = frame.detection
+    for i, row in enumerate(rows):
+        if isinstance(row, InvalidValue):
+            continue
+        d = row.detection
+        assert (d.sector, d.source) == (int(det.sector[i]), int(det.source[i]))
+        assert d.evidence == det.evidence[i].as_py()
+        # softmax sums its terms in another order on each path (the last bits differ); results keep
+        # two decimals (ScoreResult.sector_confidence), which the whole-result tests compare exactly
+        assert d.confidence == pytest.approx(float(det.confidence[i]), rel=1e-12, abs=1e-12)
+        assert d.text_scores == det.text_scores[i].tolist()
+        assert d.terms == _row_terms(det, i)
+        scorer = SCORERS[scorer_name]
+        assert scorer.detector_.matches_row(d.sector, row.codes, row.declared, d.text_scores, d.terms) == \
+            scorer.detector_.matches(det, i, frame.codes[i], frame.declared[i])
+
+
+def _row_terms(det, i):
+    return det.hits.matrix.indices[det.hits.matrix.indptr[i] : det.hits.matrix.indptr[i + 1]].tolist()
+
+
+@pytest.mark.parametrize(("scorer_name", "batch"), STAGE_CASES)
+def test_stage_evaluate_row_is_evaluate(scorer_name, batch):
+    """score: every number of each row (sub-scores, contributions, score, band, missing, gains)."""
+    scorer = SCORERS[scorer_name]
+    _, scores, _, rows = _stages(batch, scorer, "en")
+    for i, row in enumerate(rows):
+        if not isinstance(row, InvalidValue):
+            det = row.detection
+            assert scorer.evaluate_row(det.sector, det.source, row.answers, row.numbers) == scores.row(i)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(("scorer_name", "batch"), STAGE_CASES[:: 3])
+def test_stage_explain_row_is_worded_columns(scorer_name, batch, lang):
+    """explain: the explanation sentence of each row, in every language."""
+    from matcher.explain import explain_row
+
+    scorer = SCORERS[scorer_name]
+    _, scores, explanations, rows = _stages(batch, scorer, lang)
+    for i, row in enumerate(rows):
+        if not isinstance(row, InvalidValue):
+            assert explain_row(scorer, scores.row(i), row.detection, lang) == explanations[i]

@@ -270,7 +270,7 @@ def test_scorer_transform_gives_subscores_in_unit_interval(scorer, make_profile)
 def test_scorer_follows_the_estimator_api(scorer):
     from sklearn.base import clone
 
-    assert set(scorer.get_params()) == {"sectors_path", "config"}
+    assert set(scorer.get_params()) == {"sectors_path", "config", "cached_vocabulary"}
     copy = clone(scorer)
     assert not hasattr(copy, "config_")  # clone keeps parameters, not fitted state
     assert copy.fit() is copy

@@ -67,9 +67,17 @@ def okved_warnings(okved: object, lang: str = "en") -> list[dict]:
     """A warning per well-formed OKVED code that no classification lists (``99.99.99``); scoring is unchanged."""
     from matcher.messages import message
 
+    if not okved:
+        return []
     return [{"field": "okved", "reason": "unknown_code", "code": code,
              "message": message(lang, "unknown_code", code=code)}
-            for code in okved_index().split(okved).unknown]
+            for code in _unknown_codes(okved_index(), str(okved))]
+
+
+@lru_cache(maxsize=4096)
+def _unknown_codes(index, okved: str) -> tuple[str, ...]:
+    """The well-formed codes of a typed field that ``index`` does not list (a few distinct fields recur)."""
+    return index.split(okved).unknown
 
 
 def sector_choices(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
