@@ -1,10 +1,13 @@
 """Plain-language phrases of explanations, in English, Russian and Vietnamese.
 
-Labels of sectors, tiers, criteria and bands live in ``sectors.yaml``; the sentence
-frames that hold them live here.
+Labels of sectors, tiers, criteria and bands live in ``sectors.yaml``, the labels of the profile
+fields in the field registry (:mod:`matcher.fields`); the sentence frames that hold them, and the
+reasons a value cannot be read (by reason code), live here.
 """
 
 from __future__ import annotations
+
+from .fields import LANGS, REGISTRY
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -54,33 +57,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-#: Names of profile fields as shown to people, per language.
-FIELD_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "name": "firm name", "description": "description", "okved": "OKVED codes", "sectors": "sectors",
-        "investment_usd": "planned investment (US$)", "employees": "employees",
-        "tech_transfer": "technology transfer", "training": "local staff training",
-        "local_partner": "local partner", "green": "green commitment", "esg_report": "ESG report",
-        "vietnam_presence": "presence in Vietnam", "website": "website", "contact_email": "contact e-mail",
-        "city": "city", "id": "id",
-    },
-    "ru": {
-        "name": "название компании", "description": "описание", "okved": "коды ОКВЭД", "sectors": "отрасли",
-        "investment_usd": "планируемые инвестиции (долл. США)", "employees": "сотрудники",
-        "tech_transfer": "передача технологий", "training": "обучение местных кадров",
-        "local_partner": "местный партнёр", "green": "экологичность", "esg_report": "отчёт ESG",
-        "vietnam_presence": "присутствие во Вьетнаме", "website": "сайт", "contact_email": "контактный e-mail",
-        "city": "город", "id": "id",
-    },
-    "vi": {
-        "name": "tên doanh nghiệp", "description": "mô tả", "okved": "mã OKVED", "sectors": "ngành",
-        "investment_usd": "vốn đầu tư dự kiến (USD)", "employees": "số nhân viên",
-        "tech_transfer": "chuyển giao công nghệ", "training": "đào tạo nhân lực địa phương",
-        "local_partner": "đối tác địa phương", "green": "cam kết xanh", "esg_report": "báo cáo ESG",
-        "vietnam_presence": "hiện diện tại Việt Nam", "website": "trang web", "contact_email": "e-mail liên hệ",
-        "city": "thành phố", "id": "id",
-    },
-}
+#: Names of profile fields as shown to people, per language (from the field registry).
+FIELD_LABELS: dict[str, dict[str, str]] = {lang: {f.name: f.labels[lang] for f in REGISTRY} for lang in LANGS}
 
 
 def message(lang: str, key: str, **values: object) -> str:
@@ -95,8 +73,9 @@ def format_number(value: float, lang: str) -> str:
     return text.replace(",", {"ru": "\u00a0", "vi": "."}.get(lang, ","))
 
 
-#: Why a row cannot be scored, by reason code. English is what :class:`~matcher.errors.InvalidValue`
-#: carries; :func:`reason_text` words a reason in another language.
+#: Why a row cannot be scored, by reason code: the code is the key of every translation (here, and
+#: for the web pages). English is what :class:`~matcher.errors.InvalidValue` carries, as a
+#: :class:`Reason`; :func:`reason_text` words a reason in another language by its code.
 REASONS: dict[str, dict[str, str]] = {
     "name_required": {"en": "a firm name is required", "ru": "нужно название компании",
                       "vi": "cần có tên doanh nghiệp"},
@@ -156,19 +135,72 @@ def reason(code: str, lang: str = "en", **values: object) -> str:
     return texts.get(lang, texts["en"]).format(**values)
 
 
-def reason_text(text: str, lang: str) -> str:
-    """An English reason of :class:`~matcher.errors.InvalidValue` worded in ``lang``.
+class Reason(str):
+    """Why a value cannot be read: the English text (what the error report and the API show), which
+    also carries its reason code and parameters, so that every language words it by code.
 
-    A reason after a value (``'62..01': not an OKVED 2 ...``) is translated after the value; a
-    reason that is no entry of :data:`REASONS` is given back as it is.
+    A ``str`` (it compares, hashes and serialises as its English text), so code that passes reasons
+    around as text keeps working; :func:`reason_text` words it in another language by its code,
+    never by its English wording: rewording a reason in :data:`REASONS` loses no translation.
+
+    Parameters
+    ----------
+    code : str
+        A key of :data:`REASONS`, e.g. ``"count"`` or ``"okved"``.
+    item : str, optional
+        The part of the value at fault when it is not the whole value (one code of several);
+        the reason then reads ``'<item>': <reason>``.
+    **params
+        The values the reason's text names (``{actual}``...).
 
     Examples
     --------
-    >>> reason_text("expected a whole number such as 250", "vi")
+    >>> r = Reason("okved", item="x1")
+    >>> r, r.code
+    ("'x1': not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)", 'okved')
+    >>> r.said("ru")
+    "'x1': это не код ОКВЭД 2 / NACE Rev. 2 (например 62.01 или 26.3)"
+    """
+
+    code: str
+    item: str | None
+    params: dict[str, object]
+
+    def __new__(cls, code: str, item: str | None = None, **params: object) -> Reason:
+        text = reason(code, "en", **params)
+        self = super().__new__(cls, text if item is None else f"{item!r}: {text}")
+        self.code, self.item, self.params = code, item, params
+        return self
+
+    def __reduce__(self):  # pickled as its code, not as its English text
+        return _reason, (self.code, self.item, self.params)
+
+    def said(self, lang: str) -> str:
+        """This reason in ``lang`` (English when the language has no text for it)."""
+        text = reason(self.code, lang, **self.params)
+        return text if self.item is None else f"{self.item!r}: {text}"
+
+
+def _reason(code: str, item: str | None, params: dict[str, object]) -> Reason:
+    return Reason(code, item, **params)
+
+
+def reason_text(text: str, lang: str) -> str:
+    """A reason of :class:`~matcher.errors.InvalidValue` worded in ``lang``.
+
+    A :class:`Reason` is worded by its code. Plain text (a reason from before reasons had
+    codes) is matched against the English of :data:`REASONS`, also after a value
+    (``'62..01': not an OKVED 2 ...``); any other text is given back as it is.
+
+    Examples
+    --------
+    >>> reason_text(Reason("count"), "vi")
     'cần một số nguyên, ví dụ 250'
     >>> reason_text("'x1': not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)", "ru")
     "'x1': это не код ОКВЭД 2 / NACE Rev. 2 (например 62.01 или 26.3)"
     """
+    if isinstance(text, Reason):
+        return text.said(lang)
     code = _REASON_CODES.get(text)
     if code is not None:
         return reason(code, lang)
