@@ -22,6 +22,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+
+def N_(msgid: str) -> str:
+    """Mark ``msgid`` for the web app's catalogue (``pybabel extract -k N_``, see ``web/babel.cfg``); it is
+    translated where it is shown, by the web app."""
+    return msgid
+
+
 #: The languages of the matcher and the web app, in the order they are offered; English first
 #: (the fallback of every table keyed by language).
 LANGS = ("en", "ru", "vi")
@@ -46,11 +53,11 @@ class Answers:
 #: The answer kinds, by name. A new answer kind also needs a reader in :data:`matcher.values.READERS`.
 ANSWER_KINDS: Mapping[str, Answers] = {
     "commitment": Answers("commitment", ("none", "planned", "committed"),
-                          (("committed", "committed"), ("planned", "planned"), ("none", "no"))),
-    "yesno": Answers("yesno", ("no", "yes"), (("yes", "yes"), ("no", "no"))),
+                          (("committed", N_("committed")), ("planned", N_("planned")), ("none", N_("no")))),
+    "yesno": Answers("yesno", ("no", "yes"), (("yes", N_("yes")), ("no", N_("no")))),
     "presence": Answers("presence", ("none", "office", "project"),
-                        (("none", "none yet"), ("office", "an office or representative"),
-                         ("project", "a running project"))),
+                        (("none", N_("none yet")), ("office", N_("an office or representative")),
+                         ("project", N_("a running project")))),
 }
 #: Kinds whose cells are numbers.
 NUMBER_KINDS = ("money", "count")
@@ -60,9 +67,9 @@ KINDS = ("key", "name", "text", "longtext", "codes", "sectors", "email", *NUMBER
 
 #: The fieldsets of the profile forms, in order: (group, legend msgid, layout class).
 FORM_GROUPS = (
-    ("firm", "The firm", "grid-2"),
-    ("size", "Size of the project", "grid-2"),
-    ("commitments", "Commitments in Vietnam", "grid-3"),
+    ("firm", N_("The firm"), "grid-2"),
+    ("size", N_("Size of the project"), "grid-2"),
+    ("commitments", N_("Commitments in Vietnam"), "grid-3"),
 )
 
 
@@ -126,81 +133,81 @@ REGISTRY: tuple[Field, ...] = (
                    ("название", "компания", "наименование", "название компании", "организация",
                     "наименование организации"),
                    ("tên", "tên doanh nghiệp", "tên công ty", "doanh nghiệp", "công ty")),
-          help="The firm's registered name, in any script.", group="firm", max_length=300, first=True),
+          help=N_("The firm's registered name, in any script."), group="firm", max_length=300, first=True),
     Field("description", "longtext", _labels("description", "описание", "mô tả"),
           _aliases(("about", "activity", "activities", "profile"),
                    ("описание", "деятельность", "описание деятельности", "о компании", "профиль"),
                    ("mô tả", "hoạt động", "mô tả hoạt động", "giới thiệu")),
-          help="What the firm does and what it plans in Vietnam, in English, Russian or Vietnamese.",
+          help=N_("What the firm does and what it plans in Vietnam, in English, Russian or Vietnamese."),
           group="firm", max_length=5000),
     Field("okved", "codes", _labels("OKVED codes", "коды ОКВЭД", "mã OKVED"),
           _aliases(("nace", "nace code", "okved code", "okved codes", "industry code", "okved 2"),
                    ("оквэд", "оквэд 2", "код оквэд", "коды оквэд", "оквэд2"),
                    ("mã okved", "mã ngành", "mã ngành nghề")),
-          help="OKVED 2 codes such as 62.01, 26 or 28.9 (28,99 works too); separate several with ';'. "
-               "Type a code or a word to see suggestions.", group="firm", max_length=300),
+          help=N_("OKVED 2 codes such as 62.01, 26 or 28.9 (28,99 works too); separate several with ';'. "
+               "Type a code or a word to see suggestions."), group="firm", max_length=300),
     Field("sectors", "sectors", _labels("sectors", "отрасли", "ngành"),
           _aliases(("industry", "industries"), ("отрасль", "отрасли", "сектор", "секторы", "сфера"),
                    ("ngành", "lĩnh vực", "ngành nghề")),
-          help="Sectors the firm names itself (optional): tick one or more.", group="firm"),
+          help=N_("Sectors the firm names itself (optional): tick one or more."), group="firm"),
     Field("investment_usd", "money",
           _labels("planned investment (US$)", "планируемые инвестиции (долл. США)", "vốn đầu tư dự kiến (USD)"),
           _aliases(("investment", "investments", "investment usd", "planned investment", "capex"),
                    ("инвестиции", "объём инвестиций", "инвестиции usd", "инвестиции долл",
                     "планируемые инвестиции", "сумма инвестиций", "объём вложений"),
                    ("vốn đầu tư", "đầu tư", "vốn đầu tư usd", "vốn đầu tư dự kiến", "vốn")),
-          help="Planned investment in Hanoi in US dollars: 1500000, 1.5m or 2bn.", group="size", max_length=50),
+          help=N_("Planned investment in Hanoi in US dollars: 1500000, 1.5m or 2bn."), group="size", max_length=50),
     Field("employees", "count", _labels("employees", "сотрудники", "số nhân viên"),
           _aliases(("staff", "headcount", "employee count", "number of employees"),
                    ("сотрудники", "численность", "численность сотрудников", "количество сотрудников",
                     "персонал", "штат", "число сотрудников"),
                    ("nhân viên", "số nhân viên", "lao động", "số lao động", "nhân sự")),
-          help="Number of employees of the firm.", group="size", max_length=20),
+          help=N_("Number of employees of the firm."), group="size", max_length=20),
     Field("tech_transfer", "commitment",
           _labels("technology transfer", "передача технологий", "chuyển giao công nghệ"),
           _aliases(("technology transfer", "transfer of technology"), ("передача технологий", "трансфер технологий"),
                    ("chuyển giao công nghệ",)),
-          help="Will the firm transfer technology to Vietnamese partners?", group="commitments"),
+          help=N_("Will the firm transfer technology to Vietnamese partners?"), group="commitments"),
     Field("training", "commitment",
           _labels("local staff training", "обучение местных кадров", "đào tạo nhân lực địa phương"),
           _aliases(("staff training", "local training"),
                    ("обучение", "обучение кадров", "обучение местных кадров", "подготовка кадров",
                     "обучение персонала"),
                    ("đào tạo", "đào tạo nhân lực", "đào tạo nhân lực địa phương", "đào tạo lao động")),
-          help="Will the firm train local staff?", group="commitments"),
+          help=N_("Will the firm train local staff?"), group="commitments"),
     Field("local_partner", "commitment", _labels("local partner", "местный партнёр", "đối tác địa phương"),
           _aliases(("partner", "vietnamese partner", "local partners"),
                    ("местный партнёр", "местный партнер", "партнёр", "вьетнамский партнёр",
                     "местные партнёры", "местные поставщики"),
                    ("đối tác", "đối tác địa phương", "đối tác việt nam", "nhà cung cấp địa phương")),
-          help="Will the firm work with a Vietnamese partner or local suppliers?", group="commitments"),
+          help=N_("Will the firm work with a Vietnamese partner or local suppliers?"), group="commitments"),
     Field("green", "commitment", _labels("green commitment", "экологичность", "cam kết xanh"),
           _aliases(("environment", "environmental", "ecology", "green commitment", "sustainability"),
                    ("экология", "экологичность", "зелёный", "зелёные технологии", "экологические обязательства"),
                    ("xanh", "môi trường", "cam kết xanh", "cam kết môi trường")),
-          help="Is the project green and environmentally friendly?", group="commitments"),
+          help=N_("Is the project green and environmentally friendly?"), group="commitments"),
     Field("esg_report", "yesno", _labels("ESG report", "отчёт ESG", "báo cáo ESG"),
           _aliases(("esg", "esg reporting", "sustainability report"),
                    ("отчёт esg", "esg отчёт", "отчётность esg", "отчёт об устойчивом развитии"),
                    ("báo cáo esg", "báo cáo phát triển bền vững")),
-          help="Does the firm publish an ESG or sustainability report?", group="commitments"),
+          help=N_("Does the firm publish an ESG or sustainability report?"), group="commitments"),
     Field("vietnam_presence", "presence",
           _labels("presence in Vietnam", "присутствие во Вьетнаме", "hiện diện tại Việt Nam"),
           _aliases(("presence", "presence in vietnam", "vietnam office"),
                    ("присутствие", "присутствие во вьетнаме", "представительство во вьетнаме"),
                    ("hiện diện", "hiện diện tại việt nam", "văn phòng tại việt nam")),
-          help="Does the firm already have a presence in Vietnam?", group="commitments"),
+          help=N_("Does the firm already have a presence in Vietnam?"), group="commitments"),
     Field("website", "text", _labels("website", "сайт", "trang web"),
           _aliases(("web", "site", "url", "web site", "homepage"), ("сайт", "веб-сайт", "веб сайт"),
                    ("trang web", "website công ty")),
-          help="The firm's website.", group="firm", max_length=300),
+          help=N_("The firm's website."), group="firm", max_length=300),
     Field("contact_email", "email", _labels("contact e-mail", "контактный e-mail", "e-mail liên hệ"),
           _aliases(("email", "e-mail", "mail", "contact"),
                    ("почта", "электронная почта", "эл. почта", "контактный email", "емейл"),
                    ("thư điện tử", "email liên hệ", "e-mail liên hệ")), max_length=254),
     Field("city", "text", _labels("city", "город", "thành phố"),
           _aliases(("town", "location"), ("город", "населённый пункт"), ("thành phố", "tỉnh/thành phố", "tỉnh thành")),
-          help="City of the firm's head office.", group="firm", max_length=100, first=True),
+          help=N_("City of the firm's head office."), group="firm", max_length=100, first=True),
 )
 
 BY_NAME: Mapping[str, Field] = {f.name: f for f in REGISTRY}
