@@ -29,11 +29,66 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-#: The languages of the matcher and the web app, in the order they are offered; English first
-#: (the fallback of every table keyed by language).
-LANGS = ("en", "ru", "vi")
+@dataclass(frozen=True)
+class Language:
+    """A language of the matcher and the web app.
+
+    Parameters
+    ----------
+    code : str
+        ISO 639-1 code (``?lang=``, ``--lang``, the keys of every label table).
+    name : str
+        The language's name in itself (the language switcher, the upload form).
+    thousands, decimal : str
+        How numbers are written in explanations (5,000,000 / 5 000 000 / 5.000.000).
+    words : mapping
+        The words of this language the readers of :mod:`matcher.values` accept, by meaning:
+        ``yes``, ``no``, ``committed``, ``planned`` (commitments), ``none``, ``office``,
+        ``project`` (presence), ``thousand``, ``million``, ``billion`` (amounts: ``1,5 млн``).
+        Case is ignored; words of every language are accepted whatever the page's language.
+    """
+
+    code: str
+    name: str
+    thousands: str = ","
+    decimal: str = "."
+    words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+#: The languages, in the order they are offered; English first (the fallback of every table keyed by language).
+LANGUAGES: tuple[Language, ...] = (
+    Language("en", "English", ",", ".", {
+        "yes": ("yes", "y", "true"), "no": ("no", "n", "false"),
+        "committed": ("committed", "commit", "commitment"), "planned": ("planned", "plan", "planning", "maybe"),
+        "none": ("none", "no"), "office": ("office", "representative office"), "project": ("project",),
+        "thousand": ("k", "th"), "million": ("m", "mn", "mln", "million"), "billion": ("b", "bn", "billion")}),
+    Language("ru", "Русский", "\u00a0", ",", {
+        "yes": ("да", "д"), "no": ("нет", "н"),
+        "committed": ("обязательство", "обязуемся"), "planned": ("планируется", "планируем", "план"),
+        "none": ("нет",), "office": ("офис", "представительство"), "project": ("проект",),
+        "thousand": ("тыс",), "million": ("млн",), "billion": ("млрд",)}),
+    Language("vi", "Tiếng Việt", ".", ",", {
+        "yes": ("có", "co"), "no": ("không", "khong"),
+        "committed": ("cam kết",), "planned": ("dự kiến", "kế hoạch", "có kế hoạch"),
+        "none": ("không",), "office": ("văn phòng",), "project": ("dự án",),
+        "thousand": ("nghìn", "ngàn"), "million": ("triệu",), "billion": ("tỷ", "tỉ")}),
+)
+#: The language codes, in order.
+LANGS = tuple(lang.code for lang in LANGUAGES)
 #: Each language's name in itself (the language switcher, the upload form's choice).
-LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "ru": "Русский", "vi": "Tiếng Việt"}
+LANGUAGE_NAMES: Mapping[str, str] = {lang.code: lang.name for lang in LANGUAGES}
+BY_LANG: Mapping[str, Language] = {lang.code: lang for lang in LANGUAGES}
+
+
+def words(meaning: str) -> tuple[str, ...]:
+    """The words of every language for ``meaning`` (a key of :attr:`Language.words`), in language order.
+
+    Examples
+    --------
+    >>> words("million")
+    ('m', 'mn', 'mln', 'million', 'млн', 'triệu')
+    """
+    return tuple(w for lang in LANGUAGES for w in lang.words.get(meaning, ()))
 
 
 @dataclass(frozen=True)

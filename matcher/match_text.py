@@ -82,10 +82,7 @@ def phrase(lang: str, key: str, **values: object) -> str:
 
 def vnd_text(vnd: float, usd_vnd: float, lang: str) -> str:
     """``VND 6,000 bn (about US$230.8 m)`` in the reader's language."""
-    usd = f"{vnd / usd_vnd / 1e6:,.1f}".replace(",", {"ru": "\u00a0", "vi": "."}.get(lang, ","))
-    if lang in ("ru", "vi"):
-        usd = usd[:-2] + "," + usd[-1]
-    return phrase(lang, "vnd", bn=format_number(vnd / 1e9, lang), usd=usd)
+    return phrase(lang, "vnd", bn=format_number(vnd / 1e9, lang), usd=format_number(vnd / usd_vnd / 1e6, lang, 1))
 
 
 def missing_clause(mask: int, lang: str) -> str:

@@ -7,7 +7,7 @@ reasons a value cannot be read (by reason code), live here.
 
 from __future__ import annotations
 
-from .fields import LANGS, REGISTRY
+from .fields import BY_LANG, LANGS, REGISTRY
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -67,10 +67,19 @@ def message(lang: str, key: str, **values: object) -> str:
     return table[key].format(**values)
 
 
-def format_number(value: float, lang: str) -> str:
-    """A whole number with the thousands separator of the language: 5,000,000 / 5 000 000 / 5.000.000."""
-    text = f"{int(round(value)):,}"
-    return text.replace(",", {"ru": "\u00a0", "vi": "."}.get(lang, ","))
+def format_number(value: float, lang: str, digits: int = 0) -> str:
+    """A number with the separators of the language (:class:`matcher.fields.Language`).
+
+    Examples
+    --------
+    >>> format_number(5e6, "en"), format_number(5e6, "ru"), format_number(5e6, "vi"), format_number(1234.56, "vi", 1)
+    ('5,000,000', '5\xa0000\xa0000', '5.000.000', '1.234,6')
+    """
+    language = BY_LANG.get(lang, BY_LANG["en"])
+    if not digits:
+        return f"{int(round(value)):,}".replace(",", language.thousands)
+    whole, _, decimals = f"{value:,.{digits}f}".partition(".")
+    return whole.replace(",", language.thousands) + language.decimal + decimals
 
 
 #: Why a row cannot be scored, by reason code: the code is the key of every translation (here, and

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable
 
 from .errors import InvalidValue
-from .fields import ANSWER_KINDS
+from .fields import ANSWER_KINDS, words
 from .messages import Reason
 
 #: Commitment levels, in increasing order of commitment (declared in :mod:`matcher.fields`).
@@ -22,32 +22,20 @@ COMMITMENT_LEVELS = ANSWER_KINDS["commitment"].levels
 PRESENCE_LEVELS = ANSWER_KINDS["presence"].levels
 YESNO_LEVELS = ANSWER_KINDS["yesno"].levels
 
-_YES = {"yes", "y", "true", "1", "да", "д", "có", "co", "x", "✓", "committed"}
-_NO = {"no", "n", "false", "0", "нет", "н", "không", "khong", "none", "-"}
-_COMMITMENT = {
-    "committed": "committed", "commit": "committed", "commitment": "committed",
-    "обязательство": "committed", "обязуемся": "committed", "cam kết": "committed",
-    "planned": "planned", "plan": "planned", "planning": "planned", "maybe": "planned",
-    "планируется": "planned", "планируем": "planned", "план": "planned",
-    "dự kiến": "planned", "kế hoạch": "planned", "có kế hoạch": "planned",
-}
-_PRESENCE = {
-    "none": "none", "no": "none", "нет": "none", "không": "none", "0": "none",
-    "office": "office", "representative office": "office", "офис": "office",
-    "представительство": "office", "văn phòng": "office",
-    "project": "project", "проект": "project", "dự án": "project",
-}
+#: Answer words of no language in particular; each language's own are in the registry (:func:`matcher.fields.words`).
+_YES = {*words("yes"), "1", "x", "✓", "committed"}
+_NO = {*words("no"), "0", "none", "-"}
+_COMMITMENT = {**dict.fromkeys(words("committed"), "committed"), **dict.fromkeys(words("planned"), "planned")}
+_PRESENCE = {**dict.fromkeys((*words("none"), "0"), "none"), **dict.fromkeys(words("office"), "office"),
+             **dict.fromkeys(words("project"), "project")}
 #: Every spelling each reader accepts (trimmed and case-folded), for documents such as the OpenAPI schema.
 ACCEPTED_WORDS = {
     "commitment": frozenset(_COMMITMENT) | _YES | _NO,
     "yesno": frozenset(_YES | _NO),
     "presence": frozenset(_PRESENCE),
 }
-_MULTIPLIERS = {
-    "k": 1e3, "th": 1e3, "тыс": 1e3, "nghìn": 1e3, "ngàn": 1e3,
-    "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "млн": 1e6, "triệu": 1e6,
-    "b": 1e9, "bn": 1e9, "billion": 1e9, "млрд": 1e9, "tỷ": 1e9, "tỉ": 1e9,
-}
+_MULTIPLIERS = {**dict.fromkeys(words("thousand"), 1e3), **dict.fromkeys(words("million"), 1e6),
+                **dict.fromkeys(words("billion"), 1e9)}
 _MONEY = re.compile(r"^(?P<num>\d[\d\s,.' ]*)\s*(?P<mult>[^\d\s.,]*)\.?$")
 _CURRENCY = re.compile(r"(?i)^(us\$|usd|\$)\s*|\s*(usd|us\$|\$|долл\.?( сша)?)$")
 # ASCII digits only: Python's \d also takes other scripts' digits, which no code table lists.

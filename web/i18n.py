@@ -8,7 +8,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
-from matcher.fields import LANGUAGE_NAMES, REGISTRY, form_groups
+from matcher.fields import LANGUAGE_NAMES, REGISTRY, form_groups, words
 from matcher.messages import FIELD_LABELS
 from matcher.messages import reason_text as matcher_reason_text
 from matcher.profile import FIELDS
@@ -25,8 +25,8 @@ SOURCE_LABELS = {"assess": _l("self-assessment"), "batch": _l("batch upload"), "
 STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed")}
 ACTION_LABELS = {"lead.create": _l("lead created"), "lead.status": _l("status changed"),
                  "lead.assign": _l("assigned"), "note.add": _l("note added")}
-_YES = ("yes", "да", "có", "true", "1", "y")
-_NO = ("no", "нет", "không", "false", "0", "n")
+_YES = (*words("yes"), "1")  # every language's yes and no words (the registry's, matcher/fields.py)
+_NO = (*words("no"), "0")
 #: Stored yes/no words of the answer kinds that read them (a CSV's "да" shown as "yes").
 _YESNO = {**dict.fromkeys(_YES, "yes"), **dict.fromkeys(_NO, "no")}
 _YESNO_WORDS = {"commitment": _YESNO, "yesno": _YESNO}
