@@ -7,55 +7,11 @@ reasons a value cannot be read (by reason code), live here.
 
 from __future__ import annotations
 
+from .catalogues import by_key, tables
 from .fields import BY_LANG, LANGS, REGISTRY
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "head": "{score} of 100, band {band} ({band_label})",
-        "sector": "sector {sector} ({tier}) {how}",
-        "sector_unknown": "sector unknown (no OKVED code or description)",
-        "from_code": "from OKVED {evidence}",
-        "from_declared": "as declared",
-        "from_text": "from the words: {evidence}",
-        "from_default": "— sector uncertain: no known code, and the description does not say clearly enough",
-        "strongest": "strongest: {items}",
-        "missing": "missing: {items}",
-        "improve": "best improvement: {advice} (+{gain})",
-        "nothing_to_improve": "nothing left to improve",
-        "field_sector": "okved or description",
-        "unknown_code": "{code} is not an OKVED 2 code: no sector was read from it",
-    },
-    "ru": {
-        "head": "{score} из 100, категория {band} ({band_label})",
-        "sector": "отрасль {sector} ({tier}) {how}",
-        "sector_unknown": "отрасль неизвестна (нет кода ОКВЭД и описания)",
-        "from_code": "по коду ОКВЭД {evidence}",
-        "from_declared": "по заявлению компании",
-        "from_text": "по словам: {evidence}",
-        "from_default": "— отрасль не определена: нет известного кода ОКВЭД, а описание недостаточно ясно",
-        "strongest": "главное: {items}",
-        "missing": "не указано: {items}",
-        "improve": "лучше всего повысит балл: {advice} (+{gain})",
-        "nothing_to_improve": "улучшать нечего",
-        "field_sector": "ОКВЭД или описание",
-        "unknown_code": "{code} — не код ОКВЭД 2: отрасль по нему не определена",
-    },
-    "vi": {
-        "head": "{score}/100 điểm, hạng {band} ({band_label})",
-        "sector": "ngành {sector} ({tier}) {how}",
-        "sector_unknown": "chưa rõ ngành (không có mã OKVED hoặc mô tả)",
-        "from_code": "theo mã OKVED {evidence}",
-        "from_declared": "theo doanh nghiệp tự khai",
-        "from_text": "theo các từ: {evidence}",
-        "from_default": "— chưa xác định được ngành: không có mã ngành hợp lệ và mô tả chưa đủ rõ",
-        "strongest": "đóng góp lớn nhất: {items}",
-        "missing": "còn thiếu: {items}",
-        "improve": "cải thiện tốt nhất: {advice} (+{gain})",
-        "nothing_to_improve": "không còn gì để cải thiện",
-        "field_sector": "mã OKVED hoặc mô tả",
-        "unknown_code": "{code} không phải là mã OKVED 2: không xác định được ngành từ mã này",
-    },
-}
+#: Sentence frames of explanations, per language (from the catalogues of :mod:`matcher.catalogues`).
+MESSAGES: dict[str, dict[str, str]] = tables("MESSAGES", LANGS)
 
 #: Names of profile fields as shown to people, per language (from the field registry).
 FIELD_LABELS: dict[str, dict[str, str]] = {lang: {f.name: f.labels[lang] for f in REGISTRY} for lang in LANGS}
@@ -63,8 +19,8 @@ FIELD_LABELS: dict[str, dict[str, str]] = {lang: {f.name: f.labels[lang] for f i
 
 def message(lang: str, key: str, **values: object) -> str:
     """The phrase ``key`` in ``lang`` (English when the language is unknown), filled in."""
-    table = MESSAGES.get(lang, MESSAGES["en"])
-    return table[key].format(**values)
+    text = MESSAGES.get(lang, {}).get(key) or MESSAGES["en"][key]
+    return text.format(**values)
 
 
 def format_number(value: float, lang: str, digits: int = 0) -> str:
@@ -85,51 +41,11 @@ def format_number(value: float, lang: str, digits: int = 0) -> str:
 #: Why a row cannot be scored, by reason code: the code is the key of every translation (here, and
 #: for the web pages). English is what :class:`~matcher.errors.InvalidValue` carries, as a
 #: :class:`Reason`; :func:`reason_text` words a reason in another language by its code.
-REASONS: dict[str, dict[str, str]] = {
-    "name_required": {"en": "a firm name is required", "ru": "нужно название компании",
-                      "vi": "cần có tên doanh nghiệp"},
-    "commitment": {
-        "en": "expected committed, planned or none (or yes/no, да/нет, có/không)",
-        "ru": "ожидается: есть обязательство, планируется или нет (или yes/no, да/нет, có/không)",
-        "vi": "cần một trong: đã cam kết, dự kiến hoặc không (hoặc yes/no, да/нет, có/không)"},
-    "yesno": {"en": "expected yes or no (also да/нет, có/không, true/false, 1/0)",
-              "ru": "ожидается да или нет (также yes/no, có/không, true/false, 1/0)",
-              "vi": "cần có hoặc không (cũng được: yes/no, да/нет, true/false, 1/0)"},
-    "presence": {"en": "expected none, office or project", "ru": "ожидается: нет, офис или проект",
-                 "vi": "cần một trong: chưa có, văn phòng hoặc dự án"},
-    "money": {"en": "expected an amount in US$ such as 1500000, 1 500 000, 1.5m or 2bn",
-              "ru": "ожидается сумма в долларах США, например 1500000, 1 500 000, 1.5m или 2bn",
-              "vi": "cần một số tiền USD, ví dụ 1500000, 1 500 000, 1.5m hoặc 2bn"},
-    "separators": {"en": "the number has misplaced separators", "ru": "в числе неверно стоят разделители",
-                   "vi": "số có dấu phân cách đặt sai chỗ"},
-    "too_large": {"en": "the amount is too large", "ru": "слишком большая сумма", "vi": "số tiền quá lớn"},
-    "count": {"en": "expected a whole number such as 250", "ru": "ожидается целое число, например 250",
-              "vi": "cần một số nguyên, ví dụ 250"},
-    "okved": {"en": "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)",
-              "ru": "это не код ОКВЭД 2 / NACE Rev. 2 (например 62.01 или 26.3)",
-              "vi": "không phải mã OKVED 2 / NACE Rev. 2 (ví dụ 62.01 hoặc 26.3)"},
-    "row_empty": {"en": "the row is empty", "ru": "строка пуста", "vi": "dòng trống"},
-    "row_fields": {"en": "has {actual} fields where the header has {expected}",
-                   "ru": "в строке полей: {actual}, а в заголовке: {expected}",
-                   "vi": "dòng có {actual} trường trong khi tiêu đề có {expected}"},
-    "unclosed_quote": {
-        "en": "the quoted value is not closed before the end of the file (is the file cut short?)",
-        "ru": "значение в кавычках не закрыто до конца файла (файл обрезан?)",
-        "vi": "giá trị trong ngoặc kép chưa được đóng trước khi hết tệp (tệp bị cắt?)"},
-}
+REASONS: dict[str, dict[str, str]] = by_key(tables("REASONS", LANGS))
 _REASON_CODES = {texts["en"]: code for code, texts in REASONS.items() if "{" not in texts["en"]}
 
 #: Warnings of a batch run, per language.
-WARNINGS: dict[str, dict[str, str]] = {
-    "ignored_columns": {
-        "en": "{count} column(s) not used for scoring (passed through unchanged): {columns}",
-        "ru": "столбцы, не учтённые при оценке (переданы без изменений), {count}: {columns}",
-        "vi": "{count} cột không được dùng để chấm điểm (giữ nguyên trong tệp kết quả): {columns}"},
-    "encoding_fallback": {
-        "en": "{encoding} cannot hold every character of the output: it was written as UTF-8 with BOM",
-        "ru": "в кодировке {encoding} нельзя записать все символы результата: он записан в UTF-8 с BOM",
-        "vi": "bảng mã {encoding} không chứa được mọi ký tự của kết quả: tệp được ghi bằng UTF-8 có BOM"},
-}
+WARNINGS: dict[str, dict[str, str]] = by_key(tables("WARNINGS", LANGS))
 
 
 def reason(code: str, lang: str = "en", **values: object) -> str:
