@@ -16,7 +16,7 @@ import yaml
 
 from .data import SECTORS_YAML
 from .errors import ConfigError
-from .fields import LANGS, NUMBER_KINDS, REGISTRY
+from .fields import COMPLETE_LANGS, LANGS, NUMBER_KINDS, REGISTRY
 from .values import is_code
 
 FORMAT = "hanoi-matcher/sectors"
@@ -250,12 +250,13 @@ class _Checker:
             raise err.located(self.line(keys), self.path) from None
 
     def labels(self, data: Any, keys: tuple[Any, ...]) -> dict[str, str]:
+        """Labels in every language: required in the complete ones, English where another lacks one."""
         labels = self.get(data, keys, dict)
         for lang in LANGS:
-            text = self.get(data, (*keys, lang), str)
-            if not text.strip():
+            text = self.get(data, (*keys, lang), str, required=lang in COMPLETE_LANGS)
+            if text is not None and not text.strip():
                 raise self.fail((*keys, lang), "must not be empty")
-        return {lang: labels[lang] for lang in LANGS}
+        return {lang: labels.get(lang) or labels["en"] for lang in LANGS}
 
     def source(self, data: Any, keys: tuple[Any, ...], sources: Mapping[str, Any]) -> dict[str, str]:
         ref = self.get(data, (*keys, "ref"), str)

@@ -46,6 +46,10 @@ class Language:
         ``yes``, ``no``, ``committed``, ``planned`` (commitments), ``none``, ``office``,
         ``project`` (presence), ``thousand``, ``million``, ``billion`` (amounts: ``1,5 млн``).
         Case is ignored; words of every language are accepted whatever the page's language.
+    complete : bool
+        Whether the data files (``sectors.yaml``, ``opportunities.yaml``, ``incentives.yaml``)
+        must give every label in this language and its catalogue must word every reason. A
+        language being added starts incomplete: a label it lacks is the English one.
     """
 
     code: str
@@ -53,6 +57,7 @@ class Language:
     thousands: str = ","
     decimal: str = "."
     words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    complete: bool = True
 
 
 #: The languages, in the order they are offered; English first (the fallback of every table keyed by language).
@@ -75,6 +80,8 @@ LANGUAGES: tuple[Language, ...] = (
 )
 #: The language codes, in order.
 LANGS = tuple(lang.code for lang in LANGUAGES)
+#: The languages every label of the data files must be given in (see :attr:`Language.complete`).
+COMPLETE_LANGS = tuple(lang.code for lang in LANGUAGES if lang.complete)
 #: Each language's name in itself (the language switcher, the upload form's choice).
 LANGUAGE_NAMES: Mapping[str, str] = {lang.code: lang.name for lang in LANGUAGES}
 BY_LANG: Mapping[str, Language] = {lang.code: lang for lang in LANGUAGES}
