@@ -10,8 +10,11 @@ derives from it:
   :mod:`matcher.messages`, the ``--lang`` choices;
 - ``web``: the profile forms (``web/forms.py``, rendered by the ``profile_fields`` macro of
   ``web/templates/_macros.html``), the request schema of the OpenAPI document
-  (``web/openapi.py``), the columns of ``Lead`` (``web/models.py``), answer labels and the
-  language switcher.
+  (``web/openapi.py``), the columns of ``Lead`` (``web/models.py``), answer labels, the
+  languages offered and their switchers.
+
+A language (:class:`Language`) carries its name, number separators and the answer words the
+readers accept; its phrases are in its catalogue, ``matcher/catalogues/<code>.py``.
 
 The steps to add a criterion or a language are in docs/architecture.md ("Where to change
 what"). This module imports nothing of the package: every other module may import it.

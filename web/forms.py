@@ -36,8 +36,8 @@ def choices(pairs) -> list[SelectChoice]:
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address such as name@example.com."))
 #: The profile fields of the self-assessment form, in the registry's order (matcher/fields.py).
 PROFILE_FORM_FIELDS = tuple(f for f in REGISTRY if f.group)
-#: Each form field's help, in the page's language (the registry's msgids, translated by the catalogue).
 PROFILE_NAMES = frozenset(f.name for f in PROFILE_FORM_FIELDS)
+#: Each form field's help, in the page's language (the registry's msgids, translated by the catalogue).
 HELP = {f.name: _l(f.help) for f in PROFILE_FORM_FIELDS if f.help}
 NOT_STATED = _l("not stated")
 
