@@ -36,7 +36,7 @@ from .chunkpool import ChunkPool, append_file, worker_state
 from .errors import InputFileError
 from .explain import render_batch
 from .frame import read_frame
-from .messages import reason, reason_text, warning
+from .messages import Reason, reason, reason_text, warning
 from .profile import field_for, header_map, ignored_headers
 from .scoring import Scorer
 from .stored import kept_rows
@@ -377,7 +377,7 @@ def _mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
         from .frame import RowError
 
         frame.errors = [e for e in frame.errors if not empty[e.row]]
-        frame.errors += [RowError(int(r), "(row)", reason("row_empty")) for r in np.flatnonzero(empty)]
+        frame.errors += [RowError(int(r), "(row)", Reason("row_empty")) for r in np.flatnonzero(empty)]
         frame.errors.sort(key=lambda e: e.row)
 
 

@@ -33,6 +33,7 @@ from .cli_base import (
     run,
     tell_errors,
 )
+from .fields import LANGS
 
 #: The file helpers live in :mod:`matcher.cli_base` (``matcher match`` uses them too).
 _output_path, _input_file, _tell_errors = output_path, input_file, tell_errors
@@ -177,7 +178,7 @@ def _add_score(sub) -> None:
                        help="output file, or - for standard output; errors go to OUTPUT.errors.csv")
     score.add_argument("--errors", default=None, metavar="FILE",
                        help="write the error report to FILE (default: OUTPUT.errors.csv; with -o -, stderr)")
-    score.add_argument("--lang", choices=("en", "ru", "vi"), default="en",
+    score.add_argument("--lang", choices=LANGS, default="en",
                        help="language of the explanations, the error reasons and the warnings")
     score.add_argument("--encoding", choices=tuple(ENCODINGS), default="utf-8",
                        help="how the CSV output and error report are written: utf-8 (commas, the default), "

@@ -13,6 +13,8 @@ import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
+from .fields import LANGS
+
 MATCH_EPILOG = """output columns, after the input columns:
   match_1, match_1_score, match_1_reason ... match_K_*   best opportunities first (id, 0-100, why)
   incentives, incentives_possible                       incentive categories (ids) the firm may
@@ -79,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="kinds of opportunity to match, comma-separated (default: park,project,partner)")
     parser.add_argument("--errors", default=None, metavar="FILE",
                         help="write the error report to FILE (default: OUTPUT.errors.csv; with -o -, stderr)")
-    parser.add_argument("--lang", choices=("en", "ru", "vi"), default="en", help="language of the reasons")
+    parser.add_argument("--lang", choices=LANGS, default="en", help="language of the reasons")
     parser.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary")
     parser.set_defaults(func=cmd_match)

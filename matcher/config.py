@@ -16,20 +16,16 @@ import yaml
 
 from .data import SECTORS_YAML
 from .errors import ConfigError
-from .values import COMMITMENT_LEVELS, PRESENCE_LEVELS, YESNO_LEVELS, is_code
+from .fields import COMPLETE_LANGS, LANGS, NUMBER_KINDS, REGISTRY
+from .values import is_code
 
 FORMAT = "hanoi-matcher/sectors"
 SUPPORTED_VERSIONS = (1,)
-LANGS = ("en", "ru", "vi")
 DEFAULT_PATH = SECTORS_YAML  # inside the package: an installed wheel reads it from any folder
 
-#: Profile fields a criterion may read, and the answers each accepts.
-ANSWER_INPUTS: dict[str, tuple[str, ...]] = {
-    "tech_transfer": COMMITMENT_LEVELS, "training": COMMITMENT_LEVELS,
-    "local_partner": COMMITMENT_LEVELS, "green": COMMITMENT_LEVELS,
-    "esg_report": YESNO_LEVELS, "vietnam_presence": PRESENCE_LEVELS,
-}
-NUMBER_INPUTS = ("investment_usd", "employees")
+#: Profile fields a criterion may read, and the answers each accepts (from the field registry).
+ANSWER_INPUTS: dict[str, tuple[str, ...]] = {f.name: f.answers.levels for f in REGISTRY if f.answers}
+NUMBER_INPUTS = tuple(f.name for f in REGISTRY if f.kind in NUMBER_KINDS)
 
 #: The largest weight of one criterion. Weights are points before they are scaled to add up
 #: to 100; with at most this much each, and at least :data:`MIN_TOTAL_WEIGHT` together, the
@@ -254,12 +250,13 @@ class _Checker:
             raise err.located(self.line(keys), self.path) from None
 
     def labels(self, data: Any, keys: tuple[Any, ...]) -> dict[str, str]:
+        """Labels in every language: required in the complete ones, English where another lacks one."""
         labels = self.get(data, keys, dict)
         for lang in LANGS:
-            text = self.get(data, (*keys, lang), str)
-            if not text.strip():
+            text = self.get(data, (*keys, lang), str, required=lang in COMPLETE_LANGS)
+            if text is not None and not text.strip():
                 raise self.fail((*keys, lang), "must not be empty")
-        return {lang: labels[lang] for lang in LANGS}
+        return {lang: labels.get(lang) or labels["en"] for lang in LANGS}
 
     def source(self, data: Any, keys: tuple[Any, ...], sources: Mapping[str, Any]) -> dict[str, str]:
         ref = self.get(data, (*keys, "ref"), str)

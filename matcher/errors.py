@@ -21,13 +21,16 @@ class InvalidValue(MatcherError):
     value : str
         The value as given.
     reason : str
-        What was expected, in plain English.
+        What was expected, in plain English: a :class:`matcher.messages.Reason` carries its reason
+        code (``code``) and parameters, which the callers translate by.
     """
 
     def __init__(self, field: str, value: object, reason: str) -> None:
         self.field = field
         self.value = value
         self.reason = reason
+        #: The reason code (a key of :data:`matcher.messages.REASONS`; "" for a reason given as plain text).
+        self.code: str = getattr(reason, "code", "")
         got = "" if value is None or str(value).strip() == "" else f" (got {str(value)[:60]!r})"
         super().__init__(f"{field}: {reason}{got}")
 

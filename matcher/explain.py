@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from .fields import LANGUAGES
 from .frame import ProfileFrame
 from .messages import FIELD_LABELS, format_number, message
 from .scoring import BatchScores, Candidate, RowScores, Scorer
@@ -42,7 +43,7 @@ def tenths_str(tenths: int) -> str:
 
 
 #: Languages whose texts write a decimal comma: "71,7 из 100", "+16,0" (the numeric CSV columns keep the dot).
-DECIMAL_COMMA = ("ru", "vi")
+DECIMAL_COMMA = tuple(lang.code for lang in LANGUAGES if lang.decimal == ",")
 
 
 def text_numbers(numbers: pa.Array, lang: str) -> pa.Array:

@@ -19,24 +19,22 @@ from numpy.typing import NDArray
 
 from .config import ANSWER_INPUTS, NUMBER_INPUTS
 from .errors import InvalidValue
-from .messages import reason
+from .fields import BY_NAME
+from .messages import Reason
 from .sectors import Detection, SectorDetector
-from .values import parse_codes, parse_commitment, parse_count, parse_money, parse_presence, parse_yesno
+from .values import READERS, parse_codes
 
-_ANSWER_READERS: dict[str, Callable[[str, Any], str | None]] = {
-    "tech_transfer": parse_commitment, "training": parse_commitment, "local_partner": parse_commitment,
-    "green": parse_commitment, "esg_report": parse_yesno, "vietnam_presence": parse_presence,
-}
+#: The reader of each answer and number field, by the field's kind in the registry (:mod:`matcher.fields`).
+_ANSWER_READERS: dict[str, Callable[[str, Any], str | None]] = {f: READERS[BY_NAME[f].kind] for f in ANSWER_INPUTS}
 _NUMBER_READERS: dict[str, Callable[[str, Any], float | int | None]] = {
-    "investment_usd": parse_money, "employees": parse_count,
-}
-_PLAIN_NUMBER = r"^\d{1,15}(\.\d+)?$"
-_PLAIN_COUNT = r"^\d{1,9}$"
+    f: READERS[BY_NAME[f].kind] for f in NUMBER_INPUTS}
+#: Cells Arrow casts itself, per number kind: the same number parse_money/parse_count give.
+_PLAIN = {"money": r"^\d{1,15}(\.\d+)?$", "count": r"^\d{1,9}$"}
 
 
 @dataclass
 class RowError:
-    """One reason a row cannot be scored."""
+    """One reason a row cannot be scored (a :class:`~matcher.messages.Reason`: English text with its code)."""
 
     row: int  # position in the batch
     field: str
@@ -113,14 +111,18 @@ def _guarded(field_name: str, read: Callable[[str, Any], Any]) -> Callable[[str 
         try:
             return read(field_name, value), None
         except InvalidValue as exc:
-            return None, exc.reason if exc.value == value else f"{exc.value!r}: {exc.reason}"
+            if exc.value == value:
+                return None, exc.reason
+            if isinstance(exc.reason, Reason):  # one item of the value at fault: named before the reason
+                return None, Reason(exc.reason.code, str(exc.value), **exc.reason.params)
+            return None, f"{exc.value!r}: {exc.reason}"
     return run
 
 
 def _collect(errors: list[RowError], ok: NDArray[np.bool_], bad: NDArray[np.bool_], idx: NDArray[np.int64],
              reasons: list[str | None], field_name: str) -> None:
     for row in np.flatnonzero(bad):
-        errors.append(RowError(int(row), field_name, str(reasons[idx[row]])))
+        errors.append(RowError(int(row), field_name, reasons[idx[row]]))
     ok &= ~bad
 
 
@@ -139,8 +141,7 @@ def _read_numbers(table, errors, ok) -> dict[str, NDArray[np.float64]]:
     out = {}
     for name in NUMBER_INPUTS:
         col = _column(table, name)
-        # Plain digits (most cells) are cast by Arrow: the same number parse_money/parse_count give.
-        pattern = _PLAIN_NUMBER if name == "investment_usd" else _PLAIN_COUNT
+        pattern = _PLAIN[BY_NAME[name].kind]
         plain = pc.fill_null(pc.match_substring_regex(col, pattern), False)
         values = pc.cast(pc.if_else(plain, col, pa.scalar(None, pa.string())), pa.float64())
         values = values.to_numpy(zero_copy_only=False)
@@ -179,7 +180,7 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     names = pc.utf8_trim_whitespace(_column(table, "name"))
     no_name = pc.fill_null(pc.equal(pc.utf8_length(names), 0), True).to_numpy(zero_copy_only=False)
     for row in np.flatnonzero(no_name):
-        errors.append(RowError(int(row), "name", reason("name_required")))
+        errors.append(RowError(int(row), "name", Reason("name_required")))
     ok &= ~no_name
     answers = _read_answers(table, errors, ok)
     numbers = _read_numbers(table, errors, ok)

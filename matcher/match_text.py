@@ -13,63 +13,14 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from ._datafile import label
+from .catalogues import tables
 from .explain import tenths_text
+from .fields import LANGS
 from .messages import FIELD_LABELS, format_number, message
 from .opportunities import ASKS, COMPONENTS, Catalogue
 
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "none": "nothing in common",
-        "or": " or ", "sector_in": "sector: {items}", "okved_in": "OKVED code under {items}",
-        "location_in": "located in: {items}", "investment_min_vnd": "investment of at least {money}",
-        "employees_min": "at least {count} employees", "commitment": "commitment to {field}",
-        "confirm": "to confirm: {text}", "unknown": "not in the profile: {text}",
-        "gap_investment_min_vnd": "qualifies if the investment reaches {money}",
-        "gap_employees_min": "qualifies if the firm employs at least {count} people",
-        "gap_commitment": "qualifies with a commitment to {field}",
-        "gap_location_in": "qualifies if the project is located in: {items}",
-        "gap_sector_in": "only for the sectors: {items}", "gap_okved_in": "only for OKVED codes under {items}",
-        "vnd": "VND {bn} bn (about US${usd} m)",
-        "qualifies": "you may qualify", "possible": "possible: the profile leaves something unknown",
-        "not_yet": "not yet",
-        "hi_tech_park": "a hi-tech park", "industrial_park": "an industrial park",
-        "digital_zone": "a digital technology zone", "other": "elsewhere in Hanoi",
-    },
-    "ru": {
-        "none": "ничего общего",
-        "or": " или ", "sector_in": "отрасль: {items}", "okved_in": "код ОКВЭД в группе {items}",
-        "location_in": "размещение: {items}", "investment_min_vnd": "инвестиции не менее {money}",
-        "employees_min": "не менее {count} сотрудников", "commitment": "обязательство: {field}",
-        "confirm": "уточнить: {text}", "unknown": "нет в профиле: {text}",
-        "gap_investment_min_vnd": "подходит, если инвестиции достигнут {money}",
-        "gap_employees_min": "подходит, если в компании не менее {count} сотрудников",
-        "gap_commitment": "подходит при обязательстве: {field}",
-        "gap_location_in": "подходит, если проект разместится: {items}",
-        "gap_sector_in": "только для отраслей: {items}", "gap_okved_in": "только для кодов ОКВЭД {items}",
-        "vnd": "{bn} млрд донгов (около {usd} млн долл. США)",
-        "qualifies": "вероятно, подходите", "possible": "возможно: в профиле не хватает данных",
-        "not_yet": "пока нет",
-        "hi_tech_park": "технопарк", "industrial_park": "индустриальный парк",
-        "digital_zone": "зона цифровых технологий", "other": "в другом месте Ханоя",
-    },
-    "vi": {
-        "none": "không có điểm chung",
-        "or": " hoặc ", "sector_in": "ngành: {items}", "okved_in": "mã OKVED thuộc {items}",
-        "location_in": "đặt tại: {items}", "investment_min_vnd": "vốn đầu tư từ {money}",
-        "employees_min": "ít nhất {count} lao động", "commitment": "cam kết {field}",
-        "confirm": "cần xác nhận: {text}", "unknown": "hồ sơ chưa có: {text}",
-        "gap_investment_min_vnd": "đủ điều kiện nếu vốn đầu tư đạt {money}",
-        "gap_employees_min": "đủ điều kiện nếu doanh nghiệp có ít nhất {count} lao động",
-        "gap_commitment": "đủ điều kiện nếu cam kết {field}",
-        "gap_location_in": "đủ điều kiện nếu dự án đặt tại: {items}",
-        "gap_sector_in": "chỉ dành cho các ngành: {items}", "gap_okved_in": "chỉ dành cho mã OKVED {items}",
-        "vnd": "{bn} tỷ đồng (khoảng {usd} triệu USD)",
-        "qualifies": "có thể đủ điều kiện", "possible": "có thể: hồ sơ còn thiếu thông tin",
-        "not_yet": "chưa đủ",
-        "hi_tech_park": "khu công nghệ cao", "industrial_park": "khu công nghiệp",
-        "digital_zone": "khu công nghệ số tập trung", "other": "nơi khác ở Hà Nội",
-    },
-}
+#: Frames of match reasons, per language (from the catalogues of :mod:`matcher.catalogues`).
+PHRASES: dict[str, dict[str, str]] = tables("PHRASES", LANGS)
 
 #: Bits of the ``missing`` mask of a match: which unknown answers it would have used.
 MISSING_FIELDS = ("sectors", "investment_usd", *ASKS, "vietnam_presence")
@@ -77,15 +28,12 @@ MISSING_FIELDS = ("sectors", "investment_usd", *ASKS, "vietnam_presence")
 
 def phrase(lang: str, key: str, **values: object) -> str:
     """The frame ``key`` in ``lang`` (English when unknown), filled in."""
-    return PHRASES.get(lang, PHRASES["en"])[key].format(**values)
+    return (PHRASES.get(lang, {}).get(key) or PHRASES["en"][key]).format(**values)
 
 
 def vnd_text(vnd: float, usd_vnd: float, lang: str) -> str:
     """``VND 6,000 bn (about US$230.8 m)`` in the reader's language."""
-    usd = f"{vnd / usd_vnd / 1e6:,.1f}".replace(",", {"ru": "\u00a0", "vi": "."}.get(lang, ","))
-    if lang in ("ru", "vi"):
-        usd = usd[:-2] + "," + usd[-1]
-    return phrase(lang, "vnd", bn=format_number(vnd / 1e9, lang), usd=usd)
+    return phrase(lang, "vnd", bn=format_number(vnd / 1e9, lang), usd=format_number(vnd / usd_vnd / 1e6, lang, 1))
 
 
 def missing_clause(mask: int, lang: str) -> str:

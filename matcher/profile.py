@@ -1,9 +1,10 @@
 """The profile data contract: field names, header matching and one-row helpers.
 
 A CSV row, a JSON object and a form all become an Arrow table of string columns named
-after :data:`FIELDS`; :mod:`matcher.frame` reads that table into typed columns. The columns
-``matcher score`` writes are README's "CSV data contract"; the places a new field touches are
-listed in docs/architecture.md ("Where to change what").
+after :data:`FIELDS`; :mod:`matcher.frame` reads that table into typed columns. The fields, their
+header spellings and labels are declared once in :mod:`matcher.fields`. The columns ``matcher
+score`` writes are README's "CSV data contract"; the places a new field touches are listed in
+docs/architecture.md ("Where to change what").
 """
 
 from __future__ import annotations
@@ -17,72 +18,19 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-#: Every field of the data contract, in output order; ``name`` is the only required one.
-FIELDS = (
-    "id", "name", "description", "okved", "sectors", "investment_usd", "employees",
-    "tech_transfer", "training", "local_partner", "green", "esg_report", "vietnam_presence",
-    "website", "contact_email", "city",
-)
-COMMITMENT_FIELDS = ("tech_transfer", "training", "local_partner", "green")
+from .fields import REGISTRY, fields_of
+
+#: Every field of the data contract, in output order; ``name`` is the only required one
+#: (declared in the field registry, :mod:`matcher.fields`).
+FIELDS = tuple(f.name for f in REGISTRY)
+COMMITMENT_FIELDS = tuple(f.name for f in fields_of("commitment"))
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DOT_THOUSANDS = re.compile(r"^[0-9]{1,3}\.[0-9]{3}$")
-#: Header spellings staff use in spreadsheets, per contract field and language: the one table of
-#: aliases. The labels of :data:`matcher.messages.FIELD_LABELS` are accepted too. Matching ignores
-#: case, spaces, punctuation, accents and ё/е (:func:`header_key`), so "Местный партнёр",
-#: "местный_партнер" and "MESTNYJ..." spelled alike match alike; ``tests/test_profile.py`` checks
+#: Header spellings staff use in spreadsheets, per contract field and language (from the registry).
+#: The labels of :data:`matcher.messages.FIELD_LABELS` are accepted too. Matching ignores
+#: case, spaces, punctuation, accents and ё/е (:func:`header_key`); ``tests/test_profile.py`` checks
 #: that no two fields share a key.
-HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
-    "id": {"en": ("key", "ref"), "ru": ("идентификатор", "ид"), "vi": ("mã định danh", "mã số")},
-    "name": {"en": ("company", "firm", "company name", "firm name", "organisation", "organization"),
-             "ru": ("название", "компания", "наименование", "название компании", "организация",
-                    "наименование организации"),
-             "vi": ("tên", "tên doanh nghiệp", "tên công ty", "doanh nghiệp", "công ty")},
-    "description": {"en": ("about", "activity", "activities", "profile"),
-                    "ru": ("описание", "деятельность", "описание деятельности", "о компании", "профиль"),
-                    "vi": ("mô tả", "hoạt động", "mô tả hoạt động", "giới thiệu")},
-    "okved": {"en": ("nace", "nace code", "okved code", "okved codes", "industry code", "okved 2"),
-              "ru": ("оквэд", "оквэд 2", "код оквэд", "коды оквэд", "оквэд2"),
-              "vi": ("mã okved", "mã ngành", "mã ngành nghề")},
-    # not "sector": that is a result column of `matcher score`, and a scored file must score again
-    "sectors": {"en": ("industry", "industries"),
-                "ru": ("отрасль", "отрасли", "сектор", "секторы", "сфера"),
-                "vi": ("ngành", "lĩnh vực", "ngành nghề")},
-    "investment_usd": {"en": ("investment", "investments", "investment usd", "planned investment", "capex"),
-                       "ru": ("инвестиции", "объём инвестиций", "инвестиции usd", "инвестиции долл",
-                              "планируемые инвестиции", "сумма инвестиций", "объём вложений"),
-                       "vi": ("vốn đầu tư", "đầu tư", "vốn đầu tư usd", "vốn đầu tư dự kiến", "vốn")},
-    "employees": {"en": ("staff", "headcount", "employee count", "number of employees"),
-                  "ru": ("сотрудники", "численность", "численность сотрудников", "количество сотрудников",
-                         "персонал", "штат", "число сотрудников"),
-                  "vi": ("nhân viên", "số nhân viên", "lao động", "số lao động", "nhân sự")},
-    "tech_transfer": {"en": ("technology transfer", "transfer of technology"),
-                      "ru": ("передача технологий", "трансфер технологий"),
-                      "vi": ("chuyển giao công nghệ",)},
-    "training": {"en": ("staff training", "local training"),
-                 "ru": ("обучение", "обучение кадров", "обучение местных кадров", "подготовка кадров",
-                        "обучение персонала"),
-                 "vi": ("đào tạo", "đào tạo nhân lực", "đào tạo nhân lực địa phương", "đào tạo lao động")},
-    "local_partner": {"en": ("partner", "vietnamese partner", "local partners"),
-                      "ru": ("местный партнёр", "местный партнер", "партнёр", "вьетнамский партнёр",
-                             "местные партнёры", "местные поставщики"),
-                      "vi": ("đối tác", "đối tác địa phương", "đối tác việt nam", "nhà cung cấp địa phương")},
-    "green": {"en": ("environment", "environmental", "ecology", "green commitment", "sustainability"),
-              "ru": ("экология", "экологичность", "зелёный", "зелёные технологии", "экологические обязательства"),
-              "vi": ("xanh", "môi trường", "cam kết xanh", "cam kết môi trường")},
-    "esg_report": {"en": ("esg", "esg reporting", "sustainability report"),
-                   "ru": ("отчёт esg", "esg отчёт", "отчётность esg", "отчёт об устойчивом развитии"),
-                   "vi": ("báo cáo esg", "báo cáo phát triển bền vững")},
-    "vietnam_presence": {"en": ("presence", "presence in vietnam", "vietnam office"),
-                         "ru": ("присутствие", "присутствие во вьетнаме", "представительство во вьетнаме"),
-                         "vi": ("hiện diện", "hiện diện tại việt nam", "văn phòng tại việt nam")},
-    "website": {"en": ("web", "site", "url", "web site", "homepage"),
-                "ru": ("сайт", "веб-сайт", "веб сайт"), "vi": ("trang web", "website công ty")},
-    "contact_email": {"en": ("email", "e-mail", "mail", "contact"),
-                      "ru": ("почта", "электронная почта", "эл. почта", "контактный email", "емейл"),
-                      "vi": ("thư điện tử", "email liên hệ", "e-mail liên hệ")},
-    "city": {"en": ("town", "location"), "ru": ("город", "населённый пункт"),
-             "vi": ("thành phố", "tỉnh/thành phố", "tỉnh thành")},
-}
+HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {f.name: dict(f.aliases) for f in REGISTRY}
 
 
 def header_key(header: str) -> str:

@@ -18,13 +18,13 @@ from typing import Any
 from .config import ANSWER_INPUTS, NUMBER_INPUTS
 from .errors import InvalidValue
 from .frame import _ANSWER_READERS, _NUMBER_READERS, _guarded
-from .messages import reason
+from .messages import Reason
 from .profile import row_cells
 from .sectors import RowDetection, SectorDetector
 from .values import parse_codes
 
 #: The reason ``read_frame`` gives for a row without a firm name.
-NAME_REQUIRED = reason("name_required")
+NAME_REQUIRED = Reason("name_required")
 #: The batch path's readers, each returning (value, reason or None).
 _ANSWERS = {field: _guarded(field, _ANSWER_READERS[field]) for field in ANSWER_INPUTS}
 _NUMBERS = {field: _guarded(field, _NUMBER_READERS[field]) for field in NUMBER_INPUTS}

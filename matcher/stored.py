@@ -20,10 +20,9 @@ import numpy as np
 import pyarrow as pa
 
 from .explain import advice_texts, worded_columns
+from .fields import LANGS
 from .scoring import RowScores, Scorer
 from .sectors import SOURCE_DEFAULT
-
-LANGS = ("en", "ru", "vi")
 
 
 def _matrix(values: np.ndarray, kind: pa.DataType) -> pa.Array:

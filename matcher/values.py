@@ -11,41 +11,31 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 
 from .errors import InvalidValue
-from .messages import reason
+from .fields import ANSWER_KINDS, words
+from .messages import Reason
 
-#: Commitment levels, in increasing order of commitment.
-COMMITMENT_LEVELS = ("none", "planned", "committed")
-PRESENCE_LEVELS = ("none", "office", "project")
-YESNO_LEVELS = ("no", "yes")
+#: Commitment levels, in increasing order of commitment (declared in :mod:`matcher.fields`).
+COMMITMENT_LEVELS = ANSWER_KINDS["commitment"].levels
+PRESENCE_LEVELS = ANSWER_KINDS["presence"].levels
+YESNO_LEVELS = ANSWER_KINDS["yesno"].levels
 
-_YES = {"yes", "y", "true", "1", "да", "д", "có", "co", "x", "✓", "committed"}
-_NO = {"no", "n", "false", "0", "нет", "н", "không", "khong", "none", "-"}
-_COMMITMENT = {
-    "committed": "committed", "commit": "committed", "commitment": "committed",
-    "обязательство": "committed", "обязуемся": "committed", "cam kết": "committed",
-    "planned": "planned", "plan": "planned", "planning": "planned", "maybe": "planned",
-    "планируется": "planned", "планируем": "planned", "план": "planned",
-    "dự kiến": "planned", "kế hoạch": "planned", "có kế hoạch": "planned",
-}
-_PRESENCE = {
-    "none": "none", "no": "none", "нет": "none", "không": "none", "0": "none",
-    "office": "office", "representative office": "office", "офис": "office",
-    "представительство": "office", "văn phòng": "office",
-    "project": "project", "проект": "project", "dự án": "project",
-}
+#: Answer words of no language in particular; each language's own are in the registry (:func:`matcher.fields.words`).
+_YES = {*words("yes"), "1", "x", "✓", "committed"}
+_NO = {*words("no"), "0", "none", "-"}
+_COMMITMENT = {**dict.fromkeys(words("committed"), "committed"), **dict.fromkeys(words("planned"), "planned")}
+_PRESENCE = {**dict.fromkeys((*words("none"), "0"), "none"), **dict.fromkeys(words("office"), "office"),
+             **dict.fromkeys(words("project"), "project")}
 #: Every spelling each reader accepts (trimmed and case-folded), for documents such as the OpenAPI schema.
 ACCEPTED_WORDS = {
     "commitment": frozenset(_COMMITMENT) | _YES | _NO,
     "yesno": frozenset(_YES | _NO),
     "presence": frozenset(_PRESENCE),
 }
-_MULTIPLIERS = {
-    "k": 1e3, "th": 1e3, "тыс": 1e3, "nghìn": 1e3, "ngàn": 1e3,
-    "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "млн": 1e6, "triệu": 1e6,
-    "b": 1e9, "bn": 1e9, "billion": 1e9, "млрд": 1e9, "tỷ": 1e9, "tỉ": 1e9,
-}
+_MULTIPLIERS = {**dict.fromkeys(words("thousand"), 1e3), **dict.fromkeys(words("million"), 1e6),
+                **dict.fromkeys(words("billion"), 1e9)}
 _MONEY = re.compile(r"^(?P<num>\d[\d\s,.' ]*)\s*(?P<mult>[^\d\s.,]*)\.?$")
 _CURRENCY = re.compile(r"(?i)^(us\$|usd|\$)\s*|\s*(usd|us\$|\$|долл\.?( сша)?)$")
 # ASCII digits only: Python's \d also takes other scripts' digits, which no code table lists.
@@ -135,7 +125,7 @@ def parse_commitment(field: str, text: object) -> str | None:
         return "committed"
     if value in _NO:
         return "none"
-    raise InvalidValue(field, text, reason("commitment"))
+    raise InvalidValue(field, text, Reason("commitment"))
 
 
 def parse_yesno(field: str, text: object) -> str | None:
@@ -147,7 +137,7 @@ def parse_yesno(field: str, text: object) -> str | None:
         return "yes"
     if value in _NO:
         return "no"
-    raise InvalidValue(field, text, reason("yesno"))
+    raise InvalidValue(field, text, Reason("yesno"))
 
 
 def parse_presence(field: str, text: object) -> str | None:
@@ -157,7 +147,7 @@ def parse_presence(field: str, text: object) -> str | None:
         return None
     if value in _PRESENCE:
         return _PRESENCE[value]
-    raise InvalidValue(field, text, reason("presence"))
+    raise InvalidValue(field, text, Reason("presence"))
 
 
 def _plain_number(digits: str) -> float:
@@ -192,14 +182,14 @@ def parse_money(field: str, text: object) -> float | None:
     match = _MONEY.match(value)
     mult = match and (match["mult"] or "")
     if not match or (mult and mult.rstrip(".") not in _MULTIPLIERS):
-        raise InvalidValue(field, text, reason("money"))
+        raise InvalidValue(field, text, Reason("money"))
     try:
         number = _plain_number(match["num"].strip())
     except ValueError:
-        raise InvalidValue(field, text, reason("separators")) from None
+        raise InvalidValue(field, text, Reason("separators")) from None
     number *= _MULTIPLIERS.get(mult.rstrip("."), 1.0)
     if not math.isfinite(number):
-        raise InvalidValue(field, text, reason("too_large"))
+        raise InvalidValue(field, text, Reason("too_large"))
     return number
 
 
@@ -213,7 +203,7 @@ def parse_count(field: str, text: object) -> int | None:
     except InvalidValue:
         number = None
     if number is None or number != int(number) or number > 10**9:
-        raise InvalidValue(field, text, reason("count"))
+        raise InvalidValue(field, text, Reason("count"))
     return int(number)
 
 
@@ -247,7 +237,14 @@ def parse_codes(field: str, text: object) -> tuple[str, ...]:
             continue
         code = item.rstrip(".")
         if not is_code(code):
-            raise InvalidValue(field, item, reason("okved"))
+            raise InvalidValue(field, item, Reason("okved"))
         if code not in codes:
             codes.append(code)
     return tuple(codes)
+
+
+#: The reader of each field kind of :mod:`matcher.fields` that is read into a typed column.
+READERS: dict[str, Callable[[str, object], object]] = {
+    "commitment": parse_commitment, "yesno": parse_yesno, "presence": parse_presence,
+    "money": parse_money, "count": parse_count, "codes": parse_codes,
+}

@@ -7,6 +7,7 @@ import pytest
 
 from matcher import ConfigError
 from matcher.data import INCENTIVES_YAML, OPPORTUNITIES_YAML
+from matcher.fields import LANGS
 from matcher.incentives import load_incentives
 from matcher.opportunities import COMPONENTS, KINDS, check_opportunity, load_opportunities
 
@@ -33,7 +34,7 @@ def test_every_park_names_sources_confidence_and_date(catalogue):
         assert opp.sources, opp.id
         assert all(catalogue.sources[s]["url"].startswith("http") for s in opp.sources), opp.id
         assert opp.confidence and opp.as_of, opp.id
-        assert set(opp.name) == {"en", "ru", "vi"} and opp.managing_body in catalogue.agencies, opp.id
+        assert set(opp.name) == set(LANGS) and opp.managing_body in catalogue.agencies, opp.id
 
 
 def test_every_rule_has_a_legal_source_a_date_and_an_agency(rules, catalogue):

@@ -17,6 +17,8 @@ import click
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from matcher.fields import LANGS
+
 from . import logs
 from .extensions import babel, csrf, db, login_manager
 
@@ -122,7 +124,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         LEADS_PER_PAGE=25,
         FACETS_CACHE_SECONDS=30,
         AUTO_UPGRADE=True,
-        LANGUAGES=("en", "ru", "vi"),
+        LANGUAGES=LANGS,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,

@@ -8,12 +8,13 @@ any language given; nothing given means no contact block.
 
 from __future__ import annotations
 
+from matcher.fields import LANGS
+
 from .extensions import db
 from .models import Setting
 from .versions import invalidate, snapshot
 
 KEY = "team_contact"
-LANGS = ("en", "ru", "vi")
 MAX_LENGTH = 2000
 
 

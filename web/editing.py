@@ -12,21 +12,21 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 import matcher
-from matcher.values import parse_commitment, parse_presence, parse_yesno
+from matcher.fields import REGISTRY
+from matcher.values import READERS
 
 from . import dedup, dupfind, services
 from .extensions import db
 from .forms import HELP, ContactForm, LeadForm
 from .i18n import current_lang, field_label, number, reason_text
 from .leads import get_lead
-from .models import COMMITMENTS, Contact, Lead
+from .models import PROFILE_COLUMNS, Contact, Lead
 
 bp = Blueprint("editing", __name__, url_prefix="/leads")
-#: Lead columns the edit form writes.
-EDITED = ("name", "description", "okved", "sectors", "investment_usd", "employees", *COMMITMENTS, "esg_report",
-          "vietnam_presence", "website", "contact_email", "city", "inn", "ogrn")
-_CANONICAL = {**dict.fromkeys(COMMITMENTS, parse_commitment), "esg_report": parse_yesno,
-              "vietnam_presence": parse_presence}
+#: Lead columns the edit form writes: the registry's profile fields (``id`` is no answer), the firm's numbers.
+EDITED = (*(f for f in PROFILE_COLUMNS if f != "ext_id"), "inn", "ogrn")
+#: The answer fields and their readers: a stored "да" is shown as the form's own choice.
+_CANONICAL = {f.name: READERS[f.kind] for f in REGISTRY if f.answers}
 
 
 @bp.before_request

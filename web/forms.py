@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from matcher.errors import ConfigError
+from matcher.fields import LANGS, LANGUAGE_NAMES, REGISTRY, Answers, Field
 from matcher.weights import SETTINGS, check_setting
 
 from .models import EVIDENCE, ROLES, STATUSES
@@ -32,49 +33,37 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-COMMITMENT = [("", _l("not stated")), ("committed", _l("committed")), ("planned", _l("planned")),
-              ("none", _l("no"))]
-YESNO = [("", _l("not stated")), ("yes", _l("yes")), ("no", _l("no"))]
-PRESENCE = [("", _l("not stated")), ("none", _l("none yet")), ("office", _l("an office or representative")),
-            ("project", _l("a running project"))]
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address such as name@example.com."))
-
-HELP = {
-    "name": _l("The firm's registered name, in any script."),
-    "description": _l("What the firm does and what it plans in Vietnam, in English, Russian or Vietnamese."),
-    "okved": _l("OKVED 2 codes such as 62.01, 26 or 28.9 (28,99 works too); separate several with ';'. "
-                "Type a code or a word to see suggestions."),
-    "sectors": _l("Sectors the firm names itself (optional): tick one or more."),
-    "investment_usd": _l("Planned investment in Hanoi in US dollars: 1500000, 1.5m or 2bn."),
-    "employees": _l("Number of employees of the firm."),
-    "tech_transfer": _l("Will the firm transfer technology to Vietnamese partners?"),
-    "training": _l("Will the firm train local staff?"),
-    "local_partner": _l("Will the firm work with a Vietnamese partner or local suppliers?"),
-    "green": _l("Is the project green and environmentally friendly?"),
-    "esg_report": _l("Does the firm publish an ESG or sustainability report?"),
-    "vietnam_presence": _l("Does the firm already have a presence in Vietnam?"),
-    "website": _l("The firm's website."),
-    "city": _l("City of the firm's head office."),
-}
+#: The profile fields of the self-assessment form, in the registry's order (matcher/fields.py).
+PROFILE_FORM_FIELDS = tuple(f for f in REGISTRY if f.group)
+PROFILE_NAMES = frozenset(f.name for f in PROFILE_FORM_FIELDS)
+#: Each form field's help, in the page's language (the registry's msgids, translated by the catalogue).
+HELP = {f.name: _l(f.help) for f in PROFILE_FORM_FIELDS if f.help}
+NOT_STATED = _l("not stated")
 
 
-class AssessForm(FlaskForm):
-    """The self-assessment form: every field of the data contract except contact data."""
+def answer_choices(answers: Answers) -> list[SelectChoice]:
+    """The options of an answer field: "not stated", then the registry's answers as forms offer them."""
+    return choices([("", NOT_STATED), *((value, _l(label)) for value, label in answers.offered)])
 
-    name = StringField(validators=[DataRequired(_l("Please enter the firm's name.")), Length(max=300)])
-    description = TextAreaField(validators=[Optional(), Length(max=5000)])
-    okved = StringField(validators=[Optional(), Length(max=300)])
-    sectors = SelectMultipleField(choices=[], widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    investment_usd = StringField(validators=[Optional(), Length(max=50)])
-    employees = StringField(validators=[Optional(), Length(max=20)])
-    tech_transfer = SelectField(choices=choices(COMMITMENT), default="")
-    training = SelectField(choices=choices(COMMITMENT), default="")
-    local_partner = SelectField(choices=choices(COMMITMENT), default="")
-    green = SelectField(choices=choices(COMMITMENT), default="")
-    esg_report = SelectField(choices=choices(YESNO), default="")
-    vietnam_presence = SelectField(choices=choices(PRESENCE), default="")
-    website = StringField(validators=[Optional(), Length(max=300)])
-    city = StringField(validators=[Optional(), Length(max=100)])
+
+def profile_field(f: Field):
+    """The WTForms field of a registry field, by its kind."""
+    if f.answers is not None:
+        return SelectField(choices=answer_choices(f.answers), default="")
+    if f.kind == "sectors":
+        return SelectMultipleField(choices=[], widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    first = DataRequired(_l("Please enter the firm's name.")) if f.kind == "name" else Optional()
+    kind = TextAreaField if f.kind == "longtext" else StringField
+    return kind(validators=[first, Length(max=f.max_length)])
+
+
+#: The profile's fields as a form: one per field of the registry shown on the forms.
+ProfileFields = type("ProfileFields", (FlaskForm,), {f.name: profile_field(f) for f in PROFILE_FORM_FIELDS})
+
+
+class AssessForm(ProfileFields):
+    """The self-assessment form: every field of the data contract except contact data (see :data:`ProfileFields`)."""
 
     def __init__(self, *args, **kwargs) -> None:
         from .i18n import current_lang
@@ -97,7 +86,7 @@ class AssessForm(FlaskForm):
     def profile(self) -> dict[str, str]:
         """The form's answers as a profile mapping (the ticked sectors as ids separated by ';')."""
         data = {name: "; ".join(field.data) if isinstance(field.data, list) else field.data
-                for name, field in self._fields.items() if name in HELP}
+                for name, field in self._fields.items() if name in PROFILE_NAMES}
         return {name: value for name, value in data.items() if value not in (None, "")}
 
 
@@ -142,8 +131,7 @@ class UploadForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[
         FileRequired(_l("Choose a CSV file.")),
         FileAllowed(["csv", "txt", "tsv"], _l("Upload a .csv file (comma, semicolon or tab separated)."))])
-    lang = SelectField(_l("Language of the explanations"),
-                       choices=choices([("en", "English"), ("ru", "Русский"), ("vi", "Tiếng Việt")]))
+    lang = SelectField(_l("Language of the explanations"), choices=choices(LANGUAGE_NAMES.items()))
     output = SelectField(_l("Scored file written as"), default="input", choices=choices([
         ("input", _l("the uploaded file's encoding and separator")),
         ("utf-8-sig", _l("UTF-8 with BOM (opens in Excel)")),
@@ -234,12 +222,9 @@ class EvidenceForm(FlaskForm):
                                                 Length(max=2000)])
 
 
-class TeamContactForm(FlaskForm):
-    """The promotion team's contact as firms see it after sending (thanks page, e-mail, report), per language."""
-
-    en = TextAreaField("English", validators=[Optional(), Length(max=2000)])
-    ru = TextAreaField("Русский", validators=[Optional(), Length(max=2000)])
-    vi = TextAreaField("Tiếng Việt", validators=[Optional(), Length(max=2000)])
+#: The promotion team's contact as firms see it after sending (thanks page, e-mail, report): one text per language.
+TeamContactForm = type("TeamContactForm", (FlaskForm,), {
+    lang: TextAreaField(LANGUAGE_NAMES[lang], validators=[Optional(), Length(max=2000)]) for lang in LANGS})
 
 
 class MergeForm(FlaskForm):

@@ -8,12 +8,14 @@ from flask import Flask, current_app, request, session
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
+from matcher.fields import LANGUAGE_NAMES, REGISTRY, form_groups, words
 from matcher.messages import FIELD_LABELS
+from matcher.messages import reason_text as matcher_reason_text
 from matcher.profile import FIELDS
 
 from .scoring import get_config
 
-LANG_NAMES = {"en": "English", "ru": "Русский", "vi": "Tiếng Việt"}
+LANG_NAMES = LANGUAGE_NAMES
 STATUS_LABELS = {
     "new": _l("new"), "contacted": _l("contacted"), "meeting": _l("meeting"),
     "proposal": _l("proposal"), "invested": _l("invested"), "dropped": _l("dropped"),
@@ -23,16 +25,15 @@ SOURCE_LABELS = {"assess": _l("self-assessment"), "batch": _l("batch upload"), "
 STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed")}
 ACTION_LABELS = {"lead.create": _l("lead created"), "lead.status": _l("status changed"),
                  "lead.assign": _l("assigned"), "note.add": _l("note added")}
-_YES = ("yes", "да", "có", "true", "1", "y")
-_NO = ("no", "нет", "không", "false", "0", "n")
-_COMMITMENT = {"committed": _l("committed"), "planned": _l("planned"), "none": _l("no"),
-               **{v: _l("yes") for v in _YES}, **{v: _l("no") for v in _NO}}
-ANSWER_LABELS = {
-    "tech_transfer": _COMMITMENT, "training": _COMMITMENT, "local_partner": _COMMITMENT, "green": _COMMITMENT,
-    "esg_report": {**{v: _l("yes") for v in _YES}, **{v: _l("no") for v in _NO}},
-    "vietnam_presence": {"none": _l("none yet"), "office": _l("an office or representative"),
-                         "project": _l("a running project")},
-}
+_YES = (*words("yes"), "1")  # every language's yes and no words (the registry's, matcher/fields.py)
+_NO = (*words("no"), "0")
+#: Stored yes/no words of the answer kinds that read them (a CSV's "да" shown as "yes").
+_YESNO = {**dict.fromkeys(_YES, "yes"), **dict.fromkeys(_NO, "no")}
+_YESNO_WORDS = {"commitment": _YESNO, "yesno": _YESNO}
+#: Each answer field's stored answers in the page's language (the registry's labels, matcher/fields.py).
+ANSWER_LABELS = {f.name: {**{v: _l(label) for v, label in f.answers.offered},
+                          **{v: _l(label) for v, label in _YESNO_WORDS.get(f.kind, {}).items()}}
+                 for f in REGISTRY if f.answers}
 ROLE_LABELS = {"analyst": _l("analyst"), "admin": _l("admin")}
 EVIDENCE_LABELS = {"declared": _l("declared"), "verified": _l("verified"), "estimated": _l("estimated")}
 ACTION_LABELS.update({"lead.evidence": _l("evidence changed")})
@@ -43,31 +44,10 @@ ACTION_LABELS.update({"lead.merge": _l("merged a duplicate lead into this one"),
                       "lead.delete": _l("deleted (consent withdrawn)"), "task.add": _l("follow-up planned"),
                       "task.done": _l("follow-up done"), "activity.add": _l("activity logged")})
 
-#: matcher's reasons for an unreadable value (English there), so the form can show them translated.
-REASONS = {
-    "a firm name is required": _l("a firm name is required"),
-    "expected committed, planned or none (or yes/no, да/нет, có/không)":
-        _l("expected committed, planned or none (or yes/no, да/нет, có/không)"),
-    "expected yes or no (also да/нет, có/không, true/false, 1/0)":
-        _l("expected yes or no (also да/нет, có/không, true/false, 1/0)"),
-    "expected none, office or project": _l("expected none, office or project"),
-    "expected an amount in US$ such as 1500000, 1 500 000, 1.5m or 2bn":
-        _l("expected an amount in US$ such as 1500000, 1 500 000, 1.5m or 2bn"),
-    "the number has misplaced separators": _l("the number has misplaced separators"),
-    "the amount is too large": _l("the amount is too large"),
-    "expected a whole number such as 250": _l("expected a whole number such as 250"),
-    "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)":
-        _l("not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)"),
-}
-
-
 def reason_text(reason: str) -> str:
-    """matcher's reason for a bad value in the current language (as given if not known)."""
-    text = REASONS.get(reason)
-    if text is None and ": " in reason and reason.split(": ", 1)[1] in REASONS:
-        value, known = reason.split(": ", 1)
-        return f"{value}: {REASONS[known]}"
-    return str(text) if text is not None else reason
+    """matcher's reason for a bad value in the current language, looked up by its reason code
+    (:class:`matcher.messages.Reason`; its English wording may change without losing a translation)."""
+    return matcher_reason_text(reason, current_lang())
 
 
 #: matcher's ConfigError codes (see :class:`matcher.errors.ConfigError`) worded in the reader's language.
@@ -250,7 +230,8 @@ def init_app(app: Flask) -> None:
         query_url=query_url, LANG_NAMES=LANG_NAMES, STATUS_LABELS=STATUS_LABELS,
         SOURCE_LABELS=SOURCE_LABELS, ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS,
         ACTION_LABELS=ACTION_LABELS, answer_label=answer_label, band_ranges=band_ranges,
-        EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS, encoding_label=encoding_label,
+        EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS, PROFILE_GROUPS=form_groups(),
+        encoding_label=encoding_label,
         delimiter_label=delimiter_label,
         state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
     )

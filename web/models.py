@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from matcher.fields import REGISTRY
 from matcher.profile import COMMITMENT_FIELDS
 
 from .extensions import db
@@ -23,11 +24,9 @@ JOB_STATES = ("queued", "running", "done", "failed")
 #: Commitments whose evidence staff track, and how each can be backed.
 COMMITMENTS = COMMITMENT_FIELDS  # the data contract's commitment fields, defined once in matcher
 EVIDENCE = ("declared", "verified", "estimated")
-#: Profile fields stored as columns of :class:`Lead` (``id`` is kept as ``ext_id``).
-PROFILE_COLUMNS = (
-    "name", "description", "okved", "sectors", "investment_usd", "employees", "tech_transfer", "training",
-    "local_partner", "green", "esg_report", "vietnam_presence", "website", "contact_email", "city",
-)
+#: Profile fields stored as columns of :class:`Lead`: every field of the registry (matcher/fields.py) in its
+#: order, ``id`` aside (kept as ``ext_id``). A new field needs a migration adding its column.
+PROFILE_COLUMNS = tuple(f.name for f in REGISTRY if f.name != "id")
 
 
 def utcnow() -> datetime:
@@ -94,27 +93,18 @@ class LoginSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Lead(db.Model):
-    """A firm as a lead: its profile as given, the latest score, and its place in the pipeline."""
+#: One nullable text column per profile field (the answers as given), ``name`` aside (required, on :class:`Lead`).
+ProfileColumns = type("ProfileColumns", (), {f: mapped_column(Text) for f in PROFILE_COLUMNS if f != "name"})
+
+
+class Lead(ProfileColumns, db.Model):
+    """A firm as a lead: its profile as given (the profile columns come from :data:`ProfileColumns`), the latest
+    score, and its place in the pipeline."""
 
     __tablename__ = "leads"
     id: Mapped[int] = mapped_column(primary_key=True)
     ext_id: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
-    description: Mapped[str | None] = mapped_column(Text)
-    okved: Mapped[str | None] = mapped_column(Text)
-    sectors: Mapped[str | None] = mapped_column(Text)
-    investment_usd: Mapped[str | None] = mapped_column(Text)
-    employees: Mapped[str | None] = mapped_column(Text)
-    tech_transfer: Mapped[str | None] = mapped_column(Text)
-    training: Mapped[str | None] = mapped_column(Text)
-    local_partner: Mapped[str | None] = mapped_column(Text)
-    green: Mapped[str | None] = mapped_column(Text)
-    esg_report: Mapped[str | None] = mapped_column(Text)
-    vietnam_presence: Mapped[str | None] = mapped_column(Text)
-    website: Mapped[str | None] = mapped_column(Text)
-    contact_email: Mapped[str | None] = mapped_column(Text)
-    city: Mapped[str | None] = mapped_column(Text)
     extras: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     consent: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(String(16), default="assess")

@@ -8,7 +8,7 @@ name the further spellings the readers of :mod:`matcher.values` also take.
 from __future__ import annotations
 
 import matcher
-from matcher.profile import COMMITMENT_FIELDS, FIELDS
+from matcher.fields import LANGS, REGISTRY
 from matcher.values import ACCEPTED_WORDS, VALID_DIVISIONS
 
 from .models import SOURCES, STATUSES
@@ -33,33 +33,38 @@ def _words(kind: str) -> list[str]:
     return ["", *sorted(ACCEPTED_WORDS[kind])]
 
 
+def _kind_schemas() -> dict[str, dict]:
+    """The request schema of each field kind of the registry (matcher/fields.py)."""
+    return {
+        "key": {"oneOf": [{"type": "string", "nullable": True}, {"type": "integer"}],
+                "description": "your own key, passed through"},
+        "name": {"type": "string", "pattern": f"[^{_SPACE}]", "description": "the firm's name (required)"},
+        "codes": {"oneOf": [{"type": "string", "pattern": OKVED_PATTERN, "nullable": True},
+                            {"type": "array", "items": {"type": "string", "pattern": f"^{_CODE}$"}}],
+                  "description": "OKVED 2 / NACE Rev. 2 codes: '62.01; 26.3' or a list"},
+        "sectors": {"oneOf": [{"type": "string", "nullable": True}, {"type": "array", "items": {"type": "string"}}],
+                    "description": "sector ids or free words, ';'-separated, or a list"},
+        "money": {"oneOf": [{"type": "number", "minimum": 0, "nullable": True},
+                            {"type": "string", "pattern": MONEY_PATTERN}],
+                  "description": "planned investment in US$: 1500000, '1 500 000', '1,500,000', '1.5m', '2bn' "
+                                 "(also 'USD 2m', '1.000.000', '1,5 млн', '2 tỷ')"},
+        "count": {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 10**9, "nullable": True},
+                            {"type": "string", "pattern": "^[0-9]{1,9}$"}]},
+        "commitment": {"oneOf": [{"type": "boolean", "nullable": True},
+                                 {"type": "string", "enum": _words("commitment")}],
+                       "description": "committed, planned or none; also yes/no, да/нет, có/không, "
+                                      "true/false, 1/0 in any case; empty or null = unknown"},
+        "yesno": {"oneOf": [{"type": "boolean", "nullable": True}, {"type": "string", "enum": _words("yesno")}],
+                  "description": "yes/no in English, Russian or Vietnamese, any case"},
+        "presence": {"type": "string", "enum": [None, *_words("presence")], "nullable": True,
+                     "description": "none, office or project (also in Russian or Vietnamese), any case"},
+    }
+
+
 def _profile_schema() -> dict:
+    kinds = _kind_schemas()
     text = {"type": "string", "nullable": True}
-    props: dict[str, dict] = {f: dict(text) for f in FIELDS}
-    props["id"] = {"oneOf": [{"type": "string", "nullable": True}, {"type": "integer"}],
-                   "description": "your own key, passed through"}
-    props["name"] = {"type": "string", "pattern": f"[^{_SPACE}]", "description": "the firm's name (required)"}
-    props["okved"] = {"oneOf": [{"type": "string", "pattern": OKVED_PATTERN, "nullable": True},
-                                {"type": "array", "items": {"type": "string", "pattern": f"^{_CODE}$"}}],
-                      "description": "OKVED 2 / NACE Rev. 2 codes: '62.01; 26.3' or a list"}
-    props["sectors"] = {"oneOf": [{"type": "string", "nullable": True}, {"type": "array", "items": {"type": "string"}}],
-                        "description": "sector ids or free words, ';'-separated, or a list"}
-    props["investment_usd"] = {
-        "oneOf": [{"type": "number", "minimum": 0, "nullable": True}, {"type": "string", "pattern": MONEY_PATTERN}],
-        "description": "planned investment in US$: 1500000, '1 500 000', '1,500,000', '1.5m', '2bn' "
-                       "(also 'USD 2m', '1.000.000', '1,5 млн', '2 tỷ')"}
-    props["employees"] = {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 10**9, "nullable": True},
-                                    {"type": "string", "pattern": "^[0-9]{1,9}$"}]}
-    commitment = {"oneOf": [{"type": "boolean", "nullable": True}, {"type": "string", "enum": _words("commitment")}],
-                  "description": "committed, planned or none; also yes/no, да/нет, có/không, "
-                                                   "true/false, 1/0 in any case; empty or null = unknown"}
-    for f in COMMITMENT_FIELDS:
-        props[f] = commitment
-    props["esg_report"] = {"oneOf": [{"type": "boolean", "nullable": True},
-                                     {"type": "string", "enum": _words("yesno")}],
-                           "description": "yes/no in English, Russian or Vietnamese, any case"}
-    props["vietnam_presence"] = {"type": "string", "enum": [None, *_words("presence")], "nullable": True,
-                                 "description": "none, office or project (also in Russian or Vietnamese), any case"}
+    props: dict[str, dict] = {f.name: dict(kinds.get(f.kind, text)) for f in REGISTRY}
     return {"type": "object", "required": ["name"], "properties": props, "additionalProperties": True,
             "description": "Unknown keys are kept and ignored by the scoring. Header-style spellings of the "
                            "fields ('Name', 'company', 'e-mail') are read as those fields.",
@@ -90,7 +95,7 @@ def _result_schema() -> dict:
         "missing": {"type": "array", "items": string},
         "completeness": {**number, "minimum": 0, "maximum": 1},
         "improvements": {"type": "array", "items": improvement},
-        "explanation": string, "lang": {"type": "string", "enum": ["en", "ru", "vi"]},
+        "explanation": string, "lang": {"type": "string", "enum": list(LANGS)},
         "weights_version": string, "sector_confidence": {**number, "minimum": 0, "maximum": 1},
         "sector_uncertain": {"type": "boolean", "description": "no known code, no declared sector and the "
                              "description below the confidence threshold: the sector is a placeholder"},
@@ -165,7 +170,7 @@ def _error(description: str) -> dict:
 
 
 def _lang_param() -> dict:
-    return {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "ru", "vi"]},
+    return {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGS)},
             "description": "language of labels and explanations (default: Accept-Language, else en)"}
 
 

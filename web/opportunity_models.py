@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher.fields import LANGS
+
 from .extensions import db
 from .models import Lead, User, utcnow
 
@@ -56,14 +58,15 @@ class StaffOpportunity(db.Model):
     def spec(self) -> dict[str, Any]:
         """The opportunity as the catalogue file would hold it (checked by ``matcher.opportunities``)."""
         spec: dict[str, Any] = {
-            "kind": self.kind, "name": {"en": self.name_en, "ru": self.name_ru, "vi": self.name_vi},
+            # a language without a name column of its own (one added later) shows the English name
+            "kind": self.kind, "name": {lang: getattr(self, f"name_{lang}", self.name_en) for lang in LANGS},
             "targets": dict(self.targets or {}), "asks": list(self.asks or []),
             "offers": [o.strip() for o in (self.offers or "").split(";") if o.strip()],
             "location_type": self.location_type or "other",
             "status": "retired" if self.status == "retired" else "open", "contact": self.contact or "",
         }
         if self.description:
-            spec["facts"] = {"en": self.description, "ru": self.description, "vi": self.description}
+            spec["facts"] = dict.fromkeys(LANGS, self.description)
         for key in ("capital_min_usd", "capital_max_usd", "deadline"):
             if getattr(self, key) not in (None, ""):
                 spec[key] = getattr(self, key)

@@ -20,6 +20,7 @@ from flask import current_app
 
 import matcher
 from matcher.batch import defuse_cell, result_columns
+from matcher.fields import LANGS
 from matcher.profile import FIELDS, field_for
 
 from .audit import acting_user, audit
@@ -70,7 +71,6 @@ def score(profile: Mapping[str, Any], lang: str = "en") -> matcher.ScoreResult:
     return get_batcher().assess(clean_profile(profile), lang)
 
 
-LANGS = ("en", "ru", "vi")
 
 
 def _wording(result: matcher.ScoreResult) -> dict[str, Any]:
