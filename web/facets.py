@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import func
 
 from .extensions import db
-from .listing import remembered
+from .listing import filter_key, remembered
 from .models import Lead, LeadSector
 
 
@@ -34,8 +34,7 @@ def sector_facets(f: dict, filtered_query) -> dict[str, int]:
     ttl = float(current_app.config.get("FACETS_CACHE_SECONDS", 30))
     if ttl <= 0:
         return _count(*conditions)
-    compiled = _query(*conditions).compile(db.engine)  # the key: "mine" is another query for each user
-    key = ("facets", str(compiled), repr(sorted(compiled.params.items())))
+    key = ("facets", *filter_key(f, ("sector", "sort", "dir")))
     counts, _when = remembered(key, ttl, lambda: _count(*conditions),
                                lambda since, until: _count(*conditions, LeadSector.lead_id > since,
                                                            LeadSector.lead_id <= until),

@@ -118,7 +118,7 @@ def index():
     page = listing.paginate(query, f, request.args, _per_page())
     config = get_config()
     info = ranks.ensure()
-    rows = listview.rows(page.items, page.first, ranks.stored_for(page.items), duplicate_ids(page.items))
+    rows = listview.rows(page.items, page.first, ranks.stored_for(page.items, info), duplicate_ids(page.items))
     return render_template("leads/index.html", page=page, rows=rows, f=f, statuses=STATUSES,
                            config_sectors=config.sector_ids, facets=sector_facets(f, filtered_query),
                            config_bands=[b.name for b in config.bands], ranks_info=info,

@@ -29,6 +29,7 @@ from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session
 
 from . import keyset
+from .audit import acting_user
 from .extensions import db
 from .models import Lead, LeadSector, utcnow
 
@@ -98,7 +99,7 @@ def paginate(query: Select, f: dict, args, per_page: int) -> Page:
     key, descending = sort_key(f)
     after = keyset.decode(args.get("after"), key, descending)
     before = None if after else keyset.decode(args.get("before"), key, descending)
-    n, counted_at = total(query)
+    n, counted_at = total(query, f)
     if before is not None:  # read backwards from the first row of the page after this one
         found = keyset.seek(query, key, not descending, before, per_page + 1)
         more, items = len(found) > per_page, found[:per_page][::-1]
@@ -143,16 +144,20 @@ def last_id() -> int:
     return g.matcher_last_lead
 
 
-def total(query: Select) -> tuple[int, datetime | None]:
-    """How many rows ``query`` gives, and when it was counted (None: on this request; see the module)."""
+def total(query: Select, f: dict) -> tuple[int, datetime | None]:
+    """How many rows ``query`` (the list's, for the filters ``f``) gives, and when it was counted (see the module)."""
     counted = query.order_by(None)
     seconds = float(current_app.config.get("LEADS_COUNT_SECONDS", COUNT_SECONDS))
     if seconds <= 0:
-        return _count(counted), None
-    compiled = counted.compile(db.engine)
-    key = (str(compiled), repr(sorted(compiled.params.items())))
-    return remembered(key, seconds, lambda: _count(counted),
+        return _count(counted), utcnow()
+    return remembered(("total", *filter_key(f)), seconds, lambda: _count(counted),
                       lambda since, until: _count(counted.where(Lead.id > since, Lead.id <= until)))
+
+
+def filter_key(f: dict, leave_out: tuple[str, ...] = ("sort", "dir")) -> tuple:
+    """The filters ``f`` as a key of remembered figures ("mine" is another list for each user)."""
+    user = (g.get("api_user") or acting_user()) if f.get("mine") else None
+    return (tuple(sorted((k, v) for k, v in f.items() if v and k not in leave_out)), user.id if user else None)
 
 
 def remembered(key, seconds: float, count, count_new, add=operator.add) -> tuple:

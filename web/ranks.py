@@ -102,16 +102,20 @@ def overview() -> dict[str, Any]:
             row.held_until is not None and row.held_until > utcnow()}
 
 
-def stored_for(leads: list[Lead]) -> dict[int, dict[str, Any]]:
+def stored_for(leads: list[Lead], info: dict[str, Any] | None = None) -> dict[int, dict[str, Any]]:
     """Per lead id among ``leads``: its stored rank, interval, share in the top k and "as of" time.
 
-    Reads ``lead.rank`` (join it in the list's query: ``joinedload(Lead.rank)``) and the state row.
+    Reads ``lead.rank`` (join it in the list's query: ``joinedload(Lead.rank)``) and the state row,
+    or the :func:`overview` ``info`` read after the ranks by the same request.
     """
     if not leads:
         return {}
     found = [(lead.id, lead.rank) for lead in leads]  # ranks first: the state their run wrote is then seen too
-    row = db.session.get(RankState, STATE_ID)
-    top_k, spread, version = (row.top_k, row.spread, row.version_label) if row is not None else (None, None, None)
+    if info is not None:
+        top_k, spread, version = info.get("top_k"), info.get("spread"), info.get("version")
+    else:
+        row = db.session.get(RankState, STATE_ID)
+        top_k, spread, version = (row.top_k, row.spread, row.version_label) if row is not None else (None,) * 3
     return {lead_id: {"p_top_k": r.p_top_k, "low": r.low, "high": r.high, "median": r.median, "base": r.base,
                       "top_k": top_k, "spread": spread, "as_of": r.as_of, "version": version}
             for lead_id, r in found if r is not None}
