@@ -70,7 +70,7 @@ def workspace_conditions(f: dict) -> list:
 
 def filtered_query(f: dict) -> Select:
     """The SELECT of leads matching the filters, in the chosen order (score, best first, by default)."""
-    query = db.select(Lead).options(selectinload(Lead.assigned_to))
+    query = db.select(Lead).options(joinedload(Lead.assigned_to))  # a join on a key: no query of its own
     if f.get("sector"):
         query = query.where(sector_condition(f["sector"]))
     for key in ("band", "status"):

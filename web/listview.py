@@ -97,9 +97,9 @@ def _row(lead: Lead, position: int, labels: Labels, base: str, robust: dict | No
         select_label=labels.select % {"name": lead.name}, duplicate=duplicate,
         place=f"{lead.city} · {source}" if lead.city and lead.source else (lead.city or source or ""),
         sector=labels.sector(lead.sector), others=others, score=labels.number(lead.score), band=lead.band,
-        robust=_robust(robust, labels), evidence=_evidence(lead, labels), completeness=labels.percent(lead.completeness),
-        meter=round((lead.completeness or 0) * 100, 1), status=lead.status,
-        status_label=labels.status.get(lead.status, lead.status),
+        robust=_robust(robust, labels), evidence=_evidence(lead, labels),
+        completeness=labels.percent(lead.completeness), meter=round((lead.completeness or 0) * 100, 1),
+        status=lead.status, status_label=labels.status.get(lead.status, lead.status),
         assignee=lead.assigned_to.username if lead.assigned_to else "—", added=lead.created_at.strftime("%Y-%m-%d"))
 
 

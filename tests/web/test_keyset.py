@@ -103,7 +103,7 @@ def test_filters_and_order_are_kept_across_pages(client, auth, twelve):
         found = re.search(r'<a href="([^"]+)" rel="next">', page)
         url = htmllib.unescape(found[1]) if found else None
         if url:
-            assert "status=contacted" in url and "sort=name" in url and "dir=asc" in url and "page=" not in url
+            assert "status=contacted" in url and "sort=name" in url and "dir=asc" in url and "&page=" not in url
     with client.application.app_context():
         contacted = db.session.execute(db.select(Lead).where(Lead.status == "contacted")).scalars().all()
         expected = [lead.id for lead in sorted(contacted, key=lambda lead: (lead.name, lead.id))]
