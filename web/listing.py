@@ -104,7 +104,8 @@ def paginate(query: Select, f: dict, args, per_page: int) -> Page:
         found = keyset.seek(query, key, not descending, before, per_page + 1)
         more, items = len(found) > per_page, found[:per_page][::-1]
         first = max(1, before.position - len(items)) if more else 1
-        return _page(items, key, descending, per_page, first, n, counted_at, more, True)
+        if items:  # else nothing before it any more (deleted meanwhile): the first page
+            return _page(items, key, descending, per_page, first, n, counted_at, more, True)
     if after is not None:
         found = keyset.seek(query, key, descending, after, per_page + 1)
         return _page(found[:per_page], key, descending, per_page, after.position + 1, n, counted_at,

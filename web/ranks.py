@@ -406,9 +406,21 @@ def schedule(app: Flask | None = None) -> None:
 def ensure() -> dict[str, Any]:
     """The :func:`overview` of the stored ranks, starting a computation when one is due."""
     info = overview()
-    if info["due"] and not info["running"]:
+    if info["due"] and not info["running"] and _first_in_a_second():
         schedule()
     return info
+
+
+def _first_in_a_second() -> bool:
+    """Whether no list view of this app process asked for a computation within the last second (while new
+    leads wait, every view finds one due: asking the queue once a second is enough)."""
+    asked = current_app.extensions.setdefault("matcher.ranks_asked", [float("-inf")])
+    now = time.monotonic()
+    with _pool_lock:
+        if now - asked[0] < 1.0:
+            return False
+        asked[0] = now
+    return True
 
 
 def wait(timeout: float = 60.0) -> None:
