@@ -63,7 +63,7 @@ def cursor_of(lead: Lead, key: str, descending: bool, position: int) -> Cursor:
 
 def decode(token: str | None, key: str, descending: bool) -> Cursor | None:
     """The cursor ``token`` names, if it is well formed and for this sort and direction; else None."""
-    if not token or len(token) > 2000:
+    if not token or len(token) > 16_000:
         return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
