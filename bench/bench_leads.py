@@ -7,7 +7,7 @@ Usage::
 
 Builds a schema of its own in ``BENCH_DATABASE_URL`` (default the test database at
 127.0.0.1:5432/test; dropped at the end), bulk-loads ``--leads`` scored leads with their
-assessments by COPY (profiles drawn from varied answers and scored by :mod:`matcher`), then
+assessments and detected sectors by COPY (profiles drawn from varied answers and scored by :mod:`matcher`), then
 starts the app under gunicorn (gthread) and, with Redis (``BENCH_REDIS_URL``, default
 127.0.0.1:6379; a queue of its own), one ``matcher worker`` for the background work.
 
@@ -102,9 +102,12 @@ with app.app_context():
 def load_leads(n_leads: int, distinct: int = 3000, seed: int = 0) -> None:
     """COPY ``n_leads`` scored leads and their assessments into the app's database (in an app context)."""
     import matcher
+    from web.dedup import name_key
     from web.extensions import db
-    from web.models import PROFILE_COLUMNS, utcnow
+    from web.models import PROFILE_COLUMNS, SEARCHED, utcnow
     from web.scoring import get_scorer
+    from web.search import fold_fields
+    from web.services import detected_sectors
     from web.versions import snapshot
 
     rng = random.Random(seed)
@@ -118,15 +121,23 @@ def load_leads(n_leads: int, distinct: int = 3000, seed: int = 0) -> None:
         cur.execute("SELECT coalesce(max(id), 0) FROM assessments")
         first_assessment = cur.fetchone()[0] + 1
         now = utcnow()
+        # what the app writes on every insert (search text, duplicate keys), as a lead created by the app has
         lead_columns = ["id", *PROFILE_COLUMNS, "extras", "consent", "source", "status", "score", "band", "sector",
-                        "completeness", "sort_score", "created_at", "updated_at", "row_version"]
+                        "completeness", "sort_score", "search_text", "name_key", "created_at", "updated_at",
+                        "row_version"]
         statuses = ["new"] * 6 + ["contacted", "meeting", "proposal", "invested", "dropped"]
         with cur.copy(f"COPY leads ({', '.join(lead_columns)}) FROM STDIN") as copy:
             for i in range(n_leads):
                 p, r = pool[i % distinct], results[i % distinct]
                 values = {**p, "name": f"Firm {first + i:06d}"}
                 copy.write_row([first + i, *[values.get(c) for c in PROFILE_COLUMNS], "{}", False, "batch",
-                                rng.choice(statuses), r.score, r.band, r.sector, r.completeness, r.score, now, now, 1])
+                                rng.choice(statuses), r.score, r.band, r.sector, r.completeness, r.score,
+                                fold_fields(values.get(f) for f in SEARCHED), name_key(values["name"]), now, now, 1])
+        sectors = [detected_sectors(r.sectors) for r in results]  # every detected sector: the list's facets count them
+        with cur.copy("COPY lead_sectors (lead_id, sector, share, main) FROM STDIN") as copy:
+            for i in range(n_leads):
+                for sector, (share, main) in sectors[i % distinct].items():
+                    copy.write_row([first + i, sector, share, main])
         a_columns = ["id", "lead_id", "score", "band", "sector", "contributions", "matched_sectors", "completeness",
                      "missing", "improvements", "explanation", "lang", "texts", "weights_version",
                      "weights_version_id", "unverified_factor", "created_at"]
@@ -141,7 +152,7 @@ def load_leads(n_leads: int, distinct: int = 3000, seed: int = 0) -> None:
         for table in ("leads", "assessments"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     db.session.commit()
-    vacuum(raw, "leads", "assessments")
+    vacuum(raw, "leads", "assessments", "lead_sectors")
 
 
 def vacuum(conn, *tables: str) -> None:

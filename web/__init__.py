@@ -196,6 +196,7 @@ def warm_up(app: Flask) -> None:
     Reads the fitted vocabulary from its cache (or fits it), compiles every template and loads
     each language's catalogue; touches no lead. A failure is logged and left to the first request.
     """
+    import gc
     import logging
 
     from flask_babel import force_locale, get_translations
@@ -214,6 +215,11 @@ def warm_up(app: Flask) -> None:
                     get_translations()
     except Exception:  # noqa: BLE001 -- a cold start is slower, not broken
         logging.getLogger(__name__).warning("warm-up failed; the first request does it", exc_info=True)
+    # What the process holds for its whole life (the scorer, templates, catalogues: some 250,000 objects) is
+    # moved out of the garbage collector's sight: a full collection then walks what requests made, in ~15 ms,
+    # where it took 70-330 ms, which one list request in a hundred waited for (the list's p99 at 16 clients).
+    gc.collect()
+    gc.freeze()
 
 
 def _first_version() -> None:

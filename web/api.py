@@ -145,11 +145,11 @@ def _assessment_json(a) -> dict:
 def leads():
     """The lead list with the same filters as the staff page."""
     f = filters_from(request.args)
-    page = listing.paginate(filtered_query(f).options(selectinload(Lead.sector_rows)), int_arg("page", 1),
+    page = listing.paginate(filtered_query(f).options(selectinload(Lead.sector_rows)), f, request.args,
                             int_arg("per_page", 20, 1, 200))
     extra = {"facets": {"sector": sector_facets(f, filtered_query)}} if request.args.get("facets") == "sector" else {}
     return jsonify(leads=[lead_json(lead) for lead in page.items], page=page.page, pages=page.pages,
-                   per_page=page.per_page, total=page.total, **extra)
+                   per_page=page.per_page, total=page.total, next=page.next_cursor, prev=page.prev_cursor, **extra)
 
 
 @bp.get(f"/leads/<int(max={MAX_ID}):lead_id>")  # a larger number is no id (PostgreSQL would refuse it): 404

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, current_app, request, session
-from flask_babel import format_decimal, format_percent, get_locale
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import format_decimal, format_percent, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 from matcher.fields import LANGUAGE_NAMES, REGISTRY, form_groups, words
@@ -237,3 +237,20 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(number=number, percent=percent, decimal=decimal, decimal_text=decimal_text,
                                   percent_text=percent_text)
+    app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the translations found once per request
+        gettext=lambda s: _translations().ugettext(s), ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n), newstyle=True)
+
+
+def _translations():
+    """The request's translations: a page asks for dozens of messages, and Flask-Babel finds the catalogue
+    (the locale as a string, the domain, the cache) again for each. Found again when the locale changes
+    (``force_locale``: an e-mail in the firm's language)."""
+    if not has_request_context():
+        return get_translations()
+    locale = get_locale()
+    found = g.get("matcher_translations")
+    if found is None or found[0] is not locale:
+        found = g.matcher_translations = (locale, get_translations())
+    return found[1]

@@ -17,12 +17,12 @@ from sqlalchemy import Select, and_, false, or_
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import listing, ranks, services
-from .dupfind import trail_ids
+from . import listing, listview, ranks, services
+from .dupfind import duplicate_ids, trail_ids
 from .extensions import db
 from .facets import sector_facets
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
-from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
+from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label, sector_label
 from .inputs import int_arg
 from .listing import ordering
 from .models import COMMITMENTS, EVIDENCE, SOURCES, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
@@ -70,7 +70,7 @@ def workspace_conditions(f: dict) -> list:
 
 def filtered_query(f: dict) -> Select:
     """The SELECT of leads matching the filters, in the chosen order (score, best first, by default)."""
-    query = db.select(Lead).options(selectinload(Lead.assigned_to))
+    query = db.select(Lead).options(joinedload(Lead.assigned_to))  # a join on a key: no query of its own
     if f.get("sector"):
         query = query.where(sector_condition(f["sector"]))
     for key in ("band", "status"):
@@ -109,21 +109,21 @@ def verified_only() -> list:
 
 @bp.get("")
 def index():
-    """The ranked, filterable, sortable, paginated lead list."""
+    """The ranked, filterable, sortable lead list, a keyset page at a time (web/listing.py)."""
+    from flask import current_app
+
     f = filters_from(request.args)
     query = filtered_query(f).options(selectinload(Lead.evidence), selectinload(Lead.sector_rows),
                                       joinedload(Lead.rank))
-    page = listing.paginate(query, int_arg("page", 1), _per_page())
+    page = listing.paginate(query, f, request.args, _per_page())
     config = get_config()
-    return render_template("leads/index.html", page=page, f=f, statuses=STATUSES, config_sectors=config.sector_ids,
-                           facets=sector_facets(f, filtered_query), config_bands=[b.name for b in config.bands],
-                           **stored_ranks(page.items))
-
-
-def stored_ranks(leads: list[Lead]) -> dict:
-    """The stored ranks of ``leads`` and when they were computed (starting a computation when one is due)."""
-    info = ranks.ensure()  # loads the state row: stored_for finds it in the session
-    return {"robust": ranks.stored_for(leads), "ranks_info": info}
+    info = ranks.ensure()
+    rows = listview.rows(page.items, page.first, ranks.stored_for(page.items, info), duplicate_ids(page.items))
+    return render_template("leads/index.html", page=page, rows=rows, f=f, statuses=STATUSES,
+                           config_sectors=config.sector_ids, facets=sector_facets(f, filtered_query),
+                           config_bands=[b.name for b in config.bands], ranks_info=info,
+                           sector_names={s: sector_label(s) for s in config.sector_ids},
+                           count_seconds=int(current_app.config.get("LEADS_COUNT_SECONDS", listing.COUNT_SECONDS)))
 
 
 def _per_page() -> int:

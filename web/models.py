@@ -138,7 +138,7 @@ class Lead(ProfileColumns, db.Model):
     # The list's orders (web/listing.py): each sort column with the id as tie-break, in one index; and
     # LIKE '%word%' on the folded text, served by a trigram index on PostgreSQL (SQLite scans: no such index)
     __table_args__ = (*(Index(f"ix_leads_{name}_id", name, "id")
-                        for name in ("sort_score", "name", "status", "created_at")),
+                        for name in ("sort_score", "name", "status", "created_at", "completeness", "sector", "band")),
                       Index("ix_leads_search_trgm", "search_text", postgresql_using="gin",
                             postgresql_ops={"search_text": "public.gin_trgm_ops"}).ddl_if(dialect="postgresql"))
 
@@ -255,6 +255,8 @@ class Assessment(db.Model):
     weights_version_id: Mapped[int | None] = mapped_column(ForeignKey("weights_versions.id"))
     unverified_factor: Mapped[float | None]  # the factor unverified commitments were scored with
     sector_confidence: Mapped[float | None]  # how sure the sector detection was (None: scored before 0006)
+    # OKVED classes the description reads like, [{"code", "title"}] best first (None: scored before 0017).
+    okved_suggested: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[Lead] = relationship(back_populates="assessments")

@@ -190,6 +190,7 @@ def _paths() -> dict:
         ("sector", "string"), ("band", "string"), ("status", "string"), ("q", "string"),
         ("min_completeness", "number"), ("sort", "string"), ("dir", "string"), ("page", "integer"),
         ("per_page", "integer"))]
+    filters[7]["description"] = "page by number (OFFSET: slower the further down the list); prefer `after`"
     filters[0]["description"] = "a sector id: leads with it as main or secondary sector"
     filters[3]["description"] = "words that must all occur in name, description, OKVED, city, e-mail, website, " \
                                 "INN or OGRN, ignoring case and accents (dien tu finds điện tử)"
@@ -198,7 +199,12 @@ def _paths() -> dict:
                 {"name": "mine", "in": "query", "schema": {"type": "string", "enum": ["1"]},
                  "description": "only leads assigned to the token's user"},
                 {"name": "verified", "in": "query", "schema": {"type": "string", "enum": ["1"]},
-                 "description": "only leads that state a commitment and have every stated one verified"}]
+                 "description": "only leads that state a commitment and have every stated one verified"},
+                {"name": "after", "in": "query", "schema": {"type": "string"},
+                 "description": "the `next` cursor of a page: the page after it (same filters and order); "
+                                "pages by cursor cost the same however far down the list, `page` does not"},
+                {"name": "before", "in": "query", "schema": {"type": "string"},
+                 "description": "the `prev` cursor of a page: the page before it"}]
     facets = {"name": "facets", "in": "query", "schema": {"type": "string", "enum": ["sector"]},
               "description": "`sector` adds `facets.sector`: leads per detected sector under the other filters"}
     profiles = {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Profile"}}
@@ -252,7 +258,12 @@ def _paths() -> dict:
                     "facets": {"type": "object", "description": "only with ?facets=sector", "properties": {
                         "sector": {"type": "object", "additionalProperties": {"type": "integer"}}}},
                     "page": {"type": "integer"}, "pages": {"type": "integer"},
-                    "per_page": {"type": "integer"}, "total": {"type": "integer"}}}}}},
+                    "per_page": {"type": "integer"},
+                    "total": {"type": "integer", "description": "leads matching the filters: counted at most "
+                              "LEADS_COUNT_SECONDS ago (default 30), plus the leads added since"},
+                    "next": {"type": "string", "nullable": True, "description": "the next page's cursor, or null"},
+                    "prev": {"type": "string", "nullable": True, "description": "the previous page's cursor, or null"},
+                }}}}},
                 **_lead_errors()}}},
         "/leads/{lead_id}": {"get": {
             "summary": "One lead with its breakdown, score history and notes", "operationId": "getLead",

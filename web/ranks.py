@@ -102,16 +102,20 @@ def overview() -> dict[str, Any]:
             row.held_until is not None and row.held_until > utcnow()}
 
 
-def stored_for(leads: list[Lead]) -> dict[int, dict[str, Any]]:
+def stored_for(leads: list[Lead], info: dict[str, Any] | None = None) -> dict[int, dict[str, Any]]:
     """Per lead id among ``leads``: its stored rank, interval, share in the top k and "as of" time.
 
-    Reads ``lead.rank`` (join it in the list's query: ``joinedload(Lead.rank)``) and the state row.
+    Reads ``lead.rank`` (join it in the list's query: ``joinedload(Lead.rank)``) and the state row,
+    or the :func:`overview` ``info`` read after the ranks by the same request.
     """
     if not leads:
         return {}
     found = [(lead.id, lead.rank) for lead in leads]  # ranks first: the state their run wrote is then seen too
-    row = db.session.get(RankState, STATE_ID)
-    top_k, spread, version = (row.top_k, row.spread, row.version_label) if row is not None else (None, None, None)
+    if info is not None:
+        top_k, spread, version = info.get("top_k"), info.get("spread"), info.get("version")
+    else:
+        row = db.session.get(RankState, STATE_ID)
+        top_k, spread, version = (row.top_k, row.spread, row.version_label) if row is not None else (None,) * 3
     return {lead_id: {"p_top_k": r.p_top_k, "low": r.low, "high": r.high, "median": r.median, "base": r.base,
                       "top_k": top_k, "spread": spread, "as_of": r.as_of, "version": version}
             for lead_id, r in found if r is not None}
@@ -402,9 +406,21 @@ def schedule(app: Flask | None = None) -> None:
 def ensure() -> dict[str, Any]:
     """The :func:`overview` of the stored ranks, starting a computation when one is due."""
     info = overview()
-    if info["due"] and not info["running"]:
+    if info["due"] and not info["running"] and _first_in_a_second():
         schedule()
     return info
+
+
+def _first_in_a_second() -> bool:
+    """Whether no list view of this app process asked for a computation within the last second (while new
+    leads wait, every view finds one due: asking the queue once a second is enough)."""
+    asked = current_app.extensions.setdefault("matcher.ranks_asked", [float("-inf")])
+    now = time.monotonic()
+    with _pool_lock:
+        if now - asked[0] < 1.0:
+            return False
+        asked[0] = now
+    return True
 
 
 def wait(timeout: float = 60.0) -> None:

@@ -108,7 +108,7 @@ def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = 
         score=result.score, band=result.band, sector=result.sector, contributions=data["contributions"],
         matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
         improvements=data["improvements"], explanation=result.explanation, lang=result.lang, **version,
-        sector_confidence=result.sector_confidence,
+        sector_confidence=result.sector_confidence, okved_suggested=data["okved_suggested"],
     )
 
 
@@ -346,7 +346,7 @@ def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
                 f"{top['advice']}: +{top['gain']:.1f}" if top else "",
                 _shares_cell(latest.matched_sectors),
                 "" if latest.sector_confidence is None else f"{round(latest.sector_confidence, 2):g}",
-                ""]  # okved_suggested: not kept with an assessment; `matcher score` on the export gives it
+                ";".join(s["code"] for s in latest.okved_suggested or [])]  # as `matcher score` writes it
         yield [defuse_cell(str(v)) for v in row]
 
 

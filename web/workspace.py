@@ -121,10 +121,10 @@ def view_query(args) -> str:
 
 
 @bp.app_template_global()
-def saved_views() -> list[SavedView]:
-    """The logged-in user's saved views, by name."""
-    return list(db.session.execute(db.select(SavedView).where(SavedView.user_id == current_user.id)
-                                   .order_by(SavedView.name)).scalars())
+def saved_views() -> list:
+    """The logged-in user's saved views, by name (rows of id, name and query)."""
+    return list(db.session.execute(db.select(SavedView.id, SavedView.name, SavedView.query)  # rows: on every list
+                                   .where(SavedView.user_id == current_user.id).order_by(SavedView.name)))
 
 
 @bp.post("/views")
@@ -165,9 +165,8 @@ def delete_view(view_id: int):
 @bp.app_template_global()
 def staff_options() -> list[tuple[int, str]]:
     """Staff a lead can be assigned to, for the bulk toolbar (0 = nobody)."""
-    from .leads import staff_choices
-
-    return staff_choices()
+    users = db.session.execute(db.select(User.id, User.username).where(User.active).order_by(User.username))
+    return [(0, "—"), *[(row.id, row.username) for row in users]]
 
 
 @bp.app_template_global()
