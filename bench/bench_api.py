@@ -57,8 +57,9 @@ def login(port: int, password: str) -> str:
     cookie = "; ".join(c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or [])
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     form = f"csrf_token={token.group(1) if token else ''}&username=admin&password={password}"
-    conn.request("POST", "/login", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    conn.request(
+        "POST", "/login", body=form, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    )
     resp = conn.getresponse()
     resp.read()
     cookies = [c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or []]
@@ -67,8 +68,9 @@ def login(port: int, password: str) -> str:
     return "; ".join(cookies)
 
 
-def client(port: int, method: str, path: str, bodies: list[bytes], headers: dict, until: float,
-           results: mp.Queue) -> None:
+def client(
+    port: int, method: str, path: str, bodies: list[bytes], headers: dict, until: float, results: mp.Queue
+) -> None:
     """One client: keep-alive requests until ``until``; report latencies and errors."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     latencies, errors, i = [], 0, os.getpid()
@@ -91,12 +93,12 @@ def client(port: int, method: str, path: str, bodies: list[bytes], headers: dict
     results.put((latencies, errors))
 
 
-def drive(port: int, method: str, path: str, bodies: list[bytes], headers: dict, seconds: float,
-          clients: int) -> dict:
+def drive(port: int, method: str, path: str, bodies: list[bytes], headers: dict, seconds: float, clients: int) -> dict:
     results: mp.Queue = mp.Queue()
     until = time.perf_counter() + seconds
-    procs = [mp.Process(target=client, args=(port, method, path, bodies, headers, until, results))
-             for _ in range(clients)]
+    procs = [
+        mp.Process(target=client, args=(port, method, path, bodies, headers, until, results)) for _ in range(clients)
+    ]
     for p in procs:
         p.start()
     latencies, errors = [], 0
@@ -125,16 +127,44 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # Rate limits off: this measures capacity, not the per-client limits (see README, Security).
         # No request log either (LOG_LEVEL=WARNING): a line per request would flood this console.
-        env = dict(os.environ, SECRET_KEY="bench-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=password,
-                   MATCHER_RATELIMIT_ENABLED="false",
-                   LOG_LEVEL="WARNING",
-                   DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"))
-        subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"
-                        "app = create_app()\nwith app.app_context(): bootstrap()"], env=env, check=True, cwd=ROOT)
+        env = dict(
+            os.environ,
+            SECRET_KEY="bench-benchmark-secret-key",
+            MATCHER_ADMIN_PASSWORD=password,
+            MATCHER_RATELIMIT_ENABLED="false",
+            LOG_LEVEL="WARNING",
+            DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from web import create_app; from web.commands import bootstrap\n"
+                "app = create_app()\nwith app.app_context(): bootstrap()",
+            ],
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(args.workers), "--threads",
-             str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-            env=env, cwd=ROOT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "-w",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
         try:
             deadline = time.time() + 60
             while time.time() < deadline:
@@ -152,16 +182,23 @@ def main() -> None:
             ]
             for _label, method, path, bodies, headers in runs:  # warm every worker up
                 drive(port, method, path, bodies, headers, 1.0, args.clients)
-            print(f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
-                  f"{args.seconds:g} s each, database {env['DATABASE_URL'].split(':')[0]}")
-            print(f"{'endpoint':<22} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-                  f"{'vs trivial':>10}")
+            print(
+                f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
+                f"{args.seconds:g} s each, database {env['DATABASE_URL'].split(':')[0]}"
+            )
+            print(
+                f"{'endpoint':<22} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+                f"{'vs trivial':>10}"
+            )
             base = None
             for label, method, path, bodies, headers in runs:
                 r = drive(port, method, path, bodies, headers, args.seconds, args.clients)
                 base = base or r["rps"]
-                print(f"{label:<22} {r['requests']:>9,} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                      f"{r['errors']:>7} {r['rps'] / base:>9.2f}x", flush=True)
+                print(
+                    f"{label:<22} {r['requests']:>9,} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                    f"{r['errors']:>7} {r['rps'] / base:>9.2f}x",
+                    flush=True,
+                )
         finally:
             server.terminate()
             server.wait(10)

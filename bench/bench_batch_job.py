@@ -59,8 +59,11 @@ def main(argv: list[str] | None = None) -> None:
         make_csv(folder / "in.csv", args.rows)
         score_file(folder / "in.csv", folder / "warm.csv", scorer)  # imports and caches warm
         figures = {"score": timed(lambda: score_file(folder / "in.csv", folder / "a.csv", scorer, lang="ru"))}
-        figures["score+results"] = timed(lambda: score_file(folder / "in.csv", folder / "b.csv", scorer, lang="ru",
-                                                            results_path=folder / "results.arrow"))
+        figures["score+results"] = timed(
+            lambda: score_file(
+                folder / "in.csv", folder / "b.csv", scorer, lang="ru", results_path=folder / "results.arrow"
+            )
+        )
         figures["import: read"] = timed(lambda: read_results(folder / "results.arrow", scorer))
         with open(folder / "in.csv", encoding="utf-8", newline="") as handle:
             profiles = list(csv.DictReader(handle))

@@ -49,31 +49,72 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_api import drive, free_port, login  # noqa: E402 -- the same clients as the API benchmark
 
 PASSWORD = "bench-password-1"
-OKVED = ["26.11", "26.30", "28.99", "62.01", "62.02", "63.11", "72.11", "35.11", "38.21", "52.10", "79.11",
-         "47.11", "41.20", "10.51", "86.10", "29.10", "30.30", "85.42", "64.19", "24.46", "27.11", "20.14"]
-WORDS = ["robots", "microelectronics", "software", "solar panels", "logistics hub", "tours", "waste recycling",
-         "biotech lab", "data centre", "machine tools", "retail chain", "dairy", "clinic", "training centre"]
+OKVED = [
+    "26.11",
+    "26.30",
+    "28.99",
+    "62.01",
+    "62.02",
+    "63.11",
+    "72.11",
+    "35.11",
+    "38.21",
+    "52.10",
+    "79.11",
+    "47.11",
+    "41.20",
+    "10.51",
+    "86.10",
+    "29.10",
+    "30.30",
+    "85.42",
+    "64.19",
+    "24.46",
+    "27.11",
+    "20.14",
+]
+WORDS = [
+    "robots",
+    "microelectronics",
+    "software",
+    "solar panels",
+    "logistics hub",
+    "tours",
+    "waste recycling",
+    "biotech lab",
+    "data centre",
+    "machine tools",
+    "retail chain",
+    "dairy",
+    "clinic",
+    "training centre",
+]
 ANSWERS = ["committed", "planned", "none", ""]
 
 
 def profile(rng: random.Random, i: int) -> dict[str, str]:
     """A varied firm profile (so the leads have many distinct sub-score rows, as real ones do)."""
-    return {"name": f"Firm {i:06d} {rng.choice(WORDS).title()}", "okved": rng.choice(OKVED),
-            "description": f"We make {rng.choice(WORDS)} and {rng.choice(WORDS)} for Vietnam",
-            "investment_usd": str(rng.choice([0, 50_000, 250_000, 1_000_000, 5_000_000, 20_000_000])),
-            "employees": str(rng.choice([5, 40, 120, 600, 3000])),
-            "tech_transfer": rng.choice(ANSWERS), "training": rng.choice(ANSWERS),
-            "local_partner": rng.choice(ANSWERS), "green": rng.choice(ANSWERS),
-            "esg_report": rng.choice(["yes", "no", ""]),
-            "vietnam_presence": rng.choice(["none", "office", "project", ""]),
-            "city": rng.choice(["Moscow", "Kazan", "Novosibirsk", "Tomsk", "Yekaterinburg"])}
+    return {
+        "name": f"Firm {i:06d} {rng.choice(WORDS).title()}",
+        "okved": rng.choice(OKVED),
+        "description": f"We make {rng.choice(WORDS)} and {rng.choice(WORDS)} for Vietnam",
+        "investment_usd": str(rng.choice([0, 50_000, 250_000, 1_000_000, 5_000_000, 20_000_000])),
+        "employees": str(rng.choice([5, 40, 120, 600, 3000])),
+        "tech_transfer": rng.choice(ANSWERS),
+        "training": rng.choice(ANSWERS),
+        "local_partner": rng.choice(ANSWERS),
+        "green": rng.choice(ANSWERS),
+        "esg_report": rng.choice(["yes", "no", ""]),
+        "vietnam_presence": rng.choice(["none", "office", "project", ""]),
+        "city": rng.choice(["Moscow", "Kazan", "Novosibirsk", "Tomsk", "Yekaterinburg"]),
+    }
 
 
 def setup(env: dict, n_leads: int) -> str:
     """Schema, admin, sample leads and ``n_leads`` bulk-loaded leads; returns an API token (in a subprocess)."""
     code = f"""
 import json, random, sys, time
-sys.path.insert(0, {str(ROOT / 'bench')!r})
+sys.path.insert(0, {str(ROOT / "bench")!r})
 from bench_leads import load_leads
 from web import create_app
 from web.commands import bootstrap
@@ -91,8 +132,13 @@ with app.app_context():
     print(token)
 """
     # the COPY of many rows is one statement: more time than the app's 15 s statement timeout
-    out = subprocess.run([sys.executable, "-c", code], env={**env, "MATCHER_DB_STATEMENT_TIMEOUT": "900"}, cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "MATCHER_DB_STATEMENT_TIMEOUT": "900"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         raise SystemExit(f"setup failed:\n{out.stderr[-3000:]}")
     sys.stderr.write("\n".join(line for line in out.stderr.splitlines() if line.startswith("loaded")) + "\n")
@@ -122,33 +168,98 @@ def load_leads(n_leads: int, distinct: int = 3000, seed: int = 0) -> None:
         first_assessment = cur.fetchone()[0] + 1
         now = utcnow()
         # what the app writes on every insert (search text, duplicate keys), as a lead created by the app has
-        lead_columns = ["id", *PROFILE_COLUMNS, "extras", "consent", "source", "status", "score", "band", "sector",
-                        "completeness", "sort_score", "search_text", "name_key", "created_at", "updated_at",
-                        "row_version"]
+        lead_columns = [
+            "id",
+            *PROFILE_COLUMNS,
+            "extras",
+            "consent",
+            "source",
+            "status",
+            "score",
+            "band",
+            "sector",
+            "completeness",
+            "sort_score",
+            "search_text",
+            "name_key",
+            "created_at",
+            "updated_at",
+            "row_version",
+        ]
         statuses = ["new"] * 6 + ["contacted", "meeting", "proposal", "invested", "dropped"]
         with cur.copy(f"COPY leads ({', '.join(lead_columns)}) FROM STDIN") as copy:
             for i in range(n_leads):
                 p, r = pool[i % distinct], results[i % distinct]
                 values = {**p, "name": f"Firm {first + i:06d}"}
-                copy.write_row([first + i, *[values.get(c) for c in PROFILE_COLUMNS], "{}", False, "batch",
-                                rng.choice(statuses), r.score, r.band, r.sector, r.completeness, r.score,
-                                fold_fields(values.get(f) for f in SEARCHED), name_key(values["name"]), now, now, 1])
+                copy.write_row(
+                    [
+                        first + i,
+                        *[values.get(c) for c in PROFILE_COLUMNS],
+                        "{}",
+                        False,
+                        "batch",
+                        rng.choice(statuses),
+                        r.score,
+                        r.band,
+                        r.sector,
+                        r.completeness,
+                        r.score,
+                        fold_fields(values.get(f) for f in SEARCHED),
+                        name_key(values["name"]),
+                        now,
+                        now,
+                        1,
+                    ]
+                )
         sectors = [detected_sectors(r.sectors) for r in results]  # every detected sector: the list's facets count them
         with cur.copy("COPY lead_sectors (lead_id, sector, share, main) FROM STDIN") as copy:
             for i in range(n_leads):
                 for sector, (share, main) in sectors[i % distinct].items():
                     copy.write_row([first + i, sector, share, main])
-        a_columns = ["id", "lead_id", "score", "band", "sector", "contributions", "matched_sectors", "completeness",
-                     "missing", "improvements", "explanation", "lang", "texts", "weights_version",
-                     "weights_version_id", "unverified_factor", "created_at"]
+        a_columns = [
+            "id",
+            "lead_id",
+            "score",
+            "band",
+            "sector",
+            "contributions",
+            "matched_sectors",
+            "completeness",
+            "missing",
+            "improvements",
+            "explanation",
+            "lang",
+            "texts",
+            "weights_version",
+            "weights_version_id",
+            "unverified_factor",
+            "created_at",
+        ]
         payload = [r.to_dict() for r in results]
         with cur.copy(f"COPY assessments ({', '.join(a_columns)}) FROM STDIN") as copy:
             for i in range(n_leads):
                 r, d = results[i % distinct], payload[i % distinct]
-                copy.write_row([first_assessment + i, first + i, r.score, r.band, r.sector,
-                                json.dumps(d["contributions"]), json.dumps(d["sectors"]), r.completeness,
-                                json.dumps(list(r.missing)), json.dumps(d["improvements"]), r.explanation, "en", "{}",
-                                version.label, version.id, 1.0, now])
+                copy.write_row(
+                    [
+                        first_assessment + i,
+                        first + i,
+                        r.score,
+                        r.band,
+                        r.sector,
+                        json.dumps(d["contributions"]),
+                        json.dumps(d["sectors"]),
+                        r.completeness,
+                        json.dumps(list(r.missing)),
+                        json.dumps(d["improvements"]),
+                        r.explanation,
+                        "en",
+                        "{}",
+                        version.label,
+                        version.id,
+                        1.0,
+                        now,
+                    ]
+                )
         for table in ("leads", "assessments"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     db.session.commit()
@@ -223,8 +334,12 @@ class Submitter(threading.Thread):
         p = profile(self.rng, 900_000 + self.sent)
         form = "&".join(f"{k}={v.replace(' ', '+')}" for k, v in p.items() if v)
         form += f"&csrf_token={token}&consent=y&contact_email=firm{self.sent}@example.org"
-        conn.request("POST", "/assess/submit", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        conn.request(
+            "POST",
+            "/assess/submit",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
         resp = conn.getresponse()
         resp.read()
         if resp.status != 200:
@@ -235,8 +350,24 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> tuple[su
     """gunicorn serving the app; returns it and the seconds until ``/api/v1/health`` answered."""
     start = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers), "--threads", str(threads),
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning"], env=env, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -280,8 +411,10 @@ def wait_unranked(env: dict, timeout: float) -> float | None:
     start = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         while time.perf_counter() - start < timeout:
-            if not conn.execute("SELECT 1 FROM leads LEFT JOIN lead_ranks ON lead_ranks.lead_id = leads.id "
-                                "WHERE lead_ranks.lead_id IS NULL LIMIT 1").fetchone():
+            if not conn.execute(
+                "SELECT 1 FROM leads LEFT JOIN lead_ranks ON lead_ranks.lead_id = leads.id "
+                "WHERE lead_ranks.lead_id IS NULL LIMIT 1"
+            ).fetchone():
                 return time.perf_counter() - start
             time.sleep(0.5)
     return None
@@ -315,9 +448,16 @@ def main() -> None:
     with psycopg.connect(base_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in base_url else "?"
-    env = dict(os.environ, SECRET_KEY="bench-benchmark-secret-key", MATCHER_RATELIMIT_ENABLED="false",
-               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), MATCHER_ADMIN_PASSWORD=PASSWORD,
-               DATABASE_URL=f"{base_url}{sep}options=-csearch_path%3D{schema}", MATCHER_BATCH_QUEUE=schema)
+    env = dict(
+        os.environ,
+        SECRET_KEY="bench-benchmark-secret-key",
+        MATCHER_RATELIMIT_ENABLED="false",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        MATCHER_ADMIN_PASSWORD=PASSWORD,
+        DATABASE_URL=f"{base_url}{sep}options=-csearch_path%3D{schema}",
+        MATCHER_BATCH_QUEUE=schema,
+    )
     env.pop("REDIS_URL", None)
     if not args.no_redis:
         env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -327,54 +467,75 @@ def main() -> None:
         token = setup(env, args.leads)
         queue_worker = None
         if not args.no_redis:
-            queue_worker = subprocess.Popen([sys.executable, "-c", "import sys; from matcher.cli import main; "
-                                             "sys.exit(main(['worker']))"], env=env, cwd=ROOT,
-                                            stderr=subprocess.DEVNULL)
+            queue_worker = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from matcher.cli import main; sys.exit(main(['worker']))"],
+                env=env,
+                cwd=ROOT,
+                stderr=subprocess.DEVNULL,
+            )
             procs.append(queue_worker)
         port = free_port()
         server, boot = start_gunicorn(env, port, args.workers, args.threads)
         procs.append(server)
         cookie = login(port, PASSWORD)
         first = timed_get(port, "/leads", {"Cookie": cookie})
-        print(f"{args.leads:,} leads (+ samples) on PostgreSQL; gunicorn {args.workers} workers x {args.threads} "
-              f"threads, {args.clients} clients, {args.seconds:g} s per endpoint; background work on "
-              f"{'RQ (matcher worker)' if queue_worker else 'app threads'}; load average at start "
-              f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs", flush=True)
+        print(
+            f"{args.leads:,} leads (+ samples) on PostgreSQL; gunicorn {args.workers} workers x {args.threads} "
+            f"threads, {args.clients} clients, {args.seconds:g} s per endpoint; background work on "
+            f"{'RQ (matcher worker)' if queue_worker else 'app threads'}; load average at start "
+            f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs",
+            flush=True,
+        )
         print(f"first /leads after the first start (ranks not computed yet): {first * 1000:.0f} ms", flush=True)
         took = wait_for_ranks(env, args.leads, args.rank_timeout)
-        print(f"background ranks of every lead (started by that view): "
-              f"{f'not done within {args.rank_timeout:g} s' if took is None else f'{took:.1f} s'}", flush=True)
+        print(
+            f"background ranks of every lead (started by that view): "
+            f"{f'not done within {args.rank_timeout:g} s' if took is None else f'{took:.1f} s'}",
+            flush=True,
+        )
         with psycopg.connect(env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")) as conn:
             vacuum(conn, "lead_ranks", "rank_state")
         sampler = Sampler(server.pid, queue_worker.pid if queue_worker else None)
         sampler.start()
         api = {"Authorization": f"Bearer {token}"}
-        runs = [("GET /api/v1/health", "/api/v1/health", {}), ("GET /leads", "/leads", {"Cookie": cookie}),
-                ("GET /api/v1/leads", "/api/v1/leads", api)]
+        runs = [
+            ("GET /api/v1/health", "/api/v1/health", {}),
+            ("GET /leads", "/leads", {"Cookie": cookie}),
+            ("GET /api/v1/leads", "/api/v1/leads", api),
+        ]
         for _label, path, headers in runs:  # warm every worker and thread up
             drive(port, "GET", path, [], headers, 1.0, args.clients)
         submitter = Submitter(port)
         submitter.start()
-        print(f"{'endpoint':<20} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-              f"{'vs health':>10}")
+        print(
+            f"{'endpoint':<20} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs health':>10}"
+        )
         base, results = None, {}
         for label, path, headers in runs:
             r = drive(port, "GET", path, [], headers, args.seconds, args.clients)
             results[label] = r
             base = base or r["rps"]
-            print(f"{label:<20} {r['requests']:>9,} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                  f"{r['errors']:>7} {r['rps'] / base:>9.2f}x", flush=True)
+            print(
+                f"{label:<20} {r['requests']:>9,} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                f"{r['errors']:>7} {r['rps'] / base:>9.2f}x",
+                flush=True,
+            )
         submitter.stop.set()
         submitter.join(15)
         lag = wait_unranked(env, 120.0)  # the last new leads get ranked
         sampler.stop.set()
         sampler.join(5)
         _as_of, full, added = ranks_state(env)
-        print(f"leads added during the runs: {submitter.sent} (failed {submitter.failed}); ranked on their own "
-              f"since the full run: {added}; the last of them ranked "
-              f"{f'{lag:.1f} s' if lag is not None else 'not within 120 s'} after the submissions stopped")
-        print(f"largest RSS: gunicorn worker {sampler.web:.0f} MB; queue worker and work horses "
-              f"{sampler.queue:.0f} MB" if queue_worker else f"largest RSS: gunicorn worker {sampler.web:.0f} MB")
+        print(
+            f"leads added during the runs: {submitter.sent} (failed {submitter.failed}); ranked on their own "
+            f"since the full run: {added}; the last of them ranked "
+            f"{f'{lag:.1f} s' if lag is not None else 'not within 120 s'} after the submissions stopped"
+        )
+        print(
+            f"largest RSS: gunicorn worker {sampler.web:.0f} MB; queue worker and work horses {sampler.queue:.0f} MB"
+            if queue_worker
+            else f"largest RSS: gunicorn worker {sampler.web:.0f} MB"
+        )
         server.terminate()
         server.wait(30)
         procs.remove(server)
@@ -382,14 +543,18 @@ def main() -> None:
         procs.append(server)
         start = time.perf_counter()
         first = timed_get(port, "/leads", {"Cookie": cookie})
-        print(f"first /leads after a restart: {first * 1000:.0f} ms after the first health answer "
-              f"({(boot + time.perf_counter() - start):.1f} s after the start)")
+        print(
+            f"first /leads after a restart: {first * 1000:.0f} ms after the first health answer "
+            f"({(boot + time.perf_counter() - start):.1f} s after the start)"
+        )
         load = os.getloadavg()
         print(f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         worst = max(results["GET /leads"]["p99"], results["GET /api/v1/leads"]["p99"])
-        print(f"targets: p99 < 150 ms: {'met' if worst < 150 else 'NOT met'} ({worst:.0f} ms); worker RSS < 500 MB: "
-              f"{'met' if sampler.web < 500 else 'NOT met'}; first view after restart < 1 s: "
-              f"{'met' if first < 1 else 'NOT met'}")
+        print(
+            f"targets: p99 < 150 ms: {'met' if worst < 150 else 'NOT met'} ({worst:.0f} ms); worker RSS < 500 MB: "
+            f"{'met' if sampler.web < 500 else 'NOT met'}; first view after restart < 1 s: "
+            f"{'met' if first < 1 else 'NOT met'}"
+        )
     finally:
         for proc in procs:
             proc.terminate()

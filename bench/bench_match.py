@@ -45,10 +45,13 @@ def make_opportunities(path: Path, n: int, seed: int = 11) -> None:
     asks = ["tech_transfer", "training", "local_partner", "green"]
     for i in range(n - len(data["opportunities"])):
         kind = rng.choice(["project", "partner"])
-        opp = {"kind": kind, "name": {lang: f"{kind} {i} ({lang})" for lang in ("en", "ru", "vi")},
-               "targets": {s: rng.choice([0.5, 1.0]) for s in rng.sample(sectors, rng.randint(1, 4))},
-               "asks": rng.sample(asks, rng.randint(0, 3)), "location_type": rng.choice(
-                   ["industrial_park", "hi_tech_park", "digital_zone", "other"])}
+        opp = {
+            "kind": kind,
+            "name": {lang: f"{kind} {i} ({lang})" for lang in ("en", "ru", "vi")},
+            "targets": {s: rng.choice([0.5, 1.0]) for s in rng.sample(sectors, rng.randint(1, 4))},
+            "asks": rng.sample(asks, rng.randint(0, 3)),
+            "location_type": rng.choice(["industrial_park", "hi_tech_park", "digital_zone", "other"]),
+        }
         if kind == "project":
             opp["capital_min_usd"] = rng.choice([10**5, 10**6, 5 * 10**6, 5 * 10**7])
         data["opportunities"][f"synthetic_{i}"] = opp
@@ -85,13 +88,36 @@ def measure(n_rows: int, n_opps: int, k: int) -> dict[str, float]:
     shutil.rmtree(cache, ignore_errors=True)
     env = {"MATCHER_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     out = DATA / "matched.csv"
-    command = [sys.executable, "-m", "matcher.cli", "match", str(src), "--opportunities", str(opps), "-o", str(out),
-               "-k", str(k), "-q"]
-    subprocess.run([sys.executable, "-m", "matcher.cli", "score", str(src), "-o", str(DATA / "scored.csv"), "-q"],
-                   check=True, env=env)  # fills the vocabulary cache, as any earlier run would
+    command = [
+        sys.executable,
+        "-m",
+        "matcher.cli",
+        "match",
+        str(src),
+        "--opportunities",
+        str(opps),
+        "-o",
+        str(out),
+        "-k",
+        str(k),
+        "-q",
+    ]
+    subprocess.run(
+        [sys.executable, "-m", "matcher.cli", "score", str(src), "-o", str(DATA / "scored.csv"), "-q"],
+        check=True,
+        env=env,
+    )  # fills the vocabulary cache, as any earlier run would
     run = _child(command, env)
-    return {"rows": n_rows, "opps": n_opps, "base_s": base[0], "base_cpu": base[1], "base_mb": base[2],
-            "s": run[0], "cpu": run[1], "mb": run[2]}
+    return {
+        "rows": n_rows,
+        "opps": n_opps,
+        "base_s": base[0],
+        "base_cpu": base[1],
+        "base_mb": base[2],
+        "s": run[0],
+        "cpu": run[1],
+        "mb": run[2],
+    }
 
 
 def main() -> None:
@@ -101,11 +127,15 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5, help="matches per lead (default 5)")
     args = parser.parse_args()
     r = measure(args.rows, args.opportunities, args.k)
-    print(f"{'leads':>8} {'opps':>5} | {'baseline s':>10} {'cpu s':>6} {'peak MB':>8} | {'match s':>8} {'cpu s':>6} "
-          f"{'pairs/s':>12} {'peak MB':>8} | {'ratio':>6} {'cpu ratio':>9}")
-    print(f"{r['rows']:>8,} {r['opps']:>5} | {r['base_s']:>10.2f} {r['base_cpu']:>6.2f} {r['base_mb']:>8.0f} | "
-          f"{r['s']:>8.2f} {r['cpu']:>6.2f} {r['rows'] * r['opps'] / r['s']:>12,.0f} {r['mb']:>8.0f} | "
-          f"{r['s'] / r['base_s']:>5.2f}x {r['cpu'] / r['base_cpu']:>8.2f}x")
+    print(
+        f"{'leads':>8} {'opps':>5} | {'baseline s':>10} {'cpu s':>6} {'peak MB':>8} | {'match s':>8} {'cpu s':>6} "
+        f"{'pairs/s':>12} {'peak MB':>8} | {'ratio':>6} {'cpu ratio':>9}"
+    )
+    print(
+        f"{r['rows']:>8,} {r['opps']:>5} | {r['base_s']:>10.2f} {r['base_cpu']:>6.2f} {r['base_mb']:>8.0f} | "
+        f"{r['s']:>8.2f} {r['cpu']:>6.2f} {r['rows'] * r['opps'] / r['s']:>12,.0f} {r['mb']:>8.0f} | "
+        f"{r['s'] / r['base_s']:>5.2f}x {r['cpu'] / r['base_cpu']:>8.2f}x"
+    )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     ok = r["s"] < 10 and r["mb"] < 1024
     print("targets (< 10 s, < 1 GB):", "met" if ok else "MISSED")

@@ -40,8 +40,21 @@ from web.models import SOURCES, STATUSES, Lead, utcnow  # noqa: E402
 from web.services import create_user  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTORS = ("electronics", "automation", "software", "biotech", "clean_energy", "logistics", "trade", "tourism",
-           "energy", "nuclear", "construction", "agrifood", "other")
+SECTORS = (
+    "electronics",
+    "automation",
+    "software",
+    "biotech",
+    "clean_energy",
+    "logistics",
+    "trade",
+    "tourism",
+    "energy",
+    "nuclear",
+    "construction",
+    "agrifood",
+    "other",
+)
 
 
 def pg_schema_url(url: str, schema: str) -> str:
@@ -62,11 +75,22 @@ def fill(n: int, seed: int = 0) -> None:
         rows = []
         for i in range(first, min(n, first + 10_000)):
             score = round(rng.uniform(0, 100), 1) if rng.random() > 0.01 else None
-            rows.append({"name": f"Firm {i}", "source": rng.choice(SOURCES), "status": rng.choice(STATUSES),
-                         "sector": rng.choice(SECTORS), "score": score, "band": None if score is None else "B",
-                         "completeness": rng.random(),
-                         "created_at": now - timedelta(minutes=rng.randrange(0, 60 * 24 * 200)),
-                         "updated_at": now, "extras": {}, "consent": True, "row_version": 1})
+            rows.append(
+                {
+                    "name": f"Firm {i}",
+                    "source": rng.choice(SOURCES),
+                    "status": rng.choice(STATUSES),
+                    "sector": rng.choice(SECTORS),
+                    "score": score,
+                    "band": None if score is None else "B",
+                    "completeness": rng.random(),
+                    "created_at": now - timedelta(minutes=rng.randrange(0, 60 * 24 * 200)),
+                    "updated_at": now,
+                    "extras": {},
+                    "consent": True,
+                    "row_version": 1,
+                }
+            )
         db.session.execute(insert(Lead), rows)
         db.session.commit()
 
@@ -89,9 +113,17 @@ def main() -> None:
     args = parser.parse_args()
     schema = f"bench_overview_{os.getpid()}"
     url = pg_schema_url(args.database, schema) if args.database.startswith("postgresql") else args.database
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench-overview-key", "SQLALCHEMY_DATABASE_URI": url,
-                      "WTF_CSRF_ENABLED": False, "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench-overview-key",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     try:
         with app.app_context():
             create_user("bench@example.org", "bench", "bench-pass-123", "analyst")
@@ -102,11 +134,16 @@ def main() -> None:
                     conn.execute(text("ANALYZE leads"))
             print(f"{args.leads:,} leads inserted in {time.perf_counter() - start:.1f} s ({db.engine.dialect.name})")
             count = best(lambda: db.session.execute(text("SELECT count(*) FROM leads")).scalar(), args.repeat)
-            rows = best(lambda: db.session.execute(text(
-                "SELECT status, source, sector, score, created_at FROM leads")).all(), args.repeat)
+            rows = best(
+                lambda: db.session.execute(text("SELECT status, source, sector, score, created_at FROM leads")).all(),
+                args.repeat,
+            )
             starts = overview.week_starts(utcnow().date())
-            parts = {"pipeline_counts": overview.pipeline_counts, "sector_mix": overview.sector_mix,
-                     "scores_and_intake": lambda: overview.scores_and_intake(starts)}
+            parts = {
+                "pipeline_counts": overview.pipeline_counts,
+                "sector_mix": overview.sector_mix,
+                "scores_and_intake": lambda: overview.scores_and_intake(starts),
+            }
             timed = {name: best(fn, args.repeat) for name, fn in parts.items()}
         client = app.test_client()
         client.post("/login", data={"username": "bench", "password": "bench-pass-123"})
@@ -115,8 +152,9 @@ def main() -> None:
 
         def changed_page():
             with app.app_context():
-                db.session.execute(text("UPDATE leads SET status = 'contacted', updated_at = :now WHERE id = 1"),
-                                   {"now": utcnow()})
+                db.session.execute(
+                    text("UPDATE leads SET status = 'contacted', updated_at = :now WHERE id = 1"), {"now": utcnow()}
+                )
                 db.session.commit()
             client.get("/overview")
 

@@ -37,7 +37,7 @@ def baseline(matrix: np.ndarray, weights: np.ndarray, n_samples: int, chunk: int
     rows_t = np.ascontiguousarray(matrix.T)
     with threadpool_limits(1, user_api="blas"):
         for first in range(0, n_samples, chunk):
-            samples[first:first + chunk] @ rows_t
+            samples[first : first + chunk] @ rows_t
     return time.perf_counter() - start
 
 
@@ -62,8 +62,10 @@ def main() -> None:
     args.chunk = args.chunk or max(8, CHUNK_ITEMS // args.leads)
     base = min(baseline(matrix, weights, args.samples, args.chunk) for _ in range(args.repeat))
     robust = min(robustness(matrix, weights, args.samples, args.chunk, args.jobs) for _ in range(args.repeat))
-    print(f"{args.samples:,} weightings x {args.leads:,} leads x {len(weights)} criteria, chunk {args.chunk}, "
-          f"{os.cpu_count()} CPUs, best of {args.repeat}")
+    print(
+        f"{args.samples:,} weightings x {args.leads:,} leads x {len(weights)} criteria, chunk {args.chunk}, "
+        f"{os.cpu_count()} CPUs, best of {args.repeat}"
+    )
     print(f"baseline (chunked W @ S.T only): {base:.3f} s")
     print(f"rank_robustness:                 {robust:.3f} s")
     print(f"ratio robustness / baseline:     {robust / base:.1f}x")

@@ -32,17 +32,62 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 
 FILLER = {
-    "en": ["Our company", "plans to open", "an office in Hanoi", "with a local partner", "and to train staff",
-           "for the Vietnamese market", "we supply", "customers in Southeast Asia", "since 2009", "and also"],
-    "ru": ["Наша компания", "планирует открыть", "представительство в Ханое", "совместно с вьетнамским партнёром",
-           "и обучать местный персонал", "для рынка Вьетнама", "мы поставляем", "заказчикам в Юго-Восточной Азии",
-           "с 2009 года", "а также"],
-    "vi": ["Công ty chúng tôi", "dự kiến mở", "văn phòng tại Hà Nội", "cùng đối tác Việt Nam", "và đào tạo nhân viên",
-           "cho thị trường Việt Nam", "chúng tôi cung cấp", "khách hàng Đông Nam Á", "từ năm 2009", "và cả"],
+    "en": [
+        "Our company",
+        "plans to open",
+        "an office in Hanoi",
+        "with a local partner",
+        "and to train staff",
+        "for the Vietnamese market",
+        "we supply",
+        "customers in Southeast Asia",
+        "since 2009",
+        "and also",
+    ],
+    "ru": [
+        "Наша компания",
+        "планирует открыть",
+        "представительство в Ханое",
+        "совместно с вьетнамским партнёром",
+        "и обучать местный персонал",
+        "для рынка Вьетнама",
+        "мы поставляем",
+        "заказчикам в Юго-Восточной Азии",
+        "с 2009 года",
+        "а также",
+    ],
+    "vi": [
+        "Công ty chúng tôi",
+        "dự kiến mở",
+        "văn phòng tại Hà Nội",
+        "cùng đối tác Việt Nam",
+        "và đào tạo nhân viên",
+        "cho thị trường Việt Nam",
+        "chúng tôi cung cấp",
+        "khách hàng Đông Nam Á",
+        "từ năm 2009",
+        "và cả",
+    ],
 }
 COMMIT = ["committed", "planned", "none", "", "yes", "no", "да", "нет", "có", "không"]
-HEADER = ["id", "name", "description", "okved", "sectors", "investment_usd", "employees", "tech_transfer",
-          "training", "local_partner", "green", "esg_report", "vietnam_presence", "website", "contact_email", "city"]
+HEADER = [
+    "id",
+    "name",
+    "description",
+    "okved",
+    "sectors",
+    "investment_usd",
+    "employees",
+    "tech_transfer",
+    "training",
+    "local_partner",
+    "green",
+    "esg_report",
+    "vietnam_presence",
+    "website",
+    "contact_email",
+    "city",
+]
 
 
 def keywords_by_language() -> dict[str, list[str]]:
@@ -70,12 +115,26 @@ def make_csv(path: Path, n_rows: int, seed: int = 7) -> None:
             parts = rng.choices(FILLER[lang], k=rng.randint(4, 8)) + rng.choices(words[lang], k=rng.randint(1, 4))
             rng.shuffle(parts)
             desc = f"{' '.join(parts)}. Firm{i} {rng.randint(1, 10**6)}."
-            out.writerow([
-                f"B{i}", f"Firm {i}", desc, rng.choice(codes), "", str(rng.randint(10**4, 10**9)),
-                str(rng.randint(1, 20000)), rng.choice(COMMIT), rng.choice(COMMIT), rng.choice(COMMIT),
-                rng.choice(COMMIT), rng.choice(["yes", "no", ""]), rng.choice(["none", "office", "project", ""]),
-                f"https://firm{i}.example", f"info@firm{i}.example", rng.choice(["Moscow", "Kazan", "Томск"]),
-            ])
+            out.writerow(
+                [
+                    f"B{i}",
+                    f"Firm {i}",
+                    desc,
+                    rng.choice(codes),
+                    "",
+                    str(rng.randint(10**4, 10**9)),
+                    str(rng.randint(1, 20000)),
+                    rng.choice(COMMIT),
+                    rng.choice(COMMIT),
+                    rng.choice(COMMIT),
+                    rng.choice(COMMIT),
+                    rng.choice(["yes", "no", ""]),
+                    rng.choice(["none", "office", "project", ""]),
+                    f"https://firm{i}.example",
+                    f"info@firm{i}.example",
+                    rng.choice(["Moscow", "Kazan", "Томск"]),
+                ]
+            )
 
 
 BASELINE = """
@@ -99,16 +158,25 @@ def measure(n_rows: int, repeat: int) -> dict[str, float]:
     size_mb = src.stat().st_size / 2**20
     # RUSAGE_CHILDREN keeps the max over all children, so each run gets a wrapper process
     # of its own that reports the peak of just that run.
-    base = min((_child([sys.executable, "-c", BASELINE, str(src), str(DATA / "baseline_out.csv")])
-                for _ in range(repeat)), key=lambda r: r[0])
+    base = min(
+        (_child([sys.executable, "-c", BASELINE, str(src), str(DATA / "baseline_out.csv")]) for _ in range(repeat)),
+        key=lambda r: r[0],
+    )
     cache = DATA / "cache"
     shutil.rmtree(cache, ignore_errors=True)
     env = dict(os.environ, MATCHER_CACHE_DIR=str(cache))
     command = [sys.executable, "-m", "matcher.cli", "score", str(src), "-o", str(DATA / "scored.csv"), "-q"]
     cold = _child(command, env)  # empty cache: imports scikit-learn, fits and keeps the vocabulary
     score = min((_child(command, env) for _ in range(repeat)), key=lambda r: r[0])
-    return {"rows": n_rows, "mb": size_mb, "base_s": base[0], "base_mb": base[1],
-            "score_s": score[0], "score_mb": score[1], "cold_s": cold[0]}
+    return {
+        "rows": n_rows,
+        "mb": size_mb,
+        "base_s": base[0],
+        "base_mb": base[1],
+        "score_s": score[0],
+        "score_mb": score[1],
+        "cold_s": cold[0],
+    }
 
 
 def _child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -128,14 +196,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, action="append", help="rows per file (repeatable); default 1,000,000")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, best time kept")
     args = parser.parse_args()
-    print(f"{'rows':>10} {'MB':>7} | {'baseline s':>10} {'rows/s':>10} {'peak MB':>8} | "
-          f"{'matcher s':>9} {'rows/s':>10} {'peak MB':>8} | {'ratio':>5} | {'cold s':>6} {'ratio':>6}")
+    print(
+        f"{'rows':>10} {'MB':>7} | {'baseline s':>10} {'rows/s':>10} {'peak MB':>8} | "
+        f"{'matcher s':>9} {'rows/s':>10} {'peak MB':>8} | {'ratio':>5} | {'cold s':>6} {'ratio':>6}"
+    )
     for n in args.rows or [1_000_000]:
         r = measure(n, args.repeat)
-        print(f"{r['rows']:>10,} {r['mb']:>7.0f} | {r['base_s']:>10.2f} {n / r['base_s']:>10,.0f} "
-              f"{r['base_mb']:>8.0f} | {r['score_s']:>9.2f} {n / r['score_s']:>10,.0f} {r['score_mb']:>8.0f} | "
-              f"{r['score_s'] / r['base_s']:>5.2f}x | {r['cold_s']:>6.2f} {r['cold_s'] / r['base_s']:>5.2f}x",
-              flush=True)
+        print(
+            f"{r['rows']:>10,} {r['mb']:>7.0f} | {r['base_s']:>10.2f} {n / r['base_s']:>10,.0f} "
+            f"{r['base_mb']:>8.0f} | {r['score_s']:>9.2f} {n / r['score_s']:>10,.0f} {r['score_mb']:>8.0f} | "
+            f"{r['score_s'] / r['base_s']:>5.2f}x | {r['cold_s']:>6.2f} {r['cold_s'] / r['base_s']:>5.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

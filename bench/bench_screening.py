@@ -65,9 +65,15 @@ def make_app():
     from web import create_app
 
     sep = "&" if "?" in URL else "?"
-    return create_app({"TESTING": True, "SECRET_KEY": "bench", "REDIS_URL": None,
-                       "SQLALCHEMY_DATABASE_URI": f"{URL}{sep}options=-csearch_path%3D{SCHEMA}",
-                       "RATELIMIT_STORAGE_URI": "memory://"})
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "REDIS_URL": None,
+            "SQLALCHEMY_DATABASE_URI": f"{URL}{sep}options=-csearch_path%3D{SCHEMA}",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
 
 
 def cases(f_leads, db):
@@ -80,20 +86,23 @@ def cases(f_leads, db):
         return lambda: db.session.execute(filtered_query(filters).limit(20)).scalars().all()
 
     def main_sector():
-        query = db.select(Lead).where(Lead.sector == "electronics").order_by(Lead.score.desc().nulls_last(),
-                                                                           Lead.id.desc())
+        query = (
+            db.select(Lead).where(Lead.sector == "electronics").order_by(Lead.score.desc().nulls_last(), Lead.id.desc())
+        )
         return db.session.execute(query.limit(20)).scalars().all()
 
     shown = db.session.execute(filtered_query(f_leads()).limit(20)).scalars().all()
-    return [("baseline: first page, no filter", page(f_leads())),
-            ("main sector only (as before)", main_sector),
-            ("sector among all detected", page({**f_leads(), "sector": "electronics"})),
-            ("facets, no filter, cold", lambda: (facets.clear(), sector_facets(f_leads()))),
-            ("facets, no filter, cached", lambda: sector_facets(f_leads())),
-            ("facets under a search", lambda: sector_facets({**f_leads(), "q": "dien tu"})),
-            ("search one word (роботех)", page({**f_leads(), "q": "роботех"})),
-            ("search two words (dien tu)", page({**f_leads(), "q": "dien tu"})),
-            ("duplicate marks of one page", lambda: dedup.duplicate_ids(shown))]
+    return [
+        ("baseline: first page, no filter", page(f_leads())),
+        ("main sector only (as before)", main_sector),
+        ("sector among all detected", page({**f_leads(), "sector": "electronics"})),
+        ("facets, no filter, cold", lambda: (facets.clear(), sector_facets(f_leads()))),
+        ("facets, no filter, cached", lambda: sector_facets(f_leads())),
+        ("facets under a search", lambda: sector_facets({**f_leads(), "q": "dien tu"})),
+        ("search one word (роботех)", page({**f_leads(), "q": "роботех"})),
+        ("search two words (dien tu)", page({**f_leads(), "q": "dien tu"})),
+        ("duplicate marks of one page", lambda: dedup.duplicate_ids(shown)),
+    ]
 
 
 def main() -> None:

@@ -45,8 +45,10 @@ TITLE_LEVELS = ("class", "subclass", "type")
 
 def detect(scorer, items: list[dict[str, str]]) -> list[tuple[str, list[str]]]:
     """Main sector and every listed sector of each ``{"description", "okved"}`` item."""
-    profiles = [{"name": f"row {i}", "description": it["description"], "okved": it.get("okved") or None}
-                for i, it in enumerate(items)]
+    profiles = [
+        {"name": f"row {i}", "description": it["description"], "okved": it.get("okved") or None}
+        for i, it in enumerate(items)
+    ]
     out = []
     for result in assess_many(profiles, scorer):
         if isinstance(result, Exception):  # an unreadable code: nothing detected
@@ -72,8 +74,17 @@ def labelled_figures(scorer) -> tuple[list[dict], Counter]:
         main = [row["main_sector"] == got[0] for row, got in pairs]
         any_ = [bool(set(row["sectors"].split(";")) & set(got[1])) for row, got in pairs]
         text = [row["main_sector"] == got[0] for row, got in pairs if not row["okved"]]
-        table.append({"set": "labelled", "lang": lang, "n": len(pairs), "main": share(main), "any": share(any_),
-                      "text_n": len(text), "text": share(text)})
+        table.append(
+            {
+                "set": "labelled",
+                "lang": lang,
+                "n": len(pairs),
+                "main": share(main),
+                "any": share(any_),
+                "text_n": len(text),
+                "text": share(text),
+            }
+        )
         confusions.update((row["main_sector"], got[0] or "-") for row, got in pairs if row["main_sector"] != got[0])
     return table, confusions
 
@@ -84,8 +95,9 @@ def title_items(scorer) -> dict[str, list[dict[str, str]]]:
     for row in labelled_classes(detector=scorer.detector_):
         if row.sector is None or row.level not in TITLE_LEVELS:
             continue
-        sets.setdefault(row.system, []).append({"lang": row.lang, "description": row.title, "truth": row.sector,
-                                                "text": row.text, "level": row.level})
+        sets.setdefault(row.system, []).append(
+            {"lang": row.lang, "description": row.title, "truth": row.sector, "text": row.text, "level": row.level}
+        )
     for system, items in sets.items():
         seen: set[str] = set()
         sets[system] = [it for it in items if not (it["description"] in seen or seen.add(it["description"]))]
@@ -102,11 +114,13 @@ def title_figures(scorer) -> tuple[list[dict], Counter]:
         found = detect(scorer, items)
         hits = [it["truth"] == got[0] for it, got in zip(items, found, strict=True)]
         any_ = [it["truth"] in got[1] for it, got in zip(items, found, strict=True)]
-        table.append({"set": system, "lang": items[0]["lang"], "n": len(items), "main": share(hits),
-                      "any": share(any_)})
+        table.append(
+            {"set": system, "lang": items[0]["lang"], "n": len(items), "main": share(hits), "any": share(any_)}
+        )
         if system in ("okved2", "nace2", "vsic2007"):
-            confusions.update((it["truth"], got[0] or "-") for it, got in zip(items, found, strict=True)
-                              if it["truth"] != got[0])
+            confusions.update(
+                (it["truth"], got[0] or "-") for it, got in zip(items, found, strict=True) if it["truth"] != got[0]
+            )
     return table, confusions
 
 
@@ -118,8 +132,10 @@ def print_tables(labelled: list[dict], titles: list[dict], confusions: dict[str,
     print("Labelled descriptions (tests/data/sector_descriptions.csv)")
     print(f"  {'lang':<5}{'n':>5}  {'main':>6}  {'any':>6}  {'text-only':>9} (n)")
     for row in labelled:
-        print(f"  {row['lang']:<5}{row['n']:>5}  {pct(row['main'])}  {pct(row['any'])}  {pct(row['text']):>9} "
-              f"({row['text_n']})")
+        print(
+            f"  {row['lang']:<5}{row['n']:>5}  {pct(row['main'])}  {pct(row['any'])}  {pct(row['text']):>9} "
+            f"({row['text_n']})"
+        )
     print("\nClassification titles scored as descriptions (no code)")
     print(f"  {'set':<13}{'lang':<5}{'n':>6}  {'main':>6}  {'any':>6}")
     for row in titles:
@@ -145,11 +161,22 @@ def main(argv: list[str] | None = None) -> int:
     held_out = cross_validated(scorer.config_) if args.cv else None
     seconds = time.perf_counter() - start
     if args.json:
-        print(json.dumps({
-            "labelled": labelled, "titles": titles, "seconds": round(seconds, 1), "cross_validated": held_out,
-            "confusions": {name: [{"true": t, "detected": g, "n": n} for (t, g), n in c.most_common(10)]
-                           for name, c in confusions.items()},
-        }, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {
+                    "labelled": labelled,
+                    "titles": titles,
+                    "seconds": round(seconds, 1),
+                    "cross_validated": held_out,
+                    "confusions": {
+                        name: [{"true": t, "detected": g, "n": n} for (t, g), n in c.most_common(10)]
+                        for name, c in confusions.items()
+                    },
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         print_tables(labelled, titles, confusions, seconds)
         if held_out:

@@ -88,13 +88,25 @@ def stage_ms(rounds: int, clock=time.process_time) -> list[tuple[str, float, flo
         return min(times) * 1000
 
     return [
-        ("read + detect", best(lambda i: read_frame(table_from_mappings([profiles[i]])[0], scorer.detector_)),
-         best(lambda i: read_row(profiles[i], scorer.detector_))),
-        ("score", best(lambda i: scorer.evaluate(frames[i])),
-         best(lambda i: scorer.evaluate_row(rows[i].detection.sector, rows[i].detection.source, rows[i].answers,
-                                            rows[i].numbers))),
-        ("explain", best(lambda i: worded_columns(scorer, frames[i], scores[i], "en")),
-         best(lambda i: explain_row(scorer, row_scores[i], rows[i].detection, "en"))),
+        (
+            "read + detect",
+            best(lambda i: read_frame(table_from_mappings([profiles[i]])[0], scorer.detector_)),
+            best(lambda i: read_row(profiles[i], scorer.detector_)),
+        ),
+        (
+            "score",
+            best(lambda i: scorer.evaluate(frames[i])),
+            best(
+                lambda i: scorer.evaluate_row(
+                    rows[i].detection.sector, rows[i].detection.source, rows[i].answers, rows[i].numbers
+                )
+            ),
+        ),
+        (
+            "explain",
+            best(lambda i: worded_columns(scorer, frames[i], scores[i], "en")),
+            best(lambda i: explain_row(scorer, row_scores[i], rows[i].detection, "en")),
+        ),
     ]
 
 
@@ -109,22 +121,31 @@ def main() -> None:
     scorer = default_scorer()
     clock = time.perf_counter if args.wall else time.process_time
     if args.stages:
-        print(f"one profile, {'wall' if args.wall else 'CPU'} time, ms: {'stage':<14} {'batch of one':>12} "
-              f"{'row kernel':>10}")
+        print(
+            f"one profile, {'wall' if args.wall else 'CPU'} time, ms: {'stage':<14} {'batch of one':>12} "
+            f"{'row kernel':>10}"
+        )
         for stage, batch_ms, row_ms in stage_ms(args.rounds, clock):
             print(f"{'':>36}{stage:<14} {batch_ms:>12.3f} {row_ms:>10.3f}", flush=True)
         return
-    print(f"SMALL_BATCH = {SMALL_BATCH} (assess_many takes the row path up to this size); "
-          f"{'wall' if args.wall else 'CPU'} time")
-    print(f"{'n':>4} {'words':>6} | {'vectorised ms':>13} {'per profile':>11} | {'row-wise ms':>11} "
-          f"{'per profile':>11} | {'speed-up':>8}")
+    print(
+        f"SMALL_BATCH = {SMALL_BATCH} (assess_many takes the row path up to this size); "
+        f"{'wall' if args.wall else 'CPU'} time"
+    )
+    print(
+        f"{'n':>4} {'words':>6} | {'vectorised ms':>13} {'per profile':>11} | {'row-wise ms':>11} "
+        f"{'per profile':>11} | {'speed-up':>8}"
+    )
     for n in args.n or [1, 4, 8, 16, 32]:
         for fresh in (False, True):
             calls = max(5, args.calls // max(1, n // 8))
             batch_ms = per_call_ms(assess_vectorised, batches_of(n, calls, fresh), scorer, args.rounds, clock)
             row_ms = per_call_ms(assess_rowwise, batches_of(n, calls, fresh), scorer, args.rounds, clock)
-            print(f"{n:>4} {'fresh' if fresh else 'seen':>6} | {batch_ms:>13.3f} {batch_ms / n:>11.3f} | "
-                  f"{row_ms:>11.3f} {row_ms / n:>11.3f} | {batch_ms / row_ms:>7.1f}x", flush=True)
+            print(
+                f"{n:>4} {'fresh' if fresh else 'seen':>6} | {batch_ms:>13.3f} {batch_ms / n:>11.3f} | "
+                f"{row_ms:>11.3f} {row_ms / n:>11.3f} | {batch_ms / row_ms:>7.1f}x",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,14 @@ from bench_api import ROOT, free_port  # noqa: E402
 
 PASSWORD = "soak-password-1"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-PROFILE = {"description": "Industrial robots and automation lines for electronics plants", "okved": "28.99",
-           "training": "committed", "local_partner": "planned", "investment_usd": "2m", "city": "Kazan"}
+PROFILE = {
+    "description": "Industrial robots and automation lines for electronics plants",
+    "okved": "28.99",
+    "training": "committed",
+    "local_partner": "planned",
+    "investment_usd": "2m",
+    "city": "Kazan",
+}
 
 
 def batch_csv(n_rows: int) -> bytes:
@@ -97,22 +103,32 @@ class Client:
 
     def login(self) -> None:
         token = self.token("GET /login", "/login")
-        self.call("POST /login", "POST", "/login", data={"csrf_token": token, "username": "admin",
-                                                          "password": PASSWORD})
+        self.call(
+            "POST /login", "POST", "/login", data={"csrf_token": token, "username": "admin", "password": PASSWORD}
+        )
 
     def assess(self, n: int) -> None:
         token = self.token("GET /assess", "/assess")
         profile = {**PROFILE, "name": f"Soak firm {os.getpid()}-{n}", "csrf_token": token}
         if self.call("POST /assess", "POST", "/assess", data=profile) is not None:
-            self.call("POST /assess/submit", "POST", "/assess/submit",
-                      data={**profile, "consent": "y", "contact_email": "soak@example.org"})
+            self.call(
+                "POST /assess/submit",
+                "POST",
+                "/assess/submit",
+                data={**profile, "consent": "y", "contact_email": "soak@example.org"},
+            )
 
     def batch(self, data: bytes) -> None:
         """Upload a CSV and poll the job to its end; the whole job's time is kind ``batch job``."""
         start = time.perf_counter()
         token = self.token("GET /batch", "/batch")
-        response = self.call("POST /batch", "POST", "/batch", data={"csrf_token": token, "lang": "en"},
-                             files={"file": ("soak.csv", data, "text/csv")})
+        response = self.call(
+            "POST /batch",
+            "POST",
+            "/batch",
+            data={"csrf_token": token, "lang": "en"},
+            files={"file": ("soak.csv", data, "text/csv")},
+        )
         if response is None:
             return
         job = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
@@ -179,16 +195,45 @@ def start_server(tmp: str, args) -> tuple[subprocess.Popen, str]:
     """Bootstrap a fresh database, start gunicorn and wait until it answers; returns (process, base URL)."""
     port = free_port()
     # LOG_LEVEL=WARNING: no line per request on this console (the app's request log; gunicorn's is off)
-    env = dict(os.environ, SECRET_KEY="soak-benchmark-secret-key", MATCHER_ADMIN_PASSWORD=PASSWORD,
-               MATCHER_RATELIMIT_ENABLED="false",
-               LOG_LEVEL="WARNING",
-               MATCHER_BATCH_DIR=os.path.join(tmp, "batch"),
-               DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/soak.db"))
-    subprocess.run([sys.executable, "-c", "from web import create_app; from web.commands import bootstrap\n"
-                    "app = create_app()\nwith app.app_context(): bootstrap()"], env=env, check=True, cwd=ROOT)
+    env = dict(
+        os.environ,
+        SECRET_KEY="soak-benchmark-secret-key",
+        MATCHER_ADMIN_PASSWORD=PASSWORD,
+        MATCHER_RATELIMIT_ENABLED="false",
+        LOG_LEVEL="WARNING",
+        MATCHER_BATCH_DIR=os.path.join(tmp, "batch"),
+        DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/soak.db"),
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from web import create_app; from web.commands import bootstrap\n"
+            "app = create_app()\nwith app.app_context(): bootstrap()",
+        ],
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(args.workers), "--threads",
-         str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning"], env=env, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "-w",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base, deadline = f"http://127.0.0.1:{port}", time.time() + 60
     while time.time() < deadline:
         try:
@@ -232,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
             before = memory(server.pid)
             results: mp.Queue = mp.Queue()
             until = time.time() + args.seconds
-            procs = [mp.Process(target=client, args=(i, base, until, args.batch_rows, results))
-                     for i in range(args.clients)]
+            procs = [
+                mp.Process(target=client, args=(i, base, until, args.batch_rows, results)) for i in range(args.clients)
+            ]
             for proc in procs:
                 proc.start()
             latencies: dict[str, list[float]] = {}
@@ -263,8 +309,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
             server.wait(30)
-    print(f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, {args.seconds:g} s, "
-          f"database {os.environ.get('DATABASE_URL', 'sqlite').split(':')[0]}, CSRF on, rate limits off")
+    print(
+        f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, {args.seconds:g} s, "
+        f"database {os.environ.get('DATABASE_URL', 'sqlite').split(':')[0]}, CSRF on, rate limits off"
+    )
     report(latencies, errors, args.seconds)
     total = sum(len(v) for k, v in latencies.items() if k != "batch job")
     print(f"all requests: {total:,} ({total / args.seconds:.1f}/s), errors: {sum(errors.values())}")

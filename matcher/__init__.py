@@ -13,15 +13,32 @@ from .errors import ConfigError, InputFileError, InvalidValue, MatcherError
 
 __version__ = "0.1.0"
 __all__ = [
-    "Config", "ConfigError", "InputFileError", "InvalidValue", "MatcherError", "ScoreResult",
-    "Scorer", "ScoringModel", "assess", "assess_many", "load_sectors", "wsm", "__version__",
+    "Config",
+    "ConfigError",
+    "InputFileError",
+    "InvalidValue",
+    "MatcherError",
+    "ScoreResult",
+    "Scorer",
+    "ScoringModel",
+    "assess",
+    "assess_many",
+    "load_sectors",
+    "wsm",
+    "__version__",
 ]
 
 #: Imported when first asked for: the scoring modules load numpy and pyarrow (and a scorer that
 #: fits a sector vocabulary scikit-learn, about a second). ``matcher score`` sets up Arrow's
 #: allocator before pyarrow loads and never needs scikit-learn.
-_LAZY = {"ScoreResult": ".result", "assess": ".result", "assess_many": ".result",
-         "ScoringModel": ".scoring", "wsm": ".scoring", "Scorer": ".scoring"}
+_LAZY = {
+    "ScoreResult": ".result",
+    "assess": ".result",
+    "assess_many": ".result",
+    "ScoringModel": ".scoring",
+    "wsm": ".scoring",
+    "Scorer": ".scoring",
+}
 
 
 def __getattr__(name: str):

@@ -31,8 +31,9 @@ def only_keys(check: _Checker, data: Any, keys: tuple[Any, ...], allowed: Iterab
     return mapping
 
 
-def one_of(check: _Checker, data: Any, keys: tuple[Any, ...], choices: Iterable[str],
-           required: bool = True) -> str | None:
+def one_of(
+    check: _Checker, data: Any, keys: tuple[Any, ...], choices: Iterable[str], required: bool = True
+) -> str | None:
     """A text value that must be one of ``choices``."""
     value = check.get(data, keys, str, required=required)
     choices = tuple(choices)
@@ -59,8 +60,9 @@ def optional_labels(check: _Checker, data: Any, keys: tuple[Any, ...]) -> dict[s
     return check.labels(data, keys)
 
 
-def source_list(check: _Checker, data: Any, keys: tuple[Any, ...], sources: Mapping[str, Any],
-                required: bool) -> tuple[str, ...]:
+def source_list(
+    check: _Checker, data: Any, keys: tuple[Any, ...], sources: Mapping[str, Any], required: bool
+) -> tuple[str, ...]:
     """A list of source keys, each known; at least one when ``required``."""
     refs = check.get(data, keys, list, required=required) or []
     for i, ref in enumerate(refs):
@@ -77,11 +79,13 @@ def read_sources(check: _Checker, data: dict) -> dict[str, dict[str, Any]]:
     for key in check.get(data, ("sources",), dict):
         keys = ("sources", key)
         only_keys(check, data, keys, ("title", "publisher", "date", "url", "weak"))
-        out[key] = {"title": check.get(data, (*keys, "title"), str),
-                    "publisher": check.get(data, (*keys, "publisher"), str, required=False) or "",
-                    "date": str(check.get(data, (*keys, "date"), (str, int, _dt.date), required=False) or ""),
-                    "url": check.get(data, (*keys, "url"), str, required=False) or "",
-                    "weak": bool(check.get(data, (*keys, "weak"), bool, required=False))}
+        out[key] = {
+            "title": check.get(data, (*keys, "title"), str),
+            "publisher": check.get(data, (*keys, "publisher"), str, required=False) or "",
+            "date": str(check.get(data, (*keys, "date"), (str, int, _dt.date), required=False) or ""),
+            "url": check.get(data, (*keys, "url"), str, required=False) or "",
+            "weak": bool(check.get(data, (*keys, "weak"), bool, required=False)),
+        }
     return out
 
 
@@ -90,5 +94,15 @@ def label(texts: Mapping[str, str], lang: str) -> str:
     return texts.get(lang) or texts.get("en", "")
 
 
-__all__ = ["CONFIDENCE", "LANGS", "date_text", "label", "one_of", "only_keys", "optional_labels", "parse",
-           "read_sources", "source_list"]
+__all__ = [
+    "CONFIDENCE",
+    "LANGS",
+    "date_text",
+    "label",
+    "one_of",
+    "only_keys",
+    "optional_labels",
+    "parse",
+    "read_sources",
+    "source_list",
+]

@@ -193,15 +193,14 @@ def _glibc():
 def check_headers(headers: list[str]) -> None:
     """Refuse a header with no ``name`` column, a contract column given twice, or too many columns."""
     if len(headers) > MAX_COLUMNS:
-        raise InputFileError(f"the header has {len(headers):,} columns; at most {MAX_COLUMNS:,} "
-                             "(a spreadsheet's limit) can be scored")
+        raise InputFileError(
+            f"the header has {len(headers):,} columns; at most {MAX_COLUMNS:,} (a spreadsheet's limit) can be scored"
+        )
     seen: dict[str, int] = {}
     for i, header in enumerate(headers):
         name = field_for(header)
         if name and name in seen:
-            raise InputFileError(
-                f"the column {name!r} appears twice (columns {seen[name] + 1} and {i + 1}); keep one"
-            )
+            raise InputFileError(f"the column {name!r} appears twice (columns {seen[name] + 1} and {i + 1}); keep one")
         if name:
             seen[name] = i
     if "name" not in seen:
@@ -216,9 +215,20 @@ def defuse_cell(text: str) -> str:
 
 def result_columns(config) -> list[str]:
     """The columns ``matcher score`` adds after the input columns, in order (README, "CSV data contract")."""
-    return ["score", "rank", "band", "sector", *[f"c_{c.id}" for c in config.criteria],
-            "completeness", "missing", "explanation", "top_improvement", "sectors", "sector_confidence",
-            "okved_suggested"]
+    return [
+        "score",
+        "rank",
+        "band",
+        "sector",
+        *[f"c_{c.id}" for c in config.criteria],
+        "completeness",
+        "missing",
+        "explanation",
+        "top_improvement",
+        "sectors",
+        "sector_confidence",
+        "okved_suggested",
+    ]
 
 
 def defuse(column: pa.Array) -> pa.Array:
@@ -233,8 +243,9 @@ def defuse(column: pa.Array) -> pa.Array:
     if not pc.any(pc.is_in(first, value_set=_SUSPECT_FIRST)).as_py():
         return column
     after_space = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(column), 0, 1)
-    risky = pc.fill_null(pc.or_(pc.is_in(first, value_set=_FORMULA_CHARS),
-                                pc.is_in(after_space, value_set=_FORMULA_CHARS)), False)
+    risky = pc.fill_null(
+        pc.or_(pc.is_in(first, value_set=_FORMULA_CHARS), pc.is_in(after_space, value_set=_FORMULA_CHARS)), False
+    )
     if not pc.any(risky).as_py():
         return column
     return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
@@ -267,18 +278,25 @@ class _RowNumbers:
         return ordinals + shift + 1
 
 
-def _reader(path: str | Path, fmt: FileFormat, numbers: _RowNumbers, block: int,
-            threads: bool) -> pcsv.CSVStreamingReader:
+def _reader(
+    path: str | Path, fmt: FileFormat, numbers: _RowNumbers, block: int, threads: bool
+) -> pcsv.CSVStreamingReader:
     names = [f"f{i}" for i in range(len(fmt.headers))]
     return pcsv.open_csv(
         path,
         # skip_rows_after_names skips the header as a record (a quoted line break in it included), skip_rows a line
-        read_options=pcsv.ReadOptions(column_names=names, skip_rows_after_names=1, block_size=block,
-                                      use_threads=threads, encoding=fmt.encoding),
-        parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
-                                        ignore_empty_lines=False, invalid_row_handler=numbers.handler),
-        convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                            strings_can_be_null=False, quoted_strings_can_be_null=False),
+        read_options=pcsv.ReadOptions(
+            column_names=names, skip_rows_after_names=1, block_size=block, use_threads=threads, encoding=fmt.encoding
+        ),
+        parse_options=pcsv.ParseOptions(
+            delimiter=fmt.delimiter,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=numbers.handler,
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
     )
 
 
@@ -308,8 +326,14 @@ class _ErrorReport:
         self.handle.close()
 
 
-def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str],
-                 rows: np.ndarray, lang: str, headers: list[str] | None = None):
+def _score_chunk(
+    scorer: Scorer,
+    batch: pa.RecordBatch,
+    fields: dict[int, str],
+    rows: np.ndarray,
+    lang: str,
+    headers: list[str] | None = None,
+):
     """Score one chunk; return the output batch of scored rows, their score tenths, the errors and,
     with ``headers``, the rows of the results file."""
     renamed = pa.table({fields[i]: batch.column(i) for i in fields})
@@ -324,8 +348,11 @@ def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str],
     out.update(columns)
     out["top_improvement"] = defuse(columns["top_improvement"])
     out["__score10"] = pa.array(scores.score)
-    full = None if headers is None else kept_rows(scorer, frame, scores, columns["explanation"], lang, batch,
-                                                   headers, rows)
+    full = (
+        None
+        if headers is None
+        else kept_rows(scorer, frame, scores, columns["explanation"], lang, batch, headers, rows)
+    )
     table = pa.table(out)
     if not frame.ok.all():
         table = table.filter(keep)
@@ -336,8 +363,7 @@ def _score_chunk(scorer: Scorer, batch: pa.RecordBatch, fields: dict[int, str],
     for row, errs in by_row.items():
         said = [reason_text(e.reason, lang) for e in errs]
         text = said[0] if len(errs) == 1 else "; ".join(f"{e.field}: {r}" for e, r in zip(errs, said, strict=True))
-        errors.append((int(rows[row]), "; ".join(e.field for e in errs), text,
-                       [c[row].as_py() for c in batch.columns]))
+        errors.append((int(rows[row]), "; ".join(e.field for e in errs), text, [c[row].as_py() for c in batch.columns]))
     return table, scores.score[frame.ok], errors, full
 
 
@@ -345,8 +371,9 @@ def _score_part(name: str, batch: pa.RecordBatch, rows: np.ndarray):
     """In a worker process: score one chunk and write its scored rows to the part file ``name``;
     return (``name`` or None when no row scored, rows written, score tenths, errors, kept results)."""
     state = worker_state()
-    table, score, errors, results = _score_chunk(state["scorer"], batch, state["fields"], rows, state["lang"],
-                                                 state["headers"])
+    table, score, errors, results = _score_chunk(
+        state["scorer"], batch, state["fields"], rows, state["lang"], state["headers"]
+    )
     if not table.num_rows:
         return None, 0, score, errors, results
     with ipc.new_file(name, table.schema) as writer:
@@ -357,8 +384,12 @@ def _score_part(name: str, batch: pa.RecordBatch, rows: np.ndarray):
 def _csv_part(name: str, ranks: np.ndarray, schema: pa.Schema, delimiter: str) -> str:
     """In a worker process: the CSV text (no header) of one part file's rows with their ranks; its path."""
     out = name.removesuffix(".arrow") + ".csv"
-    with pa.OSFile(out, "w") as sink, pcsv.CSVWriter(
-            sink, schema, write_options=pcsv.WriteOptions(include_header=False, delimiter=delimiter)) as writer:
+    with (
+        pa.OSFile(out, "w") as sink,
+        pcsv.CSVWriter(
+            sink, schema, write_options=pcsv.WriteOptions(include_header=False, delimiter=delimiter)
+        ) as writer,
+    ):
         for batch in _stored_batches([name]):
             writer.write_batch(_with_rank(batch, ranks, schema))
     return out
@@ -430,8 +461,12 @@ UNCLOSED_QUOTE = reason("unclosed_quote")
 def _report_unclosed(batch, rows, headers, report, summary, lang):
     """Move the batch's last row, whose last value never closes its quote, to the error report."""
     last = batch.num_rows - 1
-    report.add(int(rows[last]), field_for(headers[-1]) or headers[-1], reason("unclosed_quote", lang),
-               [c[last].as_py() for c in batch.columns])
+    report.add(
+        int(rows[last]),
+        field_for(headers[-1]) or headers[-1],
+        reason("unclosed_quote", lang),
+        [c[last].as_py() for c in batch.columns],
+    )
     summary.errors += 1
     return batch.slice(0, last), rows[:last]
 
@@ -519,15 +554,23 @@ def score_file(
     chunk_pool = None
     try:
         if processes:  # forked now, before the CSV reader starts threads
-            chunk_pool = ChunkPool(processes, Path(tmp_name + ".parts"), scorer=scorer, fields=header_map(fmt.headers),
-                                   lang=lang, headers=fmt.headers if results_path is not None else None)
-        summary, counts, wrote = _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
-                                                 error_path, delimiter, results_path, chunk_pool)
+            chunk_pool = ChunkPool(
+                processes,
+                Path(tmp_name + ".parts"),
+                scorer=scorer,
+                fields=header_map(fmt.headers),
+                lang=lang,
+                headers=fmt.headers if results_path is not None else None,
+            )
+        summary, counts, wrote = _pass1_retrying(
+            in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path, chunk_pool
+        )
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         results = result_columns(scorer.config_)
         stored = wrote if isinstance(wrote, list) else [tmp_name] if wrote else []
-        encoding = _write_output(stored, out_path, fmt.headers, results, ranks, out_format,
-                                 (encoding, delimiter), tmp_dir, chunk_pool)
+        encoding = _write_output(
+            stored, out_path, fmt.headers, results, ranks, out_format, (encoding, delimiter), tmp_dir, chunk_pool
+        )
         _encode_report(Path(error_path), encoding, tmp_dir)
     finally:
         if chunk_pool is not None:
@@ -542,8 +585,9 @@ def score_file(
         shown = ", ".join(repr(h[:60]) for h in summary.ignored)
         summary.warnings.append(warning("ignored_columns", lang, count=len(summary.ignored), columns=shown))
     if encoding != output_format(fmt, out_encoding)[0]:
-        summary.warnings.append(warning("encoding_fallback", lang, encoding=_ENCODING_NAMES.get(fmt.encoding,
-                                                                                               fmt.encoding)))
+        summary.warnings.append(
+            warning("encoding_fallback", lang, encoding=_ENCODING_NAMES.get(fmt.encoding, fmt.encoding))
+        )
     summary.params = scorer.scoring_params() | {"lang": lang}
     summary.params.pop("config", None)
     summary.seconds = time.perf_counter() - start
@@ -568,13 +612,35 @@ def output_format(fmt: FileFormat, out_encoding: str) -> tuple[str, str]:
 _ENCODING_NAMES = {"cp1251": "Windows-1251", "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM"}
 
 
-def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter=",",
-                    results_path=None, chunk_pool=None):
+def _pass1_retrying(
+    in_path,
+    fmt,
+    scorer,
+    lang,
+    progress,
+    block_bytes,
+    tmp_name,
+    error_path,
+    delimiter=",",
+    results_path=None,
+    chunk_pool=None,
+):
     """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late."""
     for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
         fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only, fmt.bom)
-        args = (in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path,
-                chunk_pool)
+        args = (
+            in_path,
+            fmt,
+            scorer,
+            lang,
+            progress,
+            block_bytes,
+            tmp_name,
+            error_path,
+            delimiter,
+            results_path,
+            chunk_pool,
+        )
         try:
             try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
                 return _pass1(*args, threads=True)
@@ -585,13 +651,36 @@ def _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name,
         except _BigRecord:  # a cell larger than a chunk: chunks 8x larger, up to the whole file
             if block_bytes > os.path.getsize(in_path):
                 raise InputFileError("the file cannot be read as CSV: a record does not end") from None
-            return _pass1_retrying(in_path, fmt, scorer, lang, progress, block_bytes * 8, tmp_name, error_path,
-                                   delimiter, results_path, chunk_pool)
+            return _pass1_retrying(
+                in_path,
+                fmt,
+                scorer,
+                lang,
+                progress,
+                block_bytes * 8,
+                tmp_name,
+                error_path,
+                delimiter,
+                results_path,
+                chunk_pool,
+            )
     raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
-def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path,
-           chunk_pool, threads):
+def _pass1(
+    in_path,
+    fmt,
+    scorer,
+    lang,
+    progress,
+    block_bytes,
+    tmp_name,
+    error_path,
+    delimiter,
+    results_path,
+    chunk_pool,
+    threads,
+):
     """Score every chunk into the temporary Arrow file; count scores per tenth for the ranks."""
     fields = header_map(fmt.headers)
     summary = Summary()
@@ -606,12 +695,17 @@ def _pass1(in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_pa
     if chunk_pool is not None:  # chunks scored in forked workers, each writing its part files
         writer = []
         chunk_pool.clear()  # a second attempt starts afresh
-        submit, depth, pool = (lambda batch, rows: chunk_pool.submit(_score_part, chunk_pool.part_name(), batch,
-                                                                     rows)), chunk_pool.processes + 1, nullcontext()
+        submit, depth, pool = (
+            (lambda batch, rows: chunk_pool.submit(_score_part, chunk_pool.part_name(), batch, rows)),
+            chunk_pool.processes + 1,
+            nullcontext(),
+        )
     else:
         pool = ThreadPoolExecutor(WORKERS)
-        submit, depth = (lambda batch, rows: pool.submit(_score_chunk, scorer, batch, fields, rows, lang,
-                                                         headers)), WORKERS
+        submit, depth = (
+            (lambda batch, rows: pool.submit(_score_chunk, scorer, batch, fields, rows, lang, headers)),
+            WORKERS,
+        )
     pending: deque = deque()
     try:
         with pool:
@@ -685,8 +779,9 @@ def _stored_batches(files: list[str]) -> Iterator[pa.RecordBatch]:
                 yield source.get_batch(i)
 
 
-def _write_output(files, out_path, headers, results, ranks, out_format, csv_format=("utf-8", ","),
-                  tmp_dir=None, chunk_pool=None) -> str:
+def _write_output(
+    files, out_path, headers, results, ranks, out_format, csv_format=("utf-8", ","), tmp_dir=None, chunk_pool=None
+) -> str:
     """Pass 2: add each row's rank and write the CSV or JSON in the input order; the encoding written.
 
     ``files``: pass 1's Arrow files (the temporary file, or the part files of worker processes,
@@ -762,7 +857,7 @@ def _transcode(source: Path, out_path, encoding: str) -> str:
     """Copy the UTF-8 file ``source`` to ``out_path`` in ``encoding``, else as UTF-8 with BOM; which one."""
     if not _encodable(source, encoding):
         encoding = "utf-8-sig"
-    with (open(out_path, "wb") if isinstance(out_path, Path) else nullcontext(out_path)) as sink:
+    with open(out_path, "wb") if isinstance(out_path, Path) else nullcontext(out_path) as sink:
         if encoding == "utf-8-sig":
             sink.write(_BOM)
         decoder = codecs.getincrementaldecoder("utf-8")()

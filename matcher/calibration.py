@@ -47,8 +47,13 @@ class Calibration:
         return self.comparison.biggest_moves(n) if self.comparison is not None else []
 
 
-def fit_weights(matrix: NDArray[np.float64], y: NDArray[np.int64], alphas: Sequence[float] = ALPHAS,
-                n_splits: int = 5, random_state: int | None = 0) -> tuple[NDArray[np.float64], float]:
+def fit_weights(
+    matrix: NDArray[np.float64],
+    y: NDArray[np.int64],
+    alphas: Sequence[float] = ALPHAS,
+    n_splits: int = 5,
+    random_state: int | None = 0,
+) -> tuple[NDArray[np.float64], float]:
     """Non-negative ridge coefficients of ``y`` on the sub-scores, alpha chosen by stratified CV (ROC AUC).
 
     Returns the coefficients (one per criterion, >= 0) and the chosen alpha.
@@ -70,9 +75,14 @@ def rescale(coef: NDArray[np.float64], total: float) -> NDArray[np.float64]:
     return coef * (total / coef.sum())
 
 
-def held_out_quality(matrix: NDArray[np.float64], y: NDArray[np.int64], current: NDArray[np.float64],
-                     alphas: Sequence[float], n_splits: int,
-                     random_state: int | None) -> dict[str, NDArray[np.float64]]:
+def held_out_quality(
+    matrix: NDArray[np.float64],
+    y: NDArray[np.int64],
+    current: NDArray[np.float64],
+    alphas: Sequence[float],
+    n_splits: int,
+    random_state: int | None,
+) -> dict[str, NDArray[np.float64]]:
     """Per outer fold: AUC and average precision of the current and of the fold's fitted weights."""
     cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     out: dict[str, list[float]] = {"auc_current": [], "auc_suggested": [], "ap_current": [], "ap_suggested": []}
@@ -139,28 +149,53 @@ def suggest_weights(
     S = np.asarray(matrix, dtype=np.float64)  # noqa: N806 - the usual name of the matrix
     current = np.asarray(current_weights, dtype=np.float64)
     if S.ndim != 2 or current.shape != (S.shape[1],):
-        raise ValueError(f"matrix must be (n_leads, n_criteria) and weights (n_criteria,), not {S.shape}, "
-                         f"{current.shape}")
+        raise ValueError(
+            f"matrix must be (n_leads, n_criteria) and weights (n_criteria,), not {S.shape}, {current.shape}"
+        )
     known, y = _labelled(outcomes, len(S))
     n_pos, n_neg = int(y.sum()), int(len(y) - y.sum())
-    extra = {"n_outcomes": len(y), "n_invested": n_pos, "n_dropped": n_neg, "random_state": random_state,
-             "model": "Ridge(positive=True)", "alphas": tuple(alphas)}
+    extra = {
+        "n_outcomes": len(y),
+        "n_invested": n_pos,
+        "n_dropped": n_neg,
+        "random_state": random_state,
+        "model": "Ridge(positive=True)",
+        "alphas": tuple(alphas),
+    }
     if len(y) < MIN_OUTCOMES or min(n_pos, n_neg) < MIN_PER_CLASS:
-        message = (f"too few outcomes to suggest weights: {n_pos} invested and {n_neg} dropped; need at least "
-                   f"{MIN_OUTCOMES} in all and {MIN_PER_CLASS} of each")
+        message = (
+            f"too few outcomes to suggest weights: {n_pos} invested and {n_neg} dropped; need at least "
+            f"{MIN_OUTCOMES} in all and {MIN_PER_CLASS} of each"
+        )
         return Calibration(False, message, current, extra=extra)
     folds = min(n_splits, n_pos, n_neg)
     coef, alpha = fit_weights(S[known], y, alphas, n_splits=folds, random_state=random_state)
     if coef.sum() <= 0:
-        return Calibration(False, "no criterion predicts the outcomes: keep the current weights", current,
-                           extra={**extra, "alpha": alpha})
+        return Calibration(
+            False,
+            "no criterion predicts the outcomes: keep the current weights",
+            current,
+            extra={**extra, "alpha": alpha},
+        )
     suggested = rescale(coef, current.sum())
     quality = held_out_quality(S[known], y, current, alphas, folds, random_state)
     ids = list(range(len(S))) if ids is None else list(ids)
     comparison = compare_rankings(S @ current, S @ suggested, ids, top_k=top_k)
     extra.update(alpha=alpha, n_splits=folds, folds={k: v.tolist() for k, v in quality.items()})
     means = {k: float(v.mean()) for k, v in quality.items()}
-    message = (f"held-out ROC AUC {means['auc_current']:.3f} -> {means['auc_suggested']:.3f}, "
-               f"average precision {means['ap_current']:.3f} -> {means['ap_suggested']:.3f}")
-    return Calibration(True, message, current, suggested, means["auc_current"], means["auc_suggested"],
-                       means["ap_current"], means["ap_suggested"], comparison, extra)
+    message = (
+        f"held-out ROC AUC {means['auc_current']:.3f} -> {means['auc_suggested']:.3f}, "
+        f"average precision {means['ap_current']:.3f} -> {means['ap_suggested']:.3f}"
+    )
+    return Calibration(
+        True,
+        message,
+        current,
+        suggested,
+        means["auc_current"],
+        means["auc_suggested"],
+        means["ap_current"],
+        means["ap_suggested"],
+        comparison,
+        extra,
+    )

@@ -112,8 +112,9 @@ def label_codes(codes: Iterable[str], detector: SectorDetector) -> dict[str, tup
     return out
 
 
-def label_vsic(codes: Iterable[str], nace_rows: list[Mapping[str, str]],
-               nace_labels: Mapping[str, tuple[str | None, str]]) -> dict[str, tuple[str | None, str]]:
+def label_vsic(
+    codes: Iterable[str], nace_rows: list[Mapping[str, str]], nace_labels: Mapping[str, tuple[str | None, str]]
+) -> dict[str, tuple[str | None, str]]:
     """Sector and ``via`` of each VSIC code, through the NACE classes refining its ISIC class.
 
     Classes (4 digits) take the one sector of the NACE classes whose ISIC reference they are
@@ -152,8 +153,9 @@ def _isic_sector(code: str, by_isic: Mapping[str, set[str | None]]) -> str | Non
     return None
 
 
-def labelled_classes(config: Config | None = None, detector: SectorDetector | None = None,
-                     systems: Iterable[str] = tuple(SYSTEMS)) -> list[ClassRow]:
+def labelled_classes(
+    config: Config | None = None, detector: SectorDetector | None = None, systems: Iterable[str] = tuple(SYSTEMS)
+) -> list[ClassRow]:
     """Every row of the shipped classifications, with its sector.
 
     Parameters
@@ -184,8 +186,10 @@ def labelled_classes(config: Config | None = None, detector: SectorDetector | No
         else:
             labels = nace_labels if system == "nace2" else label_codes([r["code"] for r in rows], detector)
         lang = SYSTEMS[system][0]
-        out.extend(ClassRow(system, lang, r["code"], r["level"], r["title"], r.get("notes", ""), *labels[r["code"]])
-                   for r in rows)
+        out.extend(
+            ClassRow(system, lang, r["code"], r["level"], r["title"], r.get("notes", ""), *labels[r["code"]])
+            for r in rows
+        )
     return out
 
 

@@ -80,8 +80,10 @@ def cmd_score(args: argparse.Namespace) -> int:
             _tell_errors(errors, summary.encoding, summary.delimiter)
     if not args.quiet:
         where = f"{summary.errors} errors -> " + ("stderr" if told else summary.error_path)
-        print(f"{summary.rows} rows: {summary.scored} scored -> {out or 'stdout'}, {where} "
-              f"({summary.seconds:.1f} s)", file=sys.stderr)
+        print(
+            f"{summary.rows} rows: {summary.scored} scored -> {out or 'stdout'}, {where} ({summary.seconds:.1f} s)",
+            file=sys.stderr,
+        )
     for text in summary.warnings:  # even with -q: a column left out changes every score
         print(f"matcher: warning: {text}", file=sys.stderr)
     return EXIT_OK
@@ -121,15 +123,27 @@ def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
     jobs = args.jobs if args.jobs is not None else default_processes(Path(in_path).stat().st_size)
     try:
         with tuned_for_batch():
-            summary = score_file(in_path, sink, scorer, lang=args.lang, out_format=args.format, progress=update,
-                                 error_path=errors, out_encoding=ENCODINGS[args.encoding], processes=jobs)
+            summary = score_file(
+                in_path,
+                sink,
+                scorer,
+                lang=args.lang,
+                out_format=args.format,
+                progress=update,
+                error_path=errors,
+                out_encoding=ENCODINGS[args.encoding],
+                processes=jobs,
+            )
         if out is None:
             sys.stdout.buffer.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
         raise
     except BrokenProcessPool:
-        raise CommandError("a worker process stopped before its work was done (out of memory?); the output is "
-                           "incomplete: run again, or with --jobs 0", EXIT_WORKER) from None
+        raise CommandError(
+            "a worker process stopped before its work was done (out of memory?); the output is "
+            "incomplete: run again, or with --jobs 0",
+            EXIT_WORKER,
+        ) from None
     except OSError as exc:
         if exc.filename is not None and os.path.abspath(exc.filename) == os.path.abspath(in_path):
             raise CommandError(f"{args.input}: cannot read: {exc.strerror}", EXIT_INPUT) from None
@@ -150,8 +164,12 @@ SCORE_EPILOG = """standard input and output:
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser with every subcommand (plug-in commands loaded only when ``argv`` needs them)."""
-    parser = argparse.ArgumentParser(prog="matcher", description="Hanoi investor matcher", epilog=EXIT_CODES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="matcher",
+        description="Hanoi investor matcher",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"matcher {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_score(sub)
@@ -170,28 +188,52 @@ ENCODINGS = {"utf-8": "utf-8", "utf-8-bom": "utf-8-sig", "input": "input"}
 def _add_score(sub) -> None:
     """``matcher score IN.csv -o OUT.csv``."""
     score = sub.add_parser(
-        "score", help="score a CSV of firm profiles", epilog=SCORE_EPILOG + "\n\n" + EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    score.add_argument("input", help="input CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma or semicolon); "
-                                     "- reads standard input")
-    score.add_argument("-o", "--output", required=True,
-                       help="output file, or - for standard output; errors go to OUTPUT.errors.csv")
-    score.add_argument("--errors", default=None, metavar="FILE",
-                       help="write the error report to FILE (default: OUTPUT.errors.csv; with -o -, stderr)")
-    score.add_argument("--lang", choices=LANGS, default="en",
-                       help="language of the explanations, the error reasons and the warnings")
-    score.add_argument("--encoding", choices=tuple(ENCODINGS), default="utf-8",
-                       help="how the CSV output and error report are written: utf-8 (commas, the default), "
-                            "utf-8-bom (commas; what Excel needs to read UTF-8) or input (the input's encoding "
-                            "and delimiter: Windows-1251 with ; in, the same out)")
+        "score",
+        help="score a CSV of firm profiles",
+        epilog=SCORE_EPILOG + "\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    score.add_argument(
+        "input", help="input CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma or semicolon); - reads standard input"
+    )
+    score.add_argument(
+        "-o", "--output", required=True, help="output file, or - for standard output; errors go to OUTPUT.errors.csv"
+    )
+    score.add_argument(
+        "--errors",
+        default=None,
+        metavar="FILE",
+        help="write the error report to FILE (default: OUTPUT.errors.csv; with -o -, stderr)",
+    )
+    score.add_argument(
+        "--lang", choices=LANGS, default="en", help="language of the explanations, the error reasons and the warnings"
+    )
+    score.add_argument(
+        "--encoding",
+        choices=tuple(ENCODINGS),
+        default="utf-8",
+        help="how the CSV output and error report are written: utf-8 (commas, the default), "
+        "utf-8-bom (commas; what Excel needs to read UTF-8) or input (the input's encoding "
+        "and delimiter: Windows-1251 with ; in, the same out)",
+    )
     score.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     score.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
-    score.add_argument("--weights", default=None, metavar="FILE",
-                       help="a weights version exported by the web app (Weights page, 'Download for the "
-                            "command line'): scores as the app does under that version")
-    score.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
-                       help="worker processes scoring the chunks (0: threads of this process); "
-                            "default: one per core for a file of 32 MB or more, else 0")
+    score.add_argument(
+        "--weights",
+        default=None,
+        metavar="FILE",
+        help="a weights version exported by the web app (Weights page, 'Download for the "
+        "command line'): scores as the app does under that version",
+    )
+    score.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="worker processes scoring the chunks (0: threads of this process); "
+        "default: one per core for a file of 32 MB or more, else 0",
+    )
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     score.set_defaults(func=cmd_score)
 

@@ -114,8 +114,9 @@ def output_path(value: str, what: str = "-o/--output") -> Path | None:
     if value == "-" and what == "-o/--output":
         return None
     if not value.strip():
-        raise CommandError(f"{what} is empty: give a file name" + (", or - for stdout" if what[0] == "-" else ""),
-                           EXIT_OUTPUT)
+        raise CommandError(
+            f"{what} is empty: give a file name" + (", or - for stdout" if what[0] == "-" else ""), EXIT_OUTPUT
+        )
     path = Path(value)
     if path.is_dir():
         raise CommandError(f"{value}: is a directory; {what} needs a file name", EXIT_OUTPUT)

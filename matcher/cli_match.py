@@ -47,8 +47,15 @@ def cmd_match(args: argparse.Namespace) -> int:
             from .batch import tuned_for_batch
 
             with tuned_for_batch():
-                summary = match_file(in_path, sys.stdout.buffer if out is None else out, matcher, k=args.k,
-                                     kinds=kinds, lang=args.lang, error_path=errors)
+                summary = match_file(
+                    in_path,
+                    sys.stdout.buffer if out is None else out,
+                    matcher,
+                    k=args.k,
+                    kinds=kinds,
+                    lang=args.lang,
+                    error_path=errors,
+                )
             if out is None:
                 sys.stdout.buffer.flush()
         except BrokenPipeError:
@@ -60,8 +67,10 @@ def cmd_match(args: argparse.Namespace) -> int:
             cli.tell_errors(errors)
     if not args.quiet:
         where = f"{summary.errors} errors -> " + ("stderr" if told else summary.error_path)
-        print(f"{summary.rows} rows: {summary.scored} matched -> {out or 'stdout'}, {where} "
-              f"({summary.seconds:.1f} s)", file=sys.stderr)
+        print(
+            f"{summary.rows} rows: {summary.scored} matched -> {out or 'stdout'}, {where} ({summary.seconds:.1f} s)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -70,17 +79,31 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     from .cli_base import EXIT_CODES
 
     parser = subparsers.add_parser(
-        "match", help="match a CSV of firm profiles to Hanoi's parks, projects and partners",
-        epilog=MATCH_EPILOG + "\n\n" + EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "match",
+        help="match a CSV of firm profiles to Hanoi's parks, projects and partners",
+        epilog=MATCH_EPILOG + "\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("input", help="input CSV in the profile format of `matcher score`; - reads standard input")
     parser.add_argument("-o", "--output", required=True, help="output file, or - for standard output")
-    parser.add_argument("--opportunities", default=None, metavar="FILE",
-                        help="opportunities file (default: the project's opportunities.yaml)")
+    parser.add_argument(
+        "--opportunities",
+        default=None,
+        metavar="FILE",
+        help="opportunities file (default: the project's opportunities.yaml)",
+    )
     parser.add_argument("-k", type=int, default=5, help="matches per firm (default 5)")
-    parser.add_argument("--kinds", default="park,project,partner",
-                        help="kinds of opportunity to match, comma-separated (default: park,project,partner)")
-    parser.add_argument("--errors", default=None, metavar="FILE",
-                        help="write the error report to FILE (default: OUTPUT.errors.csv; with -o -, stderr)")
+    parser.add_argument(
+        "--kinds",
+        default="park,project,partner",
+        help="kinds of opportunity to match, comma-separated (default: park,project,partner)",
+    )
+    parser.add_argument(
+        "--errors",
+        default=None,
+        metavar="FILE",
+        help="write the error report to FILE (default: OUTPUT.errors.csv; with -o -, stderr)",
+    )
     parser.add_argument("--lang", choices=LANGS, default="en", help="language of the reasons")
     parser.add_argument("--sectors", default=None, help="sectors file (default: the project's sectors.yaml)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary")

@@ -17,8 +17,9 @@ from .weights import diff_weights, fingerprint, to_yaml
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(v)) for v in col) for col in zip(headers, *rows, strict=True)]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
-             for line in [headers, *rows]]
+    lines = [
+        "  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in [headers, *rows]
+    ]
     return "\n".join(lines[:1] + ["  ".join("-" * w for w in widths)] + lines[1:])
 
 
@@ -26,10 +27,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Print the criteria with their weights, the tier weights and the sectors' tiers."""
     config = load_sectors(args.sectors)
     points = config.weights()
-    criteria = [[c.id, f"{c.weight:g}", f"{p:.1f}", c.label["en"]]
-                for c, p in zip(config.criteria, points, strict=True)]
-    tiers = [[t, f"{spec['weight']:g}", ", ".join(s.id for s in config.sectors if s.tier == t)]
-             for t, spec in config.tiers.items()]
+    criteria = [
+        [c.id, f"{c.weight:g}", f"{p:.1f}", c.label["en"]] for c, p in zip(config.criteria, points, strict=True)
+    ]
+    tiers = [
+        [t, f"{spec['weight']:g}", ", ".join(s.id for s in config.sectors if s.tier == t)]
+        for t, spec in config.tiers.items()
+    ]
     print(f"{config.path}  (weights fingerprint {fingerprint(config)})\n")
     print(_table(["criterion", "weight", "points", "label"], criteria) + "\n")
     print(_table(["tier", "weight", "sectors"], tiers))
@@ -39,8 +43,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a sectors file; one line either way (errors exit with status 3 through :func:`main`)."""
     config = load_sectors(args.file)
-    print(f"{args.file}: ok ({len(config.criteria)} criteria, {len(config.sectors)} sectors, "
-          f"weights fingerprint {fingerprint(config)})")
+    print(
+        f"{args.file}: ok ({len(config.criteria)} criteria, {len(config.sectors)} sectors, "
+        f"weights fingerprint {fingerprint(config)})"
+    )
     return 0
 
 

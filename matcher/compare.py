@@ -61,17 +61,19 @@ class Comparison:
         return [self._row(i) for i in order if self.change[i] != 0]
 
     def _row(self, i: int) -> dict[str, Any]:
-        return {"id": self.ids[i], "rank_a": int(self.rank_a[i]), "rank_b": int(self.rank_b[i]),
-                "change": int(self.change[i])}
+        return {
+            "id": self.ids[i],
+            "rank_a": int(self.rank_a[i]),
+            "rank_b": int(self.rank_b[i]),
+            "change": int(self.change[i]),
+        }
 
 
 def _top(ranks: NDArray[np.int64], k: int) -> NDArray[np.bool_]:
     return ranks <= k
 
 
-def compare_rankings(
-    scores_a: ArrayLike, scores_b: ArrayLike, ids: Sequence[Any], top_k: int = 10
-) -> Comparison:
+def compare_rankings(scores_a: ArrayLike, scores_b: ArrayLike, ids: Sequence[Any], top_k: int = 10) -> Comparison:
     """Rank the leads under both score vectors and compare.
 
     Parameters
@@ -101,8 +103,7 @@ def compare_rankings(
     b = np.asarray(scores_b, dtype=np.float64)
     ids = list(ids)
     if a.ndim != 1 or a.shape != b.shape or len(ids) != len(a):
-        raise ValueError(f"scores_a, scores_b and ids must have one equal length, not {a.shape}, {b.shape}, "
-                         f"{len(ids)}")
+        raise ValueError(f"scores_a, scores_b and ids must have one equal length, not {a.shape}, {b.shape}, {len(ids)}")
     if top_k < 1:
         raise ValueError(f"top_k must be a positive integer, not {top_k}")
     rank_a, rank_b = rank_desc(a), rank_desc(b)

@@ -78,8 +78,12 @@ def check_number(key: str, value: Any, low: float = 0.0, high: float = math.inf)
         expected = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
         huge = isinstance(value, int) and abs(value) > 1e300  # f"{value:g}" would overflow
         shown = f"{'-' if value < 0 else ''}1e+{len(str(abs(value))) - 1}+" if huge else f"{value:g}"
-        raise ConfigError(key, f"must be {expected}, not {shown}", code="range",
-                          params={"low": f"{low:g}", "high": f"{high:g}", "value": shown})
+        raise ConfigError(
+            key,
+            f"must be {expected}, not {shown}",
+            code="range",
+            params={"low": f"{low:g}", "high": f"{high:g}", "value": shown},
+        )
     return float(value)
 
 
@@ -93,8 +97,12 @@ def check_total(key: str, weights: Any) -> float:
     """
     total = math.fsum(weights)
     if not total >= MIN_TOTAL_WEIGHT:
-        raise ConfigError(key, f"the criterion weights must add up to at least {MIN_TOTAL_WEIGHT:g}, not {total:g}",
-                          code="total", params={"low": f"{MIN_TOTAL_WEIGHT:g}", "value": f"{total:g}"})
+        raise ConfigError(
+            key,
+            f"the criterion weights must add up to at least {MIN_TOTAL_WEIGHT:g}, not {total:g}",
+            code="total",
+            params={"low": f"{MIN_TOTAL_WEIGHT:g}", "value": f"{total:g}"},
+        )
     return total
 
 
@@ -288,8 +296,9 @@ def read_checked(path: Path, text: str | None, fmt: str, versions: tuple[int, ..
         data = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError("(syntax)", str(getattr(exc, "problem", exc)), mark.line + 1 if mark else None,
-                          str(path)) from None
+        raise ConfigError(
+            "(syntax)", str(getattr(exc, "problem", exc)), mark.line + 1 if mark else None, str(path)
+        ) from None
     check = _Checker(node, str(path))
     if not isinstance(data, dict):
         raise check.fail((), "the file must be a YAML mapping")
@@ -379,10 +388,18 @@ def _read_sectors(
             if not isinstance(items, list) or not all(isinstance(w, str) and w.strip() for w in items):
                 raise check.fail((*keys, "keywords", lang), "must be a list of words or phrases")
             keywords[lang] = tuple(w.strip() for w in items)
-        sectors.append(Sector(
-            sid, tier, tiers[tier]["weight"], check.labels(data, (*keys, "label")), codes, keywords,
-            check.source(data, (*keys, "source"), sources), _read_refines(check, data, keys),
-        ))
+        sectors.append(
+            Sector(
+                sid,
+                tier,
+                tiers[tier]["weight"],
+                check.labels(data, (*keys, "label")),
+                codes,
+                keywords,
+                check.source(data, (*keys, "source"), sources),
+                _read_refines(check, data, keys),
+            )
+        )
     return tuple(sectors)
 
 
@@ -441,8 +458,7 @@ def _read_criteria(check: _Checker, data: dict, sources: Mapping[str, Any]) -> t
         if not str(cid).isidentifier():
             raise check.fail(keys, "a criterion id must be a plain identifier (it becomes the c_<id> column)")
         inputs = tuple(
-            _read_input(check, data, (*keys, "inputs", name), name)
-            for name in check.get(data, (*keys, "inputs"), dict)
+            _read_input(check, data, (*keys, "inputs", name), name) for name in check.get(data, (*keys, "inputs"), dict)
         )
         for item in inputs:
             if item.field in used:
@@ -450,10 +466,15 @@ def _read_criteria(check: _Checker, data: dict, sources: Mapping[str, Any]) -> t
             used.add(item.field)
         if not math.isclose(sum(i.share for i in inputs), 1.0, abs_tol=1e-6):
             raise check.fail((*keys, "inputs"), "the shares of the inputs must add up to 1")
-        criteria.append(Criterion(
-            cid, check.number(data, (*keys, "weight"), 0.0, MAX_WEIGHT), check.labels(data, (*keys, "label")),
-            inputs, check.source(data, (*keys, "source"), sources),
-        ))
+        criteria.append(
+            Criterion(
+                cid,
+                check.number(data, (*keys, "weight"), 0.0, MAX_WEIGHT),
+                check.labels(data, (*keys, "label")),
+                inputs,
+                check.source(data, (*keys, "source"), sources),
+            )
+        )
     try:
         check_total("criteria", [c.weight for c in criteria])
     except ConfigError as err:
@@ -463,8 +484,7 @@ def _read_criteria(check: _Checker, data: dict, sources: Mapping[str, Any]) -> t
     return tuple(criteria)
 
 
-def _read_bands(check: _Checker, data: dict, sources: Mapping[str, Any],
-                tiers: Mapping[str, Any]) -> tuple[Band, ...]:
+def _read_bands(check: _Checker, data: dict, sources: Mapping[str, Any], tiers: Mapping[str, Any]) -> tuple[Band, ...]:
     raw = check.get(data, ("bands",), list)
     bands = []
     for i, _ in enumerate(raw):
@@ -481,8 +501,9 @@ def _read_bands(check: _Checker, data: dict, sources: Mapping[str, Any],
     return tuple(bands)
 
 
-def _band_tier(check: _Checker, data: dict, i: int, sources: Mapping[str, Any],
-               tiers: Mapping[str, Any]) -> tuple[str | None, dict[str, str] | None]:
+def _band_tier(
+    check: _Checker, data: dict, i: int, sources: Mapping[str, Any], tiers: Mapping[str, Any]
+) -> tuple[str | None, dict[str, str] | None]:
     """A band's optional ``min_tier`` (a tier id) and the ``source`` it then needs."""
     min_tier = check.get(data, ("bands", i, "min_tier"), str, required=False)
     if min_tier is None:

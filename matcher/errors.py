@@ -44,8 +44,16 @@ class ConfigError(MatcherError):
     ``low``; ``value``). Other problems have ``code == ""``.
     """
 
-    def __init__(self, key: str, problem: str, line: int | None = None, path: str = "", *,
-                 code: str = "", params: dict | None = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        problem: str,
+        line: int | None = None,
+        path: str = "",
+        *,
+        code: str = "",
+        params: dict | None = None,
+    ) -> None:
         self.key = key
         self.problem = problem
         self.line = line

@@ -106,8 +106,9 @@ def _missing_columns(scorer: Scorer, scores: BatchScores, lang: str) -> tuple[pa
 
 def missing_clause(fields: list[str], lang: str) -> str:
     """The explanation's "; missing: ..." clause for the fields :func:`missing_fields` lists ("" if none)."""
-    shown = [message(lang, "field_sector") if f == "description" else FIELD_LABELS[lang][f]
-             for f in fields if f != "okved"]
+    shown = [
+        message(lang, "field_sector") if f == "description" else FIELD_LABELS[lang][f] for f in fields if f != "okved"
+    ]
     return "; " + message(lang, "missing", items=", ".join(shown)) if shown else ""
 
 
@@ -125,8 +126,12 @@ def _sector_phrases(config, lang: str) -> tuple[tuple[list[str], list[str]], tup
     cached = _TABLES.get((id(config), lang))
     if cached is not None and cached[0] is config:
         return cached[1:]
-    how = [message(lang, "from_code", evidence="\x00"), message(lang, "from_declared"),
-           message(lang, "from_text", evidence="\x00"), message(lang, "from_default")]
+    how = [
+        message(lang, "from_code", evidence="\x00"),
+        message(lang, "from_declared"),
+        message(lang, "from_text", evidence="\x00"),
+        message(lang, "from_default"),
+    ]
     before, after = [], []
     for s in config.sectors:
         label = s.label.get(lang, s.label["en"])
@@ -199,8 +204,7 @@ def _improvements(scores: BatchScores, lang: str) -> tuple[pa.Array, pa.Array]:
     return column, pc.if_else(has, clause, "; " + message(lang, "nothing_to_improve"))
 
 
-def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores,
-                 lang: str = "en") -> dict[str, pa.Array]:
+def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang: str = "en") -> dict[str, pa.Array]:
     """The result columns of the CSV data contract (README; all but ``rank``) for every row of the batch.
 
     Returns a mapping column name -> Arrow array, in output order: ``score``, ``band``,
@@ -222,21 +226,23 @@ def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores,
     return out
 
 
-def worded_columns(scorer: Scorer, frame: ProfileFrame, scores: BatchScores,
-                   lang: str = "en") -> dict[str, pa.Array]:
+def worded_columns(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang: str = "en") -> dict[str, pa.Array]:
     """The columns worded in ``lang``: ``sector``, ``missing``, ``explanation``, ``top_improvement``
     (what another language needs of :func:`render_batch`, without its language-free columns)."""
     config = scorer.config_
     out: dict[str, pa.Array] = {}
     out["sector"], sector_clause = _sector_columns(scorer, frame, lang)
     out["missing"], missing_clause = _missing_columns(scorer, scores, lang)
-    band_heads = [message(lang, "head", score="\x00", band=b.name, band_label=b.label.get(lang, b.label["en"]))
-                  .split("\x00") for b in config.bands]
+    band_heads = [
+        message(lang, "head", score="\x00", band=b.name, band_label=b.label.get(lang, b.label["en"])).split("\x00")
+        for b in config.bands
+    ]
     before, after = _take([h[0] for h in band_heads], scores.band), _take([h[1] for h in band_heads], scores.band)
     head = pc.binary_join_element_wise(before, text_numbers(tenths_text(scores.score), lang), after, "")
     improvement, improve_clause = _improvements(scores, lang)
     out["explanation"] = pc.binary_join_element_wise(
-        head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, "")
+        head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, ""
+    )
     out["top_improvement"] = improvement
     return out
 
@@ -298,19 +304,33 @@ def explain_row(scorer: Scorer, scores: RowScores, detection: RowDetection, lang
     before, after = _sector_phrases(config, lang)[0]
     combo = _sector_combo(len(config.sectors), detection.sector, detection.source)
     evidence = detection.evidence if detection.source in (SOURCE_CODE, SOURCE_TEXT) else ""
-    return "".join((
-        head[0], text_number(scores.score, lang), head[1], "; ", before[combo], evidence, after[combo],
-        _strongest_row(scorer, scores, lang), missing_clause(missing_fields(scorer, scores.missing), lang),
-        _improvement_row(scorer, scores, lang),
-    ))
+    return "".join(
+        (
+            head[0],
+            text_number(scores.score, lang),
+            head[1],
+            "; ",
+            before[combo],
+            evidence,
+            after[combo],
+            _strongest_row(scorer, scores, lang),
+            missing_clause(missing_fields(scorer, scores.missing), lang),
+            _improvement_row(scorer, scores, lang),
+        )
+    )
 
 
 def _strongest_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
     """:func:`_strongest` for one profile."""
     points = scores.contributions
     top = sorted(range(len(points)), key=lambda j: -points[j])[:2]  # stable, like argsort
-    items = [f"{scorer.config_.criteria[j].label.get(lang, scorer.config_.criteria[j].label['en'])} "
-             f"+{text_number(points[j], lang)}" if points[j] > 0 else "" for j in top]
+    items = [
+        f"{scorer.config_.criteria[j].label.get(lang, scorer.config_.criteria[j].label['en'])} "
+        f"+{text_number(points[j], lang)}"
+        if points[j] > 0
+        else ""
+        for j in top
+    ]
     if not items or not items[0]:
         return ""
     head = message(lang, "strongest", items="\x00").split("\x00")

@@ -35,9 +35,16 @@ class FirmFacts:
 
     def take(self, rows: NDArray[np.int64]) -> FirmFacts:
         """The firms at ``rows`` (in that order)."""
-        return FirmFacts(len(rows), self.shares[rows], self.sector_known[rows],
-                         {f: v[rows] for f, v in self.commitments.items()}, self.presence[rows],
-                         self.investment_usd[rows], self.employees[rows], [self.codes[r] for r in rows])
+        return FirmFacts(
+            len(rows),
+            self.shares[rows],
+            self.sector_known[rows],
+            {f: v[rows] for f, v in self.commitments.items()},
+            self.presence[rows],
+            self.investment_usd[rows],
+            self.employees[rows],
+            [self.codes[r] for r in rows],
+        )
 
 
 def firm_facts(frame: ProfileFrame) -> FirmFacts:

@@ -27,7 +27,8 @@ from .values import READERS, parse_codes
 #: The reader of each answer and number field, by the field's kind in the registry (:mod:`matcher.fields`).
 _ANSWER_READERS: dict[str, Callable[[str, Any], str | None]] = {f: READERS[BY_NAME[f].kind] for f in ANSWER_INPUTS}
 _NUMBER_READERS: dict[str, Callable[[str, Any], float | int | None]] = {
-    f: READERS[BY_NAME[f].kind] for f in NUMBER_INPUTS}
+    f: READERS[BY_NAME[f].kind] for f in NUMBER_INPUTS
+}
 #: Cells Arrow casts itself, per number kind: the same number parse_money/parse_count give.
 _PLAIN = {"money": r"^\d{1,15}(\.\d+)?$", "count": r"^\d{1,9}$"}
 
@@ -116,11 +117,18 @@ def _guarded(field_name: str, read: Callable[[str, Any], Any]) -> Callable[[str 
             if isinstance(exc.reason, Reason):  # one item of the value at fault: named before the reason
                 return None, Reason(exc.reason.code, str(exc.value), **exc.reason.params)
             return None, f"{exc.value!r}: {exc.reason}"
+
     return run
 
 
-def _collect(errors: list[RowError], ok: NDArray[np.bool_], bad: NDArray[np.bool_], idx: NDArray[np.int64],
-             reasons: list[str | None], field_name: str) -> None:
+def _collect(
+    errors: list[RowError],
+    ok: NDArray[np.bool_],
+    bad: NDArray[np.bool_],
+    idx: NDArray[np.int64],
+    reasons: list[str | None],
+    field_name: str,
+) -> None:
     for row in np.flatnonzero(bad):
         errors.append(RowError(int(row), field_name, reasons[idx[row]]))
     ok &= ~bad
@@ -131,8 +139,14 @@ def _read_answers(table, errors, ok) -> dict[str, NDArray[np.int8]]:
     for name, levels in ANSWER_INPUTS.items():
         results, idx = map_distinct(_column(table, name), _guarded(name, _ANSWER_READERS[name]))
         codes = np.array([levels.index(v) if v else -1 for v, _ in results] or [-1], dtype=np.int8)
-        _collect(errors, ok, np.array([e is not None for _, e in results] or [False])[idx], idx,
-                 [e for _, e in results], name)
+        _collect(
+            errors,
+            ok,
+            np.array([e is not None for _, e in results] or [False])[idx],
+            idx,
+            [e for _, e in results],
+            name,
+        )
         out[name] = codes[idx]
     return out
 
@@ -186,8 +200,14 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     numbers = _read_numbers(table, errors, ok)
 
     code_results, code_idx = map_distinct(_column(table, "okved"), _guarded("okved", parse_codes))
-    _collect(errors, ok, np.array([e is not None for _, e in code_results] or [False])[code_idx], code_idx,
-             [e for _, e in code_results], "okved")
+    _collect(
+        errors,
+        ok,
+        np.array([e is not None for _, e in code_results] or [False])[code_idx],
+        code_idx,
+        [e for _, e in code_results],
+        "okved",
+    )
     code_info = [detector.from_codes(c or ()) for c, _ in code_results]
     code_sector = np.array([s for s, _ in code_info], dtype=np.int64)[code_idx]
     code_text = [m[0][1] if m else "" for _, m in code_info]
@@ -205,11 +225,19 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
 
     # The code behind the main sector, or the declared sector's id when no code maps
     declared_names = [detector.config.sectors[d[0]].id if d else "" for d, _ in declared_results]
-    evidence = pc.if_else(pa.array((code_sector < 0) & (declared_sector >= 0)),
-                          pa.array(declared_names, pa.string()).take(pa.array(declared_idx)),
-                          pa.array(code_text, pa.string()).take(pa.array(code_idx)))
-    detection = detector.detect(code_sector, evidence, declared_sector, texts, has_input,
-                                known=_named_sectors(detector, code_info, code_idx, declared_results, declared_idx))
+    evidence = pc.if_else(
+        pa.array((code_sector < 0) & (declared_sector >= 0)),
+        pa.array(declared_names, pa.string()).take(pa.array(declared_idx)),
+        pa.array(code_text, pa.string()).take(pa.array(code_idx)),
+    )
+    detection = detector.detect(
+        code_sector,
+        evidence,
+        declared_sector,
+        texts,
+        has_input,
+        known=_named_sectors(detector, code_info, code_idx, declared_results, declared_idx),
+    )
     errors.sort(key=lambda e: e.row)
     return ProfileFrame(n, answers, numbers, detection, codes, declared, ok, errors)
 

@@ -37,8 +37,16 @@ FORMAT = "hanoi-matcher/incentives"
 SUPPORTED_VERSIONS = (1,)
 MISSED, UNKNOWN, CONFIRM, MET = 0, 1, 2, 3
 STATUS_NAMES = {MET: "qualifies", CONFIRM: "qualifies", UNKNOWN: "possible", MISSED: "not_yet"}
-CONDITION_KINDS = ("sector_in", "okved_in", "location_in", "investment_min_vnd", "employees_min", "commitment",
-                   "any_of", "confirm")
+CONDITION_KINDS = (
+    "sector_in",
+    "okved_in",
+    "location_in",
+    "investment_min_vnd",
+    "employees_min",
+    "commitment",
+    "any_of",
+    "confirm",
+)
 _RULE_KEYS = ("label", "benefit", "conditions", "source", "applies_from", "confidence", "agency")
 
 
@@ -82,8 +90,12 @@ class Rules:
     path: str = ""
 
 
-def load_incentives(path: str | Path | None = None, text: str | None = None, sectors: Config | None = None,
-                    agencies: tuple[str, ...] | None = None) -> Rules:
+def load_incentives(
+    path: str | Path | None = None,
+    text: str | None = None,
+    sectors: Config | None = None,
+    agencies: tuple[str, ...] | None = None,
+) -> Rules:
     """Read and check an incentives file (the project's ``incentives.yaml`` by default).
 
     ``agencies`` lists the agency ids a rule may name (those of ``opportunities.yaml`` by default).
@@ -104,24 +116,40 @@ def load_incentives(path: str | Path | None = None, text: str | None = None, sec
     sources = read_sources(check, data)
     only_keys(check, data, ("usd_vnd",), ("rate", "as_of", "confidence"))
     rate = check.number(data, ("usd_vnd", "rate"), 1.0)
-    rules = tuple(_read_rule(check, data, ("categories", rid), str(rid), sources, sector_ids, agencies)
-                  for rid in check.get(data, ("categories",), dict))
-    return Rules(1, date_text(check, data, ("as_of",)), check.labels(data, ("disclaimer",)), rate, sources, rules,
-                 str(path))
+    rules = tuple(
+        _read_rule(check, data, ("categories", rid), str(rid), sources, sector_ids, agencies)
+        for rid in check.get(data, ("categories",), dict)
+    )
+    return Rules(
+        1, date_text(check, data, ("as_of",)), check.labels(data, ("disclaimer",)), rate, sources, rules, str(path)
+    )
 
 
-def _read_rule(check: _Checker, data: dict, keys: tuple, rid: str, sources: Mapping[str, Any],
-               sector_ids: tuple[str, ...], agencies: tuple[str, ...]) -> Rule:
+def _read_rule(
+    check: _Checker,
+    data: dict,
+    keys: tuple,
+    rid: str,
+    sources: Mapping[str, Any],
+    sector_ids: tuple[str, ...],
+    agencies: tuple[str, ...],
+) -> Rule:
     only_keys(check, data, keys, _RULE_KEYS)
     items = check.get(data, (*keys, "conditions"), list)
     if not items:
         raise check.fail((*keys, "conditions"), "must list at least one condition")
     conditions = tuple(_read_condition(check, data, (*keys, "conditions", i), sector_ids) for i in range(len(items)))
     source = check.source(data, (*keys, "source"), sources)
-    return Rule(rid, check.labels(data, (*keys, "label")), check.labels(data, (*keys, "benefit")), conditions,
-                source, date_text(check, data, (*keys, "applies_from")),
-                one_of(check, data, (*keys, "confidence"), CONFIDENCE),
-                one_of(check, data, (*keys, "agency"), agencies))
+    return Rule(
+        rid,
+        check.labels(data, (*keys, "label")),
+        check.labels(data, (*keys, "benefit")),
+        conditions,
+        source,
+        date_text(check, data, (*keys, "applies_from")),
+        one_of(check, data, (*keys, "confidence"), CONFIDENCE),
+        one_of(check, data, (*keys, "agency"), agencies),
+    )
 
 
 def _read_condition(check: _Checker, data: dict, keys: tuple, sector_ids: tuple[str, ...]) -> Condition:
@@ -134,23 +162,30 @@ def _read_condition(check: _Checker, data: dict, keys: tuple, sector_ids: tuple[
         values = check.get(data, at, list)
         known = {"sector_in": sector_ids, "location_in": LOCATION_TYPES}.get(kind)
         for i, value in enumerate(values):
-            if not isinstance(value, str) or (known is not None and value not in known) or (
-                    kind == "okved_in" and not is_code(value)):
+            if (
+                not isinstance(value, str)
+                or (known is not None and value not in known)
+                or (kind == "okved_in" and not is_code(value))
+            ):
                 raise check.fail((*at, i), f"{value!r} is not a known {kind[:-3].replace('okved', 'OKVED code')}")
         return Condition(kind, items=tuple(values))
     if kind in ("investment_min_vnd", "employees_min"):
         return Condition(kind, number=check.number(data, at, 0.0))
     if kind == "commitment":
         only_keys(check, data, at, ("field", "min"))
-        return Condition(kind, commitment=one_of(check, data, (*at, "field"), ASKS),
-                         level=COMMITMENT_LEVELS.index(one_of(check, data, (*at, "min"), COMMITMENT_LEVELS[1:])))
+        return Condition(
+            kind,
+            commitment=one_of(check, data, (*at, "field"), ASKS),
+            level=COMMITMENT_LEVELS.index(one_of(check, data, (*at, "min"), COMMITMENT_LEVELS[1:])),
+        )
     if kind == "confirm":
         return Condition(kind, text=check.labels(data, at))
     children = check.get(data, at, list)
     if len(children) < 2:
         raise check.fail(at, "must list at least two conditions")
-    return Condition(kind, children=tuple(_read_condition(check, data, (*at, i), sector_ids)
-                                          for i in range(len(children))))
+    return Condition(
+        kind, children=tuple(_read_condition(check, data, (*at, i), sector_ids) for i in range(len(children)))
+    )
 
 
 # -- Evaluation: one status array per condition, for a whole batch ----------------------------------
@@ -229,5 +264,20 @@ def source_of(rules: Rules, rule: Rule) -> dict[str, Any]:
     return {**rules.sources[rule.source["ref"]], "note": rule.source["note"]}
 
 
-__all__ = ["CONFIRM", "MET", "MISSED", "UNKNOWN", "Condition", "Context", "Rule", "Rules", "category",
-           "condition_status", "evaluate_batch", "label", "load_incentives", "rule_status", "source_of"]
+__all__ = [
+    "CONFIRM",
+    "MET",
+    "MISSED",
+    "UNKNOWN",
+    "Condition",
+    "Context",
+    "Rule",
+    "Rules",
+    "category",
+    "condition_status",
+    "evaluate_batch",
+    "label",
+    "load_incentives",
+    "rule_status",
+    "source_of",
+]

@@ -81,7 +81,8 @@ def opportunity_table(catalogue: Catalogue, sector_ids: tuple[str, ...]) -> Oppo
         for a in asked:
             asks[ASKS.index(a), j] = 1.0 / len(asked)
     weights = np.array([[catalogue.settings.scaled(o.kind)[c] for o in opps] for c in COMPONENTS]).reshape(
-        len(COMPONENTS), len(opps))
+        len(COMPONENTS), len(opps)
+    )
     # A minimum of 0 is no minimum.
     capital = np.array([o.capital_min_usd or np.nan for o in opps], dtype=np.float64)
     nothing = asks.sum(axis=0) == 0
@@ -90,9 +91,18 @@ def opportunity_table(catalogue: Catalogue, sector_ids: tuple[str, ...]) -> Oppo
     linear = np.vstack([targets * w["sector"], asks * w["asks"], w["readiness"], w["partner"], constant])
     has_min = ~np.isnan(capital)
     inverse = np.where(has_min, 1.0 / np.where(has_min, capital, 1.0), 0.0)
-    return OpportunityTable(opps, targets, asks, nothing, capital, weights, linear.astype(np.float32),
-                            np.flatnonzero(has_min), inverse.astype(np.float32),
-                            np.where(has_min, w["size"], 0.0).astype(np.float32))
+    return OpportunityTable(
+        opps,
+        targets,
+        asks,
+        nothing,
+        capital,
+        weights,
+        linear.astype(np.float32),
+        np.flatnonzero(has_min),
+        inverse.astype(np.float32),
+        np.where(has_min, w["size"], 0.0).astype(np.float32),
+    )
 
 
 def answer_values(index: NDArray[np.int8], levels: tuple[str, ...], values) -> NDArray[np.float32]:
@@ -105,16 +115,20 @@ def design_matrix(firms: FirmFacts, catalogue: Catalogue) -> NDArray[np.float32]
     """(n, n_sectors + n_asks + 3): sector shares, commitment values, readiness, partner wish, 1."""
     settings = catalogue.settings
     commitments = [answer_values(firms.commitments[a], COMMITMENT_LEVELS, settings.commitment_values) for a in ASKS]
-    return np.column_stack([
-        firms.shares.toarray(), *commitments,
-        answer_values(firms.presence, PRESENCE_LEVELS, settings.presence_values),
-        answer_values(firms.commitments["local_partner"], COMMITMENT_LEVELS, settings.commitment_values),
-        np.ones(firms.n, np.float32),
-    ]).astype(np.float32)
+    return np.column_stack(
+        [
+            firms.shares.toarray(),
+            *commitments,
+            answer_values(firms.presence, PRESENCE_LEVELS, settings.presence_values),
+            answer_values(firms.commitments["local_partner"], COMMITMENT_LEVELS, settings.commitment_values),
+            np.ones(firms.n, np.float32),
+        ]
+    ).astype(np.float32)
 
 
-def score_matrix(firms: FirmFacts, table: OpportunityTable, catalogue: Catalogue,
-                 design: NDArray[np.float32]) -> NDArray[np.float32]:
+def score_matrix(
+    firms: FirmFacts, table: OpportunityTable, catalogue: Catalogue, design: NDArray[np.float32]
+) -> NDArray[np.float32]:
     """The (n, m) match scores (float32), -inf where a pair is no match.
 
     A pair is no match when the firm's sector is known and the opportunity targets none of
@@ -137,12 +151,13 @@ def score_matrix(firms: FirmFacts, table: OpportunityTable, catalogue: Catalogue
     return score
 
 
-def pick_subscores(firms: FirmFacts, table: OpportunityTable, design: NDArray[np.float32],
-                   cand: NDArray[np.int64]) -> NDArray[np.float64]:
+def pick_subscores(
+    firms: FirmFacts, table: OpportunityTable, design: NDArray[np.float32], cand: NDArray[np.int64]
+) -> NDArray[np.float64]:
     """(n, k, n_components) sub-scores of the picked pairs, in float64 (their points are rounded from these)."""
     n_sectors, n_asks = table.targets.shape[0], len(ASKS)
     shares = design[:, :n_sectors].astype(np.float64)
-    commitments = design[:, n_sectors:n_sectors + n_asks].astype(np.float64)
+    commitments = design[:, n_sectors : n_sectors + n_asks].astype(np.float64)
     sector = np.einsum("ns,nks->nk", shares, table.targets.T.astype(np.float64)[cand])
     asks = np.einsum("na,nka->nk", commitments, table.asks.T.astype(np.float64)[cand]) + table.asks_nothing[cand]
     cap = table.capital_min[cand]
@@ -165,23 +180,31 @@ class TopMatches:
     subscores: NDArray[np.float64]  # (n, k, n_components)
 
 
-def top_matches(firms: FirmFacts, table: OpportunityTable, catalogue: Catalogue, k: int,
-                chunk: int = CHUNK_FIRMS) -> TopMatches:
+def top_matches(
+    firms: FirmFacts, table: OpportunityTable, catalogue: Catalogue, k: int, chunk: int = CHUNK_FIRMS
+) -> TopMatches:
     """The best ``k`` opportunities of every firm, a chunk of firms at a time.
 
     Ties go to the opportunity listed first.
     """
-    parts = [_top_chunk(firms.take(np.arange(s, min(s + chunk, firms.n))), table, catalogue, k)
-             for s in range(0, firms.n, chunk)] or [_top_chunk(firms, table, catalogue, k)]
-    return TopMatches(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                        ("index", "score", "contributions", "subscores")))
+    parts = [
+        _top_chunk(firms.take(np.arange(s, min(s + chunk, firms.n))), table, catalogue, k)
+        for s in range(0, firms.n, chunk)
+    ] or [_top_chunk(firms, table, catalogue, k)]
+    return TopMatches(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("index", "score", "contributions", "subscores"))
+    )
 
 
 def _top_chunk(firms: FirmFacts, table: OpportunityTable, catalogue: Catalogue, k: int) -> TopMatches:
     c = len(COMPONENTS)
     if table.m == 0 or k == 0 or firms.n == 0:
-        return TopMatches(np.full((firms.n, k), -1, np.int64), np.zeros((firms.n, k), np.int64),
-                          np.zeros((firms.n, k, c), np.int64), np.zeros((firms.n, k, c)))
+        return TopMatches(
+            np.full((firms.n, k), -1, np.int64),
+            np.zeros((firms.n, k), np.int64),
+            np.zeros((firms.n, k, c), np.int64),
+            np.zeros((firms.n, k, c)),
+        )
     design = design_matrix(firms, catalogue)
     score = score_matrix(firms, table, catalogue, design)
     kk = min(k, table.m)
@@ -219,7 +242,9 @@ def best_columns(score: NDArray[np.float32], k: int) -> tuple[NDArray[np.int64],
 def _pad(top: TopMatches, k: int) -> TopMatches:
     """Widen to ``k`` columns (fewer opportunities than ``k``) with empty matches."""
     extra = k - top.index.shape[1]
-    return TopMatches(np.pad(top.index, ((0, 0), (0, extra)), constant_values=-1),
-                      np.pad(top.score, ((0, 0), (0, extra))),
-                      np.pad(top.contributions, ((0, 0), (0, extra), (0, 0))),
-                      np.pad(top.subscores, ((0, 0), (0, extra), (0, 0))))
+    return TopMatches(
+        np.pad(top.index, ((0, 0), (0, extra)), constant_values=-1),
+        np.pad(top.score, ((0, 0), (0, extra))),
+        np.pad(top.contributions, ((0, 0), (0, extra), (0, 0))),
+        np.pad(top.subscores, ((0, 0), (0, extra), (0, 0))),
+    )

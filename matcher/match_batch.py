@@ -46,15 +46,25 @@ def result_columns(k: int) -> list[str]:
 
 def _ids_column(statuses: np.ndarray, wanted, ids: list[str]) -> pa.Array:
     """Per row, the ids of the rules whose status passes ``wanted``, joined with ``;`` (one lookup per pattern)."""
-    bits = (wanted(statuses).astype(np.int64) << np.arange(statuses.shape[1], dtype=np.int64)).sum(axis=1) \
-        if statuses.shape[1] else np.zeros(len(statuses), np.int64)
+    bits = (
+        (wanted(statuses).astype(np.int64) << np.arange(statuses.shape[1], dtype=np.int64)).sum(axis=1)
+        if statuses.shape[1]
+        else np.zeros(len(statuses), np.int64)
+    )
     distinct, where = np.unique(bits, return_inverse=True)
     texts = [";".join(i for b, i in enumerate(ids) if int(d) >> b & 1) for d in distinct]
     return pa.array(texts, pa.string()).take(pa.array(where.ravel()))
 
 
-def _match_chunk(matcher: Matcher, batch: pa.RecordBatch, fields: dict[int, str], rows: np.ndarray, k: int,
-                 kinds: tuple[str, ...], lang: str):
+def _match_chunk(
+    matcher: Matcher,
+    batch: pa.RecordBatch,
+    fields: dict[int, str],
+    rows: np.ndarray,
+    k: int,
+    kinds: tuple[str, ...],
+    lang: str,
+):
     """Match one chunk; return the output table of readable rows and the error lines."""
     renamed = pa.table({fields[i]: batch.column(i) for i in fields})
     frame = read_frame(renamed, matcher.detector)
@@ -68,8 +78,9 @@ def _match_chunk(matcher: Matcher, batch: pa.RecordBatch, fields: dict[int, str]
         index = top.index[:, r]
         out[f"match_{r + 1}"] = defuse(ids.take(pa.array(np.where(index >= 0, index, table.m))))
         out[f"match_{r + 1}_score"] = pc.if_else(pa.array(index >= 0), tenths_text(top.score[:, r]), "")
-        out[f"match_{r + 1}_reason"] = defuse(reason_column(matcher.catalogue, table, index, top.score[:, r],
-                                                            top.contributions[:, r], masks[:, r], lang))
+        out[f"match_{r + 1}_reason"] = defuse(
+            reason_column(matcher.catalogue, table, index, top.score[:, r], top.contributions[:, r], masks[:, r], lang)
+        )
     statuses = evaluate_batch(matcher.rules, matcher.context(facts, matcher.locations(table, top)))
     rule_ids = [rule.id for rule in matcher.rules.rules]
     out["incentives"] = _ids_column(statuses, lambda s: s > UNKNOWN, rule_ids)
@@ -93,9 +104,17 @@ def _error_lines(frame, batch: pa.RecordBatch, rows: np.ndarray) -> list[tuple]:
     return lines
 
 
-def match_file(in_path: str | Path, out_path: str | Path | BinaryIO, matcher: Matcher, k: int = 5,
-               kinds: tuple[str, ...] = KINDS_ALL, lang: str = "en", block_bytes: int = CHUNK_BYTES,
-               error_path: str | Path | None = None, progress=None) -> Summary:
+def match_file(
+    in_path: str | Path,
+    out_path: str | Path | BinaryIO,
+    matcher: Matcher,
+    k: int = 5,
+    kinds: tuple[str, ...] = KINDS_ALL,
+    lang: str = "en",
+    block_bytes: int = CHUNK_BYTES,
+    error_path: str | Path | None = None,
+    progress=None,
+) -> Summary:
     """Write the best ``k`` opportunities of every firm of ``in_path`` to ``out_path``.
 
     Parameters

@@ -39,8 +39,11 @@ def vnd_text(vnd: float, usd_vnd: float, lang: str) -> str:
 def missing_clause(mask: int, lang: str) -> str:
     """The "; missing: …" clause for a mask of :data:`MISSING_FIELDS` bits ("" when none)."""
     labels = FIELD_LABELS[lang if lang in FIELD_LABELS else "en"]
-    names = [labels[f] if f != "sectors" else message(lang, "field_sector")
-             for bit, f in enumerate(MISSING_FIELDS) if mask >> bit & 1]
+    names = [
+        labels[f] if f != "sectors" else message(lang, "field_sector")
+        for bit, f in enumerate(MISSING_FIELDS)
+        if mask >> bit & 1
+    ]
     return "; " + message(lang, "missing", items=", ".join(names)) if names else ""
 
 
@@ -51,7 +54,7 @@ def missing_masks(catalogue: Catalogue, table, firms, index: NDArray[np.int64]) 
         return mask
     safe = np.maximum(index, 0)
     mask |= (~firms.sector_known)[:, None].astype(np.int64)
-    mask |= ((np.isnan(firms.investment_usd)[:, None] & ~np.isnan(table.capital_min[safe])) << 1)
+    mask |= (np.isnan(firms.investment_usd)[:, None] & ~np.isnan(table.capital_min[safe])) << 1
     for b, field in enumerate(ASKS):
         asked = table.asks[b][safe] > 0
         if field == "local_partner":
@@ -61,8 +64,15 @@ def missing_masks(catalogue: Catalogue, table, firms, index: NDArray[np.int64]) 
     return np.where(index >= 0, mask, 0)
 
 
-def reason_column(catalogue: Catalogue, table, index: NDArray[np.int64], score: NDArray[np.int64],
-                  contributions: NDArray[np.int64], masks: NDArray[np.int64], lang: str) -> pa.Array:
+def reason_column(
+    catalogue: Catalogue,
+    table,
+    index: NDArray[np.int64],
+    score: NDArray[np.int64],
+    contributions: NDArray[np.int64],
+    masks: NDArray[np.int64],
+    lang: str,
+) -> pa.Array:
     """One reason per firm for one rank: ``Hoa Lac Hi-Tech Park — 87.5: sector fit +55.0, …; missing: …``.
 
     ``index``, ``score`` and ``masks`` are (n,) and ``contributions`` (n, n_components), for one

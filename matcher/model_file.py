@@ -36,7 +36,6 @@ def training_fingerprint(config: Config) -> str:
     worded = {lang for sector in config.sectors for lang, words in sector.keywords.items() if words}
     for sector in config.sectors:
         keywords = {k: list(v) for k, v in sorted(sector.keywords.items()) if k in worded}
-        digest.update(json.dumps([sector.id, list(sector.okved), keywords],
-                                 ensure_ascii=False).encode("utf-8"))
+        digest.update(json.dumps([sector.id, list(sector.okved), keywords], ensure_ascii=False).encode("utf-8"))
     digest.update(resources.files("matcher").joinpath("data", PHRASES_FILE).read_bytes())
     return digest.hexdigest()[:16]

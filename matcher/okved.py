@@ -167,8 +167,9 @@ class OkvedIndex:
         if not words:
             return []
         found = [self.entries[c] for c in self.order if _has_words(self.entries[c].words, words)]
-        return sorted(found, key=lambda e: (not _has_words(_WORD.findall(fold(e.titles.get(lang, ""))), words),
-                                            e.code.count(".")))[:limit]
+        return sorted(
+            found, key=lambda e: (not _has_words(_WORD.findall(fold(e.titles.get(lang, ""))), words), e.code.count("."))
+        )[:limit]
 
     def _by_code(self, code: str, limit: int) -> list[Entry]:
         digits = _digits(code)

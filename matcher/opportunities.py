@@ -32,12 +32,37 @@ STATUSES = ("operating", "under_construction", "planned", "open", "closed", "ret
 COMPONENTS = ("sector", "asks", "size", "readiness", "partner")
 #: What an opportunity may ask of a firm: the firm's commitment fields.
 ASKS = COMMITMENT_FIELDS
-_OPPORTUNITY_KEYS = ("kind", "location_type", "name", "location", "area_ha", "status", "targets", "asks",
-                     "offers", "facts", "managing_body", "developer", "capital_min_usd", "capital_max_usd",
-                     "deadline", "contact", "sources", "confidence", "as_of")
+_OPPORTUNITY_KEYS = (
+    "kind",
+    "location_type",
+    "name",
+    "location",
+    "area_ha",
+    "status",
+    "targets",
+    "asks",
+    "offers",
+    "facts",
+    "managing_body",
+    "developer",
+    "capital_min_usd",
+    "capital_max_usd",
+    "deadline",
+    "contact",
+    "sources",
+    "confidence",
+    "as_of",
+)
 _TOP_KEYS = ("format", "version", "as_of", "sources", "agencies", "match", "opportunities")
-_MATCH_KEYS = ("weights", "labels", "require_sector_overlap", "commitment_values",
-               "presence_values", "default_asks", "default_asks_source")
+_MATCH_KEYS = (
+    "weights",
+    "labels",
+    "require_sector_overlap",
+    "commitment_values",
+    "presence_values",
+    "default_asks",
+    "default_asks_source",
+)
 
 
 @dataclass(frozen=True)
@@ -130,8 +155,9 @@ class Catalogue:
         return opp.asks if opp.asks_given else self.settings.default_asks
 
 
-def load_opportunities(path: str | Path | None = None, text: str | None = None,
-                       sectors: Config | None = None) -> Catalogue:
+def load_opportunities(
+    path: str | Path | None = None, text: str | None = None, sectors: Config | None = None
+) -> Catalogue:
     """Read and check an opportunities file.
 
     Parameters
@@ -167,8 +193,9 @@ def load_opportunities(path: str | Path | None = None, text: str | None = None,
     return Catalogue(1, date_text(check, data, ("as_of",)), sources, agencies, settings, opportunities, str(path))
 
 
-def check_opportunity(opp_id: str, spec: Mapping[str, Any], catalogue: Catalogue,
-                      sector_ids: Iterable[str]) -> Opportunity:
+def check_opportunity(
+    opp_id: str, spec: Mapping[str, Any], catalogue: Catalogue, sector_ids: Iterable[str]
+) -> Opportunity:
     """Check one opportunity given as plain data (a staff form, an API body) by the file's rules.
 
     Raises
@@ -178,8 +205,9 @@ def check_opportunity(opp_id: str, spec: Mapping[str, Any], catalogue: Catalogue
     """
     data = {"opportunities": {opp_id: dict(spec)}}
     check = _Checker(None, "")
-    return _read_opportunity(check, data, ("opportunities", opp_id), opp_id, catalogue.sources,
-                             catalogue.agencies, tuple(sector_ids))
+    return _read_opportunity(
+        check, data, ("opportunities", opp_id), opp_id, catalogue.sources, catalogue.agencies, tuple(sector_ids)
+    )
 
 
 def _read_agencies(check: _Checker, data: dict, sources: Mapping[str, Any]) -> dict[str, Agency]:
@@ -187,9 +215,13 @@ def _read_agencies(check: _Checker, data: dict, sources: Mapping[str, Any]) -> d
     for aid in check.get(data, ("agencies",), dict):
         keys = ("agencies", aid)
         only_keys(check, data, keys, ("name", "role", "sources", "confidence"))
-        out[aid] = Agency(aid, check.labels(data, (*keys, "name")), check.labels(data, (*keys, "role")),
-                          source_list(check, data, (*keys, "sources"), sources, required=True),
-                          one_of(check, data, (*keys, "confidence"), CONFIDENCE))
+        out[aid] = Agency(
+            aid,
+            check.labels(data, (*keys, "name")),
+            check.labels(data, (*keys, "role")),
+            source_list(check, data, (*keys, "sources"), sources, required=True),
+            one_of(check, data, (*keys, "confidence"), CONFIDENCE),
+        )
     return out
 
 
@@ -213,8 +245,9 @@ def _read_settings(check: _Checker, data: dict, sources: Mapping[str, Any]) -> M
     ref = check.get(data, (*keys, "default_asks_source"), str)
     if ref not in sources:
         raise check.fail((*keys, "default_asks_source"), f"unknown source {ref!r}")
-    return MatchSettings(weights, labels,
-                         check.get(data, (*keys, "require_sector_overlap"), bool), commitment, presence, asks, ref)
+    return MatchSettings(
+        weights, labels, check.get(data, (*keys, "require_sector_overlap"), bool), commitment, presence, asks, ref
+    )
 
 
 def _answer_values(check: _Checker, data: dict, keys: tuple, levels: tuple[str, ...]) -> dict[str, float]:
@@ -230,8 +263,15 @@ def _asks(check: _Checker, data: dict, keys: tuple, required: bool = True) -> tu
     return tuple(dict.fromkeys(items))
 
 
-def _read_opportunity(check: _Checker, data: dict, keys: tuple, oid: str, sources: Mapping[str, Any],
-                      agencies: Mapping[str, Agency], sector_ids: tuple[str, ...]) -> Opportunity:
+def _read_opportunity(
+    check: _Checker,
+    data: dict,
+    keys: tuple,
+    oid: str,
+    sources: Mapping[str, Any],
+    agencies: Mapping[str, Agency],
+    sector_ids: tuple[str, ...],
+) -> Opportunity:
     spec = only_keys(check, data, keys, _OPPORTUNITY_KEYS)
     kind = one_of(check, data, (*keys, "kind"), KINDS)
     body = check.get(data, (*keys, "managing_body"), str, required=False)
@@ -242,7 +282,9 @@ def _read_opportunity(check: _Checker, data: dict, keys: tuple, oid: str, source
         raise check.fail((*keys, "capital_max_usd"), "must not be below capital_min_usd")
     area = check.get(data, (*keys, "area_ha"), (int, float), required=False)
     return Opportunity(
-        id=oid, kind=kind, name=check.labels(data, (*keys, "name")),
+        id=oid,
+        kind=kind,
+        name=check.labels(data, (*keys, "name")),
         targets=_targets(check, data, (*keys, "targets"), sector_ids),
         asks=_asks(check, data, (*keys, "asks"), required=False),
         location_type=one_of(check, data, (*keys, "location_type"), LOCATION_TYPES, required=False) or "other",
@@ -250,9 +292,11 @@ def _read_opportunity(check: _Checker, data: dict, keys: tuple, oid: str, source
         area_ha=None if area is None else check.number(data, (*keys, "area_ha"), 0.0),
         status=one_of(check, data, (*keys, "status"), STATUSES, required=False) or "open",
         offers=tuple(str(o) for o in check.get(data, (*keys, "offers"), list, required=False) or ()),
-        facts=optional_labels(check, data, (*keys, "facts")), managing_body=body,
+        facts=optional_labels(check, data, (*keys, "facts")),
+        managing_body=body,
         developer=check.get(data, (*keys, "developer"), str, required=False) or "",
-        capital_min_usd=low, capital_max_usd=high,
+        capital_min_usd=low,
+        capital_max_usd=high,
         deadline=date_text(check, data, (*keys, "deadline"), required=False),
         contact=check.get(data, (*keys, "contact"), str, required=False) or "",
         sources=source_list(check, data, (*keys, "sources"), sources, required=kind == "park"),

@@ -147,7 +147,8 @@ class Matcher:
         """The matrices of the active opportunities of ``kinds`` (built once per set of kinds)."""
         if kinds not in self._tables:
             chosen = self.catalogue.with_opportunities(
-                [o for o in self.catalogue.opportunities if o.kind in kinds], keep=False)
+                [o for o in self.catalogue.opportunities if o.kind in kinds], keep=False
+            )
             self._tables[kinds] = opportunity_table(chosen, self.sector_ids)
         return self._tables[kinds]
 
@@ -165,8 +166,9 @@ class Matcher:
         types = np.array([LOCATION_TYPES.index(o.location_type) for o in table.opportunities] + [-1], dtype=np.int64)
         if not top.index.shape[1]:
             return np.full(len(top.index), -1)
-        best = np.where((top.index[:, 0] >= 0) & (top.subscores[:, 0, COMPONENTS.index("sector")] > 0),
-                        top.index[:, 0], table.m)
+        best = np.where(
+            (top.index[:, 0] >= 0) & (top.subscores[:, 0, COMPONENTS.index("sector")] > 0), top.index[:, 0], table.m
+        )
         return types[best]
 
     def context(self, facts: FirmFacts, location: np.ndarray) -> Context:
@@ -175,8 +177,9 @@ class Matcher:
 
     # -- A few profiles (a web request, the API) --------------------------------------------------
 
-    def match_profiles(self, profiles: Iterable[Mapping[str, Any]], k: int = 3, lang: str = "en",
-                       k_partners: int = 3) -> list[FirmMatches | InvalidValue]:
+    def match_profiles(
+        self, profiles: Iterable[Mapping[str, Any]], k: int = 3, lang: str = "en", k_partners: int = 3
+    ) -> list[FirmMatches | InvalidValue]:
         """Matches, partners and incentive categories of each profile (an unreadable one: its first error)."""
         table_in, _ = table_from_mappings(list(profiles))
         frame = read_frame(table_in, self.detector)
@@ -197,46 +200,77 @@ class Matcher:
                 out.append(InvalidValue(err.field, value, err.reason))
                 continue
             loc = int(ctx.location[row])
-            out.append(FirmMatches(
-                name=str(table_in.column("name")[row].as_py()).strip(),
-                matches=self._row_matches(places, top, place_reasons, row, facts, lang),
-                partners=self._row_matches(partner_table, partners, partner_reasons, row, facts, lang),
-                incentives=self.incentives_row(ctx, row, lang),
-                location_type=LOCATION_TYPES[loc] if loc >= 0 else None,
-                disclaimer=label(self.rules.disclaimer, lang), lang=lang,
-            ))
+            out.append(
+                FirmMatches(
+                    name=str(table_in.column("name")[row].as_py()).strip(),
+                    matches=self._row_matches(places, top, place_reasons, row, facts, lang),
+                    partners=self._row_matches(partner_table, partners, partner_reasons, row, facts, lang),
+                    incentives=self.incentives_row(ctx, row, lang),
+                    location_type=LOCATION_TYPES[loc] if loc >= 0 else None,
+                    disclaimer=label(self.rules.disclaimer, lang),
+                    lang=lang,
+                )
+            )
         return out
 
     def _reasons(self, table: OpportunityTable, top: TopMatches, facts: FirmFacts, lang: str):
         masks = missing_masks(self.catalogue, table, facts, top.index)
-        reasons = [reason_column(self.catalogue, table, top.index[:, r], top.score[:, r], top.contributions[:, r],
-                                 masks[:, r], lang).to_pylist() for r in range(top.index.shape[1])]
+        reasons = [
+            reason_column(
+                self.catalogue, table, top.index[:, r], top.score[:, r], top.contributions[:, r], masks[:, r], lang
+            ).to_pylist()
+            for r in range(top.index.shape[1])
+        ]
         return reasons, masks
 
-    def _row_matches(self, table: OpportunityTable, top: TopMatches, reasons, row: int, facts: FirmFacts,
-                     lang: str) -> list[Match]:
+    def _row_matches(
+        self, table: OpportunityTable, top: TopMatches, reasons, row: int, facts: FirmFacts, lang: str
+    ) -> list[Match]:
         texts, masks = reasons
         out = []
         for r in range(top.index.shape[1]):
             j = int(top.index[row, r])
             if j < 0:
                 continue
-            out.append(self.match_of(table.opportunities[j], table.weights[:, j], top.subscores[row, r],
-                                     top.contributions[row, r], int(top.score[row, r]), texts[r][row],
-                                     int(masks[row, r]), lang))
+            out.append(
+                self.match_of(
+                    table.opportunities[j],
+                    table.weights[:, j],
+                    top.subscores[row, r],
+                    top.contributions[row, r],
+                    int(top.score[row, r]),
+                    texts[r][row],
+                    int(masks[row, r]),
+                    lang,
+                )
+            )
         return out
 
-    def match_of(self, opp: Opportunity, weights, subs, contributions, score: int, reason: str, mask: int,
-                 lang: str) -> Match:
+    def match_of(
+        self, opp: Opportunity, weights, subs, contributions, score: int, reason: str, mask: int, lang: str
+    ) -> Match:
         """A :class:`Match` from one pair's numbers."""
         labels = self.catalogue.settings.labels
-        parts = [MatchPart(c, label(labels[c], lang), float(weights[i]), float(subs[i]), contributions[i] / 10)
-                 for i, c in enumerate(COMPONENTS) if weights[i] > 0]
+        parts = [
+            MatchPart(c, label(labels[c], lang), float(weights[i]), float(subs[i]), contributions[i] / 10)
+            for i, c in enumerate(COMPONENTS)
+            if weights[i] > 0
+        ]
         body = self.catalogue.agencies.get(opp.managing_body or "")
-        return Match(opp.id, opp.kind, label(opp.name, lang), score / 10, parts, reason,
-                     [f for b, f in enumerate(MISSING_FIELDS) if mask >> b & 1], opp.location_type, opp.status,
-                     opp.confidence, self._agency(body, lang),
-                     [{"id": s, **self.catalogue.sources[s]} for s in opp.sources])
+        return Match(
+            opp.id,
+            opp.kind,
+            label(opp.name, lang),
+            score / 10,
+            parts,
+            reason,
+            [f for b, f in enumerate(MISSING_FIELDS) if mask >> b & 1],
+            opp.location_type,
+            opp.status,
+            opp.confidence,
+            self._agency(body, lang),
+            [{"id": s, **self.catalogue.sources[s]} for s in opp.sources],
+        )
 
     @staticmethod
     def _agency(body, lang: str) -> dict[str, str] | None:
@@ -257,12 +291,24 @@ class Matcher:
                 if s == MISSED:
                     kinds_missed |= _leaf_kinds(cond)
             name = category(status)
-            out.append(IncentiveResult(
-                rule.id, label(rule.label, lang), name, phrase(lang, name), label(rule.benefit, lang),
-                lines[MET], lines[MISSED], lines[UNKNOWN], lines[CONFIRM], source_of(self.rules, rule),
-                rule.applies_from, rule.confidence,
-                self._agency(self.agencies.get(rule.agency), lang), kinds_missed <= _REACHABLE,
-            ))
+            out.append(
+                IncentiveResult(
+                    rule.id,
+                    label(rule.label, lang),
+                    name,
+                    phrase(lang, name),
+                    label(rule.benefit, lang),
+                    lines[MET],
+                    lines[MISSED],
+                    lines[UNKNOWN],
+                    lines[CONFIRM],
+                    source_of(self.rules, rule),
+                    rule.applies_from,
+                    rule.confidence,
+                    self._agency(self.agencies.get(rule.agency), lang),
+                    kinds_missed <= _REACHABLE,
+                )
+            )
         order = {"qualifies": 0, "possible": 1, "not_yet": 2}
         return sorted(out, key=lambda r: order[r.status])
 
@@ -302,8 +348,9 @@ class Matcher:
 
     # -- Staff: the best leads for one opportunity ---------------------------------------------------
 
-    def rank_leads(self, profiles: list[Mapping[str, Any]], opportunity: Opportunity,
-                   lang: str = "en") -> list[tuple[int, Match | None]]:
+    def rank_leads(
+        self, profiles: list[Mapping[str, Any]], opportunity: Opportunity, lang: str = "en"
+    ) -> list[tuple[int, Match | None]]:
         """Every profile's match with ``opportunity``, best first: (position in ``profiles``, match or None).
 
         ``None`` marks a profile that cannot be read or is no match (no sector overlap).
@@ -320,9 +367,21 @@ class Matcher:
             if row in bad or top.index[row, 0] < 0:
                 ranked.append((row, None))
                 continue
-            ranked.append((row, solo.match_of(opportunity, table.weights[:, 0], top.subscores[row, 0],
-                                              top.contributions[row, 0], int(top.score[row, 0]), texts[0][row],
-                                              int(masks[row, 0]), lang)))
+            ranked.append(
+                (
+                    row,
+                    solo.match_of(
+                        opportunity,
+                        table.weights[:, 0],
+                        top.subscores[row, 0],
+                        top.contributions[row, 0],
+                        int(top.score[row, 0]),
+                        texts[0][row],
+                        int(masks[row, 0]),
+                        lang,
+                    ),
+                )
+            )
         return sorted(ranked, key=lambda item: (item[1] is None, -(item[1].score if item[1] else 0), item[0]))
 
 

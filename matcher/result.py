@@ -158,8 +158,7 @@ def assess_many(
     return assess_vectorised(profiles, scorer, lang)
 
 
-def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer,
-                   lang: str) -> list[ScoreResult | InvalidValue]:
+def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer, lang: str) -> list[ScoreResult | InvalidValue]:
     """:func:`assess_many` one profile at a time in plain Python (cheapest for a few profiles)."""
     params = _params(scorer)
     out: list[ScoreResult | InvalidValue] = []
@@ -171,13 +170,25 @@ def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer,
         det = row.detection
         scores = scorer.evaluate_row(det.sector, det.source, row.answers, row.numbers)
         sectors = scorer.detector_.matches_row(det.sector, row.codes, row.declared, det.text_scores, det.terms)
-        out.append(_result(scorer, row.name, scores, det.sector, sectors, explain_row(scorer, scores, det, lang),
-                           lang, params, det.confidence, det.source == SOURCE_DEFAULT, det.terms))
+        out.append(
+            _result(
+                scorer,
+                row.name,
+                scores,
+                det.sector,
+                sectors,
+                explain_row(scorer, scores, det, lang),
+                lang,
+                params,
+                det.confidence,
+                det.source == SOURCE_DEFAULT,
+                det.terms,
+            )
+        )
     return out
 
 
-def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer,
-                      lang: str) -> list[ScoreResult | InvalidValue]:
+def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer, lang: str) -> list[ScoreResult | InvalidValue]:
     """:func:`assess_many` as one Arrow/numpy batch (cheapest for many profiles)."""
     table, _ = table_from_mappings(profiles)
     frame = read_frame(table, scorer.detector_)
@@ -186,8 +197,15 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer,
     first_error = {}
     for err in frame.errors:
         first_error.setdefault(err.row, err)
-    scored = frame_results(scorer, table, frame, scores, columns["explanation"].to_pylist(), lang,
-                           [row for row in range(frame.n_rows) if row not in first_error])
+    scored = frame_results(
+        scorer,
+        table,
+        frame,
+        scores,
+        columns["explanation"].to_pylist(),
+        lang,
+        [row for row in range(frame.n_rows) if row not in first_error],
+    )
     out: list[ScoreResult | InvalidValue] = []
     for row in range(frame.n_rows):
         if row in first_error:
@@ -199,8 +217,7 @@ def assess_vectorised(profiles: list[Mapping[str, Any]], scorer: Scorer,
     return out
 
 
-def frame_results(scorer: Scorer, table, frame, scores, explanations: list[str | None], lang: str,
-                  rows: Iterable[int]):
+def frame_results(scorer: Scorer, table, frame, scores, explanations: list[str | None], lang: str, rows: Iterable[int]):
     """The :class:`ScoreResult` of each of ``rows`` of a scored batch (rows without errors), in order.
 
     Parameters
@@ -226,10 +243,17 @@ def frame_results(scorer: Scorer, table, frame, scores, explanations: list[str |
     for row in rows:
         main = int(frame.detection.sector[row])
         yield _result(
-            scorer, str(names[row].as_py()).strip(), scores.row(row), main,
+            scorer,
+            str(names[row].as_py()).strip(),
+            scores.row(row),
+            main,
             scorer.detector_.matches(frame.detection, row, frame.codes[row], frame.declared[row]),
-            explanations[row], lang, params, float(frame.detection.confidence[row]),
-            bool(frame.detection.source[row] == SOURCE_DEFAULT), _row_terms(frame.detection.hits, row),
+            explanations[row],
+            lang,
+            params,
+            float(frame.detection.confidence[row]),
+            bool(frame.detection.source[row] == SOURCE_DEFAULT),
+            _row_terms(frame.detection.hits, row),
         )
 
 
@@ -259,11 +283,14 @@ def _labels(scorer: Scorer, lang: str) -> _Labels:
             _LABELS.clear()
         config = scorer.config_
         labels = _Labels(
-            tuple((c.id, c.label.get(lang, c.label["en"]), float(w))
-                  for c, w in zip(config.criteria, scorer.weights_, strict=True)),
+            tuple(
+                (c.id, c.label.get(lang, c.label["en"]), float(w))
+                for c, w in zip(config.criteria, scorer.weights_, strict=True)
+            ),
             tuple(c.field for c in scorer.candidates_),
             tuple(b.label.get(lang, b.label["en"]) for b in config.bands),
-            tuple(s.label.get(lang, s.label["en"]) for s in config.sectors))
+            tuple(s.label.get(lang, s.label["en"]) for s in config.sectors),
+        )
         cached = _LABELS[(id(scorer), lang)] = (scorer.weights_, labels)
     return cached[1]
 
@@ -279,25 +306,41 @@ def _row_terms(hits, row: int) -> list[int]:
     return matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]].tolist()
 
 
-def _result(scorer: Scorer, name: str, scores: RowScores, main: int, sectors: list[dict], explanation: str,
-            lang: str, params: dict, confidence: float = 0.0, uncertain: bool = False,
-            terms: list[int] | None = None) -> ScoreResult:
+def _result(
+    scorer: Scorer,
+    name: str,
+    scores: RowScores,
+    main: int,
+    sectors: list[dict],
+    explanation: str,
+    lang: str,
+    params: dict,
+    confidence: float = 0.0,
+    uncertain: bool = False,
+    terms: list[int] | None = None,
+) -> ScoreResult:
     """One profile's result from its row of scores, main sector, sector matches, explanation and text terms."""
     config = scorer.config_
     detector = scorer.detector_
     labels = _labels(scorer, lang)
-    suggested = [{"code": code, "title": detector.suggester.title(code, lang)}
-                 for code in detector.suggest_row(terms or [], sectors)]
+    suggested = [
+        {"code": code, "title": detector.suggester.title(code, lang)}
+        for code in detector.suggest_row(terms or [], sectors)
+    ]
     contributions = [
         Contribution(criterion, label, weight, subscore, float(points) / 10)
-        for (criterion, label, weight), subscore, points in zip(labels.criteria, scores.subscores,
-                                                                scores.contributions, strict=True)
+        for (criterion, label, weight), subscore, points in zip(
+            labels.criteria, scores.subscores, scores.contributions, strict=True
+        )
     ]
     improvements = sorted(
-        (Improvement(field, advice, float(gain) / 10)
-         for field, advice, gain in zip(labels.candidate_fields, advice_texts(scorer, lang), scores.gains,
-                                        strict=True)
-         if gain > 0),
+        (
+            Improvement(field, advice, float(gain) / 10)
+            for field, advice, gain in zip(
+                labels.candidate_fields, advice_texts(scorer, lang), scores.gains, strict=True
+            )
+            if gain > 0
+        ),
         key=lambda imp: -imp.gain,
     )
     sector = config.sectors[main] if main >= 0 else None

@@ -47,8 +47,9 @@ class RobustnessResult:
     def describe(self, i: int) -> str:
         """One line for lead ``i``, e.g. ``top-10 in 93 % of weightings (ranks 4-12)``."""
         k = self.extra["top_k"]
-        return (f"top-{k} in {self.p_top_k[i]:.0%} of weightings "
-                f"(ranks {self.rank_low[i]}-{self.rank_high[i]})").replace("%", " %")
+        return (
+            f"top-{k} in {self.p_top_k[i]:.0%} of weightings (ranks {self.rank_low[i]}-{self.rank_high[i]})"
+        ).replace("%", " %")
 
 
 def sample_weights(
@@ -142,8 +143,9 @@ def grid_ranks(grid: NDArray[np.int64], counts: NDArray[np.int64] | None = None)
     return ranks.reshape(c, u)
 
 
-def rank_summary(ranks: NDArray[np.integer], quantiles: tuple[float, ...] = QUANTILES,
-                 block: int = 256, n_jobs: int = 1) -> NDArray[np.int64]:
+def rank_summary(
+    ranks: NDArray[np.integer], quantiles: tuple[float, ...] = QUANTILES, block: int = 256, n_jobs: int = 1
+) -> NDArray[np.int64]:
     """Per lead (column) of ``(m, u)`` ranks: the quantiles (observed values, inverted CDF), min and max.
 
     Columns are sorted a block at a time (a radix sort for 16-bit ranks).
@@ -159,9 +161,9 @@ def rank_summary(ranks: NDArray[np.integer], quantiles: tuple[float, ...] = QUAN
     out = np.empty((len(picks), u), dtype=np.int64)
 
     def run(j: int) -> None:
-        cols = np.ascontiguousarray(ranks[:, j:j + block].T)
+        cols = np.ascontiguousarray(ranks[:, j : j + block].T)
         cols.sort(axis=1, kind="stable")
-        out[:, j:j + block] = cols[:, picks].T
+        out[:, j : j + block] = cols[:, picks].T
 
     _map(run, range(0, u, block), n_jobs)
     return out
@@ -263,8 +265,8 @@ def rank_robustness(
         return grid_ranks(grid, weight_counts) if by_count else chunk_ranks(grid, weight_counts)
 
     def run(start: int) -> None:
-        chunk = rank_on_grid(samples[start:start + chunk_size] @ rows_t)
-        ranks[start:start + chunk_size] = chunk if len(keep) == len(rows) else chunk[:, keep]
+        chunk = rank_on_grid(samples[start : start + chunk_size] @ rows_t)
+        ranks[start : start + chunk_size] = chunk if len(keep) == len(rows) else chunk[:, keep]
 
     jobs = n_jobs or min(2, os.cpu_count() or 1)
     with threadpool_limits(1, user_api="blas"):  # tiny products: BLAS threads would only spin
@@ -272,9 +274,16 @@ def rank_robustness(
     low, median, high, rmin, rmax = rank_summary(ranks, n_jobs=jobs)
     p_top = np.count_nonzero(ranks <= min(top_k, len(S)), axis=0) / n_samples
     base = rank_on_grid((rows @ w)[None, :])[0][keep]
-    extra = {"method": "monte-carlo weighted sum", "n_samples": n_samples, "spread": spread, "top_k": top_k,
-             "random_state": random_state if not isinstance(random_state, np.random.Generator) else "Generator",
-             "quantiles": QUANTILES, "n_distinct_rows": len(rows), "resolution": resolution}
+    extra = {
+        "method": "monte-carlo weighted sum",
+        "n_samples": n_samples,
+        "spread": spread,
+        "top_k": top_k,
+        "random_state": random_state if not isinstance(random_state, np.random.Generator) else "Generator",
+        "quantiles": QUANTILES,
+        "n_distinct_rows": len(rows),
+        "resolution": resolution,
+    }
     return RobustnessResult(*(a[where] for a in (low, median, high, rmin, rmax, p_top, base)), extra=extra)
 
 

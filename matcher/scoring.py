@@ -156,9 +156,15 @@ class BatchScores:
 
     def row(self, i: int) -> RowScores:
         """Row ``i`` as plain Python numbers."""
-        return RowScores(self.subscores[i].tolist(), self.contributions[i].tolist(), int(self.score[i]),
-                         int(self.band[i]), self.missing[i].tolist(), float(self.completeness[i]),
-                         self.gains[i].tolist())
+        return RowScores(
+            self.subscores[i].tolist(),
+            self.contributions[i].tolist(),
+            int(self.score[i]),
+            int(self.band[i]),
+            self.missing[i].tolist(),
+            float(self.completeness[i]),
+            self.gains[i].tolist(),
+        )
 
 
 @dataclass
@@ -201,8 +207,9 @@ class Scorer:
     Scorer(sectors_path='x.yaml')
     """
 
-    def __init__(self, sectors_path: str | None = None, config: Config | None = None,
-                 cached_vocabulary: bool = False) -> None:
+    def __init__(
+        self, sectors_path: str | None = None, config: Config | None = None, cached_vocabulary: bool = False
+    ) -> None:
         self.sectors_path = sectors_path
         self.config = config
         self.cached_vocabulary = cached_vocabulary
@@ -234,8 +241,11 @@ class Scorer:
     def __repr__(self) -> str:
         """Parameters that differ from their defaults, as scikit-learn shows an estimator."""
         defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()}
-        shown = [f"{name}={value!r}" for name, value in self.get_params().items() if value is not defaults[name]
-                 and value != defaults[name]]
+        shown = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if value is not defaults[name] and value != defaults[name]
+        ]
         return f"{type(self).__name__}({', '.join(shown)})"
 
     def fit(self, X=None, y=None) -> Scorer:  # noqa: N803 - scikit-learn signature
@@ -246,8 +256,9 @@ class Scorer:
         self.inputs_ = [(c, item) for c in self.config_.criteria for item in c.inputs]
         self.candidates_ = [cand for _, item in self.inputs_ for cand in self._candidates(item)]
         # Points each input can move: criterion weight x the input's share (inputs_ order).
-        self.input_weights_ = np.array([self.weights_[self.config_.criteria.index(c)] * item.share
-                                        for c, item in self.inputs_])
+        self.input_weights_ = np.array(
+            [self.weights_[self.config_.criteria.index(c)] * item.share for c, item in self.inputs_]
+        )
         self.row_tables_ = _RowTables(self)
         return self
 
@@ -272,8 +283,9 @@ class Scorer:
         subscores = criterion_matrix(self.config_, values)
         contributions, score = round_tenths(wsm(subscores, self.weights_)[0])
         mins = np.array(self.row_tables_.band_mins)
-        band = np.asarray(self.row_tables_.band_for)[frame.detection.sector, len(mins) - np.searchsorted(
-            mins, score, side="right")]
+        band = np.asarray(self.row_tables_.band_for)[
+            frame.detection.sector, len(mins) - np.searchsorted(mins, score, side="right")
+        ]
         missing = np.column_stack([np.isnan(values[item.field]) for _, item in self.inputs_])
         if "sector" in values:  # a firm that gave no code nor text has an unknown sector
             col = [i for i, (_, item) in enumerate(self.inputs_) if item.field == "sector"][0]
@@ -281,11 +293,13 @@ class Scorer:
         completeness = 1.0 - row_sums(missing * self.input_weights_) / 100.0
         gains = self._gains(values, subscores, score)
         gains = self._keep_nearest_threshold(gains)
-        return BatchScores(values, subscores, contributions, score, band, missing, completeness, self.candidates_,
-                           gains)
+        return BatchScores(
+            values, subscores, contributions, score, band, missing, completeness, self.candidates_, gains
+        )
 
-    def _gains(self, values: dict[str, NDArray[np.float64]], subscores: NDArray[np.float64],
-               score: NDArray[np.int64]) -> NDArray[np.int64]:
+    def _gains(
+        self, values: dict[str, NDArray[np.float64]], subscores: NDArray[np.float64], score: NDArray[np.int64]
+    ) -> NDArray[np.int64]:
         """Points (tenths) each candidate change would add: the model re-scored with that input changed.
 
         The model is a weighted sum, so changing one input moves the exact score by
@@ -313,8 +327,9 @@ class Scorer:
 
     # -- One profile in plain Python: evaluate()'s arithmetic, step for step -------------------------
 
-    def evaluate_row(self, sector: int, source: int, answers: Mapping[str, str | None],
-                     numbers: Mapping[str, float | None]) -> RowScores:
+    def evaluate_row(
+        self, sector: int, source: int, answers: Mapping[str, str | None], numbers: Mapping[str, float | None]
+    ) -> RowScores:
         """Score one profile: :meth:`evaluate` for a batch of one, without numpy's per-call cost.
 
         ``answers`` maps each answer field to its answer (``None`` = unknown), ``numbers``
@@ -329,8 +344,10 @@ class Scorer:
         parts = [s * w for s, w in zip(subscores, tables.weights, strict=True)]
         contributions, score = round_tenths_row(parts)
         band = tables.band_for[sector][len(tables.band_mins) - bisect_right(tables.band_mins, score)]
-        missing = [source == SOURCE_NONE if item.field == "sector" else math.isnan(values[item.field])
-                   for _, item in self.inputs_]
+        missing = [
+            source == SOURCE_NONE if item.field == "sector" else math.isnan(values[item.field])
+            for _, item in self.inputs_
+        ]
         unknown = _left_sum([w if m else 0.0 for m, w in zip(missing, tables.input_weights, strict=True)])
         gains = self._row_gains(values, _left_sum(parts), score)
         return RowScores(subscores, contributions, score, band, missing, 1.0 - unknown / 100.0, gains)
@@ -340,8 +357,9 @@ class Scorer:
         gains = []
         for field, value, weight in self.row_tables_.candidates:
             current = _zero_nan(values[field])
-            gains.append(math.floor((exact + weight * (value - current)) * 10.0 + 0.5 + 1e-9) - score
-                         if value > current else 0)
+            gains.append(
+                math.floor((exact + weight * (value - current)) * 10.0 + 0.5 + 1e-9) - score if value > current else 0
+            )
         for same_number in self.row_tables_.threshold_candidates:
             taken = False
             for j in same_number:
@@ -360,14 +378,19 @@ class _RowTables:
         self.tiers = [s.tier_weight for s in scorer.config_.sectors]
         self.band_mins = (np.array([b.min for b in scorer.config_.bands])[::-1] * 10).tolist()
         self.band_for = band_table(scorer.config_)
-        self.thresholds = {item.field: ([b for b, _ in item.thresholds], [0.0] + [s for _, s in item.thresholds])
-                           for _, item in scorer.inputs_ if item.kind == "thresholds"}
+        self.thresholds = {
+            item.field: ([b for b, _ in item.thresholds], [0.0] + [s for _, s in item.thresholds])
+            for _, item in scorer.inputs_
+            if item.kind == "thresholds"
+        }
         self.candidates = [(c.field, c.value, self.weight_of[c.field]) for c in scorer.candidates_]
-        self.threshold_candidates = [[j for j, c in enumerate(scorer.candidates_) if c.field == name]
-                                     for name in NUMBER_INPUTS]
+        self.threshold_candidates = [
+            [j for j, c in enumerate(scorer.candidates_) if c.field == name] for name in NUMBER_INPUTS
+        ]
 
-    def value(self, item: Input, sector: int, answers: Mapping[str, str | None],
-              numbers: Mapping[str, float | None]) -> float:
+    def value(
+        self, item: Input, sector: int, answers: Mapping[str, str | None], numbers: Mapping[str, float | None]
+    ) -> float:
         """One input's sub-score (NaN when unknown), as :func:`input_values` gives it."""
         if item.kind == "sector":
             return self.tiers[sector] if sector >= 0 else math.nan
@@ -398,8 +421,7 @@ def band_table(config: Config) -> list[list[int]]:
     """
     weights = [s.tier_weight for s in config.sectors] + [-math.inf]
     floors = [-math.inf if b.min_tier is None else config.tiers[b.min_tier]["weight"] for b in config.bands]
-    return [[next(j for j in range(b, len(floors)) if w >= floors[j]) for b in range(len(floors))]
-            for w in weights]
+    return [[next(j for j in range(b, len(floors)) if w >= floors[j]) for b in range(len(floors))] for w in weights]
 
 
 def _zero_nan(value: float) -> float:

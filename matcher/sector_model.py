@@ -33,14 +33,17 @@ _BOILERPLATE: dict[int, frozenset[tuple[str, ...]]] = {}
 
 
 #: Function words: they take a position in the text but are no evidence (as stems).
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a an the and or of for in on to with by at from as is are be was were we our us their them this that these
 those which who other such not no nor than into via per all any each own
 и в во на с со по для из к ко о об от до за или а но что как это мы наш наша наше наши его ее их также
 прочие прочих прочий прочее других другие друг при под над без же ли то так все всех который которые
 у через после между сам сами свой своя свое свои собственный собственная собственное
 và của các cho với trong là có được những một này đó để từ theo khác hoặc như tại bằng về do ra vào
-""".split()) | frozenset("""
+""".split()
+) | frozenset(
+    """
 company companies firm corporation ltd llc jsc inc co year years vietnam vietnamese hanoi russia russian moscow
 staff employees employee employ people team partner partners headquarters headquartered founded established
 leading leader local plan plans planned planning expect expects currently today million billion usd will next
@@ -50,13 +53,15 @@ across hire hiring group groups
 основана основан свыше около более планирует планируем планировать млн млрд долларов местный местных местного
 группа группы
 năm nga tỷ triệu trên chuyên sẽ
-""".split())
+""".split()
+)
 
 #: Generic words that say nothing about a sector alone but do inside a pair ("customer" but "customs
 #: clearance", "market" but "stock market", "city" but "smart city", the pronoun "it" but "IT services"):
 #: no feature of their own, their pairs stay. Vietnamese syllables of the boilerplate below are here too,
 #: so "công" of "công ty" never counts while "công nghệ" does.
-PAIR_ONLY_WORDS = frozenset("""
+PAIR_ONLY_WORDS = frozenset(
+    """
 customer customers client clients market markets office offices city cities project projects invest investment
 open provider provides provide services service it its serve serves serving
 клиент клиенты рынок рынке рынка офис город проект проекты инвестиции инвестировать работы работаем предприятие
@@ -64,18 +69,49 @@ open provider provides provide services service it its serve serves serving
 услуги
 công ty chúng tôi nhân viên khách hàng thị trường văn phòng đối tác việt nam hà nội dự kiến kế hoạch tập đoàn
 doanh nghiệp thành lập phố đầu tư mở rộng
-""".split())
+""".split()
+)
 
 #: Boilerplate of several words (Vietnamese words are several syllables): every word of such a run is
 #: blanked, so no single or pair of it is evidence; its syllables stay evidence elsewhere in pairs.
 BOILERPLATE_PHRASES = (
-    "công ty", "chúng tôi", "nhân viên", "khách hàng", "thị trường", "văn phòng", "đối tác", "việt nam", "hà nội",
-    "dự kiến", "kế hoạch", "tập đoàn", "doanh nghiệp", "thành lập", "thành phố", "đầu tư", "mở rộng", "hàng đầu",
-    "người lao động", "hồ chí minh", "liên bang nga", "viet nam", "ho chi minh",
+    "công ty",
+    "chúng tôi",
+    "nhân viên",
+    "khách hàng",
+    "thị trường",
+    "văn phòng",
+    "đối tác",
+    "việt nam",
+    "hà nội",
+    "dự kiến",
+    "kế hoạch",
+    "tập đoàn",
+    "doanh nghiệp",
+    "thành lập",
+    "thành phố",
+    "đầu tư",
+    "mở rộng",
+    "hàng đầu",
+    "người lao động",
+    "hồ chí minh",
+    "liên bang nga",
+    "viet nam",
+    "ho chi minh",
     # the local-training commitment every investor names: no evidence for education
-    "đào tạo nhân viên", "đào tạo nhân lực", "đào tạo người lao động", "đào tạo lao động địa phương",
-    "обучение персонала", "обучать персонал", "обучение местных кадров", "обучать местных", "обучим местных",
-    "train local staff", "train local", "training local", "staff training",
+    "đào tạo nhân viên",
+    "đào tạo nhân lực",
+    "đào tạo người lao động",
+    "đào tạo lao động địa phương",
+    "обучение персонала",
+    "обучать персонал",
+    "обучение местных кадров",
+    "обучать местных",
+    "обучим местных",
+    "train local staff",
+    "train local",
+    "training local",
+    "staff training",
 )
 
 
@@ -131,16 +167,16 @@ def _stop_stems() -> tuple[frozenset[str], frozenset[str], dict[int, frozenset[t
     for phrase in BOILERPLATE_PHRASES:
         run = tuple(p for w in phrase.split() for p in normalize_words(w))  # stop words included
         runs.setdefault(len(run), set()).add(run)
-    return (stems(STOP_WORDS), stems(PAIR_ONLY_WORDS),
-            {n: frozenset(runs[n]) for n in sorted(runs, reverse=True)})
+    return (stems(STOP_WORDS), stems(PAIR_ONLY_WORDS), {n: frozenset(runs[n]) for n in sorted(runs, reverse=True)})
 
 
 def keyword_terms(config: Config) -> frozenset[str]:
     """Every keyword of ``sectors.yaml`` as a term (stems joined by spaces)."""
     from .text import SectorVocabulary
 
-    return frozenset(SectorVocabulary._term(kw) for s in config.sectors for lang in LANGS
-                     for kw in s.keywords.get(lang, ()))
+    return frozenset(
+        SectorVocabulary._term(kw) for s in config.sectors for lang in LANGS for kw in s.keywords.get(lang, ())
+    )
 
 
 def keyword_phrases(config: Config) -> frozenset[str]:
@@ -202,8 +238,7 @@ def make_estimator(c: float = 4.0):
     return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
 
 
-def fit(examples: list[Example], sector_ids: Iterable[str], c: float = 4.0,
-        phrases: frozenset[str] = frozenset()):
+def fit(examples: list[Example], sector_ids: Iterable[str], c: float = 4.0, phrases: frozenset[str] = frozenset()):
     """Fit vectorizer and classifier; returns ``(terms, coef (sectors x terms), intercepts, classes)``."""
     from functools import partial
 
@@ -232,9 +267,17 @@ def display_forms(examples: Iterable[Example]) -> dict[str, str]:
     return {stem: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for stem, c in seen.items()}
 
 
-def to_json(terms, coef, intercept, classes, sector_ids, display: dict[str, str] | None = None,
-            min_weight: float = 0.05, min_term_weight: float = MIN_TERM_WEIGHT,
-            keep: frozenset[str] = frozenset()) -> dict:
+def to_json(
+    terms,
+    coef,
+    intercept,
+    classes,
+    sector_ids,
+    display: dict[str, str] | None = None,
+    min_weight: float = 0.05,
+    min_term_weight: float = MIN_TERM_WEIGHT,
+    keep: frozenset[str] = frozenset(),
+) -> dict:
     """The shipped form: per term its (sector, weight) pairs with |weight| >= ``min_weight``.
 
     A term whose largest weight is below ``min_term_weight`` is left out: it hardly moves a
@@ -245,20 +288,34 @@ def to_json(terms, coef, intercept, classes, sector_ids, display: dict[str, str]
     column = {c: i for i, c in enumerate(classes)}
     rows_terms, weights = [], []
     for t, term in enumerate(terms):
-        pairs = [[ids.index(c), round(float(coef[column[c], t]), 4)] for c in classes
-                 if abs(coef[column[c], t]) >= min_weight]
+        pairs = [
+            [ids.index(c), round(float(coef[column[c], t]), 4)]
+            for c in classes
+            if abs(coef[column[c], t]) >= min_weight
+        ]
         if any(w >= (0.0 if term in keep else min_term_weight) and w > 0 for _, w in pairs):
             rows_terms.append(term)
             weights.append(pairs)
     intercepts = [round(float(intercept[column[s]]), 4) if s in column else -10.0 for s in ids]
     display = display or {}
     shown = [" ".join(display.get(w, w) for w in term.split()) for term in rows_terms]
-    return {"format": MODEL_FORMAT, "sectors": ids, "terms": rows_terms, "display": shown, "weights": weights,
-            "intercepts": intercepts}
+    return {
+        "format": MODEL_FORMAT,
+        "sectors": ids,
+        "terms": rows_terms,
+        "display": shown,
+        "weights": weights,
+        "intercepts": intercepts,
+    }
 
 
-def cross_validate(examples: list[Example], sector_ids: Iterable[str], c: float = 4.0, folds: int = 5,
-                   phrases: frozenset[str] = frozenset()) -> dict:
+def cross_validate(
+    examples: list[Example],
+    sector_ids: Iterable[str],
+    c: float = 4.0,
+    folds: int = 5,
+    phrases: frozenset[str] = frozenset(),
+) -> dict:
     """Held-out accuracy on the classification titles per language.
 
     The classification examples are cut into ``folds`` folds by class (a class, its subclasses

@@ -70,8 +70,9 @@ def listed_mask(evidence: NDArray[np.float64], text_ok: NDArray[np.bool_]) -> ND
     return text_ok[:, None] & (evidence >= MIN_EVIDENCE) & (evidence >= NEAR_BEST * top)
 
 
-def text_listed(evidence: NDArray[np.float64], text_ok: NDArray[np.bool_], text_best: NDArray[np.int64]
-                ) -> NDArray[np.float64]:
+def text_listed(
+    evidence: NDArray[np.float64], text_ok: NDArray[np.bool_], text_best: NDArray[np.int64]
+) -> NDArray[np.float64]:
     """rows x sectors: each sector the text lists, with its part of the text's weight (a row's parts add
     up to 1). A confident text lists its best sector and every other whose evidence reaches
     :data:`MIN_EVIDENCE` and :data:`NEAR_BEST` of the strongest; the parts follow the evidence, the
@@ -85,8 +86,9 @@ def text_listed(evidence: NDArray[np.float64], text_ok: NDArray[np.bool_], text_
     return np.divide(part, total, out=np.zeros_like(part), where=total > 0)
 
 
-def share_masses(known: NDArray[np.float64], text_part: NDArray[np.float64], main: NDArray[np.int64]
-                 ) -> NDArray[np.float64]:
+def share_masses(
+    known: NDArray[np.float64], text_part: NDArray[np.float64], main: NDArray[np.int64]
+) -> NDArray[np.float64]:
     """Each row's sectors with their shares: a code or declared sector weighs 1, the text 1 split
     among the sectors it lists (:func:`text_listed`), the main sector at least 1 when nothing else
     names it (and 1 more when it refines a code); a row's weights are then divided by their sum."""
@@ -127,8 +129,9 @@ def once(words: list[str]) -> list[str]:
     split = [tuple(w.casefold().split()) for w in words]
 
     def inside(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
-        return len(part) < len(whole) and any(whole[i:i + len(part)] == part
-                                              for i in range(len(whole) - len(part) + 1))
+        return len(part) < len(whole) and any(
+            whole[i : i + len(part)] == part for i in range(len(whole) - len(part) + 1)
+        )
 
     return [w for w, part in zip(words, split, strict=True) if part and not any(inside(part, o) for o in split)]
 
@@ -177,8 +180,11 @@ class SectorDetector:
         """Sector of one code by its longest listed prefix: ``28.99.5`` -> ``28.99`` -> ``28.9``."""
         digits = code.replace(".", "")
         for n in range(len(digits), 1, -1):
-            prefix = ".".join((digits[:2], digits[2:4], digits[4:n])).rstrip(".") if n > 4 else (
-                ".".join((digits[:2], digits[2:n])).rstrip("."))
+            prefix = (
+                ".".join((digits[:2], digits[2:4], digits[4:n])).rstrip(".")
+                if n > 4
+                else (".".join((digits[:2], digits[2:n])).rstrip("."))
+            )
             if prefix in self.prefixes:
                 return self.prefixes[prefix], prefix
         return -1, ""
@@ -232,11 +238,15 @@ class SectorDetector:
         code = (code_sector >= 0) & ~refine
         declared = ~code & ~refine & (declared_sector >= 0)
         text = refine | (~code & ~declared & text_ok)
-        sector = np.where(code, code_sector, np.where(declared, declared_sector,
-                          np.where(text, text_best, np.where(has_input, self.other, -1))))
+        sector = np.where(
+            code,
+            code_sector,
+            np.where(declared, declared_sector, np.where(text, text_best, np.where(has_input, self.other, -1))),
+        )
         source = np.select(
             [code, declared, text, has_input & (self.other >= 0)],
-            [SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT], SOURCE_NONE,
+            [SOURCE_CODE, SOURCE_DECLARED, SOURCE_TEXT, SOURCE_DEFAULT],
+            SOURCE_NONE,
         ).astype(np.int8)
         confidence = np.where(code | declared, 1.0, text_conf)
         if known is None:
@@ -254,11 +264,15 @@ class SectorDetector:
         if not isinstance(code_evidence, pa.Array):
             code_evidence = pa.array(code_evidence, pa.string())
         evidence = pc.if_else(pa.array(source == SOURCE_TEXT), words, code_evidence)
-        return Detection(sector.astype(np.int64), source, evidence, scores, hits, confidence, shares,
-                         code_sector >= 0)
+        return Detection(sector.astype(np.int64), source, evidence, scores, hits, confidence, shares, code_sector >= 0)
 
-    def refined(self, code_sector: NDArray[np.int64], text_ok: NDArray[np.bool_], text_best: NDArray[np.int64],
-                evidence: NDArray[np.float64]) -> NDArray[np.int64]:
+    def refined(
+        self,
+        code_sector: NDArray[np.int64],
+        text_ok: NDArray[np.bool_],
+        text_best: NDArray[np.int64],
+        evidence: NDArray[np.float64],
+    ) -> NDArray[np.int64]:
         """Per row, the sector a confident text refines the code's sector to (-1: none): the text's best
         sector if it refines the code's, else the one with most evidence among the refining sectors the
         text lists (:func:`listed_mask`)."""
@@ -274,8 +288,9 @@ class SectorDetector:
         out[rows] = np.where(direct, best, np.where(ok.any(axis=1), pick, -1))
         return out
 
-    def detect_row(self, code_sector: int, code_evidence: str, declared_sector: int, text: str,
-                   has_input: bool) -> RowDetection:
+    def detect_row(
+        self, code_sector: int, code_evidence: str, declared_sector: int, text: str, has_input: bool
+    ) -> RowDetection:
         """:meth:`detect` for one row, in plain Python (the same sources, order and evidence)."""
         vocabulary = self.vocabulary
         terms = vocabulary.row_terms(text)
@@ -319,8 +334,9 @@ class SectorDetector:
         """The ``okved_suggested`` column: for each row with text and no code that maps, up to three
         OKVED 2 classes (``;``-separated), best first; empty for the other rows."""
         rows = np.flatnonzero(~detection.coded & (np.diff(detection.hits.matrix.indptr) > 0))
-        return self.suggester.best_column(detection.hits, rows, len(detection.sector), detection.sector,
-                                          detection.shares > 0)
+        return self.suggester.best_column(
+            detection.hits, rows, len(detection.sector), detection.sector, detection.shares > 0
+        )
 
     def suggest_row(self, terms: list[int], sectors: list[dict]) -> list[str]:
         """:meth:`suggest_okved` for one row, from its term ids and its :meth:`matches_row` sectors."""
@@ -354,8 +370,9 @@ class SectorDetector:
         total = sum(weights.values())
         return {s: w / total for s, w in weights.items()}
 
-    def matches_row(self, main: int, codes: tuple[str, ...], declared: list[int], scores: list[float],
-                    terms: list[int]) -> list[dict]:
+    def matches_row(
+        self, main: int, codes: tuple[str, ...], declared: list[int], scores: list[float], terms: list[int]
+    ) -> list[dict]:
         """:meth:`matches` from one row's main sector, codes, declared sectors, text scores and terms."""
         out: dict[int, dict] = {}
         code_matches = self.from_codes(codes)[1]

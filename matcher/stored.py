@@ -28,12 +28,21 @@ from .sectors import SOURCE_DEFAULT
 def _matrix(values: np.ndarray, kind: pa.DataType) -> pa.Array:
     """A 2-D numpy array as an Arrow list column (one list per row), without a Python loop."""
     n, k = values.shape
-    return pa.ListArray.from_arrays(pa.array(np.arange(0, n * k + 1, k, dtype=np.int32)),
-                                    pa.array(values.reshape(-1), kind))
+    return pa.ListArray.from_arrays(
+        pa.array(np.arange(0, n * k + 1, k, dtype=np.int32)), pa.array(values.reshape(-1), kind)
+    )
 
 
-def kept_rows(scorer: Scorer, frame, scores, explanation: pa.Array, lang: str, batch: pa.RecordBatch,
-              headers: Sequence[str], rows: np.ndarray) -> pa.Table:
+def kept_rows(
+    scorer: Scorer,
+    frame,
+    scores,
+    explanation: pa.Array,
+    lang: str,
+    batch: pa.RecordBatch,
+    headers: Sequence[str],
+    rows: np.ndarray,
+) -> pa.Table:
     """The scored rows of one chunk as the results file keeps them (see the module docstring).
 
     Parameters
@@ -59,24 +68,30 @@ def kept_rows(scorer: Scorer, frame, scores, explanation: pa.Array, lang: str, b
         **{f"in{i}": batch.column(i) for i in range(batch.num_columns)},
         "subscores": _matrix(scores.subscores, pa.float64()),
         "contributions": _matrix(scores.contributions, pa.int64()),
-        "score": pa.array(scores.score, pa.int64()), "band": pa.array(scores.band, pa.int64()),
-        "missing": _matrix(scores.missing, pa.bool_()), "completeness": pa.array(scores.completeness),
-        "gains": _matrix(scores.gains, pa.int64()), "sector": pa.array(det.sector, pa.int64()),
+        "score": pa.array(scores.score, pa.int64()),
+        "band": pa.array(scores.band, pa.int64()),
+        "missing": _matrix(scores.missing, pa.bool_()),
+        "completeness": pa.array(scores.completeness),
+        "gains": _matrix(scores.gains, pa.int64()),
+        "sector": pa.array(det.sector, pa.int64()),
         "codes": pa.array([list(c) for c in frame.codes], pa.list_(pa.string())),
         "declared": pa.array(frame.declared, pa.list_(pa.int64())),
-        "text_scores": _matrix(text_scores, pa.float64()), "terms": terms,
-        "confidence": pa.array(det.confidence, pa.float64()), "source": pa.array(det.source, pa.int8()),
+        "text_scores": _matrix(text_scores, pa.float64()),
+        "terms": terms,
+        "confidence": pa.array(det.confidence, pa.float64()),
+        "source": pa.array(det.source, pa.int8()),
     }
     for other in LANGS:
-        columns[f"explanation_{other}"] = explanation if other == lang else \
-            worded_columns(scorer, frame, scores, other)["explanation"]
+        columns[f"explanation_{other}"] = (
+            explanation if other == lang else worded_columns(scorer, frame, scores, other)["explanation"]
+        )
     table = pa.table({k: v.take(take) for k, v in columns.items()})
-    return table.replace_schema_metadata({"headers": json.dumps(list(headers), ensure_ascii=False),
-                                          "lang": lang})
+    return table.replace_schema_metadata({"headers": json.dumps(list(headers), ensure_ascii=False), "lang": lang})
 
 
-def results_from(scorer: Scorer, rows: list[dict[str, Any]], headers: Sequence[str], lang: str
-                 ) -> Iterator[tuple[dict[str, str], Any, dict[str, dict]]]:
+def results_from(
+    scorer: Scorer, rows: list[dict[str, Any]], headers: Sequence[str], lang: str
+) -> Iterator[tuple[dict[str, str], Any, dict[str, dict]]]:
     """(input values, :class:`~matcher.result.ScoreResult` in ``lang``, wording in every language) per kept row.
 
     ``rows`` are rows of the results file as ``to_pylist`` gives them; ``scorer`` is the one that
@@ -88,17 +103,41 @@ def results_from(scorer: Scorer, rows: list[dict[str, Any]], headers: Sequence[s
     advice = {x: advice_texts(scorer, x) for x in LANGS}
     detector = scorer.detector_
     for row in rows:
-        values = RowScores(row["subscores"], row["contributions"], row["score"], row["band"], row["missing"],
-                           row["completeness"], row["gains"])
+        values = RowScores(
+            row["subscores"],
+            row["contributions"],
+            row["score"],
+            row["band"],
+            row["missing"],
+            row["completeness"],
+            row["gains"],
+        )
         profile = {h: row[f"in{i}"] for i, h in enumerate(headers)}
-        sectors = detector.matches_row(row["sector"], tuple(row["codes"]), row["declared"], row["text_scores"],
-                                       row["terms"])
+        sectors = detector.matches_row(
+            row["sector"], tuple(row["codes"]), row["declared"], row["text_scores"], row["terms"]
+        )
         name = next((v for h, v in profile.items() if _is_name(h)), "")
-        result = _result(scorer, str(name).strip(), values, row["sector"], sectors, row[f"explanation_{lang}"],
-                         lang, params, row["confidence"], row["source"] == SOURCE_DEFAULT, row["terms"])
+        result = _result(
+            scorer,
+            str(name).strip(),
+            values,
+            row["sector"],
+            sectors,
+            row[f"explanation_{lang}"],
+            lang,
+            params,
+            row["confidence"],
+            row["source"] == SOURCE_DEFAULT,
+            row["terms"],
+        )
         order = sorted((j for j, gain in enumerate(values.gains) if gain > 0), key=lambda j: -values.gains[j])
-        texts = {x: {"explanation": row[f"explanation_{x}"],
-                     "advice": {scorer.candidates_[j].field: advice[x][j] for j in order}} for x in LANGS}
+        texts = {
+            x: {
+                "explanation": row[f"explanation_{x}"],
+                "advice": {scorer.candidates_[j].field: advice[x][j] for j in order},
+            }
+            for x in LANGS
+        }
         yield profile, result, texts
 
 

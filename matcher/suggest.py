@@ -105,8 +105,14 @@ class OkvedSuggester:
         except (OSError, ValueError, KeyError):
             pass
         codes, weights = self._fit()
-        _save_npz(path, codes=np.array(codes), data=weights.data, indices=weights.indices, indptr=weights.indptr,
-                  shape=np.array(weights.shape))
+        _save_npz(
+            path,
+            codes=np.array(codes),
+            data=weights.data,
+            indices=weights.indices,
+            indptr=weights.indptr,
+            shape=np.array(weights.shape),
+        )
         return codes, weights
 
     def _key(self) -> str:
@@ -133,8 +139,13 @@ class OkvedSuggester:
         """The OKVED 2 class codes, in the order of the score columns."""
         return self._model[0]
 
-    def scores(self, hits: TermHits, rows: NDArray[np.int64], main: NDArray[np.int64] | None = None,
-               listed: NDArray[np.bool_] | None = None) -> sparse.csr_matrix:
+    def scores(
+        self,
+        hits: TermHits,
+        rows: NDArray[np.int64],
+        main: NDArray[np.int64] | None = None,
+        listed: NDArray[np.bool_] | None = None,
+    ) -> sparse.csr_matrix:
         """``len(rows)`` x classes (sparse): how well each chosen row's terms fit each class.
 
         ``main`` (per row of ``hits``) and ``listed`` (rows of ``hits`` x sectors): a class of the
@@ -147,13 +158,18 @@ class OkvedSuggester:
             sector = self.class_sector[found.indices]
             own = sector >= 0
             boost = np.ones(found.nnz)
-            boost[own] += SECTOR_BOOST / 2 * (listed[row_of[own], sector[own]]
-                                              + (main[row_of[own]] == sector[own]))
+            boost[own] += SECTOR_BOOST / 2 * (listed[row_of[own], sector[own]] + (main[row_of[own]] == sector[own]))
             found.data *= boost
         return found
 
-    def best(self, hits: TermHits, rows: NDArray[np.int64], main: NDArray[np.int64] | None = None,
-             listed: NDArray[np.bool_] | None = None, top: int = TOP) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    def best(
+        self,
+        hits: TermHits,
+        rows: NDArray[np.int64],
+        main: NDArray[np.int64] | None = None,
+        listed: NDArray[np.bool_] | None = None,
+        top: int = TOP,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """The best classes of each of ``rows``: ``(counts, classes)``, ``counts[i]`` (at most ``top``)
         class indexes of row ``i`` one after the other in ``classes``, best first, code order on ties."""
         found = self.scores(hits, rows, main, listed)
@@ -168,8 +184,9 @@ class OkvedSuggester:
         keep = order[rank < top]
         return np.bincount(row_of[keep], minlength=len(rows)), found.indices[keep]
 
-    def best_column(self, hits: TermHits, rows: NDArray[np.int64], n_rows: int, main: NDArray[np.int64],
-                    listed: NDArray[np.bool_]) -> pa.Array:
+    def best_column(
+        self, hits: TermHits, rows: NDArray[np.int64], n_rows: int, main: NDArray[np.int64], listed: NDArray[np.bool_]
+    ) -> pa.Array:
         """A string column of ``n_rows``: the chosen rows' best codes joined with ";", the others empty."""
         counts, classes = self.best(hits, rows, main, listed)
         per_row = np.zeros(n_rows, dtype=np.int64)
@@ -202,8 +219,10 @@ class OkvedSuggester:
         """Per term, its (class, weight) pairs in class order: the weights for the one-row path."""
         matrix = self._model[1]
         matrix.sort_indices()
-        return [list(zip(matrix.indices[a:b].tolist(), matrix.data[a:b].tolist(), strict=True))
-                for a, b in zip(matrix.indptr[:-1].tolist(), matrix.indptr[1:].tolist(), strict=True)]
+        return [
+            list(zip(matrix.indices[a:b].tolist(), matrix.data[a:b].tolist(), strict=True))
+            for a, b in zip(matrix.indptr[:-1].tolist(), matrix.indptr[1:].tolist(), strict=True)
+        ]
 
     @cached_property
     def class_sector_list(self) -> list[int]:

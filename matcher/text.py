@@ -60,15 +60,44 @@ _NEG_AFTER, _NEG_CLAUSE, _CANCEL_NEXT, _CANCEL_PREV, _END, _CONJ = 1, 2, 4, 8, 1
 _CUE = _NEG_AFTER | _NEG_CLAUSE
 #: Cues whose scope is the rest of their clause (English and Vietnamese put the object after them:
 #: "we do not make chips", "không sản xuất điện tử", "no longer").
-_NEG_AFTER_WORDS = ("not", "no", "never", "don't", "doesn't", "didn't", "won't", "cannot", "can't", "nor",
-                    "không", "chưa", "chẳng", "ngừng")
+_NEG_AFTER_WORDS = (
+    "not",
+    "no",
+    "never",
+    "don't",
+    "doesn't",
+    "didn't",
+    "won't",
+    "cannot",
+    "can't",
+    "nor",
+    "không",
+    "chưa",
+    "chẳng",
+    "ngừng",
+)
 #: Russian cues: their scope is their whole clause back to a conjunction, since the object often
 #: comes first ("электроникой не занимаемся").
 _NEG_CLAUSE_WORDS = ("не", "ни", "нет")
 #: A cue followed by one of these is no negation ("не только", "not only", "không chỉ", "không
 #: gian" = space, "không khí" = air, "không dây" = wireless, "không người lái" = unmanned).
-_CANCEL_NEXT_WORDS = ("только", "менее", "более", "просто", "only", "just", "less", "chỉ", "những", "gian",
-                      "khí", "dây", "người", "ngừng", "ít")
+_CANCEL_NEXT_WORDS = (
+    "только",
+    "менее",
+    "более",
+    "просто",
+    "only",
+    "just",
+    "less",
+    "chỉ",
+    "những",
+    "gian",
+    "khí",
+    "dây",
+    "người",
+    "ngừng",
+    "ít",
+)
 #: A cue after one of these is no negation ("hàng không" = aviation).
 _CANCEL_PREV_WORDS = ("hàng",)
 #: Where a Russian cue's scope starts at the latest (besides the start of its clause).
@@ -192,8 +221,14 @@ def _save_fit(docs: list[list[str]], terms: list[str], weights: sparse.csr_matri
     """Keep a fit for the next run (written whole or not at all; a cache that cannot be written is skipped)."""
     path, key = _fit_path(docs)
     coo = weights.tocoo()
-    data = {"key": key, "sectors": len(docs), "terms": terms,
-            "term": coo.row.tolist(), "sector": coo.col.tolist(), "weight": coo.data.tolist()}
+    data = {
+        "key": key,
+        "sectors": len(docs),
+        "terms": terms,
+        "term": coo.row.tolist(),
+        "sector": coo.col.tolist(),
+        "weight": coo.data.tolist(),
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -216,9 +251,12 @@ def _load_fit(docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix] | No
             return None
         terms = [str(t) for t in data["terms"]]
         weights = sparse.csr_matrix(
-            (np.array(data["weight"], dtype=np.float64), (np.array(data["term"], dtype=np.int64),
-                                                          np.array(data["sector"], dtype=np.int64))),
-            shape=(len(terms), len(docs)))
+            (
+                np.array(data["weight"], dtype=np.float64),
+                (np.array(data["term"], dtype=np.int64), np.array(data["sector"], dtype=np.int64)),
+            ),
+            shape=(len(terms), len(docs)),
+        )
         return terms, weights
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -230,9 +268,10 @@ def _model_weights(model: dict) -> tuple[list[str], sparse.csr_matrix]:
     rows = [t for t, pairs in enumerate(model["weights"]) for _ in pairs]
     cols = [s for pairs in model["weights"] for s, _ in pairs]
     vals = [w for pairs in model["weights"] for _, w in pairs]
-    weights = sparse.csr_matrix((np.array(vals, dtype=np.float64), (np.array(rows, dtype=np.int64),
-                                                                   np.array(cols, dtype=np.int64))),
-                                shape=(len(terms), len(model["sectors"])))
+    weights = sparse.csr_matrix(
+        (np.array(vals, dtype=np.float64), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
+        shape=(len(terms), len(model["sectors"])),
+    )
     return terms, weights
 
 
@@ -312,9 +351,7 @@ class SectorVocabulary:
 
     def __init__(self, config: Config, cached: bool = False) -> None:
         self.sector_ids = config.sector_ids
-        docs = [
-            [kw for lang in LANGS for kw in sector.keywords.get(lang, ())] for sector in config.sectors
-        ]
+        docs = [[kw for lang in LANGS for kw in sector.keywords.get(lang, ())] for sector in config.sectors]
         self.display: dict[str, str] = {}
         for doc in docs:
             for kw in doc:
@@ -355,8 +392,9 @@ class SectorVocabulary:
         self._start_sets = {k: pa.array(sorted(v), pa.string()) for k, v in starts.items()}
         # A word mixing letters and digits ("Firm2337") is one stem: only a known stem with a
         # digit ("5g", "1с") can match it, and those are few.
-        self._digit_starts = pa.array(sorted({w[:2].replace("i", "y") for w in self.words
-                                              if any(ch.isdigit() for ch in w)}), pa.string())
+        self._digit_starts = pa.array(
+            sorted({w[:2].replace("i", "y") for w in self.words if any(ch.isdigit() for ch in w)}), pa.string()
+        )
         self._cache: dict[str, tuple[int, ...]] = {}
         self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
 
@@ -444,10 +482,17 @@ class SectorVocabulary:
         # cover[p, w] = 1: term w's words stand, in order, inside the longer term p ("mềm" and
         # "phần mềm" inside "phát triển phần mềm"); shown as evidence, p says what w would.
         ids = {tuple(t.split()): i for i, t in enumerate(self.terms)}
-        pairs = [(p, ids[part[k:k + n]]) for part, p in ids.items() for n in range(1, len(part))
-                 for k in range(len(part) - n + 1) if part[k:k + n] in ids]
-        self.cover = sparse.csr_matrix((np.ones(len(pairs)), ([p for p, _ in pairs], [w for _, w in pairs])),
-                                       shape=(len(self.terms), len(self.terms)))
+        pairs = [
+            (p, ids[part[k : k + n]])
+            for part, p in ids.items()
+            for n in range(1, len(part))
+            for k in range(len(part) - n + 1)
+            if part[k : k + n] in ids
+        ]
+        self.cover = sparse.csr_matrix(
+            (np.ones(len(pairs)), ([p for p, _ in pairs], [w for _, w in pairs])),
+            shape=(len(self.terms), len(self.terms)),
+        )
         self.covered_by: dict[int, list[int]] = {}  # the row path's: term -> the terms it covers
         for p, w in pairs:
             self.covered_by.setdefault(p, []).append(w)
@@ -512,8 +557,12 @@ class SectorVocabulary:
         flags = flag(_NEG_AFTER_WORDS, _NEG_AFTER) | flag(_NEG_CLAUSE_WORDS, _NEG_CLAUSE)
         end = pc.or_(pc.match_substring_regex(tokens, _END_PATTERN), pc.is_in(tokens, value_set=pa.array(_DASHES)))
         flags |= pc.fill_null(end, False).to_numpy(zero_copy_only=False).astype(np.uint8) * np.uint8(_END)
-        return (flags | flag(_CANCEL_NEXT_WORDS, _CANCEL_NEXT) | flag(_CANCEL_PREV_WORDS, _CANCEL_PREV)
-                | flag(_CONJ_WORDS, _CONJ))
+        return (
+            flags
+            | flag(_CANCEL_NEXT_WORDS, _CANCEL_NEXT)
+            | flag(_CANCEL_PREV_WORDS, _CANCEL_PREV)
+            | flag(_CONJ_WORDS, _CONJ)
+        )
 
     def hits(self, texts: pa.Array | pa.ChunkedArray) -> TermHits:
         """Find the terms in each text.
@@ -599,8 +648,14 @@ class SectorVocabulary:
         keep = words >= 0
         return positions[keep], rows[keep], words[keep]
 
-    def _drop_negated(self, keep: NDArray[np.bool_], occ: NDArray[np.int64], parents: NDArray[np.int64],
-                      uniques: pa.Array, key: pa.Array) -> None:
+    def _drop_negated(
+        self,
+        keep: NDArray[np.bool_],
+        occ: NDArray[np.int64],
+        parents: NDArray[np.int64],
+        uniques: pa.Array,
+        key: pa.Array,
+    ) -> None:
         """Clear ``keep`` for the occurrences a negation cue covers; only rows holding a cue are looked at."""
         cue = pc.fill_null(pc.is_in(key, value_set=_CUE_SET), False).to_numpy(zero_copy_only=False)
         if not cue.any():
@@ -728,8 +783,9 @@ class SectorVocabulary:
         self._token_cache.update(learned)
         return learned
 
-    def evidence_column(self, hits: TermHits, rows: NDArray[np.int64], sectors: NDArray[np.int64],
-                        n_rows: int, limit: int = 3) -> pa.Array:
+    def evidence_column(
+        self, hits: TermHits, rows: NDArray[np.int64], sectors: NDArray[np.int64], n_rows: int, limit: int = 3
+    ) -> pa.Array:
         """For each row in ``rows``, up to ``limit`` keywords of its sector, joined with ", " (a term that a
         longer term found holds is left to that one, as :meth:`evidence_terms` does)."""
         matrix = hits.matrix
@@ -746,8 +802,9 @@ class SectorVocabulary:
             shown = sparse.csr_matrix((np.ones(len(terms)), (row_of, terms)), shape=(n_rows, len(self.terms)))
             inside = (shown @ self.cover).multiply(shown).tocoo()
             if inside.nnz:
-                drop = np.isin(row_of * len(self.terms) + terms, inside.row.astype(np.int64) * len(self.terms)
-                               + inside.col)
+                drop = np.isin(
+                    row_of * len(self.terms) + terms, inside.row.astype(np.int64) * len(self.terms) + inside.col
+                )
                 row_of, terms, weight = row_of[~drop], terms[~drop], weight[~drop]
         order = np.lexsort((terms, -weight, row_of))  # per row, the heaviest first (as evidence_terms)
         row_of, terms = row_of[order], terms[order]

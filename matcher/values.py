@@ -26,27 +26,53 @@ YESNO_LEVELS = ANSWER_KINDS["yesno"].levels
 _YES = {*words("yes"), "1", "x", "✓", "committed"}
 _NO = {*words("no"), "0", "none", "-"}
 _COMMITMENT = {**dict.fromkeys(words("committed"), "committed"), **dict.fromkeys(words("planned"), "planned")}
-_PRESENCE = {**dict.fromkeys((*words("none"), "0"), "none"), **dict.fromkeys(words("office"), "office"),
-             **dict.fromkeys(words("project"), "project")}
+_PRESENCE = {
+    **dict.fromkeys((*words("none"), "0"), "none"),
+    **dict.fromkeys(words("office"), "office"),
+    **dict.fromkeys(words("project"), "project"),
+}
 #: Every spelling each reader accepts (trimmed and case-folded), for documents such as the OpenAPI schema.
 ACCEPTED_WORDS = {
     "commitment": frozenset(_COMMITMENT) | _YES | _NO,
     "yesno": frozenset(_YES | _NO),
     "presence": frozenset(_PRESENCE),
 }
-_MULTIPLIERS = {**dict.fromkeys(words("thousand"), 1e3), **dict.fromkeys(words("million"), 1e6),
-                **dict.fromkeys(words("billion"), 1e9)}
+_MULTIPLIERS = {
+    **dict.fromkeys(words("thousand"), 1e3),
+    **dict.fromkeys(words("million"), 1e6),
+    **dict.fromkeys(words("billion"), 1e9),
+}
 _MONEY = re.compile(r"^(?P<num>\d[\d\s,.' ]*)\s*(?P<mult>[^\d\s.,]*)\.?$")
 _CURRENCY = re.compile(r"(?i)^(us\$|usd|\$)\s*|\s*(usd|us\$|\$|долл\.?( сша)?)$")
 # ASCII digits only: Python's \d also takes other scripts' digits, which no code table lists.
 _CODE = re.compile(r"^[0-9]{2}(?:\.[0-9]{1,2}(?:\.[0-9]{1,2})?)?$")
 #: NACE Rev. 2 / OKVED 2 divisions that exist; any other two-digit start is not a code.
 VALID_DIVISIONS = frozenset(
-    f"{d:02d}" for d in [
-        *range(1, 4), *range(5, 10), *range(10, 34), 35, *range(36, 40), *range(41, 44),
-        *range(45, 48), *range(49, 54), 55, 56, *range(58, 64), *range(64, 67), 68,
-        *range(69, 76), *range(77, 83), 84, 85, *range(86, 89), *range(90, 94),
-        *range(94, 97), 97, 98, 99,
+    f"{d:02d}"
+    for d in [
+        *range(1, 4),
+        *range(5, 10),
+        *range(10, 34),
+        35,
+        *range(36, 40),
+        *range(41, 44),
+        *range(45, 48),
+        *range(49, 54),
+        55,
+        56,
+        *range(58, 64),
+        *range(64, 67),
+        68,
+        *range(69, 76),
+        *range(77, 83),
+        84,
+        85,
+        *range(86, 89),
+        *range(90, 94),
+        *range(94, 97),
+        97,
+        98,
+        99,
     ]
 )
 
@@ -245,6 +271,10 @@ def parse_codes(field: str, text: object) -> tuple[str, ...]:
 
 #: The reader of each field kind of :mod:`matcher.fields` that is read into a typed column.
 READERS: dict[str, Callable[[str, object], object]] = {
-    "commitment": parse_commitment, "yesno": parse_yesno, "presence": parse_presence,
-    "money": parse_money, "count": parse_count, "codes": parse_codes,
+    "commitment": parse_commitment,
+    "yesno": parse_yesno,
+    "presence": parse_presence,
+    "money": parse_money,
+    "count": parse_count,
+    "codes": parse_codes,
 }

@@ -30,8 +30,14 @@ from .config import ANSWER_INPUTS, FORMAT, MAX_WEIGHT, Config, Criterion, Input,
 from .errors import ConfigError
 
 SECTIONS = ("criteria", "tiers", "sector_tiers", "shares", "answers", "thresholds")
-_ITEM = {"criteria": "criterion", "tiers": "tier", "sector_tiers": "sector", "shares": "input",
-         "answers": "input with answers", "thresholds": "input with thresholds"}
+_ITEM = {
+    "criteria": "criterion",
+    "tiers": "tier",
+    "sector_tiers": "sector",
+    "shares": "input",
+    "answers": "input with answers",
+    "thresholds": "input with thresholds",
+}
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,9 @@ def weights_of(config: Config) -> dict[str, Any]:
         "sector_tiers": {s.id: s.tier for s in config.sectors},
         "shares": {i.field: float(i.share) for i in inputs},
         "answers": {i.field: {a: float(v) for a, v in i.answers.items()} for i in inputs if i.kind == "answers"},
-        "thresholds": {i.field: [[float(b), float(s)] for b, s in i.thresholds] for i in inputs
-                       if i.kind == "thresholds"},
+        "thresholds": {
+            i.field: [[float(b), float(s)] for b, s in i.thresholds] for i in inputs if i.kind == "thresholds"
+        },
     }
 
 
@@ -81,8 +88,12 @@ def _fail(key: str, problem: str) -> ConfigError:
 #: Admin settings of the rankings with their bounds: the robustness spread (a fraction: each
 #: weight varies within ±spread), its top k and number of samples, and the factor applied to
 #: unverified commitments. A spread of 1 or more would let weights turn negative.
-SETTINGS: dict[str, tuple[float, float]] = {"spread": (0.0, 0.9), "top_k": (1, 1000),
-                                            "unverified_factor": (0.0, 1.0), "n_samples": (100, 100_000)}
+SETTINGS: dict[str, tuple[float, float]] = {
+    "spread": (0.0, 0.9),
+    "top_k": (1, 1000),
+    "unverified_factor": (0.0, 1.0),
+    "n_samples": (100, 100_000),
+}
 _WHOLE = ("top_k", "n_samples")
 
 
@@ -109,8 +120,9 @@ def check_setting(key: str, value: Any) -> float | int:
     number = check_number(key, value, *SETTINGS[key])
     if key in _WHOLE:
         if number != int(number):
-            raise ConfigError(key, f"must be a whole number, not {value!r}", code="number",
-                              params={"value": repr(value)})
+            raise ConfigError(
+                key, f"must be a whole number, not {value!r}", code="number", params={"value": repr(value)}
+            )
         return int(number)
     return number
 
@@ -197,8 +209,7 @@ def _criterion(criterion: Criterion, merged: dict[str, Any]) -> Criterion:
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         fields = ", ".join(f"shares.{i.field}" for i in inputs)
         raise _fail(fields, f"the shares of criterion {criterion.id!r} must add up to 1, not {total:g}")
-    return Criterion(criterion.id, merged["criteria"][criterion.id], criterion.label, tuple(inputs),
-                     criterion.source)
+    return Criterion(criterion.id, merged["criteria"][criterion.id], criterion.label, tuple(inputs), criterion.source)
 
 
 def apply_weights(config: Config, data: dict[str, Any]) -> Config:
@@ -290,19 +301,33 @@ def to_data(config: Config) -> dict[str, Any]:
         "format": FORMAT,
         "version": config.version,
         "sources": {k: dict(v) for k, v in config.sources.items()},
-        "tiers": {t: {"weight": s["weight"], "label": dict(s["label"]), "source": dict(s["source"])}
-                  for t, s in config.tiers.items()},
+        "tiers": {
+            t: {"weight": s["weight"], "label": dict(s["label"]), "source": dict(s["source"])}
+            for t, s in config.tiers.items()
+        },
         "sectors": {s.id: _sector_data(s) for s in config.sectors},
-        "criteria": {c.id: {"weight": c.weight, "label": dict(c.label), "source": dict(c.source),
-                            "inputs": {i.field: _input_data(i) for i in c.inputs}} for c in config.criteria},
+        "criteria": {
+            c.id: {
+                "weight": c.weight,
+                "label": dict(c.label),
+                "source": dict(c.source),
+                "inputs": {i.field: _input_data(i) for i in c.inputs},
+            }
+            for c in config.criteria
+        },
         "bands": [_band_data(b) for b in config.bands],
         "detection": {"min_confidence": config.min_confidence},
     }
 
 
 def _sector_data(sector) -> dict[str, Any]:
-    data = {"tier": sector.tier, "label": dict(sector.label), "okved": list(sector.okved),
-            "keywords": {lang: list(words) for lang, words in sector.keywords.items()}, "source": dict(sector.source)}
+    data = {
+        "tier": sector.tier,
+        "label": dict(sector.label),
+        "okved": list(sector.okved),
+        "keywords": {lang: list(words) for lang, words in sector.keywords.items()},
+        "source": dict(sector.source),
+    }
     if sector.refines:
         data["refines"] = list(sector.refines)
     return data
@@ -325,11 +350,12 @@ def to_yaml(config: Config) -> str:
     >>> load_sectors(text=to_yaml(config)).replace(path="") == config.replace(path="")
     True
     """
-    head = (f"# Exported by `matcher weights export`; weights fingerprint {fingerprint(config)}.\n"
-            "# Check it with `matcher weights validate FILE`.\n")
+    head = (
+        f"# Exported by `matcher weights export`; weights fingerprint {fingerprint(config)}.\n"
+        "# Check it with `matcher weights validate FILE`.\n"
+    )
     body = yaml.safe_dump(to_data(config), allow_unicode=True, sort_keys=False, width=110)
     return head + body
-
 
 
 #: The first line of data in a weights file exported by the web app (:func:`weights_file`).
@@ -362,8 +388,11 @@ class WeightsFile:
         """
         out = apply_weights(config, self.weights)
         if self.fingerprint and fingerprint(out) != self.fingerprint:
-            raise ConfigError("fingerprint", f"the weights give fingerprint {fingerprint(out)}, not the "
-                                             f"{self.fingerprint} the file records (another sectors file?)")
+            raise ConfigError(
+                "fingerprint",
+                f"the weights give fingerprint {fingerprint(out)}, not the "
+                f"{self.fingerprint} the file records (another sectors file?)",
+            )
         return scale_answers(out, self.unverified_fields, self.unverified_factor)
 
 
@@ -386,11 +415,17 @@ def weights_file(version: WeightsFile) -> str:
     >>> read_weights_file(text=weights_file(exported)) == exported
     True
     """
-    head = (f"# Weights version {version.label or '(unnamed)'} of the Hanoi investor matcher.\n"
-            "# Score a file with it: matcher score IN.csv -o OUT.csv --weights THIS_FILE\n")
-    data = {"format": WEIGHTS_FORMAT, "version": version.label, "fingerprint": version.fingerprint,
-            "unverified": {"factor": float(version.unverified_factor), "fields": list(version.unverified_fields)},
-            "weights": {name: version.weights.get(name, {}) for name in SECTIONS}}
+    head = (
+        f"# Weights version {version.label or '(unnamed)'} of the Hanoi investor matcher.\n"
+        "# Score a file with it: matcher score IN.csv -o OUT.csv --weights THIS_FILE\n"
+    )
+    data = {
+        "format": WEIGHTS_FORMAT,
+        "version": version.label,
+        "fingerprint": version.fingerprint,
+        "unverified": {"factor": float(version.unverified_factor), "fields": list(version.unverified_fields)},
+        "weights": {name: version.weights.get(name, {}) for name in SECTIONS},
+    }
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
 
 
@@ -413,15 +448,20 @@ def read_weights_file(path: str | None = None, text: str | None = None) -> Weigh
     except yaml.YAMLError as exc:
         raise ConfigError("(file)", f"not YAML: {exc}".splitlines()[0], path=where) from None
     if not isinstance(data, dict) or data.get("format") != WEIGHTS_FORMAT:
-        raise ConfigError("format", f"not a weights file exported by the app (expected format: {WEIGHTS_FORMAT})",
-                          path=where)
+        raise ConfigError(
+            "format", f"not a weights file exported by the app (expected format: {WEIGHTS_FORMAT})", path=where
+        )
     unverified = data.get("unverified") or {}
     if not isinstance(unverified, dict) or not isinstance(data.get("weights"), dict):
-        raise ConfigError("weights" if isinstance(unverified, dict) else "unverified", "must be a mapping",
-                          path=where)
+        raise ConfigError("weights" if isinstance(unverified, dict) else "unverified", "must be a mapping", path=where)
     fields = unverified.get("fields") or []
     if not isinstance(fields, list) or any(f not in ANSWER_INPUTS for f in fields):
         raise ConfigError("unverified.fields", f"must list answer inputs of: {', '.join(ANSWER_INPUTS)}", path=where)
     factor = check_number("unverified.factor", unverified.get("factor", 1.0), 0.0, 1.0)
-    return WeightsFile(dict(data["weights"]), str(data.get("version") or ""), str(data.get("fingerprint") or ""),
-                       float(factor), tuple(fields))
+    return WeightsFile(
+        dict(data["weights"]),
+        str(data.get("version") or ""),
+        str(data.get("fingerprint") or ""),
+        float(factor),
+        tuple(fields),
+    )

@@ -14,10 +14,21 @@ from matcher_testlib import SAMPLE_CSV, read_csv
 from matcher import InputFileError
 from matcher.batch import defuse_cell, score_file, sniff
 
-CRITERIA = ["c_sector_fit", "c_green", "c_tech_transfer", "c_training", "c_local_linkage", "c_capacity",
-            "c_readiness"]
-RESULT_COLUMNS = ["score", "rank", "band", "sector", *CRITERIA, "completeness", "missing", "explanation",
-                  "top_improvement", "sectors", "sector_confidence", "okved_suggested"]
+CRITERIA = ["c_sector_fit", "c_green", "c_tech_transfer", "c_training", "c_local_linkage", "c_capacity", "c_readiness"]
+RESULT_COLUMNS = [
+    "score",
+    "rank",
+    "band",
+    "sector",
+    *CRITERIA,
+    "completeness",
+    "missing",
+    "explanation",
+    "top_improvement",
+    "sectors",
+    "sector_confidence",
+    "okved_suggested",
+]
 
 
 def score(scorer, in_path, **kwargs):
@@ -61,17 +72,31 @@ def test_encodings_and_delimiters(scorer, write_csv, encoding, delimiter):
 
 
 def test_header_names_case_insensitive_with_spaces(scorer, write_csv):
-    path = write_csv([
-        [" NAME ", "Investment USD", "Tech Transfer", "OKVED", "Vietnam_Presence", "ESG Report", "DESCRIPTION"],
-        ["Firm", "5m", "committed", "62.01", "project", "yes", ""],
-    ])
+    path = write_csv(
+        [
+            [" NAME ", "Investment USD", "Tech Transfer", "OKVED", "Vietnam_Presence", "ESG Report", "DESCRIPTION"],
+            ["Firm", "5m", "committed", "62.01", "project", "yes", ""],
+        ]
+    )
     _, header, out, _ = score(scorer, path)
-    assert header[:7] == [" NAME ", "Investment USD", "Tech Transfer", "OKVED", "Vietnam_Presence", "ESG Report",
-                          "DESCRIPTION"]
+    assert header[:7] == [
+        " NAME ",
+        "Investment USD",
+        "Tech Transfer",
+        "OKVED",
+        "Vietnam_Presence",
+        "ESG Report",
+        "DESCRIPTION",
+    ]
     row = out[0]
     # 30 (software) + 16 (tech transfer) + 8 x 0.7 x 0.75 = 4.2 (capacity) + 8 (readiness) + 14 x 0.2 = 2.8 (ESG)
     assert (row["c_sector_fit"], row["c_tech_transfer"], row["c_capacity"], row["c_readiness"], row["c_green"]) == (
-        "30.0", "16.0", "4.2", "8.0", "2.8")
+        "30.0",
+        "16.0",
+        "4.2",
+        "8.0",
+        "2.8",
+    )
     assert row["score"] == "61.0"
 
 
@@ -84,27 +109,34 @@ def test_unknown_columns_passed_through_in_order(scorer, write_csv):
 
 
 def test_rank_is_one_for_the_best_and_ties_share(scorer, write_csv):
-    path = write_csv([
-        ["name", "okved", "description"],
-        ["hospitality", "55.10", ""],  # 10.5
-        ["software", "62.01", ""],  # 30.0
-        ["software too", "26.30", ""],  # 30.0
-        ["logistics", "52.10", ""],  # 21.0
-        ["finance", "64.19", ""],  # 4.5
-    ])
+    path = write_csv(
+        [
+            ["name", "okved", "description"],
+            ["hospitality", "55.10", ""],  # 10.5
+            ["software", "62.01", ""],  # 30.0
+            ["software too", "26.30", ""],  # 30.0
+            ["logistics", "52.10", ""],  # 21.0
+            ["finance", "64.19", ""],  # 4.5
+        ]
+    )
     _, _, out, _ = score(scorer, path)
     assert [(r["name"], r["score"], r["rank"]) for r in out] == [
-        ("hospitality", "10.5", "4"), ("software", "30.0", "1"), ("software too", "30.0", "1"),
-        ("logistics", "21.0", "3"), ("finance", "4.5", "5"),
+        ("hospitality", "10.5", "4"),
+        ("software", "30.0", "1"),
+        ("software too", "30.0", "1"),
+        ("logistics", "21.0", "3"),
+        ("finance", "4.5", "5"),
     ]
 
 
 def test_contributions_add_up_and_other_columns(scorer, write_csv):
-    path = write_csv([
-        ["name", "okved", "description", "investment_usd", "employees", "training", "green"],
-        ["A", "62.01", "", "2m", "120", "yes", "planned"],
-        ["B", "", "Hotel chain", "", "", "", ""],
-    ])
+    path = write_csv(
+        [
+            ["name", "okved", "description", "investment_usd", "employees", "training", "green"],
+            ["A", "62.01", "", "2m", "120", "yes", "planned"],
+            ["B", "", "Hotel chain", "", "", "", ""],
+        ]
+    )
     _, _, out, _ = score(scorer, path)
     for row in out:
         assert round(sum(float(row[c]) for c in CRITERIA), 1) == float(row["score"])
@@ -162,8 +194,9 @@ def test_row_numbers_count_records_not_lines(scorer, write_csv):
 
 
 def test_quoted_newline_and_delimiter_survive(scorer, write_csv):
-    path = write_csv([["name", "description", "notes"],
-                      ["Firm; Ltd", "Line one\nRobotics, automation", 'say "hi"']], delimiter=";")
+    path = write_csv(
+        [["name", "description", "notes"], ["Firm; Ltd", "Line one\nRobotics, automation", 'say "hi"']], delimiter=";"
+    )
     _, _, out, _ = score(scorer, path)
     assert out[0]["name"] == "Firm; Ltd"
     assert out[0]["description"] == "Line one\nRobotics, automation"
@@ -171,7 +204,7 @@ def test_quoted_newline_and_delimiter_survive(scorer, write_csv):
     assert out[0]["sector"] == "automation"
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+7 495 123", "-2", "@SUM(A1)", "=HYPERLINK(\"x\")"])
+@pytest.mark.parametrize("cell", ["=1+1", "+7 495 123", "-2", "@SUM(A1)", '=HYPERLINK("x")'])
 def test_formula_cells_are_defused_in_output_and_error_report(scorer, write_csv, cell):
     path = write_csv([["name", "notes", "employees", "description"], [cell, cell, "5", cell], [cell, cell, "bad", "x"]])
     _, _, out, errors = score(scorer, path)
@@ -189,8 +222,14 @@ def test_plain_cells_are_not_defused(scorer, write_csv):
 
 
 def test_json_output_has_the_same_rows(scorer, write_csv, tmp_path):
-    path = write_csv([["id", "name", "okved", "description", "training"],
-                      ["1", "A", "62.01", "", "yes"], ["2", "B", "55.10", "", ""], ["3", "C", "x", "", "yes"]])
+    path = write_csv(
+        [
+            ["id", "name", "okved", "description", "training"],
+            ["1", "A", "62.01", "", "yes"],
+            ["2", "B", "55.10", "", ""],
+            ["3", "C", "x", "", "yes"],
+        ]
+    )
     score_file(path, tmp_path / "out.csv", scorer)
     score_file(path, tmp_path / "out.json", scorer, out_format="json")
     csv_rows = read_csv(tmp_path / "out.csv")
@@ -209,9 +248,18 @@ def test_json_output_has_the_same_rows(scorer, write_csv, tmp_path):
     assert read_csv(tmp_path / "out.errors.csv")[1][:2] == ["4", "okved"]
 
 
-@pytest.mark.parametrize("text", ["name,description\n", "name,description", "name,description\r",
-                                  "name,description\r\n", "\ufeffname;description", 'name,"descr\niption"'],
-                         ids=["lf", "no-final-newline", "cr", "crlf", "bom-semicolon", "quoted-newline"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name,description\n",
+        "name,description",
+        "name,description\r",
+        "name,description\r\n",
+        "\ufeffname;description",
+        'name,"descr\niption"',
+    ],
+    ids=["lf", "no-final-newline", "cr", "crlf", "bom-semicolon", "quoted-newline"],
+)
 def test_header_only_file_gives_empty_output(scorer, write_csv, tmp_path, text):
     summary, header, out, errors = score(scorer, write_csv(text))
     assert out == []
@@ -292,7 +340,7 @@ def test_sample_profiles_all_score_without_errors(scorer, tmp_path):
     assert (summary.rows, summary.scored, summary.errors) == (48, 48, 0)
     rows = read_csv(tmp_path / "out.csv")
     header = rows[0]
-    assert header[-len(RESULT_COLUMNS):] == RESULT_COLUMNS
+    assert header[-len(RESULT_COLUMNS) :] == RESULT_COLUMNS
     assert len(rows) == 49
     assert read_csv(tmp_path / "out.errors.csv")[1:] == []
     for row in rows[1:]:
@@ -320,15 +368,18 @@ def test_sample_profiles_cover_languages_and_tiers(scorer, config, tmp_path):
 def test_csv_without_description_column(scorer, write_csv):
     # README's CSV data contract: only `name` is required; a file of names and codes must score.
     summary, _, out, _ = score(scorer, write_csv([["name", "okved"], ["A", "62.01"], ["B", "55.10"]]))
-    assert [(r["name"], r["sector"], r["score"]) for r in out] == [("A", "software", "30.0"),
-                                                                   ("B", "hospitality", "10.5")]
+    assert [(r["name"], r["sector"], r["score"]) for r in out] == [
+        ("A", "software", "30.0"),
+        ("B", "hospitality", "10.5"),
+    ]
     assert summary.errors == 0
 
 
 def test_row_with_only_a_name_is_scored(scorer, write_csv):
     # a firm that gave nothing but its name scores 0.0, sector unknown, everything missing
-    summary, _, out, _ = score(scorer, write_csv([["name", "description", "training"],
-                                                  ["A", "software", "yes"], ["B", "", ""]]))
+    summary, _, out, _ = score(
+        scorer, write_csv([["name", "description", "training"], ["A", "software", "yes"], ["B", "", ""]])
+    )
     assert [(r["name"], r["score"]) for r in out] == [("A", "42.0"), ("B", "0.0")]
     assert out[1]["sector"] == ""
     assert out[1]["completeness"] == "0"
@@ -354,8 +405,7 @@ def test_row_numbers_count_blank_lines_as_spreadsheets_do(scorer, write_csv):
     assert summary.scored + summary.errors == summary.rows
 
 
-LINES = ['name,employees,description', 'A,1,x', 'B,bad,x', 'C,2,"multi{nl}line"', 'Too,few', '', 'D,zz,x',
-         'E,3,"=1+1"']
+LINES = ["name,employees,description", "A,1,x", "B,bad,x", 'C,2,"multi{nl}line"', "Too,few", "", "D,zz,x", 'E,3,"=1+1"']
 
 
 @pytest.mark.parametrize("newline", ["\r", "\r\n", "mixed"], ids=["cr", "crlf", "mixed"])
@@ -369,12 +419,12 @@ def test_any_line_ending_gives_the_rows_and_row_numbers_of_lf(scorer, write_csv,
         text = newline.join(LINES).format(nl=newline) + newline
     summary, header, out, errors = score(scorer, write_csv(text))
     assert header == lf[1]
-    assert [[v.replace("\r\n", "\n").replace("\r", "\n") for v in r.values()] for r in out] == \
-        [list(r.values()) for r in lf[2]]
+    assert [[v.replace("\r\n", "\n").replace("\r", "\n") for v in r.values()] for r in out] == [
+        list(r.values()) for r in lf[2]
+    ]
     assert [r["name"] for r in out] == ["A", "C", "E"]
     # spreadsheet rows: header 1, A 2, B 3, C 4, Too 5, blank 6, D 7
-    assert sorted(e[:2] for e in errors[1:] if e[0] != "6") == [["3", "employees"], ["5", "(row)"],
-                                                                 ["7", "employees"]]
+    assert sorted(e[:2] for e in errors[1:] if e[0] != "6") == [["3", "employees"], ["5", "(row)"], ["7", "employees"]]
     assert [e[:2] for e in errors] == [e[:2] for e in lf[3]]
     assert (summary.rows, summary.scored, summary.errors) == (lf[0].rows, 3, lf[0].errors)
 
@@ -436,8 +486,9 @@ def test_progress_reports_bytes_up_to_the_file_size(scorer, tmp_path):
 
 
 def test_file_where_no_row_scores_still_has_every_output_column(scorer, write_csv):
-    summary, header, out, errors = score(scorer, write_csv([["name", "employees", "description"],
-                                                           ["A", "bad", "x"], ["", "5", "y"]]))
+    summary, header, out, errors = score(
+        scorer, write_csv([["name", "employees", "description"], ["A", "bad", "x"], ["", "5", "y"]])
+    )
     assert out == []
     assert header == ["name", "employees", "description", *RESULT_COLUMNS]
     assert [e[:2] for e in errors[1:]] == [["2", "employees"], ["3", "name"]]
@@ -479,13 +530,48 @@ def test_batch_settings_are_undone_afterwards():
 
 # --- Russian and Vietnamese offices (issue 13): headers, encodings, reasons in the run's language ----
 
-RU_HEADER = ["Название", "Инвестиции", "Сотрудники", "Передача технологий", "Обучение", "Местный партнёр",
-             "Экология", "ESG", "Описание", "ОКВЭД", "Присутствие во Вьетнаме", "Комментарий"]
-VI_HEADER = ["Tên doanh nghiệp", "Vốn đầu tư (USD)", "Số nhân viên", "Chuyển giao công nghệ", "Đào tạo",
-             "Đối tác địa phương", "Môi trường", "Báo cáo ESG", "Mô tả", "Mã OKVED", "Hiện diện tại Việt Nam",
-             "Ghi chú"]
-EN_HEADER = ["name", "investment_usd", "employees", "tech_transfer", "training", "local_partner", "green",
-             "esg_report", "description", "okved", "vietnam_presence", "notes"]
+RU_HEADER = [
+    "Название",
+    "Инвестиции",
+    "Сотрудники",
+    "Передача технологий",
+    "Обучение",
+    "Местный партнёр",
+    "Экология",
+    "ESG",
+    "Описание",
+    "ОКВЭД",
+    "Присутствие во Вьетнаме",
+    "Комментарий",
+]
+VI_HEADER = [
+    "Tên doanh nghiệp",
+    "Vốn đầu tư (USD)",
+    "Số nhân viên",
+    "Chuyển giao công nghệ",
+    "Đào tạo",
+    "Đối tác địa phương",
+    "Môi trường",
+    "Báo cáo ESG",
+    "Mô tả",
+    "Mã OKVED",
+    "Hiện diện tại Việt Nam",
+    "Ghi chú",
+]
+EN_HEADER = [
+    "name",
+    "investment_usd",
+    "employees",
+    "tech_transfer",
+    "training",
+    "local_partner",
+    "green",
+    "esg_report",
+    "description",
+    "okved",
+    "vietnam_presence",
+    "notes",
+]
 ANSWERS = ["Firm", "2m", "300", "yes", "yes", "yes", "yes", "yes", "robots", "28.99", "office", "call back"]
 
 
@@ -511,24 +597,30 @@ def test_every_ignored_column_is_named_in_a_warning_in_the_runs_language(scorer,
     path = write_csv([["Название", "Комментарий", "ИНН", "Investments!"], ["Firm", "x", "7701", "5m"]])
     summary = score_file(path, tmp_path / "out.csv", scorer, lang="ru")
     assert summary.ignored == ["Комментарий", "ИНН"]
-    assert summary.warnings == ["столбцы, не учтённые при оценке (переданы без изменений), 2: "
-                                "'Комментарий', 'ИНН'"]
+    assert summary.warnings == ["столбцы, не учтённые при оценке (переданы без изменений), 2: 'Комментарий', 'ИНН'"]
     assert score_file(path, tmp_path / "out.csv", scorer, lang="vi").warnings[0].startswith("2 cột không")
     clean = write_csv([["name"], ["Firm"]], name="clean.csv")
     assert score_file(clean, tmp_path / "out.csv", scorer).warnings == []
 
 
-@pytest.mark.parametrize(("source", "delimiter", "choice", "expected"), [
-    ("cp1251", ";", "input", ("cp1251", ";")),
-    ("utf-8", ";", "input", ("utf-8", ";")),
-    ("utf-8-sig", "\t", "input", ("utf-8-sig", "\t")),
-    ("cp1251", ";", "utf-8-sig", ("utf-8-sig", ",")),
-    ("cp1251", ";", "utf-8", ("utf-8", ",")),
-])
-def test_output_and_report_in_the_inputs_encoding_or_utf8_with_bom(scorer, write_csv, tmp_path, source, delimiter,
-                                                                   choice, expected):
-    rows = [["Название", "Описание", "Сотрудники"], ["ООО «Ромашка»", "программное обеспечение", "120"],
-            ["АО Бета", "гостиница", "много"]]
+@pytest.mark.parametrize(
+    ("source", "delimiter", "choice", "expected"),
+    [
+        ("cp1251", ";", "input", ("cp1251", ";")),
+        ("utf-8", ";", "input", ("utf-8", ";")),
+        ("utf-8-sig", "\t", "input", ("utf-8-sig", "\t")),
+        ("cp1251", ";", "utf-8-sig", ("utf-8-sig", ",")),
+        ("cp1251", ";", "utf-8", ("utf-8", ",")),
+    ],
+)
+def test_output_and_report_in_the_inputs_encoding_or_utf8_with_bom(
+    scorer, write_csv, tmp_path, source, delimiter, choice, expected
+):
+    rows = [
+        ["Название", "Описание", "Сотрудники"],
+        ["ООО «Ромашка»", "программное обеспечение", "120"],
+        ["АО Бета", "гостиница", "много"],
+    ]
     path = write_csv(rows, encoding=source, delimiter=delimiter)
     out = tmp_path / "out.csv"
     summary = score_file(path, out, scorer, lang="ru", out_encoding=choice)
@@ -545,21 +637,26 @@ def test_output_and_report_in_the_inputs_encoding_or_utf8_with_bom(scorer, write
 
 
 def test_windows_1251_that_cannot_hold_the_text_falls_back_to_utf8_with_bom(scorer, write_csv, tmp_path):
-    path = write_csv([["Название", "Описание"], ["ООО Софт", "программное обеспечение"]], encoding="cp1251",
-                     delimiter=";")
+    path = write_csv(
+        [["Название", "Описание"], ["ООО Софт", "программное обеспечение"]], encoding="cp1251", delimiter=";"
+    )
     summary = score_file(path, tmp_path / "out.csv", scorer, lang="vi", out_encoding="input")  # Vietnamese words
     assert (summary.encoding, summary.delimiter) == ("utf-8-sig", ";")
-    assert summary.warnings == ["bảng mã Windows-1251 không chứa được mọi ký tự của kết quả: tệp được ghi "
-                                "bằng UTF-8 có BOM"]
+    assert summary.warnings == [
+        "bảng mã Windows-1251 không chứa được mọi ký tự của kết quả: tệp được ghi bằng UTF-8 có BOM"
+    ]
     text = (tmp_path / "out.csv").read_bytes().decode("utf-8-sig")
     assert "ООО Софт" in text and "điểm" in text
 
 
-@pytest.mark.parametrize(("lang", "reasons"), [
-    ("en", ["a firm name is required", "has 3 fields where the header has 2", "'x1': not an OKVED 2"]),
-    ("ru", ["нужно название компании", "в строке полей: 3, а в заголовке: 2", "'x1': это не код ОКВЭД 2"]),
-    ("vi", ["cần có tên doanh nghiệp", "dòng có 3 trường trong khi tiêu đề có 2", "'x1': không phải mã OKVED 2"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "reasons"),
+    [
+        ("en", ["a firm name is required", "has 3 fields where the header has 2", "'x1': not an OKVED 2"]),
+        ("ru", ["нужно название компании", "в строке полей: 3, а в заголовке: 2", "'x1': это не код ОКВЭД 2"]),
+        ("vi", ["cần có tên doanh nghiệp", "dòng có 3 trường trong khi tiêu đề có 2", "'x1': không phải mã OKVED 2"]),
+    ],
+)
 def test_error_reasons_in_the_runs_language(scorer, write_csv, tmp_path, lang, reasons):
     path = write_csv("name,okved\n,62.01\nA,1,2\nB,62.01 x1\n")
     summary = score_file(path, tmp_path / "out.csv", scorer, lang=lang)
@@ -590,8 +687,9 @@ def test_kept_results_rebuild_each_scored_rows_result_as_assess_gives_it(scorer,
     with open(path, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, *rows])
     results_path = tmp_path / "results.arrow"
-    summary = score_file(path, tmp_path / "out.csv", scorer, lang="ru", results_path=results_path,
-                         block_bytes=2048)  # several chunks
+    summary = score_file(
+        path, tmp_path / "out.csv", scorer, lang="ru", results_path=results_path, block_bytes=2048
+    )  # several chunks
     with ipc.open_file(str(results_path)) as source:
         table = source.read_all()
     assert table.num_rows == summary.scored == 30 and table.column("record").to_pylist() == list(range(30))
@@ -605,8 +703,10 @@ def test_kept_results_rebuild_each_scored_rows_result_as_assess_gives_it(scorer,
         assert not any(isinstance(e, InvalidValue) for e in expected)
         assert [r for _, r, _ in kept] == expected  # every field, floats bit for bit
         for (_, _, texts), want in zip(kept, assess_many(profiles, scorer, "vi"), strict=True):
-            assert texts["vi"] == {"explanation": want.explanation,
-                                   "advice": {i.field: i.advice for i in want.improvements}}
+            assert texts["vi"] == {
+                "explanation": want.explanation,
+                "advice": {i.field: i.advice for i in want.improvements},
+            }
     assert [f"{r.score:.1f}" for _, r, _ in kept] == [r[scored[0].index("score")] for r in scored[1:]]
 
 
@@ -636,10 +736,21 @@ def _messy_file(path, n: int = 2500) -> None:
         elif kind < 0.1:
             lines.append(f"{i},=cmd{i},=1+1,,5,,software:0.60")
         else:
-            desc = rng.choice(["software", "hotel chain", "Разрабатываем роботов", "trí tuệ nhân tạo", "x",
-                               "không sản xuất pin, chỉ phân phối", "SIEM and penetration testing"])
-            lines.append(f"{i},n{i},{desc},{rng.choice(['', '62.01', '55.10', '35.11'])},{rng.randint(0, 2000)},"
-                         f"{rng.choice(['yes', 'no', ''])},")
+            desc = rng.choice(
+                [
+                    "software",
+                    "hotel chain",
+                    "Разрабатываем роботов",
+                    "trí tuệ nhân tạo",
+                    "x",
+                    "không sản xuất pin, chỉ phân phối",
+                    "SIEM and penetration testing",
+                ]
+            )
+            lines.append(
+                f"{i},n{i},{desc},{rng.choice(['', '62.01', '55.10', '35.11'])},{rng.randint(0, 2000)},"
+                f"{rng.choice(['yes', 'no', ''])},"
+            )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -654,14 +765,26 @@ def test_worker_processes_write_what_threads_write(scorer, tmp_path, out_format,
         folder = tmp_path / f"p{processes}"
         folder.mkdir()
         seen = []
-        summary = score_file(src, folder / f"out.{out_format}", scorer, lang="ru", out_format=out_format,
-                             out_encoding=out_encoding, block_bytes=4096, processes=processes, progress=seen.append,
-                             error_path=folder / "errors.csv", results_path=folder / "results.arrow")
+        summary = score_file(
+            src,
+            folder / f"out.{out_format}",
+            scorer,
+            lang="ru",
+            out_format=out_format,
+            out_encoding=out_encoding,
+            block_bytes=4096,
+            processes=processes,
+            progress=seen.append,
+            error_path=folder / "errors.csv",
+            results_path=folder / "results.arrow",
+        )
         assert summary.rows == summary.scored + summary.errors and summary.errors > 50
         assert seen[-1] == src.stat().st_size
         assert sorted(p.name for p in folder.iterdir()) == ["errors.csv", f"out.{out_format}", "results.arrow"]
-        outputs[processes] = ((summary.rows, summary.scored, summary.errors),
-                              *((folder / name).read_bytes() for name in (f"out.{out_format}", "errors.csv")))
+        outputs[processes] = (
+            (summary.rows, summary.scored, summary.errors),
+            *((folder / name).read_bytes() for name in (f"out.{out_format}", "errors.csv")),
+        )
         outputs[processes] += (pa_ipc.open_file(str(folder / "results.arrow")).read_all(),)
     kept = outputs[0][-1]
     assert kept.num_rows == outputs[0][0][1]

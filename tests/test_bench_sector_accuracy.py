@@ -18,7 +18,12 @@ def test_json_report_covers_every_language_and_classification(capsys):
     assert [row["lang"] for row in report["labelled"]] == ["ru", "en", "vi"]
     assert sum(row["n"] for row in report["labelled"]) == 328
     assert {row["set"]: row["lang"] for row in report["titles"]} == {
-        "okved2": "ru", "nace2": "en", "vsic2007": "vi", "okved2/class": "ru", "nace2+notes": "en"}
+        "okved2": "ru",
+        "nace2": "en",
+        "vsic2007": "vi",
+        "okved2/class": "ru",
+        "nace2+notes": "en",
+    }
     for row in report["labelled"] + report["titles"]:
         assert 0 <= row["main"] <= row["any"] <= 1, row  # a right main sector is among those listed
     for name in ("labelled", "titles"):

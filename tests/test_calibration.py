@@ -46,8 +46,10 @@ def test_reports_the_leads_whose_rank_changes(calibration, synthetic):
     assert len(moves) == 5
     assert abs(moves[0]["change"]) >= abs(moves[-1]["change"]) > 0
     comparison = calibration.comparison
-    assert comparison.rank_a.tolist() == (1 + (S @ calibration.current_weights > (S @ calibration.current_weights)[
-        :, None]).sum(axis=1)).tolist()
+    assert (
+        comparison.rank_a.tolist()
+        == (1 + (S @ calibration.current_weights > (S @ calibration.current_weights)[:, None]).sum(axis=1)).tolist()
+    )
 
 
 def test_never_changes_the_current_weights(synthetic):

@@ -126,15 +126,19 @@ def test_build_script_keeps_titles_and_includes_only(tmp_path, monkeypatch):
     source.mkdir()
     (source / "okved2_ru.csv").write_text(
         'section,code,name_ru,level\nJ,,"ИНФОРМАЦИЯ  И СВЯЗЬ",section\nJ,62.01,"Разработка\n программ",class\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (source / "nace_rev2_en.csv").write_text(
         '"Order";"Level";"Code";"Parent";"Description";"This_item_includes";"This_item_also_includes";'
         '"Rulings";"This_item_excludes";"Reference_to_ISIC_Rev._4"\n'
         '1;1;"J";"";"INFORMATION";"";"";"";"";"J"\n'
         '2;4;"62.01";"62.0";"Computer programming";"This class includes:\n- writing code";"- web pages";'
-        '"a ruling";"- publishing, see 58.29";"6201"\n', encoding="utf-8")
-    (source / "vsic2007_vi.csv").write_text("level,code,name_vi\n1,J,THÔNG TIN\n4,6201,Lập trình máy vi tính\n",
-                                            encoding="utf-8")
+        '"a ruling";"- publishing, see 58.29";"6201"\n',
+        encoding="utf-8",
+    )
+    (source / "vsic2007_vi.csv").write_text(
+        "level,code,name_vi\n1,J,THÔNG TIN\n4,6201,Lập trình máy vi tính\n", encoding="utf-8"
+    )
     module = _build_module()
     monkeypatch.setattr(module, "TARGET", tmp_path / "out")
     assert module.main([str(source)]) == 0
@@ -144,7 +148,13 @@ def test_build_script_keeps_titles_and_includes_only(tmp_path, monkeypatch):
             return list(csv.DictReader(handle))
 
     assert read("okved2_ru.csv") == [{"code": "62.01", "level": "class", "title": "Разработка / программ"}]
-    assert read("nace_rev2_en.csv") == [{"code": "62.01", "level": "class", "title": "Computer programming",
-                                         "isic": "6201",
-                                         "notes": "This class includes: / - writing code / - web pages"}]
+    assert read("nace_rev2_en.csv") == [
+        {
+            "code": "62.01",
+            "level": "class",
+            "title": "Computer programming",
+            "isic": "6201",
+            "notes": "This class includes: / - writing code / - web pages",
+        }
+    ]
     assert read("vsic_vi.csv") == [{"code": "6201", "level": "class", "title": "Lập trình máy vi tính"}]

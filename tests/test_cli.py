@@ -55,9 +55,11 @@ def test_quiet_prints_nothing(capsys, write_csv, tmp_path):
 
 @pytest.mark.parametrize(
     ("lang", "words"),
-    [("ru", ["из 100", "отрасль ИТ и программное обеспечение"]),
-     ("vi", ["/100 điểm", "ngành Công nghệ thông tin và phần mềm"]),
-     ("en", ["of 100", "sector IT and software"])],
+    [
+        ("ru", ["из 100", "отрасль ИТ и программное обеспечение"]),
+        ("vi", ["/100 điểm", "ngành Công nghệ thông tin và phần mềm"]),
+        ("en", ["of 100", "sector IT and software"]),
+    ],
 )
 def test_lang(capsys, write_csv, tmp_path, lang, words):
     out = tmp_path / "out.csv"
@@ -129,8 +131,9 @@ def test_console_script_on_the_sample_profiles(tmp_path):
     # one real subprocess call of the installed `matcher` command
     exe = shutil.which("matcher") or str(tmp_path / "missing-matcher")
     out = tmp_path / "sample_out.csv"
-    proc = subprocess.run([exe, "score", str(SAMPLE_CSV), "-o", str(out), "--lang", "ru"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [exe, "score", str(SAMPLE_CSV), "-o", str(out), "--lang", "ru"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "48 rows: 48 scored" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -149,8 +152,12 @@ def test_console_script_on_the_sample_profiles(tmp_path):
 def test_console_script_error_has_no_traceback(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    proc = subprocess.run([sys.executable, "-m", "matcher.cli", "score", str(empty), "-o", str(tmp_path / "o.csv")],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "matcher.cli", "score", str(empty), "-o", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "Traceback" not in proc.stderr
@@ -161,9 +168,14 @@ def test_console_script_error_has_no_traceback(tmp_path):
 
 def command(*argv, stdin: bytes | None = None, env: dict | None = None, cwd=None):
     """Run ``python -m matcher.cli`` of this tree as a real command; return the completed process."""
-    return subprocess.run([sys.executable, "-m", "matcher.cli", *map(str, argv)], input=stdin, capture_output=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, cwd=cwd or ROOT,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "matcher.cli", *map(str, argv)],
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        cwd=cwd or ROOT,
+        timeout=120,
+    )
 
 
 def test_version_prints_the_package_version():
@@ -177,29 +189,53 @@ def test_help_lists_the_exit_statuses_and_standard_streams(capsys):
             main(argv)
         assert info.value.code == 0
         text = capsys.readouterr().out
-        for code, meaning in [("0", "done"), ("2", "usage"), ("3", "input"), ("4", "output"), ("5", "Redis"),
-                              ("141", "closed")]:
+        for code, meaning in [
+            ("0", "done"),
+            ("2", "usage"),
+            ("3", "input"),
+            ("4", "output"),
+            ("5", "Redis"),
+            ("141", "closed"),
+        ]:
             assert any(line.split()[:1] == [code] and meaning in line for line in text.splitlines()), (code, text)
     assert "standard input" in text and "-o -" in text and "--errors FILE" in text
 
 
-@pytest.mark.parametrize(("make_args", "code", "shown"), [
-    (lambda p, t: ["score", t / "nope.csv", "-o", t / "o.csv"], 3, "nope.csv: no such file"),
-    (lambda p, t: ["score", t, "-o", t / "o.csv"], 3, "is a directory, not a CSV file"),
-    (lambda p, t: ["score", p(b""), "-o", t / "o.csv"], 3, "the file is empty"),
-    (lambda p, t: ["score", p(b"id\n1\n"), "-o", t / "o.csv"], 3, "no 'name' column"),
-    (lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "o.csv", "--sectors", p(b"version: 7\n", "s.yaml")], 3,
-     "s.yaml"),
-    (lambda p, t: ["score", p(b"name\nA\n"), "-o", ""], 4, "-o/--output is empty"),
-    (lambda p, t: ["score", p(b"name\nA\n"), "-o", t], 4, "{t}: is a directory"),
-    (lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "no" / "o.csv"], 4, "{t}/no/o.csv: cannot write"),
-    (lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "o.csv", "--errors", t / "no" / "e.csv"], 4,
-     "{t}/no/e.csv: cannot write"),
-], ids=["missing", "directory", "empty", "no-name", "bad-sectors", "empty-output", "output-directory",
-        "output-folder-missing", "errors-folder-missing"])
+@pytest.mark.parametrize(
+    ("make_args", "code", "shown"),
+    [
+        (lambda p, t: ["score", t / "nope.csv", "-o", t / "o.csv"], 3, "nope.csv: no such file"),
+        (lambda p, t: ["score", t, "-o", t / "o.csv"], 3, "is a directory, not a CSV file"),
+        (lambda p, t: ["score", p(b""), "-o", t / "o.csv"], 3, "the file is empty"),
+        (lambda p, t: ["score", p(b"id\n1\n"), "-o", t / "o.csv"], 3, "no 'name' column"),
+        (
+            lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "o.csv", "--sectors", p(b"version: 7\n", "s.yaml")],
+            3,
+            "s.yaml",
+        ),
+        (lambda p, t: ["score", p(b"name\nA\n"), "-o", ""], 4, "-o/--output is empty"),
+        (lambda p, t: ["score", p(b"name\nA\n"), "-o", t], 4, "{t}: is a directory"),
+        (lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "no" / "o.csv"], 4, "{t}/no/o.csv: cannot write"),
+        (
+            lambda p, t: ["score", p(b"name\nA\n"), "-o", t / "o.csv", "--errors", t / "no" / "e.csv"],
+            4,
+            "{t}/no/e.csv: cannot write",
+        ),
+    ],
+    ids=[
+        "missing",
+        "directory",
+        "empty",
+        "no-name",
+        "bad-sectors",
+        "empty-output",
+        "output-directory",
+        "output-folder-missing",
+        "errors-folder-missing",
+    ],
+)
 def test_each_failure_has_its_exit_status_and_one_line(capsys, write_csv, tmp_path, make_args, code, shown):
-    code_got, stdout, stderr = run(capsys, *make_args(lambda data, name="in.csv": write_csv(data, name=name),
-                                                      tmp_path))
+    code_got, stdout, stderr = run(capsys, *make_args(lambda data, name="in.csv": write_csv(data, name=name), tmp_path))
     assert (code_got, stdout) == (code, "")
     assert stderr.startswith("matcher: error: ") and stderr.count("\n") == 1
     assert shown.format(t=tmp_path) in stderr
@@ -269,9 +305,13 @@ def test_closed_stdout_stops_quietly(tmp_path):
     lines = ["name,okved,description"] + [f"Firm {i},62.01,software" for i in range(20_000)]
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with subprocess.Popen([sys.executable, "-m", "matcher.cli", "score", str(path), "-o", "-"], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "matcher.cli", "score", str(path), "-o", "-"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
         assert proc.stdout.readline().startswith(b'"name","okved"')
         proc.stdout.close()  # as `| head -1` does
         stderr = proc.stderr.read()
@@ -285,8 +325,9 @@ def test_closed_stdout_stops_quietly(tmp_path):
 def test_cr_only_file_scores_like_lf(capsys, write_csv, tmp_path):
     text = "\n".join(",".join(row) for row in ROWS) + "\n"
     assert run(capsys, "score", write_csv(text, name="lf.csv"), "-o", tmp_path / "lf_out.csv")[0] == 0
-    code, _, stderr = run(capsys, "score", write_csv(text.replace("\n", "\r"), name="cr.csv"), "-o",
-                          tmp_path / "cr_out.csv")
+    code, _, stderr = run(
+        capsys, "score", write_csv(text.replace("\n", "\r"), name="cr.csv"), "-o", tmp_path / "cr_out.csv"
+    )
     assert (code, "Traceback" in stderr) == (0, False)
     assert read_csv(tmp_path / "cr_out.csv") == read_csv(tmp_path / "lf_out.csv")
     assert read_csv(tmp_path / "cr_out.errors.csv") == read_csv(tmp_path / "lf_out.errors.csv")
@@ -298,6 +339,8 @@ def test_header_only_file_without_final_newline(capsys, write_csv, tmp_path):
     rows = read_csv(tmp_path / "out.csv")
     assert len(rows) == 1 and rows[0][:4] == ["name", "okved", "description", "score"]
     assert read_csv(tmp_path / "out.errors.csv") == [["row", "column", "reason", "name", "okved", "description"]]
+
+
 #: Run ``matcher ARGS`` as if the ``web`` extra were not installed: its packages cannot be imported.
 WITHOUT_WEB = (
     "import sys\n"
@@ -311,8 +354,9 @@ WITHOUT_WEB = (
 
 @pytest.mark.parametrize("argv", [["serve", "--port", "1"], ["worker", "--burst"], ["db", "dump", "x.jsonl.gz"]])
 def test_web_commands_without_the_web_extra_say_which_extra(tmp_path, argv):
-    proc = subprocess.run([sys.executable, "-c", WITHOUT_WEB, *argv], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_WEB, *argv], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == "matcher: error: the web app needs the extra: pip install 'hanoi-matcher[web]'\n"
     assert list(tmp_path.iterdir()) == []
@@ -320,19 +364,28 @@ def test_web_commands_without_the_web_extra_say_which_extra(tmp_path, argv):
 
 def test_score_and_assess_need_no_web_extra(tmp_path):
     out = tmp_path / "out.csv"
-    proc = subprocess.run([sys.executable, "-c", WITHOUT_WEB, "score", str(SAMPLE_CSV), "-o", str(out), "-q"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_WEB, "score", str(SAMPLE_CSV), "-o", str(out), "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (proc.returncode, proc.stderr) == (0, "")
     assert len(read_csv(out)) == 49
-    assess = WITHOUT_WEB.replace("from matcher.cli import main\nsys.exit(main(sys.argv[1:]))\n",
-                                 "import matcher\nprint(matcher.assess({'name': 'A', 'training': 'yes'}).band)\n")
+    assess = WITHOUT_WEB.replace(
+        "from matcher.cli import main\nsys.exit(main(sys.argv[1:]))\n",
+        "import matcher\nprint(matcher.assess({'name': 'A', 'training': 'yes'}).band)\n",
+    )
     proc = subprocess.run([sys.executable, "-c", assess], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stdout.strip(), proc.stderr) == (0, "D", "")
 
 
 def test_russian_office_file_round_trips_in_its_encoding_with_warnings_and_reasons_in_russian(capsys, tmp_path):
-    source = ("Название;Инвестиции;Сотрудники;Обучение;Комментарий\n"
-              "ООО Ромашка;1 500 000;120;да;позвонить\nАО Бета;много;10;нет;\n")
+    source = (
+        "Название;Инвестиции;Сотрудники;Обучение;Комментарий\n"
+        "ООО Ромашка;1 500 000;120;да;позвонить\nАО Бета;много;10;нет;\n"
+    )
     path = tmp_path / "in.csv"
     path.write_bytes(source.encode("cp1251"))
     out = tmp_path / "out.csv"
@@ -343,8 +396,9 @@ def test_russian_office_file_round_trips_in_its_encoding_with_warnings_and_reaso
     assert '"ООО Ромашка"' in scored and "из 100" in scored
     report = (tmp_path / "out.errors.csv").read_bytes().decode("cp1251")
     assert "3;investment_usd;ожидается сумма в долларах США" in report
-    assert stderr.splitlines()[-1] == ("matcher: warning: столбцы, не учтённые при оценке (переданы без "
-                                       "изменений), 1: 'Комментарий'")
+    assert stderr.splitlines()[-1] == (
+        "matcher: warning: столбцы, не учтённые при оценке (переданы без изменений), 1: 'Комментарий'"
+    )
 
 
 def test_utf8_bom_output_and_errors_told_on_stderr_in_vietnamese(capsys, write_csv, tmp_path):
@@ -391,15 +445,22 @@ def test_jobs_option_refuses_what_is_not_a_count(capsys, value):
 def test_a_worker_that_dies_is_one_line_and_status_1(write_csv, tmp_path):
     """A worker killed (the out-of-memory killer, say) ends the command with one line, not a traceback."""
     path = write_csv(ROWS * 200)
-    code = ("import os, signal, sys\n"
-            "import matcher.batch as batch\n"
-            "real = batch._score_chunk\n"
-            "def dying(*args):\n"
-            "    os.kill(os.getpid(), signal.SIGKILL)\n"
-            "batch._score_chunk = dying\n"
-            "from matcher.cli import main\n"
-            "sys.exit(main(sys.argv[1:]))\n")
-    proc = subprocess.run([sys.executable, "-c", code, "score", str(path), "-o", str(tmp_path / "o.csv"), "-j", "2"],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import os, signal, sys\n"
+        "import matcher.batch as batch\n"
+        "real = batch._score_chunk\n"
+        "def dying(*args):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "batch._score_chunk = dying\n"
+        "from matcher.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "score", str(path), "-o", str(tmp_path / "o.csv"), "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 1
     assert proc.stderr.startswith("matcher: error: a worker process stopped") and proc.stderr.count("\n") == 1

@@ -55,13 +55,16 @@ def test_match_defaults_to_the_project_catalogue_in_russian(capsys, write_csv, t
 
 def test_bad_opportunities_file_is_one_line_naming_the_line(capsys, write_csv, tmp_path):
     opps = tmp_path / "opps.yaml"
-    opps.write_text(SMALL.replace("    targets: {software: 1.0, electronics: 0.5}", "    targets: {warp: 1.0}"),
-                    encoding="utf-8")
+    opps.write_text(
+        SMALL.replace("    targets: {software: 1.0, electronics: 0.5}", "    targets: {warp: 1.0}"), encoding="utf-8"
+    )
     code, _, stderr = run(capsys, "match", write_csv(ROWS), "--opportunities", opps, "-o", tmp_path / "o.csv")
     line = SMALL.splitlines().index("    targets: {software: 1.0, electronics: 0.5}") + 1
     assert code == 3
-    assert stderr == f"matcher: error: {opps}:{line}: opportunities.park.targets.warp: unknown sector 'warp'; " \
-                     "sector ids are those of sectors.yaml\n"
+    assert (
+        stderr == f"matcher: error: {opps}:{line}: opportunities.park.targets.warp: unknown sector 'warp'; "
+        "sector ids are those of sectors.yaml\n"
+    )
 
 
 @pytest.mark.parametrize("k", ["0", "-1"])

@@ -53,8 +53,10 @@ def test_validate_error_is_one_line_and_exit_2(edited, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1
-    assert captured.err.startswith("matcher: error: ") and "tiers.connectivity.weight: must be between 0 and 1" in \
-        captured.err
+    assert (
+        captured.err.startswith("matcher: error: ")
+        and "tiers.connectivity.weight: must be between 0 and 1" in captured.err
+    )
 
 
 def test_validate_missing_file(tmp_path, capsys):
@@ -88,11 +90,14 @@ def test_register_adds_the_group_to_a_parser():
         parser.parse_args(["weights"])
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("weight: 30", "weight: 1.0e+308", "criteria.sector_fit.weight: must be between 0 and 1000, not 1e+308"),
-    ("weight: 30", "weight: .inf", "criteria.sector_fit.weight: must be a finite number, not inf"),
-    ("weight: 0.7", "weight: .nan", "tiers.connectivity.weight: must be a finite number, not nan"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("weight: 30", "weight: 1.0e+308", "criteria.sector_fit.weight: must be between 0 and 1000, not 1e+308"),
+        ("weight: 30", "weight: .inf", "criteria.sector_fit.weight: must be a finite number, not inf"),
+        ("weight: 0.7", "weight: .nan", "tiers.connectivity.weight: must be a finite number, not nan"),
+    ],
+)
 def test_validate_refuses_weights_that_would_zero_every_score(edited, capsys, old, new, message):
     assert main(["validate", str(edited(old, new))]) == 3  # invalid input (matcher --help lists the codes)
     captured = capsys.readouterr()

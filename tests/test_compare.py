@@ -32,8 +32,10 @@ def test_hand_worked_comparison():
     assert c.tau == pytest.approx((1 - 9) / 10)
     assert c.extra["n_moved"] == 5
     assert [r["id"] for r in c.rows()] == ["e", "d", "b", "c", "a"]
-    assert c.biggest_moves(2) == [{"id": "a", "rank_a": 1, "rank_b": 5, "change": -4},
-                                  {"id": "e", "rank_a": 5, "rank_b": 1, "change": 4}]
+    assert c.biggest_moves(2) == [
+        {"id": "a", "rank_a": 1, "rank_b": 5, "change": -4},
+        {"id": "e", "rank_a": 5, "rank_b": 1, "change": 4},
+    ]
 
 
 def test_same_scores_no_moves_and_ties_at_the_cut_count_inside():
@@ -47,10 +49,13 @@ def test_single_lead_has_no_tau():
     assert np.isnan(c.tau) and c.rank_b.tolist() == [1]
 
 
-@pytest.mark.parametrize("args, message", [
-    (([1.0, 2.0], [1.0], ["a", "b"]), "equal length"),
-    (([1.0, 2.0], [1.0, 2.0], ["a"]), "equal length"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([1.0, 2.0], [1.0], ["a", "b"]), "equal length"),
+        (([1.0, 2.0], [1.0, 2.0], ["a"]), "equal length"),
+    ],
+)
 def test_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         compare_rankings(*args)

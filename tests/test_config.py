@@ -10,10 +10,32 @@ from matcher.fields import COMPLETE_LANGS
 
 #: The 26 sector ids of README's CSV data contract (stable; other tools read them).
 DESIGN_SECTORS = (
-    "electronics", "precision_engineering", "automation", "biotech", "software", "cybersecurity", "data_ai",
-    "clean_energy", "environment", "logistics", "tourism", "trade", "energy", "nuclear", "aerospace",
-    "healthcare", "automotive", "smart_city", "education", "agrifood", "manufacturing", "hospitality",
-    "retail", "construction", "finance", "other",
+    "electronics",
+    "precision_engineering",
+    "automation",
+    "biotech",
+    "software",
+    "cybersecurity",
+    "data_ai",
+    "clean_energy",
+    "environment",
+    "logistics",
+    "tourism",
+    "trade",
+    "energy",
+    "nuclear",
+    "aerospace",
+    "healthcare",
+    "automotive",
+    "smart_city",
+    "education",
+    "agrifood",
+    "manufacturing",
+    "hospitality",
+    "retail",
+    "construction",
+    "finance",
+    "other",
 )
 HANOI_PRIORITY = DESIGN_SECTORS[:9]
 CONNECTIVITY = ("logistics", "tourism", "trade")
@@ -71,15 +93,23 @@ bands:
 
 
 def test_band_min_tier_loads_with_its_source():
-    config = load_sectors("small.yaml", text=_mutate(
-        45, "  - {band: A, min: 50, min_tier: top, source: {ref: src, note: why}, label: {en: g, ru: х, vi: t}}"))
+    config = load_sectors(
+        "small.yaml",
+        text=_mutate(
+            45, "  - {band: A, min: 50, min_tier: top, source: {ref: src, note: why}, label: {en: g, ru: х, vi: t}}"
+        ),
+    )
     assert (config.bands[0].min_tier, dict(config.bands[0].source)) == ("top", {"ref": "src", "note": "why"})
     assert config.bands[1].min_tier is None
 
 
 def test_project_strong_fit_admits_only_hanoi_priority(config):
-    assert [(b.name, b.min_tier) for b in config.bands] == [("A", "hanoi_priority"), ("B", None), ("C", None),
-                                                             ("D", None)]
+    assert [(b.name, b.min_tier) for b in config.bands] == [
+        ("A", "hanoi_priority"),
+        ("B", None),
+        ("C", None),
+        ("D", None),
+    ]
     assert config.bands[0].source["ref"] == "forum_vns"
 
 
@@ -138,16 +168,23 @@ def test_hanoi_priority_outranks_connectivity_outranks_existing_fdi(config):
     assert weight["hanoi_priority"] > weight["connectivity"] > weight["existing_fdi"]
     # and on the sectors themselves
     assert min(config.sector(s).tier_weight for s in HANOI_PRIORITY) > max(
-        config.sector(s).tier_weight for s in CONNECTIVITY)
+        config.sector(s).tier_weight for s in CONNECTIVITY
+    )
     assert min(config.sector(s).tier_weight for s in CONNECTIVITY) > max(
-        config.sector(s).tier_weight for s in EXISTING_FDI)
+        config.sector(s).tier_weight for s in EXISTING_FDI
+    )
 
 
 def test_criteria_weights_and_bands_are_the_documented_ones(config):
     # the hand-worked numbers in tests/test_scoring.py rely on these
     assert dict(zip(config.criterion_ids, config.weights().tolist(), strict=True)) == {
-        "sector_fit": 30.0, "green": 14.0, "tech_transfer": 16.0, "training": 12.0,
-        "local_linkage": 12.0, "capacity": 8.0, "readiness": 8.0,
+        "sector_fit": 30.0,
+        "green": 14.0,
+        "tech_transfer": 16.0,
+        "training": 12.0,
+        "local_linkage": 12.0,
+        "capacity": 8.0,
+        "readiness": 8.0,
     }
     assert [(b.name, b.min) for b in config.bands] == [("A", 75.0), ("B", 55.0), ("C", 35.0), ("D", 0.0)]
 
@@ -199,27 +236,62 @@ def _mutate(line: int, new: str) -> str:
         # a source that does not exist
         (13, '    source: {ref: nowhere, note: "n"}', "tiers.low.source.ref", 13, "unknown source 'nowhere'"),
         # answers: out of range, or one missing
-        (40, "        answers: {committed: 2, planned: 0.5, none: 0.0}",
-         "criteria.green.inputs.green.answers.committed", 40, "must be a sub-score between 0 and 1, not 2"),
-        (40, "        answers: {committed: 1, none: 0.0}",
-         "criteria.green.inputs.green.answers", 40, "must give a sub-score for 'planned'"),
+        (
+            40,
+            "        answers: {committed: 2, planned: 0.5, none: 0.0}",
+            "criteria.green.inputs.green.answers.committed",
+            40,
+            "must be a sub-score between 0 and 1, not 2",
+        ),
+        (
+            40,
+            "        answers: {committed: 1, none: 0.0}",
+            "criteria.green.inputs.green.answers",
+            40,
+            "must give a sub-score for 'planned'",
+        ),
         # a band's lowest tier: a tier that exists, with a source; never on the last band
-        (45, "  - {band: A, min: 50, min_tier: best, label: {en: good, ru: хорошо, vi: tốt}}",
-         "bands.0.min_tier", 45, "unknown tier 'best'; known: top, low"),
-        (45, "  - {band: A, min: 50, min_tier: top, label: {en: good, ru: хорошо, vi: tốt}}",
-         "bands.0.source.ref", 45, "is required"),
-        (46, "  - {band: B, min: 0, min_tier: low, source: {ref: src, note: n}, label: {en: weak, ru: слабо, vi: yếu}}",
-         "bands.1.min_tier", 46, "the last band must admit every sector"),
+        (
+            45,
+            "  - {band: A, min: 50, min_tier: best, label: {en: good, ru: хорошо, vi: tốt}}",
+            "bands.0.min_tier",
+            45,
+            "unknown tier 'best'; known: top, low",
+        ),
+        (
+            45,
+            "  - {band: A, min: 50, min_tier: top, label: {en: good, ru: хорошо, vi: tốt}}",
+            "bands.0.source.ref",
+            45,
+            "is required",
+        ),
+        (
+            46,
+            "  - {band: B, min: 0, min_tier: low, source: {ref: src, note: n}, label: {en: weak, ru: слабо, vi: yếu}}",
+            "bands.1.min_tier",
+            46,
+            "the last band must admit every sector",
+        ),
         # bands out of order
-        (46, "  - {band: B, min: 60, label: {en: weak, ru: слабо, vi: yếu}}", "bands.1.min", 46,
-         "bands must be listed from the highest minimum down"),
+        (
+            46,
+            "  - {band: B, min: 60, label: {en: weak, ru: слабо, vi: yếu}}",
+            "bands.1.min",
+            46,
+            "bands must be listed from the highest minimum down",
+        ),
         (1, "format: something/else", "format", 1, "must be 'hanoi-matcher/sectors'"),
         (2, "version: 2", "version", 2, "version 2 is not supported"),
         (7, "    weight: true", "tiers.top.weight", 7, "not bool"),
         # an input that is no profile field, and one input read by two criteria
         (41, "      foo:", "criteria.green.inputs.foo", 41, "unknown profile field 'foo'"),
-        (32, "      esg_report: {share: 1.0, answers: {'yes': 1, 'no': 0}}", "criteria.green.inputs.esg_report", 41,
-         "is already used by another criterion"),
+        (
+            32,
+            "      esg_report: {share: 1.0, answers: {'yes': 1, 'no': 0}}",
+            "criteria.green.inputs.esg_report",
+            41,
+            "is already used by another criterion",
+        ),
         # a criterion id becomes a column name
         (27, "  sector-fit:", "criteria.sector-fit", 27, "a criterion id must be a plain identifier"),
     ],
@@ -275,10 +347,15 @@ def test_criterion_weights_adding_up_to_nothing_are_refused():
 
 
 def test_threshold_bounds_must_be_finite():
-    broken = _mutate(32, "      sector: {share: 0.5, kind: sector}\n      employees: {share: 0.5, "
-                         "thresholds: [[0, 0.0], [.inf, 1.0]]}")
-    with pytest.raises(ConfigError, match=r"criteria\.sector_fit\.inputs\.employees\.thresholds\.1\.0: "
-                                          "must be a finite number, not inf"):
+    broken = _mutate(
+        32,
+        "      sector: {share: 0.5, kind: sector}\n      employees: {share: 0.5, thresholds: [[0, 0.0], [.inf, 1.0]]}",
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"criteria\.sector_fit\.inputs\.employees\.thresholds\.1\.0: "
+        "must be a finite number, not inf",
+    ):
         load_sectors("small.yaml", text=broken)
 
 

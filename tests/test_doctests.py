@@ -8,8 +8,18 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["matcher.values", "matcher.text", "matcher.profile", "matcher.scoring",
-                                    "matcher.classifications", "matcher.match", "matcher.sectors"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "matcher.values",
+        "matcher.text",
+        "matcher.profile",
+        "matcher.scoring",
+        "matcher.classifications",
+        "matcher.match",
+        "matcher.sectors",
+    ],
+)
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

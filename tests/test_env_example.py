@@ -16,8 +16,12 @@ ASSIGNMENT = re.compile(r"^(?:# )?([A-Z][A-Z0-9_]*)=(.*)$", re.MULTILINE)
 
 
 def _is_os_environ(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) \
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "environ"
+        and isinstance(node.value, ast.Name)
         and node.value.id == "os"
+    )
 
 
 def environ_names(source: str) -> set[str]:
@@ -37,8 +41,10 @@ def environ_names(source: str) -> set[str]:
 
 
 def test_the_scanner_finds_every_form():
-    source = ("import os\nos.environ['A']\nos.environ.get('B')\nos.getenv('C', 'x')\n"
-              "os.environ.setdefault('D', '1')\nos.environ.pop('E', None)\nd.get('F')\n")
+    source = (
+        "import os\nos.environ['A']\nos.environ.get('B')\nos.getenv('C', 'x')\n"
+        "os.environ.setdefault('D', '1')\nos.environ.pop('E', None)\nd.get('F')\n"
+    )
     assert environ_names(source) == {"A", "B", "C", "D", "E"}
 
 
@@ -55,13 +61,33 @@ def test_every_variable_read_is_in_env_example(path):
 
 def test_the_app_and_cli_variables_are_all_documented():
     read = set().union(*(environ_names(p.read_text(encoding="utf-8")) for p in SOURCES))
-    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "LOG_LEVEL", "MATCHER_SECTORS", "MATCHER_CACHE_DIR",
-            "MATCHER_ADMIN_PASSWORD", "WEB_CONCURRENCY"} <= read <= documented()
+    assert (
+        {
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "LOG_LEVEL",
+            "MATCHER_SECTORS",
+            "MATCHER_CACHE_DIR",
+            "MATCHER_ADMIN_PASSWORD",
+            "WEB_CONCURRENCY",
+        }
+        <= read
+        <= documented()
+    )
     # settings read through app.config.from_prefixed_env("MATCHER"), which no os.environ call shows
-    assert {"MATCHER_TRUSTED_PROXIES", "MATCHER_LOGIN_RATE_LIMIT", "MATCHER_ASSESS_RATE_LIMIT",
-            "MATCHER_RATELIMIT_ENABLED", "MATCHER_SESSION_COOKIE_SECURE", "MATCHER_BATCH_DIR",
-            "MATCHER_DB_CONNECT_TIMEOUT", "MATCHER_DB_STATEMENT_TIMEOUT", "MATCHER_DB_POOL_TIMEOUT",
-            "MATCHER_REDIS_TIMEOUT"} <= documented()
+    assert {
+        "MATCHER_TRUSTED_PROXIES",
+        "MATCHER_LOGIN_RATE_LIMIT",
+        "MATCHER_ASSESS_RATE_LIMIT",
+        "MATCHER_RATELIMIT_ENABLED",
+        "MATCHER_SESSION_COOKIE_SECURE",
+        "MATCHER_BATCH_DIR",
+        "MATCHER_DB_CONNECT_TIMEOUT",
+        "MATCHER_DB_STATEMENT_TIMEOUT",
+        "MATCHER_DB_POOL_TIMEOUT",
+        "MATCHER_REDIS_TIMEOUT",
+    } <= documented()
 
 
 def test_every_line_is_a_comment_or_a_plain_assignment():

@@ -68,4 +68,4 @@ def test_every_registry_field_is_a_column_of_the_scored_csv(tmp_path, scorer):
     with open(tmp_path / "out.csv", encoding="utf-8") as fh:
         header = next(csv.reader(fh))
     # a field named like a result column is kept as <name>_input (the firm's own `sectors`)
-    assert [h.removesuffix("_input") for h in header[:len(REGISTRY)]] == [f.name for f in REGISTRY]
+    assert [h.removesuffix("_input") for h in header[: len(REGISTRY)]] == [f.name for f in REGISTRY]

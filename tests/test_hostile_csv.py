@@ -58,15 +58,19 @@ def assert_nothing_lost(err: str, rows, report, n_rows: int) -> None:
     assert err.startswith(f"{n_rows} rows: {len(rows) - 1} scored") and f"{len(report) - 1} errors" in err
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (b"", ["the file is empty"]),
-    (b"\xef\xbb\xbf \r\n\r\n", ["the file is empty"]),
-    (bytes(range(256)) * 64, ["binary file", "NUL"]),
-    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(2000), ["binary file"]),  # an .xlsx is a zip
-    (b"name,notes,Name\nA,1,B\n", ["'name' appears twice", "columns 1 and 3"]),
-    (b"Company,name\nA,B\n", ["'name' appears twice", "columns 1 and 2"]),
-    (b"firm_title,city\nA,B\n", ["no 'name' column", "'firm_title'"]),
-], ids=["empty", "bom-and-blank-lines", "binary", "xlsx", "name-twice", "alias-twice", "no-name"])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", ["the file is empty"]),
+        (b"\xef\xbb\xbf \r\n\r\n", ["the file is empty"]),
+        (bytes(range(256)) * 64, ["binary file", "NUL"]),
+        (b"PK\x03\x04\x14\x00\x06\x00" + bytes(2000), ["binary file"]),  # an .xlsx is a zip
+        (b"name,notes,Name\nA,1,B\n", ["'name' appears twice", "columns 1 and 3"]),
+        (b"Company,name\nA,B\n", ["'name' appears twice", "columns 1 and 2"]),
+        (b"firm_title,city\nA,B\n", ["no 'name' column", "'firm_title'"]),
+    ],
+    ids=["empty", "bom-and-blank-lines", "binary", "xlsx", "name-twice", "alias-twice", "no-name"],
+)
 def test_unreadable_files_get_one_clear_line(capsys, tmp_path, data, words):
     code, err, _, _ = run(capsys, tmp_path, data)
     assert_one_line_error(code, err, *words)
@@ -98,8 +102,11 @@ def test_a_file_cut_short_inside_a_quote_reports_that_row(capsys, tmp_path, endi
     code, err, rows, report = run(capsys, tmp_path, data)
     assert code == 0
     assert [r[1] for r in rows[1:]] == ["Volga"]
-    assert report[1][:3] == ["3", "notes", "the quoted value is not closed before the end of the file "
-                                           "(is the file cut short?)"]
+    assert report[1][:3] == [
+        "3",
+        "notes",
+        "the quoted value is not closed before the end of the file (is the file cut short?)",
+    ]
     assert report[1][3:] == ["2", "Kama", "software", "7", "the file was cut here" + ending]
     assert_nothing_lost(err, rows, report, 2)
 
@@ -120,7 +127,7 @@ def test_closed_quotes_at_the_end_are_not_mistaken_for_a_cut(capsys, tmp_path):
 
 def test_a_20_mb_cell_is_scored_whole(capsys, tmp_path, big_fields):
     huge = b"robots " * (20 * 1024 * 1024 // 7)
-    data = HEADER + b"1,Volga,robots,5,ok\n2,Kama," + huge + b",7,x\n3,Oka,hotel,9,\"quoted " + huge + b'"\n'
+    data = HEADER + b"1,Volga,robots,5,ok\n2,Kama," + huge + b',7,x\n3,Oka,hotel,9,"quoted ' + huge + b'"\n'
     code, err, rows, report = run(capsys, tmp_path, data)
     assert code == 0
     assert [r[1] for r in rows[1:]] == ["Volga", "Kama", "Oka"]
@@ -149,8 +156,16 @@ def test_a_row_with_several_bad_values_is_one_report_line_naming_each(capsys, tm
 def test_a_mix_of_hostile_rows_loses_nothing(capsys, tmp_path):
     lines = [HEADER.decode().strip()]
     lines += [f"{i},Firm {i},robots,{i},x" for i in range(50)]
-    lines += ["50,,robots,1,no name", "51,A,b,c,d,e,f", "52,short", ",,,,", "53,B,x,-1,neg", "54,C,\x01\x02,1,ctrl",
-              '55,D,"with ""quotes"" and, commas",2,', "56,E,x,1e6,exp"]
+    lines += [
+        "50,,robots,1,no name",
+        "51,A,b,c,d,e,f",
+        "52,short",
+        ",,,,",
+        "53,B,x,-1,neg",
+        "54,C,\x01\x02,1,ctrl",
+        '55,D,"with ""quotes"" and, commas",2,',
+        "56,E,x,1e6,exp",
+    ]
     code, err, rows, report = run(capsys, tmp_path, ("\n".join(lines) + "\n").encode())
     assert code == 0
     assert_nothing_lost(err, rows, report, 58)
@@ -164,9 +179,11 @@ RISKY = ["=1+1", "+7 495", "-2+3", "@SUM(A1)", "\tx", "\rx", " =cmd|' /C calc'!A
 
 @pytest.mark.parametrize("cell", RISKY)
 def test_formula_cells_are_defused_in_the_output_and_the_error_report(capsys, tmp_path, cell):
-    rows_in = [["id", cell, "name", "description", "employees", "notes"],
-               ["1", cell, cell, cell, "5", cell],
-               ["2", cell, cell, "x", cell, cell]]
+    rows_in = [
+        ["id", cell, "name", "description", "employees", "notes"],
+        ["1", cell, cell, cell, "5", cell],
+        ["2", cell, cell, "x", cell, cell],
+    ]
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows_in)
     code, _, rows, report = run(capsys, tmp_path, buffer.getvalue().encode())
@@ -183,7 +200,7 @@ def test_formula_cells_are_defused_in_the_output_and_the_error_report(capsys, tm
 
 def test_the_error_report_defuses_its_reason_and_column_too(capsys, tmp_path):
     # the reason quotes the bad item of a cell (in quotes, so it cannot start a formula)
-    code, _, _, report = run(capsys, tmp_path, b"name,okved,=x\nA,\"62.01; =1+1\",=2\n")
+    code, _, _, report = run(capsys, tmp_path, b'name,okved,=x\nA,"62.01; =1+1",=2\n')
     assert code == 0
     row, column, reason, *values = report[1]
     assert (row, column) == ("2", "okved") and reason.startswith("'=1+1': not an OKVED")

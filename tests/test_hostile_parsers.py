@@ -41,8 +41,14 @@ from matcher.values import (
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-READERS = {"training": parse_commitment, "esg_report": parse_yesno, "vietnam_presence": parse_presence,
-           "investment_usd": parse_money, "employees": parse_count, "okved": parse_codes}
+READERS = {
+    "training": parse_commitment,
+    "esg_report": parse_yesno,
+    "vietnam_presence": parse_presence,
+    "investment_usd": parse_money,
+    "employees": parse_count,
+    "okved": parse_codes,
+}
 #: Characters the readers treat specially, to reach their corners more often than plain text does.
 SPECIAL = list("0123456789 .,;'$-+eEkmbн\u00a0\u2009\t\n\"=@") + ["млн", "tỷ", "usd", "да", "có", "١", "²"]
 SPACES = st.text(alphabet=" \t\u00a0\u3000", max_size=2)
@@ -54,8 +60,12 @@ any_json = st.recursive(
     max_leaves=8,
 )
 division = st.sampled_from(sorted(VALID_DIVISIONS))
-code = st.builds(lambda d, a, b: d + (f".{a}" if a else "") + (f".{b}" if a and b else ""),
-                 division, st.sampled_from(["", "1", "01", "9", "99"]), st.sampled_from(["", "1", "12"]))
+code = st.builds(
+    lambda d, a, b: d + (f".{a}" if a else "") + (f".{b}" if a and b else ""),
+    division,
+    st.sampled_from(["", "1", "01", "9", "99"]),
+    st.sampled_from(["", "1", "12"]),
+)
 
 
 def random_case(draw, word: str) -> str:
@@ -79,8 +89,11 @@ def test_a_value_reader_returns_or_raises_invalid_value_naming_its_field(field, 
 @FAST
 @given(st.data(), st.sampled_from(["commitment", "yesno", "presence"]))
 def test_every_accepted_word_reads_in_any_case_with_spaces_around(data, kind):
-    reader, levels = {"commitment": (parse_commitment, COMMITMENT_LEVELS), "yesno": (parse_yesno, ("no", "yes")),
-                      "presence": (parse_presence, PRESENCE_LEVELS)}[kind]
+    reader, levels = {
+        "commitment": (parse_commitment, COMMITMENT_LEVELS),
+        "yesno": (parse_yesno, ("no", "yes")),
+        "presence": (parse_presence, PRESENCE_LEVELS),
+    }[kind]
     word = data.draw(st.sampled_from(sorted(ACCEPTED_WORDS[kind])))
     text = data.draw(SPACES) + random_case(data.draw, word) + data.draw(SPACES)
     assert reader("f", text) in levels
@@ -122,8 +135,11 @@ def test_decimal_amounts_round_trip_with_point_or_comma(whole, cents):
 
 
 @FAST
-@given(st.decimals(0, 10**6, places=2, allow_nan=False), st.sampled_from(
-    [("k", 1e3), ("m", 1e6), ("mln", 1e6), ("млн", 1e6), ("triệu", 1e6), ("bn", 1e9), ("tỷ", 1e9)]), SPACES)
+@given(
+    st.decimals(0, 10**6, places=2, allow_nan=False),
+    st.sampled_from([("k", 1e3), ("m", 1e6), ("mln", 1e6), ("млн", 1e6), ("triệu", 1e6), ("bn", 1e9), ("tỷ", 1e9)]),
+    SPACES,
+)
 def test_amounts_with_a_multiplier(number, multiplier, space):
     word, factor = multiplier
     text = f"{number:f}".rstrip("0").rstrip(".") or "0"
@@ -159,8 +175,9 @@ def test_counts_beyond_a_billion_are_refused(n):
 
 
 @FAST
-@given(st.lists(code, max_size=6), st.lists(st.sampled_from([";", ",", " ", "; ", " , ", "\n"]), min_size=6,
-                                            max_size=6))
+@given(
+    st.lists(code, max_size=6), st.lists(st.sampled_from([";", ",", " ", "; ", " , ", "\n"]), min_size=6, max_size=6)
+)
 def test_codes_round_trip_whatever_the_separators(codes, seps):
     text = "".join(c + s for c, s in zip(codes, seps, strict=False))
     assert parse_codes("okved", text) == tuple(dict.fromkeys(codes))
@@ -214,8 +231,10 @@ def test_an_okved_entry_in_sectors_yaml_loads_or_names_its_key(entry):
 
 
 @FAST
-@given(st.sampled_from([*ANSWER_INPUTS, "investment_usd", "employees", "okved"]),
-       st.lists(tricky_text, min_size=1, max_size=6))
+@given(
+    st.sampled_from([*ANSWER_INPUTS, "investment_usd", "employees", "okved"]),
+    st.lists(tricky_text, min_size=1, max_size=6),
+)
 def test_the_batch_reader_agrees_with_the_value_readers(scorer, field, values):
     frame = read_frame(pa.table({"name": ["Firm"] * len(values), field: values}), scorer.detector_)
     reader = READERS.get(field, parse_commitment)  # the other answers are commitments
@@ -239,8 +258,9 @@ def test_the_batch_reader_agrees_with_the_value_readers(scorer, field, values):
 
 # --- JSON profiles (matcher/profile.py, matcher/result.py) ----------------------------------------------
 
-keys = st.one_of(st.sampled_from([*FIELDS, "Name", " NAME ", "company", "Investment", "оквэд", "e-mail"]),
-                 st.text(max_size=8))
+keys = st.one_of(
+    st.sampled_from([*FIELDS, "Name", " NAME ", "company", "Investment", "оквэд", "e-mail"]), st.text(max_size=8)
+)
 
 
 @FAST
@@ -267,8 +287,9 @@ def test_unpaired_surrogates_never_sink_a_batch(scorer, text, key):
 
 
 @FAST
-@given(st.sampled_from(sorted(set(READERS) - {"okved"})), st.text(alphabet=string.ascii_letters, min_size=1,
-                                                                   max_size=6))
+@given(
+    st.sampled_from(sorted(set(READERS) - {"okved"})), st.text(alphabet=string.ascii_letters, min_size=1, max_size=6)
+)
 def test_assess_names_the_field_of_a_bad_value(scorer, field, word):
     try:
         READERS[field](field, word)
@@ -281,16 +302,35 @@ def test_assess_names_the_field_of_a_bad_value(scorer, field, word):
 # --- CSV rows (matcher/batch.py) ------------------------------------------------------------------------
 
 cell = st.one_of(
-    st.sampled_from(["", " ", "yes", "нет", "1.5m", "lots", "62.01", "99.9", "=1+1", " -2", "@x", "\ta", "a\nb",
-                     'say "hi"', "x,y", "office", "Разработка ПО", "phần mềm"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "yes",
+            "нет",
+            "1.5m",
+            "lots",
+            "62.01",
+            "99.9",
+            "=1+1",
+            " -2",
+            "@x",
+            "\ta",
+            "a\nb",
+            'say "hi"',
+            "x,y",
+            "office",
+            "Разработка ПО",
+            "phần mềm",
+        ]
+    ),
     st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12),
 )
 CSV_HEADER = ["id", "name", "investment_usd", "employees", "training", "okved", "notes"]
 
 
 @SLOW
-@given(st.lists(st.lists(cell, min_size=len(CSV_HEADER) - 1, max_size=len(CSV_HEADER) - 1), min_size=1,
-                max_size=8))
+@given(st.lists(st.lists(cell, min_size=len(CSV_HEADER) - 1, max_size=len(CSV_HEADER) - 1), min_size=1, max_size=8))
 def test_every_csv_row_is_scored_or_reported_once(scorer, tmp_path_factory, rows):
     folder = tmp_path_factory.mktemp("rows")
     with open(folder / "in.csv", "w", encoding="utf-8", newline="") as handle:
@@ -310,9 +350,14 @@ def test_every_csv_row_is_scored_or_reported_once(scorer, tmp_path_factory, rows
 
 
 @FAST
-@given(st.text(max_size=10), st.sampled_from(["", " ", "  ", "\u00a0", "\t", "\r", "\x1c", "\x85", "\u1680",
-                                              "\u2003", "\u205f", "\u3000", "\u200b"]),
-       st.sampled_from(["", *FORMULA_CHARS]), st.integers(0, 2))
+@given(
+    st.text(max_size=10),
+    st.sampled_from(
+        ["", " ", "  ", "\u00a0", "\t", "\r", "\x1c", "\x85", "\u1680", "\u2003", "\u205f", "\u3000", "\u200b"]
+    ),
+    st.sampled_from(["", *FORMULA_CHARS]),
+    st.integers(0, 2),
+)
 def test_a_cell_is_defused_exactly_when_a_formula_character_leads(text, space, lead, start):
     cell_text = space + lead + text
     risky = cell_text[:1] in FORMULA_CHARS or cell_text.lstrip()[:1] in FORMULA_CHARS
@@ -348,9 +393,13 @@ def test_clean_text_leaves_only_storable_text(text):
         assert out is text or out == text
 
 
-@given(st.recursive(st.text() | st.integers() | st.none(),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
-                    max_leaves=10))
+@given(
+    st.recursive(
+        st.text() | st.integers() | st.none(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=10,
+    )
+)
 @settings(max_examples=100, derandomize=True, database=None)
 def test_clean_data_cleans_every_string_of_a_json_value(value):
     import json

@@ -64,8 +64,15 @@ opportunities:
     asks: [training]
 """
 
-FULL = {"tech_transfer": "committed", "training": "committed", "local_partner": "committed", "green": "committed",
-        "vietnam_presence": "project", "investment_usd": "50m", "employees": "400"}
+FULL = {
+    "tech_transfer": "committed",
+    "training": "committed",
+    "local_partner": "committed",
+    "green": "committed",
+    "vietnam_presence": "project",
+    "investment_usd": "50m",
+    "employees": "400",
+}
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +96,17 @@ def _parts(match):
 
 def test_worked_example(small):
     """Software firm: sector 1.0 x 50; asks (1.0 + 0.5) / 2 x 30 = 22.5; readiness 0.6 x 20 = 12."""
-    [result] = small.match_profiles([{"name": "Soft", "okved": "62.01", "tech_transfer": "committed",
-                                      "training": "planned", "vietnam_presence": "office"}])
+    [result] = small.match_profiles(
+        [
+            {
+                "name": "Soft",
+                "okved": "62.01",
+                "tech_transfer": "committed",
+                "training": "planned",
+                "vietnam_presence": "office",
+            }
+        ]
+    )
     park = next(m for m in result.matches if m.opportunity == "park")
     assert _parts(park) == {"sector": 50.0, "asks": 22.5, "readiness": 12.0}
     assert park.score == 84.5
@@ -111,9 +127,12 @@ def test_size_below_the_minimum_counts_its_share(small):
 
 
 def test_unknown_is_not_no(small):
-    unknown, no = small.match_profiles([{"name": "A", "okved": "62.01", "training": "committed"},
-                                        {"name": "B", "okved": "62.01", "training": "committed",
-                                         "tech_transfer": "none"}])
+    unknown, no = small.match_profiles(
+        [
+            {"name": "A", "okved": "62.01", "training": "committed"},
+            {"name": "B", "okved": "62.01", "training": "committed", "tech_transfer": "none"},
+        ]
+    )
     park_u = next(m for m in unknown.matches if m.opportunity == "park")
     park_n = next(m for m in no.matches if m.opportunity == "park")
     assert _parts(park_u)["asks"] == _parts(park_n)["asks"] == 15.0
@@ -122,8 +141,9 @@ def test_unknown_is_not_no(small):
 
 
 def test_hi_tech_electronics_firm_goes_first_to_an_electronics_park(matcher):
-    [result] = matcher.match_profiles([{"name": "Микроэлектроника", "okved": "26.11", **FULL,
-                                        "description": "microelectronics and chip design"}], k=3)
+    [result] = matcher.match_profiles(
+        [{"name": "Микроэлектроника", "okved": "26.11", **FULL, "description": "microelectronics and chip design"}], k=3
+    )
     first = matcher.catalogue.get(result.matches[0].opportunity)
     assert first.kind == "park" and first.targets.get("electronics") == 1.0
     assert result.matches[0].score == 100.0
@@ -145,16 +165,17 @@ def test_hi_tech_firm_at_hoa_lac_qualifies_for_the_hi_tech_park_category(matcher
 
 
 def test_hotel_chain_matches_no_hi_tech_park(matcher):
-    [result] = matcher.match_profiles([{"name": "Гостиничная сеть", "okved": "55.10", **FULL,
-                                        "description": "hotel chain"}], k=len(matcher.catalogue.opportunities))
+    [result] = matcher.match_profiles(
+        [{"name": "Гостиничная сеть", "okved": "55.10", **FULL, "description": "hotel chain"}],
+        k=len(matcher.catalogue.opportunities),
+    )
     kinds = {matcher.catalogue.get(m.opportunity).location_type for m in result.matches}
     assert "hi_tech_park" not in kinds
     assert next(i for i in result.incentives if i.id == "especially_encouraged_hitech").status == "not_yet"
 
 
 def test_missed_size_says_what_would_qualify(matcher):
-    [result] = matcher.match_profiles([{"name": "Big", "okved": "62.01", "investment_usd": "10m",
-                                        "employees": "5000"}])
+    [result] = matcher.match_profiles([{"name": "Big", "okved": "62.01", "investment_usd": "10m", "employees": "5000"}])
     large = next(i for i in result.incentives if i.id == "large_project")
     assert large.status == "not_yet" and large.reachable
     assert large.missed == ["qualifies if the investment reaches VND 6,000 bn (about US$230.8 m)"]
@@ -163,14 +184,27 @@ def test_missed_size_says_what_would_qualify(matcher):
 _ANSWERS = st.sampled_from(["committed", "planned", "none", ""])
 
 
-@given(training=_ANSWERS, local=_ANSWERS, green=_ANSWERS, presence=st.sampled_from(["project", "office", "none", ""]),
-       code=st.sampled_from(["62.01", "26.11", "72.11", "28.99", ""]), invest=st.sampled_from(["", "1m", "20m"]))
-def test_asked_technology_transfer_ranks_a_committed_firm_higher(small, training, local, green, presence, code,
-                                                                 invest):
-    base = {"name": "F", "okved": code, "training": training, "local_partner": local, "green": green,
-            "vietnam_presence": presence, "investment_usd": invest}
-    committed, uncommitted = small.match_profiles([{**base, "tech_transfer": "committed"},
-                                                   {**base, "tech_transfer": "none"}], k=3)
+@given(
+    training=_ANSWERS,
+    local=_ANSWERS,
+    green=_ANSWERS,
+    presence=st.sampled_from(["project", "office", "none", ""]),
+    code=st.sampled_from(["62.01", "26.11", "72.11", "28.99", ""]),
+    invest=st.sampled_from(["", "1m", "20m"]),
+)
+def test_asked_technology_transfer_ranks_a_committed_firm_higher(small, training, local, green, presence, code, invest):
+    base = {
+        "name": "F",
+        "okved": code,
+        "training": training,
+        "local_partner": local,
+        "green": green,
+        "vietnam_presence": presence,
+        "investment_usd": invest,
+    }
+    committed, uncommitted = small.match_profiles(
+        [{**base, "tech_transfer": "committed"}, {**base, "tech_transfer": "none"}], k=3
+    )
     for opp in ("park", "project"):  # both ask for technology transfer
         mine = next((m for m in committed.matches if m.opportunity == opp), None)
         theirs = next((m for m in uncommitted.matches if m.opportunity == opp), None)
@@ -182,11 +216,18 @@ def test_asked_technology_transfer_ranks_a_committed_firm_higher(small, training
 def test_contributions_add_up_to_the_score(matcher, scorer):
     rng = np.random.default_rng(7)
     answers = ["committed", "planned", "none", ""]
-    profiles = [{"name": f"F{i}", "okved": rng.choice(["62.01", "26.11", "55.10", "49.41", "", "28.99"]),
-                 "investment_usd": rng.choice(["", "100000", "3m", "70m"]),
-                 "tech_transfer": rng.choice(answers), "training": rng.choice(answers),
-                 "local_partner": rng.choice(answers), "vietnam_presence": rng.choice(["project", "office", ""])}
-                for i in range(60)]
+    profiles = [
+        {
+            "name": f"F{i}",
+            "okved": rng.choice(["62.01", "26.11", "55.10", "49.41", "", "28.99"]),
+            "investment_usd": rng.choice(["", "100000", "3m", "70m"]),
+            "tech_transfer": rng.choice(answers),
+            "training": rng.choice(answers),
+            "local_partner": rng.choice(answers),
+            "vietnam_presence": rng.choice(["project", "office", ""]),
+        }
+        for i in range(60)
+    ]
     for result in matcher.match_profiles(profiles, k=5):
         for m in result.matches:
             assert sum(p.points for p in m.parts) == pytest.approx(m.score)
@@ -197,8 +238,10 @@ def test_batch_in_chunks_equals_one_pass(matcher):
     from matcher.frame import read_frame
     from matcher.profile import table_from_mappings
 
-    profiles = [{"name": f"F{i}", "okved": code, "training": t}
-                for i, (code, t) in enumerate([("62.01", "committed"), ("26.11", ""), ("", "none"), ("55.10", "")] * 5)]
+    profiles = [
+        {"name": f"F{i}", "okved": code, "training": t}
+        for i, (code, t) in enumerate([("62.01", "committed"), ("26.11", ""), ("", "none"), ("55.10", "")] * 5)
+    ]
     frame = read_frame(table_from_mappings(profiles)[0], matcher.detector)
     facts = matcher.facts(frame)
     table = matcher.table()
@@ -208,8 +251,10 @@ def test_batch_in_chunks_equals_one_pass(matcher):
     assert whole.contributions.shape[2] == len(COMPONENTS)
 
 
-@pytest.mark.parametrize(("lang", "words"), [("en", ("Tech Park", "sector fit")), ("ru", ("Технопарк", "отрасль")),
-                                             ("vi", ("Khu công nghệ", "ngành"))])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", ("Tech Park", "sector fit")), ("ru", ("Технопарк", "отрасль")), ("vi", ("Khu công nghệ", "ngành"))],
+)
 def test_reasons_in_three_languages(small, lang, words):
     [result] = small.match_profiles([{"name": "Soft", "okved": "62.01"}], lang=lang)
     park = next(m for m in result.matches if m.opportunity == "park")
@@ -218,8 +263,12 @@ def test_reasons_in_three_languages(small, lang, words):
 
 
 def test_rank_leads_for_one_opportunity(small):
-    profiles = [{"name": "Hotel", "okved": "55.10"}, {"name": "Soft", "okved": "62.01", "tech_transfer": "committed"},
-                {"name": "Soft2", "okved": "62.01"}, {"name": ""}]
+    profiles = [
+        {"name": "Hotel", "okved": "55.10"},
+        {"name": "Soft", "okved": "62.01", "tech_transfer": "committed"},
+        {"name": "Soft2", "okved": "62.01"},
+        {"name": ""},
+    ]
     ranked = small.rank_leads(profiles, small.catalogue.get("park"))
     assert [row for row, _ in ranked] == [1, 2, 0, 3]
     assert ranked[0][1].score > ranked[1][1].score and ranked[2][1] is None and ranked[3][1] is None

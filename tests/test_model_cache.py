@@ -98,7 +98,8 @@ def test_changed_keywords_get_a_fit_of_their_own(own_cache, keyword_config):
     sector = keyword_config.sectors[0]
     keywords = dict(sector.keywords) | {"en": (*sector.keywords["en"], "quantum widgets")}
     changed = keyword_config.replace(
-        sectors=[dataclasses.replace(sector, keywords=keywords), *keyword_config.sectors[1:]])
+        sectors=[dataclasses.replace(sector, keywords=keywords), *keyword_config.sectors[1:]]
+    )
     vocabulary = SectorVocabulary(changed, cached=True)
     assert "quantum widget" in vocabulary.terms
     assert len(list(own_cache.iterdir())) == 2
@@ -124,27 +125,37 @@ def test_a_cache_that_cannot_be_written_is_done_without(tmp_path, monkeypatch, k
 
 def test_matcher_score_does_not_import_scikit_learn(own_cache, tmp_path):
     """About a second of every `matcher score` run (bench_score.py): the shipped classifier is data."""
-    code = ("import sys; from matcher.cli import main; "
-            f"main(['score', {str(SAMPLES)!r}, '-o', sys.argv[1], '-q']); print('sklearn' in sys.modules)")
-    runs = [subprocess.run([sys.executable, "-c", code, str(tmp_path / f"{i}.csv")], capture_output=True,
-                           text=True, check=True).stdout.split()[-1] for i in range(2)]
+    code = (
+        "import sys; from matcher.cli import main; "
+        f"main(['score', {str(SAMPLES)!r}, '-o', sys.argv[1], '-q']); print('sklearn' in sys.modules)"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / f"{i}.csv")], capture_output=True, text=True, check=True
+        ).stdout.split()[-1]
+        for i in range(2)
+    ]
     assert runs == ["False", "False"]  # the shipped classifier needs no fit, not even in the first run
     assert (tmp_path / "0.csv").read_bytes() == (tmp_path / "1.csv").read_bytes()
 
 
 def test_the_command_sets_up_arrows_allocator_before_pyarrow_loads():
     """`matcher score` sets MIMALLOC_PURGE_DELAY in cmd_score; mimalloc reads it when pyarrow loads."""
-    code = ("import sys, matcher, matcher.cli; matcher.cli.build_parser(); "
-            "print('pyarrow' in sys.modules, 'numpy' in sys.modules, callable(matcher.assess))")
+    code = (
+        "import sys, matcher, matcher.cli; matcher.cli.build_parser(); "
+        "print('pyarrow' in sys.modules, 'numpy' in sys.modules, callable(matcher.assess))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "True"]
 
 
 def test_the_scorer_leaves_scikit_learn_unimported_when_no_fit_is_needed(own_cache):
     """One model class: importing it, or fitting it with the shipped classifier, never loads scikit-learn."""
-    code = ("import sys, matcher, matcher.batch, matcher.cli; a = 'sklearn' in sys.modules; "
-            "from matcher import Scorer; Scorer(cached_vocabulary=True).fit(); "
-            "print(a, 'sklearn' in sys.modules, Scorer.__mro__[1].__name__)")
+    code = (
+        "import sys, matcher, matcher.batch, matcher.cli; a = 'sklearn' in sys.modules; "
+        "from matcher import Scorer; Scorer(cached_vocabulary=True).fit(); "
+        "print(a, 'sklearn' in sys.modules, Scorer.__mro__[1].__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "object"]
 

@@ -12,11 +12,23 @@ def index():
     return default_index()
 
 
-@pytest.mark.parametrize(("typed", "code"), [
-    ("28,99", "28.99"), ("28.99", "28.99"), ("2899", "28.99"), ("26", "26"), ("28.9", "28.9"),
-    (" 62.01 ", "62.01"), ("ОКВЭД 62.01", "62.01"), ("OKVED: 62.01", "62.01"), ("28.9.", "28.9"),
-    ("289", "28.9"), ("28991", "28.99.1"), ("99.99.99", "99.99.99"),
-])
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("28,99", "28.99"),
+        ("28.99", "28.99"),
+        ("2899", "28.99"),
+        ("26", "26"),
+        ("28.9", "28.9"),
+        (" 62.01 ", "62.01"),
+        ("ОКВЭД 62.01", "62.01"),
+        ("OKVED: 62.01", "62.01"),
+        ("28.9.", "28.9"),
+        ("289", "28.9"),
+        ("28991", "28.99.1"),
+        ("99.99.99", "99.99.99"),
+    ],
+)
 def test_normalise_reads_the_usual_spellings(typed, code):
     assert normalise(typed) == code
 
@@ -41,8 +53,11 @@ def test_titles_in_three_languages(index):
 
 def test_vietnamese_title_never_guessed_below_the_division(index):
     """VSIC 0111 is rice while NACE/ISIC 01.11 is cereals except rice: the English title stands in."""
-    assert index.title("01.11", "vi") == index.title("01.11", "en") == \
-        "Growing of cereals (except rice), leguminous crops and oil seeds"
+    assert (
+        index.title("01.11", "vi")
+        == index.title("01.11", "en")
+        == "Growing of cereals (except rice), leguminous crops and oil seeds"
+    )
 
 
 def test_english_title_of_a_subclass_is_its_class_and_education_stays_russian(index):
@@ -61,16 +76,33 @@ def test_split_reads_a_field_of_codes(index):
 
 def test_search_by_code_prefix(index):
     codes = [e.code for e in index.search("28.9", "en", 11)]
-    assert codes == ["28.9", "28.91", "28.92", "28.93", "28.94", "28.95", "28.96", "28.99", "28.91.1", "28.91.2",
-                     "28.91.3"]  # broader codes first, then code order
+    assert codes == [
+        "28.9",
+        "28.91",
+        "28.92",
+        "28.93",
+        "28.94",
+        "28.95",
+        "28.96",
+        "28.99",
+        "28.91.1",
+        "28.91.2",
+        "28.91.3",
+    ]  # broader codes first, then code order
     assert [e.code for e in index.search("ОКВЭД 62,01", "ru", 1)] == ["62.01"]
 
 
-@pytest.mark.parametrize(("query", "lang", "code"), [
-    ("компьют", "ru", "26.20"), ("КОМПЬЮТЕРОВ периферийного", "ru", "26.20"),
-    ("computers peripheral", "en", "26.20"), ("san xuat may vi tinh", "vi", "26"),
-    ("Máy vi tính", "vi", "26"), ("programming", "en", "62.01"),
-])
+@pytest.mark.parametrize(
+    ("query", "lang", "code"),
+    [
+        ("компьют", "ru", "26.20"),
+        ("КОМПЬЮТЕРОВ периферийного", "ru", "26.20"),
+        ("computers peripheral", "en", "26.20"),
+        ("san xuat may vi tinh", "vi", "26"),
+        ("Máy vi tính", "vi", "26"),
+        ("programming", "en", "62.01"),
+    ],
+)
 def test_search_by_title_words_in_any_language(index, query, lang, code):
     assert code in [e.code for e in index.search(query, lang, 20)]
 

@@ -62,22 +62,45 @@ def _broken(path, old: str, new: str) -> tuple[str, int]:
     """The file's text with the first ``old`` replaced by ``new``, and the 1-based line of the change."""
     text = path.read_text(encoding="utf-8")
     at = text.index(old)
-    return text[:at] + new + text[at + len(old):], text[:at].count("\n") + 1
+    return text[:at] + new + text[at + len(old) :], text[:at].count("\n") + 1
 
 
-@pytest.mark.parametrize(("old", "new", "key", "problem"), [
-    ("    targets: {software: 1.0, electronics", "    tragets: {software: 1.0, electronics",
-     "opportunities.hoa_lac.tragets", "unknown key 'tragets'"),
-    ("    targets: {software: 1.0, electronics", "    targets: {spaceships: 1.0, electronics",
-     "opportunities.hoa_lac.targets.spaceships", "unknown sector 'spaceships'"),
-    ("    location_type: hi_tech_park\n", "    location_type: moon_base\n",
-     "opportunities.hoa_lac.location_type", "'moon_base' is not one of"),
-    ("    sources: [S4, S7, S9, S11, S12, S48]", "    sources: [S4, S999]",
-     "opportunities.hoa_lac.sources.1", "unknown source 'S999'"),
-    ("    sources: [S4, S7, S9, S11, S12, S48]", "    sources: []",
-     "opportunities.hoa_lac.sources", "must name at least one source"),
-    ("    park:    {sector: 55,", "    park:    {sectr: 55,", "match.weights.park.sectr", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key", "problem"),
+    [
+        (
+            "    targets: {software: 1.0, electronics",
+            "    tragets: {software: 1.0, electronics",
+            "opportunities.hoa_lac.tragets",
+            "unknown key 'tragets'",
+        ),
+        (
+            "    targets: {software: 1.0, electronics",
+            "    targets: {spaceships: 1.0, electronics",
+            "opportunities.hoa_lac.targets.spaceships",
+            "unknown sector 'spaceships'",
+        ),
+        (
+            "    location_type: hi_tech_park\n",
+            "    location_type: moon_base\n",
+            "opportunities.hoa_lac.location_type",
+            "'moon_base' is not one of",
+        ),
+        (
+            "    sources: [S4, S7, S9, S11, S12, S48]",
+            "    sources: [S4, S999]",
+            "opportunities.hoa_lac.sources.1",
+            "unknown source 'S999'",
+        ),
+        (
+            "    sources: [S4, S7, S9, S11, S12, S48]",
+            "    sources: []",
+            "opportunities.hoa_lac.sources",
+            "must name at least one source",
+        ),
+        ("    park:    {sector: 55,", "    park:    {sectr: 55,", "match.weights.park.sectr", "unknown key"),
+    ],
+)
 def test_wrong_key_in_catalogue_names_its_line(config, old, new, key, problem):
     text, line = _broken(OPPORTUNITIES_YAML, old, new)
     with pytest.raises(ConfigError) as info:
@@ -87,18 +110,41 @@ def test_wrong_key_in_catalogue_names_its_line(config, old, new, key, problem):
     assert str(info.value).startswith(f"opps.yaml:{line}: {key}: ")
 
 
-@pytest.mark.parametrize(("old", "new", "key", "problem"), [
-    ("    conditions:\n      - any_of:", "    condition:\n      - any_of:",
-     "categories.especially_encouraged_hitech.condition", "unknown key 'condition'"),
-    ("      - investment_min_vnd: 6000000000000", "      - investment_min_usd: 6000000000000",
-     "categories.large_project.conditions.0.investment_min_usd", "unknown key"),
-    ('    applies_from: "2021-03-26"', '    applies_from: "26 March 2021"',
-     "categories.especially_encouraged_hitech.applies_from", "must be a date"),
-    ("    source: {ref: decree_31_2021,", "    source: {ref: nowhere,",
-     "categories.especially_encouraged_hitech.source.ref", "unknown source 'nowhere'"),
-    ("      - location_in: [hi_tech_park]", "      - location_in: [space]",
-     "categories.hi_tech_park_location.conditions.0.location_in.0", "not a known location"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key", "problem"),
+    [
+        (
+            "    conditions:\n      - any_of:",
+            "    condition:\n      - any_of:",
+            "categories.especially_encouraged_hitech.condition",
+            "unknown key 'condition'",
+        ),
+        (
+            "      - investment_min_vnd: 6000000000000",
+            "      - investment_min_usd: 6000000000000",
+            "categories.large_project.conditions.0.investment_min_usd",
+            "unknown key",
+        ),
+        (
+            '    applies_from: "2021-03-26"',
+            '    applies_from: "26 March 2021"',
+            "categories.especially_encouraged_hitech.applies_from",
+            "must be a date",
+        ),
+        (
+            "    source: {ref: decree_31_2021,",
+            "    source: {ref: nowhere,",
+            "categories.especially_encouraged_hitech.source.ref",
+            "unknown source 'nowhere'",
+        ),
+        (
+            "      - location_in: [hi_tech_park]",
+            "      - location_in: [space]",
+            "categories.hi_tech_park_location.conditions.0.location_in.0",
+            "not a known location",
+        ),
+    ],
+)
 def test_wrong_key_in_rules_names_its_line(config, catalogue, old, new, key, problem):
     text, line = _broken(INCENTIVES_YAML, old, new)
     with pytest.raises(ConfigError) as info:
@@ -108,9 +154,13 @@ def test_wrong_key_in_rules_names_its_line(config, catalogue, old, new, key, pro
 
 
 def test_rule_without_source_is_refused(config, catalogue):
-    text, line = _broken(INCENTIVES_YAML, "    source: {ref: decree_31_2021, note: \"Appendix II Part A, heading I: "
-                         "hi-tech products and technologies, software and cybersecurity products, biotech, renewable "
-                         "and clean energy.\"}\n", "")
+    text, line = _broken(
+        INCENTIVES_YAML,
+        '    source: {ref: decree_31_2021, note: "Appendix II Part A, heading I: '
+        "hi-tech products and technologies, software and cybersecurity products, biotech, renewable "
+        'and clean energy."}\n',
+        "",
+    )
     with pytest.raises(ConfigError) as info:
         load_incentives("rules.yaml", text=text, sectors=config, agencies=tuple(catalogue.agencies))
     assert info.value.key == "categories.especially_encouraged_hitech.source.ref"
@@ -118,8 +168,13 @@ def test_rule_without_source_is_refused(config, catalogue):
 
 
 def test_staff_entered_opportunity_is_checked_by_the_same_rules(catalogue, config):
-    spec = {"kind": "project", "name": {"en": "Smart lighting", "ru": "Умное освещение", "vi": "Chiếu sáng"},
-            "targets": {"smart_city": 1.0}, "asks": ["tech_transfer"], "capital_min_usd": 5e6}
+    spec = {
+        "kind": "project",
+        "name": {"en": "Smart lighting", "ru": "Умное освещение", "vi": "Chiếu sáng"},
+        "targets": {"smart_city": 1.0},
+        "asks": ["tech_transfer"],
+        "capital_min_usd": 5e6,
+    }
     opp = check_opportunity("p1", spec, catalogue, config.sector_ids)
     assert (opp.kind, opp.asks, opp.capital_min_usd, opp.sources) == ("project", ("tech_transfer",), 5e6, ())
     with pytest.raises(ConfigError) as info:

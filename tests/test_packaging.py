@@ -38,8 +38,12 @@ def wheel(tmp_path_factory) -> Path:
             shutil.copytree(ROOT / name, base / "src" / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(ROOT / name, base / "src" / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(base / "dist"),
-                    str(base / "src")], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(base / "dist"), str(base / "src")],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return next((base / "dist").glob("hanoi_matcher-*.whl"))
 
 
@@ -56,14 +60,17 @@ def installed(wheel) -> Path:
 def elsewhere(tmp_path, installed):
     """Run ``python ARGS...`` with only the unpacked wheel on the path, in an empty folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MATCHER_", "DATABASE_URL", "REDIS_URL"))}
-    env.update(PYTHONPATH=str(installed), MATCHER_CACHE_DIR=str(tmp_path / "cache"),
-               SECRET_KEY=secrets.token_hex(32), PYTHONDONTWRITEBYTECODE="1")
+    env.update(
+        PYTHONPATH=str(installed),
+        MATCHER_CACHE_DIR=str(tmp_path / "cache"),
+        SECRET_KEY=secrets.token_hex(32),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     folder = tmp_path / "elsewhere"
     folder.mkdir()
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, *args], cwd=folder, env=env, capture_output=True, text=True,
-                              timeout=180)
+        return subprocess.run([sys.executable, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=180)
 
     run.folder = folder
     return run
@@ -72,8 +79,7 @@ def elsewhere(tmp_path, installed):
 def _names(requires: list[str], extra: str | None) -> set[str]:
     """The distributions among ``Requires-Dist`` lines needed always (``extra=None``) or by ``extra``."""
     marker = f'extra == "{extra}"' if extra else None
-    return {re.match(r"[\w.-]+", r).group().lower() for r in requires
-            if (marker in r if marker else ";" not in r)}
+    return {re.match(r"[\w.-]+", r).group().lower() for r in requires if (marker in r if marker else ";" not in r)}
 
 
 def _metadata(wheel: Path) -> email.message.Message:
@@ -84,14 +90,19 @@ def _metadata(wheel: Path) -> email.message.Message:
 
 def test_the_wheel_carries_the_data_files_and_the_licence(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("matcher/data/sectors.yaml", "matcher/data/sample_profiles.csv", "matcher/data/sector_model.json",
-                 "matcher/data/sector_phrases.csv", "web/migrations/env.py",
-                 "web/migrations/script.py.mako", "web/migrations/alembic.ini"):
+    for name in (
+        "matcher/data/sectors.yaml",
+        "matcher/data/sample_profiles.csv",
+        "matcher/data/sector_model.json",
+        "matcher/data/sector_phrases.csv",
+        "web/migrations/env.py",
+        "web/migrations/script.py.mako",
+        "web/migrations/alembic.ini",
+    ):
         assert name in names
     assert any(n.startswith("web/migrations/versions/") and n.endswith(".py") for n in names)
     assert any(n.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in n for n in names)
-    assert not any(n.startswith(("tests/", "bench/", "migrations/", "profiles/")) or "__pycache__" in n
-                   for n in names)
+    assert not any(n.startswith(("tests/", "bench/", "migrations/", "profiles/")) or "__pycache__" in n for n in names)
 
 
 def test_the_metadata_states_python_311_and_the_web_extra(wheel):
@@ -122,8 +133,11 @@ def test_matcher_score_and_assess_run_from_another_folder(elsewhere, installed):
     assert done.returncode == 0, done.stderr
     assert "48 rows: 48 scored" in done.stderr
     assert len(read_csv(elsewhere.folder / "out.csv")) == 49
-    done = elsewhere("-c", "import matcher; print(matcher.__file__); "
-                           "print(matcher.assess({'name': 'A', 'description': 'software', 'training': 'yes'}).score)")
+    done = elsewhere(
+        "-c",
+        "import matcher; print(matcher.__file__); "
+        "print(matcher.assess({'name': 'A', 'description': 'software', 'training': 'yes'}).score)",
+    )
     assert done.returncode == 0, done.stderr
     where, score = done.stdout.split()
     assert where == str(installed / "matcher" / "__init__.py")

@@ -55,10 +55,12 @@ def test_table_from_mappings_takes_a_generator_once():
     assert table.column("name").to_pylist() == ["F0", "F1", "F2"] and keys == [["name"]] * 3
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6),
-                    st.lists(st.text(max_size=3), max_size=2))
-keys = st.one_of(st.sampled_from(["name", "Name", "company", "okved", "employees", "green", "Notes"]),
-                 st.text(max_size=4))
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6), st.lists(st.text(max_size=3), max_size=2)
+)
+keys = st.one_of(
+    st.sampled_from(["name", "Name", "company", "okved", "employees", "green", "Notes"]), st.text(max_size=4)
+)
 
 
 @settings(max_examples=60, deadline=None)

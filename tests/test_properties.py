@@ -29,8 +29,7 @@ DESCRIPTIONS = (
 )
 COMMITMENT_ANSWERS = ("", "none", "planned", "committed", "yes", "no", "да", "нет", "có", "không")
 
-PROPERTY_SETTINGS = settings(max_examples=80,
-                             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY_SETTINGS = settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def money():
@@ -108,9 +107,24 @@ def test_completeness_is_one_when_every_field_is_given(scorer, profile):
 @PROPERTY_SETTINGS
 @given(profile=profiles(), drop=st.sampled_from(COMMITMENTS + ("esg_report", "vietnam_presence", "employees")))
 def test_an_unknown_field_lowers_completeness_and_is_listed(scorer, profile, drop):
-    full, partial = scored([dict(profile, **{drop: "none" if drop in COMMITMENTS else "0" if drop == "employees"
-                                             else "no" if drop == "esg_report" else "none"}),
-                            dict(profile, **{drop: ""})], scorer)
+    full, partial = scored(
+        [
+            dict(
+                profile,
+                **{
+                    drop: "none"
+                    if drop in COMMITMENTS
+                    else "0"
+                    if drop == "employees"
+                    else "no"
+                    if drop == "esg_report"
+                    else "none"
+                },
+            ),
+            dict(profile, **{drop: ""}),
+        ],
+        scorer,
+    )
     assert drop in partial.missing and drop not in full.missing
     assert partial.completeness < full.completeness
 
@@ -143,8 +157,16 @@ def test_every_stated_gain_is_the_actual_score_change(scorer, profile):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(profiles(), min_size=1, max_size=12))
 def test_csv_batch_and_single_assessment_agree(scorer, batch):
-    fields = ["name", "description", "okved", "investment_usd", "employees", "esg_report", "vietnam_presence",
-              *COMMITMENTS]
+    fields = [
+        "name",
+        "description",
+        "okved",
+        "investment_usd",
+        "employees",
+        "esg_report",
+        "vietnam_presence",
+        *COMMITMENTS,
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "in.csv"
         with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -168,8 +190,11 @@ def test_csv_batch_and_single_assessment_agree(scorer, batch):
 
 
 @PROPERTY_SETTINGS
-@given(profile=profiles(), field=st.sampled_from(["investment_usd", "employees"]),
-       amounts=st.lists(st.integers(0, 10**9), min_size=2, max_size=5))
+@given(
+    profile=profiles(),
+    field=st.sampled_from(["investment_usd", "employees"]),
+    amounts=st.lists(st.integers(0, 10**9), min_size=2, max_size=5),
+)
 def test_a_larger_firm_or_investment_never_lowers_the_score(scorer, profile, field, amounts):
     amounts = sorted(amounts)
     scores = [r.score for r in scored([dict(profile, **{field: str(a)}) for a in amounts], scorer)]
@@ -177,11 +202,15 @@ def test_a_larger_firm_or_investment_never_lowers_the_score(scorer, profile, fie
 
 
 @PROPERTY_SETTINGS
-@given(profile=profiles(), code=st.sampled_from(EXISTING_FDI_CODES + PRIORITY_CODES),
-       description=st.sampled_from(DESCRIPTIONS))
+@given(
+    profile=profiles(),
+    code=st.sampled_from(EXISTING_FDI_CODES + PRIORITY_CODES),
+    description=st.sampled_from(DESCRIPTIONS),
+)
 def test_a_mapped_code_decides_the_sector_whatever_the_description(scorer, profile, code, description):
-    with_code, other_text = scored([dict(profile, okved=code), dict(profile, okved=code, description=description)],
-                                   scorer)
+    with_code, other_text = scored(
+        [dict(profile, okved=code), dict(profile, okved=code, description=description)], scorer
+    )
     assert with_code.sector == other_text.sector
     assert with_code.sectors[0]["source"] == "okved"
     assert with_code.sectors[0]["evidence"][0] == code

@@ -13,17 +13,36 @@ from matcher import InvalidValue, ScoreResult, assess, assess_many
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("en", ["65.5 of 100", "band B (good fit)", "sector IT and software (Hanoi priority) from OKVED 62.01",
+        (
+            "en",
+            [
+                "65.5 of 100",
+                "band B (good fit)",
+                "sector IT and software (Hanoi priority) from OKVED 62.01",
                 "strongest: Priority-sector fit +30.0, Local staff training +12.0",
-                "best improvement: commit to transferring technology to Vietnamese partners (+16.0)"]),
-        ("ru", ["65,5 из 100", "категория B (хорошее соответствие)",
+                "best improvement: commit to transferring technology to Vietnamese partners (+16.0)",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "65,5 из 100",
+                "категория B (хорошее соответствие)",
                 "отрасль ИТ и программное обеспечение (Приоритет Ханоя) по коду ОКВЭД 62.01",
                 "главное: Соответствие приоритетным отраслям +30,0",
-                "лучше всего повысит балл: взять обязательство передать технологии вьетнамским партнёрам (+16,0)"]),
-        ("vi", ["65,5/100 điểm", "hạng B (phù hợp)",
+                "лучше всего повысит балл: взять обязательство передать технологии вьетнамским партнёрам (+16,0)",
+            ],
+        ),
+        (
+            "vi",
+            [
+                "65,5/100 điểm",
+                "hạng B (phù hợp)",
                 "ngành Công nghệ thông tin và phần mềm (Ưu tiên của Hà Nội) theo mã OKVED 62.01",
                 "đóng góp lớn nhất: Phù hợp ngành ưu tiên +30,0",
-                "cải thiện tốt nhất: cam kết chuyển giao công nghệ cho đối tác Việt Nam (+16,0)"]),
+                "cải thiện tốt nhất: cam kết chuyển giao công nghệ cho đối tác Việt Nam (+16,0)",
+            ],
+        ),
     ],
 )
 def test_explanation_in_each_language(make_profile, lang, words):
@@ -37,10 +56,18 @@ def test_explanation_in_each_language(make_profile, lang, words):
     ("lang", "missing_clause", "sector_label", "band_label"),
     [
         ("en", "missing: local staff training, presence in Vietnam", "IT and software", "good fit"),
-        ("ru", "не указано: обучение местных кадров, присутствие во Вьетнаме", "ИТ и программное обеспечение",
-         "хорошее соответствие"),
-        ("vi", "còn thiếu: đào tạo nhân lực địa phương, hiện diện tại Việt Nam", "Công nghệ thông tin và phần mềm",
-         "phù hợp"),
+        (
+            "ru",
+            "не указано: обучение местных кадров, присутствие во Вьетнаме",
+            "ИТ и программное обеспечение",
+            "хорошее соответствие",
+        ),
+        (
+            "vi",
+            "còn thiếu: đào tạo nhân lực địa phương, hiện diện tại Việt Nam",
+            "Công nghệ thông tin và phần mềm",
+            "phù hợp",
+        ),
     ],
 )
 def test_missing_fields_and_labels_in_each_language(make_profile, lang, missing_clause, sector_label, band_label):
@@ -84,11 +111,21 @@ def test_improvements_sorted_by_gain_and_shown_as_plus_gain(make_profile):
 
 
 def test_nothing_left_to_improve():
-    result = assess({
-        "name": "Perfect", "okved": "26.30", "description": "Microelectronics", "investment_usd": "150m",
-        "employees": "2000", "tech_transfer": "yes", "training": "yes", "local_partner": "yes", "green": "yes",
-        "esg_report": "yes", "vietnam_presence": "project",
-    })
+    result = assess(
+        {
+            "name": "Perfect",
+            "okved": "26.30",
+            "description": "Microelectronics",
+            "investment_usd": "150m",
+            "employees": "2000",
+            "tech_transfer": "yes",
+            "training": "yes",
+            "local_partner": "yes",
+            "green": "yes",
+            "esg_report": "yes",
+            "vietnam_presence": "project",
+        }
+    )
     assert result.score == 100.0
     assert result.band == "A"
     assert result.improvements == []
@@ -123,8 +160,9 @@ def test_missing_name_is_an_invalid_value(make_profile):
 
 
 def test_assess_many_keeps_order_and_reports_bad_profiles(make_profile):
-    results = assess_many([make_profile(name="A"), make_profile(name="B", employees="many"),
-                           make_profile(name="C", okved="55.10")])
+    results = assess_many(
+        [make_profile(name="A"), make_profile(name="B", employees="many"), make_profile(name="C", okved="55.10")]
+    )
     assert isinstance(results[0], ScoreResult) and results[0].name == "A"
     assert isinstance(results[1], InvalidValue) and results[1].field == "employees"
     assert isinstance(results[2], ScoreResult) and results[2].name == "C"
@@ -135,8 +173,14 @@ def test_assess_many_keeps_order_and_reports_bad_profiles(make_profile):
 
 def test_json_values_and_aliases(make_profile):
     # JSON booleans, numbers and lists are read as the CSV text would be
-    profile = make_profile(training=True, tech_transfer=False, employees=120, investment_usd=2_000_000,
-                           okved=["62.01", "63.11"], esg_report=True)
+    profile = make_profile(
+        training=True,
+        tech_transfer=False,
+        employees=120,
+        investment_usd=2_000_000,
+        okved=["62.01", "63.11"],
+        esg_report=True,
+    )
     result = assess(profile)
     assert result.score == 65.5
     assert [m["sector"] for m in result.sectors] == ["software", "data_ai"]
@@ -165,9 +209,11 @@ def test_contributions_add_up_to_score(make_profile):
 
 @pytest.mark.parametrize(
     ("lang", "words"),
-    [("en", ["sector unknown", "missing: okved or description"]),
-     ("ru", ["отрасль неизвестна", "не указано: ОКВЭД или описание"]),
-     ("vi", ["chưa rõ ngành", "còn thiếu: mã OKVED hoặc mô tả"])],
+    [
+        ("en", ["sector unknown", "missing: okved or description"]),
+        ("ru", ["отрасль неизвестна", "не указано: ОКВЭД или описание"]),
+        ("vi", ["chưa rõ ngành", "còn thiếu: mã OKVED hoặc mô tả"]),
+    ],
 )
 def test_unknown_sector_explained_in_each_language(make_profile, lang, words):
     result = assess(make_profile(okved="", description="", sectors=""), lang=lang)

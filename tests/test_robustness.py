@@ -93,13 +93,16 @@ def test_identical_leads_get_identical_results():
     assert len({(result.rank_low[i], result.rank_high[i], result.p_top_k[i]) for i in (10, 20, 30)}) == 1
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"weights": [1.0]}, "weights"),
-    ({"spread": 1.0}, "spread"),
-    ({"spread": -0.1}, "spread"),
-    ({"n_samples": 0}, "positive"),
-    ({"top_k": 0}, "positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"weights": [1.0]}, "weights"),
+        ({"spread": 1.0}, "spread"),
+        ({"spread": -0.1}, "spread"),
+        ({"n_samples": 0}, "positive"),
+        ({"top_k": 0}, "positive"),
+    ],
+)
 def test_bad_parameters(kwargs, message):
     args = {"matrix": np.ones((3, 2)), "weights": [1.0, 1.0], **kwargs}
     with pytest.raises(ValueError, match=message):

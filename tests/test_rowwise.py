@@ -52,15 +52,22 @@ def assert_same(profiles, scorer, lang):
 # ---------------------------------------------------------------------------------------------
 def _edited_config():
     weights = weights_of(_CONFIG)
-    scaled = {f: {a: v * 0.7 for a, v in weights["answers"][f].items()}
-              for f in ("tech_transfer", "training", "local_partner", "green")}
-    return apply_weights(_CONFIG, {
-        "criteria": {"sector_fit": 22.5, "green": 17, "tech_transfer": 9.3, "readiness": 13},
-        "tiers": {t: round(w * 0.9, 3) for t, w in weights["tiers"].items()},
-        "answers": scaled,
-        "thresholds": {"investment_usd": [[0, 0.05], [123456.7, 0.33], [2_500_000, 0.61], [7e7, 1.0]],
-                       "employees": [[1, 0.2], [33, 0.45], [777, 0.9]]},
-    })
+    scaled = {
+        f: {a: v * 0.7 for a, v in weights["answers"][f].items()}
+        for f in ("tech_transfer", "training", "local_partner", "green")
+    }
+    return apply_weights(
+        _CONFIG,
+        {
+            "criteria": {"sector_fit": 22.5, "green": 17, "tech_transfer": 9.3, "readiness": 13},
+            "tiers": {t: round(w * 0.9, 3) for t, w in weights["tiers"].items()},
+            "answers": scaled,
+            "thresholds": {
+                "investment_usd": [[0, 0.05], [123456.7, 0.33], [2_500_000, 0.61], [7e7, 1.0]],
+                "employees": [[1, 0.2], [33, 0.45], [777, 0.9]],
+            },
+        },
+    )
 
 
 def _even_config():
@@ -114,27 +121,166 @@ def _keywords():
 
 KEYWORDS = _keywords()
 RU_ENDINGS = ("", "а", "ы", "ов", "ами", "ах", "е", "ой", "ого", "ому", "ую", "ные", "ных", "ия", "ий")
-FILLER = ("Our company", "plans to open", "an office in Hanoi", "Наша компания", "планирует", "и также",
-          "Công ty chúng tôi", "dự kiến mở", "văn phòng tại Hà Nội", "since 2009", "Firm 42", "ltd.", "—", "&")
+FILLER = (
+    "Our company",
+    "plans to open",
+    "an office in Hanoi",
+    "Наша компания",
+    "планирует",
+    "и также",
+    "Công ty chúng tôi",
+    "dự kiến mở",
+    "văn phòng tại Hà Nội",
+    "since 2009",
+    "Firm 42",
+    "ltd.",
+    "—",
+    "&",
+)
 NUMBERS = ("2009", "42", "3", "1.5", "3D", "x2")
 INNER_NUMBERS = tuple(f"{s}{n}{t}" for s in " \u00a0" for n in NUMBERS for t in "\u00a0/-")
 SEPARATORS = (" ", " ", " ", "  ", "\t", "\n", "\r\n", "\x0b", "\x0c", "\u00a0", "\u3000", "\u2009", "\x1c", "")
-PUNCT = ("", "", "", ",", ".", "!", "?", ";", ":", "(", ")", "«", "»", "\"", "'", "/", "-", "—", "…", "🚀", "👍🏽")
-COMMITMENT_WORDS = ("", " ", "committed", "Committed", " PLANNED ", "planned", "none", "yes", "no", "да", "Нет",
-                    "нет", "có", "không", "khong", "dự kiến", "cam kết", "có kế hoạch", "обязательство",
-                    "планируем", "maybe", "commit", "x", "✓", "-", "1", "0", "true", "False", "perhaps", "может быть",
-                    True, False, 1, 0, None)
+PUNCT = ("", "", "", ",", ".", "!", "?", ";", ":", "(", ")", "«", "»", '"', "'", "/", "-", "—", "…", "🚀", "👍🏽")
+COMMITMENT_WORDS = (
+    "",
+    " ",
+    "committed",
+    "Committed",
+    " PLANNED ",
+    "planned",
+    "none",
+    "yes",
+    "no",
+    "да",
+    "Нет",
+    "нет",
+    "có",
+    "không",
+    "khong",
+    "dự kiến",
+    "cam kết",
+    "có kế hoạch",
+    "обязательство",
+    "планируем",
+    "maybe",
+    "commit",
+    "x",
+    "✓",
+    "-",
+    "1",
+    "0",
+    "true",
+    "False",
+    "perhaps",
+    "может быть",
+    True,
+    False,
+    1,
+    0,
+    None,
+)
 YESNO_WORDS = ("", "yes", "no", "Да", "нет", "có", "không", "y", "n", "true", "0", "x", "maybe", "unknown", True)
-PRESENCE_WORDS = ("", "none", "office", "Project", " project ", "офис", "представительство", "văn phòng", "dự án",
-                  "проект", "no", "0", "factory", "elsewhere")
-MONEY = ("", "1.5m", "1 500 000", "1.000,5", "1,500,000", "2bn", "$3m", "USD 250000", "250000", "0", "12.75",
-         "1.500.000", "1,5", "abc", "1..5", "1,2,3", "12 тыс", "5 triệu", "3 tỷ", " 42 ", "0.3bn", "50k", "50 K",
-         "١٢٣", "123456789012345", "1234567890123456.5", "0.1", "00012", "1e5", "5 млн долл. США", "2 mln",
-         "99999.999999999999999", "7 zillion", "1,000.5", "100 000,25", 1500000, 2.5e7, 1e20, 120.0, float("nan"))
-COUNTS = ("", "120", "1 200", "1,5", "2k", "-5", "abc", "0", "1000000001", "1000000000", "0012", "49", "50",
-          "999", "1000", "1.5k", 250, 250.0, 3.5, "10 тыс")
-CODES = ("", "62.01", "26.3", "28.99.5", "62.01;63.11", "62.01, 26.30", "99.99", "00.1", "abc", "62.01.",
-         "47.11 55.10", "71.12.1", "24.46;71.12.1", "55.10", "52.10", "62", "6201", "35.11.4", ["62.01", "26.3"])
+PRESENCE_WORDS = (
+    "",
+    "none",
+    "office",
+    "Project",
+    " project ",
+    "офис",
+    "представительство",
+    "văn phòng",
+    "dự án",
+    "проект",
+    "no",
+    "0",
+    "factory",
+    "elsewhere",
+)
+MONEY = (
+    "",
+    "1.5m",
+    "1 500 000",
+    "1.000,5",
+    "1,500,000",
+    "2bn",
+    "$3m",
+    "USD 250000",
+    "250000",
+    "0",
+    "12.75",
+    "1.500.000",
+    "1,5",
+    "abc",
+    "1..5",
+    "1,2,3",
+    "12 тыс",
+    "5 triệu",
+    "3 tỷ",
+    " 42 ",
+    "0.3bn",
+    "50k",
+    "50 K",
+    "١٢٣",
+    "123456789012345",
+    "1234567890123456.5",
+    "0.1",
+    "00012",
+    "1e5",
+    "5 млн долл. США",
+    "2 mln",
+    "99999.999999999999999",
+    "7 zillion",
+    "1,000.5",
+    "100 000,25",
+    1500000,
+    2.5e7,
+    1e20,
+    120.0,
+    float("nan"),
+)
+COUNTS = (
+    "",
+    "120",
+    "1 200",
+    "1,5",
+    "2k",
+    "-5",
+    "abc",
+    "0",
+    "1000000001",
+    "1000000000",
+    "0012",
+    "49",
+    "50",
+    "999",
+    "1000",
+    "1.5k",
+    250,
+    250.0,
+    3.5,
+    "10 тыс",
+)
+CODES = (
+    "",
+    "62.01",
+    "26.3",
+    "28.99.5",
+    "62.01;63.11",
+    "62.01, 26.30",
+    "99.99",
+    "00.1",
+    "abc",
+    "62.01.",
+    "47.11 55.10",
+    "71.12.1",
+    "24.46;71.12.1",
+    "55.10",
+    "52.10",
+    "62",
+    "6201",
+    "35.11.4",
+    ["62.01", "26.3"],
+)
 SECTOR_NAMES = tuple([s.id for s in _CONFIG.sectors] + [s.label[lang] for s in _CONFIG.sectors for lang in LANGS])
 
 
@@ -165,19 +311,20 @@ def texts(draw, max_words=8):
 
 def _declared():
     free = texts(max_words=2)
-    return st.lists(st.one_of(st.sampled_from(SECTOR_NAMES), free), max_size=3).map(
-        lambda items: ";".join(items))
+    return st.lists(st.one_of(st.sampled_from(SECTOR_NAMES), free), max_size=3).map(lambda items: ";".join(items))
 
 
 FIELD_VALUES = {
     "id": st.sampled_from(["T-1", "", 7]),
-    "name": st.sampled_from(["ООО «Тест»", "Firm A", "Công ty X", " padded ", "", " ", "\u00a0", "\u3000\t", 123,
-                             None]),
+    "name": st.sampled_from(
+        ["ООО «Тест»", "Firm A", "Công ty X", " padded ", "", " ", "\u00a0", "\u3000\t", 123, None]
+    ),
     "description": texts(),
     "okved": st.sampled_from(CODES),
     "sectors": _declared(),
-    "investment_usd": st.one_of(st.sampled_from(MONEY), st.integers(0, 10**12).map(str),
-                                st.floats(0, 1e13, allow_nan=False)),
+    "investment_usd": st.one_of(
+        st.sampled_from(MONEY), st.integers(0, 10**12).map(str), st.floats(0, 1e13, allow_nan=False)
+    ),
     "employees": st.one_of(st.sampled_from(COUNTS), st.integers(0, 10**6)),
     "tech_transfer": st.sampled_from(COMMITMENT_WORDS),
     "training": st.sampled_from(COMMITMENT_WORDS),
@@ -190,8 +337,14 @@ FIELD_VALUES = {
     "city": st.sampled_from(["Moscow", "Томск", ""]),
 }
 #: Other spellings of contract fields (aliases, case, spaces) and keys that are no field at all.
-ODD_KEYS = {"Company": "name", "ОКВЭД": "okved", " Investment_USD ": "investment_usd", "Описание": "description",
-            "e-mail": "contact_email", "notes": None}
+ODD_KEYS = {
+    "Company": "name",
+    "ОКВЭД": "okved",
+    " Investment_USD ": "investment_usd",
+    "Описание": "description",
+    "e-mail": "contact_email",
+    "notes": None,
+}
 
 
 @st.composite
@@ -206,13 +359,17 @@ def generated_profiles(draw):
     return profile
 
 
-PROPERTY = settings(max_examples=120, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @PROPERTY
-@given(batch=st.lists(generated_profiles(), min_size=1, max_size=6), lang=st.sampled_from(LANGS),
-       scorer_name=st.sampled_from(sorted(SCORERS)))
+@given(
+    batch=st.lists(generated_profiles(), min_size=1, max_size=6),
+    lang=st.sampled_from(LANGS),
+    scorer_name=st.sampled_from(sorted(SCORERS)),
+)
 def test_generated_profiles_agree(batch, lang, scorer_name):
     assert_same(batch, SCORERS[scorer_name], lang)
 
@@ -250,15 +407,23 @@ def test_a_phrase_split_between_description_and_free_sector_words_is_found():
     """The batch path joins description and free declared words with a space; so does the row path."""
     phrase = next(k for s in _CONFIG.sectors for k in s.keywords["en"] if " " in k)
     head, _, tail = phrase.partition(" ")
-    profiles = [{"name": "A", "description": f"We do {head}", "sectors": tail},
-                {"name": "B", "description": f"  {head}\u00a0{tail}  ", "sectors": ""}]
+    profiles = [
+        {"name": "A", "description": f"We do {head}", "sectors": tail},
+        {"name": "B", "description": f"  {head}\u00a0{tail}  ", "sectors": ""},
+    ]
     assert_same(profiles, SCORERS["default"], "en")
     assert any(e["source"] == "description" for e in assess_rowwise(profiles[:1], SCORERS["default"], "en")[0].sectors)
 
 
 def test_the_first_bad_field_of_a_row_is_reported_like_the_batch_path():
-    bad = {"name": "A", "okved": "00.1", "employees": "abc", "investment_usd": "1..5", "green": "perhaps",
-           "esg_report": "maybe"}
+    bad = {
+        "name": "A",
+        "okved": "00.1",
+        "employees": "abc",
+        "investment_usd": "1..5",
+        "green": "perhaps",
+        "esg_report": "maybe",
+    }
     profiles = [bad, {"name": " "}, {"description": "no name"}, {**bad, "green": "yes"}, {"name": "ok"}]
     assert_same(profiles, SCORERS["default"], "en")
     first = assess_rowwise(profiles, SCORERS["default"], "en")
@@ -287,10 +452,14 @@ def test_row_cells_keep_the_first_non_empty_spelling_and_clean_surrogates():
 
 def test_assess_many_takes_the_row_path_for_small_batches_only(monkeypatch):
     calls = []
-    monkeypatch.setattr(result_module, "assess_rowwise",
-                        lambda p, s, lang: calls.append(("rows", len(p))) or assess_rowwise(p, s, lang))
-    monkeypatch.setattr(result_module, "assess_vectorised",
-                        lambda p, s, lang: calls.append(("batch", len(p))) or assess_vectorised(p, s, lang))
+    monkeypatch.setattr(
+        result_module, "assess_rowwise", lambda p, s, lang: calls.append(("rows", len(p))) or assess_rowwise(p, s, lang)
+    )
+    monkeypatch.setattr(
+        result_module,
+        "assess_vectorised",
+        lambda p, s, lang: calls.append(("batch", len(p))) or assess_vectorised(p, s, lang),
+    )
     small = _sample_profiles()[:3]
     many = (_sample_profiles() * (SMALL_BATCH // 48 + 1))[: SMALL_BATCH + 1]
     assert assess_many(iter(small), SCORERS["default"]) == assess_vectorised(small, SCORERS["default"], "en")
@@ -348,8 +517,10 @@ def test_stage_read_row_is_read_frame(scorer_name, batch):
         first_error.setdefault(err.row, err)
     for i, row in enumerate(rows):
         if i in first_error:
-            assert isinstance(row, InvalidValue) and (row.field, row.reason) == (first_error[i].field,
-                                                                                 first_error[i].reason)
+            assert isinstance(row, InvalidValue) and (row.field, row.reason) == (
+                first_error[i].field,
+                first_error[i].reason,
+            )
             continue
         assert row.codes == frame.codes[i] and row.declared == frame.declared[i]
         for field, levels in ANSWER_INPUTS.items():
@@ -377,8 +548,9 @@ def test_stage_detect_row_is_detect(scorer_name, batch):
         assert d.text_scores == det.text_scores[i].tolist()
         assert d.terms == _row_terms(det, i)
         scorer = SCORERS[scorer_name]
-        assert scorer.detector_.matches_row(d.sector, row.codes, row.declared, d.text_scores, d.terms) == \
-            scorer.detector_.matches(det, i, frame.codes[i], frame.declared[i])
+        assert scorer.detector_.matches_row(
+            d.sector, row.codes, row.declared, d.text_scores, d.terms
+        ) == scorer.detector_.matches(det, i, frame.codes[i], frame.declared[i])
 
 
 def _row_terms(det, i):
@@ -397,7 +569,7 @@ def test_stage_evaluate_row_is_evaluate(scorer_name, batch):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize(("scorer_name", "batch"), STAGE_CASES[:: 3])
+@pytest.mark.parametrize(("scorer_name", "batch"), STAGE_CASES[::3])
 def test_stage_explain_row_is_worded_columns(scorer_name, batch, lang):
     """explain: the explanation sentence of each row, in every language."""
     from matcher.explain import explain_row

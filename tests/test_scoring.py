@@ -133,8 +133,11 @@ def test_criterion_green(make_profile, green, esg, expected):
 
 @pytest.mark.parametrize(
     ("criterion", "field", "weight"),
-    [("tech_transfer", "tech_transfer", 16.0), ("training", "training", 12.0),
-     ("local_linkage", "local_partner", 12.0)],
+    [
+        ("tech_transfer", "tech_transfer", 16.0),
+        ("training", "training", 12.0),
+        ("local_linkage", "local_partner", 12.0),
+    ],
 )
 @pytest.mark.parametrize(("answer", "subscore"), [("committed", 1.0), ("planned", 0.5), ("none", 0.0), ("", 0.0)])
 def test_criterion_commitments(make_profile, criterion, field, weight, answer, subscore):
@@ -185,7 +188,13 @@ def test_yaml_mapping_behind_the_hand_worked_numbers(config):
     assert (inputs["investment_usd"].share, inputs["employees"].share) == (0.7, 0.3)
     assert inputs["employees"].thresholds == ((0, 0.1), (10, 0.3), (50, 0.5), (250, 0.75), (1000, 1.0))
     assert inputs["investment_usd"].thresholds == (
-        (0, 0.1), (1e5, 0.3), (1e6, 0.55), (5e6, 0.75), (2e7, 0.9), (1e8, 1.0))
+        (0, 0.1),
+        (1e5, 0.3),
+        (1e6, 0.55),
+        (5e6, 0.75),
+        (2e7, 0.9),
+        (1e8, 1.0),
+    )
 
 
 def test_full_worked_example(make_profile):
@@ -217,8 +226,13 @@ def test_full_worked_example(make_profile):
     """
     result = assess(make_profile())
     assert points(result) == {
-        "sector_fit": 30.0, "green": 8.4, "tech_transfer": 0.0, "training": 12.0,
-        "local_linkage": 6.0, "capacity": 4.3, "readiness": 4.8,
+        "sector_fit": 30.0,
+        "green": 8.4,
+        "tech_transfer": 0.0,
+        "training": 12.0,
+        "local_linkage": 6.0,
+        "capacity": 4.3,
+        "readiness": 4.8,
     }
     assert result.score == 65.5
     assert result.band == "B"
@@ -229,8 +243,12 @@ def test_full_worked_example(make_profile):
     assert subscores["capacity"] == pytest.approx(0.535)
     assert subscores["green"] == pytest.approx(0.6)
     assert [(i.field, i.gain) for i in result.improvements] == [
-        ("tech_transfer", 16.0), ("local_partner", 6.0), ("green", 5.6), ("vietnam_presence", 3.2),
-        ("investment_usd", 1.1), ("employees", 0.6),
+        ("tech_transfer", 16.0),
+        ("local_partner", 6.0),
+        ("green", 5.6),
+        ("vietnam_presence", 3.2),
+        ("investment_usd", 1.1),
+        ("employees", 0.6),
     ]
     assert result.improvements[0].advice == "commit to transferring technology to Vietnamese partners"
     assert result.improvements[4].advice == "plan an investment of at least US$5,000,000"
@@ -240,15 +258,35 @@ def test_full_worked_example(make_profile):
     ("score_overrides", "band"),
     [
         # 30 + 14 + 16 + 12 + 12 + 8 + 8 = 100 -> A
-        ({"tech_transfer": "yes", "local_partner": "yes", "green": "yes", "investment_usd": "200m",
-          "employees": "5000", "vietnam_presence": "project"}, "A"),
+        (
+            {
+                "tech_transfer": "yes",
+                "local_partner": "yes",
+                "green": "yes",
+                "investment_usd": "200m",
+                "employees": "5000",
+                "vietnam_presence": "project",
+            },
+            "A",
+        ),
         # 65.5, the worked example -> B
         ({}, "B"),
         # 30 + 2.8 + 0 + 0 + 0 + 4.3 + 0 = 37.1 -> C
         ({"training": "no", "local_partner": "no", "green": "no", "vietnam_presence": "none"}, "C"),
         # 10.5 + 0 + 0 + 0 + 0 + 0.8 + 0 = 11.3 -> D
-        ({"okved": "55.10", "training": "no", "local_partner": "no", "green": "no", "esg_report": "no",
-          "vietnam_presence": "none", "investment_usd": "0", "employees": "0"}, "D"),
+        (
+            {
+                "okved": "55.10",
+                "training": "no",
+                "local_partner": "no",
+                "green": "no",
+                "esg_report": "no",
+                "vietnam_presence": "none",
+                "investment_usd": "0",
+                "employees": "0",
+            },
+            "D",
+        ),
     ],
 )
 def test_bands(make_profile, score_overrides, band):
@@ -292,10 +330,13 @@ def test_weights_come_from_the_sectors_file(tmp_path):
     path = tmp_path / "small.yaml"
     path.write_text(SMALL_YAML, encoding="utf-8")
     small = Scorer(sectors_path=str(path)).fit()
-    first, second = assess_many([
-        {"name": "A", "okved": "62.01", "description": "x", "green": "planned", "esg_report": "yes"},
-        {"name": "B", "okved": "47.11", "description": "x", "green": "none"},
-    ], small)
+    first, second = assess_many(
+        [
+            {"name": "A", "okved": "62.01", "description": "x", "green": "planned", "esg_report": "yes"},
+            {"name": "B", "okved": "47.11", "description": "x", "green": "none"},
+        ],
+        small,
+    )
     assert (first.score, first.band, first.sector) == (90.0, "A", "software")
     assert points(first) == {"sector_fit": 60.0, "green": 30.0}
     assert (second.score, second.band, second.sector) == (12.0, "B", "other")
@@ -303,8 +344,16 @@ def test_weights_come_from_the_sectors_file(tmp_path):
     assert first.params["config"] == str(path)
 
 
-ALL_COMMITMENTS = {"tech_transfer": "yes", "training": "yes", "local_partner": "yes", "green": "yes",
-                   "esg_report": "yes", "investment_usd": "200m", "employees": "5000", "vietnam_presence": "project"}
+ALL_COMMITMENTS = {
+    "tech_transfer": "yes",
+    "training": "yes",
+    "local_partner": "yes",
+    "green": "yes",
+    "esg_report": "yes",
+    "investment_usd": "200m",
+    "employees": "5000",
+    "vietnam_presence": "project",
+}
 
 
 @pytest.mark.parametrize(("okved", "band"), [("55.10", "B"), ("47.11", "B"), ("62.01", "A"), ("26.20", "A")])

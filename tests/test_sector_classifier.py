@@ -86,10 +86,17 @@ def test_words_that_only_look_like_negation(scorer, text, word):
 
 @pytest.mark.parametrize("lang", ["en", "ru", "vi"])
 def test_negation_is_the_same_on_both_paths(scorer, lang):
-    texts = ["Туроператор; электроникой не занимаемся", "We do not make chips, we write software",
-             "Không sản xuất điện tử. Chúng tôi làm phần mềm", "не только электроника, но и роботы",
-             "  не  ", "not", "Hãng hàng không", "электроника — не наш профиль, строим дома",
-             "We don't do AI; we sell cars, not software. Robots!"]
+    texts = [
+        "Туроператор; электроникой не занимаемся",
+        "We do not make chips, we write software",
+        "Không sản xuất điện tử. Chúng tôi làm phần mềm",
+        "не только электроника, но и роботы",
+        "  не  ",
+        "not",
+        "Hãng hàng không",
+        "электроника — не наш профиль, строим дома",
+        "We don't do AI; we sell cars, not software. Robots!",
+    ]
     assert_same([{"name": f"F{i}", "description": t} for i, t in enumerate(texts)], scorer, lang)
     vocabulary = scorer.detector_.vocabulary
     hits = vocabulary.hits(pa.array(texts))
@@ -146,9 +153,11 @@ def test_inconclusive_text_is_uncertain_not_a_guess(scorer):
 def test_results_carry_the_confidence_and_the_uncertain_flag(scorer):
     from matcher import assess_many
 
-    profiles = [{"name": "A", "description": "Our company, founded in 1998, looks for partners."},
-                {"name": "B", "okved": "62.01"},
-                {"name": "C", "description": "Разработка программного обеспечения"}]
+    profiles = [
+        {"name": "A", "description": "Our company, founded in 1998, looks for partners."},
+        {"name": "B", "okved": "62.01"},
+        {"name": "C", "description": "Разработка программного обеспечения"},
+    ]
     for results in (assess_many(profiles, scorer), assess_many(profiles * 20, scorer)[:3]):  # row and batch paths
         neutral, coded, text = results
         assert (neutral.sector, neutral.sector_uncertain) == ("other", True)
@@ -187,8 +196,9 @@ def test_main_sector_accuracy_on_the_labelled_set(scorer):
     data = Path(__file__).resolve().parent / "data" / "sector_descriptions.csv"
     with open(data, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    results = assess_many([{"name": r["id"], "description": r["description"], "okved": r["okved"] or None}
-                           for r in rows], scorer)
+    results = assess_many(
+        [{"name": r["id"], "description": r["description"], "okved": r["okved"] or None} for r in rows], scorer
+    )
     right = defaultdict(list)
     for row, result in zip(rows, results, strict=True):
         right[row["lang"]].append(result.sector == row["main_sector"])

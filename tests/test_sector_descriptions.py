@@ -67,8 +67,17 @@ def test_codes_exist_and_are_a_minority(rows):
 
 def test_the_hard_cases_are_all_there(rows):
     notes = Counter(note for row in rows for note in row["note"].split(";"))
-    for note in ("negation", "multi", "incidental", "brand-noun", "generic-word", "no-vocabulary",
-                 "code-refined", "code-wins", "other"):
+    for note in (
+        "negation",
+        "multi",
+        "incidental",
+        "brand-noun",
+        "generic-word",
+        "no-vocabulary",
+        "code-refined",
+        "code-wins",
+        "other",
+    ):
         assert notes[note] >= 3, (note, notes[note])
     assert all(len(row["sectors"].split(";")) > 1 for row in rows if "multi" in row["note"])
 

@@ -10,14 +10,19 @@ from matcher import assess, assess_many
 from matcher.batch import score_file
 
 PROFILES = [
-    {"name": "Both", "description": "We design microchips and sensors, and write the embedded software and cloud "
-                                    "platform for them."},
+    {
+        "name": "Both",
+        "description": "We design microchips and sensors, and write the embedded software and cloud platform for them.",
+    },
     {"name": "Coded", "okved": "62.01", "description": "Contract manufacturing of printed circuit boards"},
     {"name": "Two codes", "okved": "62.01; 26.20"},
     {"name": "Declared", "sectors": "logistics; software"},
     {"name": "Refined", "okved": "35.11", "description": "wind farms"},
-    {"name": "Refined by a second sector", "okved": "35.11",
-     "description": "Производство электроэнергии, в том числе на солнечных электростанциях"},
+    {
+        "name": "Refined by a second sector",
+        "okved": "35.11",
+        "description": "Производство электроэнергии, в том числе на солнечных электростанциях",
+    },
     {"name": "Text only", "description": "Производство компьютеров и серверного оборудования"},
     {"name": "Neutral", "description": "Our company, founded in 1998, looks for partners."},
     {"name": "Nothing"},
@@ -77,9 +82,11 @@ def test_the_csv_sectors_column_is_what_the_api_gives(scorer, tmp_path):
 
 
 def test_okved_suggestions_from_text(scorer):
-    for lang, text, code in [("ru", "Производство компьютеров и серверного оборудования", "26.20"),
-                             ("en", "We write accounting and ERP software", "58.29"),
-                             ("vi", "Sản xuất linh kiện điện tử", "26.11")]:
+    for lang, text, code in [
+        ("ru", "Производство компьютеров и серверного оборудования", "26.20"),
+        ("en", "We write accounting and ERP software", "58.29"),
+        ("vi", "Sản xuất linh kiện điện tử", "26.11"),
+    ]:
         result = assess({"name": "A", "description": text}, scorer, lang=lang)
         codes = [s["code"] for s in result.okved_suggested]
         assert code in codes and len(codes) <= 3, (text, codes)
@@ -92,8 +99,7 @@ def test_no_suggestion_when_a_code_gives_the_sector(scorer):
     assert assess({"name": "A", "okved": "26.20", "description": "computers"}, scorer).okved_suggested == []
     assert assess({"name": "A"}, scorer).okved_suggested == []
     # a code that exists but is in no listed sector leaves the text to speak
-    assert assess({"name": "A", "okved": "99.99.99", "description": "Production of computers"},
-                  scorer).okved_suggested
+    assert assess({"name": "A", "okved": "99.99.99", "description": "Production of computers"}, scorer).okved_suggested
 
 
 def test_the_main_sector_has_the_largest_share_on_the_labelled_set(scorer):
@@ -104,8 +110,12 @@ def test_the_main_sector_has_the_largest_share_on_the_labelled_set(scorer):
         rows = list(csv.DictReader(handle))
     profiles = [{"name": r["id"], "description": r["description"], "okved": r["okved"]} for r in rows]
     # two sectors with equal parts: rounding must not put the second one above the main one
-    profiles.append({"name": "Tie", "description": "Разработка программного обеспечения и центры обработки данных; "
-                                                   "производство электроники"})
+    profiles.append(
+        {
+            "name": "Tie",
+            "description": "Разработка программного обеспечения и центры обработки данных; производство электроники",
+        }
+    )
     several = 0
     for one, batch in zip([assess(p, scorer) for p in profiles], assess_many(profiles, scorer), strict=True):
         shares = _shares(batch)
@@ -116,10 +126,13 @@ def test_the_main_sector_has_the_largest_share_on_the_labelled_set(scorer):
     assert several >= 50  # the property is tried on many firms with several sectors
 
 
-@pytest.mark.parametrize(("description", "shown"), [
-    ("Phát triển phần mềm cho doanh nghiệp", "phát triển phần mềm"),  # not also "phần mềm", "mềm", "triển phần"
-    ("We build industrial robots", "industrial robot"),
-])
+@pytest.mark.parametrize(
+    ("description", "shown"),
+    [
+        ("Phát triển phần mềm cho doanh nghiệp", "phát triển phần mềm"),  # not also "phần mềm", "mềm", "triển phần"
+        ("We build industrial robots", "industrial robot"),
+    ],
+)
 def test_evidence_leaves_a_word_to_the_longer_term_that_holds_it(scorer, tmp_path, description, shown):
     """The explanation's words (CSV and one profile alike) name a phrase once, not also the words inside it."""
     result = assess({"name": "A", "description": description}, scorer)

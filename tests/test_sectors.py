@@ -134,16 +134,18 @@ def test_codes_win_over_declared_and_declared_over_text(make_profile):
     ("description", "sector", "evidence"),
     [
         # Russian only, inflected forms of the listed words
-        ("Разрабатываем программное обеспечение для промышленных предприятий", "software",
-         ["программное обеспечение"]),
+        ("Разрабатываем программное обеспечение для промышленных предприятий", "software", ["программное обеспечение"]),
         ("Разработка программного обеспечения на заказ", "software", ["программное обеспечение"]),
         ("Производим микросхемы и датчики", "electronics", ["датчик", "микросхема"]),
         ("Выпускаем промышленных роботов", "automation", ["промышленный робот", "робот"]),
         ("Услуги по кибербезопасности", "cybersecurity", ["кибербезопасность"]),
         ("Сеть гостиниц и ресторанов", "hospitality", ["гостиница", "ресторан"]),
         # English only
-        ("We build industrial robots and machine vision systems", "automation",
-         ["industrial robot", "machine vision"]),  # "robotics" (the stem robot) is said by "industrial robot"
+        (
+            "We build industrial robots and machine vision systems",
+            "automation",
+            ["industrial robot", "machine vision"],
+        ),  # "robotics" (the stem robot) is said by "industrial robot"
         ("Penetration testing and incident response", "cybersecurity", ["incident response", "penetration testing"]),
         ("Biotechnology: probiotics by fermentation", "biotech", ["biotechnology", "fermentation", "probiotic"]),
         ("Smart city platform for traffic lights", "smart_city", ["smart city"]),

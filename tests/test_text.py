@@ -24,7 +24,7 @@ def found(vocabulary, texts):
     hits = vocabulary.hits(pa.array(texts, pa.string()))
     matrix = hits.matrix
     return [
-        {vocabulary.term_display[t] for t in matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]]}
+        {vocabulary.term_display[t] for t in matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]}
         for r in range(len(texts))
     ]
 
@@ -64,8 +64,9 @@ def test_normalize_words(token, expected):
 def test_every_keyword_finds_its_own_sector(vocabulary, config):
     # Each keyword of sectors.yaml, written alone as a description, must count as evidence for
     # the sector that lists it (its words weigh for that sector).
-    keywords = [(i, s.id, kw) for i, s in enumerate(config.sectors) for lang in ("en", "ru", "vi")
-                for kw in s.keywords[lang]]
+    keywords = [
+        (i, s.id, kw) for i, s in enumerate(config.sectors) for lang in ("en", "ru", "vi") for kw in s.keywords[lang]
+    ]
     scores = vocabulary.sector_scores(vocabulary.hits(pa.array([kw for _, _, kw in keywords])))
     not_found = [(sid, kw) for row, (i, sid, kw) in enumerate(keywords) if scores[row, i] <= 0]
     assert not_found == []

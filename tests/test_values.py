@@ -91,8 +91,18 @@ def test_bad_commitment_raises_naming_the_field(field, text):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("yes", "yes"), ("Да", "yes"), ("có", "yes"), ("true", "yes"), ("1", "yes"),
-     ("no", "no"), ("нет", "no"), ("không", "no"), ("false", "no"), ("0", "no")],
+    [
+        ("yes", "yes"),
+        ("Да", "yes"),
+        ("có", "yes"),
+        ("true", "yes"),
+        ("1", "yes"),
+        ("no", "no"),
+        ("нет", "no"),
+        ("không", "no"),
+        ("false", "no"),
+        ("0", "no"),
+    ],
 )
 def test_parse_yesno(text, expected):
     assert parse_yesno("esg_report", text) == expected
@@ -106,9 +116,18 @@ def test_bad_yesno_raises_naming_the_field():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("none", "none"), ("office", "office"), ("Representative office", "office"), ("офис", "office"),
-     ("представительство", "office"), ("văn phòng", "office"), ("project", "project"),
-     ("проект", "project"), ("dự án", "project"), ("нет", "none")],
+    [
+        ("none", "none"),
+        ("office", "office"),
+        ("Representative office", "office"),
+        ("офис", "office"),
+        ("представительство", "office"),
+        ("văn phòng", "office"),
+        ("project", "project"),
+        ("проект", "project"),
+        ("dự án", "project"),
+        ("нет", "none"),
+    ],
 )
 def test_parse_presence(text, expected):
     assert parse_presence("vietnam_presence", text) == expected

@@ -47,8 +47,11 @@ def read_okved(source: Path) -> list[dict[str, str]]:
     """OKVED 2 rows below section level: code, level, Russian title."""
     with open(source / "okved2_ru.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [{"code": r["code"], "level": r["level"], "title": squeeze(r["name_ru"])}
-            for r in rows if r["level"] != "section"]
+    return [
+        {"code": r["code"], "level": r["level"], "title": squeeze(r["name_ru"])}
+        for r in rows
+        if r["level"] != "section"
+    ]
 
 
 def read_nace(source: Path) -> list[dict[str, str]]:
@@ -60,8 +63,15 @@ def read_nace(source: Path) -> list[dict[str, str]]:
         if r["Level"] == "1":
             continue
         notes = " / ".join(squeeze(r[k]) for k in ("This_item_includes", "This_item_also_includes") if r[k].strip())
-        out.append({"code": r["Code"], "level": NUMBERED_LEVELS[r["Level"]], "title": squeeze(r["Description"]),
-                    "isic": r["Reference_to_ISIC_Rev._4"].strip(), "notes": notes})
+        out.append(
+            {
+                "code": r["Code"],
+                "level": NUMBERED_LEVELS[r["Level"]],
+                "title": squeeze(r["Description"]),
+                "isic": r["Reference_to_ISIC_Rev._4"].strip(),
+                "notes": notes,
+            }
+        )
     return out
 
 
@@ -69,8 +79,11 @@ def read_vsic(source: Path) -> list[dict[str, str]]:
     """VSIC 2007 rows below section level: code, level, Vietnamese title."""
     with open(source / "vsic2007_vi.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [{"code": r["code"], "level": NUMBERED_LEVELS[r["level"]], "title": squeeze(r["name_vi"])}
-            for r in rows if r["level"] != "1"]
+    return [
+        {"code": r["code"], "level": NUMBERED_LEVELS[r["level"]], "title": squeeze(r["name_vi"])}
+        for r in rows
+        if r["level"] != "1"
+    ]
 
 
 def write(path: Path, rows: list[dict[str, str]]) -> None:

@@ -44,8 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cv:
         for c in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0):
             print(c, cross_validate(examples, config.sector_ids, c=c, phrases=phrases))
-    model = to_json(*fit(examples, config.sector_ids, c=args.c, phrases=phrases), config.sector_ids,
-                    display_forms(examples), keep=keyword_terms(config))
+    model = to_json(
+        *fit(examples, config.sector_ids, c=args.c, phrases=phrases),
+        config.sector_ids,
+        display_forms(examples),
+        keep=keyword_terms(config),
+    )
     model["fingerprint"] = fingerprint_of(config)
     OUT.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"{OUT}: {len(model['terms'])} terms from {len(examples)} examples")

@@ -29,7 +29,7 @@ def database_url(url: str | None, instance_path: str) -> str:
         return "sqlite:///" + os.path.join(instance_path, "matcher.sqlite")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -100,13 +100,17 @@ def check_secret_key(app: Flask, instance_key: bool, serving: bool = True) -> No
     elif not key and app.config.get("TESTING"):
         key = app.config["SECRET_KEY"] = secrets.token_hex(32)
     if not key:
-        raise ConfigError("SECRET_KEY is not set: set it to a long random value, e.g. the output of "
-                          "python3 -c 'import secrets; print(secrets.token_hex(32))' (or start the app with "
-                          "`matcher serve`, which keeps one in its instance folder)")
+        raise ConfigError(
+            "SECRET_KEY is not set: set it to a long random value, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))' (or start the app with "
+            "`matcher serve`, which keeps one in its instance folder)"
+        )
     if len(str(key)) < MIN_SECRET_KEY_LENGTH and not app.config.get("TESTING"):
-        raise ConfigError(f"SECRET_KEY is too short ({len(str(key))} characters): use at least "
-                          f"{MIN_SECRET_KEY_LENGTH} random characters, e.g. the output of "
-                          "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        raise ConfigError(
+            f"SECRET_KEY is too short ({len(str(key))} characters): use at least "
+            f"{MIN_SECRET_KEY_LENGTH} random characters, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
 
 
 def load_config(app: Flask, test_config: dict | None = None) -> None:
@@ -287,8 +291,21 @@ def register_blueprints(app: Flask) -> None:
         workspace,
     )
 
-    for module in (assess, auth, leads, duplicates, editing, erasure, workspace, followup, overview, batch, admin,
-                   weights, opportunities):
+    for module in (
+        assess,
+        auth,
+        leads,
+        duplicates,
+        editing,
+        erasure,
+        workspace,
+        followup,
+        overview,
+        batch,
+        admin,
+        weights,
+        opportunities,
+    ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

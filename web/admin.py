@@ -35,9 +35,14 @@ def users():
     """The staff list and a form to add a member."""
     form = _user_form()
     if form.validate_on_submit():
-        taken = db.session.execute(db.select(User).where(or_(
-            func.lower(User.email) == form.email.data.strip().lower(),
-            User.username == form.username.data.strip()))).first()
+        taken = db.session.execute(
+            db.select(User).where(
+                or_(
+                    func.lower(User.email) == form.email.data.strip().lower(),
+                    User.username == form.username.data.strip(),
+                )
+            )
+        ).first()
         if taken:
             flash(_("A user with this e-mail or user name exists already."), "error")
         else:

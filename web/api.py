@@ -102,42 +102,78 @@ def score_batch():
     body = json_body()
     profiles = body.get("profiles") if isinstance(body, dict) else body
     if not isinstance(profiles, list) or not all(isinstance(p, dict) for p in profiles):
-        return error_response(400, "the body must be a JSON array of profile objects (or {\"profiles\": [...]})")
+        return error_response(400, 'the body must be a JSON array of profile objects (or {"profiles": [...]})')
     if len(profiles) > MAX_BATCH:
         return error_response(413, f"at most {MAX_BATCH} profiles per request; use /batch for files")
     if not profiles:
         return jsonify(results=[], scored=0, errors=0)
     results = services.assess_many([as_cells(p) for p in profiles], api_lang())
-    items = [result_json(r) if isinstance(r, matcher.ScoreResult)
-             else {"index": i, "error": str(r), "field": r.field, "reason": r.reason}
-             for i, r in enumerate(results)]
+    items = [
+        result_json(r)
+        if isinstance(r, matcher.ScoreResult)
+        else {"index": i, "error": str(r), "field": r.field, "reason": r.reason}
+        for i, r in enumerate(results)
+    ]
     errors = sum(1 for r in results if isinstance(r, matcher.InvalidValue))
     return jsonify(results=items, scored=len(items) - errors, errors=errors)
 
 
 def lead_json(lead: Lead, full: bool = False) -> dict:
     """A lead as JSON; ``full`` adds the profile, latest breakdown, history and notes."""
-    data = {"id": lead.id, "name": lead.name, "score": lead.score, "band": lead.band, "sector": lead.sector,
-            "completeness": lead.completeness, "status": lead.status, "source": lead.source,
-            "assigned_to": lead.assigned_to.username if lead.assigned_to else None,
-            "sectors": [{"sector": row.sector, "share": row.share, "main": row.main} for row in lead.sector_rows],
-            "created_at": lead.created_at.isoformat() + "Z", "updated_at": lead.updated_at.isoformat() + "Z"}
+    data = {
+        "id": lead.id,
+        "name": lead.name,
+        "score": lead.score,
+        "band": lead.band,
+        "sector": lead.sector,
+        "completeness": lead.completeness,
+        "status": lead.status,
+        "source": lead.source,
+        "assigned_to": lead.assigned_to.username if lead.assigned_to else None,
+        "sectors": [{"sector": row.sector, "share": row.share, "main": row.main} for row in lead.sector_rows],
+        "created_at": lead.created_at.isoformat() + "Z",
+        "updated_at": lead.updated_at.isoformat() + "Z",
+    }
     if full:
         latest = lead.latest
         data["profile"] = lead.profile()
         data["assessment"] = _assessment_json(latest) if latest else None
-        data["history"] = [{"score": a.score, "band": a.band, "weights_version": a.weights_version,
-                            "created_at": a.created_at.isoformat() + "Z"} for a in lead.assessments]
-        data["notes"] = [{"body": n.body, "author": n.author.username if n.author else None,
-                          "created_at": n.created_at.isoformat() + "Z"} for n in lead.notes]
+        data["history"] = [
+            {
+                "score": a.score,
+                "band": a.band,
+                "weights_version": a.weights_version,
+                "created_at": a.created_at.isoformat() + "Z",
+            }
+            for a in lead.assessments
+        ]
+        data["notes"] = [
+            {
+                "body": n.body,
+                "author": n.author.username if n.author else None,
+                "created_at": n.created_at.isoformat() + "Z",
+            }
+            for n in lead.notes
+        ]
     return data
 
 
 def _assessment_json(a) -> dict:
-    return {"score": a.score, "band": a.band, "sector": a.sector, "contributions": a.contributions,
-            "sectors": a.matched_sectors, "completeness": a.completeness, "missing": a.missing,
-            "improvements": a.improvements, "explanation": a.explanation, "lang": a.lang, "texts": a.texts,
-            "weights_version": a.weights_version, "created_at": a.created_at.isoformat() + "Z"}
+    return {
+        "score": a.score,
+        "band": a.band,
+        "sector": a.sector,
+        "contributions": a.contributions,
+        "sectors": a.matched_sectors,
+        "completeness": a.completeness,
+        "missing": a.missing,
+        "improvements": a.improvements,
+        "explanation": a.explanation,
+        "lang": a.lang,
+        "texts": a.texts,
+        "weights_version": a.weights_version,
+        "created_at": a.created_at.isoformat() + "Z",
+    }
 
 
 @bp.get("/leads")
@@ -145,11 +181,20 @@ def _assessment_json(a) -> dict:
 def leads():
     """The lead list with the same filters as the staff page."""
     f = filters_from(request.args)
-    page = listing.paginate(filtered_query(f).options(selectinload(Lead.sector_rows)), f, request.args,
-                            int_arg("per_page", 20, 1, 200))
+    page = listing.paginate(
+        filtered_query(f).options(selectinload(Lead.sector_rows)), f, request.args, int_arg("per_page", 20, 1, 200)
+    )
     extra = {"facets": {"sector": sector_facets(f, filtered_query)}} if request.args.get("facets") == "sector" else {}
-    return jsonify(leads=[lead_json(lead) for lead in page.items], page=page.page, pages=page.pages,
-                   per_page=page.per_page, total=page.total, next=page.next_cursor, prev=page.prev_cursor, **extra)
+    return jsonify(
+        leads=[lead_json(lead) for lead in page.items],
+        page=page.page,
+        pages=page.pages,
+        per_page=page.per_page,
+        total=page.total,
+        next=page.next_cursor,
+        prev=page.prev_cursor,
+        **extra,
+    )
 
 
 @bp.get(f"/leads/<int(max={MAX_ID}):lead_id>")  # a larger number is no id (PostgreSQL would refuse it): 404

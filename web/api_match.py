@@ -30,8 +30,9 @@ def match():
     from . import services
 
     k = int_arg("k", 3, 1, MAX_K)
-    result = current_matcher().match_profiles([services.clean_profile(as_cells(body))], k=k, lang=api_lang(),
-                                              k_partners=k)[0]
+    result = current_matcher().match_profiles(
+        [services.clean_profile(as_cells(body))], k=k, lang=api_lang(), k_partners=k
+    )[0]
     if isinstance(result, matcher.InvalidValue):
         return error_response(400, str(result), result.field, reason=result.reason)
     return jsonify(result.to_dict())

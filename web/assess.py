@@ -69,8 +69,9 @@ def _score_or_flash(form: AssessForm):
 def _form_page(form: AssessForm, status: int = 200):
     """The self-assessment form page, its OKVED list and sector picker in the page's language."""
     lang = current_lang()
-    return render_template("assess/form.html", form=form, help=HELP, okved=okved_options(lang),
-                           sector_groups=sector_choices(lang)), status
+    return render_template(
+        "assess/form.html", form=form, help=HELP, okved=okved_options(lang), sector_groups=sector_choices(lang)
+    ), status
 
 
 @bp.route("/assess", methods=("GET", "POST"))
@@ -97,8 +98,16 @@ def print_report():
     if not form.validate_on_submit() or (result := _score_or_flash(form)) is None:
         flash_errors(form)
         return _form_page(form, 400)
-    return render_template("assess/report.html", name=result.name, a=result, score=result.score,
-                           band=result.band, sector=result.sector, created=None, token=None)
+    return render_template(
+        "assess/report.html",
+        name=result.name,
+        a=result,
+        score=result.score,
+        band=result.band,
+        sector=result.sector,
+        created=None,
+        token=None,
+    )
 
 
 @bp.route("/assess/submit", methods=("GET", "POST"))
@@ -139,8 +148,14 @@ def _thanks(token: str):
     link = _link(token)
     lead = link.lead
     mailed = mail.enabled() and lead.consent and bool(mail.PLAIN_ADDRESS.fullmatch(lead.contact_email or ""))
-    return render_template("assess/thanks.html", lead=lead, a=link.assessment, token=token, mailed=mailed,
-                           contact=contact.text_in(current_lang()))
+    return render_template(
+        "assess/thanks.html",
+        lead=lead,
+        a=link.assessment,
+        token=token,
+        mailed=mailed,
+        contact=contact.text_in(current_lang()),
+    )
 
 
 @bp.get("/assess/report/<token>")
@@ -148,6 +163,14 @@ def report(token: str):
     """The one-page report of a sent self-assessment, in the reader's language, to print or save as PDF."""
     link = _link(token)
     a = link.assessment
-    return render_template("assess/report.html", name=link.lead.name, a=a.shown_in(current_lang()), score=a.score,
-                           band=a.band, sector=a.sector, created=a.created_at, token=token,
-                           contact=contact.text_in(current_lang()))
+    return render_template(
+        "assess/report.html",
+        name=link.lead.name,
+        a=a.shown_in(current_lang()),
+        score=a.score,
+        band=a.band,
+        sector=a.sector,
+        created=a.created_at,
+        token=token,
+        contact=contact.text_in(current_lang()),
+    )

@@ -25,6 +25,12 @@ def acting_user() -> User | None:
 def audit(action: str, obj: Any, user: User | None = None, **details: Any) -> None:
     """Record who did ``action`` to ``obj`` (a model instance), with JSON ``details``."""
     user = user or acting_user()
-    db.session.add(AuditLog(user_id=user.id if user else None, action=action,
-                            object_type=type(obj).__name__.lower() if obj is not None else action.split(".")[0],
-                            object_id=getattr(obj, "id", None), details=details))
+    db.session.add(
+        AuditLog(
+            user_id=user.id if user else None,
+            action=action,
+            object_type=type(obj).__name__.lower() if obj is not None else action.split(".")[0],
+            object_id=getattr(obj, "id", None),
+            details=details,
+        )
+    )

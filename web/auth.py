@@ -47,8 +47,9 @@ def _decoy_hash(method: str) -> str:
 
 def find_login(name: str) -> User | None:
     """The account a login name means: its user name, or its e-mail address in any case."""
-    return db.session.execute(db.select(User).where(or_(
-        User.username == name, func.lower(User.email) == name.lower()))).scalar_one_or_none()
+    return db.session.execute(
+        db.select(User).where(or_(User.username == name, func.lower(User.email) == name.lower()))
+    ).scalar_one_or_none()
 
 
 def check_login(name: str, password: str) -> User | None:

@@ -44,8 +44,9 @@ def upload():
         form.lang.data = current_lang()
     elif form.validate():
         name = fit_name(form.file.data.filename or "upload.csv")  # at most the column's 255 characters
-        job = jobs.prepare(BatchJob(user_id=current_user.id, filename=name, lang=form.lang.data,
-                                    output=form.output.data))
+        job = jobs.prepare(
+            BatchJob(user_id=current_user.id, filename=name, lang=form.lang.data, output=form.output.data)
+        )
         db.session.add(job)
         db.session.flush()
         folder = jobs.job_dir(job.id)
@@ -121,8 +122,10 @@ def preview(job: BatchJob) -> tuple[list[str], list[list[str]]]:
         return [], []
     with open(path, encoding=job.out_encoding or "utf-8", errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=job.out_delimiter or ",")
-        rows = [[c if len(c) <= PREVIEW_CHARS else c[:PREVIEW_CHARS] + "…" for c in row]
-                for row in itertools.islice(reader, current_app.config["BATCH_PREVIEW_ROWS"] + 1)]
+        rows = [
+            [c if len(c) <= PREVIEW_CHARS else c[:PREVIEW_CHARS] + "…" for c in row]
+            for row in itertools.islice(reader, current_app.config["BATCH_PREVIEW_ROWS"] + 1)
+        ]
     if not rows:
         return [], []
     header = list(rows[0])
@@ -138,9 +141,16 @@ def show(job_id: int):
     job = get_job(job_id)
     header, rows = preview(job)
     importable = job.state != "done" or (jobs.job_dir(job.id) / "results.arrow").exists()
-    return render_template("batch/job.html", job=job, header=header, rows=rows, form=ActionForm(),
-                           importable=importable, failure=failure_text(job) if job.state == "failed" else None,
-                           import_limit=current_app.config.get("BATCH_IMPORT_LIMIT") or None)
+    return render_template(
+        "batch/job.html",
+        job=job,
+        header=header,
+        rows=rows,
+        form=ActionForm(),
+        importable=importable,
+        failure=failure_text(job) if job.state == "failed" else None,
+        import_limit=current_app.config.get("BATCH_IMPORT_LIMIT") or None,
+    )
 
 
 @bp.get("/<int:job_id>/status.json")
@@ -148,8 +158,17 @@ def status(job_id: int):
     """The job's state and progress as JSON."""
     job = get_job(job_id)
     db.session.refresh(job)
-    return jsonify(id=job.id, state=job.state, progress=round(job.progress, 3), rows=job.rows, scored=job.scored,
-                   errors=job.errors, message=job.message, import_state=job.import_state, imported=job.imported)
+    return jsonify(
+        id=job.id,
+        state=job.state,
+        progress=round(job.progress, 3),
+        rows=job.rows,
+        scored=job.scored,
+        errors=job.errors,
+        message=job.message,
+        import_state=job.import_state,
+        imported=job.imported,
+    )
 
 
 @bp.get("/<int:job_id>/<any(scored, errors):kind>.csv")
@@ -161,8 +180,12 @@ def download(job_id: int, kind: str):
     if job.state != "done" or not path.exists():
         abort(404)
     stem = job.filename.rsplit(".", 1)[0] or "upload"
-    response = send_file(path.resolve(), mimetype="text/csv", as_attachment=True,
-                         download_name=f"{stem}.{kind}.csv" if kind == "errors" else f"{stem}.scored.csv")
+    response = send_file(
+        path.resolve(),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{stem}.{kind}.csv" if kind == "errors" else f"{stem}.scored.csv",
+    )
     # Browsers and spreadsheets that read the header then decode the file as it was written.
     response.mimetype_params["charset"] = {"cp1251": "windows-1251"}.get(job.out_encoding or "utf-8", "utf-8")
     return response

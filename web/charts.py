@@ -9,8 +9,9 @@ MAX_LEADS = 30
 STEP, TOP, LEFT, RIGHT = 22, 30, 230, 470
 
 
-def slope_chart(rows: list[dict[str, Any]], names: dict[int, Any], top_k: int,
-                max_leads: int = MAX_LEADS) -> dict[str, Any]:
+def slope_chart(
+    rows: list[dict[str, Any]], names: dict[int, Any], top_k: int, max_leads: int = MAX_LEADS
+) -> dict[str, Any]:
     """A slope chart of ranks under A (left) and B (right): one line per lead, the top-k cut on each side.
 
     Leads sit one row apart in rank order on each side (tied ranks on separate rows), so labels never overlap.
@@ -22,15 +23,29 @@ def slope_chart(rows: list[dict[str, Any]], names: dict[int, Any], top_k: int,
     def y(slot: float) -> float:
         return round(TOP + slot * STEP, 1)
 
-    lines = [{"name": getattr(names.get(r["id"]), "name", str(r["id"])), "rank_a": r["rank_a"], "rank_b": r["rank_b"],
-              "y1": y(slot_a[r["id"]]), "y2": y(slot_b[r["id"]]),
-              "kind": "up" if r["change"] > 0 else "down" if r["change"] < 0 else "same"} for r in shown]
+    lines = [
+        {
+            "name": getattr(names.get(r["id"]), "name", str(r["id"])),
+            "rank_a": r["rank_a"],
+            "rank_b": r["rank_b"],
+            "y1": y(slot_a[r["id"]]),
+            "y2": y(slot_b[r["id"]]),
+            "kind": "up" if r["change"] > 0 else "down" if r["change"] < 0 else "same",
+        }
+        for r in shown
+    ]
     in_a = sum(r["rank_a"] <= top_k for r in shown)
     in_b = sum(r["rank_b"] <= top_k for r in shown)
-    cut = {"a": y(in_a - 0.5) if 0 < in_a < len(shown) else None,
-           "b": y(in_b - 0.5) if 0 < in_b < len(shown) else None}
-    return {"width": 700, "height": y(len(shown)) + 10, "left": LEFT, "right": RIGHT, "lines": lines,
-            "cut": cut, "label_y": TOP - 14}
+    cut = {"a": y(in_a - 0.5) if 0 < in_a < len(shown) else None, "b": y(in_b - 0.5) if 0 < in_b < len(shown) else None}
+    return {
+        "width": 700,
+        "height": y(len(shown)) + 10,
+        "left": LEFT,
+        "right": RIGHT,
+        "lines": lines,
+        "cut": cut,
+        "label_y": TOP - 14,
+    }
 
 
 # --- overview charts: horizontal bars (label above each bar) and columns ------------------------------
@@ -53,10 +68,25 @@ def bar_chart(rows: list[dict[str, Any]], full: float | None = None) -> dict[str
     for i, r in enumerate(rows):
         w = round(r["value"] / top * track, 1)
         y = i * BAR_ROW
-        bars.append({**r, "top": y, "label_y": y + 12, "bar_y": y + 18, "w": max(w, 1.5 if r["value"] else 0),
-                     "value_y": y + 18 + BAR_HEIGHT - 2})
-    return {"width": WIDTH, "height": len(rows) * BAR_ROW + 4, "bars": bars, "bar_height": BAR_HEIGHT,
-            "track": track, "value_x": track + 6, "row": BAR_ROW}
+        bars.append(
+            {
+                **r,
+                "top": y,
+                "label_y": y + 12,
+                "bar_y": y + 18,
+                "w": max(w, 1.5 if r["value"] else 0),
+                "value_y": y + 18 + BAR_HEIGHT - 2,
+            }
+        )
+    return {
+        "width": WIDTH,
+        "height": len(rows) * BAR_ROW + 4,
+        "bars": bars,
+        "bar_height": BAR_HEIGHT,
+        "track": track,
+        "value_x": track + 6,
+        "row": BAR_ROW,
+    }
 
 
 def column_chart(columns: list[dict[str, Any]], label_every: int = 1) -> dict[str, Any]:
@@ -71,7 +101,16 @@ def column_chart(columns: list[dict[str, Any]], label_every: int = 1) -> dict[st
     for i, c in enumerate(columns):
         h = round(c["value"] / top * COLUMN_HEIGHT, 1)
         x = round(i * slot + slot * 0.12, 1)
-        out.append({**c, "x": x, "w": round(slot * 0.76, 1), "y": round(base - h, 1), "h": h,
-                    "mid": round(i * slot + slot / 2, 1), "value_y": round(base - h - 4, 1),
-                    "show_label": (len(columns) - 1 - i) % label_every == 0})  # the latest is always labelled
+        out.append(
+            {
+                **c,
+                "x": x,
+                "w": round(slot * 0.76, 1),
+                "y": round(base - h, 1),
+                "h": h,
+                "mid": round(i * slot + slot / 2, 1),
+                "value_y": round(base - h - 4, 1),
+                "show_label": (len(columns) - 1 - i) % label_every == 0,
+            }
+        )  # the latest is always labelled
     return {"width": WIDTH, "height": base + AXIS_ROOM, "columns": out, "base": base, "label_y": base + 16}

@@ -71,8 +71,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     with _reaching_services():
         app = _web_app(serving=False)
         if not app.config.get("REDIS_URL"):
-            raise CommandError("REDIS_URL is not set: the worker needs Redis "
-                               "(e.g. REDIS_URL=redis://127.0.0.1:6379/0)", EXIT_SERVICE)
+            raise CommandError(
+                "REDIS_URL is not set: the worker needs Redis (e.g. REDIS_URL=redis://127.0.0.1:6379/0)", EXIT_SERVICE
+            )
         work(app, burst=args.burst, name=args.name)
     return 0
 
@@ -92,7 +93,7 @@ def _reaching_services(database_url: str | None = None) -> Iterator[None]:
 
 
 def _unreachable(exc: BaseException) -> str | None:
-    """"the database" or "Redis" when ``exc`` (or its cause) says that service cannot be reached."""
+    """ "the database" or "Redis" when ``exc`` (or its cause) says that service cannot be reached."""
     for error in _chain(exc):
         module = type(error).__module__
         if module.startswith("redis") and type(error).__name__ in ("ConnectionError", "TimeoutError"):
@@ -139,8 +140,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
     try:
         with _reaching_services(args.database_url):
-            print(command(args.action, args.file, args.database_url, getattr(args, "replace", False)),
-                  file=sys.stderr)
+            print(command(args.action, args.file, args.database_url, getattr(args, "replace", False)), file=sys.stderr)
     except MatcherError as exc:
         if _unreachable(exc) is not None:  # dbtools says which database, without its password
             raise CommandError(str(exc), EXIT_SERVICE) from None
@@ -157,6 +157,9 @@ def add_db(sub) -> None:
     restore.add_argument("--replace", action="store_true", help="delete everything in the database first")
     for action in (dump, restore):
         action.add_argument("file", help="the dump file")
-        action.add_argument("--database-url", default=None,
-                            help="database URL (default: DATABASE_URL, else the SQLite file in instance/)")
+        action.add_argument(
+            "--database-url",
+            default=None,
+            help="database URL (default: DATABASE_URL, else the SQLite file in instance/)",
+        )
         action.set_defaults(func=cmd_db)

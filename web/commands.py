@@ -73,8 +73,11 @@ def register(app: Flask) -> None:
     @click.password_option()
     def create_user(username, email, role, password):
         """Create a staff account (the password is asked twice unless --password is given)."""
-        if db.session.execute(db.select(User.id).where(or_(
-                func.lower(User.email) == email.strip().lower(), User.username == username.strip()))).first():
+        if db.session.execute(
+            db.select(User.id).where(
+                or_(func.lower(User.email) == email.strip().lower(), User.username == username.strip())
+            )
+        ).first():
             raise click.ClickException("a user with this e-mail or user name exists already")
         check_length(password)
         services.create_user(email, username, password, role)
@@ -117,8 +120,9 @@ def register(app: Flask) -> None:
 
 def find_user(name: str) -> User:
     """The account with this user name or e-mail (as the login form finds it); a one-line error if none."""
-    user = db.session.execute(db.select(User).where(or_(
-        User.username == name.strip(), func.lower(User.email) == name.strip().lower()))).scalar_one_or_none()
+    user = db.session.execute(
+        db.select(User).where(or_(User.username == name.strip(), func.lower(User.email) == name.strip().lower()))
+    ).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"no user {name!r} (see flask --app web list-users)")
     return user

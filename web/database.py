@@ -62,8 +62,10 @@ def engine_options(app: Flask, url: str) -> dict:
     options: dict = {"pool_pre_ping": False}  # pre-ping is done by `_ping` below, under the watchdog
     if url.startswith("postgresql"):
         statement_ms = int(_seconds(app, "DB_STATEMENT_TIMEOUT") * 1000)
-        server = (f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms} "
-                  f"-c idle_in_transaction_session_timeout={max(60000, 4 * statement_ms)}")
+        server = (
+            f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms} "
+            f"-c idle_in_transaction_session_timeout={max(60000, 4 * statement_ms)}"
+        )
         given = make_url(url).query.get("options")  # e.g. a search_path in the URL: keep it
         if isinstance(given, tuple):
             given = " ".join(given)
@@ -71,7 +73,10 @@ def engine_options(app: Flask, url: str) -> dict:
             "connect_timeout": max(2, round(_seconds(app, "DB_CONNECT_TIMEOUT"))),
             "options": f"{given} {server}" if given else server,
             # the kernel notices a peer that vanished without closing (no FIN) within about a minute
-            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
         }
     elif url.startswith("sqlite"):
         options["connect_args"] = {"timeout": _seconds(app, "DB_BUSY_TIMEOUT")}
@@ -241,7 +246,6 @@ def install(app: Flask, engine: Engine) -> None:
                 raise exc.DisconnectionError(f"database connection failed its check: {error}") from error
 
 
-
 def check_database() -> str:
     """``ok`` if the app's database answers ``SELECT 1`` within its timeouts, else ``unreachable``."""
     from flask import current_app
@@ -254,6 +258,7 @@ def check_database() -> str:
             conn.execute(text("SELECT 1"))
         return "ok"
     except Exception as error:  # noqa: BLE001 -- any failure means: not ready; the reason goes to the log
-        current_app.logger.warning("readiness: database unreachable: %s", str(error).splitlines()[0] if str(error)
-                                   else type(error).__name__)
+        current_app.logger.warning(
+            "readiness: database unreachable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__
+        )
         return "unreachable"

@@ -129,15 +129,22 @@ def _snapshot(connection: Connection) -> Connection:
     if revision is None:
         raise DumpError(f"the database {_shown_url()} has no matcher schema: nothing to dump")
     if revision != head:
-        raise DumpError(f"the database {_shown_url()} is at schema revision {revision}, this matcher expects "
-                        f"{head}: upgrade it first (start the app once, or: flask --app web upgrade-db)")
+        raise DumpError(
+            f"the database {_shown_url()} is at schema revision {revision}, this matcher expects "
+            f"{head}: upgrade it first (start the app once, or: flask --app web upgrade-db)"
+        )
     return connection
 
 
 def _dump_to(path: Path, connection: Connection) -> dict[str, int]:
-    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "alembic_revision": head_revision(),
-              "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "source": connection.dialect.name,
-              "matcher_version": _version()}
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "alembic_revision": head_revision(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": connection.dialect.name,
+        "matcher_version": _version(),
+    }
     counts: dict[str, int] = {}
     with gzip.open(path, "wt", compresslevel=6, encoding="utf-8", newline="\n") as handle:
         handle.write(_json(header))
@@ -185,14 +192,17 @@ def read_dump(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
                 try:
                     yield number, json.loads(line)
                 except json.JSONDecodeError:
-                    raise DumpError(f"{path}: line {number} is not valid JSON: the file is damaged or is not "
-                                    "a matcher dump") from None
+                    raise DumpError(
+                        f"{path}: line {number} is not valid JSON: the file is damaged or is not a matcher dump"
+                    ) from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-        raise DumpError(f"{path}: the file is damaged or truncated after line {number} "
-                        f"({_first_line(error)})") from None
+        raise DumpError(
+            f"{path}: the file is damaged or truncated after line {number} ({_first_line(error)})"
+        ) from None
     except UnicodeDecodeError:
-        raise DumpError(f"{path}: line {number + 1} is not UTF-8 text: the file is damaged or is not "
-                        "a matcher dump") from None
+        raise DumpError(
+            f"{path}: line {number + 1} is not UTF-8 text: the file is damaged or is not a matcher dump"
+        ) from None
 
 
 def read_header(path: str | os.PathLike) -> dict[str, Any]:
@@ -203,11 +213,15 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     finally:
         lines.close()
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise DumpError(f"{path}: not a matcher dump (its first line is not a '{FORMAT}' header; "
-                        "make one with: matcher db dump FILE)")
+        raise DumpError(
+            f"{path}: not a matcher dump (its first line is not a '{FORMAT}' header; "
+            "make one with: matcher db dump FILE)"
+        )
     if not isinstance(header.get("format_version"), int) or header["format_version"] > FORMAT_VERSION:
-        raise DumpError(f"{path}: dump format {header.get('format_version')!r} was written by a newer matcher "
-                        f"(this one reads format {FORMAT_VERSION})")
+        raise DumpError(
+            f"{path}: dump format {header.get('format_version')!r} was written by a newer matcher "
+            f"(this one reads format {FORMAT_VERSION})"
+        )
     return header
 
 
@@ -231,15 +245,20 @@ def restore(path: str | os.PathLike, replace: bool = False) -> dict[str, int]:
 def _check_target(connection: Connection, header: dict[str, Any], path, replace: bool) -> None:
     revision = database_revision(connection)
     if header.get("alembic_revision") != revision:
-        raise DumpError(f"{path}: the dump is of schema revision {header.get('alembic_revision')}, the database "
-                        f"{_shown_url()} is at {revision}: restore it with the matcher version that wrote it "
-                        "(then upgrade), or dump again with this one")
-    present = {t.name: n for t in tables() if (n := connection.execute(select(func.count()).select_from(t))
-                                               .scalar_one())}
+        raise DumpError(
+            f"{path}: the dump is of schema revision {header.get('alembic_revision')}, the database "
+            f"{_shown_url()} is at {revision}: restore it with the matcher version that wrote it "
+            "(then upgrade), or dump again with this one"
+        )
+    present = {
+        t.name: n for t in tables() if (n := connection.execute(select(func.count()).select_from(t)).scalar_one())
+    }
     if present and not replace:
         rows = ", ".join(f"{name}: {n}" for name, n in present.items())
-        raise DumpError(f"the database {_shown_url()} is not empty ({rows} rows): restore into an empty "
-                        "database, or add --replace to delete everything in it first")
+        raise DumpError(
+            f"the database {_shown_url()} is not empty ({rows} rows): restore into an empty "
+            "database, or add --replace to delete everything in it first"
+        )
     if replace:  # children before parents; undone with the rest if the restore fails
         for table in reversed(tables()):
             connection.execute(table.delete())
@@ -270,14 +289,18 @@ def _load(connection: Connection, path) -> dict[str, int]:
             return counts
         else:
             raise DumpError(f"{path}: line {number}: neither a table, a row nor the closing line")
-    raise DumpError(f"{path}: the dump is incomplete: it ends without its closing line (cut off while "
-                    "writing or copying?); nothing was restored")
+    raise DumpError(
+        f"{path}: the dump is incomplete: it ends without its closing line (cut off while "
+        "writing or copying?); nothing was restored"
+    )
 
 
 def _check_end(expected: Any, counts: dict[str, int], number: int, path) -> None:
     if not isinstance(expected, dict) or expected != counts:
-        raise DumpError(f"{path}: line {number}: the closing row counts {expected} differ from the rows read "
-                        f"{counts}: the file is damaged")
+        raise DumpError(
+            f"{path}: line {number}: the closing row counts {expected} differ from the rows read "
+            f"{counts}: the file is damaged"
+        )
 
 
 class _Section:
@@ -289,8 +312,10 @@ class _Section:
             raise DumpError(f"{path}: line {number}: table {name!r} is not part of this schema")
         table = known[name]
         if not isinstance(columns, list) or set(columns) != set(table.columns.keys()):
-            raise DumpError(f"{path}: line {number}: the columns of table {name} differ from the database's "
-                            f"(dump: {columns}; database: {list(table.columns.keys())})")
+            raise DumpError(
+                f"{path}: line {number}: the columns of table {name} differ from the database's "
+                f"(dump: {columns}; database: {list(table.columns.keys())})"
+            )
         self.connection, self.table, self.columns, self.path = connection, table, columns, path
         self.decode = [_nullable(codec(table.columns[c].type)[1]) for c in columns]
         self.rows: list[dict[str, Any]] = []
@@ -298,13 +323,16 @@ class _Section:
 
     def add(self, number: int, values: list) -> None:
         if len(values) != len(self.columns):
-            raise DumpError(f"{self.path}: line {number}: {len(values)} values for the {len(self.columns)} "
-                            f"columns of table {self.table.name}")
+            raise DumpError(
+                f"{self.path}: line {number}: {len(values)} values for the {len(self.columns)} "
+                f"columns of table {self.table.name}"
+            )
         try:
             self.rows.append({c: f(v) for c, f, v in zip(self.columns, self.decode, values, strict=True)})
         except (TypeError, ValueError) as error:
-            raise DumpError(f"{self.path}: line {number}: table {self.table.name}: unreadable value "
-                            f"({error})") from None
+            raise DumpError(
+                f"{self.path}: line {number}: table {self.table.name}: unreadable value ({error})"
+            ) from None
         if len(self.rows) >= CHUNK:
             self._insert(number)
 
@@ -312,8 +340,10 @@ class _Section:
         try:
             self.connection.execute(self.table.insert(), self.rows)
         except SQLAlchemyError as error:
-            raise DumpError(f"{self.path}: lines {self.first_line}-{number}: the database refused rows of table "
-                            f"{self.table.name}: {_first_line(error)}; nothing was restored") from None
+            raise DumpError(
+                f"{self.path}: lines {self.first_line}-{number}: the database refused rows of table "
+                f"{self.table.name}: {_first_line(error)}; nothing was restored"
+            ) from None
         self.count += len(self.rows)
         self.rows, self.first_line = [], number + 1
 
@@ -331,8 +361,10 @@ def reset_sequences(connection: Connection) -> None:
         if len(keys) != 1 or not isinstance(keys[0].type, types.Integer) or keys[0].autoincrement is False:
             continue
         largest = connection.execute(select(func.max(keys[0]))).scalar_one() or 0
-        connection.execute(text("SELECT setval(pg_get_serial_sequence(:table, :column), :next, false)"),
-                           {"table": table.name, "column": keys[0].name, "next": largest + 1})
+        connection.execute(
+            text("SELECT setval(pg_get_serial_sequence(:table, :column), :next, false)"),
+            {"table": table.name, "column": keys[0].name, "next": largest + 1},
+        )
 
 
 # --- the command line --------------------------------------------------------------------------------
@@ -384,6 +416,9 @@ def command(action: str, file: str, database_url: str | None = None, replace: bo
 def _check_exists() -> None:
     """A dump of a SQLite file that does not exist is an error (connecting would create an empty one)."""
     url = db.engine.url
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not os.path.exists(url.database):
+    if (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not os.path.exists(url.database)
+    ):
         raise DumpError(f"no database file at {url.database}")

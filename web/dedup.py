@@ -16,22 +16,91 @@ from urllib.parse import urlsplit
 from .search import fold
 
 #: Legal forms, folded (see :func:`web.search.fold`), longest first so "cong ty co phan" goes before "cong ty".
-LEGAL_FORMS = sorted((
-    "общество с ограниченнои ответственностью", "публичное акционерное общество", "закрытое акционерное общество",
-    "открытое акционерное общество", "акционерное общество", "индивидуальныи предприниматель",
-    "ооо", "оао", "зао", "пао", "ао", "нао", "ип", "нпо", "нпп", "фгуп", "гуп", "муп", "ано",
-    "limited liability company", "joint stock company", "public limited company", "limited", "incorporated",
-    "corporation", "llc", "jsc", "pjsc", "cjsc", "ojsc", "ltd", "plc", "inc", "corp", "co", "gmbh", "ag", "sa",
-    "cong ty trach nhiem huu han", "cong ty co phan", "cong ty tnhh", "trach nhiem huu han", "mot thanh vien",
-    "cong ty", "tnhh", "ctcp", "mtv", "cp",
-), key=len, reverse=True)
+LEGAL_FORMS = sorted(
+    (
+        "общество с ограниченнои ответственностью",
+        "публичное акционерное общество",
+        "закрытое акционерное общество",
+        "открытое акционерное общество",
+        "акционерное общество",
+        "индивидуальныи предприниматель",
+        "ооо",
+        "оао",
+        "зао",
+        "пао",
+        "ао",
+        "нао",
+        "ип",
+        "нпо",
+        "нпп",
+        "фгуп",
+        "гуп",
+        "муп",
+        "ано",
+        "limited liability company",
+        "joint stock company",
+        "public limited company",
+        "limited",
+        "incorporated",
+        "corporation",
+        "llc",
+        "jsc",
+        "pjsc",
+        "cjsc",
+        "ojsc",
+        "ltd",
+        "plc",
+        "inc",
+        "corp",
+        "co",
+        "gmbh",
+        "ag",
+        "sa",
+        "cong ty trach nhiem huu han",
+        "cong ty co phan",
+        "cong ty tnhh",
+        "trach nhiem huu han",
+        "mot thanh vien",
+        "cong ty",
+        "tnhh",
+        "ctcp",
+        "mtv",
+        "cp",
+    ),
+    key=len,
+    reverse=True,
+)
 _FORMS = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in LEGAL_FORMS) + r")(?!\w)")
 #: Mail services anyone can use: an address there does not identify a firm.
-FREE_MAIL = frozenset((
-    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "icloud.com", "aol.com",
-    "proton.me", "protonmail.com", "gmx.com", "gmx.de", "mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru",
-    "yandex.ru", "ya.ru", "yandex.com", "rambler.ru", "vk.com", "qq.com", "163.com", "yahoo.com.vn",
-))
+FREE_MAIL = frozenset(
+    (
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "mail.ru",
+        "bk.ru",
+        "inbox.ru",
+        "list.ru",
+        "internet.ru",
+        "yandex.ru",
+        "ya.ru",
+        "yandex.com",
+        "rambler.ru",
+        "vk.com",
+        "qq.com",
+        "163.com",
+        "yahoo.com.vn",
+    )
+)
 
 
 def name_key(name: str | None) -> str:
@@ -103,17 +172,36 @@ def keys_of(lead) -> dict[str, str | None]:
     """The duplicate keys of a lead as stored in its columns (``None`` where it has none, as an anonymised lead)."""
     if lead.anonymised_at is not None:
         return {"name_key": None, "web_domain": None, "mail_domain": None}
-    return {"name_key": name_key(lead.name) or None, "web_domain": web_domain(lead.website) or None,
-            "mail_domain": mail_domain(lead.contact_email) or None}
+    return {
+        "name_key": name_key(lead.name) or None,
+        "web_domain": web_domain(lead.website) or None,
+        "mail_domain": mail_domain(lead.contact_email) or None,
+    }
 
 
 KEY_COLUMNS = ("name_key", "inn", "ogrn", "web_domain", "mail_domain")
 
 
 #: Lead columns a merge fills on the kept lead where it has none (the contract's fields and the identifiers).
-MERGED_FIELDS = ("ext_id", "description", "okved", "sectors", "investment_usd", "employees", "tech_transfer",
-                 "training", "local_partner", "green", "esg_report", "vietnam_presence", "website",
-                 "contact_email", "city", "inn", "ogrn")
+MERGED_FIELDS = (
+    "ext_id",
+    "description",
+    "okved",
+    "sectors",
+    "investment_usd",
+    "employees",
+    "tech_transfer",
+    "training",
+    "local_partner",
+    "green",
+    "esg_report",
+    "vietnam_presence",
+    "website",
+    "contact_email",
+    "city",
+    "inn",
+    "ogrn",
+)
 
 
 def merge_plan(keep, gone) -> list[str]:

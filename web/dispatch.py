@@ -40,8 +40,7 @@ def submit(job: BatchJob, task: str = "run") -> Future | None:
         return None
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=current_app.config.get("BATCH_WORKERS", 2),
-                                   thread_name_prefix="batch")
+        _pool = ThreadPoolExecutor(max_workers=current_app.config.get("BATCH_WORKERS", 2), thread_name_prefix="batch")
     app = current_app._get_current_object()
     jobs.heart.hold(app, job.id, job.attempts)
     return _pool.submit(RUNNERS[task], app, job.id, job.attempts)

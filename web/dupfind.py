@@ -17,8 +17,10 @@ from .models import AuditLog, Lead
 
 def _candidates(leads, keys_only: bool = False) -> list:
     """Leads sharing a key with any of ``leads`` (themselves included); ``keys_only``: rows of id and keys."""
-    values = {key: {getattr(lead, key) for lead in leads} - {None, ""}
-              for key in ("name_key", "inn", "ogrn", "web_domain", "mail_domain")}
+    values = {
+        key: {getattr(lead, key) for lead in leads} - {None, ""}
+        for key in ("name_key", "inn", "ogrn", "web_domain", "mail_domain")
+    }
     domains = values["web_domain"] | values["mail_domain"]
     conditions = [getattr(Lead, key).in_(sorted(values[key])) for key in ("name_key", "inn", "ogrn") if values[key]]
     if domains:
@@ -63,8 +65,11 @@ def trail_ids(lead) -> list[int]:
     """The lead's id and those of every lead merged into it (and into those), for its audit trail."""
     ids, todo = [lead.id], [lead.id]
     while todo:
-        entries = db.session.execute(db.select(AuditLog).where(
-            AuditLog.object_type == "lead", AuditLog.action == "lead.merge", AuditLog.object_id.in_(todo))).scalars()
+        entries = db.session.execute(
+            db.select(AuditLog).where(
+                AuditLog.object_type == "lead", AuditLog.action == "lead.merge", AuditLog.object_id.in_(todo)
+            )
+        ).scalars()
         todo = [e.details["merged_id"] for e in entries if e.details.get("merged_id") not in ids]
         ids += todo
     return ids

@@ -15,8 +15,12 @@ from .leads import get_lead
 
 bp = Blueprint("duplicates", __name__, url_prefix="/leads")
 #: Why two leads look alike, as shown to staff.
-REASON_LABELS = {"name": _l("same name without legal form"), "inn": _l("same INN"), "ogrn": _l("same OGRN"),
-                 "domain": _l("same website or e-mail domain")}
+REASON_LABELS = {
+    "name": _l("same name without legal form"),
+    "inn": _l("same INN"),
+    "ogrn": _l("same OGRN"),
+    "domain": _l("same website or e-mail domain"),
+}
 
 
 @bp.before_request
@@ -53,8 +57,14 @@ def _pair(lead_id: int, other_id: int):
 def confirm_merge(lead_id: int, other_id: int):
     """What merging the other lead into this one keeps, fills and removes; asks for confirmation."""
     keep, gone = _pair(lead_id, other_id)
-    return render_template("leads/merge.html", keep=keep, gone=gone, plan=dedup.merge_plan(keep, gone),
-                           reasons=dedup.reasons(keep, gone), form=MergeForm())
+    return render_template(
+        "leads/merge.html",
+        keep=keep,
+        gone=gone,
+        plan=dedup.merge_plan(keep, gone),
+        reasons=dedup.reasons(keep, gone),
+        form=MergeForm(),
+    )
 
 
 @bp.post("/<int:lead_id>/merge/<int:other_id>")
@@ -69,8 +79,14 @@ def merge(lead_id: int, other_id: int):
     name, gone_id = gone.name, gone.id
     merge_leads(keep, gone, current_lang())
     db.session.commit()
-    flash(_("Lead #%(id)s (%(name)s) was merged into this one: its history, notes and audit trail are kept here.",
-            id=gone_id, name=name), "success")
+    flash(
+        _(
+            "Lead #%(id)s (%(name)s) was merged into this one: its history, notes and audit trail are kept here.",
+            id=gone_id,
+            name=name,
+        ),
+        "success",
+    )
     return redirect(url_for("leads.detail", lead_id=keep.id))
 
 
@@ -95,8 +111,16 @@ def merge_leads(keep, gone, lang: str = "en") -> list[str]:
     dropped = [{"field": e.field, "status": e.status, "note": e.note} for e in gone.evidence if e.field in own]
     for row in [e for e in gone.evidence if e.field not in own]:
         row.lead = keep
-    services.audit("lead.merge", keep, merged_id=gone.id, merged_name=gone.name, merged_status=gone.status,
-                   merged_score=gone.score, filled=filled, evidence_dropped=dropped)
+    services.audit(
+        "lead.merge",
+        keep,
+        merged_id=gone.id,
+        merged_name=gone.name,
+        merged_status=gone.status,
+        merged_score=gone.score,
+        filled=filled,
+        evidence_dropped=dropped,
+    )
     db.session.delete(gone)
     db.session.flush()
     services.rescore([keep], lang)

@@ -116,8 +116,13 @@ def edit(lead_id: int):
     if not form.validate_on_submit():
         return _page(form, lead, 400 if form.is_submitted() else 200)
     if request.form.get("row_version", type=int) not in (None, lead.row_version):
-        flash(_("Someone else changed this lead since you opened it. Your answers are kept below: check the "
-                "lead and save again."), "error")
+        flash(
+            _(
+                "Someone else changed this lead since you opened it. Your answers are kept below: check the "
+                "lead and save again."
+            ),
+            "error",
+        )
         return _page(form, lead, 409)
     if _score(form) is None:  # an answer the model cannot read: nothing is saved
         return _page(form, lead, 400)
@@ -132,11 +137,22 @@ def edit(lead_id: int):
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        flash(_("Someone else changed this lead since you opened it. Your answers are kept below: check the "
-                "lead and save again."), "error")
+        flash(
+            _(
+                "Someone else changed this lead since you opened it. Your answers are kept below: check the "
+                "lead and save again."
+            ),
+            "error",
+        )
         return _page(form, get_lead(lead_id), 409)
-    flash(_("Answers saved and the lead scored again: %(old)s → %(new)s.",
-            old=number(old_score) if old_score is not None else "—", new=number(lead.score)), "success")
+    flash(
+        _(
+            "Answers saved and the lead scored again: %(old)s → %(new)s.",
+            old=number(old_score) if old_score is not None else "—",
+            new=number(lead.score),
+        ),
+        "success",
+    )
     return redirect(url_for("leads.detail", lead_id=lead.id))
 
 
@@ -146,8 +162,12 @@ def add_contact(lead_id: int):
     lead = get_lead(lead_id)
     form = ContactForm(prefix="contact")
     if form.validate_on_submit():
-        contact = Contact(name=form.name.data.strip(), role=(form.role.data or "").strip() or None,
-                          email=(form.email.data or "").strip() or None, phone=(form.phone.data or "").strip() or None)
+        contact = Contact(
+            name=form.name.data.strip(),
+            role=(form.role.data or "").strip() or None,
+            email=(form.email.data or "").strip() or None,
+            phone=(form.phone.data or "").strip() or None,
+        )
         lead.contacts.append(contact)
         services.audit("contact.add", lead, name=contact.name, role=contact.role)
         db.session.commit()

@@ -21,8 +21,17 @@ bp = Blueprint("erasure", __name__, url_prefix="/leads")
 #: Lead columns that identify the firm or a person: emptied by anonymisation.
 PERSONAL = ("ext_id", "description", "website", "contact_email", "city", "inn", "ogrn")
 #: Audit actions whose details may name people or carry entered values.
-PERSONAL_DETAILS = ("lead.edit", "contact.add", "contact.remove", "lead.merge", "lead.evidence", "lead.assign",
-                    "lead.create", "task.add", "task.done")
+PERSONAL_DETAILS = (
+    "lead.edit",
+    "contact.add",
+    "contact.remove",
+    "lead.merge",
+    "lead.evidence",
+    "lead.assign",
+    "lead.create",
+    "task.add",
+    "task.done",
+)
 
 
 @bp.before_request
@@ -33,9 +42,15 @@ def require_login():
 
 def scrub_trail(lead_id: int) -> int:
     """Blank the details of the lead's earlier audit entries that may carry personal data; returns how many."""
-    entries = db.session.execute(db.select(AuditLog).where(
-        AuditLog.object_type == "lead", AuditLog.object_id == lead_id,
-        AuditLog.action.in_(PERSONAL_DETAILS))).scalars().all()
+    entries = (
+        db.session.execute(
+            db.select(AuditLog).where(
+                AuditLog.object_type == "lead", AuditLog.object_id == lead_id, AuditLog.action.in_(PERSONAL_DETAILS)
+            )
+        )
+        .scalars()
+        .all()
+    )
     for entry in entries:
         entry.details = {"erased": True}
     return len(entries)
@@ -66,8 +81,15 @@ def anonymise(lead: Lead, reason: str) -> None:
 def delete(lead: Lead, reason: str) -> None:
     """Delete the lead with its history, notes, evidence and contacts; the audit keeps that it happened."""
     scrubbed = scrub_trail(lead.id)
-    services.audit("lead.delete", lead, reason=reason, source=lead.source, status=lead.status,
-                   score=lead.score, scrubbed_entries=scrubbed)
+    services.audit(
+        "lead.delete",
+        lead,
+        reason=reason,
+        source=lead.source,
+        status=lead.status,
+        score=lead.score,
+        scrubbed_entries=scrubbed,
+    )
     db.session.delete(lead)
 
 
@@ -87,6 +109,7 @@ def erase(lead_id: int):
         return redirect(url_for("leads.index"))
     anonymise(lead, reason)
     db.session.commit()
-    flash(_("Lead #%(id)s was anonymised: its scores stay, nothing identifies the firm any more.", id=lead_id),
-          "success")
+    flash(
+        _("Lead #%(id)s was anonymised: its scores stay, nothing identifies the firm any more.", id=lead_id), "success"
+    )
     return redirect(url_for("leads.detail", lead_id=lead_id))

@@ -35,16 +35,26 @@ def api_english():
 
 
 def _title(code: int, default: str) -> str:
-    titles = {400: _("Bad request"), 401: _("Login required"), 403: _("Forbidden"), 404: _("Not found"),
-              405: _("Method not allowed"), 413: _("File too large"), 500: _("Server error")}
+    titles = {
+        400: _("Bad request"),
+        401: _("Login required"),
+        403: _("Forbidden"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        413: _("File too large"),
+        500: _("Server error"),
+    }
     return titles.get(code, default)
 
 
 def _message(error: HTTPException) -> str:
     if error.code == 413:
         limit = (request.max_content_length or 0) / (1024 * 1024)
-        return _("The file is too large: the upload limit is %(limit)s MB. Split the file into "
-                 "smaller parts, or score it with the command line (matcher score).", limit=f"{limit:.3g}")
+        return _(
+            "The file is too large: the upload limit is %(limit)s MB. Split the file into "
+            "smaller parts, or score it with the command line (matcher score).",
+            limit=f"{limit:.3g}",
+        )
     if error.code == 404:
         return _("This page does not exist.")
     if error.code == 403:
@@ -73,8 +83,7 @@ def render_csrf(error: CSRFError):
     """A clear page when a form's CSRF token is missing or stale."""
     if wants_json():
         return error_response(400, error.description)
-    message = _("The form has expired or was not sent from this site. Please go back, reload the page "
-                "and try again.")
+    message = _("The form has expired or was not sent from this site. Please go back, reload the page and try again.")
     return render_template("error.html", code=400, title=_("Form expired"), message=message), 400
 
 
@@ -84,11 +93,13 @@ def render_too_many(error: HTTPException):
 
     seconds = retry_after()
     if wants_json():
-        response = error_response(429, f"too many requests (limit: {error.description}); "
-                                       f"try again in {seconds} seconds")
+        response = error_response(
+            429, f"too many requests (limit: {error.description}); try again in {seconds} seconds"
+        )
     else:
-        message = _("Too many attempts in a short time. Please wait %(seconds)s seconds and try again.",
-                    seconds=seconds)
+        message = _(
+            "Too many attempts in a short time. Please wait %(seconds)s seconds and try again.", seconds=seconds
+        )
         page = render_template("error.html", code=429, title=_("Too many requests"), message=message)
         response = make_response(page, 429)
     response.headers["Retry-After"] = str(seconds)
@@ -133,13 +144,16 @@ def render_db_unavailable(error: Exception):
     current_app.logger.warning("database unavailable: %s", str(error).splitlines()[0])
     _drop_session()
     with api_english():
-        message = _("The database is not reachable right now. Nothing was saved from this request. "
-                    "Please try again in a minute.")
+        message = _(
+            "The database is not reachable right now. Nothing was saved from this request. "
+            "Please try again in a minute."
+        )
     if wants_json():
         response = error_response(503, message)
     else:
-        response = make_response(render_template("error.html", code=503, title=_("Database unavailable"),
-                                                 message=message), 503)
+        response = make_response(
+            render_template("error.html", code=503, title=_("Database unavailable"), message=message), 503
+        )
     response.headers["Retry-After"] = "60"
     return response
 
@@ -148,8 +162,10 @@ def render_stale(error: StaleDataError):
     """409 when two saves of the same record raced and this one lost: nothing of it was saved."""
     db.session.rollback()
     with api_english():
-        message = _("Someone else saved this record at the same moment. Your change was not saved: "
-                    "reload the page to see theirs, then try again.")
+        message = _(
+            "Someone else saved this record at the same moment. Your change was not saved: "
+            "reload the page to see theirs, then try again."
+        )
     if wants_json():
         return error_response(409, message, field="row_version")
     return render_template("error.html", code=409, title=_("Edit conflict"), message=message), 409
@@ -164,4 +180,3 @@ def register(app: Flask) -> None:
     app.register_error_handler(429, render_too_many)
     for code in (400, 401, 403, 404, 405, 413, 500):
         app.register_error_handler(code, render_error)
-

@@ -35,10 +35,13 @@ def sector_facets(f: dict, filtered_query) -> dict[str, int]:
     if ttl <= 0:
         return _count(*conditions)
     key = ("facets", *filter_key(f, ("sector", "sort", "dir")))
-    counts, _when = remembered(key, ttl, lambda: _count(*conditions),
-                               lambda since, until: _count(*conditions, LeadSector.lead_id > since,
-                                                           LeadSector.lead_id <= until),
-                               add=lambda old, new: dict(Counter(old) + Counter(new)))
+    counts, _when = remembered(
+        key,
+        ttl,
+        lambda: _count(*conditions),
+        lambda since, until: _count(*conditions, LeadSector.lead_id > since, LeadSector.lead_id <= until),
+        add=lambda old, new: dict(Counter(old) + Counter(new)),
+    )
     return dict(counts)
 
 

@@ -35,8 +35,11 @@ def _flash_errors(form) -> None:
 @bp.app_template_global()
 def task_form(lead) -> TaskForm:
     """An empty task form for the lead page (due in a week, for whoever the lead is assigned to)."""
-    form = TaskForm(prefix="task", formdata=None, data={"assignee": lead.assigned_to_id or current_user.id,
-                                                        "due_on": date.today() + timedelta(days=7)})
+    form = TaskForm(
+        prefix="task",
+        formdata=None,
+        data={"assignee": lead.assigned_to_id or current_user.id, "due_on": date.today() + timedelta(days=7)},
+    )
     form.assignee.choices = choices(staff_choices())
     return form
 
@@ -67,8 +70,12 @@ def add_task(lead_id: int):
     form = TaskForm(prefix="task")
     form.assignee.choices = choices(staff_choices())
     if form.validate_on_submit():
-        task = Task(title=form.title.data.strip(), due_on=form.due_on.data, assignee_id=form.assignee.data or None,
-                    created_by_id=current_user.id)
+        task = Task(
+            title=form.title.data.strip(),
+            due_on=form.due_on.data,
+            assignee_id=form.assignee.data or None,
+            created_by_id=current_user.id,
+        )
         lead.tasks.append(task)
         services.audit("task.add", lead, title=task.title, due=task.due_on.isoformat())
         db.session.commit()
@@ -100,8 +107,14 @@ def add_activity(lead_id: int):
     form = ActivityForm(prefix="activity")
     form.kind.choices = choices((k, str(ACTIVITY_LABELS[k])) for k in ACTIVITY_KINDS)
     if form.validate_on_submit():
-        lead.activities.append(Activity(kind=form.kind.data, happened_on=form.happened_on.data,
-                                        summary=form.summary.data.strip(), user_id=current_user.id))
+        lead.activities.append(
+            Activity(
+                kind=form.kind.data,
+                happened_on=form.happened_on.data,
+                summary=form.summary.data.strip(),
+                user_id=current_user.id,
+            )
+        )
         services.audit("activity.add", lead, kind=form.kind.data, on=form.happened_on.data.isoformat())
         db.session.commit()
         flash(_("Activity logged."), "success")
@@ -114,11 +127,20 @@ def add_activity(lead_id: int):
 def tasks():
     """Open follow-ups, overdue first: the user's own by default, everyone's with ``?all=1``."""
     everyone = bool(request.args.get("all"))
-    query = (db.select(Task).where(Task.done_at.is_(None)).order_by(Task.due_on, Task.id)
-             .options(selectinload(Task.lead), selectinload(Task.assignee)))
+    query = (
+        db.select(Task)
+        .where(Task.done_at.is_(None))
+        .order_by(Task.due_on, Task.id)
+        .options(selectinload(Task.lead), selectinload(Task.assignee))
+    )
     if not everyone:
         query = query.where(Task.assignee_id == current_user.id)
     items = list(db.session.execute(query.limit(500)).scalars())
     today = date.today()
-    return render_template("leads/tasks.html", overdue=[t for t in items if t.due_on < today],
-                           upcoming=[t for t in items if t.due_on >= today], everyone=everyone, today=today)
+    return render_template(
+        "leads/tasks.html",
+        overdue=[t for t in items if t.due_on < today],
+        upcoming=[t for t in items if t.due_on >= today],
+        everyone=everyone,
+        today=today,
+    )

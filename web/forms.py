@@ -85,18 +85,21 @@ class AssessForm(ProfileFields):
 
     def profile(self) -> dict[str, str]:
         """The form's answers as a profile mapping (the ticked sectors as ids separated by ';')."""
-        data = {name: "; ".join(field.data) if isinstance(field.data, list) else field.data
-                for name, field in self._fields.items() if name in PROFILE_NAMES}
+        data = {
+            name: "; ".join(field.data) if isinstance(field.data, list) else field.data
+            for name, field in self._fields.items()
+            if name in PROFILE_NAMES
+        }
         return {name: value for name, value in data.items() if value not in (None, "")}
 
 
 class SubmitLeadForm(AssessForm):
     """The assessed profile (hidden) plus consent and a contact e-mail."""
 
-    contact_email = StringField(validators=[DataRequired(_l("Please give a contact e-mail.")), EMAIL,
-                                            Length(max=254)])
-    consent = BooleanField(_l("Consent"), validators=[
-        DataRequired(_l("Please agree so that we may store and use your data."))])
+    contact_email = StringField(validators=[DataRequired(_l("Please give a contact e-mail.")), EMAIL, Length(max=254)])
+    consent = BooleanField(
+        _l("Consent"), validators=[DataRequired(_l("Please agree so that we may store and use your data."))]
+    )
 
 
 class LoginForm(FlaskForm):
@@ -128,14 +131,25 @@ class AssignForm(FlaskForm):
 class UploadForm(FlaskForm):
     """A CSV file to score."""
 
-    file = FileField(_l("CSV file"), validators=[
-        FileRequired(_l("Choose a CSV file.")),
-        FileAllowed(["csv", "txt", "tsv"], _l("Upload a .csv file (comma, semicolon or tab separated)."))])
+    file = FileField(
+        _l("CSV file"),
+        validators=[
+            FileRequired(_l("Choose a CSV file.")),
+            FileAllowed(["csv", "txt", "tsv"], _l("Upload a .csv file (comma, semicolon or tab separated).")),
+        ],
+    )
     lang = SelectField(_l("Language of the explanations"), choices=choices(LANGUAGE_NAMES.items()))
-    output = SelectField(_l("Scored file written as"), default="input", choices=choices([
-        ("input", _l("the uploaded file's encoding and separator")),
-        ("utf-8-sig", _l("UTF-8 with BOM (opens in Excel)")),
-        ("utf-8", _l("UTF-8, comma separated"))]))
+    output = SelectField(
+        _l("Scored file written as"),
+        default="input",
+        choices=choices(
+            [
+                ("input", _l("the uploaded file's encoding and separator")),
+                ("utf-8-sig", _l("UTF-8 with BOM (opens in Excel)")),
+                ("utf-8", _l("UTF-8, comma separated")),
+            ]
+        ),
+    )
 
 
 class UserForm(FlaskForm):
@@ -179,8 +193,9 @@ def error_label(form, name: str) -> str:
 class ReasonForm(FlaskForm):
     """Why a new weights version is saved (required)."""
 
-    reason = TextAreaField(_l("Reason"), validators=[
-        DataRequired(_l("Give the reason for the new weights.")), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(_l("Give the reason for the new weights.")), Length(max=2000)]
+    )
 
 
 class Setting:
@@ -206,37 +221,50 @@ class Setting:
 class RankingSettingsForm(FlaskForm):
     """Robustness spread and k, and the factor for unverified commitments (bounds: matcher.weights.SETTINGS)."""
 
-    spread = IntegerField(_l("Weight spread, ±%"), validators=[
-        InputRequired(), Setting("spread", _l("The spread must be between %(min)s and %(max)s %%."), 100)])
-    top_k = IntegerField(_l("Top k"), validators=[
-        InputRequired(), Setting("top_k", _l("k must be %(min)s to %(max)s."))])
-    unverified_factor = FloatField(_l("Factor for unverified claims"), validators=[
-        InputRequired(), Setting("unverified_factor", _l("The factor must be between %(min)s and %(max)s."))])
+    spread = IntegerField(
+        _l("Weight spread, ±%"),
+        validators=[InputRequired(), Setting("spread", _l("The spread must be between %(min)s and %(max)s %%."), 100)],
+    )
+    top_k = IntegerField(
+        _l("Top k"), validators=[InputRequired(), Setting("top_k", _l("k must be %(min)s to %(max)s."))]
+    )
+    unverified_factor = FloatField(
+        _l("Factor for unverified claims"),
+        validators=[
+            InputRequired(),
+            Setting("unverified_factor", _l("The factor must be between %(min)s and %(max)s.")),
+        ],
+    )
 
 
 class EvidenceForm(FlaskForm):
     """How one commitment of a lead is backed, with a note."""
 
     status = SelectField(_l("Evidence"), choices=choices((s, s) for s in EVIDENCE))
-    note = StringField(_l("Note"), validators=[DataRequired(_l("Say how the claim was checked.")),
-                                                Length(max=2000)])
+    note = StringField(_l("Note"), validators=[DataRequired(_l("Say how the claim was checked.")), Length(max=2000)])
 
 
 #: The promotion team's contact as firms see it after sending (thanks page, e-mail, report): one text per language.
-TeamContactForm = type("TeamContactForm", (FlaskForm,), {
-    lang: TextAreaField(LANGUAGE_NAMES[lang], validators=[Optional(), Length(max=2000)]) for lang in LANGS})
+TeamContactForm = type(
+    "TeamContactForm",
+    (FlaskForm,),
+    {lang: TextAreaField(LANGUAGE_NAMES[lang], validators=[Optional(), Length(max=2000)]) for lang in LANGS},
+)
 
 
 class MergeForm(FlaskForm):
     """Confirmation that two leads are the same firm."""
 
-    same_firm = BooleanField(_l("I checked: these two leads are the same firm."), validators=[
-        DataRequired(_l("Tick the box to confirm that both leads are the same firm."))])
+    same_firm = BooleanField(
+        _l("I checked: these two leads are the same firm."),
+        validators=[DataRequired(_l("Tick the box to confirm that both leads are the same firm."))],
+    )
 
 
 INN = Regexp(r"^\s*(\d[\s-]*){10}((\d[\s-]*){2})?$", message=_l("An INN has 10 digits (a firm) or 12 (a person)."))
-OGRN = Regexp(r"^\s*(\d[\s-]*){13}((\d[\s-]*){2})?$",
-              message=_l("An OGRN has 13 digits (a firm) or 15 (a sole trader)."))
+OGRN = Regexp(
+    r"^\s*(\d[\s-]*){13}((\d[\s-]*){2})?$", message=_l("An OGRN has 13 digits (a firm) or 15 (a sole trader).")
+)
 
 
 class LeadForm(AssessForm):
@@ -266,13 +294,29 @@ class ContactForm(FlaskForm):
 class EraseForm(FlaskForm):
     """Consent withdrawn: anonymise or delete a lead, confirmed by its number typed by hand and a reason."""
 
-    mode = SelectField(_l("What to do"), default="anonymise", choices=choices([
-        ("anonymise", _l("Anonymise: keep the scores for statistics, remove everything that identifies the firm")),
-        ("delete", _l("Delete: remove the lead with its history, notes and contacts"))]))
-    reason = TextAreaField(_l("Reason"), validators=[
-        DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")), Length(max=2000)])
-    typed = StringField(_l("Type the lead's number to confirm"),
-                        validators=[DataRequired(_l("Type the lead's number."))])
+    mode = SelectField(
+        _l("What to do"),
+        default="anonymise",
+        choices=choices(
+            [
+                (
+                    "anonymise",
+                    _l("Anonymise: keep the scores for statistics, remove everything that identifies the firm"),
+                ),
+                ("delete", _l("Delete: remove the lead with its history, notes and contacts")),
+            ]
+        ),
+    )
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")),
+            Length(max=2000),
+        ],
+    )
+    typed = StringField(
+        _l("Type the lead's number to confirm"), validators=[DataRequired(_l("Type the lead's number."))]
+    )
     #: The number that must be typed (set by the view).
     lead_number: int | None = None
 
@@ -285,10 +329,16 @@ class EraseForm(FlaskForm):
 class BulkDeleteForm(FlaskForm):
     """Confirmation of a bulk deletion: the number of leads typed by hand, and the reason."""
 
-    reason = TextAreaField(_l("Reason"), validators=[
-        DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")), Length(max=2000)])
-    typed = StringField(_l("Type the number of leads to delete to confirm"),
-                        validators=[DataRequired(_l("Type the number of leads."))])
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Say why (e.g. the firm's e-mail withdrawing consent, with its date).")),
+            Length(max=2000),
+        ],
+    )
+    typed = StringField(
+        _l("Type the number of leads to delete to confirm"), validators=[DataRequired(_l("Type the number of leads."))]
+    )
     #: How many leads are selected (set by the view).
     expected: int | None = None
 
@@ -301,8 +351,7 @@ class BulkDeleteForm(FlaskForm):
 class SavedViewForm(FlaskForm):
     """A name for the list's current filters."""
 
-    name = StringField(_l("Name of the view"), validators=[DataRequired(_l("Give the view a name.")),
-                                                           Length(max=80)])
+    name = StringField(_l("Name of the view"), validators=[DataRequired(_l("Give the view a name.")), Length(max=80)])
 
 
 class TaskForm(FlaskForm):
@@ -318,5 +367,4 @@ class ActivityForm(FlaskForm):
 
     kind = SelectField(_l("Kind"))
     happened_on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date."))])
-    summary = TextAreaField(_l("Summary"), validators=[DataRequired(_l("Say what was discussed.")),
-                                                       Length(max=5000)])
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(_l("Say what was discussed.")), Length(max=5000)])

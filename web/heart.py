@@ -80,10 +80,15 @@ class _Heart:
             with app.app_context():
                 try:
                     for job_id, attempt in keys:
-                        statement = update(BatchJob).where(
-                            BatchJob.id == job_id, BatchJob.attempts == attempt,
-                            or_(BatchJob.state.in_(ACTIVE), BatchJob.import_state.in_(ACTIVE)),
-                        ).values(heartbeat_at=utcnow())
+                        statement = (
+                            update(BatchJob)
+                            .where(
+                                BatchJob.id == job_id,
+                                BatchJob.attempts == attempt,
+                                or_(BatchJob.state.in_(ACTIVE), BatchJob.import_state.in_(ACTIVE)),
+                            )
+                            .values(heartbeat_at=utcnow())
+                        )
                         db.session.execute(statement, execution_options={"synchronize_session": False})
                     db.session.commit()
                 finally:

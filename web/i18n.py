@@ -17,32 +17,58 @@ from .scoring import get_config
 
 LANG_NAMES = LANGUAGE_NAMES
 STATUS_LABELS = {
-    "new": _l("new"), "contacted": _l("contacted"), "meeting": _l("meeting"),
-    "proposal": _l("proposal"), "invested": _l("invested"), "dropped": _l("dropped"),
+    "new": _l("new"),
+    "contacted": _l("contacted"),
+    "meeting": _l("meeting"),
+    "proposal": _l("proposal"),
+    "invested": _l("invested"),
+    "dropped": _l("dropped"),
 }
-SOURCE_LABELS = {"assess": _l("self-assessment"), "batch": _l("batch upload"), "sample": _l("sample"),
-                 "api": _l("API"), "manual": _l("entered by staff")}
+SOURCE_LABELS = {
+    "assess": _l("self-assessment"),
+    "batch": _l("batch upload"),
+    "sample": _l("sample"),
+    "api": _l("API"),
+    "manual": _l("entered by staff"),
+}
 STATE_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed")}
-ACTION_LABELS = {"lead.create": _l("lead created"), "lead.status": _l("status changed"),
-                 "lead.assign": _l("assigned"), "note.add": _l("note added")}
+ACTION_LABELS = {
+    "lead.create": _l("lead created"),
+    "lead.status": _l("status changed"),
+    "lead.assign": _l("assigned"),
+    "note.add": _l("note added"),
+}
 _YES = (*words("yes"), "1")  # every language's yes and no words (the registry's, matcher/fields.py)
 _NO = (*words("no"), "0")
 #: Stored yes/no words of the answer kinds that read them (a CSV's "да" shown as "yes").
 _YESNO = {**dict.fromkeys(_YES, "yes"), **dict.fromkeys(_NO, "no")}
 _YESNO_WORDS = {"commitment": _YESNO, "yesno": _YESNO}
 #: Each answer field's stored answers in the page's language (the registry's labels, matcher/fields.py).
-ANSWER_LABELS = {f.name: {**{v: _l(label) for v, label in f.answers.offered},
-                          **{v: _l(label) for v, label in _YESNO_WORDS.get(f.kind, {}).items()}}
-                 for f in REGISTRY if f.answers}
+ANSWER_LABELS = {
+    f.name: {
+        **{v: _l(label) for v, label in f.answers.offered},
+        **{v: _l(label) for v, label in _YESNO_WORDS.get(f.kind, {}).items()},
+    }
+    for f in REGISTRY
+    if f.answers
+}
 ROLE_LABELS = {"analyst": _l("analyst"), "admin": _l("admin")}
 EVIDENCE_LABELS = {"declared": _l("declared"), "verified": _l("verified"), "estimated": _l("estimated")}
 ACTION_LABELS.update({"lead.evidence": _l("evidence changed")})
-ACTION_LABELS.update({"lead.merge": _l("merged a duplicate lead into this one"),
-                      "lead.edit": _l("answers edited, scored again"), "contact.add": _l("contact person added"),
-                      "contact.remove": _l("contact person removed"),
-                      "lead.anonymise": _l("anonymised (consent withdrawn)"),
-                      "lead.delete": _l("deleted (consent withdrawn)"), "task.add": _l("follow-up planned"),
-                      "task.done": _l("follow-up done"), "activity.add": _l("activity logged")})
+ACTION_LABELS.update(
+    {
+        "lead.merge": _l("merged a duplicate lead into this one"),
+        "lead.edit": _l("answers edited, scored again"),
+        "contact.add": _l("contact person added"),
+        "contact.remove": _l("contact person removed"),
+        "lead.anonymise": _l("anonymised (consent withdrawn)"),
+        "lead.delete": _l("deleted (consent withdrawn)"),
+        "task.add": _l("follow-up planned"),
+        "task.done": _l("follow-up done"),
+        "activity.add": _l("activity logged"),
+    }
+)
+
 
 def reason_text(reason: str) -> str:
     """matcher's reason for a bad value in the current language, looked up by its reason code
@@ -117,8 +143,11 @@ def tier_label(tier: str | None) -> str:
 
 
 #: Lead fields outside the data contract (firm identifiers kept by staff).
-LEAD_FIELD_LABELS = {"inn": _l("INN (taxpayer number)"), "ogrn": _l("OGRN (registration number)"),
-                     "ext_id": _l("Your key")}
+LEAD_FIELD_LABELS = {
+    "inn": _l("INN (taxpayer number)"),
+    "ogrn": _l("OGRN (registration number)"),
+    "ext_id": _l("Your key"),
+}
 
 
 def field_label(field: str) -> str:
@@ -225,22 +254,39 @@ def init_app(app: Flask) -> None:
             session["lang"] = lang
 
     app.jinja_env.globals.update(
-        current_lang=current_lang, sector_label=sector_label, criterion_label=criterion_label,
-        band_label=band_label, tier_label=tier_label, field_label=field_label, lang_url=lang_url,
-        query_url=query_url, LANG_NAMES=LANG_NAMES, STATUS_LABELS=STATUS_LABELS,
-        SOURCE_LABELS=SOURCE_LABELS, ROLE_LABELS=ROLE_LABELS, STATE_LABELS=STATE_LABELS,
-        ACTION_LABELS=ACTION_LABELS, answer_label=answer_label, band_ranges=band_ranges,
-        EVIDENCE_LABELS=EVIDENCE_LABELS, PROFILE_FIELDS=FIELDS, PROFILE_GROUPS=form_groups(),
+        current_lang=current_lang,
+        sector_label=sector_label,
+        criterion_label=criterion_label,
+        band_label=band_label,
+        tier_label=tier_label,
+        field_label=field_label,
+        lang_url=lang_url,
+        query_url=query_url,
+        LANG_NAMES=LANG_NAMES,
+        STATUS_LABELS=STATUS_LABELS,
+        SOURCE_LABELS=SOURCE_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        STATE_LABELS=STATE_LABELS,
+        ACTION_LABELS=ACTION_LABELS,
+        answer_label=answer_label,
+        band_ranges=band_ranges,
+        EVIDENCE_LABELS=EVIDENCE_LABELS,
+        PROFILE_FIELDS=FIELDS,
+        PROFILE_GROUPS=form_groups(),
         encoding_label=encoding_label,
         delimiter_label=delimiter_label,
         state_labels_json=lambda: json.dumps({k: str(v) for k, v in STATE_LABELS.items()}, ensure_ascii=False),
     )
-    app.jinja_env.filters.update(number=number, percent=percent, decimal=decimal, decimal_text=decimal_text,
-                                  percent_text=percent_text)
+    app.jinja_env.filters.update(
+        number=number, percent=percent, decimal=decimal, decimal_text=decimal_text, percent_text=percent_text
+    )
     app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the translations found once per request
-        gettext=lambda s: _translations().ugettext(s), ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n), newstyle=True)
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def _translations():

@@ -41,11 +41,18 @@ RESUMABLE = ("partial", "failed")  # an import in these states (or none yet) may
 
 def start(job: BatchJob) -> bool:
     """Queue the job's import (not committed); False if it is done or under way already (any process)."""
-    values = {"import_state": "queued", "heartbeat_at": utcnow(), **jobs.holder(),
-              "queue_id": uuid.uuid4().hex if current_app.config.get("REDIS_URL") else None}
-    statement = update(BatchJob).where(BatchJob.id == job.id, BatchJob.attempts == job.attempts,
-                                       BatchJob.state == "done", or_(BatchJob.import_state.is_(None),
-                                                                     BatchJob.import_state.in_(RESUMABLE)))
+    values = {
+        "import_state": "queued",
+        "heartbeat_at": utcnow(),
+        **jobs.holder(),
+        "queue_id": uuid.uuid4().hex if current_app.config.get("REDIS_URL") else None,
+    }
+    statement = update(BatchJob).where(
+        BatchJob.id == job.id,
+        BatchJob.attempts == job.attempts,
+        BatchJob.state == "done",
+        or_(BatchJob.import_state.is_(None), BatchJob.import_state.in_(RESUMABLE)),
+    )
     matched = db.session.execute(statement.values(**values), execution_options={"synchronize_session": False})
     if matched.rowcount != 1:
         return False
@@ -70,9 +77,16 @@ def _run(app: Flask, job_id: int, attempt: int, kind: str) -> str:
     jobs.heart.hold(app, job_id, attempt)
     row = db.session.get(BatchJob, job_id)
     # plain values: the session is emptied after each chunk
-    job = SimpleNamespace(id=row.id, lang=row.lang, attempts=row.attempts, weights_version=row.weights_version,
-                          weights_version_id=row.weights_version_id, unverified_factor=row.unverified_factor,
-                          out_encoding=row.out_encoding, out_delimiter=row.out_delimiter)
+    job = SimpleNamespace(
+        id=row.id,
+        lang=row.lang,
+        attempts=row.attempts,
+        weights_version=row.weights_version,
+        weights_version_id=row.weights_version_id,
+        unverified_factor=row.unverified_factor,
+        out_encoding=row.out_encoding,
+        out_delimiter=row.out_delimiter,
+    )
     first, counts = row.imported_rows, Counter()
     limit = current_app.config.get("BATCH_IMPORT_LIMIT") or None
     try:
@@ -88,10 +102,15 @@ def _run(app: Flask, job_id: int, attempt: int, kind: str) -> str:
 
 
 def _claim(job_id: int, attempt: int, kind: str) -> bool:
-    statement = update(BatchJob).where(BatchJob.id == job_id, BatchJob.attempts == attempt,
-                                       BatchJob.import_state == "queued")
-    values = {"import_state": "running", "heartbeat_at": utcnow(), "worker": jobs.process_name(kind),
-              **liveness.identity()}
+    statement = update(BatchJob).where(
+        BatchJob.id == job_id, BatchJob.attempts == attempt, BatchJob.import_state == "queued"
+    )
+    values = {
+        "import_state": "running",
+        "heartbeat_at": utcnow(),
+        "worker": jobs.process_name(kind),
+        **liveness.identity(),
+    }
     matched = db.session.execute(statement.values(**values), execution_options={"synchronize_session": False})
     db.session.commit()
     return matched.rowcount == 1
@@ -135,29 +154,53 @@ def _end(job: SimpleNamespace, state: str, counts: Counter) -> str:
     skipped = sum(counts.values())
 
     def record() -> str:
-        statement = update(BatchJob).where(BatchJob.id == job.id, BatchJob.attempts == job.attempts,
-                                           BatchJob.import_state == "running")
-        if db.session.execute(statement.values(import_state=state, heartbeat_at=utcnow()),
-                              execution_options={"synchronize_session": False}).rowcount != 1:
+        statement = update(BatchJob).where(
+            BatchJob.id == job.id, BatchJob.attempts == job.attempts, BatchJob.import_state == "running"
+        )
+        if (
+            db.session.execute(
+                statement.values(import_state=state, heartbeat_at=utcnow()),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+            != 1
+        ):
             db.session.rollback()
             return ""
-        services.audit("batch.import", db.session.get(BatchJob, job.id), None, leads=leads, skipped=skipped,
-                       reasons=dict(counts), state=state)
+        services.audit(
+            "batch.import",
+            db.session.get(BatchJob, job.id),
+            None,
+            leads=leads,
+            skipped=skipped,
+            reasons=dict(counts),
+            state=state,
+        )
         db.session.commit()
         return state
 
     outcome = jobs.retrying(record, f"job {job.id} import end")
-    log.info("batch job %s: import %s: %s leads stored, %s rows skipped %s", job.id, state or "overtaken", leads,
-             skipped, dict(counts))
+    log.info(
+        "batch job %s: import %s: %s leads stored, %s rows skipped %s",
+        job.id,
+        state or "overtaken",
+        leads,
+        skipped,
+        dict(counts),
+    )
     return outcome
 
 
 def mark_stopped(job_id: int, attempt: int) -> bool:
     """Mark an import failed because its process died (its work horse was killed); commits."""
-    statement = update(BatchJob).where(BatchJob.id == job_id, BatchJob.attempts == attempt,
-                                       BatchJob.import_state.in_(jobs.ACTIVE))
-    matched = db.session.execute(statement.values(import_state="failed"),
-                                 execution_options={"synchronize_session": False}).rowcount == 1
+    statement = update(BatchJob).where(
+        BatchJob.id == job_id, BatchJob.attempts == attempt, BatchJob.import_state.in_(jobs.ACTIVE)
+    )
+    matched = (
+        db.session.execute(
+            statement.values(import_state="failed"), execution_options={"synchronize_session": False}
+        ).rowcount
+        == 1
+    )
     db.session.commit()
     return matched
 

@@ -34,8 +34,9 @@ class CleanMultiDict(ImmutableMultiDict):
             pairs = MultiDict(mapping).items(multi=True)
         else:
             pairs = mapping or ()
-        super().__init__([(clean_text(k) if isinstance(k, str) else k, clean_text(v) if isinstance(v, str) else v)
-                          for k, v in pairs])
+        super().__init__(
+            [(clean_text(k) if isinstance(k, str) else k, clean_text(v) if isinstance(v, str) else v) for k, v in pairs]
+        )
 
 
 class Request(FlaskRequest):
@@ -65,7 +66,7 @@ def fit_name(name: str, limit: int = 255) -> str:
     stem, dot, ext = name.rpartition(".")
     if not dot or len(ext) > 16 or not stem:
         return name[:limit]
-    return stem[:limit - len(ext) - 1] + "." + ext
+    return stem[: limit - len(ext) - 1] + "." + ext
 
 
 def _clean_row(obj) -> None:

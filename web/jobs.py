@@ -126,9 +126,23 @@ def _rollback() -> None:
 def requeue(job: BatchJob) -> bool:
     """Make a failed job queued again as its next attempt (not committed); False if it is not failed (any more)."""
     queue_id = uuid.uuid4().hex if current_app.config.get("REDIS_URL") else None
-    matched = _update(job.id, job.attempts, ("failed",), state="queued", attempts=job.attempts + 1, progress=0.0,
-                      rows=0, scored=0, errors=0, message=None, finished_at=None, heartbeat_at=utcnow(),
-                      worker=None, queue_id=queue_id, **holder())
+    matched = _update(
+        job.id,
+        job.attempts,
+        ("failed",),
+        state="queued",
+        attempts=job.attempts + 1,
+        progress=0.0,
+        rows=0,
+        scored=0,
+        errors=0,
+        message=None,
+        finished_at=None,
+        heartbeat_at=utcnow(),
+        worker=None,
+        queue_id=queue_id,
+        **holder(),
+    )
     if matched:
         db.session.refresh(job)
     return matched
@@ -174,9 +188,19 @@ def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
     version = versions.snapshot()
     factor = float(versions.get_setting("unverified_factor"))
     scorer = versions.scorer_for(version, factor=factor)
-    if not _set(job_id, attempt, ("queued",), state="running", progress=0.0, heartbeat_at=utcnow(),
-                worker=process_name(kind), weights_version=version.label, weights_version_id=version.id,
-                unverified_factor=factor, **liveness.identity()):
+    if not _set(
+        job_id,
+        attempt,
+        ("queued",),
+        state="running",
+        progress=0.0,
+        heartbeat_at=utcnow(),
+        worker=process_name(kind),
+        weights_version=version.label,
+        weights_version_id=version.id,
+        unverified_factor=factor,
+        **liveness.identity(),
+    ):
         log.info("batch job %s attempt %s is not queued any more: not run", job_id, attempt)
         return ""
     heart.hold(app, job_id, attempt)
@@ -195,17 +219,34 @@ def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
                 log.warning("batch job %s: progress not written", job_id, exc_info=True)
 
     try:
-        summary = score_file(folder / "input.csv", work / "scored.csv", scorer, lang=lang, progress=progress,
-                             out_encoding=output, results_path=work / "results.arrow")
+        summary = score_file(
+            folder / "input.csv",
+            work / "scored.csv",
+            scorer,
+            lang=lang,
+            progress=progress,
+            out_encoding=output,
+            results_path=work / "results.arrow",
+        )
     except InputFileError as exc:
         return _finish(job_id, attempt, work, state="failed", message=str(exc))
     except Exception as exc:  # noqa: BLE001 -- a job must end in a state, whatever happened
         log.exception("batch job %s failed", job_id)
         return _finish(job_id, attempt, work, state="failed", message=f"{type(exc).__name__}: {exc}")
     else:
-        return _finish(job_id, attempt, work, state="done", progress=1.0, rows=summary.rows,
-                       scored=summary.scored, errors=summary.errors, out_encoding=summary.encoding,
-                       out_delimiter=summary.delimiter, ignored_columns=summary.ignored)
+        return _finish(
+            job_id,
+            attempt,
+            work,
+            state="done",
+            progress=1.0,
+            rows=summary.rows,
+            scored=summary.scored,
+            errors=summary.errors,
+            out_encoding=summary.encoding,
+            out_delimiter=summary.delimiter,
+            ignored_columns=summary.ignored,
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -225,8 +266,9 @@ def _record(job_id: int, attempt: int, work: Path, **values) -> str:
     db.session.rollback()
     now = utcnow()
     held = or_(BatchJob.state == "running", and_(BatchJob.state == "failed", BatchJob.message == STOPPED))
-    statement = update(BatchJob).where(*_where(job_id, attempt), held).values(finished_at=now, heartbeat_at=now,
-                                                                             **values)
+    statement = (
+        update(BatchJob).where(*_where(job_id, attempt), held).values(finished_at=now, heartbeat_at=now, **values)
+    )
     if db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount != 1:
         db.session.rollback()
         log.warning("batch job %s attempt %s was taken over before it ended: outcome dropped", job_id, attempt)
@@ -262,17 +304,28 @@ def check_stale(job: BatchJob) -> bool:
         return False
     old = or_(BatchJob.heartbeat_at.is_(None), BatchJob.heartbeat_at < cutoff)
     if importing:
-        statement = update(BatchJob).where(*_where(job.id, job.attempts), BatchJob.import_state.in_(ACTIVE), old
-                                           ).values(import_state="failed")
+        statement = (
+            update(BatchJob)
+            .where(*_where(job.id, job.attempts), BatchJob.import_state.in_(ACTIVE), old)
+            .values(import_state="failed")
+        )
     else:
-        statement = update(BatchJob).where(*_where(job.id, job.attempts, *ACTIVE), old
-                                           ).values(state="failed", message=STOPPED, finished_at=utcnow())
+        statement = (
+            update(BatchJob)
+            .where(*_where(job.id, job.attempts, *ACTIVE), old)
+            .values(state="failed", message=STOPPED, finished_at=utcnow())
+        )
     stopped = db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount == 1
     db.session.commit()
     db.session.refresh(job)
     if stopped:
-        log.warning("batch job %s attempt %s%s: no heartbeat since %s, its process gone or elsewhere; marked failed",
-                    job.id, job.attempts, " (import)" if importing else "", job.heartbeat_at)
+        log.warning(
+            "batch job %s attempt %s%s: no heartbeat since %s, its process gone or elsewhere; marked failed",
+            job.id,
+            job.attempts,
+            " (import)" if importing else "",
+            job.heartbeat_at,
+        )
     return stopped
 
 
@@ -299,6 +352,11 @@ def _holder_alive(job: BatchJob) -> bool:
 
 def reap_stale() -> int:
     """Check every queued or running job or import (see :func:`check_stale`); how many were marked failed."""
-    active = db.session.execute(db.select(BatchJob).where(
-        or_(BatchJob.state.in_(ACTIVE), BatchJob.import_state.in_(ACTIVE)))).scalars().all()
+    active = (
+        db.session.execute(
+            db.select(BatchJob).where(or_(BatchJob.state.in_(ACTIVE), BatchJob.import_state.in_(ACTIVE)))
+        )
+        .scalars()
+        .all()
+    )
     return sum(check_stale(job) for job in active)

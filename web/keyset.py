@@ -31,8 +31,15 @@ from .extensions import db
 from .models import Lead
 
 #: Sort keys of the list and their column.
-SORTS = {"score": Lead.sort_score, "name": Lead.name, "completeness": Lead.completeness, "status": Lead.status,
-         "created": Lead.created_at, "sector": Lead.sector, "band": Lead.band}
+SORTS = {
+    "score": Lead.sort_score,
+    "name": Lead.name,
+    "completeness": Lead.completeness,
+    "status": Lead.status,
+    "created": Lead.created_at,
+    "sector": Lead.sector,
+    "band": Lead.band,
+}
 #: Sort columns that may be empty: their empty values sort as the smallest (see the module).
 NULLABLE = ("completeness", "sector", "band")
 #: The Python type of each sort's values in a cursor.
@@ -128,7 +135,7 @@ def seek(query: Select, key: str, descending: bool, cursor: Cursor | None, limit
     column, rows = SORTS[key], []
     parts = segments(key, descending)
     if cursor is not None:  # start in the cursor's segment
-        parts = parts[next(i for i, s in enumerate(parts) if s.empty == (cursor.value is None and key in NULLABLE)):]
+        parts = parts[next(i for i, s in enumerate(parts) if s.empty == (cursor.value is None and key in NULLABLE)) :]
     for i, part in enumerate(parts):
         q = query.order_by(None).where(*part.where).order_by(*part.order)
         if i == 0 and cursor is not None:

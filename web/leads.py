@@ -98,9 +98,13 @@ def sector_condition(sector: str):
 
 def verified_only() -> list:
     """Conditions: the lead states at least one commitment, and staff verified every one it states."""
+
     def verified(field: str):
-        return db.select(Evidence.id).where(Evidence.lead_id == Lead.id, Evidence.field == field,
-                                            Evidence.status == "verified").exists()
+        return (
+            db.select(Evidence.id)
+            .where(Evidence.lead_id == Lead.id, Evidence.field == field, Evidence.status == "verified")
+            .exists()
+        )
 
     column = {f: getattr(Lead, f) for f in COMMITMENTS}
     states_one = or_(*(and_(column[f].is_not(None), column[f] != "") for f in COMMITMENTS))
@@ -113,17 +117,26 @@ def index():
     from flask import current_app
 
     f = filters_from(request.args)
-    query = filtered_query(f).options(selectinload(Lead.evidence), selectinload(Lead.sector_rows),
-                                      joinedload(Lead.rank))
+    query = filtered_query(f).options(
+        selectinload(Lead.evidence), selectinload(Lead.sector_rows), joinedload(Lead.rank)
+    )
     page = listing.paginate(query, f, request.args, _per_page())
     config = get_config()
     info = ranks.ensure()
     rows = listview.rows(page.items, page.first, ranks.stored_for(page.items, info), duplicate_ids(page.items))
-    return render_template("leads/index.html", page=page, rows=rows, f=f, statuses=STATUSES,
-                           config_sectors=config.sector_ids, facets=sector_facets(f, filtered_query),
-                           config_bands=[b.name for b in config.bands], ranks_info=info,
-                           sector_names={s: sector_label(s) for s in config.sector_ids},
-                           count_seconds=int(current_app.config.get("LEADS_COUNT_SECONDS", listing.COUNT_SECONDS)))
+    return render_template(
+        "leads/index.html",
+        page=page,
+        rows=rows,
+        f=f,
+        statuses=STATUSES,
+        config_sectors=config.sector_ids,
+        facets=sector_facets(f, filtered_query),
+        config_bands=[b.name for b in config.bands],
+        ranks_info=info,
+        sector_names={s: sector_label(s) for s in config.sector_ids},
+        count_seconds=int(current_app.config.get("LEADS_COUNT_SECONDS", listing.COUNT_SECONDS)),
+    )
 
 
 def _per_page() -> int:
@@ -141,8 +154,11 @@ def export():
     services.write_csv(out, [services.export_header(), *services.export_rows(leads)])
     services.audit("lead.export", None, rows=len(leads), filters=request.args.to_dict())
     db.session.commit()
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=leads.csv"})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=leads.csv"},
+    )
 
 
 def get_lead(lead_id: int) -> Lead:
@@ -172,18 +188,40 @@ def detail(lead_id: int):
     return _render_detail(get_lead(lead_id))
 
 
-def _render_detail(lead: Lead, conflict: dict | None = None, status_form=None, assign_form=None,
-                   evidence: dict[str, EvidenceForm] | None = None):
+def _render_detail(
+    lead: Lead,
+    conflict: dict | None = None,
+    status_form=None,
+    assign_form=None,
+    evidence: dict[str, EvidenceForm] | None = None,
+):
     """The lead page; after a refused edit, ``conflict`` says why and the edited form keeps what was entered."""
     status, assign, note = _forms(lead)
-    trail = db.session.execute(db.select(AuditLog).where(  # with the trails of leads merged into this one
-        AuditLog.object_type == "lead", AuditLog.object_id.in_(trail_ids(lead)))
-        .order_by(AuditLog.id.desc())).scalars().all()
+    trail = (
+        db.session.execute(
+            db.select(AuditLog)
+            .where(  # with the trails of leads merged into this one
+                AuditLog.object_type == "lead", AuditLog.object_id.in_(trail_ids(lead))
+            )
+            .order_by(AuditLog.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     shown = lead.latest.shown_in(current_lang()) if lead.latest else None
-    return render_template("leads/detail.html", lead=lead, a=lead.latest, shown=shown,
-                           status_form=status_form or status, assign_form=assign_form or assign, note_form=note,
-                           trail=trail, robust=ranks.stored_for([lead]).get(lead.id),
-                           evidence_forms=_evidence_forms(lead, evidence or {}), conflict=conflict)
+    return render_template(
+        "leads/detail.html",
+        lead=lead,
+        a=lead.latest,
+        shown=shown,
+        status_form=status_form or status,
+        assign_form=assign_form or assign,
+        note_form=note,
+        trail=trail,
+        robust=ranks.stored_for([lead]).get(lead.id),
+        evidence_forms=_evidence_forms(lead, evidence or {}),
+        conflict=conflict,
+    )
 
 
 def _evidence_forms(lead: Lead, entered: dict[str, EvidenceForm]) -> list[tuple[str, EvidenceForm]]:
@@ -192,8 +230,9 @@ def _evidence_forms(lead: Lead, entered: dict[str, EvidenceForm]) -> list[tuple[
     for field in COMMITMENTS:
         if getattr(lead, field):
             row = next((e for e in lead.evidence if e.field == field), None)
-            form = entered.get(field) or EvidenceForm(prefix=f"ev-{field}", data={
-                "status": lead.evidence_of(field), "note": row.note if row else ""})
+            form = entered.get(field) or EvidenceForm(
+                prefix=f"ev-{field}", data={"status": lead.evidence_of(field), "note": row.note if row else ""}
+            )
             form.status.choices = choices((s, str(EVIDENCE_LABELS[s])) for s in EVIDENCE)
             out.append((field, form))
     return out
@@ -211,9 +250,12 @@ def is_stale(lead: Lead) -> bool:
 
 def last_change(lead: Lead) -> str:
     """Who changed the lead last and when, as "by NAME at TIME UTC" (the name when the audit log knows it)."""
-    entry = db.session.execute(db.select(AuditLog).where(
-        AuditLog.object_type == "lead", AuditLog.object_id == lead.id, AuditLog.action.in_(LEAD_EDITS))
-        .order_by(AuditLog.id.desc()).limit(1)).scalar_one_or_none()
+    entry = db.session.execute(
+        db.select(AuditLog)
+        .where(AuditLog.object_type == "lead", AuditLog.object_id == lead.id, AuditLog.action.in_(LEAD_EDITS))
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
     when = lead.updated_at.strftime("%Y-%m-%d %H:%M:%S")
     # the entry is only the last change if it was written with it (a re-score changes leads unaudited)
     if entry is not None and entry.user is not None and abs(entry.created_at - lead.updated_at) < timedelta(seconds=30):
@@ -229,9 +271,12 @@ def refuse(lead_id: int, entered: list[tuple[str, str]], **forms):
     """
     db.session.rollback()  # drop this request's changes; the lead is read again as stored now
     lead = get_lead(lead_id)
-    message = _("Someone else changed this lead since you opened it (%(change)s). Your change was not saved. "
-                "The page now shows their version; what you entered is kept in the form below: check it and "
-                "save again if it still applies.", change=last_change(lead))
+    message = _(
+        "Someone else changed this lead since you opened it (%(change)s). Your change was not saved. "
+        "The page now shows their version; what you entered is kept in the form below: check it and "
+        "save again if it still applies.",
+        change=last_change(lead),
+    )
     return _render_detail(lead, conflict={"message": message, "entered": entered}, **forms), 409
 
 
@@ -262,8 +307,14 @@ def set_evidence(lead_id: int, field: str):
     refused = commit_or_refuse(lead_id, entered, evidence={field: form})
     if refused:
         return refused
-    flash(_("Evidence saved: %(field)s is %(status)s.", field=field_label(field),
-            status=EVIDENCE_LABELS[form.status.data]), "success")
+    flash(
+        _(
+            "Evidence saved: %(field)s is %(status)s.",
+            field=field_label(field),
+            status=EVIDENCE_LABELS[form.status.data],
+        ),
+        "success",
+    )
     return redirect(url_for("leads.detail", lead_id=lead.id) + "#evidence")
 
 

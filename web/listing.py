@@ -108,15 +108,18 @@ def paginate(query: Select, f: dict, args, per_page: int) -> Page:
             return _page(items, key, descending, per_page, first, n, counted_at, more, True)
     if after is not None:
         found = keyset.seek(query, key, descending, after, per_page + 1)
-        return _page(found[:per_page], key, descending, per_page, after.position + 1, n, counted_at,
-                     True, len(found) > per_page)
+        return _page(
+            found[:per_page], key, descending, per_page, after.position + 1, n, counted_at, True, len(found) > per_page
+        )
     number = _page_number(args)
     if number > 1:  # paging by number: OFFSET (the cursors of its neighbours let the client switch to keyset)
         start = (number - 1) * per_page
-        found = [] if start >= n + per_page else db.session.execute(
-            query.offset(start).limit(per_page + 1)).scalars().unique().all()
-        return _page(found[:per_page], key, descending, per_page, start + 1, n, counted_at, True,
-                     len(found) > per_page)
+        found = (
+            []
+            if start >= n + per_page
+            else db.session.execute(query.offset(start).limit(per_page + 1)).scalars().unique().all()
+        )
+        return _page(found[:per_page], key, descending, per_page, start + 1, n, counted_at, True, len(found) > per_page)
     found = keyset.seek(query, key, descending, None, per_page + 1)
     return _page(found[:per_page], key, descending, per_page, 1, n, counted_at, False, len(found) > per_page)
 
@@ -128,8 +131,17 @@ def _page_number(args) -> int:
         return 1
 
 
-def _page(items: list[Lead], key: str, descending: bool, per_page: int, first: int, n: int,
-          counted_at: datetime | None, has_prev: bool, has_next: bool) -> Page:
+def _page(
+    items: list[Lead],
+    key: str,
+    descending: bool,
+    per_page: int,
+    first: int,
+    n: int,
+    counted_at: datetime | None,
+    has_prev: bool,
+    has_next: bool,
+) -> Page:
     page = Page(items, per_page, first, max(n, first + len(items) - 1), counted_at)
     if items and has_next:
         page.next_cursor = keyset.cursor_of(items[-1], key, descending, page.last).encode()
@@ -151,8 +163,12 @@ def total(query: Select, f: dict) -> tuple[int, datetime | None]:
     seconds = float(current_app.config.get("LEADS_COUNT_SECONDS", COUNT_SECONDS))
     if seconds <= 0:
         return _count(counted), utcnow()
-    return remembered(("total", *filter_key(f)), seconds, lambda: _count(counted),
-                      lambda since, until: _count(counted.where(Lead.id > since, Lead.id <= until)))
+    return remembered(
+        ("total", *filter_key(f)),
+        seconds,
+        lambda: _count(counted),
+        lambda since, until: _count(counted.where(Lead.id > since, Lead.id <= until)),
+    )
 
 
 def filter_key(f: dict, leave_out: tuple[str, ...] = ("sort", "dir")) -> tuple:

@@ -85,29 +85,44 @@ def rows(leads: list[Lead], first: int, robust: dict[int, dict[str, Any]], dupli
     """The printed rows of ``leads`` (``first``: position of the first in the list)."""
     labels = Labels()
     base = url_for("leads.index")
-    return [_row(lead, first + i, labels, base, robust.get(lead.id), lead.id in duplicates)
-            for i, lead in enumerate(leads)]
+    return [
+        _row(lead, first + i, labels, base, robust.get(lead.id), lead.id in duplicates) for i, lead in enumerate(leads)
+    ]
 
 
 def _row(lead: Lead, position: int, labels: Labels, base: str, robust: dict | None, duplicate: bool) -> Row:
     others = ", ".join(labels.sector(r.sector) for r in lead.sector_rows if not r.main)
     source = labels.source.get(lead.source, lead.source)
     return Row(
-        id=lead.id, position=position, url=f"{base}/{lead.id}", name=lead.name,
-        select_label=labels.select % {"name": lead.name}, duplicate=duplicate,
+        id=lead.id,
+        position=position,
+        url=f"{base}/{lead.id}",
+        name=lead.name,
+        select_label=labels.select % {"name": lead.name},
+        duplicate=duplicate,
         place=f"{lead.city} · {source}" if lead.city and lead.source else (lead.city or source or ""),
-        sector=labels.sector(lead.sector), others=others, score=labels.number(lead.score), band=lead.band,
-        robust=_robust(robust, labels), evidence=_evidence(lead, labels),
-        completeness=labels.percent(lead.completeness), meter=round((lead.completeness or 0) * 100, 1),
-        status=lead.status, status_label=labels.status.get(lead.status, lead.status),
-        assignee=lead.assigned_to.username if lead.assigned_to else "—", added=lead.created_at.strftime("%Y-%m-%d"))
+        sector=labels.sector(lead.sector),
+        others=others,
+        score=labels.number(lead.score),
+        band=lead.band,
+        robust=_robust(robust, labels),
+        evidence=_evidence(lead, labels),
+        completeness=labels.percent(lead.completeness),
+        meter=round((lead.completeness or 0) * 100, 1),
+        status=lead.status,
+        status_label=labels.status.get(lead.status, lead.status),
+        assignee=lead.assigned_to.username if lead.assigned_to else "—",
+        added=lead.created_at.strftime("%Y-%m-%d"),
+    )
 
 
 def _robust(r: dict | None, labels: Labels) -> tuple[str, str] | None:
     if not r:
         return None
-    return (labels.top % {"k": r["top_k"], "p": labels.percent(r["p_top_k"])},
-            labels.ranks % {"low": r["low"], "high": r["high"]})
+    return (
+        labels.top % {"k": r["top_k"], "p": labels.percent(r["p_top_k"])},
+        labels.ranks % {"low": r["low"], "high": r["high"]},
+    )
 
 
 def _evidence(lead: Lead, labels: Labels) -> tuple[str, str, str] | None:
@@ -118,5 +133,8 @@ def _evidence(lead: Lead, labels: Labels) -> tuple[str, str, str] | None:
     states = {f: lead.evidence_of(f) for f in stated}
     n = sum(1 for s in states.values() if s == "verified")
     title = "; ".join(f"{labels.fields[f]}: {labels.evidence[s]}" for f, s in states.items())
-    return ("ev-verified" if n == len(stated) else "ev-declared", title,
-            labels.verified % {"n": n, "total": len(stated)})
+    return (
+        "ev-verified" if n == len(stated) else "ev-declared",
+        title,
+        labels.verified % {"n": n, "total": len(stated)},
+    )

@@ -97,8 +97,12 @@ def log_level(value: object) -> int:
 
 def _console_handlers(logger: logging.Logger) -> list[logging.Handler]:
     streams = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
-    return [h for h in logger.handlers if isinstance(h, StderrHandler)
-            or (isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in streams)]
+    return [
+        h
+        for h in logger.handlers
+        if isinstance(h, StderrHandler)
+        or (isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in streams)
+    ]
 
 
 def configure_root() -> None:
@@ -171,9 +175,14 @@ class RequestLog:
             return
         method = quote(environ.get("REQUEST_METHOD", "-"), safe="")[:16]
         path, ms = shown_path(environ), round(seconds * 1000, 1)
-        access_log.info("%s %s %s %.1f ms", method, path, status, ms,
-                        extra={"method": method, "path": path, "status": status,
-                               "duration_ms": ms})
+        access_log.info(
+            "%s %s %s %.1f ms",
+            method,
+            path,
+            status,
+            ms,
+            extra={"method": method, "path": path, "status": status, "duration_ms": ms},
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -91,12 +91,26 @@ def confirmation(lead, assessment, report_url: str, contact: str, lang: str) -> 
     address = (lead.contact_email or "").strip()
     if not (lead.consent and PLAIN_ADDRESS.fullmatch(address)):
         return None
-    body = render_template("mail/confirmation.txt", lead=lead, a=assessment,
-                           shown=assessment.shown_in(lang), report_url=report_url, contact=contact)
-    subject = _("Your self-assessment has reached the Hanoi investment promotion team: %(name)s",
-                name=_one_line(lead.name))
-    return {"kind": "confirmation", "lead_id": lead.id, "to": [address], "reply_to": staff_addresses()[:1],
-            "subject": subject, "body": body, "lang": lang}
+    body = render_template(
+        "mail/confirmation.txt",
+        lead=lead,
+        a=assessment,
+        shown=assessment.shown_in(lang),
+        report_url=report_url,
+        contact=contact,
+    )
+    subject = _(
+        "Your self-assessment has reached the Hanoi investment promotion team: %(name)s", name=_one_line(lead.name)
+    )
+    return {
+        "kind": "confirmation",
+        "lead_id": lead.id,
+        "to": [address],
+        "reply_to": staff_addresses()[:1],
+        "subject": subject,
+        "body": body,
+        "lang": lang,
+    }
 
 
 def staff_notice(lead, assessment, firm_lang: str) -> dict[str, Any] | None:
@@ -108,23 +122,44 @@ def staff_notice(lead, assessment, firm_lang: str) -> dict[str, Any] | None:
     lang = lang if lang in current_app.config["LANGUAGES"] else "en"
     reply = [lead.contact_email.strip()] if PLAIN_ADDRESS.fullmatch((lead.contact_email or "").strip()) else []
     with force_locale(lang):
-        body = render_template("mail/staff_notice.txt", lead=lead, a=assessment, shown=assessment.shown_in(lang),
-                               firm_lang=firm_lang, lead_url=external_url("leads.detail", lead_id=lead.id))
-        subject = _("New lead from the self-assessment: %(name)s (%(score)s, band %(band)s)",
-                    name=_one_line(lead.name), score=f"{assessment.score:.1f}", band=assessment.band)
-    return {"kind": "staff", "lead_id": lead.id, "to": to, "reply_to": reply, "subject": subject, "body": body,
-            "lang": lang}
+        body = render_template(
+            "mail/staff_notice.txt",
+            lead=lead,
+            a=assessment,
+            shown=assessment.shown_in(lang),
+            firm_lang=firm_lang,
+            lead_url=external_url("leads.detail", lead_id=lead.id),
+        )
+        subject = _(
+            "New lead from the self-assessment: %(name)s (%(score)s, band %(band)s)",
+            name=_one_line(lead.name),
+            score=f"{assessment.score:.1f}",
+            band=assessment.band,
+        )
+    return {
+        "kind": "staff",
+        "lead_id": lead.id,
+        "to": to,
+        "reply_to": reply,
+        "subject": subject,
+        "body": body,
+        "lang": lang,
+    }
 
 
 def deliver(message: dict[str, Any]) -> None:
     """Send one message now over SMTP (in an app context); raises on failure or timeout."""
     config = current_app.config
     connection = mailman.get_connection(timeout=float(config.get("MAIL_TIMEOUT") or 10))
-    email = EmailMessage(subject=_one_line(message["subject"]), body=message["body"],
-                         from_email=config["MAIL_DEFAULT_SENDER"], to=message["to"],
-                         reply_to=message.get("reply_to") or None, connection=connection,
-                         headers={"Content-Language": message.get("lang", "en"),
-                                  "Auto-Submitted": "auto-generated"})
+    email = EmailMessage(
+        subject=_one_line(message["subject"]),
+        body=message["body"],
+        from_email=config["MAIL_DEFAULT_SENDER"],
+        to=message["to"],
+        reply_to=message.get("reply_to") or None,
+        connection=connection,
+        headers={"Content-Language": message.get("lang", "en"), "Auto-Submitted": "auto-generated"},
+    )
     email.send()
     log.info("mail: %s for lead %s sent", message["kind"], message.get("lead_id"))
 
@@ -154,13 +189,22 @@ def _enqueue(message: dict[str, Any]) -> bool:
     config = current_app.config
     try:
         Queue(config["MAIL_QUEUE"], connection=connection()).enqueue(
-            "web.worker.send_mail_job", message, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-            job_timeout=int(4 * float(config.get("MAIL_TIMEOUT") or 10)) + 30, result_ttl=3600,
-            failure_ttl=7 * 24 * 3600, description=f"mail {message['kind']} for lead {message.get('lead_id')}")
+            "web.worker.send_mail_job",
+            message,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            job_timeout=int(4 * float(config.get("MAIL_TIMEOUT") or 10)) + 30,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"mail {message['kind']} for lead {message.get('lead_id')}",
+        )
         return True
     except RedisError as exc:
-        log.warning("mail: Redis cannot queue the %s for lead %s (%s); sending from this process",
-                    message["kind"], message.get("lead_id"), exc)
+        log.warning(
+            "mail: Redis cannot queue the %s for lead %s (%s); sending from this process",
+            message["kind"],
+            message.get("lead_id"),
+            exc,
+        )
         return False
 
 

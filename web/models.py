@@ -137,28 +137,44 @@ class Lead(ProfileColumns, db.Model):
     __mapper_args__ = {"version_id_col": row_version}
     # The list's orders (web/listing.py): each sort column with the id as tie-break, in one index; and
     # LIKE '%word%' on the folded text, served by a trigram index on PostgreSQL (SQLite scans: no such index)
-    __table_args__ = (*(Index(f"ix_leads_{name}_id", name, "id")
-                        for name in ("sort_score", "name", "status", "created_at", "completeness", "sector", "band")),
-                      Index("ix_leads_search_trgm", "search_text", postgresql_using="gin",
-                            postgresql_ops={"search_text": "public.gin_trgm_ops"}).ddl_if(dialect="postgresql"))
+    __table_args__ = (
+        *(
+            Index(f"ix_leads_{name}_id", name, "id")
+            for name in ("sort_score", "name", "status", "created_at", "completeness", "sector", "band")
+        ),
+        Index(
+            "ix_leads_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "public.gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     assigned_to: Mapped[User | None] = relationship()
     assessments: Mapped[list[Assessment]] = relationship(
-        back_populates="lead", order_by="Assessment.id.desc()", cascade="all, delete-orphan")
+        back_populates="lead", order_by="Assessment.id.desc()", cascade="all, delete-orphan"
+    )
     notes: Mapped[list[Note]] = relationship(
-        back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan")
+        back_populates="lead", order_by="Note.id.desc()", cascade="all, delete-orphan"
+    )
     evidence: Mapped[list[Evidence]] = relationship(
-        back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan")
+        back_populates="lead", order_by="Evidence.id", cascade="all, delete-orphan"
+    )
     activities: Mapped[list[Activity]] = relationship(
-        back_populates="lead", order_by=lambda: [Activity.happened_on.desc(), Activity.id.desc()],
-        cascade="all, delete-orphan")
+        back_populates="lead",
+        order_by=lambda: [Activity.happened_on.desc(), Activity.id.desc()],
+        cascade="all, delete-orphan",
+    )
     tasks: Mapped[list[Task]] = relationship(
-        back_populates="lead", order_by=lambda: [Task.due_on, Task.id], cascade="all, delete-orphan")
+        back_populates="lead", order_by=lambda: [Task.due_on, Task.id], cascade="all, delete-orphan"
+    )
     contacts: Mapped[list[Contact]] = relationship(
-        back_populates="lead", order_by="Contact.id", cascade="all, delete-orphan")
+        back_populates="lead", order_by="Contact.id", cascade="all, delete-orphan"
+    )
     # Every sector the latest assessment detected (main first), kept in step by services.record_result.
     sector_rows: Mapped[list[LeadSector]] = relationship(
-        order_by=lambda: [LeadSector.main.desc(), LeadSector.sector], cascade="all, delete-orphan")
+        order_by=lambda: [LeadSector.main.desc(), LeadSector.sector], cascade="all, delete-orphan"
+    )
 
     def evidence_of(self, field: str) -> str:
         """How a commitment is backed: ``declared`` (the default), ``verified`` or ``estimated``."""
@@ -188,6 +204,8 @@ class Lead(ProfileColumns, db.Model):
 def _keep_sort_score(_mapper, _connection, lead: Lead) -> None:
     """Keep :attr:`Lead.sort_score` equal to the score (or -1 without one) on every save."""
     lead.sort_score = lead.score if lead.score is not None else -1.0
+
+
 #: Lead fields the list's search box looks in (folded into ``Lead.search_text``).
 SEARCHED = ("name", "description", "okved", "city", "contact_email", "ext_id", "website", "inn", "ogrn")
 
@@ -272,9 +290,14 @@ class Assessment(db.Model):
 
     def shown_in(self, lang: str) -> dict[str, Any]:
         """What a page shows of this assessment, worded in ``lang``."""
-        return {"contributions": self.contributions, "sectors": self.matched_sectors, "missing": self.missing,
-                "completeness": self.completeness, "improvements": self.improvements_in(lang),
-                "explanation": self.explanation_in(lang)}
+        return {
+            "contributions": self.contributions,
+            "sectors": self.matched_sectors,
+            "missing": self.missing,
+            "completeness": self.completeness,
+            "improvements": self.improvements_in(lang),
+            "explanation": self.explanation_in(lang),
+        }
 
 
 class Note(db.Model):
@@ -410,8 +433,9 @@ class LeadRank(db.Model):
     subscores: Mapped[list[float]] = mapped_column(JSON)
     as_of: Mapped[datetime] = mapped_column(default=utcnow)
 
-    lead: Mapped[Lead] = relationship(backref=backref("rank", uselist=False, cascade="all, delete-orphan",
-                                                      passive_deletes=True))
+    lead: Mapped[Lead] = relationship(
+        backref=backref("rank", uselist=False, cascade="all, delete-orphan", passive_deletes=True)
+    )
 
 
 class RankState(db.Model):
@@ -435,6 +459,8 @@ class RankState(db.Model):
     ranked_at: Mapped[datetime | None]  # end of the last run, full or of new leads alone
     holder: Mapped[str | None] = mapped_column(String(120))
     held_until: Mapped[datetime | None]
+
+
 class ReportLink(db.Model):
     """The unguessable link to a firm's one-page report of what it sent (the thanks page and the e-mail give it).
 

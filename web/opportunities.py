@@ -39,8 +39,12 @@ log = logging.getLogger(__name__)
 #: Leads ranked on an opportunity's page at most (the best first).
 MAX_LEADS = 50
 KIND_LABELS = {"park": _l("Park or zone"), "project": _l("Investment project"), "partner": _l("Vietnamese partner")}
-LOCATION_LABELS = {"hi_tech_park": _l("Hi-tech park"), "industrial_park": _l("Industrial park"),
-                   "digital_zone": _l("Digital technology zone"), "other": _l("Elsewhere in Hanoi")}
+LOCATION_LABELS = {
+    "hi_tech_park": _l("Hi-tech park"),
+    "industrial_park": _l("Industrial park"),
+    "digital_zone": _l("Digital technology zone"),
+    "other": _l("Elsewhere in Hanoi"),
+}
 
 
 @lru_cache(maxsize=4)
@@ -70,18 +74,34 @@ def matches_for(profile: dict, lang: str | None = None) -> FirmMatches | None:
     return result if isinstance(result, FirmMatches) else None
 
 
-STATE_LABELS = {"open": _l("open"), "retired": _l("retired"), "operating": _l("operating"),
-                "under_construction": _l("under construction"), "planned": _l("planned"), "unknown": _l("unknown")}
-CONFIDENCE_LABELS = {"stated": _l("stated by the source"), "weak": _l("weak source"),
-                     "conflict": _l("sources disagree"), "unconfirmed": _l("unconfirmed"),
-                     "inferred": _l("our inference"), "superseded": _l("legal base changed since")}
+STATE_LABELS = {
+    "open": _l("open"),
+    "retired": _l("retired"),
+    "operating": _l("operating"),
+    "under_construction": _l("under construction"),
+    "planned": _l("planned"),
+    "unknown": _l("unknown"),
+}
+CONFIDENCE_LABELS = {
+    "stated": _l("stated by the source"),
+    "weak": _l("weak source"),
+    "conflict": _l("sources disagree"),
+    "unconfirmed": _l("unconfirmed"),
+    "inferred": _l("our inference"),
+    "superseded": _l("legal base changed since"),
+}
 
 
 @bp.app_context_processor
 def template_helpers() -> dict:
     """``matches_for`` and the labels, for the self-assessment result and the report."""
-    return {"matches_for": matches_for, "KIND_LABELS": KIND_LABELS, "LOCATION_LABELS": LOCATION_LABELS,
-            "STATE_LABELS": STATE_LABELS, "CONFIDENCE_LABELS": CONFIDENCE_LABELS}
+    return {
+        "matches_for": matches_for,
+        "KIND_LABELS": KIND_LABELS,
+        "LOCATION_LABELS": LOCATION_LABELS,
+        "STATE_LABELS": STATE_LABELS,
+        "CONFIDENCE_LABELS": CONFIDENCE_LABELS,
+    }
 
 
 @bp.app_template_filter("sector_label")
@@ -113,16 +133,26 @@ class OpportunityForm(FlaskForm):
     name_ru = StringField(_l("Name in Russian"), validators=[DataRequired(), Length(max=300)])
     name_vi = StringField(_l("Name in Vietnamese"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    targets = SelectMultipleField(_l("Sectors it targets"), choices=[], widget=ListWidget(prefix_label=False),
-                                  option_widget=CheckboxInput(),
-                                  validators=[DataRequired(_l("Tick at least one sector."))])
-    asks = SelectMultipleField(_l("What it asks of a firm (a partner: what it seeks)"), choices=[],
-                               widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    targets = SelectMultipleField(
+        _l("Sectors it targets"),
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[DataRequired(_l("Tick at least one sector."))],
+    )
+    asks = SelectMultipleField(
+        _l("What it asks of a firm (a partner: what it seeks)"),
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     offers = StringField(_l("What a partner offers (separate with ';')"), validators=[Optional(), Length(max=500)])
     capital_min_usd = FloatField(_l("Smallest investment, US$"), validators=[Optional(), NumberRange(min=0)])
     capital_max_usd = FloatField(_l("Largest investment, US$"), validators=[Optional(), NumberRange(min=0)])
-    deadline = StringField(_l("Deadline (YYYY-MM-DD)"), validators=[
-        Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$", message=_l("Write the date as 2026-09-30."))])
+    deadline = StringField(
+        _l("Deadline (YYYY-MM-DD)"),
+        validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$", message=_l("Write the date as 2026-09-30."))],
+    )
     location_type = SelectField(_l("Location"), choices=choices((t, LOCATION_LABELS[t]) for t in LOCATION_TYPES))
     contact = StringField(_l("Contact"), validators=[Optional(), Length(max=300)])
 
@@ -134,8 +164,19 @@ class OpportunityForm(FlaskForm):
         self.asks.choices = choices((a, field_label(a)) for a in ASKS)
 
 
-_FORM_FIELDS = ("kind", "name_en", "name_ru", "name_vi", "description", "offers", "capital_min_usd",
-                "capital_max_usd", "deadline", "location_type", "contact")
+_FORM_FIELDS = (
+    "kind",
+    "name_en",
+    "name_ru",
+    "name_vi",
+    "description",
+    "offers",
+    "capital_min_usd",
+    "capital_max_usd",
+    "deadline",
+    "location_type",
+    "contact",
+)
 
 
 def _save(form: OpportunityForm, row: StaffOpportunity) -> bool:
@@ -169,8 +210,14 @@ def index():
     if kind:
         query = query.where(StaffOpportunity.kind == kind)
     staff = db.session.execute(query).scalars().all()
-    return render_template("opportunities/index.html", parks=parks, staff=staff, kind=kind, lang=current_lang(),
-                           catalogue=matcher.catalogue)
+    return render_template(
+        "opportunities/index.html",
+        parks=parks,
+        staff=staff,
+        kind=kind,
+        lang=current_lang(),
+        catalogue=matcher.catalogue,
+    )
 
 
 @bp.route("/new", methods=("GET", "POST"))
@@ -219,8 +266,9 @@ def retire(oid: int):
     row.status = "open" if row.status == "retired" else "retired"
     services.audit("opportunity.retire" if row.status == "retired" else "opportunity.reopen", row)
     db.session.commit()
-    flash(_("The opportunity is retired.") if row.status == "retired" else _("The opportunity is open again."),
-          "success")
+    flash(
+        _("The opportunity is retired.") if row.status == "retired" else _("The opportunity is open again."), "success"
+    )
     return redirect(url_for("opportunities.detail", key=row.key))
 
 
@@ -228,8 +276,8 @@ def _opportunity(key: str) -> tuple[Opportunity, StaffOpportunity | None, Matche
     """The opportunity behind ``key`` (a catalogue id or ``staff-N``), its row if staff entered it, and the matcher."""
     matcher = current_matcher()
     row = None
-    if key.startswith(KEY_PREFIX) and key[len(KEY_PREFIX):].isdigit():
-        row = get_staff_opportunity(int(key[len(KEY_PREFIX):]))
+    if key.startswith(KEY_PREFIX) and key[len(KEY_PREFIX) :].isdigit():
+        row = get_staff_opportunity(int(key[len(KEY_PREFIX) :]))
         opp = to_opportunity(matcher, row)
     else:
         opp = next((o for o in matcher.catalogue.opportunities if o.id == key), None)
@@ -241,8 +289,11 @@ def _opportunity(key: str) -> tuple[Opportunity, StaffOpportunity | None, Matche
 def lead_filters() -> dict:
     """The filters of an opportunity's lead list: pipeline status, lowest match score, words of the name."""
     status = request.args.get("status", "")
-    return {"status": status if status in STATUSES else "", "q": (request.args.get("q") or "").strip()[:100],
-            "min_score": int_arg("min_score", 0, 0, 100)}
+    return {
+        "status": status if status in STATUSES else "",
+        "q": (request.args.get("q") or "").strip()[:100],
+        "min_score": int_arg("min_score", 0, 0, 100),
+    }
 
 
 @bp.get("/<key>")
@@ -258,11 +309,23 @@ def detail(key: str):
     leads = db.session.execute(query).scalars().all()
     ranked = matcher.rank_leads([lead.profile() for lead in leads], opp, current_lang()) if leads else []
     best = [(leads[i], m) for i, m in ranked if m is not None and m.score >= f["min_score"]][:MAX_LEADS]
-    introduced = {i.lead_id for i in db.session.execute(
-        db.select(Introduction).where(Introduction.opportunity_key == opp.id)).scalars()}
-    return render_template("opportunities/detail.html", opp=opp, row=row, best=best, f=f, statuses=STATUSES,
-                           introduced=introduced, lang=current_lang(), catalogue=matcher.catalogue,
-                           agency=matcher.agencies.get(opp.managing_body or ""), form=FlaskForm())
+    introduced = {
+        i.lead_id
+        for i in db.session.execute(db.select(Introduction).where(Introduction.opportunity_key == opp.id)).scalars()
+    }
+    return render_template(
+        "opportunities/detail.html",
+        opp=opp,
+        row=row,
+        best=best,
+        f=f,
+        statuses=STATUSES,
+        introduced=introduced,
+        lang=current_lang(),
+        catalogue=matcher.catalogue,
+        agency=matcher.agencies.get(opp.managing_body or ""),
+        form=FlaskForm(),
+    )
 
 
 @bp.post("/<key>/introduce/<int:lead_id>")
@@ -276,12 +339,23 @@ def introduce(key: str, lead_id: int):
     [(_row_index, match)] = matcher.rank_leads([lead.profile()], opp, current_lang())
     name = opp.name.get(current_lang()) or opp.name["en"]
     user = services.acting_user()
-    intro = Introduction(lead_id=lead.id, opportunity_key=opp.id, opportunity_name=name,
-                         score=match.score if match else None, user_id=user.id if user else None)
+    intro = Introduction(
+        lead_id=lead.id,
+        opportunity_key=opp.id,
+        opportunity_name=name,
+        score=match.score if match else None,
+        user_id=user.id if user else None,
+    )
     db.session.add(intro)
-    db.session.add(Note(lead_id=lead.id, author_id=user.id if user else None,
-                        body=_("Introduced to %(name)s (match %(score)s).", name=name,
-                               score=f"{match.score:.1f}" if match else "–")))
+    db.session.add(
+        Note(
+            lead_id=lead.id,
+            author_id=user.id if user else None,
+            body=_(
+                "Introduced to %(name)s (match %(score)s).", name=name, score=f"{match.score:.1f}" if match else "–"
+            ),
+        )
+    )
     db.session.flush()
     services.audit("lead.introduce", lead, opportunity=opp.id, score=intro.score)
     services.audit("opportunity.introduce", intro, opportunity=opp.id, lead=lead.id)
@@ -300,7 +374,18 @@ def for_lead(lead_id: int):
     lead = db.get_or_404(Lead, lead_id)
     matcher = current_matcher()
     result = matcher.match_profiles([lead.profile()], k=5, lang=current_lang(), k_partners=5)[0]
-    intros = db.session.execute(db.select(Introduction).where(Introduction.lead_id == lead.id)
-                                .order_by(Introduction.id.desc())).scalars().all()
-    return render_template("opportunities/lead.html", lead=lead, result=result, intros=intros, form=FlaskForm(),
-                           introduced={i.opportunity_key for i in intros})
+    intros = (
+        db.session.execute(
+            db.select(Introduction).where(Introduction.lead_id == lead.id).order_by(Introduction.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "opportunities/lead.html",
+        lead=lead,
+        result=result,
+        intros=intros,
+        form=FlaskForm(),
+        introduced={i.opportunity_key for i in intros},
+    )

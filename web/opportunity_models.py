@@ -59,11 +59,14 @@ class StaffOpportunity(db.Model):
         """The opportunity as the catalogue file would hold it (checked by ``matcher.opportunities``)."""
         spec: dict[str, Any] = {
             # a language without a name column of its own (one added later) shows the English name
-            "kind": self.kind, "name": {lang: getattr(self, f"name_{lang}", self.name_en) for lang in LANGS},
-            "targets": dict(self.targets or {}), "asks": list(self.asks or []),
+            "kind": self.kind,
+            "name": {lang: getattr(self, f"name_{lang}", self.name_en) for lang in LANGS},
+            "targets": dict(self.targets or {}),
+            "asks": list(self.asks or []),
             "offers": [o.strip() for o in (self.offers or "").split(";") if o.strip()],
             "location_type": self.location_type or "other",
-            "status": "retired" if self.status == "retired" else "open", "contact": self.contact or "",
+            "status": "retired" if self.status == "retired" else "open",
+            "contact": self.contact or "",
         }
         if self.description:
             spec["facts"] = dict.fromkeys(LANGS, self.description)

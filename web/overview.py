@@ -61,8 +61,9 @@ def funnel(counts: dict[str, int]) -> list[dict]:
     """Per pipeline stage: leads there now and leads that reached it (there now or at a later stage)."""
     out = []
     for i, status in enumerate(PIPELINE):
-        out.append({"status": status, "now": counts.get(status, 0),
-                    "reached": sum(counts.get(s, 0) for s in PIPELINE[i:])})
+        out.append(
+            {"status": status, "now": counts.get(status, 0), "reached": sum(counts.get(s, 0) for s in PIPELINE[i:])}
+        )
     return out
 
 
@@ -79,8 +80,9 @@ def conversion_by_source(pairs: dict[tuple[str, str], int]) -> list[dict]:
 
 def sector_mix(limit: int = TOP_SECTORS) -> list[tuple[str | None, int]]:
     """(main sector, leads) for the ``limit`` largest sectors, then ``("*", n)`` for all other leads."""
-    rows = db.session.execute(db.select(Lead.sector, func.count().label("n")).group_by(Lead.sector)
-                              .order_by(func.count().desc(), Lead.sector)).all()
+    rows = db.session.execute(
+        db.select(Lead.sector, func.count().label("n")).group_by(Lead.sector).order_by(func.count().desc(), Lead.sector)
+    ).all()
     top = [(sector, n) for sector, n in rows[:limit]]
     rest = sum(n for _sector, n in rows[limit:])
     return top + ([("*", rest)] if rest else [])
@@ -96,23 +98,34 @@ def scores_and_intake(starts: list[date], bins: int = SCORE_BINS) -> dict:
     """In one pass over the leads: leads per score bin of width 100 / ``bins`` (the last one includes 100),
     unscored leads, the average score, and leads created in each week starting at ``starts`` (UTC)."""
     width = 100 / bins
-    score_parts = [_sum_if(and_(Lead.score >= i * width, Lead.score < (i + 1) * width if i < bins - 1 else True))
-                   for i in range(bins)]
+    score_parts = [
+        _sum_if(and_(Lead.score >= i * width, Lead.score < (i + 1) * width if i < bins - 1 else True))
+        for i in range(bins)
+    ]
     bounds = [datetime(d.year, d.month, d.day) for d in starts]
     bounds.append(bounds[-1] + timedelta(weeks=1))
-    week_parts = [_sum_if(and_(Lead.created_at >= lo, Lead.created_at < hi))
-                  for lo, hi in zip(bounds, bounds[1:], strict=False)]
-    row = db.session.execute(db.select(*score_parts, _sum_if(Lead.score.is_(None)), func.avg(Lead.score),
-                                       *week_parts)).one()
-    return {"bins": [int(n) for n in row[:bins]], "unscored": int(row[bins]),
-            "average": None if row[bins + 1] is None else float(row[bins + 1]),
-            "weekly": [int(n) for n in row[bins + 2:]]}
+    week_parts = [
+        _sum_if(and_(Lead.created_at >= lo, Lead.created_at < hi)) for lo, hi in zip(bounds, bounds[1:], strict=False)
+    ]
+    row = db.session.execute(
+        db.select(*score_parts, _sum_if(Lead.score.is_(None)), func.avg(Lead.score), *week_parts)
+    ).one()
+    return {
+        "bins": [int(n) for n in row[:bins]],
+        "unscored": int(row[bins]),
+        "average": None if row[bins + 1] is None else float(row[bins + 1]),
+        "weekly": [int(n) for n in row[bins + 2 :]],
+    }
 
 
 def headline(counts: dict[str, int], figures: dict) -> dict:
     """The figures above the charts: leads, new this week, average score, invested."""
-    return {"total": sum(counts.values()), "this_week": figures["weekly"][-1], "average": figures["average"],
-            "invested": counts.get("invested", 0)}
+    return {
+        "total": sum(counts.values()),
+        "this_week": figures["weekly"][-1],
+        "average": figures["average"],
+        "invested": counts.get("invested", 0),
+    }
 
 
 def _share(part: int, whole: int) -> str:
@@ -123,13 +136,26 @@ def funnel_chart(counts: dict[str, int]) -> dict:
     """The funnel as bars: leads that reached each stage, each bar linking to the leads there now."""
     stages = funnel(counts)
     first = stages[0]["reached"] if stages else 0
-    rows = [{"label": _("%(stage)s (now %(n)s)", stage=STATUS_LABELS[s["status"]], n=number(s["now"], 0)),
-             "value": s["reached"], "text": f"{number(s['reached'], 0)} ({_share(s['reached'], first)})",
-             "href": url_for("leads.index", status=s["status"]), "kind": f"status-{s['status']}"}
-            for s in stages]
+    rows = [
+        {
+            "label": _("%(stage)s (now %(n)s)", stage=STATUS_LABELS[s["status"]], n=number(s["now"], 0)),
+            "value": s["reached"],
+            "text": f"{number(s['reached'], 0)} ({_share(s['reached'], first)})",
+            "href": url_for("leads.index", status=s["status"]),
+            "kind": f"status-{s['status']}",
+        }
+        for s in stages
+    ]
     dropped = counts.get("dropped", 0)
-    rows.append({"label": str(STATUS_LABELS["dropped"]), "value": dropped, "text": number(dropped, 0),
-                 "href": url_for("leads.index", status="dropped"), "kind": "status-dropped"})
+    rows.append(
+        {
+            "label": str(STATUS_LABELS["dropped"]),
+            "value": dropped,
+            "text": number(dropped, 0),
+            "href": url_for("leads.index", status="dropped"),
+            "kind": "status-dropped",
+        }
+    )
     return charts.bar_chart(rows)
 
 
@@ -140,26 +166,41 @@ def sector_chart(mix: list[tuple[str | None, int]]) -> dict:
     for sector, n in mix:
         label = _("other sectors") if sector == "*" else sector_label(sector)
         href = url_for("leads.index", sector=sector) if sector not in ("*", None) else None
-        rows.append({"label": label, "value": n, "text": f"{number(n, 0)} ({_share(n, total)})", "href": href,
-                     "kind": "sector"})
+        rows.append(
+            {"label": label, "value": n, "text": f"{number(n, 0)} ({_share(n, total)})", "href": href, "kind": "sector"}
+        )
     return charts.bar_chart(rows)
 
 
 def score_chart(bins: list[int]) -> dict:
     """The score distribution as columns of 10 points each."""
     width = 100 // len(bins)
-    columns = [{"label": str(i * width), "value": n, "text": number(n, 0),
-                "title": f"{i * width}–{(i + 1) * width}: {number(n, 0)}", "kind": "score"}
-               for i, n in enumerate(bins)]
+    columns = [
+        {
+            "label": str(i * width),
+            "value": n,
+            "text": number(n, 0),
+            "title": f"{i * width}–{(i + 1) * width}: {number(n, 0)}",
+            "kind": "score",
+        }
+        for i, n in enumerate(bins)
+    ]
     return charts.column_chart(columns)
 
 
 def weekly_chart(starts: list[date], counts: list[int]) -> dict:
     """New leads per week as columns, every third week (this one included) labelled with its Monday's date."""
     locale = get_locale()
-    columns = [{"label": format_skeleton("MMMd", d, locale=locale), "value": n, "text": number(n, 0),
-                "title": f"{format_skeleton('yMMMd', d, locale=locale)}: {number(n, 0)}", "kind": "week"}
-               for d, n in zip(starts, counts, strict=True)]
+    columns = [
+        {
+            "label": format_skeleton("MMMd", d, locale=locale),
+            "value": n,
+            "text": number(n, 0),
+            "title": f"{format_skeleton('yMMMd', d, locale=locale)}: {number(n, 0)}",
+            "kind": "week",
+        }
+        for d, n in zip(starts, counts, strict=True)
+    ]
     return charts.column_chart(columns, label_every=3)
 
 
@@ -169,10 +210,19 @@ def conversion_chart(rows: list[dict]) -> dict:
     for r in rows:
         source = str(SOURCE_LABELS.get(r["source"], r["source"]))
         total = number(r["total"], 0)
-        for key, label in (("advanced", _("%(source)s (%(n)s): meeting or later", source=source, n=total)),
-                           ("invested", _("%(source)s (%(n)s): invested", source=source, n=total))):
-            bars.append({"label": label, "value": r[key] / r["total"] if r["total"] else 0,
-                         "text": f"{_share(r[key], r['total'])} · {number(r[key], 0)}", "href": None, "kind": key})
+        for key, label in (
+            ("advanced", _("%(source)s (%(n)s): meeting or later", source=source, n=total)),
+            ("invested", _("%(source)s (%(n)s): invested", source=source, n=total)),
+        ):
+            bars.append(
+                {
+                    "label": label,
+                    "value": r[key] / r["total"] if r["total"] else 0,
+                    "text": f"{_share(r[key], r['total'])} · {number(r[key], 0)}",
+                    "href": None,
+                    "kind": key,
+                }
+            )
     return charts.bar_chart(bars, full=1.0)  # shares against 100 %, not against the largest share
 
 
@@ -201,6 +251,12 @@ def index():
     found = figures(starts)
     counts = status_counts(found["pairs"])
     return render_template(
-        "overview/index.html", head=headline(counts, found), unscored=found["unscored"],
-        funnel=funnel_chart(counts), sectors=sector_chart(found["sectors"]), scores=score_chart(found["bins"]),
-        weeks=weekly_chart(starts, found["weekly"]), conversion=conversion_chart(conversion_by_source(found["pairs"])))
+        "overview/index.html",
+        head=headline(counts, found),
+        unscored=found["unscored"],
+        funnel=funnel_chart(counts),
+        sectors=sector_chart(found["sectors"]),
+        scores=score_chart(found["bins"]),
+        weeks=weekly_chart(starts, found["weekly"]),
+        conversion=conversion_chart(conversion_by_source(found["pairs"])),
+    )

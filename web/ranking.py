@@ -61,8 +61,9 @@ def lead_matrix(leads: list[Lead], version: WeightsVersion | None = None, factor
         fresh = subscore_rows([leads[i] for i in todo], version, factor)
         _ROWS.update(zip((keys[i] for i in todo), fresh, strict=True))
     matrix = np.array([_ROWS[key] for key in keys]).reshape(len(leads), len(scorer.config_.criteria))
-    return LeadMatrix(leads, matrix, np.asarray(scorer.weights_, dtype=np.float64),
-                      [c.id for c in scorer.config_.criteria])
+    return LeadMatrix(
+        leads, matrix, np.asarray(scorer.weights_, dtype=np.float64), [c.id for c in scorer.config_.criteria]
+    )
 
 
 def subscore_rows(leads: list[Lead], version: WeightsVersion, factor: float) -> NDArray[np.float64]:

@@ -50,8 +50,14 @@ log = logging.getLogger(__name__)
 STATE_ID = 1
 CHUNK = 2000  # leads loaded and scored at a time
 WRITE_CHUNK = 5000  # rank rows per INSERT
-DEFAULTS = {"RANKS_LEASE_SECONDS": 300.0, "RANKS_MEMORY_MB": 128, "RANKS_REFRESH_SHARE": 0.1,
-            "RANKS_BACKGROUND": True, "RANKS_MIN_INTERVAL": 10.0, "RANKS_JOB_SECONDS": 120.0}
+DEFAULTS = {
+    "RANKS_LEASE_SECONDS": 300.0,
+    "RANKS_MEMORY_MB": 128,
+    "RANKS_REFRESH_SHARE": 0.1,
+    "RANKS_BACKGROUND": True,
+    "RANKS_MIN_INTERVAL": 10.0,
+    "RANKS_JOB_SECONDS": 120.0,
+}
 _pool: ThreadPoolExecutor | None = None
 _futures: list[Future] = []
 _pool_lock = threading.Lock()
@@ -64,12 +70,21 @@ def setting(key: str) -> Any:
 
 # --- what the stored ranks are for ---------------------------------------------------------------
 
+
 def current_key() -> str:
     """The weights version and ranking settings a full run computes for, as one string."""
     snap = snapshot()
-    return "|".join(str(x) for x in (snap.id, snap.fingerprint, float(get_setting("spread")),
-                                     int(get_setting("top_k")), float(get_setting("unverified_factor")),
-                                     int(get_setting("n_samples"))))
+    return "|".join(
+        str(x)
+        for x in (
+            snap.id,
+            snap.fingerprint,
+            float(get_setting("spread")),
+            int(get_setting("top_k")),
+            float(get_setting("unverified_factor")),
+            int(get_setting("n_samples")),
+        )
+    )
 
 
 def state() -> RankState:
@@ -90,16 +105,23 @@ def overview() -> dict[str, Any]:
 
     Two primary-key lookups and the state row: cheap enough for every list request.
     """
-    query = select(RankState, select(func.max(Lead.id)).scalar_subquery(),
-                   select(func.max(LeadRank.lead_id)).scalar_subquery()).where(RankState.id == STATE_ID)
+    query = select(
+        RankState, select(func.max(Lead.id)).scalar_subquery(), select(func.max(LeadRank.lead_id)).scalar_subquery()
+    ).where(RankState.id == STATE_ID)
     found = db.session.execute(query).first()
     if found is None:
         return {"as_of": None, "version": None, "due": True, "n_leads": 0, "running": False}
     row, last_lead, last_ranked = found
     due = row.key != current_key() or (last_lead or 0) > (last_ranked or 0)
-    return {"as_of": row.as_of, "version": row.version_label, "due": due, "n_leads": row.n_leads + row.n_added,
-            "top_k": row.top_k, "spread": row.spread, "running": row.holder is not None and
-            row.held_until is not None and row.held_until > utcnow()}
+    return {
+        "as_of": row.as_of,
+        "version": row.version_label,
+        "due": due,
+        "n_leads": row.n_leads + row.n_added,
+        "top_k": row.top_k,
+        "spread": row.spread,
+        "running": row.holder is not None and row.held_until is not None and row.held_until > utcnow(),
+    }
 
 
 def stored_for(leads: list[Lead], info: dict[str, Any] | None = None) -> dict[int, dict[str, Any]]:
@@ -116,12 +138,25 @@ def stored_for(leads: list[Lead], info: dict[str, Any] | None = None) -> dict[in
     else:
         row = db.session.get(RankState, STATE_ID)
         top_k, spread, version = (row.top_k, row.spread, row.version_label) if row is not None else (None,) * 3
-    return {lead_id: {"p_top_k": r.p_top_k, "low": r.low, "high": r.high, "median": r.median, "base": r.base,
-                      "top_k": top_k, "spread": spread, "as_of": r.as_of, "version": version}
-            for lead_id, r in found if r is not None}
+    return {
+        lead_id: {
+            "p_top_k": r.p_top_k,
+            "low": r.low,
+            "high": r.high,
+            "median": r.median,
+            "base": r.base,
+            "top_k": top_k,
+            "spread": spread,
+            "as_of": r.as_of,
+            "version": version,
+        }
+        for lead_id, r in found
+        if r is not None
+    }
 
 
 # --- one computation at a time: a lease on the state row --------------------------------------------
+
 
 def holder_name() -> str:
     """A name for one computation: host, process and a random part."""
@@ -132,9 +167,14 @@ def acquire(name: str) -> bool:
     """Take the lease for ``name`` if nobody holds it (or the holder's ran out); commits; whether taken."""
     state()
     now = utcnow()
-    statement = update(RankState).where(RankState.id == STATE_ID, or_(
-        RankState.holder.is_(None), RankState.held_until.is_(None), RankState.held_until < now)).values(
-        holder=name, held_until=now + timedelta(seconds=float(setting("RANKS_LEASE_SECONDS"))))
+    statement = (
+        update(RankState)
+        .where(
+            RankState.id == STATE_ID,
+            or_(RankState.holder.is_(None), RankState.held_until.is_(None), RankState.held_until < now),
+        )
+        .values(holder=name, held_until=now + timedelta(seconds=float(setting("RANKS_LEASE_SECONDS"))))
+    )
     taken = db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount == 1
     db.session.commit()
     return taken
@@ -142,8 +182,11 @@ def acquire(name: str) -> bool:
 
 def renew(name: str) -> bool:
     """Extend ``name``'s lease; commits; False if it lost it (ran out and taken over)."""
-    statement = update(RankState).where(RankState.id == STATE_ID, RankState.holder == name).values(
-        held_until=utcnow() + timedelta(seconds=float(setting("RANKS_LEASE_SECONDS"))))
+    statement = (
+        update(RankState)
+        .where(RankState.id == STATE_ID, RankState.holder == name)
+        .values(held_until=utcnow() + timedelta(seconds=float(setting("RANKS_LEASE_SECONDS"))))
+    )
     held = db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount == 1
     db.session.commit()
     return held
@@ -152,8 +195,12 @@ def renew(name: str) -> bool:
 def release(name: str) -> None:
     """Give the lease back (if ``name`` still holds it); commits."""
     db.session.rollback()
-    db.session.execute(update(RankState).where(RankState.id == STATE_ID, RankState.holder == name).values(
-        holder=None, held_until=None), execution_options={"synchronize_session": False})
+    db.session.execute(
+        update(RankState)
+        .where(RankState.id == STATE_ID, RankState.holder == name)
+        .values(holder=None, held_until=None),
+        execution_options={"synchronize_session": False},
+    )
     db.session.commit()
 
 
@@ -167,6 +214,7 @@ def _keep(name: str) -> None:
 
 
 # --- the computation ----------------------------------------------------------------------------------
+
 
 def _fresh_settings() -> None:
     """Read the current version and settings again (a job runs longer than one request's snapshot)."""
@@ -184,9 +232,14 @@ def _rows_of(lead_ids: list[int], version: WeightsVersion, factor: float) -> np.
 
     parts = []
     for start in range(0, len(lead_ids), CHUNK):
-        chunk = lead_ids[start:start + CHUNK]
-        leads = db.session.execute(select(Lead).options(selectinload(Lead.evidence))
-                                   .where(Lead.id.in_(chunk)).order_by(Lead.id)).scalars().all()
+        chunk = lead_ids[start : start + CHUNK]
+        leads = (
+            db.session.execute(
+                select(Lead).options(selectinload(Lead.evidence)).where(Lead.id.in_(chunk)).order_by(Lead.id)
+            )
+            .scalars()
+            .all()
+        )
         by_id = {lead.id: lead for lead in leads}
         found = [by_id[i] for i in chunk if i in by_id]
         parts.append((np.array([lead.id for lead in found], dtype=np.int64), subscore_rows(found, version, factor)))
@@ -197,8 +250,9 @@ def _rows_of(lead_ids: list[int], version: WeightsVersion, factor: float) -> np.
     return ids, matrix
 
 
-def _robustness(matrix: np.ndarray, weights: np.ndarray, rows: np.ndarray, n_samples: int, spread: float,
-                top_k: int, name: str) -> dict[str, np.ndarray]:
+def _robustness(
+    matrix: np.ndarray, weights: np.ndarray, rows: np.ndarray, n_samples: int, spread: float, top_k: int, name: str
+) -> dict[str, np.ndarray]:
     """rank_robustness for ``rows`` of ``matrix``, a block of distinct rows at a time within the memory budget."""
     _, first, inverse = np.unique(matrix[rows], axis=0, return_index=True, return_inverse=True)
     wanted = rows[first]
@@ -208,26 +262,49 @@ def _robustness(matrix: np.ndarray, weights: np.ndarray, rows: np.ndarray, n_sam
     chunk = min(256, max(8, (1 << 18) // max(1, len(np.unique(matrix, axis=0)))))
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("base", "low", "median", "high", "p_top_k")}
     for start in range(0, len(wanted), block):
-        result = rank_robustness(matrix, weights, n_samples=n_samples, spread=spread, top_k=top_k,
-                                 random_state=0, rows=wanted[start:start + block], chunk_size=chunk)
-        for key, values in (("base", result.base_rank), ("low", result.rank_low), ("median", result.rank_median),
-                            ("high", result.rank_high), ("p_top_k", result.p_top_k)):
+        result = rank_robustness(
+            matrix,
+            weights,
+            n_samples=n_samples,
+            spread=spread,
+            top_k=top_k,
+            random_state=0,
+            rows=wanted[start : start + block],
+            chunk_size=chunk,
+        )
+        for key, values in (
+            ("base", result.base_rank),
+            ("low", result.rank_low),
+            ("median", result.rank_median),
+            ("high", result.rank_high),
+            ("p_top_k", result.p_top_k),
+        ):
             out[key].append(values)
         _keep(name)
     return {key: np.concatenate(parts)[inverse.reshape(-1)] for key, parts in out.items()}
 
 
-def _rank_rows(ids: np.ndarray, matrix: np.ndarray, figures: dict[str, np.ndarray], start: int,
-               now: datetime) -> list[dict[str, Any]]:
-    return [{"lead_id": int(ids[start + i]), "base": int(figures["base"][i]), "low": int(figures["low"][i]),
-             "median": int(figures["median"][i]), "high": int(figures["high"][i]),
-             "p_top_k": float(figures["p_top_k"][i]), "subscores": [float(x) for x in matrix[start + i]],
-             "as_of": now} for i in range(len(ids) - start)]
+def _rank_rows(
+    ids: np.ndarray, matrix: np.ndarray, figures: dict[str, np.ndarray], start: int, now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "lead_id": int(ids[start + i]),
+            "base": int(figures["base"][i]),
+            "low": int(figures["low"][i]),
+            "median": int(figures["median"][i]),
+            "high": int(figures["high"][i]),
+            "p_top_k": float(figures["p_top_k"][i]),
+            "subscores": [float(x) for x in matrix[start + i]],
+            "as_of": now,
+        }
+        for i in range(len(ids) - start)
+    ]
 
 
 def _insert(rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), WRITE_CHUNK):
-        db.session.execute(insert(LeadRank), rows[start:start + WRITE_CHUNK])
+        db.session.execute(insert(LeadRank), rows[start : start + WRITE_CHUNK])
 
 
 def full_run(name: str) -> int:
@@ -253,9 +330,15 @@ def full_run(name: str) -> int:
 
 def _commit_holding(name: str) -> None:
     """Commit only while ``name`` still holds the lease (the check locks the state row until the commit)."""
-    held = db.session.execute(update(RankState).where(RankState.id == STATE_ID, RankState.holder == name)
-                              .values(held_until=utcnow() + timedelta(seconds=float(setting("RANKS_LEASE_SECONDS")))),
-                              execution_options={"synchronize_session": False}).rowcount == 1
+    held = (
+        db.session.execute(
+            update(RankState)
+            .where(RankState.id == STATE_ID, RankState.holder == name)
+            .values(held_until=utcnow() + timedelta(seconds=float(setting("RANKS_LEASE_SECONDS")))),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        == 1
+    )
     if not held:
         db.session.rollback()
         raise LeaseLost(name)
@@ -264,16 +347,24 @@ def _commit_holding(name: str) -> None:
 
 def unranked(limit: int = CHUNK) -> list[int]:
     """Ids of leads without a stored rank (new, or changed since), oldest first."""
-    query = (select(Lead.id).outerjoin(LeadRank, LeadRank.lead_id == Lead.id).where(LeadRank.lead_id.is_(None))
-             .order_by(Lead.id).limit(limit))
+    query = (
+        select(Lead.id)
+        .outerjoin(LeadRank, LeadRank.lead_id == Lead.id)
+        .where(LeadRank.lead_id.is_(None))
+        .order_by(Lead.id)
+        .limit(limit)
+    )
     return list(db.session.execute(query).scalars())
 
 
 def stored_subscores(width: int) -> np.ndarray:
     """The sub-score rows of every ranked lead, read as text and parsed at once (a JSON parse per row
     took 4 s of 9 at 100,000 leads)."""
-    texts = db.session.execute(select(cast(LeadRank.subscores, Text)).join(Lead, Lead.id == LeadRank.lead_id)
-                               ).scalars().all()
+    texts = (
+        db.session.execute(select(cast(LeadRank.subscores, Text)).join(Lead, Lead.id == LeadRank.lead_id))
+        .scalars()
+        .all()
+    )
     rows = json.loads("[" + ",".join(texts) + "]") if texts else []
     return np.array(rows, dtype=np.float64).reshape(len(rows), width)
 
@@ -290,8 +381,7 @@ def incremental_run(name: str, new_ids: list[int]) -> int:
     weights = np.asarray(scorer_for(version, (), 1.0).weights_, dtype=np.float64)
     rows = np.arange(len(old), len(matrix))
     figures = _robustness(matrix, weights, rows, row.n_samples, row.spread, row.top_k, name)
-    _insert(_rank_rows(np.concatenate([np.zeros(len(old), dtype=np.int64), ids]), matrix, figures, len(old),
-                       utcnow()))
+    _insert(_rank_rows(np.concatenate([np.zeros(len(old), dtype=np.int64), ids]), matrix, figures, len(old), utcnow()))
     row = state()
     row.n_added, row.ranked_at = row.n_added + len(ids), utcnow()
     _commit_holding(name)
@@ -376,6 +466,7 @@ def run(app: Flask) -> list[str]:
 
 
 # --- starting a computation ----------------------------------------------------------------------
+
 
 def schedule(app: Flask | None = None) -> None:
     """Start a computation in the background: on the RQ queue with ``REDIS_URL``, else on this process's thread.

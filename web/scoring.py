@@ -49,8 +49,9 @@ def weights_version() -> str:
 
 def okved_options(lang: str) -> list[tuple[str, str]]:
     """OKVED prefixes listed in the sectors file with their sector label in ``lang``, for a datalist."""
-    options = {code: sector.label.get(lang, sector.label["en"])
-               for sector in get_config().sectors for code in sector.okved}
+    options = {
+        code: sector.label.get(lang, sector.label["en"]) for sector in get_config().sectors for code in sector.okved
+    }
     return sorted(options.items(), key=lambda item: [int(p) if p.isdigit() else p for p in item[0].split(".")])
 
 
@@ -69,9 +70,10 @@ def okved_warnings(okved: object, lang: str = "en") -> list[dict]:
 
     if not okved:
         return []
-    return [{"field": "okved", "reason": "unknown_code", "code": code,
-             "message": message(lang, "unknown_code", code=code)}
-            for code in _unknown_codes(okved_index(), str(okved))]
+    return [
+        {"field": "okved", "reason": "unknown_code", "code": code, "message": message(lang, "unknown_code", code=code)}
+        for code in _unknown_codes(okved_index(), str(okved))
+    ]
 
 
 @lru_cache(maxsize=4096)
@@ -85,8 +87,10 @@ def sector_choices(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     config = get_config()
     groups = []
     for tier_id, tier in sorted(config.tiers.items(), key=lambda item: -item[1]["weight"]):
-        items = sorted(((s.id, s.label.get(lang, s.label["en"])) for s in config.sectors if s.tier == tier_id),
-                       key=lambda item: item[1].casefold())
+        items = sorted(
+            ((s.id, s.label.get(lang, s.label["en"])) for s in config.sectors if s.tier == tier_id),
+            key=lambda item: item[1].casefold(),
+        )
         if items:
             groups.append((tier["label"].get(lang, tier["label"]["en"]), items))
     return groups

@@ -45,10 +45,11 @@ DEFAULTS = {
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
 # the public endpoints that score a profile; they share one count per client address
-PUBLIC_SCORING = ("assess.form", "assess.submit", "assess.print_report", "api.score", "api.score_batch",
-                  "api.match")
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+PUBLIC_SCORING = ("assess.form", "assess.submit", "assess.print_report", "api.score", "api.score_batch", "api.match")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
@@ -69,9 +70,16 @@ def login_key() -> str:
 
     name = (request.form.get("username") or "").strip()[:254].lower()
     try:
-        user = db.session.execute(db.select(User.id).where(or_(
-            func.lower(User.username) == name, func.lower(User.email) == name)).order_by(User.id).limit(1)
-        ).scalar() if name and "\x00" not in name else None
+        user = (
+            db.session.execute(
+                db.select(User.id)
+                .where(or_(func.lower(User.username) == name, func.lower(User.email) == name))
+                .order_by(User.id)
+                .limit(1)
+            ).scalar()
+            if name and "\x00" not in name
+            else None
+        )
     except Exception:  # noqa: BLE001 -- the database is down: the view answers 503; count the name as typed
         db.session.rollback()
         user = None
@@ -85,8 +93,9 @@ def _check_limits(app: Flask) -> None:
         try:
             parse_many(str(app.config[key]))
         except ValueError as exc:
-            raise ValueError(f"{key} = {app.config[key]!r} is not a rate limit such as '10 per minute' "
-                             f"or '5/second;100/hour': {exc}") from None
+            raise ValueError(
+                f"{key} = {app.config[key]!r} is not a rate limit such as '10 per minute' or '5/second;100/hour': {exc}"
+            ) from None
 
 
 def init_limiter(app: Flask) -> Limiter:
@@ -104,11 +113,14 @@ def init_limiter(app: Flask) -> Limiter:
     if not limiter.enabled:
         return limiter
     login = limiter.limit(lambda: app.config["LOGIN_RATE_LIMIT"], key_func=login_key, methods=["POST"])
-    address = limiter.limit(lambda: app.config["LOGIN_ADDRESS_RATE_LIMIT"], key_func=get_remote_address,
-                            methods=["POST"], scope="login-address")
+    address = limiter.limit(
+        lambda: app.config["LOGIN_ADDRESS_RATE_LIMIT"],
+        key_func=get_remote_address,
+        methods=["POST"],
+        scope="login-address",
+    )
     app.view_functions["auth.login"] = address(login(app.view_functions["auth.login"]))
-    public = limiter.shared_limit(lambda: app.config["ASSESS_RATE_LIMIT"], scope="public-scoring",
-                                  methods=["POST"])
+    public = limiter.shared_limit(lambda: app.config["ASSESS_RATE_LIMIT"], scope="public-scoring", methods=["POST"])
     for endpoint in PUBLIC_SCORING:
         app.view_functions[endpoint] = public(app.view_functions[endpoint])
     lookup = limiter.limit(lambda: app.config["OKVED_RATE_LIMIT"], scope="okved-lookup")

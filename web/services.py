@@ -56,8 +56,9 @@ def clean_profile(data: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def assess_many(profiles: list[Mapping[str, Any]], lang: str = "en"
-                ) -> list[matcher.ScoreResult | matcher.InvalidValue]:
+def assess_many(
+    profiles: list[Mapping[str, Any]], lang: str = "en"
+) -> list[matcher.ScoreResult | matcher.InvalidValue]:
     """Score profiles with the app's scorer; an unreadable profile yields its :class:`matcher.InvalidValue`."""
     return matcher.assess_many([clean_profile(p) for p in profiles], get_scorer(), lang)
 
@@ -69,8 +70,6 @@ def score(profile: Mapping[str, Any], lang: str = "en") -> matcher.ScoreResult:
     same as scoring alone, at a fraction of the cost per profile).
     """
     return get_batcher().assess(clean_profile(profile), lang)
-
-
 
 
 def _wording(result: matcher.ScoreResult) -> dict[str, Any]:
@@ -89,8 +88,9 @@ def wordings(profiles: list[Mapping[str, Any]], results: list, lang: str) -> lis
     return out
 
 
-def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = None,
-                    scored_with: Any = None) -> Assessment:
+def assessment_from(
+    result: matcher.ScoreResult, texts: dict[str, Any] | None = None, scored_with: Any = None
+) -> Assessment:
     """A new Assessment row holding exactly the numbers of ``result`` (and its wording in other languages).
 
     ``scored_with`` (a batch job: ``weights_version``, ``weights_version_id``, ``unverified_factor``) names
@@ -98,22 +98,42 @@ def assessment_from(result: matcher.ScoreResult, texts: dict[str, Any] | None = 
     """
     data = result.to_dict()
     if scored_with is not None:
-        version = {"weights_version": scored_with.weights_version,
-                   "weights_version_id": scored_with.weights_version_id,
-                   "unverified_factor": scored_with.unverified_factor}
+        version = {
+            "weights_version": scored_with.weights_version,
+            "weights_version_id": scored_with.weights_version_id,
+            "unverified_factor": scored_with.unverified_factor,
+        }
     else:
-        version = {"weights_version": weights_version(), "weights_version_id": snapshot().id,
-                   "unverified_factor": float(get_setting("unverified_factor"))}
-    return Assessment(texts=texts or {result.lang: _wording(result)},
-        score=result.score, band=result.band, sector=result.sector, contributions=data["contributions"],
-        matched_sectors=data["sectors"], completeness=result.completeness, missing=list(result.missing),
-        improvements=data["improvements"], explanation=result.explanation, lang=result.lang, **version,
-        sector_confidence=result.sector_confidence, okved_suggested=data["okved_suggested"],
+        version = {
+            "weights_version": weights_version(),
+            "weights_version_id": snapshot().id,
+            "unverified_factor": float(get_setting("unverified_factor")),
+        }
+    return Assessment(
+        texts=texts or {result.lang: _wording(result)},
+        score=result.score,
+        band=result.band,
+        sector=result.sector,
+        contributions=data["contributions"],
+        matched_sectors=data["sectors"],
+        completeness=result.completeness,
+        missing=list(result.missing),
+        improvements=data["improvements"],
+        explanation=result.explanation,
+        lang=result.lang,
+        **version,
+        sector_confidence=result.sector_confidence,
+        okved_suggested=data["okved_suggested"],
     )
 
 
-def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any] | None = None,
-                  scored_with: Any = None, sectors: bool = True) -> Assessment:
+def record_result(
+    lead: Lead,
+    result: matcher.ScoreResult,
+    texts: dict[str, Any] | None = None,
+    scored_with: Any = None,
+    sectors: bool = True,
+) -> Assessment:
     """Add ``result`` to the lead's score history and make it the lead's current score.
 
     ``sectors=False`` leaves the lead's ``lead_sectors`` rows to the caller: new leads get theirs
@@ -130,8 +150,11 @@ def record_result(lead: Lead, result: matcher.ScoreResult, texts: dict[str, Any]
 
 def insert_sectors(scored: Iterable[tuple[Lead, matcher.ScoreResult]]) -> None:
     """The ``lead_sectors`` rows of new, flushed leads (with ids) in one INSERT."""
-    rows = [{"lead_id": lead.id, "sector": sector, "share": share, "main": main}
-            for lead, result in scored for sector, (share, main) in detected_sectors(result.sectors).items()]
+    rows = [
+        {"lead_id": lead.id, "sector": sector, "share": share, "main": main}
+        for lead, result in scored
+        for sector, (share, main) in detected_sectors(result.sectors).items()
+    ]
     if rows:
         db.session.execute(db.insert(LeadSector), rows)
 
@@ -165,8 +188,14 @@ def sync_sectors(lead: Lead, sectors: Iterable[Mapping[str, Any]]) -> None:
             row.share, row.main = share, main
 
 
-def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str,
-                consent: bool = False, user: User | None = None, texts: dict[str, Any] | None = None) -> Lead:
+def create_lead(
+    profile: Mapping[str, Any],
+    result: matcher.ScoreResult,
+    source: str,
+    consent: bool = False,
+    user: User | None = None,
+    texts: dict[str, Any] | None = None,
+) -> Lead:
     """Store a profile and its result as a new lead (status ``new``) and audit it."""
     if texts is None:
         texts = wordings([profile], [result], result.lang)[0]
@@ -179,8 +208,14 @@ def create_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source:
     return lead
 
 
-def new_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: str, consent: bool,
-             texts: dict[str, Any], scored_with: Any = None) -> Lead:
+def new_lead(
+    profile: Mapping[str, Any],
+    result: matcher.ScoreResult,
+    source: str,
+    consent: bool,
+    texts: dict[str, Any],
+    scored_with: Any = None,
+) -> Lead:
     """A new Lead (status ``new``) holding a profile and its result, not added to the session.
 
     Its ``lead_sectors`` rows are not made here: after the flush, call :func:`insert_sectors`.
@@ -188,14 +223,22 @@ def new_lead(profile: Mapping[str, Any], result: matcher.ScoreResult, source: st
     profile = clean_profile(profile)
     columns = {f: profile.get(f) for f in PROFILE_COLUMNS}
     extras = {k: v for k, v in profile.items() if k not in FIELDS}
-    lead = Lead(ext_id=profile.get("id"), extras=extras, consent=consent, source=source, status="new",
-                **columns, **identifiers_from(extras))
+    lead = Lead(
+        ext_id=profile.get("id"),
+        extras=extras,
+        consent=consent,
+        source=source,
+        status="new",
+        **columns,
+        **identifiers_from(extras),
+    )
     record_result(lead, result, texts, scored_with, sectors=False)  # the caller inserts them once the lead has its id
     return lead
 
 
-def create_leads(profiles: list[Mapping[str, Any]], source: str, lang: str = "en",
-                 user: User | None = None) -> tuple[int, int]:
+def create_leads(
+    profiles: list[Mapping[str, Any]], source: str, lang: str = "en", user: User | None = None
+) -> tuple[int, int]:
     """Score many profiles at once and store the scorable ones as leads; returns (stored, skipped)."""
     results = assess_many(profiles, lang)
     stored = 0
@@ -226,8 +269,9 @@ def stored_results(job: Any, rows: list[Mapping[str, Any]]) -> list[tuple[dict, 
     return list(results_from(scorer, list(rows), headers, job.lang))
 
 
-def import_rows(job: Any, start: int, rows: list[Mapping[str, str] | str | None],
-                user: User | None = None) -> Counter | None:
+def import_rows(
+    job: Any, start: int, rows: list[Mapping[str, str] | str | None], user: User | None = None
+) -> Counter | None:
     """Store one chunk of a batch job's input rows as leads and move the job's import cursor past it.
 
     ``rows`` are the input records from number ``start`` on (:func:`web.imports.scored_rows`): a
@@ -246,10 +290,12 @@ def import_rows(job: Any, start: int, rows: list[Mapping[str, str] | str | None]
     scored = stored_results(job, [row for row in rows if isinstance(row, Mapping)])
     counts = Counter(leads=len(scored))
     counts.update(row for row in rows if isinstance(row, str))
-    cursor = update(BatchJob).where(BatchJob.id == job.id, BatchJob.imported_rows == start,
-                                    BatchJob.import_state == "running")
-    moved = cursor.values(imported_rows=start + len(rows), imported=BatchJob.imported + counts["leads"],
-                          heartbeat_at=utcnow())
+    cursor = update(BatchJob).where(
+        BatchJob.id == job.id, BatchJob.imported_rows == start, BatchJob.import_state == "running"
+    )
+    moved = cursor.values(
+        imported_rows=start + len(rows), imported=BatchJob.imported + counts["leads"], heartbeat_at=utcnow()
+    )
     if db.session.execute(moved, execution_options={"synchronize_session": False}).rowcount != 1:
         return None
     leads = [new_lead(p, r, "batch", False, t, job) for p, r, t in scored]
@@ -276,8 +322,12 @@ def assign(lead: Lead, user: User | None) -> bool:
     new_id = user.id if user else None
     if new_id == lead.assigned_to_id:
         return False
-    audit("lead.assign", lead, old=lead.assigned_to.username if lead.assigned_to else None,
-          new=user.username if user else None)
+    audit(
+        "lead.assign",
+        lead,
+        old=lead.assigned_to.username if lead.assigned_to else None,
+        new=user.username if user else None,
+    )
     lead.assigned_to = user
     return True
 
@@ -340,20 +390,28 @@ def export_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
         points = {c["criterion"]: c["points"] for c in latest.contributions}
         top = latest.improvements[0] if latest.improvements else None
         rank = 1 + len(scores) - bisect.bisect_right(scores, lead.score or 0.0)
-        row += [f"{latest.score:.1f}", str(rank), latest.band, latest.sector or "",
-                *[f"{points.get(c, 0.0):.1f}" for c in criteria], f"{latest.completeness:g}",
-                ";".join(latest.missing), latest.explanation,
-                f"{top['advice']}: +{top['gain']:.1f}" if top else "",
-                _shares_cell(latest.matched_sectors),
-                "" if latest.sector_confidence is None else f"{round(latest.sector_confidence, 2):g}",
-                ";".join(s["code"] for s in latest.okved_suggested or [])]  # as `matcher score` writes it
+        row += [
+            f"{latest.score:.1f}",
+            str(rank),
+            latest.band,
+            latest.sector or "",
+            *[f"{points.get(c, 0.0):.1f}" for c in criteria],
+            f"{latest.completeness:g}",
+            ";".join(latest.missing),
+            latest.explanation,
+            f"{top['advice']}: +{top['gain']:.1f}" if top else "",
+            _shares_cell(latest.matched_sectors),
+            "" if latest.sector_confidence is None else f"{round(latest.sector_confidence, 2):g}",
+            ";".join(s["code"] for s in latest.okved_suggested or []),
+        ]  # as `matcher score` writes it
         yield [defuse_cell(str(v)) for v in row]
 
 
 def _shares_cell(sectors: list[dict] | None) -> str:
     """The ``sectors`` column of one assessment: ``id:share;…`` (an assessment made before shares: ids)."""
-    return ";".join(f"{s['sector']}:{s['share']:.2f}" if s.get("share") is not None else s["sector"]
-                    for s in sectors or [])
+    return ";".join(
+        f"{s['sector']}:{s['share']:.2f}" if s.get("share") is not None else s["sector"] for s in sectors or []
+    )
 
 
 def write_csv(handle, rows: Iterable[list[str]]) -> None:
@@ -409,8 +467,15 @@ def rescore(leads: list[Lead], lang: str = "en") -> list[dict[str, Any]]:
             old = lead.score
             record_result(lead, result, texts)
             delta = result.score - (old or 0.0)
-            changes.append({"lead": lead, "old": old, "new": result.score, "delta": delta,
-                            "changed": old is None or abs(delta) >= 0.05})
+            changes.append(
+                {
+                    "lead": lead,
+                    "old": old,
+                    "new": result.score,
+                    "delta": delta,
+                    "changed": old is None or abs(delta) >= 0.05,
+                }
+            )
     _add_ranks(changes)
     return sorted(changes, key=lambda c: (c["new_rank"], c["lead"].id))
 

@@ -84,8 +84,11 @@ def _changed(user: User, attribute: str) -> bool:
 def _end_sessions_on_credential_change(session: Session, _context, _instances) -> None:
     """Before a flush: a user whose password changed, or who was deactivated, loses every session."""
     for obj in list(session.dirty):
-        if isinstance(obj, User) and obj.id is not None and (
-                _changed(obj, "password_hash") or (_changed(obj, "active") and not obj.active)):
+        if (
+            isinstance(obj, User)
+            and obj.id is not None
+            and (_changed(obj, "password_hash") or (_changed(obj, "active") and not obj.active))
+        ):
             session.execute(delete(LoginSession).where(LoginSession.user_id == obj.id))
 
 

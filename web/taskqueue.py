@@ -69,9 +69,16 @@ def enqueue(queue_id: str, job_id: int, attempt: int, task: str = "run") -> None
     """Put one attempt of a batch job (``task`` run: score it, run_import: import it) on the queue as ``queue_id``."""
     config = current_app.config
     try:
-        queue().enqueue(TASKS[task], job_id, attempt, job_id=queue_id,
-                        job_timeout=int(config.get("BATCH_JOB_TIMEOUT", 6 * 3600)), result_ttl=3600,
-                        failure_ttl=7 * 24 * 3600, description=f"batch job {job_id} attempt {attempt}")
+        queue().enqueue(
+            TASKS[task],
+            job_id,
+            attempt,
+            job_id=queue_id,
+            job_timeout=int(config.get("BATCH_JOB_TIMEOUT", 6 * 3600)),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"batch job {job_id} attempt {attempt}",
+        )
     except RedisError as exc:
         raise QueueUnavailable(str(exc)) from exc
 
@@ -101,8 +108,14 @@ def enqueue_ranks(config: Any = None) -> None:
         if last is not None and waiting(last.decode()):
             return
         queue_id = f"ranks-{uuid.uuid4().hex}"
-        batch_queue.enqueue("web.worker.run_ranks_job", job_id=queue_id, result_ttl=600, failure_ttl=24 * 3600,
-                            job_timeout=int(config.get("RANKS_JOB_TIMEOUT", 3600)), description="stored ranks")
+        batch_queue.enqueue(
+            "web.worker.run_ranks_job",
+            job_id=queue_id,
+            result_ttl=600,
+            failure_ttl=24 * 3600,
+            job_timeout=int(config.get("RANKS_JOB_TIMEOUT", 3600)),
+            description="stored ranks",
+        )
         redis.set(key, queue_id, ex=24 * 3600)
     except RedisError as exc:
         raise QueueUnavailable(str(exc)) from exc

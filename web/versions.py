@@ -144,12 +144,18 @@ def ensure_first_version() -> WeightsVersion:
     if version is not None:
         return version
     config = file_config()
-    version = WeightsVersion(label=f"v1 {fingerprint(config)}", fingerprint=fingerprint(config),
-                             weights=weights_of(config), reason="sectors.yaml", is_current=True)
+    version = WeightsVersion(
+        label=f"v1 {fingerprint(config)}",
+        fingerprint=fingerprint(config),
+        weights=weights_of(config),
+        reason="sectors.yaml",
+        is_current=True,
+    )
     db.session.add(version)
     db.session.flush()
-    db.session.execute(update(Assessment).where(Assessment.weights_version_id.is_(None))
-                       .values(weights_version_id=version.id))
+    db.session.execute(
+        update(Assessment).where(Assessment.weights_version_id.is_(None)).values(weights_version_id=version.id)
+    )
     return version
 
 
@@ -195,27 +201,39 @@ def scaled(config: Config, fields: tuple[str, ...], factor: float) -> Config:
     return scale_answers(config, fields, factor)
 
 
-def export(version: WeightsVersion | Snapshot, unverified: tuple[str, ...] = COMMITMENTS,
-           factor: float | None = None) -> WeightsFile:
+def export(
+    version: WeightsVersion | Snapshot, unverified: tuple[str, ...] = COMMITMENTS, factor: float | None = None
+) -> WeightsFile:
     """The version as a weights file: what ``matcher score --weights`` needs to score as the app's batches do."""
     factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
-    return WeightsFile(dict(version.weights), version.label, version.fingerprint, factor,
-                       tuple(sorted(unverified)) if factor != 1.0 else ())
+    return WeightsFile(
+        dict(version.weights),
+        version.label,
+        version.fingerprint,
+        factor,
+        tuple(sorted(unverified)) if factor != 1.0 else (),
+    )
 
 
-def scorer_for(version: WeightsVersion | Snapshot | None = None, unverified: tuple[str, ...] = COMMITMENTS,
-               factor: float | None = None) -> Scorer:
+def scorer_for(
+    version: WeightsVersion | Snapshot | None = None,
+    unverified: tuple[str, ...] = COMMITMENTS,
+    factor: float | None = None,
+) -> Scorer:
     """A fitted scorer for ``version`` (default current) with ``unverified`` commitments scaled by the factor."""
     version = version or snapshot()
     factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
     fields = tuple(sorted(unverified)) if factor != 1.0 else ()
     base = file_config()
     if version.fingerprint == _cached(("fingerprint", base.path), lambda: fingerprint(base)) and not fields:
-        return default_scorer(str(current_app.config["SECTORS_PATH"]) if current_app.config.get("SECTORS_PATH")
-                              else None)
+        return default_scorer(
+            str(current_app.config["SECTORS_PATH"]) if current_app.config.get("SECTORS_PATH") else None
+        )
     config = config_of(version)
-    return _cached(("scorer", base.path, version.fingerprint, fields, factor),
-                   lambda: Scorer(config=scaled(config, fields, factor) if fields else config).fit())
+    return _cached(
+        ("scorer", base.path, version.fingerprint, fields, factor),
+        lambda: Scorer(config=scaled(config, fields, factor) if fields else config).fit(),
+    )
 
 
 def save_version(weights: dict[str, Any], reason: str, user: User | None) -> WeightsVersion:
@@ -223,21 +241,34 @@ def save_version(weights: dict[str, Any], reason: str, user: User | None) -> Wei
     previous = current_version()
     config = apply_weights(file_config(), weights)
     number = (db.session.execute(db.select(db.func.max(WeightsVersion.id))).scalar() or 0) + 1
-    version = WeightsVersion(label=f"v{number} {fingerprint(config)}", fingerprint=fingerprint(config),
-                             weights=weights_of(config), reason=reason.strip(), is_current=True,
-                             author_id=user.id if user else None)
+    version = WeightsVersion(
+        label=f"v{number} {fingerprint(config)}",
+        fingerprint=fingerprint(config),
+        weights=weights_of(config),
+        reason=reason.strip(),
+        is_current=True,
+        author_id=user.id if user else None,
+    )
     previous.is_current = False
     db.session.add(version)
     db.session.flush()
     g.weights_version = version
     invalidate()
-    audit("weights.save", version, user, label=version.label, reason=version.reason,
-          changes=len(diff_weights(previous.weights, version.weights)))
+    audit(
+        "weights.save",
+        version,
+        user,
+        label=version.label,
+        reason=version.reason,
+        changes=len(diff_weights(previous.weights, version.weights)),
+    )
     return version
 
 
 def history() -> list[tuple[WeightsVersion, list]]:
     """Each version (newest first) with its changes against the version before it."""
     versions = all_versions()
-    return [(v, diff_weights(versions[i + 1].weights, v.weights) if i + 1 < len(versions) else [])
-            for i, v in enumerate(versions)]
+    return [
+        (v, diff_weights(versions[i + 1].weights, v.weights) if i + 1 < len(versions) else [])
+        for i, v in enumerate(versions)
+    ]

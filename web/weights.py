@@ -52,9 +52,13 @@ def weights_from_form(form, base: dict) -> tuple[dict, list[str]]:
 
 
 def _settings_form() -> RankingSettingsForm:
-    return RankingSettingsForm(data={"spread": round(float(versions.get_setting("spread")) * 100),
-                                     "top_k": versions.get_setting("top_k"),
-                                     "unverified_factor": versions.get_setting("unverified_factor")})
+    return RankingSettingsForm(
+        data={
+            "spread": round(float(versions.get_setting("spread")) * 100),
+            "top_k": versions.get_setting("top_k"),
+            "unverified_factor": versions.get_setting("unverified_factor"),
+        }
+    )
 
 
 @bp.route("", methods=("GET", "POST"))
@@ -66,8 +70,15 @@ def index():
         saved = _save(form, versions.current_version().weights)
         if saved:
             return redirect(url_for("weights.index"))
-    return render_template("weights/index.html", current=current, weights=current.weights, form=form,
-                           settings_form=_settings_form(), history=versions.history(), action=ActionForm())
+    return render_template(
+        "weights/index.html",
+        current=current,
+        weights=current.weights,
+        form=form,
+        settings_form=_settings_form(),
+        history=versions.history(),
+        action=ActionForm(),
+    )
 
 
 def _save(form: ReasonForm, base: dict) -> bool:
@@ -89,8 +100,10 @@ def _save(form: ReasonForm, base: dict) -> bool:
         flash(_("Weights not saved: %(error)s", error=config_error_text(err)), "error")
         return False
     db.session.commit()
-    flash(_("Saved as version %(label)s. Re-score the leads to apply it to stored scores.", label=version.label),
-          "success")
+    flash(
+        _("Saved as version %(label)s. Re-score the leads to apply it to stored scores.", label=version.label),
+        "success",
+    )
     return True
 
 
@@ -99,20 +112,29 @@ def show(version_id: int):
     """One version, read-only, with its changes against the current version."""
     version = db.get_or_404(versions.WeightsVersion, version_id, description=_("No weights version with this number."))
     current = versions.current_version()
-    return render_template("weights/show.html", version=version, weights=version.weights, current=current,
-                           changes=diff_weights(version.weights, current.weights))
+    return render_template(
+        "weights/show.html",
+        version=version,
+        weights=version.weights,
+        current=current,
+        changes=diff_weights(version.weights, current.weights),
+    )
 
 
 @bp.get("/export.yaml")
 @bp.get("/<int:version_id>/export.yaml")
 def export(version_id: int | None = None):
     """A version (default: the current one) as a weights file for ``matcher score --weights FILE``."""
-    version = versions.current_version() if version_id is None else db.get_or_404(
-        versions.WeightsVersion, version_id, description=_("No weights version with this number."))
+    version = (
+        versions.current_version()
+        if version_id is None
+        else db.get_or_404(versions.WeightsVersion, version_id, description=_("No weights version with this number."))
+    )
     text = weights_file(versions.export(version))
     name = "weights-" + "-".join(version.label.split()) + ".yaml"
-    return Response(text, mimetype="application/yaml",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        text, mimetype="application/yaml", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @bp.post("/settings")
@@ -123,8 +145,13 @@ def settings():
         versions.set_setting("spread", form.spread.data / 100)
         versions.set_setting("top_k", form.top_k.data)
         versions.set_setting("unverified_factor", float(form.unverified_factor.data))
-        services.audit("weights.settings", None, spread=form.spread.data / 100, top_k=form.top_k.data,
-                       unverified_factor=float(form.unverified_factor.data))
+        services.audit(
+            "weights.settings",
+            None,
+            spread=form.spread.data / 100,
+            top_k=form.top_k.data,
+            unverified_factor=float(form.unverified_factor.data),
+        )
         db.session.commit()
         flash(_("Settings saved."), "success")
     else:
@@ -163,8 +190,17 @@ def compare():
         comparison, leads = None, []
     names = {lead.id: lead for lead in leads}
     chart = slope_chart(comparison.rows(), names, top_k) if comparison else None
-    return render_template("weights/compare.html", a=a, b=b, k=top_k, versions=all_versions, c=comparison,
-                           names=names, chart=chart, changes=diff_weights(a.weights, b.weights))
+    return render_template(
+        "weights/compare.html",
+        a=a,
+        b=b,
+        k=top_k,
+        versions=all_versions,
+        c=comparison,
+        names=names,
+        chart=chart,
+        changes=diff_weights(a.weights, b.weights),
+    )
 
 
 @bp.route("/calibrate", methods=("GET", "POST"))
@@ -178,10 +214,17 @@ def calibrate():
         if _adopt(form, current, suggested):
             return redirect(url_for("weights.index"))
     names = {lead.id: lead for lead in lm.leads}
-    rows = list(zip(lm.criteria, cal.current_weights, cal.suggested_weights if cal.fitted else
-                    [None] * len(lm.criteria), strict=True))
-    return render_template("weights/calibrate.html", cal=cal, rows=rows, names=names, form=form,
-                           moves=cal.biggest_moves(20))
+    rows = list(
+        zip(
+            lm.criteria,
+            cal.current_weights,
+            cal.suggested_weights if cal.fitted else [None] * len(lm.criteria),
+            strict=True,
+        )
+    )
+    return render_template(
+        "weights/calibrate.html", cal=cal, rows=rows, names=names, form=form, moves=cal.biggest_moves(20)
+    )
 
 
 def _adopt(form: ReasonForm, current: dict, suggested: dict) -> bool:
@@ -195,6 +238,8 @@ def _adopt(form: ReasonForm, current: dict, suggested: dict) -> bool:
         flash(_("Weights not saved: %(error)s", error=config_error_text(err)), "error")
         return False
     db.session.commit()
-    flash(_("Saved as version %(label)s. Re-score the leads to apply it to stored scores.", label=version.label),
-          "success")
+    flash(
+        _("Saved as version %(label)s. Re-score the leads to apply it to stored scores.", label=version.label),
+        "success",
+    )
     return True

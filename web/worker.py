@@ -110,8 +110,11 @@ def work(app: Flask, burst: bool = False, name: str | None = None) -> bool:
         redis = connection(app.config["REDIS_URL"], WORKER_REDIS_TIMEOUT)
         batch_queue = Queue(app.config.get("BATCH_QUEUE", "matcher-batch"), connection=redis)
         mail_queue = Queue(app.config.get("MAIL_QUEUE", "matcher-mail"), connection=redis)  # first: quick jobs
-        rq_worker = Worker([mail_queue, batch_queue], connection=redis, name=name,
-                           work_horse_killed_handler=_horse_killed)
-    print(f"worker {rq_worker.name} on queues {app.config['MAIL_QUEUE']}, {app.config['BATCH_QUEUE']} "
-          "(Ctrl+C to stop)", file=sys.stderr)
+        rq_worker = Worker(
+            [mail_queue, batch_queue], connection=redis, name=name, work_horse_killed_handler=_horse_killed
+        )
+    print(
+        f"worker {rq_worker.name} on queues {app.config['MAIL_QUEUE']}, {app.config['BATCH_QUEUE']} (Ctrl+C to stop)",
+        file=sys.stderr,
+    )
     return rq_worker.work(burst=burst, logging_level="INFO", with_scheduler=False)

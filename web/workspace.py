@@ -58,8 +58,9 @@ def bulk():
     if action == "export":
         return _export(leads)
     if action == "delete":
-        return render_template("leads/bulk_delete.html", leads=leads, form=BulkDeleteForm(formdata=None),
-                               next=request.form.get("next"))
+        return render_template(
+            "leads/bulk_delete.html", leads=leads, form=BulkDeleteForm(formdata=None), next=request.form.get("next")
+        )
     if action == "assign":
         return _assign(leads, request.form.get("assignee", type=int))
     if action == "status":
@@ -75,8 +76,15 @@ def _assign(leads: list[Lead], user_id: int | None):
         return _back()
     changed = sum(services.assign(lead, user) for lead in leads)
     db.session.commit()
-    flash(_("%(n)s of %(total)s leads assigned to %(name)s.", n=changed, total=len(leads),
-            name=user.username if user else "—"), "success")
+    flash(
+        _(
+            "%(n)s of %(total)s leads assigned to %(name)s.",
+            n=changed,
+            total=len(leads),
+            name=user.username if user else "—",
+        ),
+        "success",
+    )
     return _back()
 
 
@@ -86,8 +94,10 @@ def _status(leads: list[Lead], status: str):
         return _back()
     changed = sum(services.set_status(lead, status) for lead in leads)
     db.session.commit()
-    flash(_("%(n)s of %(total)s leads moved to %(status)s.", n=changed, total=len(leads),
-            status=STATUS_LABELS[status]), "success")
+    flash(
+        _("%(n)s of %(total)s leads moved to %(status)s.", n=changed, total=len(leads), status=STATUS_LABELS[status]),
+        "success",
+    )
     return _back()
 
 
@@ -96,8 +106,11 @@ def _export(leads: list[Lead]) -> Response:
     services.write_csv(out, [services.export_header(), *services.export_rows(leads)])
     services.audit("lead.export", None, rows=len(leads), ids=[lead.id for lead in leads])
     db.session.commit()
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=leads-selected.csv"})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=leads-selected.csv"},
+    )
 
 
 @bp.post("/bulk/delete")
@@ -123,8 +136,13 @@ def view_query(args) -> str:
 @bp.app_template_global()
 def saved_views() -> list:
     """The logged-in user's saved views, by name (rows of id, name and query)."""
-    return list(db.session.execute(db.select(SavedView.id, SavedView.name, SavedView.query)  # rows: on every list
-                                   .where(SavedView.user_id == current_user.id).order_by(SavedView.name)))
+    return list(
+        db.session.execute(
+            db.select(SavedView.id, SavedView.name, SavedView.query)  # rows: on every list
+            .where(SavedView.user_id == current_user.id)
+            .order_by(SavedView.name)
+        )
+    )
 
 
 @bp.post("/views")
@@ -178,5 +196,8 @@ def overdue_count() -> int:
 
     from .models import Task
 
-    return db.session.execute(db.select(func.count()).select_from(Task).where(
-        Task.assignee_id == current_user.id, Task.done_at.is_(None), Task.due_on < date.today())).scalar_one()
+    return db.session.execute(
+        db.select(func.count())
+        .select_from(Task)
+        .where(Task.assignee_id == current_user.id, Task.done_at.is_(None), Task.due_on < date.today())
+    ).scalar_one()

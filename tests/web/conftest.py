@@ -66,20 +66,28 @@ def make_app(db_url, tmp_path):
     apps = []
 
     def make(users=True, **overrides):
-        config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": db_url,
-                  "WTF_CSRF_ENABLED": False, "BATCH_DIR": str(tmp_path / "batch"),
-                  "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "REDIS_URL": None,
-                  # rate limits stay on but high (the suite logs in and assesses often); a test of its own
-                  # sets low ones. In-memory counts, even when REDIS_URL is set in the environment.
-                  "RATELIMIT_STORAGE_URI": "memory://", "LOGIN_RATE_LIMIT": "1000 per minute",
-                  "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
-                  "ASSESS_RATE_LIMIT": "1000 per minute",
-                  "RANKS_MIN_INTERVAL": 0,  # new leads ranked at once, not gathered for a few seconds
-                  "LEADS_COUNT_SECONDS": 0,  # the list's total counted on every request
-                  # A pooled connection's check before use may wait on a busy machine (two test processes,
-                  # a background import): 2 s made requests fail with 503 there. The outage tests set
-                  # their own short limits.
-                  "DB_PING_TIMEOUT": 10.0, **overrides}
+        config = {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "WTF_CSRF_ENABLED": False,
+            "BATCH_DIR": str(tmp_path / "batch"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "REDIS_URL": None,
+            # rate limits stay on but high (the suite logs in and assesses often); a test of its own
+            # sets low ones. In-memory counts, even when REDIS_URL is set in the environment.
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
+            "ASSESS_RATE_LIMIT": "1000 per minute",
+            "RANKS_MIN_INTERVAL": 0,  # new leads ranked at once, not gathered for a few seconds
+            "LEADS_COUNT_SECONDS": 0,  # the list's total counted on every request
+            # A pooled connection's check before use may wait on a busy machine (two test processes,
+            # a background import): 2 s made requests fail with 503 there. The outage tests set
+            # their own short limits.
+            "DB_PING_TIMEOUT": 10.0,
+            **overrides,
+        }
         app = create_app(config)
         apps.append(app)
         if users:
@@ -120,8 +128,9 @@ class AuthActions:
         self._client = client
 
     def login(self, username="analyst", password=None):
-        return self._client.post("/login", data={"username": username,
-                                                 "password": password or PASSWORDS.get(username, "")})
+        return self._client.post(
+            "/login", data={"username": username, "password": password or PASSWORDS.get(username, "")}
+        )
 
     def logout(self):
         return self._client.post("/logout")
@@ -132,8 +141,14 @@ def auth(client):
     return AuthActions(client)
 
 
-PROFILE = {"name": "Volga Robotics", "description": "Industrial robots and automation lines", "okved": "28.99",
-           "training": "committed", "investment_usd": "2m", "city": "Kazan"}
+PROFILE = {
+    "name": "Volga Robotics",
+    "description": "Industrial robots and automation lines",
+    "okved": "28.99",
+    "training": "committed",
+    "investment_usd": "2m",
+    "city": "Kazan",
+}
 
 
 @pytest.fixture
@@ -152,12 +167,17 @@ def make_lead(app):
     return make
 
 
-
 # --- a real browser and a live server for the browser tests ------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's chromium, driven by Playwright
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")

@@ -75,6 +75,12 @@ def silent_server():
 
 def mail_config(port: int, **overrides) -> dict:
     """App settings that send through the SMTP server on ``port``."""
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_DEFAULT_SENDER": "Hanoi IPA <invest@hanoi.example>",
-            "STAFF_NOTIFY_TO": "analyst@hanoi.example, head@hanoi.example", "MAIL_TIMEOUT": 5,
-            "PUBLIC_URL": "https://matcher.hanoi.example", **overrides}
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_DEFAULT_SENDER": "Hanoi IPA <invest@hanoi.example>",
+        "STAFF_NOTIFY_TO": "analyst@hanoi.example, head@hanoi.example",
+        "MAIL_TIMEOUT": 5,
+        "PUBLIC_URL": "https://matcher.hanoi.example",
+        **overrides,
+    }

@@ -55,8 +55,9 @@ def test_bootstrap_generates_password(make_app, monkeypatch):
 def test_cli_commands(runner):
     result = runner.invoke(args=["upgrade-db"])
     assert "up to date" in result.output
-    result = runner.invoke(args=["create-user", "bob", "bob@example.org", "--role", "analyst",
-                                 "--password", "bob-pass-123"])
+    result = runner.invoke(
+        args=["create-user", "bob", "bob@example.org", "--role", "analyst", "--password", "bob-pass-123"]
+    )
     assert "created" in result.output
 
 
@@ -79,7 +80,6 @@ def test_root_redirects_to_assess(client):
     assert client.get("/").headers["Location"].endswith("/assess")
 
 
-
 def test_migrations_match_the_models(app):
     """Alembic's autogenerate finds nothing to add: the migrations build exactly the models' schema."""
     from alembic.autogenerate import compare_metadata
@@ -95,8 +95,11 @@ def test_migrations_match_the_models(app):
         diff = compare_metadata(context, db.metadata)
     # SQLite cannot tell a server default apart; only table, column and index differences count here.
     kinds = [d[0] if isinstance(d, tuple) else d[0][0] for d in diff]
-    assert not [k for k in kinds if k in {"add_table", "remove_table", "add_column", "remove_column",
-                                          "add_index", "remove_index"}], diff
+    assert not [
+        k
+        for k in kinds
+        if k in {"add_table", "remove_table", "add_column", "remove_column", "add_index", "remove_index"}
+    ], diff
 
 
 def test_migration_0003_downgrades_and_upgrades_again(app):
@@ -127,10 +130,14 @@ def test_migration_0005_downgrades_and_upgrades_again(app):
         command.downgrade(config, "0004")
         assert not added & {c["name"] for c in inspect(connection).get_columns("batch_jobs")}
         for imported in (0, 7):  # imported all at once before 0005, or not yet
-            connection.execute(text(
-                "INSERT INTO batch_jobs (filename, lang, state, progress, rows, scored, errors, imported, created_at,"
-                " attempts) VALUES ('a.csv', 'en', 'done', 1.0, 9, 7, 2, :imported, CURRENT_TIMESTAMP, 1)"),
-                {"imported": imported})
+            connection.execute(
+                text(
+                    "INSERT INTO batch_jobs (filename, lang, state, progress, rows, scored, errors, imported,"
+                    " created_at, attempts)"
+                    " VALUES ('a.csv', 'en', 'done', 1.0, 9, 7, 2, :imported, CURRENT_TIMESTAMP, 1)"
+                ),
+                {"imported": imported},
+            )
     upgrade(app)
     with app.app_context():
         assert added <= {c["name"] for c in inspect(db.engine).get_columns("batch_jobs")}
@@ -138,8 +145,9 @@ def test_migration_0005_downgrades_and_upgrades_again(app):
         assert [tuple(row) for row in jobs] == [(0, 0, None), (7, 9, "done")]  # never imported twice
 
 
-@pytest.mark.parametrize("path", ["/leads/2147483648", "/batch/2147483648", "/api/v1/leads/2147483648",
-                                  "/admin/weights/2147483648"])
+@pytest.mark.parametrize(
+    "path", ["/leads/2147483648", "/batch/2147483648", "/api/v1/leads/2147483648", "/admin/weights/2147483648"]
+)
 def test_ids_beyond_an_integer_column_are_404(client, auth, path):
     auth.login("admin")
     assert client.get(path).status_code == 404

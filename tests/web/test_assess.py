@@ -7,15 +7,25 @@ import pytest
 from web.extensions import db
 from web.models import Lead
 
-FORM = {"name": "Volga Robotics", "description": "Industrial robots and automation lines", "okved": "28.99",
-        "training": "committed", "investment_usd": "2m", "tech_transfer": "", "green": "planned"}
+FORM = {
+    "name": "Volga Robotics",
+    "description": "Industrial robots and automation lines",
+    "okved": "28.99",
+    "training": "committed",
+    "investment_usd": "2m",
+    "tech_transfer": "",
+    "green": "planned",
+}
 
 
-@pytest.mark.parametrize(("lang", "title", "button"), [
-    ("en", "How well does your firm fit", "Calculate my score"),
-    ("ru", "Насколько ваша компания", "Рассчитать балл"),
-    ("vi", "Doanh nghiệp của bạn", "Tính điểm"),
-])
+@pytest.mark.parametrize(
+    ("lang", "title", "button"),
+    [
+        ("en", "How well does your firm fit", "Calculate my score"),
+        ("ru", "Насколько ваша компания", "Рассчитать балл"),
+        ("vi", "Doanh nghiệp của bạn", "Tính điểm"),
+    ],
+)
 def test_form_in_each_language(client, lang, title, button):
     html = client.get(f"/assess?lang={lang}").get_data(as_text=True)
     assert f'<html lang="{lang}">' in html
@@ -33,11 +43,14 @@ def test_browser_language_is_default(client):
     assert '<html lang="ru">' in html
 
 
-@pytest.mark.parametrize(("lang", "words"), [
-    ("en", ["partial fit", "Contribution of each criterion", "Automation"]),
-    ("ru", ["Вклад каждого критерия", "Автоматизация"]),
-    ("vi", ["Đóng góp của từng tiêu chí", "Tự động hóa"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ["partial fit", "Contribution of each criterion", "Automation"]),
+        ("ru", ["Вклад каждого критерия", "Автоматизация"]),
+        ("vi", ["Đóng góp của từng tiêu chí", "Tự động hóa"]),
+    ],
+)
 def test_result_page(client, lang, words):
     html = client.post(f"/assess?lang={lang}", data=FORM).get_data(as_text=True)
     assert '<svg class="chart"' in html
@@ -75,8 +88,9 @@ def test_profile_with_only_a_name_is_scored(client):
 
 
 def test_submit_as_lead(client, app):
-    response = client.post("/assess/submit?lang=ru", data={**FORM, "contact_email": "ceo@volga.example",
-                                                           "consent": "y"})
+    response = client.post(
+        "/assess/submit?lang=ru", data={**FORM, "contact_email": "ceo@volga.example", "consent": "y"}
+    )
     assert response.status_code == 200 and "Спасибо" in response.get_data(as_text=True)
     with app.app_context():
         lead = db.session.execute(db.select(Lead)).scalar_one()
@@ -86,11 +100,14 @@ def test_submit_as_lead(client, app):
         assert sum(c["points"] for c in lead.latest.contributions) == pytest.approx(lead.score, abs=0.05)
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"contact_email": "ceo@volga.example"}, "Please agree"),
-    ({"consent": "y"}, "Please give a contact e-mail"),
-    ({"consent": "y", "contact_email": "not-an-address"}, "Enter an e-mail address"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"contact_email": "ceo@volga.example"}, "Please agree"),
+        ({"consent": "y"}, "Please give a contact e-mail"),
+        ({"consent": "y", "contact_email": "not-an-address"}, "Enter an e-mail address"),
+    ],
+)
 def test_submit_needs_consent_and_email(client, app, data, message):
     response = client.post("/assess/submit?lang=en", data={**FORM, **data})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
@@ -99,25 +116,31 @@ def test_submit_needs_consent_and_email(client, app, data, message):
 
 
 def test_submitted_lead_appears_in_staff_list(client, auth):
-    client.post("/assess/submit", data={**FORM, "name": "Unique Firm 42", "contact_email": "a@b.example",
-                                        "consent": "y"})
+    client.post(
+        "/assess/submit", data={**FORM, "name": "Unique Firm 42", "contact_email": "a@b.example", "consent": "y"}
+    )
     auth.login()
     assert "Unique Firm 42" in client.get("/leads").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("typed", "read"), [("28,99", "28.99"), ("2899", "28.99"), ("26", "26"), ("28.9", "28.9"),
-                                             ("ОКВЭД 62.01; 28,99", "62.01; 28.99")])
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [("28,99", "28.99"), ("2899", "28.99"), ("26", "26"), ("28.9", "28.9"), ("ОКВЭД 62.01; 28,99", "62.01; 28.99")],
+)
 def test_okved_field_reads_common_spellings_before_scoring(client, typed, read):
     html = client.post("/assess?lang=en", data={**FORM, "okved": typed}).get_data(as_text=True)
     assert "Result for Volga Robotics" in html
     assert f'<input type="hidden" name="okved" value="{read}">' in html
 
 
-@pytest.mark.parametrize(("lang", "message"), [
-    ("en", "99.99.99 is not an OKVED 2 code."),
-    ("ru", "99.99.99 — не код ОКВЭД 2."),
-    ("vi", "99.99.99 không phải là mã OKVED 2."),
-])
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "99.99.99 is not an OKVED 2 code."),
+        ("ru", "99.99.99 — не код ОКВЭД 2."),
+        ("vi", "99.99.99 không phải là mã OKVED 2."),
+    ],
+)
 def test_okved_that_does_not_exist_is_a_form_error_not_other(client, lang, message):
     response = client.post(f"/assess?lang={lang}", data={**FORM, "okved": "99.99.99"})
     html = response.get_data(as_text=True)
@@ -130,11 +153,14 @@ def test_okved_that_is_no_code_is_a_form_error(client):
     assert "robots is not a code such as 62.01 or 26.3." in html
 
 
-@pytest.mark.parametrize(("lang", "labels"), [
-    ("en", ["Smart electronics", "Hanoi priority"]),
-    ("ru", ["Умная электроника", "Приоритет Ханоя"]),
-    ("vi", ["Điện tử thông minh", "Ưu tiên của Hà Nội"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "labels"),
+    [
+        ("en", ["Smart electronics", "Hanoi priority"]),
+        ("ru", ["Умная электроника", "Приоритет Ханоя"]),
+        ("vi", ["Điện tử thông minh", "Ưu tiên của Hà Nội"]),
+    ],
+)
 def test_sector_picker_lists_sectors_in_the_page_language(client, lang, labels):
     html = client.get(f"/assess?lang={lang}").get_data(as_text=True)
     assert '<input type="checkbox" name="sectors" value="electronics">' in html
@@ -279,7 +305,7 @@ def test_answers_survive_a_language_switch(client):
         assert kept.status_code == 200 and f'<html lang="{lang}">' in html
         assert 'value="Volga Robotics"' in html and "Industrial robots and automation lines</textarea>" in html
         assert 'value="automation" checked' in html and '<option selected value="committed">' in html
-        assert 'class="flash' not in html and "<svg class=\"chart\"" not in html  # the form again, no messages
+        assert 'class="flash' not in html and '<svg class="chart"' not in html  # the form again, no messages
 
 
 def test_migration_0010_downgrades_and_upgrades_again(app):
@@ -297,4 +323,5 @@ def test_migration_0010_downgrades_and_upgrades_again(app):
     upgrade(app)
     with app.app_context():
         assert {"token_hash", "lead_id", "assessment_id", "created_at"} == {
-            c["name"] for c in inspect(db.engine).get_columns("report_links")}
+            c["name"] for c in inspect(db.engine).get_columns("report_links")
+        }

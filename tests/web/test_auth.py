@@ -35,8 +35,9 @@ def test_next_is_kept_but_only_local(client, auth):
     response = client.post("/login?next=/batch", data={"username": "analyst", "password": "analyst-pass-123"})
     assert response.headers["Location"] == "/batch"
     auth.logout()
-    response = client.post("/login?next=https://evil.example/", data={"username": "analyst",
-                                                                      "password": "analyst-pass-123"})
+    response = client.post(
+        "/login?next=https://evil.example/", data={"username": "analyst", "password": "analyst-pass-123"}
+    )
     assert response.headers["Location"] == "/leads"
 
 
@@ -47,8 +48,16 @@ def test_analyst_cannot_manage_users(client, auth):
 
 def test_admin_creates_user_and_token(client, auth, app):
     auth.login("admin")
-    response = client.post("/admin/users", data={"email": "new@example.org", "username": "newbie", "role": "analyst",
-                                                 "password": "new-pass-123", "confirm": "new-pass-123"})
+    response = client.post(
+        "/admin/users",
+        data={
+            "email": "new@example.org",
+            "username": "newbie",
+            "role": "analyst",
+            "password": "new-pass-123",
+            "confirm": "new-pass-123",
+        },
+    )
     assert response.status_code == 302
     html = client.get("/admin/users").get_data(as_text=True)
     assert "newbie" in html
@@ -65,8 +74,16 @@ def test_admin_creates_user_and_token(client, auth, app):
 
 def test_passwords_must_match(client, auth):
     auth.login("admin")
-    html = client.post("/admin/users", data={"email": "x@example.org", "username": "xx", "role": "analyst",
-                                             "password": "abcdefgh1", "confirm": "different1"}).get_data(as_text=True)
+    html = client.post(
+        "/admin/users",
+        data={
+            "email": "x@example.org",
+            "username": "xx",
+            "role": "analyst",
+            "password": "abcdefgh1",
+            "confirm": "different1",
+        },
+    ).get_data(as_text=True)
     assert "The passwords differ" in html
 
 

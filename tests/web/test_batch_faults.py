@@ -91,8 +91,13 @@ def runner_process(app):
     def start(job_id: int, attempt: int = 1) -> subprocess.Popen:
         config = {k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "BATCH_DIR", "SECRET_KEY")}
         config |= {"TESTING": True, "AUTO_UPGRADE": False}
-        proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(config), str(job_id), str(attempt)],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RUNNER, json.dumps(config), str(job_id), str(attempt)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         procs.append(proc)
         return proc
 
@@ -259,11 +264,23 @@ def test_worker_runs_queued_jobs_and_marks_dead_ones_failed(make_app, db_url):
         db.session.commit()
         job = db.session.get(BatchJob, queued)
         taskqueue.enqueue(job.queue_id, job.id, job.attempts)
-    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=app.config["REDIS_URL"], MATCHER_BATCH_QUEUE=queue_name,
-               MATCHER_BATCH_DIR=app.config["BATCH_DIR"], MATCHER_RATELIMIT_ENABLED="false")
+    env = dict(
+        os.environ,
+        DATABASE_URL=db_url,
+        REDIS_URL=app.config["REDIS_URL"],
+        MATCHER_BATCH_QUEUE=queue_name,
+        MATCHER_BATCH_DIR=app.config["BATCH_DIR"],
+        MATCHER_RATELIMIT_ENABLED="false",
+    )
     try:
-        done = subprocess.run([sys.executable, "-m", "matcher.cli", "worker", "--burst"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "matcher.cli", "worker", "--burst"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
     finally:
         with app.app_context():
@@ -292,8 +309,14 @@ def test_a_dead_work_horse_fails_its_job_at_once(app, monkeypatch):
 def held_by(app, job_id: int, pid: int) -> Path:
     """Make the job running in process ``pid`` (this host) with a heartbeat a minute old; its scratch output."""
     with app.app_context():
-        jobs._set(job_id, 1, ("queued",), state="running", heartbeat_at=utcnow() - timedelta(seconds=60),
-                  **liveness.identity(pid))
+        jobs._set(
+            job_id,
+            1,
+            ("queued",),
+            state="running",
+            heartbeat_at=utcnow() - timedelta(seconds=60),
+            **liveness.identity(pid),
+        )
         work = jobs.job_dir(job_id) / "run-1"
     work.mkdir(parents=True, exist_ok=True)
     (work / "scored.csv").write_text("name,score\nVolga,50.0\n")
@@ -320,8 +343,16 @@ def test_a_job_marked_stopped_while_alive_still_records_its_outcome(app):
     """Another host's reader can only go by the heartbeat: a live run it marked stopped keeps its output."""
     job_id = make_job(app, 3)
     with app.app_context():
-        jobs._set(job_id, 1, ("queued",), state="running", heartbeat_at=utcnow() - timedelta(seconds=60),
-                  worker_host="another-host", worker_pid=1, worker_started="1")
+        jobs._set(
+            job_id,
+            1,
+            ("queued",),
+            state="running",
+            heartbeat_at=utcnow() - timedelta(seconds=60),
+            worker_host="another-host",
+            worker_pid=1,
+            worker_started="1",
+        )
         assert jobs.check_stale(db.session.get(BatchJob, job_id))
         work = jobs.job_dir(job_id) / "run-1"
         work.mkdir(parents=True, exist_ok=True)

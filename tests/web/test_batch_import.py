@@ -60,8 +60,15 @@ def lead_ids(app) -> list[str]:
 
 def import_audits(app, job_id: int) -> list[dict]:
     with app.app_context():
-        return db.session.execute(db.select(AuditLog.details).where(
-            AuditLog.action == "batch.import", AuditLog.object_id == job_id).order_by(AuditLog.id)).scalars().all()
+        return (
+            db.session.execute(
+                db.select(AuditLog.details)
+                .where(AuditLog.action == "batch.import", AuditLog.object_id == job_id)
+                .order_by(AuditLog.id)
+            )
+            .scalars()
+            .all()
+        )
 
 
 @pytest.fixture
@@ -85,10 +92,16 @@ def test_a_large_batch_is_imported_whole(app, staff):
     assert "Importing: " in page or "5000 rows imported as leads." in page
     status = wait_imported(staff, job_id, timeout=600)
     imported_at = time.monotonic()
-    print(f"\n5,000 rows on {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}: "
-          f"scored in {scored_at - started:.1f} s, imported in {imported_at - scored_at:.1f} s")
-    assert (status["import_state"], status["imported"], status["scored"], status["errors"]) == ("done", 5_000,
-                                                                                               5_000, 50)
+    print(
+        f"\n5,000 rows on {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}: "
+        f"scored in {scored_at - started:.1f} s, imported in {imported_at - scored_at:.1f} s"
+    )
+    assert (status["import_state"], status["imported"], status["scored"], status["errors"]) == (
+        "done",
+        5_000,
+        5_000,
+        50,
+    )
     ids = lead_ids(app)
     assert len(ids) == 5_000 and len(set(ids)) == 5_000 and not any(i.startswith("X") for i in ids)
     job = job_row(app, job_id)
@@ -96,8 +109,9 @@ def test_a_large_batch_is_imported_whole(app, staff):
     page = staff.get(f"/batch/{job_id}").get_data(as_text=True)
     assert "5000 rows imported as leads." in page and "50 rows were not imported" in page
     assert 'id="job-import"' not in page
-    assert import_audits(app, job_id) == [{"leads": 5_000, "skipped": 50, "reasons": {"invalid employees": 50},
-                                           "state": "done"}]
+    assert import_audits(app, job_id) == [
+        {"leads": 5_000, "skipped": 50, "reasons": {"invalid employees": 50}, "state": "done"}
+    ]
     assert staff.post(f"/batch/{job_id}/import").status_code == 400  # once
     assert len(lead_ids(app)) == 5_000
     gc.collect()
@@ -212,8 +226,13 @@ def test_a_killed_import_resumes_where_it_stopped(app, staff):
         attempt = job.attempts
     config = {k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "BATCH_DIR", "SECRET_KEY")}
     config |= {"TESTING": True, "AUTO_UPGRADE": False}
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(config), str(job_id), str(attempt)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(config), str(job_id), str(attempt)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while job_row(app, job_id).imported < 30:

@@ -31,8 +31,17 @@ def finished_job(client, auth):
 
 def test_job_runs_to_completion(client, finished_job):
     job_id, status = finished_job
-    assert status == {"id": job_id, "state": "done", "progress": 1.0, "rows": 4, "scored": 3, "errors": 1,
-                      "message": None, "import_state": None, "imported": 0}
+    assert status == {
+        "id": job_id,
+        "state": "done",
+        "progress": 1.0,
+        "rows": 4,
+        "scored": 3,
+        "errors": 1,
+        "message": None,
+        "import_state": None,
+        "imported": 0,
+    }
     html = client.get(f"/batch/{job_id}").get_data(as_text=True)
     assert "Volga Robotics" in html and "3 scored, 1 could not be scored" in html
     assert "batch.js" in html
@@ -64,11 +73,14 @@ def test_import_as_leads(client, finished_job, app):
     assert client.post(f"/batch/{job_id}/import").status_code == 400  # only once
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "the file is empty"),
-    (b"\x00\x01\x02binary", "binary file"),
-    (b"inn,city\nA,B\n", "no &#39;name&#39; column"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x01\x02binary", "binary file"),
+        (b"inn,city\nA,B\n", "no &#39;name&#39; column"),
+    ],
+)
 def test_unreadable_file_gets_the_readers_message(client, auth, data, message):
     auth.login()
     response = upload(client, data)
@@ -108,8 +120,9 @@ def test_cr_only_file_scores_and_imports_like_lf(client, auth, app, newline):
         assert db.session.get(BatchJob, job_id).imported == 3
 
 
-@pytest.mark.parametrize("data", [b"name,okved,description", b"name,okved,description\r"],
-                         ids=["no-final-newline", "cr"])
+@pytest.mark.parametrize(
+    "data", [b"name,okved,description", b"name,okved,description\r"], ids=["no-final-newline", "cr"]
+)
 def test_header_only_file_is_a_job_with_no_rows(client, auth, data):
     auth.login()
     response = upload(client, data)
@@ -153,14 +166,19 @@ def test_job_pages_need_login(client, finished_job, auth):
 
 # --- Russian and Vietnamese offices (issue 13) ---------------------------------------------------------
 
-RU_CSV = ("Название;Инвестиции;Сотрудники;Передача технологий;Обучение;Местный партнёр;Экология;ОКВЭД;Комментарий\n"
-          "ООО Ромашка;1 500 000;120;да;да;нет;да;26.11;перезвонить\n"
-          "АО Бета;много;10;да;да;да;да;62.01;\n")
+RU_CSV = (
+    "Название;Инвестиции;Сотрудники;Передача технологий;Обучение;Местный партнёр;Экология;ОКВЭД;Комментарий\n"
+    "ООО Ромашка;1 500 000;120;да;да;нет;да;26.11;перезвонить\n"
+    "АО Бета;много;10;да;да;да;да;62.01;\n"
+)
 
 
 def upload_as(client, data: bytes, lang: str, output: str, name: str = "firms.csv"):
-    return client.post("/batch", data={"file": (io.BytesIO(data), name), "lang": lang, "output": output},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/batch",
+        data={"file": (io.BytesIO(data), name), "lang": lang, "output": output},
+        content_type="multipart/form-data",
+    )
 
 
 def test_a_russian_office_file_comes_back_in_windows_1251_with_its_warnings_in_russian(client, auth, app):
@@ -177,8 +195,11 @@ def test_a_russian_office_file_comes_back_in_windows_1251_with_its_warnings_in_r
     assert not {"investment_usd", "employees", "tech_transfer", "training", "local_partner", "green"} & set(missing)
     with client.get(f"/batch/{job_id}/errors.csv") as report:
         errors = list(csv.reader(io.StringIO(report.get_data().decode("cp1251")), delimiter=";"))
-    assert errors[1][:3] == ["3", "investment_usd", "ожидается сумма в долларах США, например 1500000, "
-                                                    "1 500 000, 1.5m или 2bn"]
+    assert errors[1][:3] == [
+        "3",
+        "investment_usd",
+        "ожидается сумма в долларах США, например 1500000, 1 500 000, 1.5m или 2bn",
+    ]
     page = client.get(f"/batch/{job_id}?lang=ru").get_data(as_text=True)
     assert "ООО Ромашка" in page  # the preview finds the firm's name under its Russian header
     assert "1 столбец не учтён при оценке" in page and "<code>Комментарий</code>" in page
@@ -228,10 +249,13 @@ def test_import_stores_the_jobs_own_results_under_its_weights_version(client, au
         leads = db.session.execute(db.select(Lead).order_by(Lead.id)).scalars().all()
         assert {lead.ext_id: f"{lead.score:.1f}" for lead in leads} == file_scores
         for lead in leads:
-            assert (lead.latest.weights_version, lead.latest.weights_version_id) == (job.weights_version,
-                                                                                   job.weights_version_id)
+            assert (lead.latest.weights_version, lead.latest.weights_version_id) == (
+                job.weights_version,
+                job.weights_version_id,
+            )
             assert set(lead.latest.texts) == set(LANGS) and lead.latest.explanation.startswith(
-                f"{lead.score:.1f} of 100")
+                f"{lead.score:.1f} of 100"
+            )
         assert job.weights_version.startswith("v1 ")
 
 

@@ -17,12 +17,19 @@ from web.models import Evidence, Lead
 from web.services import create_lead, score
 
 # As in test_browser.py: files the dev server leaves to the garbage collector warn in whichever test runs.
-pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 PASSWORDS = {"admin": "admin-pass-123", "analyst": "analyst-pass-123"}  # conftest's accounts
-PROFILE = {"name": "Volga Robotics", "description": "Industrial robots", "okved": "28.99",
-           "training": "committed", "investment_usd": "2m"}
+PROFILE = {
+    "name": "Volga Robotics",
+    "description": "Industrial robots",
+    "okved": "28.99",
+    "training": "committed",
+    "investment_usd": "2m",
+}
 
 
 @pytest.fixture

@@ -14,8 +14,10 @@ from web.extensions import db
 from web.models import Lead
 
 # As in test_browser.py: files the dev server leaves to the garbage collector warn in whichever test runs.
-pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 N_ROWS = 20_000  # the figure: a 20,000-row import stores 20,000 leads
 
 

@@ -14,8 +14,10 @@ from web.commands import bootstrap
 from web.extensions import db
 from web.models import Lead
 
-pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 PASSWORD = "admin-pass-123"
 PAGES = ("/assess", "/leads", "/leads/{lead}", "/overview", "/account", "/batch", "/admin/weights/compare")
@@ -41,8 +43,9 @@ def site(make_app, serving):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         bootstrap()
-        lead = db.session.execute(db.select(Lead.id).where(Lead.tech_transfer.is_not(None))
-                                  .order_by(Lead.id).limit(1)).scalar_one()
+        lead = db.session.execute(
+            db.select(Lead.id).where(Lead.tech_transfer.is_not(None)).order_by(Lead.id).limit(1)
+        ).scalar_one()
     with serving(app) as base:
         yield base, lead
 

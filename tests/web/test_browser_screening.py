@@ -14,12 +14,18 @@ from playwright.sync_api import expect
 from web.extensions import db
 from web.services import create_lead, score
 
-pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 FIRMS = {
     "chips": {"name": "NordChip", "okved": "26.11", "description": "microelectronics"},
-    "robots": {"name": "Volga Robotics", "okved": "28.99; 26.11", "description": "Industrial robots",
-               "training": "committed"},
+    "robots": {
+        "name": "Volga Robotics",
+        "okved": "28.99; 26.11",
+        "description": "Industrial robots",
+        "training": "committed",
+    },
     "travel": {"name": "Mekong Travel", "okved": "79.11", "description": "tours to Hanoi"},
     "dup": {"name": "АО Роботех", "okved": "28.99", "website": "robotech.example"},
     "first": {"name": "ООО «Роботех»", "okved": "28.99", "city": "Kazan"},
@@ -41,6 +47,7 @@ def served(make_app, serving):
 
 def flow(in_browser, steps):
     """Run ``steps(page)`` logged in as the analyst in a fresh page; fail on script errors or CSP reports."""
+
     def run(browser):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
         page = context.new_page()

@@ -19,8 +19,10 @@ from playwright.sync_api import expect
 from web.extensions import db
 from web.services import create_lead, score
 
-pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 NAME = "<script>alert('name')</script> Evil Robotics"
 DESCRIPTION = "Robots <img src=x onerror=alert('description')> and automation lines"
@@ -47,8 +49,9 @@ class Watch:
     """A browser context and page that record dialogs and console errors."""
 
     def __init__(self, browser, bypass_csp: bool):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                                           bypass_csp=bypass_csp)
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="en-GB", bypass_csp=bypass_csp
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(15000)
         self.dialogs: list[str] = []
@@ -102,8 +105,7 @@ def staff_pages(browser, base: str, lead_id: int) -> list[str]:
         watch.shows_literally(NAME, DESCRIPTION, CITY)
         page.goto(f"{base}/batch?lang=en")
         rows = f'name,description,city,okved\n"{NAME}","{DESCRIPTION}","{CITY.replace(chr(34), chr(34) * 2)}",28.99\n'
-        page.set_input_files("#file", files=[{"name": UPLOAD_NAME, "mimeType": "text/csv",
-                                              "buffer": rows.encode()}])
+        page.set_input_files("#file", files=[{"name": UPLOAD_NAME, "mimeType": "text/csv", "buffer": rows.encode()}])
         page.click("button.primary")
         expect(page.locator("text=Download the scored CSV")).to_be_visible(timeout=30000)
         expect(page.locator("table.results tbody tr")).to_have_count(1)

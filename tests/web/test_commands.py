@@ -23,13 +23,16 @@ def can_log_in(app, username: str, password: str) -> bool:
 def test_list_users(runner):
     result = runner.invoke(args=["list-users"])
     assert result.exit_code == 0
-    assert result.output.splitlines() == ["admin\tadmin@example.org\tadmin\tactive",
-                                          "analyst\tanalyst@example.org\tanalyst\tactive"]
+    assert result.output.splitlines() == [
+        "admin\tadmin@example.org\tadmin\tactive",
+        "analyst\tanalyst@example.org\tanalyst\tactive",
+    ]
 
 
 def test_reset_password_asks_twice(app, runner):
-    result = runner.invoke(args=["reset-password", "analyst"],
-                           input="new-pass-456\nother-pass-456\nnew-pass-456\nnew-pass-456\n")
+    result = runner.invoke(
+        args=["reset-password", "analyst"], input="new-pass-456\nother-pass-456\nnew-pass-456\nnew-pass-456\n"
+    )
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output and "password of analyst changed" in result.output
     assert "new-pass-456" not in result.output
@@ -56,20 +59,26 @@ def test_reset_password_is_audited_without_the_password(app, runner):
     runner.invoke(args=["reset-password", "analyst", "--password-stdin"], input="audited-pass-1\n")
     with app.app_context():
         entry = db.session.execute(db.select(AuditLog).filter_by(action="user.password")).scalar_one()
-        assert (entry.object_id, entry.user_id, entry.details) == (user(app, "analyst").id, None,
-                                                                   {"via": "command line"})
+        assert (entry.object_id, entry.user_id, entry.details) == (
+            user(app, "analyst").id,
+            None,
+            {"via": "command line"},
+        )
 
 
-@pytest.mark.parametrize("args, stdin, code, message", [
-    (["reset-password", "nobody", "--generate"], "", 1, "Error: no user 'nobody'"),
-    (["reset-password", "analyst", "--password-stdin"], "short\n", 1, "must have 8 to 200 characters"),
-    (["reset-password", "analyst", "--password-stdin"], "", 1, "must have 8 to 200 characters"),
-    (["reset-password", "analyst", "--password-stdin", "--generate"], "", 2, "not both"),
-    (["deactivate-user", "nobody"], "", 1, "Error: no user 'nobody'"),
-    (["create-user", "analyst", "new@example.org", "--password", "long-enough-1"], "", 1, "exists already"),
-    (["create-user", "carol", "ANALYST@example.org", "--password", "long-enough-1"], "", 1, "exists already"),
-    (["create-user", "carol", "carol@example.org", "--password", "short"], "", 1, "must have 8 to 200"),
-])
+@pytest.mark.parametrize(
+    "args, stdin, code, message",
+    [
+        (["reset-password", "nobody", "--generate"], "", 1, "Error: no user 'nobody'"),
+        (["reset-password", "analyst", "--password-stdin"], "short\n", 1, "must have 8 to 200 characters"),
+        (["reset-password", "analyst", "--password-stdin"], "", 1, "must have 8 to 200 characters"),
+        (["reset-password", "analyst", "--password-stdin", "--generate"], "", 2, "not both"),
+        (["deactivate-user", "nobody"], "", 1, "Error: no user 'nobody'"),
+        (["create-user", "analyst", "new@example.org", "--password", "long-enough-1"], "", 1, "exists already"),
+        (["create-user", "carol", "ANALYST@example.org", "--password", "long-enough-1"], "", 1, "exists already"),
+        (["create-user", "carol", "carol@example.org", "--password", "short"], "", 1, "must have 8 to 200"),
+    ],
+)
 def test_refusals_are_one_line_and_change_nothing(app, runner, args, stdin, code, message):
     result = runner.invoke(args=args, input=stdin)
     assert result.exit_code == code and message in result.output, result.output

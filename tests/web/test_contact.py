@@ -15,12 +15,18 @@ def test_only_admins_see_the_settings(client, auth):
 
 def test_admin_sets_the_contact_in_three_languages(client, auth, app):
     auth.login("admin")
-    for lang, title in (("en", "The team's contact for firms"), ("ru", "Контакты команды для компаний"),
-                        ("vi", "Thông tin liên hệ của nhóm dành cho doanh nghiệp")):
+    for lang, title in (
+        ("en", "The team's contact for firms"),
+        ("ru", "Контакты команды для компаний"),
+        ("vi", "Thông tin liên hệ của nhóm dành cho doanh nghiệp"),
+    ):
         html = client.get(f"/admin/settings?lang={lang}").get_data(as_text=True)
         assert title in html and 'name="en"' in html and 'name="ru"' in html and 'name="vi"' in html
-    response = client.post("/admin/settings", data={"en": " Ms Lan <lan@ipa.example> ", "ru": "Г-жа Лан",
-                                                    "vi": "Bà Lan"}, follow_redirects=True)
+    response = client.post(
+        "/admin/settings",
+        data={"en": " Ms Lan <lan@ipa.example> ", "ru": "Г-жа Лан", "vi": "Bà Lan"},
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert "Bà Lan</textarea>" in html and "Ms Lan &lt;lan@ipa.example&gt;</textarea>" in html
     with app.app_context():

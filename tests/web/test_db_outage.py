@@ -156,8 +156,9 @@ def outage(db_url, make_app):
     else:
         target = urlsplit(db_url)
         switch = CuttableProxy((target.hostname, target.port or 5432))
-        app = make_app(SQLALCHEMY_DATABASE_URI=db_url.replace(target.netloc.split("@")[-1],
-                                                              f"127.0.0.1:{switch.port}", 1))
+        app = make_app(
+            SQLALCHEMY_DATABASE_URI=db_url.replace(target.netloc.split("@")[-1], f"127.0.0.1:{switch.port}", 1)
+        )
     yield app, switch
     switch.close()
 

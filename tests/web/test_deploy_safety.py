@@ -30,8 +30,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def forged_session(secret: str, user_id: str) -> str:
     """A session cookie for ``user_id`` signed with ``secret``, as an attacker who knows the key makes it."""
-    app = create_app({"TESTING": True, "SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "AUTO_UPGRADE": False, "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": secret,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "AUTO_UPGRADE": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     return serializer.dumps({"_user_id": user_id, "_fresh": True})
 
@@ -40,8 +47,11 @@ def _bare_app(monkeypatch, tmp_path, **config):
     """The app as a production start makes it: no TESTING, no test key (environment as given)."""
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("MATCHER_SECRET_KEY", raising=False)
-    base = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.sqlite'}", "RATELIMIT_STORAGE_URI": "memory://",
-            "BATCH_DIR": str(tmp_path / "batch")}
+    base = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.sqlite'}",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BATCH_DIR": str(tmp_path / "batch"),
+    }
     return base | config
 
 
@@ -85,8 +95,14 @@ def test_the_dev_cookie_opens_nothing(monkeypatch, tmp_path, make_app):
 def test_flask_run_without_a_key_says_so_in_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "MATCHER_SECRET_KEY")}
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "web", "run", "--port", "1"], env=env,
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "web", "run", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "Error: SECRET_KEY is not set" in done.stderr, done.stderr[-2000:]
 
@@ -96,11 +112,16 @@ def test_flask_run_without_a_key_says_so_in_one_line(tmp_path):
 
 def _logged_in(app, username="analyst", remember=True):
     client = app.test_client()
-    answer = client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                         **({"remember": "y"} if remember else {})})
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORDS[username], **({"remember": "y"} if remember else {})},
+    )
     assert answer.status_code == 302
-    cookies = {name: client.get_cookie(name).value for name in ("session", "remember_token")
-               if client.get_cookie(name) is not None}
+    cookies = {
+        name: client.get_cookie(name).value
+        for name in ("session", "remember_token")
+        if client.get_cookie(name) is not None
+    }
     return client, cookies
 
 
@@ -162,8 +183,9 @@ def test_sessions_expire_server_side(app):
 # --- row 7: redirects, timing, limits ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["/%0D%0AX", "/%0aSet-Cookie:x=1", "/\\evil.example", "//evil.example/",
-                                    "https://evil.example/"])
+@pytest.mark.parametrize(
+    "target", ["/%0D%0AX", "/%0aSet-Cookie:x=1", "/\\evil.example", "//evil.example/", "https://evil.example/"]
+)
 def test_login_next_never_leaves_the_site_or_breaks(app, target):
     client = app.test_client()
     answer = client.post(f"/login?next={target}", data={"username": "analyst", "password": PASSWORDS["analyst"]})
@@ -173,14 +195,16 @@ def test_login_next_never_leaves_the_site_or_breaks(app, target):
 @pytest.mark.parametrize(("target", "location"), [("/[", "/%5B"), ("/%00", "/"), ("/x%7F", "/x")])  # control
 # characters are cleaned out of every request argument (web.inputs) before safe_next sees them
 def test_login_next_with_odd_but_local_paths(app, target, location):
-    answer = app.test_client().post(f"/login?next={target}", data={"username": "analyst",
-                                                                   "password": PASSWORDS["analyst"]})
+    answer = app.test_client().post(
+        f"/login?next={target}", data={"username": "analyst", "password": PASSWORDS["analyst"]}
+    )
     assert answer.status_code == 302 and answer.headers["Location"] == location
 
 
 def test_login_next_keeps_a_path_on_this_site(app):
-    answer = app.test_client().post("/login?next=/leads/%3Fq%3Dx", data={"username": "analyst",
-                                                                       "password": PASSWORDS["analyst"]})
+    answer = app.test_client().post(
+        "/login?next=/leads/%3Fq%3Dx", data={"username": "analyst", "password": PASSWORDS["analyst"]}
+    )
     assert answer.headers["Location"] == "/leads/?q=x"
 
 
@@ -208,8 +232,12 @@ def test_login_limit_counts_an_account_once_and_caps_an_address(make_app):
 
     app = make_app(users=False, LOGIN_ADDRESS_RATE_LIMIT="3 per minute")
     client = app.test_client()
-    assert [client.post("/login", data={"username": f"name{i}", "password": "x"}).status_code
-            for i in range(4)] == [200, 200, 200, 429]
+    assert [client.post("/login", data={"username": f"name{i}", "password": "x"}).status_code for i in range(4)] == [
+        200,
+        200,
+        200,
+        429,
+    ]
 
 
 # --- row 3: a database that hangs --------------------------------------------------------------------
@@ -220,9 +248,14 @@ def hanging_app(make_app, tmp_path):
     url = _pg_fresh_schema()
     target = urlsplit(url)
     proxy = CuttableProxy((target.hostname, target.port or 5432))
-    app = make_app(SQLALCHEMY_DATABASE_URI=url.replace(target.netloc.split("@")[-1], f"127.0.0.1:{proxy.port}", 1),
-                   DB_STATEMENT_TIMEOUT=2, DB_WATCHDOG_GRACE=0.5, DB_PING_TIMEOUT=1, DB_CONNECT_TIMEOUT=2,
-                   DB_POOL_TIMEOUT=2)
+    app = make_app(
+        SQLALCHEMY_DATABASE_URI=url.replace(target.netloc.split("@")[-1], f"127.0.0.1:{proxy.port}", 1),
+        DB_STATEMENT_TIMEOUT=2,
+        DB_WATCHDOG_GRACE=0.5,
+        DB_PING_TIMEOUT=1,
+        DB_CONNECT_TIMEOUT=2,
+        DB_POOL_TIMEOUT=2,
+    )
     yield app, proxy
     proxy.close()
 
@@ -283,8 +316,7 @@ def test_readiness_reports_redis(make_app):
     assert answer.status_code == 503 and answer.json["checks"] == {"database": "ok", "redis": "unreachable"}
     app = make_app(users=False, REDIS_URL="redis://127.0.0.1:6379/0")
     answer = app.test_client().get("/api/v1/ready")
-    assert answer.status_code == 200 and answer.json == {"status": "ready",
-                                                         "checks": {"database": "ok", "redis": "ok"}}
+    assert answer.status_code == 200 and answer.json == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
 
 
 def test_the_worker_needs_no_key_and_writes_none(monkeypatch, tmp_path):

@@ -56,14 +56,18 @@ def fresh_db(db_url, tmp_path):
 @pytest.fixture
 def populated(app, make_lead, auth, client):
     """Rows in every table: leads, assessments, notes, evidence, 2 weights versions, settings, audit, a job, ranks."""
-    ids = [make_lead(name="Волга Роботикс", tech_transfer="committed", extra_column="kept ✓"),
-           make_lead(name="Hà Nội Green Tech", okved="38.32", green="committed", description=None),
-           make_lead(name="NordChip", okved="26.11", investment_usd="")]
+    ids = [
+        make_lead(name="Волга Роботикс", tech_transfer="committed", extra_column="kept ✓"),
+        make_lead(name="Hà Nội Green Tech", okved="38.32", green="committed", description=None),
+        make_lead(name="NordChip", okved="26.11", investment_usd=""),
+    ]
     auth.login("admin")
     client.post(f"/leads/{ids[0]}/status", data={"status-status": "meeting"})
     client.post(f"/leads/{ids[0]}/notes", data={"note-body": "Встреча в Ханое; «договор» next week"})
-    client.post(f"/leads/{ids[0]}/evidence/training", data={"ev-training-status": "verified",
-                                                            "ev-training-note": "Contract seen"})
+    client.post(
+        f"/leads/{ids[0]}/evidence/training",
+        data={"ev-training-status": "verified", "ev-training-note": "Contract seen"},
+    )
     with app.app_context():
         admin = db.session.execute(select(User).filter_by(username="admin")).scalar_one()
         weights = versions.current_version().weights
@@ -71,8 +75,20 @@ def populated(app, make_lead, auth, client):
         versions.set_setting("unverified_factor", 0.75)
         versions.set_setting("top_k", 7)
         services.issue_token(admin)
-        db.session.add(BatchJob(user_id=admin.id, filename="firms.csv", state="done", rows=10, scored=9, errors=1,
-                                progress=1.0, message=None, attempts=1, worker="w1"))
+        db.session.add(
+            BatchJob(
+                user_id=admin.id,
+                filename="firms.csv",
+                state="done",
+                rows=10,
+                scored=9,
+                errors=1,
+                progress=1.0,
+                message=None,
+                attempts=1,
+                worker="w1",
+            )
+        )
         first = db.session.get(Lead, ids[0])
         db.session.add(ReportLink(token_hash=token_digest("a firm's report"), lead=first, assessment=first.latest))
         db.session.commit()
@@ -87,8 +103,10 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return {t.name: [tuple(row) for row in connection.execute(select(t).order_by(*t.primary_key.columns))]
-                    for t in dbtools.tables()}
+            return {
+                t.name: [tuple(row) for row in connection.execute(select(t).order_by(*t.primary_key.columns))]
+                for t in dbtools.tables()
+            }
     finally:
         engine.dispose()
 
@@ -99,8 +117,21 @@ def run(*args: str) -> int:
 
 def test_round_trip_sqlite_postgresql_and_back(populated, fresh_db, tmp_path, capsys):
     before = snapshot(populated)
-    assert all(before[name] for name in ("users", "leads", "assessments", "notes", "evidence", "audit_log",
-                                         "settings", "batch_jobs", "weights_versions", "report_links"))
+    assert all(
+        before[name]
+        for name in (
+            "users",
+            "leads",
+            "assessments",
+            "notes",
+            "evidence",
+            "audit_log",
+            "settings",
+            "batch_jobs",
+            "weights_versions",
+            "report_links",
+        )
+    )
     assert len(before["weights_versions"]) == 2 and len(before["assessments"]) == 6
 
     other, back = fresh_db("other"), fresh_db("same")
@@ -111,8 +142,10 @@ def test_round_trip_sqlite_postgresql_and_back(populated, fresh_db, tmp_path, ca
     assert run("dump", str(tmp_path / "two.jsonl.gz"), "--database-url", other) == 0
     assert run("restore", str(tmp_path / "two.jsonl.gz"), "--database-url", back) == 0
     assert snapshot(back) == before
-    one, two = (gzip.decompress((tmp_path / n).read_bytes()).decode("utf-8").splitlines()
-                for n in ("one.jsonl.gz", "two.jsonl.gz"))
+    one, two = (
+        gzip.decompress((tmp_path / n).read_bytes()).decode("utf-8").splitlines()
+        for n in ("one.jsonl.gz", "two.jsonl.gz")
+    )
     assert one[1:] == two[1:]  # the same rows, written the same way, whichever database they came from
     assert json.loads(one[0])["alembic_revision"] == dbtools.head_revision()
 
@@ -122,8 +155,15 @@ def test_round_trip_sqlite_postgresql_and_back(populated, fresh_db, tmp_path, ca
 
 def _restored_database_works(url: str, before: dict) -> None:
     """Logins, tokens and new rows work on a restored database (sequences are past the restored ids)."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     try:
         client = app.test_client()
         assert client.post("/login", data={"username": "analyst", "password": "analyst-pass-123"}).status_code == 302
@@ -196,8 +236,15 @@ DAMAGE = {
     "not a dump": (lambda d: b"id,name\n1,ACME\n", "is not valid JSON"),
     "empty file": (lambda d: b"", "not a matcher dump"),
     "no closing line": (lambda d: _pack(_lines(d)[:-1]), "the dump is incomplete"),
-    "short row": (lambda d: _pack([(line[:-1] + ']' if line.startswith("[1,") and '"A"' in line else line)
-                                   .replace(',"A",', ',') for line in _lines(d)]), "values for the"),
+    "short row": (
+        lambda d: _pack(
+            [
+                (line[:-1] + "]" if line.startswith("[1,") and '"A"' in line else line).replace(',"A",', ",")
+                for line in _lines(d)
+            ]
+        ),
+        "values for the",
+    ),
     "other revision": (lambda d: _header(d, alembic_revision="0002"), "the dump is of schema revision 0002"),
     "newer format": (lambda d: _header(d, format_version=99), "written by a newer matcher"),
 }
@@ -224,9 +271,23 @@ def test_damaged_dump_is_one_clear_line_and_restores_nothing(damage, good_dump, 
 def test_command_line_error_without_traceback(tmp_path):
     """As a user runs it: a truncated dump is one line on stderr and exit status 3, and no database is made."""
     (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(b'{"format": "hanoi-matcher-dump"')[:20])
-    done = subprocess.run([sys.executable, "-m", "matcher.cli", "db", "restore", "cut.jsonl.gz", "--database-url",
-                           f"sqlite:///{tmp_path / 'new.sqlite'}"], cwd=tmp_path, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "matcher.cli",
+            "db",
+            "restore",
+            "cut.jsonl.gz",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'new.sqlite'}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
     assert done.returncode == 3 and done.stdout == ""
     assert done.stderr.startswith("matcher: error: ") and done.stderr.count("\n") == 1, done.stderr
     assert "cut.jsonl.gz: the file is damaged or truncated" in done.stderr

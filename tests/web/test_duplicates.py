@@ -9,13 +9,22 @@ from web.extensions import db
 from web.models import AuditLog, Lead
 
 
-@pytest.mark.parametrize(("name", "key"), [
-    ("ООО «Роботех»", "роботех"), ('АО "Роботех"', "роботех"), ("ПАО Роботех", "роботех"),
-    ("Общество с ограниченной ответственностью Роботех", "роботех"), ("Robotech LLC", "robotech"),
-    ("ROBOTECH, Ltd.", "robotech"), ("JSC Robotech", "robotech"), ("Công ty TNHH Robotech", "robotech"),
-    ("Công ty Cổ phần Điện tử Hà Nội", "dien tu ha noi"), ("Công ty TNHH MTV Sao Mai", "sao mai"),
-    ("ООО", ""),
-])
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("ООО «Роботех»", "роботех"),
+        ('АО "Роботех"', "роботех"),
+        ("ПАО Роботех", "роботех"),
+        ("Общество с ограниченной ответственностью Роботех", "роботех"),
+        ("Robotech LLC", "robotech"),
+        ("ROBOTECH, Ltd.", "robotech"),
+        ("JSC Robotech", "robotech"),
+        ("Công ty TNHH Robotech", "robotech"),
+        ("Công ty Cổ phần Điện tử Hà Nội", "dien tu ha noi"),
+        ("Công ty TNHH MTV Sao Mai", "sao mai"),
+        ("ООО", ""),
+    ],
+)
 def test_name_key_drops_legal_form_case_accents_and_punctuation(name, key):
     assert name_key(name) == key
 
@@ -55,8 +64,10 @@ def test_merge_needs_confirmation_and_keeps_history_notes_and_audit(app, client,
     gone = make_lead(name="Роботех", city="Kazan", website="robotech.ru", status="meeting")
     auth.login()
     client.post(f"/leads/{gone}/notes", data={"note-body": "Met at the Hanoi forum"})
-    client.post(f"/leads/{gone}/evidence/training", data={"ev-training-status": "verified",
-                                                          "ev-training-note": "saw the training plan"})
+    client.post(
+        f"/leads/{gone}/evidence/training",
+        data={"ev-training-status": "verified", "ev-training-note": "saw the training plan"},
+    )
     page = client.get(f"/leads/{keep}/merge/{gone}").get_data(as_text=True)
     assert "cannot be undone" in page and "Website" in page
     refused = client.post(f"/leads/{keep}/merge/{gone}", data={}, follow_redirects=True)

@@ -5,8 +5,14 @@ from __future__ import annotations
 from web.extensions import db
 from web.models import AuditLog, Lead
 
-FORM = {"name": "Volga Robotics", "description": "Industrial robots and automation lines", "okved": "28.99",
-        "training": "committed", "investment_usd": "2m", "city": "Kazan"}
+FORM = {
+    "name": "Volga Robotics",
+    "description": "Industrial robots and automation lines",
+    "okved": "28.99",
+    "training": "committed",
+    "investment_usd": "2m",
+    "city": "Kazan",
+}
 
 
 def test_edit_answers_rescores_and_audits(app, client, auth, make_lead):
@@ -17,8 +23,14 @@ def test_edit_answers_rescores_and_audits(app, client, auth, make_lead):
     with app.app_context():
         lead = db.session.get(Lead, lead_id)
         before, version, history = lead.score, lead.row_version, len(lead.assessments)
-    data = {**FORM, "training": "committed", "tech_transfer": "committed", "local_partner": "committed",
-            "inn": "7707 083893", "row_version": version}
+    data = {
+        **FORM,
+        "training": "committed",
+        "tech_transfer": "committed",
+        "local_partner": "committed",
+        "inn": "7707 083893",
+        "row_version": version,
+    }
     response = client.post(f"/leads/{lead_id}/edit", data=data, follow_redirects=True)
     assert "scored again" in response.get_data(as_text=True)
     with app.app_context():
@@ -46,8 +58,11 @@ def test_edit_refuses_bad_answers_and_keeps_them(app, client, auth, make_lead):
 def test_manual_lead_is_scored_and_points_at_duplicates(app, client, auth, make_lead):
     make_lead(name="ООО «Роботех»")
     auth.login()
-    response = client.post("/leads/new", data={**FORM, "name": "Robotech LLC", "ogrn": "1027700132195",
-                                                "website": "https://robotech.example"}, follow_redirects=True)
+    response = client.post(
+        "/leads/new",
+        data={**FORM, "name": "Robotech LLC", "ogrn": "1027700132195", "website": "https://robotech.example"},
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert "Lead created and scored" in html and "may already be in the list" not in html
     response = client.post("/leads/new", data={**FORM, "name": "АО Роботех"}, follow_redirects=True)
@@ -63,8 +78,15 @@ def test_manual_lead_is_scored_and_points_at_duplicates(app, client, auth, make_
 def test_contact_persons(app, client, auth, make_lead):
     lead_id = make_lead()
     auth.login()
-    client.post(f"/leads/{lead_id}/contacts", data={"contact-name": "Ирина Петрова", "contact-role": "CFO",
-                                                    "contact-email": "irina@volga.example", "contact-phone": "+7 843"})
+    client.post(
+        f"/leads/{lead_id}/contacts",
+        data={
+            "contact-name": "Ирина Петрова",
+            "contact-role": "CFO",
+            "contact-email": "irina@volga.example",
+            "contact-phone": "+7 843",
+        },
+    )
     bad = client.post(f"/leads/{lead_id}/contacts", data={"contact-name": ""}, follow_redirects=True)
     assert "Give the person&#39;s name." in bad.get_data(as_text=True)
     html = client.get(f"/leads/{lead_id}").get_data(as_text=True)
@@ -74,6 +96,10 @@ def test_contact_persons(app, client, auth, make_lead):
     client.post(f"/leads/{lead_id}/contacts/{contact.id}/delete")
     with app.app_context():
         assert db.session.get(Lead, lead_id).contacts == []
-        actions = [a.action for a in db.session.execute(db.select(AuditLog).where(AuditLog.object_id == lead_id)
-                                                        .order_by(AuditLog.id)).scalars()]
+        actions = [
+            a.action
+            for a in db.session.execute(
+                db.select(AuditLog).where(AuditLog.object_id == lead_id).order_by(AuditLog.id)
+            ).scalars()
+        ]
         assert actions[-2:] == ["contact.add", "contact.remove"]

@@ -9,22 +9,28 @@ from web.models import Assessment, AuditLog, Contact, Lead, Note
 
 
 def prepared(client, auth, make_lead):
-    lead_id = make_lead(name="Роботех", contact_email="ceo@robotech.example", website="robotech.example",
-                        inn="7707083893")
+    lead_id = make_lead(
+        name="Роботех", contact_email="ceo@robotech.example", website="robotech.example", inn="7707083893"
+    )
     auth.login()
     client.post(f"/leads/{lead_id}/notes", data={"note-body": "Ivan's mobile is +7 900"})
-    client.post(f"/leads/{lead_id}/contacts", data={"contact-name": "Ivan Petrov",
-                                                    "contact-email": "ivan@robotech.example"})
+    client.post(
+        f"/leads/{lead_id}/contacts", data={"contact-name": "Ivan Petrov", "contact-email": "ivan@robotech.example"}
+    )
     return lead_id
 
 
 def test_nothing_happens_without_the_typed_number_and_a_reason(app, client, auth, make_lead):
     lead_id = prepared(client, auth, make_lead)
     assert "cannot be undone" in client.get(f"/leads/{lead_id}/erase").get_data(as_text=True)
-    for data, message in (({"mode": "delete", "reason": "asked by e-mail", "typed": str(lead_id + 1)},
-                           "That is not this lead's number: nothing was changed."),
-                          ({"mode": "delete", "reason": "", "typed": str(lead_id)}, "Say why"),
-                          ({"mode": "delete", "reason": "asked by e-mail"}, "Type the lead's number.")):
+    for data, message in (
+        (
+            {"mode": "delete", "reason": "asked by e-mail", "typed": str(lead_id + 1)},
+            "That is not this lead's number: nothing was changed.",
+        ),
+        ({"mode": "delete", "reason": "", "typed": str(lead_id)}, "Say why"),
+        ({"mode": "delete", "reason": "asked by e-mail"}, "Type the lead's number."),
+    ):
         response = client.post(f"/leads/{lead_id}/erase", data=data)
         assert response.status_code == 400 and message in unescape(response.get_data(as_text=True))
     with app.app_context():
@@ -35,8 +41,11 @@ def test_anonymise_keeps_numbers_and_removes_the_firm(app, client, auth, make_le
     lead_id = prepared(client, auth, make_lead)
     with app.app_context():
         score = db.session.get(Lead, lead_id).score
-    response = client.post(f"/leads/{lead_id}/erase", data={"mode": "anonymise", "reason": "e-mail of 5 Dec",
-                                                             "typed": f"#{lead_id}"}, follow_redirects=True)
+    response = client.post(
+        f"/leads/{lead_id}/erase",
+        data={"mode": "anonymise", "reason": "e-mail of 5 Dec", "typed": f"#{lead_id}"},
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert "was anonymised" in html
     for personal in ("Роботех", "robotech.example", "Ivan", "+7 900", "7707083893"):
@@ -52,8 +61,11 @@ def test_anonymise_keeps_numbers_and_removes_the_firm(app, client, auth, make_le
 
 def test_delete_removes_everything_but_the_audit(app, client, auth, make_lead):
     lead_id = prepared(client, auth, make_lead)
-    response = client.post(f"/leads/{lead_id}/erase", data={"mode": "delete", "reason": "phone call",
-                                                             "typed": str(lead_id)}, follow_redirects=True)
+    response = client.post(
+        f"/leads/{lead_id}/erase",
+        data={"mode": "delete", "reason": "phone call", "typed": str(lead_id)},
+        follow_redirects=True,
+    )
     assert "was deleted" in response.get_data(as_text=True)
     assert client.get(f"/leads/{lead_id}").status_code == 404
     with app.app_context():

@@ -40,11 +40,26 @@ from web.extensions import db
 from web.models import Lead, User
 from web.services import create_lead, issue_token, score
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance, positive_data_acceptance, ignored_auth]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    positive_data_acceptance,
+    ignored_auth,
+]
 #: Examples per operation and generation mode; the scoring calls cost most, the rest are cheap.
-EXAMPLES = {"POST /score": 30, "POST /score/batch": 20, "GET /leads": 20, "GET /leads/{lead_id}": 20,
-            "GET /health": 5, "GET /ready": 5, "GET /okved": 20, "POST /match": 15}
+EXAMPLES = {
+    "POST /score": 30,
+    "POST /score/batch": 20,
+    "GET /leads": 20,
+    "GET /leads/{lead_id}": 20,
+    "GET /health": 5,
+    "GET /ready": 5,
+    "GET /okved": 20,
+    "POST /match": 15,
+}
 TRACEBACK_MARKS = ("Traceback (most recent call last)", 'File "/', "site-packages")
 
 
@@ -73,8 +88,12 @@ def _own_checks(case, response) -> list[str]:
             return [*problems, f"{response.status_code} body is not JSON: {text[:200]!r}"]
         if not (isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"].strip()):
             problems.append(f"{response.status_code} body has no 'error' message: {body!r}"[:300])
-        elif (response.status_code == 400 and case.operation.label == "POST /score" and isinstance(case.body, dict)
-              and body.get("field") not in FIELDS):
+        elif (
+            response.status_code == 400
+            and case.operation.label == "POST /score"
+            and isinstance(case.body, dict)
+            and body.get("field") not in FIELDS
+        ):
             # the body is an object, so the only reason to refuse it is a field that cannot be read
             problems.append(f"400 without the field at fault: {body!r}"[:300])
     if response.status_code == 200 and case.operation.label == "POST /score/batch":
@@ -87,8 +106,13 @@ def _own_checks(case, response) -> list[str]:
 def _fuzz(operation, mode: GenerationMode, headers: dict, failures: list[str]) -> None:
     label = operation.label
 
-    @settings(max_examples=EXAMPLES[label], derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES[label],
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         response = case.call(headers=headers)
@@ -167,8 +191,10 @@ def test_a_lead_id_beyond_32_bits_is_404_not_500(make_app):
 @settings(max_examples=40, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 @given(name=st.text(min_size=1, max_size=30), description=st.text(max_size=60))
 def _submit_any_text(client, app, name, description):
-    response = client.post("/assess/submit", data={"name": name, "description": description,
-                                                   "contact_email": "a@example.org", "consent": "y"})
+    response = client.post(
+        "/assess/submit",
+        data={"name": name, "description": description, "contact_email": "a@example.org", "consent": "y"},
+    )
     assert response.status_code in (200, 400), response.status_code
     if response.status_code == 200:  # stored: as cleaned, never lost
         with app.app_context():

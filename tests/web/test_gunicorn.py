@@ -14,30 +14,44 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
-SETTINGS = ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT",
-            "GUNICORN_KEEPALIVE", "LOG_LEVEL", "REDIS_URL", "GUNICORN_CMD_ARGS")
+SETTINGS = (
+    "GUNICORN_BIND",
+    "WEB_CONCURRENCY",
+    "GUNICORN_THREADS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_GRACEFUL_TIMEOUT",
+    "GUNICORN_KEEPALIVE",
+    "LOG_LEVEL",
+    "REDIS_URL",
+    "GUNICORN_CMD_ARGS",
+)
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     """This checkout's code on a SQLite file of the test's own, with only the given gunicorn settings."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS and not k.startswith("MATCHER_")}
-    env.update(PYTHONPATH=str(ROOT), SECRET_KEY="gunicorn-test-secret-key",
-               DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite'}",
-               MATCHER_CACHE_DIR=os.environ.get("MATCHER_CACHE_DIR", str(tmp_path / "cache")), **extra)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        SECRET_KEY="gunicorn-test-secret-key",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite'}",
+        MATCHER_CACHE_DIR=os.environ.get("MATCHER_CACHE_DIR", str(tmp_path / "cache")),
+        **extra,
+    )
     return env
 
 
 def printed_config(env: dict[str, str]) -> dict[str, str]:
-    done = subprocess.run([*GUNICORN, "--print-config"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([*GUNICORN, "--print-config"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    return dict(re.match(r"(\w+)\s+= (.*)", line).groups() for line in done.stdout.splitlines()
-                if re.match(r"\w+\s+= ", line))
+    return dict(
+        re.match(r"(\w+)\s+= (.*)", line).groups() for line in done.stdout.splitlines() if re.match(r"\w+\s+= ", line)
+    )
 
 
 def test_gunicorn_checks_the_config_and_loads_the_app(tmp_path):
-    done = subprocess.run([*GUNICORN, "--check-config"], cwd=ROOT, env=environment(tmp_path),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*GUNICORN, "--check-config"], cwd=ROOT, env=environment(tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "g.sqlite").exists()  # create_app ran: the schema was made
 
@@ -48,8 +62,9 @@ def test_gunicorn_without_a_secret_key_refuses_in_one_line(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    done = subprocess.run([*GUNICORN, "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [*GUNICORN, "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 4  # gunicorn's "App failed to load": it stops instead of restarting workers
     assert "error: SECRET_KEY is not set" in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]
 
@@ -64,9 +79,18 @@ def test_defaults(tmp_path):
 
 
 def test_settings_from_the_environment(tmp_path):
-    config = printed_config(environment(tmp_path, GUNICORN_BIND="127.0.0.1:8123", WEB_CONCURRENCY="3",
-                                        GUNICORN_THREADS="8", GUNICORN_TIMEOUT="60", GUNICORN_GRACEFUL_TIMEOUT="20",
-                                        GUNICORN_KEEPALIVE="2", LOG_LEVEL="WARNING"))
+    config = printed_config(
+        environment(
+            tmp_path,
+            GUNICORN_BIND="127.0.0.1:8123",
+            WEB_CONCURRENCY="3",
+            GUNICORN_THREADS="8",
+            GUNICORN_TIMEOUT="60",
+            GUNICORN_GRACEFUL_TIMEOUT="20",
+            GUNICORN_KEEPALIVE="2",
+            LOG_LEVEL="WARNING",
+        )
+    )
     assert config["bind"] == "['127.0.0.1:8123']"
     assert (config["workers"], config["threads"]) == ("3", "8")
     assert (config["timeout"], config["graceful_timeout"], config["keepalive"]) == ("60", "20", "2")
@@ -89,8 +113,9 @@ def test_under_gunicorn_each_request_is_logged_once_with_its_id(tmp_path):
         while response is None and time.monotonic() < deadline:
             assert server.poll() is None, log.read_text()[-3000:]
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/api/v1/health?probe=secret",
-                                        headers={"X-Request-ID": "lb-42"}, timeout=90)
+                response = requests.get(
+                    f"http://127.0.0.1:{port}/api/v1/health?probe=secret", headers={"X-Request-ID": "lb-42"}, timeout=90
+                )
             except requests.ConnectionError:  # not listening yet (listening, it waits for the worker to boot)
                 time.sleep(0.2)
         assert response is not None and response.status_code == 200, log.read_text()[-3000:]

@@ -27,8 +27,14 @@ def _lead_names(app) -> list[str]:
 
 
 def test_public_submission_with_nul_is_stored_without_it(app, client):
-    data = {"name": NUL_NAME, "description": "robots\x00 and\tautomation\r\nlines", "okved": "28.99",
-            "contact_email": "a@example.org", "consent": "y", "city": "Ka\x00zan"}
+    data = {
+        "name": NUL_NAME,
+        "description": "robots\x00 and\tautomation\r\nlines",
+        "okved": "28.99",
+        "contact_email": "a@example.org",
+        "consent": "y",
+        "city": "Ka\x00zan",
+    }
     response = client.post("/assess/submit", data=data)
     assert response.status_code == 200
     assert "Thank you" in response.get_data(as_text=True)
@@ -45,11 +51,14 @@ def test_assess_form_with_nul_is_scored(client):
     assert "Volga Robotics" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("body", [
-    {"name": NUL_NAME, "okved": "28.99", "description": "robots\x00"},
-    {"name": "Volga \ud800Robotics", "description": "lone \udfff surrogate"},
-    {"name\x00": "key with NUL", "name": "Volga"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": NUL_NAME, "okved": "28.99", "description": "robots\x00"},
+        {"name": "Volga \ud800Robotics", "description": "lone \udfff surrogate"},
+        {"name\x00": "key with NUL", "name": "Volga"},
+    ],
+)
 def test_api_score_with_control_characters(client, body):
     response = client.post("/api/v1/score", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -100,13 +109,19 @@ def test_login_with_nul_in_user_name(client):
 
 def test_new_user_with_nul(app, client, auth):
     auth.login("admin")
-    response = client.post("/admin/users", data={"email": "new\x00@example.org", "username": "new\x00user",
-                                                 "role": "analyst", "password": "password-123",
-                                                 "confirm": "password-123"})
+    response = client.post(
+        "/admin/users",
+        data={
+            "email": "new\x00@example.org",
+            "username": "new\x00user",
+            "role": "analyst",
+            "password": "password-123",
+            "confirm": "password-123",
+        },
+    )
     assert response.status_code in (200, 302)
     with app.app_context():
-        assert db.session.execute(db.select(User).filter_by(username="newuser")).scalar_one().email \
-            == "new@example.org"
+        assert db.session.execute(db.select(User).filter_by(username="newuser")).scalar_one().email == "new@example.org"
 
 
 def test_model_layer_cleans_imported_rows(app):
@@ -143,9 +158,20 @@ def test_batch_import_with_control_characters_in_cells(app, client, auth):
 HUGE = "99999999999999999999"
 
 
-@pytest.mark.parametrize("query", [f"page={HUGE}", "page=9223372036854775807", "page=-5", f"per_page={HUGE}",
-                                   "per_page=-1", "per_page=0", f"page={2**40}&per_page=200",
-                                   f"min_completeness={HUGE}", "min_completeness=nan"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"page={HUGE}",
+        "page=9223372036854775807",
+        "page=-5",
+        f"per_page={HUGE}",
+        "per_page=-1",
+        "per_page=0",
+        f"page={2**40}&per_page=200",
+        f"min_completeness={HUGE}",
+        "min_completeness=nan",
+    ],
+)
 def test_lead_list_with_huge_numbers(client, auth, make_lead, query):
     make_lead()
     auth.login()
@@ -210,22 +236,27 @@ def _versions(app) -> int:
         return db.session.execute(db.select(db.func.count(WeightsVersion.id))).scalar()
 
 
-ZERO = {f"criteria.{c}": "0" for c in ("sector_fit", "green", "tech_transfer", "training", "local_linkage",
-                                       "capacity", "readiness")}
+ZERO = {
+    f"criteria.{c}": "0"
+    for c in ("sector_fit", "green", "tech_transfer", "training", "local_linkage", "capacity", "readiness")
+}
 
 
-@pytest.mark.parametrize(("values", "lang", "message"), [
-    ({"criteria.training": "1e308"}, "en", "criteria.training: must be between 0 and 1000, not 1e+308"),
-    ({"criteria.training": "1e308"}, "ru", "criteria.training: должно быть от 0 до 1000, а не 1e+308"),
-    ({"criteria.training": "1e308"}, "vi", "criteria.training: phải từ 0 đến 1000, không phải 1e+308"),
-    ({"criteria.training": "inf"}, "en", "criteria.training: must be a finite number, not inf"),
-    ({"criteria.training": "nan"}, "en", "criteria.training: must be a finite number, not nan"),
-    ({"criteria.training": "-3"}, "en", "criteria.training: must be between 0 and 1000, not -3"),
-    ({"answers.training.committed": "1e308"}, "en", "answers.training.committed: must be between 0 and 1"),
-    (ZERO, "en", "criteria: the criterion weights must add up to at least 0.01, not 0"),
-    (ZERO, "ru", "criteria: сумма весов критериев должна быть не меньше 0.01, а не 0"),
-    (ZERO, "vi", "criteria: tổng trọng số các tiêu chí phải ít nhất là 0.01, không phải 0"),
-])
+@pytest.mark.parametrize(
+    ("values", "lang", "message"),
+    [
+        ({"criteria.training": "1e308"}, "en", "criteria.training: must be between 0 and 1000, not 1e+308"),
+        ({"criteria.training": "1e308"}, "ru", "criteria.training: должно быть от 0 до 1000, а не 1e+308"),
+        ({"criteria.training": "1e308"}, "vi", "criteria.training: phải từ 0 đến 1000, không phải 1e+308"),
+        ({"criteria.training": "inf"}, "en", "criteria.training: must be a finite number, not inf"),
+        ({"criteria.training": "nan"}, "en", "criteria.training: must be a finite number, not nan"),
+        ({"criteria.training": "-3"}, "en", "criteria.training: must be between 0 and 1000, not -3"),
+        ({"answers.training.committed": "1e308"}, "en", "answers.training.committed: must be between 0 and 1"),
+        (ZERO, "en", "criteria: the criterion weights must add up to at least 0.01, not 0"),
+        (ZERO, "ru", "criteria: сумма весов критериев должна быть не меньше 0.01, а не 0"),
+        (ZERO, "vi", "criteria: tổng trọng số các tiêu chí phải ít nhất là 0.01, không phải 0"),
+    ],
+)
 def test_weights_that_would_zero_every_score_are_refused(app, client, auth, values, lang, message):
     auth.login("admin")
     response = client.post(f"/admin/weights?lang={lang}", data={**values, "reason": "why"}, follow_redirects=True)
@@ -234,20 +265,27 @@ def test_weights_that_would_zero_every_score_are_refused(app, client, auth, valu
     assert _versions(app) == 1
 
 
-@pytest.mark.parametrize(("data", "lang", "message"), [
-    ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
-    ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "ru", "Разброс должен быть от 0 до 90 %."),
-    ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "vi", "Biên độ phải từ 0 đến 90 %."),
-    ({"spread": "-1", "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
-    ({"spread": HUGE, "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
-    ({"spread": "1" * 400, "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
-    ({"spread": "20", "top_k": HUGE, "unverified_factor": "1"}, "en", "k must be 1 to 1000."),
-    ({"spread": "20", "top_k": "1" * 400, "unverified_factor": "1"}, "en", "k must be 1 to 1000."),
-    ({"spread": "20", "top_k": "0", "unverified_factor": "1"}, "ru", "k должно быть от 1 до 1000."),
-    ({"spread": "20", "top_k": "10", "unverified_factor": "nan"}, "en", "The factor must be between 0 and 1."),
-    ({"spread": "20", "top_k": "10", "unverified_factor": "inf"}, "en", "The factor must be between 0 and 1."),
-    ({"spread": "20", "top_k": "10", "unverified_factor": "1e308"}, "en", "The factor must be between 0 and 1."),
-])
+@pytest.mark.parametrize(
+    ("data", "lang", "message"),
+    [
+        ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
+        ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "ru", "Разброс должен быть от 0 до 90 %."),
+        ({"spread": "95", "top_k": "10", "unverified_factor": "1"}, "vi", "Biên độ phải từ 0 đến 90 %."),
+        ({"spread": "-1", "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
+        ({"spread": HUGE, "top_k": "10", "unverified_factor": "1"}, "en", "The spread must be between 0 and 90 %."),
+        (
+            {"spread": "1" * 400, "top_k": "10", "unverified_factor": "1"},
+            "en",
+            "The spread must be between 0 and 90 %.",
+        ),
+        ({"spread": "20", "top_k": HUGE, "unverified_factor": "1"}, "en", "k must be 1 to 1000."),
+        ({"spread": "20", "top_k": "1" * 400, "unverified_factor": "1"}, "en", "k must be 1 to 1000."),
+        ({"spread": "20", "top_k": "0", "unverified_factor": "1"}, "ru", "k должно быть от 1 до 1000."),
+        ({"spread": "20", "top_k": "10", "unverified_factor": "nan"}, "en", "The factor must be between 0 and 1."),
+        ({"spread": "20", "top_k": "10", "unverified_factor": "inf"}, "en", "The factor must be between 0 and 1."),
+        ({"spread": "20", "top_k": "10", "unverified_factor": "1e308"}, "en", "The factor must be between 0 and 1."),
+    ],
+)
 def test_bad_ranking_settings_are_refused_with_a_message(app, client, auth, data, lang, message):
     auth.login("admin")
     response = client.post(f"/admin/weights/settings?lang={lang}", data=data, follow_redirects=True)
@@ -260,8 +298,11 @@ def test_bad_ranking_settings_are_refused_with_a_message(app, client, auth, data
 
 def test_good_ranking_settings_are_saved(app, client, auth):
     auth.login("admin")
-    response = client.post("/admin/weights/settings", data={"spread": "90", "top_k": "1000",
-                                                            "unverified_factor": "0"}, follow_redirects=True)
+    response = client.post(
+        "/admin/weights/settings",
+        data={"spread": "90", "top_k": "1000", "unverified_factor": "0"},
+        follow_redirects=True,
+    )
     assert "Settings saved." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Setting, "spread").value == pytest.approx(0.9)
@@ -278,8 +319,11 @@ def test_search_box_shows_the_cleaned_query(client, auth):
 # --- every route, with every query argument and form field hostile ------------------------------------
 
 HOSTILE_ARGS = dict.fromkeys(("page", "per_page", "a", "b", "k", "row_version", "lead_id", "job_id"), HUGE)
-HOSTILE_ARGS.update(dict.fromkeys(("q", "sector", "band", "status", "sort", "dir", "verified", "lang", "next",
-                                   "format"), "x\x00\x1b\x85"))
+HOSTILE_ARGS.update(
+    dict.fromkeys(
+        ("q", "sector", "band", "status", "sort", "dir", "verified", "lang", "next", "format"), "x\x00\x1b\x85"
+    )
+)
 HOSTILE_ARGS["min_completeness"] = "nan"
 
 
@@ -287,15 +331,44 @@ def _hostile_form() -> dict:
     """Every field name of every form in the app, each holding a NUL, a control character and a huge number."""
     from web import forms
 
-    names = {"row_version", "reason", "criteria.training", "tiers.general", "answers.training.committed",
-             "ids", "action", "next", "assignee", "status"}
-    for form_class in (forms.AssessForm, forms.SubmitLeadForm, forms.LoginForm, forms.NoteForm, forms.StatusForm,
-                       forms.AssignForm, forms.UserForm, forms.ReasonForm, forms.RankingSettingsForm,
-                       forms.EvidenceForm, forms.LeadForm, forms.ContactForm, forms.MergeForm, forms.EraseForm,
-                       forms.BulkDeleteForm, forms.SavedViewForm, forms.TaskForm, forms.ActivityForm):
+    names = {
+        "row_version",
+        "reason",
+        "criteria.training",
+        "tiers.general",
+        "answers.training.committed",
+        "ids",
+        "action",
+        "next",
+        "assignee",
+        "status",
+    }
+    for form_class in (
+        forms.AssessForm,
+        forms.SubmitLeadForm,
+        forms.LoginForm,
+        forms.NoteForm,
+        forms.StatusForm,
+        forms.AssignForm,
+        forms.UserForm,
+        forms.ReasonForm,
+        forms.RankingSettingsForm,
+        forms.EvidenceForm,
+        forms.LeadForm,
+        forms.ContactForm,
+        forms.MergeForm,
+        forms.EraseForm,
+        forms.BulkDeleteForm,
+        forms.SavedViewForm,
+        forms.TaskForm,
+        forms.ActivityForm,
+    ):
         for prefix in ("", "note-", "status-", "assign-", "ev-training-", "contact-", "task-", "activity-"):
-            names.update(prefix + name for name in form_class.__dict__ if not name.startswith("_")
-                         and hasattr(getattr(form_class, name), "field_class"))
+            names.update(
+                prefix + name
+                for name in form_class.__dict__
+                if not name.startswith("_") and hasattr(getattr(form_class, name), "field_class")
+            )
     return dict.fromkeys(names, "\x00" + HUGE + "\x07")
 
 
@@ -305,8 +378,10 @@ def _urls(app, method: str, lead_id: int) -> list[str]:
         if method not in rule.methods or rule.endpoint in ("static", "auth.logout"):
             continue
         ids = ("lead_id", "job_id", "version_id", "user_id", "other_id", "contact_id", "task_id", "view_id", "oid")
-        values = {arg: lead_id if arg in ids else
-                  {"what": "role", "kind": "scored", "field": "training"}.get(arg, "x") for arg in rule.arguments}
+        values = {
+            arg: lead_id if arg in ids else {"what": "role", "kind": "scored", "field": "training"}.get(arg, "x")
+            for arg in rule.arguments
+        }
         try:
             with app.test_request_context():
                 from flask import url_for

@@ -22,8 +22,10 @@ from matcher.batch import FORMULA_CHARS, defuse_cell
 
 # Werkzeug spools a large upload to a temporary file, and leaves it to the garbage collector when the
 # upload is refused (413): collect it here, inside these tests, where its ResourceWarning is expected.
-pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 LIMIT = 5 * 1024 * 1024  # small, to keep the test quick; larger than a 4 MiB chunk all the same
 RISKY = ["=1+1", "+7 495", "-2+3", "@SUM(A1)", "\tx", " =cmd|' /C calc'!A0", "\u00a0@x", " -1+1"]
 
@@ -62,14 +64,20 @@ def flashed(page: str) -> list[str]:
     return [html.unescape(m).strip() for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)</', page, re.S)]
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (b"", "the file is empty"),
-    (bytes(range(256)) * 64, "binary file"),
-    (b"name,notes,NAME\nA,1,B\n", "the column 'name' appears twice (columns 1 and 3)"),
-    ((",".join(["name", *(f"c{i}" for i in range(100_000))]) + "\nA\n").encode(), "100,001 columns"),
-    ((",".join(["name", *(f"column_number_{i:08d}" for i in range(60_000))]) + "\nA\n").encode(),
-     "header row is longer than 1 MiB"),
-], ids=["empty", "binary", "duplicate-name", "100000-columns", "long-header"])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "the file is empty"),
+        (bytes(range(256)) * 64, "binary file"),
+        (b"name,notes,NAME\nA,1,B\n", "the column 'name' appears twice (columns 1 and 3)"),
+        ((",".join(["name", *(f"c{i}" for i in range(100_000))]) + "\nA\n").encode(), "100,001 columns"),
+        (
+            (",".join(["name", *(f"column_number_{i:08d}" for i in range(60_000))]) + "\nA\n").encode(),
+            "header row is longer than 1 MiB",
+        ),
+    ],
+    ids=["empty", "binary", "duplicate-name", "100000-columns", "long-header"],
+)
 def test_an_unreadable_file_gets_one_clear_sentence(staff, data, words):
     response = upload(staff, data)
     assert response.status_code == 400
@@ -82,8 +90,11 @@ def test_a_file_cut_short_in_a_quote_reports_its_last_row(staff):
     job_id, status = finish(staff, upload(staff, b'name,notes\nVolga,ok\nKama,"cut short here\n'))
     assert (status["state"], status["rows"], status["scored"], status["errors"]) == ("done", 2, 1, 1)
     report = download(staff, job_id, "errors")
-    assert report[1][:3] == ["3", "notes", "the quoted value is not closed before the end of the file "
-                                           "(is the file cut short?)"]
+    assert report[1][:3] == [
+        "3",
+        "notes",
+        "the quoted value is not closed before the end of the file (is the file cut short?)",
+    ]
     # importing takes the scored row only: the reported rows never become leads
     assert staff.post(f"/batch/{job_id}/import").status_code == 302
     assert wait_imported(staff, job_id)["import_state"] == "done"
@@ -126,12 +137,16 @@ def test_a_file_far_beyond_the_limit_gets_413_with_the_limit(staff):
 
 
 REFUSED = {
-    "empty.csv": b"", "blank.csv": b"\r\n \n", "binary.csv": bytes(range(256)) * 64,
-    "no-name.csv": b"inn,city\nA,B\n", "duplicate.csv": b"name,notes,NAME\nA,1,B\n",
+    "empty.csv": b"",
+    "blank.csv": b"\r\n \n",
+    "binary.csv": bytes(range(256)) * 64,
+    "no-name.csv": b"inn,city\nA,B\n",
+    "duplicate.csv": b"name,notes,NAME\nA,1,B\n",
     "columns.csv": (",".join(["name", *(f"c{i}" for i in range(100_000))]) + "\nA\n").encode(),
     "header.csv": (",".join(["name", *(f"column_number_{i:08d}" for i in range(60_000))]) + "\nA\n").encode(),
     "latin1.csv": "nom;ville\nSoci\u00e9t\u00e9;Li\u00e8ge\n".encode("latin-1"),
-    "firms.xlsx": b"name\nVolga\n", "huge.csv": b"name\n" + b"x" * (3 * LIMIT),
+    "firms.xlsx": b"name\nVolga\n",
+    "huge.csv": b"name\n" + b"x" * (3 * LIMIT),
 }
 
 
@@ -193,8 +208,13 @@ def assert_numbers(rows: list[list[str]]) -> None:
 
 
 def test_a_number_beyond_32_bits_in_a_page_address_is_404(staff):
-    for url in (f"/leads/{2**31}", f"/leads/{2**31}/report", f"/batch/{2**31}", f"/batch/{2**31}/status.json",
-                f"/batch/{2**63}/scored.csv"):
+    for url in (
+        f"/leads/{2**31}",
+        f"/leads/{2**31}/report",
+        f"/batch/{2**31}",
+        f"/batch/{2**31}/status.json",
+        f"/batch/{2**63}/scored.csv",
+    ):
         assert staff.get(url).status_code == 404, url
 
 

@@ -16,8 +16,18 @@ from web.extensions import db
 from web.models import Lead, User
 from web.services import issue_token
 
-SORTS = ["", "&sort=name&dir=asc", "&sort=score&dir=asc", "&sort=created", "&sort=completeness",
-         "&sort=completeness&dir=asc", "&sort=sector", "&sort=sector&dir=desc", "&sort=band", "&sort=status"]
+SORTS = [
+    "",
+    "&sort=name&dir=asc",
+    "&sort=score&dir=asc",
+    "&sort=created",
+    "&sort=completeness",
+    "&sort=completeness&dir=asc",
+    "&sort=sector",
+    "&sort=sector&dir=desc",
+    "&sort=band",
+    "&sort=status",
+]
 
 
 @pytest.fixture
@@ -63,8 +73,9 @@ def test_next_and_previous_pages_hold_every_lead_once_in_order(client, headers, 
     pages = walk(client, f"/api/v1/leads?per_page=5{sort}", headers)
     assert [len(p) for p in pages] == [5, 5, 2] and sum(pages, []) == order
     # back from the last page: the same pages, in reverse
-    last = client.get(f"/api/v1/leads?per_page=5{sort}&after=" + _cursor_before_last(client, sort, headers),
-                      headers=headers).get_json()
+    last = client.get(
+        f"/api/v1/leads?per_page=5{sort}&after=" + _cursor_before_last(client, sort, headers), headers=headers
+    ).get_json()
     assert [lead["id"] for lead in last["leads"]] == pages[-1] and last["next"] is None
     back = walk(client, f"/api/v1/leads?per_page=5{sort}&before={last['prev']}", headers, key="prev")
     assert back == pages[-2::-1]
@@ -76,8 +87,12 @@ def _cursor_before_last(client, sort: str, headers: dict) -> str:
 
 
 def test_empty_values_sort_as_the_smallest_on_both_databases(client, headers, twelve):
-    for sort, blanks_first in (("&sort=completeness&dir=desc", False), ("&sort=completeness&dir=asc", True),
-                               ("&sort=band&dir=desc", False), ("&sort=sector&dir=asc", True)):
+    for sort, blanks_first in (
+        ("&sort=completeness&dir=desc", False),
+        ("&sort=completeness&dir=asc", True),
+        ("&sort=band&dir=desc", False),
+        ("&sort=sector&dir=asc", True),
+    ):
         leads = client.get(f"/api/v1/leads?per_page=200{sort}", headers=headers).get_json()["leads"]
         empty = [lead["completeness"] is None for lead in leads]
         assert empty == sorted(empty, reverse=blanks_first), sort
@@ -122,8 +137,17 @@ def test_previous_link_returns_to_the_page_before(client, auth, twelve):
     assert "1–5 of 12" in back
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "W10", "WyJzY29yZSIsMSwieCIsMSwxXQ", "%00", "x" * 17_000,
-                                    keyset.Cursor("name", False, "A", 1, 1).encode()])  # another sort
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense",
+        "W10",
+        "WyJzY29yZSIsMSwieCIsMSwxXQ",
+        "%00",
+        "x" * 17_000,
+        keyset.Cursor("name", False, "A", 1, 1).encode(),
+    ],
+)  # another sort
 def test_a_cursor_that_does_not_fit_starts_at_the_first_page(client, auth, headers, twelve, cursor):
     auth.login()
     assert client.get(f"/leads?after={cursor}").status_code == 200
@@ -140,8 +164,12 @@ def test_the_seek_is_read_from_an_index(app, make_lead, key):
     with app.app_context():
         at = keyset.Cursor(key, True, SEEK_FROM[key], 10, 5)
         part = keyset.segments(key, True)[0]
-        query = db.select(Lead.id).where(*part.where, part.after(keyset.SORTS[key], at, True)).order_by(
-            *part.order).limit(26)
+        query = (
+            db.select(Lead.id)
+            .where(*part.where, part.after(keyset.SORTS[key], at, True))
+            .order_by(*part.order)
+            .limit(26)
+        )
         sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
         index = f"ix_leads_{keyset.SORTS[key].key}_id"
         if db.engine.dialect.name == "postgresql":
@@ -156,8 +184,9 @@ def test_the_seek_is_read_from_an_index(app, make_lead, key):
 
 
 def test_export_has_the_okved_suggestions_of_the_stored_assessment(app, client, auth, make_lead):
-    lead_id = make_lead(name="Chipmaker", okved="", description="We manufacture printed circuit boards and "
-                                                               "microelectronics components")
+    lead_id = make_lead(
+        name="Chipmaker", okved="", description="We manufacture printed circuit boards and microelectronics components"
+    )
     with app.app_context():
         suggested = db.session.get(Lead, lead_id).latest.okved_suggested
     assert suggested and all(s["code"] and s["title"] for s in suggested)

@@ -14,11 +14,27 @@ from web.models import AuditLog, Lead
 def leads(make_lead):
     return {
         "robots": make_lead(name="Volga Robotics"),
-        "travel": make_lead(name="Volga-Mekong Travel", okved="79.11", description="tours to Hanoi",
-                            training="", investment_usd="50000", city="Kazan"),
-        "chips": make_lead(name="NordChip", okved="26.11", description="microelectronics", tech_transfer="committed",
-                           green="committed", local_partner="committed", city="Moscow", status="contacted",
-                           esg_report="yes", vietnam_presence="office", employees="300"),
+        "travel": make_lead(
+            name="Volga-Mekong Travel",
+            okved="79.11",
+            description="tours to Hanoi",
+            training="",
+            investment_usd="50000",
+            city="Kazan",
+        ),
+        "chips": make_lead(
+            name="NordChip",
+            okved="26.11",
+            description="microelectronics",
+            tech_transfer="committed",
+            green="committed",
+            local_partner="committed",
+            city="Moscow",
+            status="contacted",
+            esg_report="yes",
+            vietnam_presence="office",
+            employees="300",
+        ),
     }
 
 
@@ -32,16 +48,19 @@ def test_list_is_ranked(client, auth, leads):
     assert html.index("NordChip") < html.index("Volga Robotics") < html.index("Volga-Mekong Travel")
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("sector=automation", ["Volga Robotics"]),
-    ("sector=electronics", ["NordChip"]),
-    ("status=contacted", ["NordChip"]),
-    ("status=new", ["Volga Robotics", "Volga-Mekong Travel"]),
-    ("q=volga", ["Volga Robotics", "Volga-Mekong Travel"]),
-    ("q=microelectronics", ["NordChip"]),
-    ("q=%25", []),
-    ("min_completeness=90", ["NordChip"]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sector=automation", ["Volga Robotics"]),
+        ("sector=electronics", ["NordChip"]),
+        ("status=contacted", ["NordChip"]),
+        ("status=new", ["Volga Robotics", "Volga-Mekong Travel"]),
+        ("q=volga", ["Volga Robotics", "Volga-Mekong Travel"]),
+        ("q=microelectronics", ["NordChip"]),
+        ("q=%25", []),
+        ("min_completeness=90", ["NordChip"]),
+    ],
+)
 def test_filters(client, auth, leads, query, expected):
     auth.login()
     assert names(client.get(f"/leads?{query}").get_data(as_text=True)) == expected
@@ -93,8 +112,14 @@ def test_status_note_assignment_and_audit(client, auth, leads, app):
     with app.app_context():
         lead = db.session.get(Lead, lead_id)
         assert lead.status == "meeting" and lead.assigned_to.username == "admin"
-        actions = [a.action for a in db.session.execute(db.select(AuditLog).where(
-            AuditLog.object_id == lead_id, AuditLog.object_type == "lead").order_by(AuditLog.id)).scalars()]
+        actions = [
+            a.action
+            for a in db.session.execute(
+                db.select(AuditLog)
+                .where(AuditLog.object_id == lead_id, AuditLog.object_type == "lead")
+                .order_by(AuditLog.id)
+            ).scalars()
+        ]
         assert actions == ["lead.create", "lead.status", "note.add", "lead.assign"]
         trail = db.session.execute(db.select(AuditLog).filter_by(action="lead.status")).scalar_one()
         assert trail.user.username == "analyst" and trail.details == {"old": "new", "new": "meeting"}
@@ -115,7 +140,7 @@ def test_empty_note_is_refused(client, auth, leads):
 
 
 def test_export_has_matcher_columns_and_is_formula_safe(client, auth, make_lead, app):
-    make_lead(name="=HYPERLINK(\"http://evil\")", description="+cmd|' /C calc'!A0 robots", city="@SUM(1)")
+    make_lead(name='=HYPERLINK("http://evil")', description="+cmd|' /C calc'!A0 robots", city="@SUM(1)")
     make_lead(name="Plain Firm")
     auth.login()
     response = client.get("/leads/export.csv?sort=name&dir=asc")
@@ -135,7 +160,7 @@ def test_export_has_matcher_columns_and_is_formula_safe(client, auth, make_lead,
     assert all(row[detected] for row in rows[1:])  # every scored lead has its sectors with shares
     cells = [cell for row in rows[1:] for cell in row]
     assert not any(cell[:1] in ("=", "+", "-", "@") for cell in cells)
-    assert "'=HYPERLINK(\"http://evil\")" in cells and "'@SUM(1)" in cells
+    assert '\'=HYPERLINK("http://evil")' in cells and "'@SUM(1)" in cells
     header = rows[0]
     for row in rows[1:]:
         record = dict(zip(header, row, strict=True))

@@ -11,8 +11,10 @@ import requests
 from web import logs
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
-LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?P<level>[A-Z]+) (?P<logger>[\w.]+) "
-                  r"\[(?P<rid>[^\]]+)\] (?P<message>.*)$")
+LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?P<level>[A-Z]+) (?P<logger>[\w.]+) "
+    r"\[(?P<rid>[^\]]+)\] (?P<message>.*)$"
+)
 
 
 @pytest.fixture
@@ -33,13 +35,18 @@ def test_one_access_line_per_request_with_its_fields(client, caplog, capsys):
     rid = response.headers["X-Request-ID"]
     assert HEX_ID.fullmatch(rid)
     assert (record.method, record.path, record.status, record.request_id) == (
-        "GET", "/api/v1/health?token&lang", 200, rid)
+        "GET",
+        "/api/v1/health?token&lang",
+        200,
+        rid,
+    )
     assert 0 <= record.duration_ms < 10_000
     assert record.getMessage() == f"GET /api/v1/health?token&lang 200 {record.duration_ms:.1f} ms"
     # on stderr: time, level, logger, request id; query values (secrets, personal data) never
     lines = [LINE.match(line) for line in capsys.readouterr().err.splitlines() if "web.access" in line]
     assert [(m["level"], m["logger"], m["rid"], m["message"]) for m in lines] == [
-        ("INFO", "web.access", rid, record.getMessage())]
+        ("INFO", "web.access", rid, record.getMessage())
+    ]
 
 
 def test_a_valid_incoming_request_id_is_kept_and_echoed(client, caplog):

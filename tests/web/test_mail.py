@@ -14,11 +14,21 @@ from web import contact, mail
 from web.extensions import db
 from web.models import Lead
 
-FORM = {"name": "Volga Robotics", "description": "Industrial robots and automation lines", "okved": "28.99",
-        "training": "committed", "investment_usd": "2m", "city": "Kazan", "contact_email": "ceo@volga.example",
-        "consent": "y"}
-CONTACT = {"en": "Ms Nguyen Lan, investment desk\n+84 24 0000 0000", "ru": "Г-жа Нгуен Лан, инвестиционный отдел",
-           "vi": "Bà Nguyễn Lan, bộ phận đầu tư"}
+FORM = {
+    "name": "Volga Robotics",
+    "description": "Industrial robots and automation lines",
+    "okved": "28.99",
+    "training": "committed",
+    "investment_usd": "2m",
+    "city": "Kazan",
+    "contact_email": "ceo@volga.example",
+    "consent": "y",
+}
+CONTACT = {
+    "en": "Ms Nguyen Lan, investment desk\n+84 24 0000 0000",
+    "ru": "Г-жа Нгуен Лан, инвестиционный отдел",
+    "vi": "Bà Nguyễn Lan, bộ phận đầu tư",
+}
 #: (subject of the confirmation, words of its body, the score as that language writes it) per language
 WORDED = {
     "en": ("has reached the Hanoi investment promotion team", ["Hello,", "What happens next", "of 100 (band"], "."),
@@ -60,8 +70,11 @@ def test_firm_and_staff_get_their_messages_in_their_languages(make_app):
         report = client.get(link.group(1)).get_data(as_text=True)
         assert "Volga Robotics" in report and f'<html lang="{lang}">' in report
         # the staff: one message to both addresses, in English (STAFF_NOTIFY_LANG), answering goes to the firm
-        staff = [m for rcpt, m in inbox.received if "analyst@hanoi.example" in rcpt
-                 and m.get_content().rstrip().endswith(f"/leads/{lead_id}")]
+        staff = [
+            m
+            for rcpt, m in inbox.received
+            if "analyst@hanoi.example" in rcpt and m.get_content().rstrip().endswith(f"/leads/{lead_id}")
+        ]
         assert len(staff) == 1, lang
         staff = staff[0]
         assert [rcpt for rcpt, m in inbox.received if m is staff] == [["analyst@hanoi.example", "head@hanoi.example"]]
@@ -91,7 +104,10 @@ def test_a_name_cannot_add_headers_or_recipients(make_app):
         assert _submit(app.test_client(), name="Volga\r\nBcc: spy@evil.example").status_code == 200
         received = inbox.wait(2)
     assert sorted(r for rcpt, _ in received for r in rcpt) == [
-        "analyst@hanoi.example", "ceo@volga.example", "head@hanoi.example"]
+        "analyst@hanoi.example",
+        "ceo@volga.example",
+        "head@hanoi.example",
+    ]
     assert "Volga Bcc: spy@evil.example" in inbox.to("ceo@volga.example")["Subject"]
 
 
@@ -212,4 +228,7 @@ def test_one_address_gets_a_limited_number_of_confirmations(make_app):
         time.sleep(0.3)
     confirmations = [rcpt for rcpt, message in inbox.received if "analyst@hanoi.example" not in rcpt]
     assert sorted(r.lower() for rcpt in confirmations for r in rcpt) == [
-        "ceo@volga.example", "ceo@volga.example", "other@volga.example"], received
+        "ceo@volga.example",
+        "ceo@volga.example",
+        "other@volga.example",
+    ], received

@@ -80,8 +80,9 @@ def hidden_fields(session: requests.Session, url: str, action: str) -> dict[str,
 def login(base: str) -> requests.Session:
     session = requests.Session()
     fields = hidden_fields(session, f"{base}/login", "/login")
-    response = session.post(f"{base}/login", data={**fields, "username": "admin", "password": PASSWORD},
-                            allow_redirects=False, timeout=30)
+    response = session.post(
+        f"{base}/login", data={**fields, "username": "admin", "password": PASSWORD}, allow_redirects=False, timeout=30
+    )
     assert response.status_code == 302, response.text[:500]
     return session
 
@@ -111,30 +112,59 @@ def cluster(tmp_path):
     rconn = redis.Redis.from_url(redis_url)
     rconn.ping()  # fails (not skips) without Redis
     sep = "&" if "?" in PG_URL else "?"
-    env = dict(os.environ, DATABASE_URL=f"{PG_URL}{sep}options=-csearch_path%3D{schema}", REDIS_URL=redis_url,
-               SECRET_KEY="mp-secret-for-two-processes", MATCHER_ADMIN_PASSWORD=PASSWORD,
-               MATCHER_BATCH_DIR=str(tmp_path / "batch"),
-               MATCHER_BATCH_QUEUE=queue_name, MATCHER_RATELIMIT_ENABLED="false", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"{PG_URL}{sep}options=-csearch_path%3D{schema}",
+        REDIS_URL=redis_url,
+        SECRET_KEY="mp-secret-for-two-processes",
+        MATCHER_ADMIN_PASSWORD=PASSWORD,
+        MATCHER_BATCH_DIR=str(tmp_path / "batch"),
+        MATCHER_BATCH_QUEUE=queue_name,
+        MATCHER_RATELIMIT_ENABLED="false",
+        PYTHONUNBUFFERED="1",
+    )
     ports, procs, logs = (free_port(), free_port()), [], []
 
     def start(name: str, *argv: str) -> None:
         log = tmp_path / f"{name}.log"
         with open(log, "wb") as handle:
-            procs.append(subprocess.Popen(argv, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    argv, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
         logs.append(log)
 
     matcher = [sys.executable, "-m", "matcher.cli"]
     try:
         # All start at once: the schema upgrade runs under a lock, one process after the other.
         start("serve", *matcher, "serve", "--port", str(ports[0]))  # also loads the samples and the admin
-        start("gunicorn", sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "1", "--threads", "4",
-              "-b", f"127.0.0.1:{ports[1]}", "--log-level", "warning")
+        start(
+            "gunicorn",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "-w",
+            "1",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{ports[1]}",
+            "--log-level",
+            "warning",
+        )
         start("worker", *matcher, "worker", "--name", queue_name)
         for port in ports:
             wait_healthy(f"http://127.0.0.1:{port}", procs, logs)
-        yield {"bases": [f"http://127.0.0.1:{p}" for p in ports], "engine": engine, "schema": schema,
-               "procs": procs, "logs": logs}
+        yield {
+            "bases": [f"http://127.0.0.1:{p}" for p in ports],
+            "engine": engine,
+            "schema": schema,
+            "procs": procs,
+            "logs": logs,
+        }
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -158,12 +188,21 @@ def assess_and_submit(base: str, name: str) -> int:
     """A firm's self-assessment on ``base``, submitted as a lead; returns its reference."""
     session = requests.Session()
     fields = hidden_fields(session, f"{base}/assess", "/assess")
-    profile = {"name": name, "description": "Industrial robots and automation lines", "okved": "28.99",
-               "training": "committed", "investment_usd": "2m", "city": "Kazan"}
+    profile = {
+        "name": name,
+        "description": "Industrial robots and automation lines",
+        "okved": "28.99",
+        "training": "committed",
+        "investment_usd": "2m",
+        "city": "Kazan",
+    }
     result = session.post(f"{base}/assess", data={**fields, **profile}, timeout=60)
     assert result.status_code == 200 and name in result.text
-    submit = session.post(f"{base}/assess/submit", data={**fields, **profile, "consent": "y",
-                                                        "contact_email": "invest@example.org"}, timeout=60)
+    submit = session.post(
+        f"{base}/assess/submit",
+        data={**fields, **profile, "consent": "y", "contact_email": "invest@example.org"},
+        timeout=60,
+    )
     assert submit.status_code == 200, submit.text[:1000]
     return int(re.search(r"\b(\d+)\b", submit.text.split(name, 1)[-1]).group(1)) if name in submit.text else 0
 
@@ -177,9 +216,12 @@ def add_notes(bases: list[str], lead_ids: list[int], tag: str) -> list[str]:
     for i, lead_id in enumerate(lead_ids):
         base, session = bases[i % 2], sessions[i % 2]
         body = f"note {tag}-{i} on lead {lead_id}"
-        response = session.post(f"{base}/leads/{lead_id}/notes", data={"note-csrf_token": tokens[i % 2],
-                                                                         "note-body": body},
-                                allow_redirects=False, timeout=30)
+        response = session.post(
+            f"{base}/leads/{lead_id}/notes",
+            data={"note-csrf_token": tokens[i % 2], "note-body": body},
+            allow_redirects=False,
+            timeout=30,
+        )
         assert response.status_code == 302, response.text[:500]
         bodies.append(body)
     return bodies
@@ -191,8 +233,12 @@ def walk_statuses(bases: list[str], lead_id: int) -> None:
     for i, status in enumerate(("contacted", "meeting", "proposal")):
         base, session = bases[i % 2], sessions[i % 2]
         fields = hidden_fields(session, f"{base}/leads/{lead_id}", f"/leads/{lead_id}/status")
-        response = session.post(f"{base}/leads/{lead_id}/status", data={**fields, "status-status": status},
-                                allow_redirects=False, timeout=30)
+        response = session.post(
+            f"{base}/leads/{lead_id}/status",
+            data={**fields, "status-status": status},
+            allow_redirects=False,
+            timeout=30,
+        )
         assert response.status_code == 302, response.text[:500]
 
 
@@ -201,8 +247,16 @@ def batch_csv(n: int) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["id", "name", "description", "okved", "training", "employees"])
     for i in range(n):
-        writer.writerow([f"M{i}", f"Batch firm {i}", "software and data centres", "62.01", "committed",
-                         "many" if i % 10 == 9 else str(10 + i)])
+        writer.writerow(
+            [
+                f"M{i}",
+                f"Batch firm {i}",
+                "software and data centres",
+                "62.01",
+                "committed",
+                "many" if i % 10 == 9 else str(10 + i),
+            ]
+        )
     return out.getvalue().encode()
 
 
@@ -210,9 +264,13 @@ def run_batch(bases: list[str], n_rows: int) -> dict:
     """Upload on the first app, poll on the second, import from both at once; returns the final status."""
     first, second = login(bases[0]), login(bases[1])
     fields = hidden_fields(first, f"{bases[0]}/batch", "/batch")
-    response = first.post(f"{bases[0]}/batch", data={**fields, "lang": "en"},
-                          files={"file": ("firms.csv", batch_csv(n_rows), "text/csv")}, allow_redirects=False,
-                          timeout=60)
+    response = first.post(
+        f"{bases[0]}/batch",
+        data={**fields, "lang": "en"},
+        files={"file": ("firms.csv", batch_csv(n_rows), "text/csv")},
+        allow_redirects=False,
+        timeout=60,
+    )
     assert response.status_code == 302, response.text[:1000]
     job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     deadline = time.monotonic() + 30
@@ -224,12 +282,21 @@ def run_batch(bases: list[str], n_rows: int) -> dict:
     assert status["state"] == "done", status
     scored = second.get(f"{bases[1]}/batch/{job_id}/scored.csv", timeout=30)
     assert scored.status_code == 200 and len(list(csv.reader(io.StringIO(scored.text)))) == status["scored"] + 1
-    imports = [hidden_fields(s, f"{b}/batch/{job_id}", f"/batch/{job_id}/import")
-               for s, b in ((first, bases[0]), (second, bases[1]))]
+    imports = [
+        hidden_fields(s, f"{b}/batch/{job_id}", f"/batch/{job_id}/import")
+        for s, b in ((first, bases[0]), (second, bases[1]))
+    ]
     with ThreadPoolExecutor(2) as pool:
-        codes = list(pool.map(lambda args: args[0].post(f"{args[1]}/batch/{job_id}/import", data=args[2],
-                                                        allow_redirects=False, timeout=60).status_code,
-                              [(first, bases[0], imports[0]), (second, bases[1], imports[1])]))
+        codes = list(
+            pool.map(
+                lambda args: (
+                    args[0]
+                    .post(f"{args[1]}/batch/{job_id}/import", data=args[2], allow_redirects=False, timeout=60)
+                    .status_code
+                ),
+                [(first, bases[0], imports[0]), (second, bases[1], imports[1])],
+            )
+        )
     assert sorted(codes) in ([302, 302], [302, 400]), codes
     deadline = time.monotonic() + 120  # the import runs on the worker
     while True:
@@ -274,11 +341,14 @@ def test_two_app_processes_and_a_worker_lose_no_write(cluster):
         assert noted == dict.fromkeys(bodies, 1) and len(bodies) == 3 * 12
         for lead_id in owned:
             assert rows("SELECT status FROM leads WHERE id = :id", id=lead_id) == [("proposal",)]
-            changes = rows("SELECT count(*) FROM audit_log WHERE action = 'lead.status' AND object_id = :id",
-                           id=lead_id)
+            changes = rows(
+                "SELECT count(*) FROM audit_log WHERE action = 'lead.status' AND object_id = :id", id=lead_id
+            )
             assert changes == [(3,)]
-        job = rows("SELECT state, rows, scored, errors, imported, worker, attempts FROM batch_jobs WHERE id = :id",
-                   id=status["id"])[0]
+        job = rows(
+            "SELECT state, rows, scored, errors, imported, worker, attempts FROM batch_jobs WHERE id = :id",
+            id=status["id"],
+        )[0]
         assert job.state == "done" and job.rows == n_rows == job.scored + job.errors and job.errors == n_rows // 10
         assert job.worker.startswith("rq@") and job.attempts == 1  # the worker ran it, not an app process
         batch_leads = rows("SELECT count(*) FROM leads WHERE source = 'batch'")[0][0]

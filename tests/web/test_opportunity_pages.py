@@ -7,17 +7,33 @@ from web.extensions import db
 from web.models import AuditLog, Note
 from web.opportunity_models import Introduction, StaffOpportunity
 
-PROJECT = {"kind": "project", "name_en": "Smart street lighting", "name_ru": "Умное уличное освещение",
-           "name_vi": "Chiếu sáng đô thị thông minh", "targets": ["smart_city", "electronics"],
-           "asks": ["tech_transfer", "training"], "capital_min_usd": "5000000", "location_type": "other",
-           "deadline": "2026-09-30", "description": "LED and sensors for 40,000 street lamps"}
+PROJECT = {
+    "kind": "project",
+    "name_en": "Smart street lighting",
+    "name_ru": "Умное уличное освещение",
+    "name_vi": "Chiếu sáng đô thị thông minh",
+    "targets": ["smart_city", "electronics"],
+    "asks": ["tech_transfer", "training"],
+    "capital_min_usd": "5000000",
+    "location_type": "other",
+    "deadline": "2026-09-30",
+    "description": "LED and sensors for 40,000 street lamps",
+}
 
 
 @pytest.fixture
 def chips(make_lead):
-    return make_lead(name="NordChip", okved="26.11", description="microelectronics", tech_transfer="committed",
-                     training="committed", local_partner="committed", green="committed",
-                     vietnam_presence="project", investment_usd="20m")
+    return make_lead(
+        name="NordChip",
+        okved="26.11",
+        description="microelectronics",
+        tech_transfer="committed",
+        training="committed",
+        local_partner="committed",
+        green="committed",
+        vietnam_presence="project",
+        investment_usd="20m",
+    )
 
 
 def test_pages_need_a_login(client):
@@ -31,8 +47,11 @@ def test_add_edit_retire_are_audited(app, client, auth):
     assert response.status_code == 302
     with app.app_context():
         row = db.session.execute(db.select(StaffOpportunity)).scalar_one()
-        assert (row.targets, row.asks, row.capital_min_usd) == ({"smart_city": 1.0, "electronics": 1.0},
-                                                                 ["tech_transfer", "training"], 5e6)
+        assert (row.targets, row.asks, row.capital_min_usd) == (
+            {"smart_city": 1.0, "electronics": 1.0},
+            ["tech_transfer", "training"],
+            5e6,
+        )
         oid = row.id
     assert response.headers["Location"].endswith(f"/opportunities/staff-{oid}")
     assert client.post(f"/opportunities/{oid}/edit", data={**PROJECT, "name_en": "Smart lighting"}).status_code == 302
@@ -40,8 +59,11 @@ def test_add_edit_retire_are_audited(app, client, auth):
     with app.app_context():
         row = db.session.get(StaffOpportunity, oid)
         assert (row.name_en, row.status) == ("Smart lighting", "retired")
-        actions = [a.action for a in db.session.execute(db.select(AuditLog).order_by(AuditLog.id)).scalars()
-                   if a.object_type == "staffopportunity"]
+        actions = [
+            a.action
+            for a in db.session.execute(db.select(AuditLog).order_by(AuditLog.id)).scalars()
+            if a.object_type == "staffopportunity"
+        ]
         assert actions == ["opportunity.create", "opportunity.edit", "opportunity.retire"]
         edit = db.session.execute(db.select(AuditLog).where(AuditLog.action == "opportunity.edit")).scalar_one()
         assert edit.details["before"]["name"]["en"] == "Smart street lighting"
@@ -70,7 +92,9 @@ def test_opportunity_page_ranks_leads_and_introduces(app, client, auth, chips, m
         note = db.session.execute(db.select(Note).where(Note.lead_id == chips)).scalar_one()
         assert "Hoa Lac" in note.body
         assert {a.action for a in db.session.execute(db.select(AuditLog)).scalars()} >= {
-            "lead.introduce", "opportunity.introduce"}
+            "lead.introduce",
+            "opportunity.introduce",
+        }
     assert "introduced" in client.get("/opportunities/hoa_lac").get_data(as_text=True)
     lead_page = client.get(f"/opportunities/lead/{chips}").get_data(as_text=True)
     assert "Hoa Lac" in lead_page and "Introductions" in lead_page
@@ -78,8 +102,13 @@ def test_opportunity_page_ranks_leads_and_introduces(app, client, auth, chips, m
 
 
 def test_staff_project_is_matched_and_retired_one_is_not(app, client, auth, make_lead):
-    city = make_lead(name="CityTech", okved="71.11", description="smart city traffic systems",
-                     tech_transfer="committed", investment_usd="8m")
+    city = make_lead(
+        name="CityTech",
+        okved="71.11",
+        description="smart city traffic systems",
+        tech_transfer="committed",
+        investment_usd="8m",
+    )
     auth.login()
     client.post("/opportunities/new", data=PROJECT)
     html = client.get(f"/opportunities/lead/{city}").get_data(as_text=True)
@@ -97,22 +126,38 @@ def test_unknown_opportunity_is_404(client, auth):
     assert client.get("/opportunities/staff-99999999999").status_code == 404
 
 
-@pytest.mark.parametrize(("lang", "words"), [
-    ("en", ["Where in Hanoi", "Incentives you may qualify for", "Partners to meet", "Hoa Lac Hi-Tech Park"]),
-    ("ru", ["Где в Ханое", "Льготы, на которые вы можете претендовать", "Партнёры для встречи", "Технопарк Хоалак"]),
-    ("vi", ["Ở đâu tại Hà Nội", "Ưu đãi bạn có thể được hưởng", "Đối tác nên gặp", "Khu công nghệ cao Hòa Lạc"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ["Where in Hanoi", "Incentives you may qualify for", "Partners to meet", "Hoa Lac Hi-Tech Park"]),
+        (
+            "ru",
+            ["Где в Ханое", "Льготы, на которые вы можете претендовать", "Партнёры для встречи", "Технопарк Хоалак"],
+        ),
+        ("vi", ["Ở đâu tại Hà Nội", "Ưu đãi bạn có thể được hưởng", "Đối tác nên gặp", "Khu công nghệ cao Hòa Lạc"]),
+    ],
+)
 def test_self_assessment_shows_where_incentives_partners(client, lang, words):
-    html = client.post(f"/assess?lang={lang}", data={
-        "name": "NordChip", "okved": "26.11", "description": "chip design", "tech_transfer": "committed",
-        "training": "committed", "vietnam_presence": "project"}).get_data(as_text=True)
+    html = client.post(
+        f"/assess?lang={lang}",
+        data={
+            "name": "NordChip",
+            "okved": "26.11",
+            "description": "chip design",
+            "tech_transfer": "committed",
+            "training": "committed",
+            "vietnam_presence": "project",
+        },
+    ).get_data(as_text=True)
     for word in words:
         assert word in html
 
 
 def test_api_match_answers_with_parts_that_add_up(client):
-    response = client.post("/api/v1/match?lang=ru&k=2", json={"name": "NordChip", "okved": "26.11",
-                                                              "tech_transfer": "committed", "training": True})
+    response = client.post(
+        "/api/v1/match?lang=ru&k=2",
+        json={"name": "NordChip", "okved": "26.11", "tech_transfer": "committed", "training": True},
+    )
     assert response.status_code == 200
     data = response.get_json()
     assert len(data["matches"]) == 2 and data["disclaimer"].startswith("Ориентировочно")

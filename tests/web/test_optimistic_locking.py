@@ -54,8 +54,7 @@ def test_second_status_change_is_refused_and_first_kept(app, two, make_lead):
 
     first = admin.post(f"/leads/{lead_id}/status", data={"status-status": "meeting", "row_version": seen_by_admin})
     assert first.status_code == 302
-    second = analyst.post(f"/leads/{lead_id}/status",
-                          data={"status-status": "dropped", "row_version": seen_by_analyst})
+    second = analyst.post(f"/leads/{lead_id}/status", data={"status-status": "dropped", "row_version": seen_by_analyst})
     assert second.status_code == 409
     html = second.get_data(as_text=True)
     assert CONFLICT in html and "by admin at " in html and "Your change was not saved" in html
@@ -80,11 +79,21 @@ def test_assignment_and_evidence_are_locked_too(app, two, make_lead):
     version = row_version(analyst.get(f"/leads/{lead_id}").get_data(as_text=True))
     with app.app_context():
         analyst_id = db.session.execute(db.select(services.User.id).filter_by(username="analyst")).scalar_one()
-    assert admin.post(f"/leads/{lead_id}/assign",
-                      data={"assign-assignee": str(analyst_id), "row_version": version}).status_code == 302
+    assert (
+        admin.post(
+            f"/leads/{lead_id}/assign", data={"assign-assignee": str(analyst_id), "row_version": version}
+        ).status_code
+        == 302
+    )
 
-    refused = analyst.post(f"/leads/{lead_id}/evidence/training", data={
-        "ev-training-status": "verified", "ev-training-note": "Saw the training contract", "row_version": version})
+    refused = analyst.post(
+        f"/leads/{lead_id}/evidence/training",
+        data={
+            "ev-training-status": "verified",
+            "ev-training-note": "Saw the training contract",
+            "row_version": version,
+        },
+    )
     assert refused.status_code == 409
     html = refused.get_data(as_text=True)
     assert CONFLICT in html and "Saw the training contract" in html
@@ -121,8 +130,10 @@ def test_concurrent_saves_race_ends_in_409(app, two, make_lead, monkeypatch):
     def set_status_after_another_save(lead, status):
         engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
         with engine.begin() as connection:  # another process saves the same lead right now
-            connection.execute(text("UPDATE leads SET status = 'contacted', row_version = row_version + 1 "
-                                    "WHERE id = :id"), {"id": lead_id})
+            connection.execute(
+                text("UPDATE leads SET status = 'contacted', row_version = row_version + 1 WHERE id = :id"),
+                {"id": lead_id},
+            )
         engine.dispose()
         return original(lead, status)
 

@@ -18,8 +18,9 @@ def pipeline(app, make_lead):
     """Six leads: three sources, four statuses, one created five weeks ago, one without a score."""
     ids = {
         "robots": make_lead(name="Volga Robotics", status="invested"),
-        "chips": make_lead(name="NordChip", okved="26.11", description="microelectronics", status="meeting",
-                           source="batch"),
+        "chips": make_lead(
+            name="NordChip", okved="26.11", description="microelectronics", status="meeting", source="batch"
+        ),
         "travel": make_lead(name="Mekong Travel", okved="79.11", description="tours", training="", source="batch"),
         "soft": make_lead(name="Kazan Soft", okved="62.01", description="software", status="dropped", source="api"),
         "old": make_lead(name="Old Lead", status="contacted"),
@@ -39,7 +40,12 @@ def test_aggregates_are_counted_in_the_database(app, pipeline):
         counts = overview.status_counts(pairs)
         assert counts == {"invested": 1, "meeting": 1, "new": 2, "dropped": 1, "contacted": 1}
         assert [(s["status"], s["reached"], s["now"]) for s in overview.funnel(counts)] == [
-            ("new", 5, 2), ("contacted", 3, 1), ("meeting", 2, 1), ("proposal", 1, 0), ("invested", 1, 1)]
+            ("new", 5, 2),
+            ("contacted", 3, 1),
+            ("meeting", 2, 1),
+            ("proposal", 1, 0),
+            ("invested", 1, 1),
+        ]
         mix = dict(overview.sector_mix(limit=2))
         assert sum(mix.values()) == 6 and len(mix) == 3 and mix["*"] >= 1
         starts = overview.week_starts(utcnow().date())
@@ -47,8 +53,9 @@ def test_aggregates_are_counted_in_the_database(app, pipeline):
         figures = overview.scores_and_intake(starts)
         scores = [lead.score for lead in db.session.execute(db.select(Lead)).scalars() if lead.score is not None]
         assert figures["unscored"] == 1 and sum(figures["bins"]) == 5
-        assert figures["bins"] == [sum(1 for s in scores if lo <= s < lo + 10 or (lo == 90 and s == 100))
-                                   for lo in range(0, 100, 10)]
+        assert figures["bins"] == [
+            sum(1 for s in scores if lo <= s < lo + 10 or (lo == 90 and s == 100)) for lo in range(0, 100, 10)
+        ]
         assert figures["average"] == pytest.approx(sum(scores) / len(scores))
         weekly = figures["weekly"]
         assert weekly[-1] + weekly[-2] == 5 and weekly[-6] == 1 and sum(weekly) == 6
@@ -108,20 +115,46 @@ def test_overview_needs_a_login(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize(("lang", "words", "average"), [
-    ("en", ["Overview", "Pipeline funnel", "Sector mix", "Score distribution", "New leads per week",
-            "Conversion by source"], re.compile(r"\d+\.\d<")),
-    ("ru", ["Обзор", "Воронка", "Отрасли", "Распределение баллов", "Новые лиды по неделям",
-            "Конверсия по источникам"], re.compile(r"\d+,\d<")),
-    ("vi", ["Tổng quan", "Phễu quy trình", "Cơ cấu ngành", "Phân bố điểm", "Khách hàng mới theo tuần",
-            "Tỷ lệ chuyển đổi theo nguồn"], re.compile(r"\d+,\d<")),
-])
+@pytest.mark.parametrize(
+    ("lang", "words", "average"),
+    [
+        (
+            "en",
+            [
+                "Overview",
+                "Pipeline funnel",
+                "Sector mix",
+                "Score distribution",
+                "New leads per week",
+                "Conversion by source",
+            ],
+            re.compile(r"\d+\.\d<"),
+        ),
+        (
+            "ru",
+            ["Обзор", "Воронка", "Отрасли", "Распределение баллов", "Новые лиды по неделям", "Конверсия по источникам"],
+            re.compile(r"\d+,\d<"),
+        ),
+        (
+            "vi",
+            [
+                "Tổng quan",
+                "Phễu quy trình",
+                "Cơ cấu ngành",
+                "Phân bố điểm",
+                "Khách hàng mới theo tuần",
+                "Tỷ lệ chuyển đổi theo nguồn",
+            ],
+            re.compile(r"\d+,\d<"),
+        ),
+    ],
+)
 def test_page_in_three_languages_with_local_numbers(client, auth, pipeline, lang, words, average):
     auth.login()
     html = client.get(f"/overview?lang={lang}").get_data(as_text=True)
     for word in words:
         assert word in html, word
-    assert average.search(html[html.index('id="ov-average"'):])  # 71,7 in ru and vi, 71.7 in en
+    assert average.search(html[html.index('id="ov-average"') :])  # 71,7 in ru and vi, 71.7 in en
     assert html.count('<svg class="ov-chart"') == 5
     assert "style=" not in html and "<script" not in html  # nothing the strict CSP would block
     assert 'href="/leads?status=meeting"' in html  # funnel bars open the leads at that stage
@@ -134,8 +167,13 @@ def test_empty_database_draws_empty_charts(client, auth):
 
 
 def test_bar_and_column_geometry():
-    chart = charts.bar_chart([{"label": "a", "value": 4, "text": "4"}, {"label": "b", "value": 1, "text": "1"},
-                              {"label": "c", "value": 0, "text": "0"}])
+    chart = charts.bar_chart(
+        [
+            {"label": "a", "value": 4, "text": "4"},
+            {"label": "b", "value": 1, "text": "1"},
+            {"label": "c", "value": 0, "text": "0"},
+        ]
+    )
     assert [b["w"] for b in chart["bars"]] == [chart["track"], chart["track"] / 4, 0]
     assert chart["value_x"] + 90 <= chart["width"]  # the value column fits in the box
     shares = charts.bar_chart([{"label": "a", "value": 0.5, "text": ""}], full=1.0)

@@ -21,11 +21,22 @@ from web.services import issue_token
 
 @pytest.fixture
 def leads(app, make_lead):
-    ids = [make_lead(name="Volga Robotics"),
-           make_lead(name="Volga-Mekong Travel", okved="79.11", description="tours to Hanoi", training="",
-                     investment_usd="50000"),
-           make_lead(name="NordChip", okved="26.11", description="microelectronics", tech_transfer="committed",
-                     green="committed", local_partner="committed", esg_report="yes", employees="300")]
+    ids = [
+        make_lead(name="Volga Robotics"),
+        make_lead(
+            name="Volga-Mekong Travel", okved="79.11", description="tours to Hanoi", training="", investment_usd="50000"
+        ),
+        make_lead(
+            name="NordChip",
+            okved="26.11",
+            description="microelectronics",
+            tech_transfer="committed",
+            green="committed",
+            local_partner="committed",
+            esg_report="yes",
+            employees="300",
+        ),
+    ]
     ranks.wait()
     assert full_run(app) == ["full"]  # one full run over the three, whatever order the background took
     return ids
@@ -68,9 +79,16 @@ def test_new_leads_are_ranked_in_the_background_and_incrementally(app, leads, ma
 def test_weights_change_ranks_every_lead_again(app, client, auth, leads):
     before, rows = stored(app)
     auth.login("admin")
-    response = client.post("/admin/weights", data={"criteria.sector_fit": "100", "tiers.hanoi_priority": "0",
-                                                    "tiers.connectivity": "1", "reason": "connectivity first"},
-                           follow_redirects=True)
+    response = client.post(
+        "/admin/weights",
+        data={
+            "criteria.sector_fit": "100",
+            "tiers.hanoi_priority": "0",
+            "tiers.connectivity": "1",
+            "reason": "connectivity first",
+        },
+        follow_redirects=True,
+    )
     assert "Saved as version v2" in response.get_data(as_text=True)
     ranks.wait()
     after, rows_after = stored(app)
@@ -84,8 +102,10 @@ def test_weights_change_ranks_every_lead_again(app, client, auth, leads):
 def test_evidence_change_ranks_the_lead_again(app, client, auth, leads):
     _, rows = stored(app)
     auth.login("admin")
-    client.post(f"/leads/{leads[0]}/evidence/training",
-                data={"ev-training-status": "verified", "ev-training-note": "contract seen"})
+    client.post(
+        f"/leads/{leads[0]}/evidence/training",
+        data={"ev-training-status": "verified", "ev-training-note": "contract seen"},
+    )
     ranks.wait()
     _, after = stored(app)
     assert after[leads[0]].as_of > rows[leads[0]].as_of and after[leads[1]].as_of == rows[leads[1]].as_of
@@ -213,9 +233,18 @@ def test_ranks_in_blocks_of_a_small_memory_budget_are_the_same(make_app):
     with app.app_context():
         from web.services import create_leads
 
-        create_leads([{"name": f"Firm {i}", "okved": ("62.01", "26.11", "47.11")[i % 3],
-                       "training": ("committed", "none", "planned")[i % 3 if i % 2 else 0],
-                       "investment_usd": str(50_000 * (i + 1))} for i in range(12)], "sample")
+        create_leads(
+            [
+                {
+                    "name": f"Firm {i}",
+                    "okved": ("62.01", "26.11", "47.11")[i % 3],
+                    "training": ("committed", "none", "planned")[i % 3 if i % 2 else 0],
+                    "investment_usd": str(50_000 * (i + 1)),
+                }
+                for i in range(12)
+            ],
+            "sample",
+        )
         db.session.commit()
         results = []
         for budget in (128, 0):
@@ -224,8 +253,12 @@ def test_ranks_in_blocks_of_a_small_memory_budget_are_the_same(make_app):
             assert ranks.acquire(name)
             ranks.full_run(name)
             ranks.release(name)
-            results.append({r.lead_id: (r.base, r.low, r.median, r.high, r.p_top_k)
-                            for r in db.session.execute(db.select(LeadRank)).scalars()})
+            results.append(
+                {
+                    r.lead_id: (r.base, r.low, r.median, r.high, r.p_top_k)
+                    for r in db.session.execute(db.select(LeadRank)).scalars()
+                }
+            )
         assert results[0] == results[1] and len(results[0]) == 12
         assert min(v[0] for v in results[0].values()) == 1 and max(v[3] for v in results[0].values()) <= 12
 

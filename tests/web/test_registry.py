@@ -43,7 +43,7 @@ def test_every_registry_field_is_a_lead_column_and_an_export_column(app):
     assert all((f.name if f.name != "id" else "ext_id") in columns for f in REGISTRY)
     with app.app_context():
         header = export_header()
-    assert [h.removesuffix("_input") for h in header[:len(REGISTRY)]] == [f.name for f in REGISTRY]
+    assert [h.removesuffix("_input") for h in header[: len(REGISTRY)]] == [f.name for f in REGISTRY]
 
 
 def test_a_form_error_keeps_its_translation_when_its_english_changes(client, monkeypatch):

@@ -25,8 +25,14 @@ def sector_leads(make_lead):
 
 def rows_of(app, lead_id: int) -> list[tuple]:
     with app.app_context():
-        return [(r.sector, r.main) for r in db.session.execute(db.select(LeadSector).where(
-            LeadSector.lead_id == lead_id).order_by(LeadSector.main.desc(), LeadSector.sector)).scalars()]
+        return [
+            (r.sector, r.main)
+            for r in db.session.execute(
+                db.select(LeadSector)
+                .where(LeadSector.lead_id == lead_id)
+                .order_by(LeadSector.main.desc(), LeadSector.sector)
+            ).scalars()
+        ]
 
 
 def test_every_detected_sector_is_stored_main_first(app, sector_leads):
@@ -61,8 +67,9 @@ def test_api_filter_matches_secondary_sector_and_lists_sectors(app, client, sect
 
         token = issue_token(db.session.execute(db.select(User).filter_by(username="analyst")).scalar_one())
         db.session.commit()
-    body = client.get("/api/v1/leads?sector=electronics&facets=sector",
-                      headers={"Authorization": f"Bearer {token}"}).get_json()
+    body = client.get(
+        "/api/v1/leads?sector=electronics&facets=sector", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
     assert sorted(lead["name"] for lead in body["leads"]) == ["NordChip", "Volga Robotics"]
     robots = next(lead for lead in body["leads"] if lead["name"] == "Volga Robotics")
     assert [(s["sector"], s["main"]) for s in robots["sectors"]] == [("automation", True), ("electronics", False)]
@@ -90,10 +97,17 @@ def test_rescore_keeps_sectors_in_step(app, sector_leads):
 def test_shares_are_kept_when_the_result_has_them():
     from web.services import detected_sectors
 
-    sectors = [{"sector": "automation", "share": 0.7}, {"sector": "electronics", "share": 0.3},
-               {"sector": "automation", "share": 0.1}, {"sector": "software"}]
-    assert detected_sectors(sectors) == {"automation": (0.7, True), "electronics": (0.3, False),
-                                         "software": (None, False)}
+    sectors = [
+        {"sector": "automation", "share": 0.7},
+        {"sector": "electronics", "share": 0.3},
+        {"sector": "automation", "share": 0.1},
+        {"sector": "software"},
+    ]
+    assert detected_sectors(sectors) == {
+        "automation": (0.7, True),
+        "electronics": (0.3, False),
+        "software": (None, False),
+    }
 
 
 def test_migration_0009_backfills_sectors_from_the_latest_assessment(app, sector_leads):
@@ -114,19 +128,22 @@ def test_migration_0009_backfills_sectors_from_the_latest_assessment(app, sector
     assert total == 4  # chips 1, robots 2, travel 1
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("роботех", ["Роботех Плюс"]),
-    ("РОБОТЕХ", ["Роботех Плюс"]),
-    ("dien tu", ["Công ty TNHH Điện tử Hà Nội"]),
-    ("ĐIỆN TỬ", ["Công ty TNHH Điện tử Hà Nội"]),
-    ("ha noi dien", ["Công ty TNHH Điện tử Hà Nội"]),
-    ("ёлка", ["Ёлка Софт"]),
-    ("елка", ["Ёлка Софт"]),
-    ("cafe", ["Café Lumière"]),
-    ("LUMIERE", ["Café Lumière"]),
-    ("100%", []),
-    ("_", []),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("роботех", ["Роботех Плюс"]),
+        ("РОБОТЕХ", ["Роботех Плюс"]),
+        ("dien tu", ["Công ty TNHH Điện tử Hà Nội"]),
+        ("ĐIỆN TỬ", ["Công ty TNHH Điện tử Hà Nội"]),
+        ("ha noi dien", ["Công ty TNHH Điện tử Hà Nội"]),
+        ("ёлка", ["Ёлка Софт"]),
+        ("елка", ["Ёлка Софт"]),
+        ("cafe", ["Café Lumière"]),
+        ("LUMIERE", ["Café Lumière"]),
+        ("100%", []),
+        ("_", []),
+    ],
+)
 def test_search_ignores_case_and_accents(client, auth, make_lead, query, expected):
     every = ["Роботех Плюс", "Công ty TNHH Điện tử Hà Nội", "Ёлка Софт", "Café Lumière"]
     for name in every:
@@ -167,8 +184,10 @@ def test_verified_claims_only_hides_leads_with_no_claims(client, auth, make_lead
     verified = make_lead(name="Checked Training JSC")
     make_lead(name="Declared Training LLC")
     auth.login()
-    client.post(f"/leads/{verified}/evidence/training", data={"ev-training-status": "verified",
-                                                              "ev-training-note": "visited the training centre"})
+    client.post(
+        f"/leads/{verified}/evidence/training",
+        data={"ev-training-status": "verified", "ev-training-note": "visited the training centre"},
+    )
     html = client.get("/leads?verified=1").get_data(as_text=True)
     assert names(html, ("No Claims Ltd", "Checked Training JSC", "Declared Training LLC")) == ["Checked Training JSC"]
 

@@ -23,8 +23,9 @@ def test_stored_name_is_escaped_for_staff(client, auth, make_lead):
 def test_csrf_is_required_on_forms(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    response = client.post("/assess/submit", data={"name": "X", "okved": "62.01", "contact_email": "a@b.example",
-                                                   "consent": "y"})
+    response = client.post(
+        "/assess/submit", data={"name": "X", "okved": "62.01", "contact_email": "a@b.example", "consent": "y"}
+    )
     assert response.status_code == 400
     response = client.post("/login", data={"username": "admin", "password": "x"})
     assert response.status_code == 400
@@ -47,8 +48,11 @@ def test_upload_limit_has_a_clear_message(make_app):
     app = make_app(MAX_CONTENT_LENGTH=1024)
     client = app.test_client()
     client.post("/login", data={"username": "analyst", "password": "analyst-pass-123"})
-    response = client.post("/batch", data={"file": (__import__("io").BytesIO(b"name\n" + b"x" * 4096), "big.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/batch",
+        data={"file": (__import__("io").BytesIO(b"name\n" + b"x" * 4096), "big.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413
     assert "The file is too large: the upload limit is" in response.get_data(as_text=True)
 

@@ -81,8 +81,11 @@ def snapshot(app) -> dict:
     """Every row of every table (but the derived ranks), to show that a refused request changed nothing."""
     with app.app_context():
         present = set(inspect(db.engine).get_table_names()) - DERIVED
-        rows = {t.name: sorted(repr(tuple(r)) for r in db.session.execute(t.select()))
-                for t in db.metadata.sorted_tables if t.name in present}
+        rows = {
+            t.name: sorted(repr(tuple(r)) for r in db.session.execute(t.select()))
+            for t in db.metadata.sorted_tables
+            if t.name in present
+        }
         db.session.remove()
     return rows
 
@@ -143,8 +146,12 @@ def test_anonymous_reaches_no_staff_endpoint(app, make_lead):
             if method == "OPTIONS":  # answered by Flask itself: the allowed methods, never the view's data
                 ok = status in (200, 302, 401, 403) and (status != 200 or body == "")
             elif rule.rule.startswith("/api/"):
-                ok = (status == 401 and response.is_json and "Bearer" in response.headers["WWW-Authenticate"]
-                      and (method == "HEAD" or (response.get_json()["error"] and response.get_json()["field"] is None)))
+                ok = (
+                    status == 401
+                    and response.is_json
+                    and "Bearer" in response.headers["WWW-Authenticate"]
+                    and (method == "HEAD" or (response.get_json()["error"] and response.get_json()["field"] is None))
+                )
             else:
                 ok = status == 302 and response.headers["Location"].startswith("/login?next=")
             if not ok:
@@ -189,9 +196,18 @@ def test_admin_endpoints_are_enumerated(app):
 def test_analyst_gets_403_on_every_admin_action(app, client, auth, make_lead):
     make_lead()
     admin_id = user_id(app, "admin")
-    data = {"email": "mole@example.org", "username": "mole", "role": "admin", "password": "mole-pass-123",
-            "confirm": "mole-pass-123", "reason": "analyst says so", "spread": "0.5", "top_k": "3",
-            "unverified_factor": "0.1", "w-criteria-green": "100"}
+    data = {
+        "email": "mole@example.org",
+        "username": "mole",
+        "role": "admin",
+        "password": "mole-pass-123",
+        "confirm": "mole-pass-123",
+        "reason": "analyst says so",
+        "spread": "0.5",
+        "top_k": "3",
+        "unverified_factor": "0.1",
+        "w-criteria-green": "100",
+    }
     auth.login("analyst")
     before = snapshot(app)
     failures, checked = [], 0
@@ -218,8 +234,12 @@ def test_every_form_endpoint_enforces_csrf(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     token = csrf_token(client)
-    assert client.post("/login", data={"csrf_token": token, "username": "admin",
-                                       "password": PASSWORDS["admin"]}).status_code == 302
+    assert (
+        client.post(
+            "/login", data={"csrf_token": token, "username": "admin", "password": PASSWORDS["admin"]}
+        ).status_code
+        == 302
+    )
     analyst_id = user_id(app, "analyst")
     posts = rules(app, lambda r: "POST" in r.methods and not r.rule.startswith("/api/"))
     posts.sort(key=lambda r: r.endpoint == "auth.logout")  # log out last
@@ -229,8 +249,11 @@ def test_every_form_endpoint_enforces_csrf(make_app):
     for rule in posts:
         url = rule_url(rule, analyst_id)
         before = snapshot(app)
-        for label, extra in (("missing", {}), ("wrong", {"csrf_token": "not-the-token"}),
-                             ("other session", {"csrf_token": csrf_token(app.test_client())})):
+        for label, extra in (
+            ("missing", {}),
+            ("wrong", {"csrf_token": "not-the-token"}),
+            ("other session", {"csrf_token": csrf_token(app.test_client())}),
+        ):
             response = client.post(url, data={"name": "X", "body": "a note", **extra})
             if response.status_code != 400 or FORM_EXPIRED not in response.get_data(as_text=True):
                 failures.append(f"{url} with {label} token: {response.status_code}")
@@ -261,8 +284,9 @@ def test_right_token_does_the_work_and_api_is_exempt(make_app):
 
 
 def _login(client, username, password="wrong", lang=None, **kwargs):
-    return client.post("/login" + (f"?lang={lang}" if lang else ""), data={"username": username, "password": password},
-                       **kwargs)
+    return client.post(
+        "/login" + (f"?lang={lang}" if lang else ""), data={"username": username, "password": password}, **kwargs
+    )
 
 
 def _retry_after(response) -> int:
@@ -306,8 +330,12 @@ def test_public_scoring_is_limited_per_address(make_app):
     response = client.post("/assess?lang=vi", data={"name": "Volga", "okved": "62.01"})
     assert response.status_code == 429 and '<html lang="vi">' in response.get_data(as_text=True)
     _retry_after(response)
-    assert client.post("/assess/submit", data={"name": "Volga", "contact_email": "a@b.example",
-                                               "consent": "y"}).status_code == 429
+    assert (
+        client.post(
+            "/assess/submit", data={"name": "Volga", "contact_email": "a@b.example", "consent": "y"}
+        ).status_code
+        == 429
+    )
     assert client.get("/assess").status_code == 200  # reading the form is free
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "10.1.2.4"
@@ -364,8 +392,12 @@ def test_redis_shares_counts_between_processes(make_app):
     import redis
 
     prefix = f"matcher-test-{uuid.uuid4().hex}"
-    config = {"RATELIMIT_STORAGE_URI": "", "REDIS_URL": "redis://127.0.0.1:6379/0", "RATELIMIT_KEY_PREFIX": prefix,
-              "LOGIN_RATE_LIMIT": "2 per minute"}
+    config = {
+        "RATELIMIT_STORAGE_URI": "",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "LOGIN_RATE_LIMIT": "2 per minute",
+    }
     first, second = make_app(**config), make_app(users=False, **config)
     server = redis.Redis.from_url(config["REDIS_URL"])
     try:
@@ -415,10 +447,15 @@ def test_security_headers_on_every_kind_of_response(make_app):
     client = app.test_client()
     token = csrf_token(client)
     responses = {
-        "page": client.get("/assess"), "api": client.get("/api/v1/health"),
-        "api 401": client.get("/api/v1/leads"), "api 404": client.get("/api/v1/nothing"),
-        "page 404": client.get("/nothing"), "405": client.get("/logout"), "redirect": client.get("/leads"),
-        "static": client.get("/static/style.css"), "csrf 400": client.post("/login", data={"username": "x"}),
+        "page": client.get("/assess"),
+        "api": client.get("/api/v1/health"),
+        "api 401": client.get("/api/v1/leads"),
+        "api 404": client.get("/api/v1/nothing"),
+        "page 404": client.get("/nothing"),
+        "405": client.get("/logout"),
+        "redirect": client.get("/leads"),
+        "static": client.get("/static/style.css"),
+        "csrf 400": client.post("/login", data={"username": "x"}),
         "login": client.post("/login", data={"csrf_token": token, "username": "x", "password": "y"}),
         "429": client.post("/login", data={"csrf_token": token, "username": "x", "password": "y"}),
         "500": client.get("/boom"),
@@ -493,10 +530,14 @@ def test_rendered_pages_have_no_inline_code(app, client, auth, make_lead):
                 hits = inline_code(response.get_data(as_text=True))
                 if hits:
                     found[f"{lang} {url}"] = hits
-        posted = {"result": client.post(f"/assess?lang={lang}", data={"name": PAYLOADS[0], "okved": "62.01"}),
-                  "thanks": client.post(f"/assess/submit?lang={lang}", data={
-                      "name": PAYLOADS[1], "okved": "62.01", "contact_email": "a@b.example", "consent": "y"}),
-                  "token": client.post(f"/account?lang={lang}")}
+        posted = {
+            "result": client.post(f"/assess?lang={lang}", data={"name": PAYLOADS[0], "okved": "62.01"}),
+            "thanks": client.post(
+                f"/assess/submit?lang={lang}",
+                data={"name": PAYLOADS[1], "okved": "62.01", "contact_email": "a@b.example", "consent": "y"},
+            ),
+            "token": client.post(f"/account?lang={lang}"),
+        }
         for what, response in posted.items():
             assert response.status_code == 200, what
             seen += 1
@@ -515,13 +556,13 @@ def _cookies(response) -> dict[str, str]:
 
 
 def test_session_cookie_flags_and_secure_when_configured(make_app):
-    plain = _cookies(make_app().test_client().post("/login", data={"username": "analyst",
-                                                                  "password": PASSWORDS["analyst"]}))
+    plain = _cookies(
+        make_app().test_client().post("/login", data={"username": "analyst", "password": PASSWORDS["analyst"]})
+    )
     assert "HttpOnly" in plain["session"] and "SameSite=Lax" in plain["session"] and "Secure" not in plain["session"]
     secure_app = make_app(users=False, SESSION_COOKIE_SECURE=True)
     client = secure_app.test_client()
-    response = client.post("/login", data={"username": "analyst", "password": PASSWORDS["analyst"],
-                                           "remember": "y"})
+    response = client.post("/login", data={"username": "analyst", "password": PASSWORDS["analyst"], "remember": "y"})
     cookies = _cookies(response)
     for name in ("session", "remember_token"):
         assert all(flag in cookies[name] for flag in ("Secure", "HttpOnly", "SameSite=Lax")), cookies[name]
@@ -532,8 +573,16 @@ def test_passwords_are_stored_hashed(make_app):
     app = make_app(PASSWORD_HASH_METHOD="scrypt")
     client = app.test_client()
     _login(client, "admin", PASSWORDS["admin"])
-    client.post("/admin/users", data={"email": "new@example.org", "username": "newbie", "role": "analyst",
-                                      "password": "new-pass-123", "confirm": "new-pass-123"})
+    client.post(
+        "/admin/users",
+        data={
+            "email": "new@example.org",
+            "username": "newbie",
+            "role": "analyst",
+            "password": "new-pass-123",
+            "confirm": "new-pass-123",
+        },
+    )
     with app.app_context():
         hashes = dict(db.session.execute(db.select(User.username, User.password_hash)).all())
     assert set(hashes) == {"admin", "analyst", "newbie"}

@@ -60,25 +60,45 @@ def matcher_command(*argv: str, **env: str | None) -> subprocess.CompletedProces
             environ.pop(key, None)
         else:
             environ[key] = value
-    return subprocess.run([sys.executable, "-m", "matcher.cli", *argv], env=environ, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "matcher.cli", *argv], env=environ, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 CLOSED = "postgresql://postgres:s3cret@127.0.0.1:1/test"  # nothing listens on port 1
 
 
-@pytest.mark.parametrize(("argv", "env", "message"), [
-    (["serve"], {"DATABASE_URL": CLOSED},
-     "cannot reach the database at postgresql://postgres:***@127.0.0.1:1/test: connection refused"),
-    (["worker", "--burst"], {"DATABASE_URL": CLOSED, "REDIS_URL": "redis://127.0.0.1:6379/0"},
-     "cannot reach the database at postgresql://postgres:***@127.0.0.1:1/test: connection refused"),
-    (["worker", "--burst"], {"REDIS_URL": None, "MATCHER_REDIS_URL": None},
-     "REDIS_URL is not set: the worker needs Redis"),
-    (["worker", "--burst"], {"REDIS_URL": "redis://:s3cret@127.0.0.1:1/0"},
-     "cannot reach Redis at redis://:***@127.0.0.1:1/0: connection refused"),
-    (["db", "dump", "x.jsonl.gz", "--database-url", CLOSED], {},
-     "cannot reach the database at postgresql://postgres:***@127.0.0.1:1/test: connection refused"),
-], ids=["serve-no-database", "worker-no-database", "worker-no-redis-url", "worker-redis-closed", "db-no-database"])
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (
+            ["serve"],
+            {"DATABASE_URL": CLOSED},
+            "cannot reach the database at postgresql://postgres:***@127.0.0.1:1/test: connection refused",
+        ),
+        (
+            ["worker", "--burst"],
+            {"DATABASE_URL": CLOSED, "REDIS_URL": "redis://127.0.0.1:6379/0"},
+            "cannot reach the database at postgresql://postgres:***@127.0.0.1:1/test: connection refused",
+        ),
+        (
+            ["worker", "--burst"],
+            {"REDIS_URL": None, "MATCHER_REDIS_URL": None},
+            "REDIS_URL is not set: the worker needs Redis",
+        ),
+        (
+            ["worker", "--burst"],
+            {"REDIS_URL": "redis://:s3cret@127.0.0.1:1/0"},
+            "cannot reach Redis at redis://:***@127.0.0.1:1/0: connection refused",
+        ),
+        (
+            ["db", "dump", "x.jsonl.gz", "--database-url", CLOSED],
+            {},
+            "cannot reach the database at postgresql://postgres:***@127.0.0.1:1/test: connection refused",
+        ),
+    ],
+    ids=["serve-no-database", "worker-no-database", "worker-no-redis-url", "worker-redis-closed", "db-no-database"],
+)
 def test_unreachable_service_is_one_line_and_status_5(tmp_path, argv, env, message):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}", "MATCHER_BATCH_DIR": str(tmp_path), **env}
     if argv[0] == "db":

@@ -16,10 +16,19 @@ from web.services import create_leads
 def leads(make_lead):
     return {
         "robots": make_lead(name="Volga Robotics"),
-        "travel": make_lead(name="Volga-Mekong Travel", okved="79.11", description="tours to Hanoi",
-                            training="", investment_usd="50000"),
-        "chips": make_lead(name="NordChip", okved="26.11", description="microelectronics", tech_transfer="committed",
-                           green="committed", local_partner="committed", esg_report="yes", employees="300"),
+        "travel": make_lead(
+            name="Volga-Mekong Travel", okved="79.11", description="tours to Hanoi", training="", investment_usd="50000"
+        ),
+        "chips": make_lead(
+            name="NordChip",
+            okved="26.11",
+            description="microelectronics",
+            tech_transfer="committed",
+            green="committed",
+            local_partner="committed",
+            esg_report="yes",
+            employees="300",
+        ),
     }
 
 
@@ -44,12 +53,15 @@ def test_only_admins_see_the_weights(client, auth):
     assert client.get("/admin/weights").status_code == 302
 
 
-@pytest.mark.parametrize(("values", "reason", "message"), [
-    ({"criteria.training": "20"}, "", "Give the reason for the new weights."),
-    ({"criteria.training": "lots"}, "why", "Not a number: criteria.training"),
-    ({"tiers.general": "2"}, "why", "tiers.general: must be between 0 and 1, not 2"),
-    ({"criteria.training": "12"}, "why", "Nothing changed"),
-])
+@pytest.mark.parametrize(
+    ("values", "reason", "message"),
+    [
+        ({"criteria.training": "20"}, "", "Give the reason for the new weights."),
+        ({"criteria.training": "lots"}, "why", "Not a number: criteria.training"),
+        ({"tiers.general": "2"}, "why", "tiers.general: must be between 0 and 1, not 2"),
+        ({"criteria.training": "12"}, "why", "Nothing changed"),
+    ],
+)
 def test_bad_edits_save_nothing(app, client, auth, values, reason, message):
     auth.login("admin")
     html = save(client, reason, **values).get_data(as_text=True)
@@ -61,8 +73,9 @@ def test_bad_edits_save_nothing(app, client, auth, values, reason, message):
 def test_moving_a_sector_to_another_tier_is_a_new_version(app, client, auth, leads):
     auth.login("admin")
     assert 'name="sector_tiers.tourism"' in client.get("/admin/weights").get_data(as_text=True)
-    html = save(client, "tourism is a priority now",
-                **{"sector_tiers.tourism": "hanoi_priority"}).get_data(as_text=True)
+    html = save(client, "tourism is a priority now", **{"sector_tiers.tourism": "hanoi_priority"}).get_data(
+        as_text=True
+    )
     assert "Saved as version v2 " in html and "sector_tiers.tourism" in html
     with app.app_context():
         v2 = db.session.execute(db.select(WeightsVersion).filter_by(is_current=True)).scalar_one()
@@ -73,8 +86,9 @@ def test_moving_a_sector_to_another_tier_is_a_new_version(app, client, auth, lea
 
 def test_save_version_rescore_and_history(app, client, auth, leads):
     auth.login("admin")
-    html = save(client, **{"criteria.sector_fit": "0", "criteria.training": "60",
-                           "answers.training.planned": "0.25"}).get_data(as_text=True)
+    html = save(
+        client, **{"criteria.sector_fit": "0", "criteria.training": "60", "answers.training.planned": "0.25"}
+    ).get_data(as_text=True)
     assert "Saved as version v2 " in html
     assert "criteria.sector_fit" in html and "more weight to training" in html and "admin" in html
     with app.app_context():
@@ -141,9 +155,15 @@ def test_calibration_too_few_outcomes(client, auth, make_lead):
 
 def test_calibration_suggests_and_adopts_with_reason(app, client, auth):
     with app.app_context():
-        profiles = [{"name": f"Firm {i}", "okved": "62.01" if i % 3 else "47.11",
-                     "training": "committed" if i % 2 else "none", "investment_usd": str(100_000 * (i + 1))}
-                    for i in range(30)]
+        profiles = [
+            {
+                "name": f"Firm {i}",
+                "okved": "62.01" if i % 3 else "47.11",
+                "training": "committed" if i % 2 else "none",
+                "investment_usd": str(100_000 * (i + 1)),
+            }
+            for i in range(30)
+        ]
         create_leads(profiles, "sample")
         for lead in db.session.execute(db.select(Lead)).scalars():
             lead.status = "invested" if lead.training == "committed" else "dropped"
@@ -152,8 +172,9 @@ def test_calibration_suggests_and_adopts_with_reason(app, client, auth):
     html = client.get("/admin/weights/calibrate").get_data(as_text=True)
     assert "Held-out ROC AUC" in html and "Suggested weight" in html and "Too few" not in html
     assert "Give the reason" in client.post("/admin/weights/calibrate", data={"reason": ""}).get_data(as_text=True)
-    html = client.post("/admin/weights/calibrate", data={"reason": "outcomes 2026"},
-                       follow_redirects=True).get_data(as_text=True)
+    html = client.post("/admin/weights/calibrate", data={"reason": "outcomes 2026"}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Saved as version v2" in html
     with app.app_context():
         version = db.session.execute(db.select(WeightsVersion).filter_by(is_current=True)).scalar_one()
@@ -166,20 +187,21 @@ def test_evidence_is_audited_filtered_and_weighted(app, client, auth, leads):
     html = client.get("/leads?verified=1").get_data(as_text=True)
     # travel states no commitment: nothing verified, so not listed (issue 13: it used to be)
     assert "NordChip" not in html and "Volga-Mekong Travel" not in html
-    response = client.post(f"/leads/{leads['robots']}/evidence/training",
-                           data={"ev-training-status": "verified", "ev-training-note": "saw the contract"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/leads/{leads['robots']}/evidence/training",
+        data={"ev-training-status": "verified", "ev-training-note": "saw the contract"},
+        follow_redirects=True,
+    )
     assert "Evidence saved" in response.get_data(as_text=True)
     assert "saw the contract" in response.get_data(as_text=True)  # in the audit trail
     assert "Say how the claim was checked" in client.post(
-        f"/leads/{leads['robots']}/evidence/training", data={"ev-training-status": "verified"},
-        follow_redirects=True).get_data(as_text=True)
+        f"/leads/{leads['robots']}/evidence/training", data={"ev-training-status": "verified"}, follow_redirects=True
+    ).get_data(as_text=True)
     html = client.get("/leads?verified=1").get_data(as_text=True)
     assert "Volga Robotics" in html and "NordChip" not in html
     with app.app_context():
         entry = db.session.execute(db.select(AuditLog).filter_by(action="lead.evidence")).scalar_one()
-        assert entry.details == {"field": "training", "old": "declared", "new": "verified",
-                                 "note": "saw the contract"}
+        assert entry.details == {"field": "training", "old": "declared", "new": "verified", "note": "saw the contract"}
         before = {lead.id: lead.score for lead in db.session.execute(db.select(Lead)).scalars()}
     # unverified claims count half: NordChip's three claims lose points, the verified training does not
     client.post("/admin/weights/settings", data={"spread": "20", "top_k": "10", "unverified_factor": "0.5"})
@@ -207,12 +229,19 @@ def test_upgrade_from_0001_links_old_assessments_to_version_1(make_app):
     old = make_app(users=False, AUTO_UPGRADE=False)
     upgrade(old, "0001")
     with old.app_context():
-        db.session.execute(text("INSERT INTO leads (name, extras, consent, source, status, created_at, updated_at) "
-                                "VALUES ('Old Firm', '{}', false, 'sample', 'new', '2026-01-01', '2026-01-01')"))
-        db.session.execute(text(
-            "INSERT INTO assessments (lead_id, score, band, contributions, matched_sectors, completeness, missing, "
-            "improvements, explanation, lang, texts, weights_version, created_at) VALUES ((SELECT id FROM leads), "
-            "50, 'B', '[]', '[]', 1, '[]', '[]', '', 'en', '{}', 'sectors.yaml v1 0123456789ab', '2026-01-01')"))
+        db.session.execute(
+            text(
+                "INSERT INTO leads (name, extras, consent, source, status, created_at, updated_at) "
+                "VALUES ('Old Firm', '{}', false, 'sample', 'new', '2026-01-01', '2026-01-01')"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO assessments (lead_id, score, band, contributions, matched_sectors, completeness, missing, "
+                "improvements, explanation, lang, texts, weights_version, created_at) VALUES ((SELECT id FROM leads), "
+                "50, 'B', '[]', '[]', 1, '[]', '[]', '', 'en', '{}', 'sectors.yaml v1 0123456789ab', '2026-01-01')"
+            )
+        )
         db.session.commit()
     app = make_app(users=False)  # upgrades to 0002 and makes the sectors file version 1
     with app.app_context():
@@ -224,8 +253,11 @@ def test_upgrade_from_0001_links_old_assessments_to_version_1(make_app):
 def test_slope_chart_puts_tied_ranks_on_separate_rows():
     from web.charts import slope_chart
 
-    rows = [{"id": 1, "rank_a": 1, "rank_b": 2, "change": -1}, {"id": 2, "rank_a": 1, "rank_b": 1, "change": 0},
-            {"id": 3, "rank_a": 3, "rank_b": 3, "change": 0}]
+    rows = [
+        {"id": 1, "rank_a": 1, "rank_b": 2, "change": -1},
+        {"id": 2, "rank_a": 1, "rank_b": 1, "change": 0},
+        {"id": 3, "rank_a": 3, "rank_b": 3, "change": 0},
+    ]
     chart = slope_chart(rows, {}, top_k=2)
     ys = {line["name"]: (line["y1"], line["y2"]) for line in chart["lines"]}
     assert ys == {"1": (52.0, 52.0), "2": (30.0, 30.0), "3": (74.0, 74.0)}  # ties ordered by the other side
@@ -311,10 +343,12 @@ def test_the_command_line_scores_as_the_app_after_a_weights_edit(app, client, au
         label = db.session.execute(db.select(WeightsVersion.label).filter_by(is_current=True)).scalar()
     assert label.startswith("v2 ") and f"version: {label}".encode() in exported
     assert f"--weights weights-{label.replace(' ', '-')}.yaml" in client.get("/admin/weights").get_data(as_text=True)
-    data = (b"id,name,description,okved,training,green,employees,investment_usd\n"
-            b"1,Volga Robotics,industrial robots,28.99,planned,yes,120,2m\n"
-            b"2,NordChip,microelectronics,26.11,committed,no,300,\n"
-            b"3,Tour Co,tours to Hanoi,79.11,,,10,50000\n")
+    data = (
+        b"id,name,description,okved,training,green,employees,investment_usd\n"
+        b"1,Volga Robotics,industrial robots,28.99,planned,yes,120,2m\n"
+        b"2,NordChip,microelectronics,26.11,committed,no,300,\n"
+        b"3,Tour Co,tours to Hanoi,79.11,,,10,50000\n"
+    )
     job_id = int(upload(client, data).headers["Location"].rsplit("/", 1)[1])
     assert wait_done(client, job_id)["state"] == "done"
     with client.get(f"/batch/{job_id}/scored.csv") as response:
@@ -322,8 +356,14 @@ def test_the_command_line_scores_as_the_app_after_a_weights_edit(app, client, au
     (tmp_path / "in.csv").write_bytes(data)
     (tmp_path / "weights.yaml").write_bytes(exported)
     sectors = app.config.get("SECTORS_PATH")
-    argv = ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "-q",
-            *(["--sectors", str(sectors)] if sectors else [])]
+    argv = [
+        "score",
+        str(tmp_path / "in.csv"),
+        "-o",
+        str(tmp_path / "out.csv"),
+        "-q",
+        *(["--sectors", str(sectors)] if sectors else []),
+    ]
 
     def cli_scores(*extra: str) -> dict[str, str]:
         assert main([*argv, *extra]) == 0
@@ -332,6 +372,13 @@ def test_the_command_line_scores_as_the_app_after_a_weights_edit(app, client, au
 
     assert cli_scores("--weights", str(tmp_path / "weights.yaml")) == web
     assert cli_scores() != web  # without the file: the sectors file's own weights
-    profile = {"name": "Volga Robotics", "description": "industrial robots", "okved": "28.99", "training": "planned",
-               "green": "yes", "employees": "120", "investment_usd": "2m"}
+    profile = {
+        "name": "Volga Robotics",
+        "description": "industrial robots",
+        "okved": "28.99",
+        "training": "planned",
+        "green": "yes",
+        "employees": "120",
+        "investment_usd": "2m",
+    }
     assert client.post("/api/v1/score", json=profile).get_json()["score"] == float(web["1"])

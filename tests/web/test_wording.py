@@ -8,11 +8,14 @@ from flask_babel import force_locale
 from web.i18n import decimal_text, number, percent, percent_text
 
 
-@pytest.mark.parametrize(("lang", "score", "big", "share"), [
-    ("en", "71.7", "1,500", "64%"),
-    ("ru", "71,7", "1\u00a0500", "64\u00a0%"),
-    ("vi", "71,7", "1.500", "64%"),
-])
+@pytest.mark.parametrize(
+    ("lang", "score", "big", "share"),
+    [
+        ("en", "71.7", "1,500", "64%"),
+        ("ru", "71,7", "1\u00a0500", "64\u00a0%"),
+        ("vi", "71,7", "1.500", "64%"),
+    ],
+)
 def test_numbers_are_written_as_each_language_writes_them(app, lang, score, big, share):
     with app.test_request_context(f"/?lang={lang}"), force_locale(lang):
         assert number(71.7) == score and number(1500, 0) == big and percent(0.64) == share
@@ -22,22 +25,25 @@ def test_numbers_are_written_as_each_language_writes_them(app, lang, score, big,
 
 def test_russian_error_names_the_field_in_russian(client):
     """The consent box left empty: "Согласие: …", not "Consent: …"."""
-    html = client.post("/assess/submit?lang=ru", data={"name": "ООО Тест", "contact_email": "a@b.example"}) \
-        .get_data(as_text=True)
+    html = client.post("/assess/submit?lang=ru", data={"name": "ООО Тест", "contact_email": "a@b.example"}).get_data(
+        as_text=True
+    )
     assert "Согласие:" in html and "Consent:" not in html
 
 
 def test_every_bad_answer_is_reported_at_once(client):
-    html = client.post("/assess?lang=en", data={"name": "X", "employees": "many", "investment_usd": "lots",
-                                                "okved": "99.99.99.99"}).get_data(as_text=True)
+    html = client.post(
+        "/assess?lang=en", data={"name": "X", "employees": "many", "investment_usd": "lots", "okved": "99.99.99.99"}
+    ).get_data(as_text=True)
     assert "Employees: expected a whole number" in html
     assert "expected an amount in US$" in html
     assert "is not an OKVED 2 code" in html or "is not a code such as" in html
 
 
 def test_every_bad_answer_is_reported_at_once_on_a_valid_form(client):
-    html = client.post("/assess?lang=ru", data={"name": "X", "employees": "many", "investment_usd": "lots"}) \
-        .get_data(as_text=True)
+    html = client.post("/assess?lang=ru", data={"name": "X", "employees": "many", "investment_usd": "lots"}).get_data(
+        as_text=True
+    )
     assert html.count('class="flash flash-error"') == 2
 
 
@@ -48,10 +54,11 @@ def test_account_page_shows_the_whole_header(client, auth):
 
 
 def test_keywords_of_a_description_match_are_shown_once(client):
-    html = client.post("/assess?lang=en", data={"name": "X", "description": "We develop software"}) \
-        .get_data(as_text=True)
+    html = client.post("/assess?lang=en", data={"name": "X", "description": "We develop software"}).get_data(
+        as_text=True
+    )
     start = html.index('<ul class="evidence">')
-    evidence = html[start:html.index("</ul>", start)]
+    evidence = html[start : html.index("</ul>", start)]
     assert evidence.count("software") == 2  # the sector's label "IT and software", then the word found once
     assert '<span class="tag tag-description">description</span>' in evidence
 

@@ -22,29 +22,39 @@ def staff_id(app, username: str) -> int:
 
 
 def make_three(make_lead):
-    return [make_lead(name=NAMES[0]), make_lead(name=NAMES[1], okved="26.11", source="batch"),
-            make_lead(name=NAMES[2], okved="79.11", source="manual")]
+    return [
+        make_lead(name=NAMES[0]),
+        make_lead(name=NAMES[1], okved="26.11", source="batch"),
+        make_lead(name=NAMES[2], okved="79.11", source="manual"),
+    ]
 
 
 def test_bulk_assign_and_status_then_my_leads(app, client, auth, make_lead):
     ids = make_three(make_lead)
     auth.login()
     analyst = staff_id(app, "analyst")
-    response = client.post("/leads/bulk", data={"action": "assign", "assignee": analyst, "ids": ids[:2],
-                                                 "next": "/leads?sort=name"})
+    response = client.post(
+        "/leads/bulk", data={"action": "assign", "assignee": analyst, "ids": ids[:2], "next": "/leads?sort=name"}
+    )
     assert response.headers["Location"].endswith("/leads?sort=name")
     client.post("/leads/bulk", data={"action": "status", "status": "contacted", "ids": [ids[0], ids[2]]})
     assert listed(client.get("/leads?mine=1").get_data(as_text=True)) == ["Alpha Robotics", "Beta Chips"]
     assert listed(client.get("/leads?status=contacted").get_data(as_text=True)) == ["Alpha Robotics", "Gamma Travel"]
     with app.app_context():
-        actions = sorted(a.action for a in db.session.execute(db.select(AuditLog).where(
-            AuditLog.action.in_(("lead.assign", "lead.status")))).scalars())
+        actions = sorted(
+            a.action
+            for a in db.session.execute(
+                db.select(AuditLog).where(AuditLog.action.in_(("lead.assign", "lead.status")))
+            ).scalars()
+        )
     assert actions == ["lead.assign", "lead.assign", "lead.status", "lead.status"]
-    refused = client.post("/leads/bulk", data={"action": "status", "status": "bribed", "ids": ids},
-                          follow_redirects=True)
+    refused = client.post(
+        "/leads/bulk", data={"action": "status", "status": "bribed", "ids": ids}, follow_redirects=True
+    )
     assert "Choose a status" in refused.get_data(as_text=True)
-    assert "Select at least one lead" in client.post("/leads/bulk", data={"action": "export"},
-                                                     follow_redirects=True).get_data(as_text=True)
+    assert "Select at least one lead" in client.post(
+        "/leads/bulk", data={"action": "export"}, follow_redirects=True
+    ).get_data(as_text=True)
 
 
 def test_bulk_export_has_only_the_selected_leads(client, auth, make_lead):
@@ -95,12 +105,18 @@ def test_follow_ups_and_overdue_list(app, client, auth, make_lead):
     me = staff_id(app, "analyst")
     late = (date.today() - timedelta(days=2)).isoformat()
     soon = (date.today() + timedelta(days=3)).isoformat()
-    client.post(f"/leads/{lead_id}/tasks", data={"task-title": "Send the park brochure", "task-due_on": late,
-                                                 "task-assignee": me})
-    client.post(f"/leads/{lead_id}/tasks", data={"task-title": "Call about the visit", "task-due_on": soon,
-                                                 "task-assignee": me})
-    bad = client.post(f"/leads/{lead_id}/tasks", data={"task-title": "x", "task-due_on": "31.02.2026",
-                                                       "task-assignee": me}, follow_redirects=True)
+    client.post(
+        f"/leads/{lead_id}/tasks",
+        data={"task-title": "Send the park brochure", "task-due_on": late, "task-assignee": me},
+    )
+    client.post(
+        f"/leads/{lead_id}/tasks", data={"task-title": "Call about the visit", "task-due_on": soon, "task-assignee": me}
+    )
+    bad = client.post(
+        f"/leads/{lead_id}/tasks",
+        data={"task-title": "x", "task-due_on": "31.02.2026", "task-assignee": me},
+        follow_redirects=True,
+    )
     assert "Not a valid date value" in bad.get_data(as_text=True)
     html = client.get("/leads/tasks").get_data(as_text=True)
     overdue, upcoming = html.split('id="upcoming"')
@@ -115,10 +131,18 @@ def test_follow_ups_and_overdue_list(app, client, auth, make_lead):
 def test_activity_log(app, client, auth, make_lead):
     lead_id = make_lead(name=NAMES[0])
     auth.login()
-    client.post(f"/leads/{lead_id}/activities", data={"activity-kind": "call", "activity-happened_on": "2026-12-01",
-                                                      "activity-summary": "CEO interested in Hoa Lac park"})
-    client.post(f"/leads/{lead_id}/activities", data={"activity-kind": "fax", "activity-happened_on": "2026-12-01",
-                                                      "activity-summary": "x"})
+    client.post(
+        f"/leads/{lead_id}/activities",
+        data={
+            "activity-kind": "call",
+            "activity-happened_on": "2026-12-01",
+            "activity-summary": "CEO interested in Hoa Lac park",
+        },
+    )
+    client.post(
+        f"/leads/{lead_id}/activities",
+        data={"activity-kind": "fax", "activity-happened_on": "2026-12-01", "activity-summary": "x"},
+    )
     html = client.get(f"/leads/{lead_id}").get_data(as_text=True)
     assert "CEO interested in Hoa Lac park" in html and "2026-12-01" in html
     with app.app_context():

@@ -8,8 +8,9 @@ import time
 
 def upload(client, data: bytes, name: str = "firms.csv", lang: str = "en"):
     """POST a CSV file to ``/batch`` as the upload form does."""
-    return client.post("/batch", data={"file": (io.BytesIO(data), name), "lang": lang},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/batch", data={"file": (io.BytesIO(data), name), "lang": lang}, content_type="multipart/form-data"
+    )
 
 
 def wait_done(client, job_id: int, timeout: float = 30.0) -> dict:

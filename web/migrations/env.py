@@ -15,8 +15,7 @@ def target_metadata():
 
 
 def run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata(), render_as_batch=True,
-                      compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata(), render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 
