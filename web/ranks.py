@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -458,6 +459,12 @@ def run(app: Flask) -> list[str]:
     with app.app_context():
         try:
             return work()
+        except RuntimeError as exc:
+            if sys.is_finalizing() or "interpreter shutdown" in str(exc):  # the process is exiting: nothing to say
+                log.info("ranks: stopped, the process is exiting")
+                return ["stopped"]
+            log.exception("ranks: computation failed")
+            return ["failed"]
         except Exception:  # noqa: BLE001 -- a background computation must not kill its thread; the next one retries
             log.exception("ranks: computation failed")
             return ["failed"]
