@@ -32,15 +32,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.ipc as ipc
 
-from .chunkpool import ChunkPool, append_file, worker_state
 from .errors import InputFileError
 from .explain import render_batch
 from .frame import read_frame
 from .messages import Reason, reason, reason_text, warning
+from .perf import ChunkPool, append_file, string_buffers, worker_state
 from .profile import field_for, header_map, ignored_headers
 from .scoring import Scorer
 from .stored import kept_rows
-from .text import string_buffers
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 SAMPLE_BYTES = 1 << 20
@@ -136,58 +135,6 @@ def sniff(path: str | Path) -> FileFormat:
     header_only = len(raw) < SAMPLE_BYTES and next(records, None) is None
     lines = text.count("\n") or text.count("\r")
     return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only, raw.startswith(_BOM))
-
-
-@contextmanager
-def tuned_for_batch() -> Iterator[None]:
-    """Process settings while ``matcher score`` scores one big file; restored afterwards.
-
-    Measured with ``bench/bench_score.py`` on 1,000,000 rows (wall 7.2-7.7 s -> 6.8 s;
-    CPU samples with perf: kernel time 3.3 s -> 2.3 s):
-
-    * glibc serves arrays up to 32 MiB from its heap and keeps freed memory, instead of
-      mapping fresh pages, which the kernel must zero, for every large numpy array;
-    * the cyclic garbage collector leaves alone the million objects that exist before
-      scoring (most from importing scikit-learn and SciPy), instead of walking them all
-      in every full collection;
-    * BLAS keeps no spinning threads: scoring uses none of it.
-    """
-    import gc
-
-    from threadpoolctl import threadpool_limits
-
-    libc = _glibc()
-    if libc is not None:
-        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
-    gc.freeze()
-    limits = threadpool_limits(1, user_api="blas")
-    try:
-        yield
-    finally:
-        limits.restore_original_limits()
-        gc.unfreeze()
-        if libc is not None:  # glibc's defaults
-            libc.mallopt(_M_MMAP_THRESHOLD, 128 << 10)
-            libc.mallopt(_M_TRIM_THRESHOLD, 128 << 10)
-            libc.malloc_trim(0)
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
-def _glibc():
-    """The C library when it is glibc (its ``mallopt`` is known), else None."""
-    import ctypes
-    import platform
-
-    if platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        libc = ctypes.CDLL(None)
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
 
 
 def check_headers(headers: list[str]) -> None:
@@ -516,7 +463,7 @@ def score_file(
         :class:`~matcher.result.ScoreResult` from them without scoring again (the web app
         imports leads so).
     processes : int
-        Score the chunks in this many forked worker processes (:mod:`matcher.chunkpool`; the
+        Score the chunks in this many forked worker processes (:mod:`matcher.perf`; the
         command line does so for large files); 0, the default, scores them on threads of this
         process (what a server process that holds connections should do).
 
@@ -740,7 +687,7 @@ def _pass1(
 def _collect(result, writer, tmp_name, counts, report, summary, full=None):
     """Take one scored chunk: its errors to the report, its rows to the temporary file (or, from a
     worker process, its part file to the list ``writer``), its scores to the counts."""
-    if isinstance(writer, list):  # (part path, rows, scores, errors, results) of matcher.chunkpool
+    if isinstance(writer, list):  # (part path, rows, scores, errors, results) of matcher.perf.ChunkPool
         path, n_rows, score, errors, results = result
         if path is not None:
             writer.append(path)

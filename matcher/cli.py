@@ -114,8 +114,8 @@ def _jobs(text: str) -> int:
 
 def _score(args, in_path: str, out: Path | None, errors: str | None, scorer):
     """Run ``score_file`` on the input; OSErrors name the user's input or output path and get its code."""
-    from .batch import score_file, tuned_for_batch
-    from .chunkpool import default_processes
+    from .batch import score_file
+    from .perf import default_processes, tuned_for_batch
 
     show = sys.stderr.isatty() and not args.quiet
     bar, update = _progress_bar(show, Path(in_path).stat().st_size)

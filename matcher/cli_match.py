@@ -44,7 +44,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     with cli.input_file(args.input) as in_path, spool as folder:
         errors = str(Path(folder) / "errors.csv") if told else args.errors
         try:
-            from .batch import tuned_for_batch
+            from .perf import tuned_for_batch
 
             with tuned_for_batch():
                 summary = match_file(

@@ -40,6 +40,7 @@ from scipy import sparse
 
 from .config import LANGS, Config
 from .model_file import load_model, training_fingerprint
+from .perf import string_buffers
 
 _STEM_RU = Stemmer.Stemmer("russian")
 _STEM_EN = Stemmer.Stemmer("english")
@@ -273,18 +274,6 @@ def _model_weights(model: dict) -> tuple[list[str], sparse.csr_matrix]:
         shape=(len(terms), len(model["sectors"])),
     )
     return terms, weights
-
-
-def string_buffers(column: pa.Array) -> tuple[NDArray[np.int32], NDArray[np.uint8]] | None:
-    """The offsets and bytes of a string array without nulls as numpy views (no copy); None otherwise.
-
-    Value ``i`` is ``data[offsets[i]:offsets[i + 1]]`` (a sliced array's offsets need not start at 0).
-    """
-    if column.type != pa.string() or column.null_count:
-        return None
-    _, offsets, data = column.buffers()
-    offsets = np.frombuffer(offsets, np.int32, len(column) + 1, column.offset * 4)
-    return offsets, (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8))
 
 
 def split_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, NDArray[np.int64]]:

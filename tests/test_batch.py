@@ -517,7 +517,7 @@ def test_batch_settings_are_undone_afterwards():
 
     from threadpoolctl import threadpool_info
 
-    from matcher.batch import tuned_for_batch
+    from matcher.perf import tuned_for_batch
 
     blas = [(i["prefix"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
     assert gc.get_freeze_count() == 0
@@ -792,7 +792,7 @@ def test_worker_processes_write_what_threads_write(scorer, tmp_path, out_format,
 
 
 def test_command_line_uses_processes_for_large_files_only():
-    from matcher.chunkpool import MIN_BYTES, default_processes, usable_cores
+    from matcher.perf import MIN_BYTES, default_processes, usable_cores
 
     assert default_processes(MIN_BYTES - 1) == 0
     assert default_processes(MIN_BYTES) == (usable_cores() if usable_cores() > 1 else 0)
