@@ -509,12 +509,11 @@ def score_file(
                 lang=lang,
                 headers=fmt.headers if results_path is not None else None,
             )
-        summary, counts, wrote = _pass1_retrying(
+        summary, counts, stored = _pass1_retrying(
             in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path, chunk_pool
         )
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         results = result_columns(scorer.config_)
-        stored = wrote if isinstance(wrote, list) else [tmp_name] if wrote else []
         encoding = _write_output(
             stored, out_path, fmt.headers, results, ranks, out_format, (encoding, delimiter), tmp_dir, chunk_pool
         )
@@ -572,45 +571,35 @@ def _pass1_retrying(
     results_path=None,
     chunk_pool=None,
 ):
-    """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late."""
+    """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late,
+    or in chunks 8x larger (up to the whole file) when a cell is larger than a chunk."""
     for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
         fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only, fmt.bom)
-        args = (
-            in_path,
-            fmt,
-            scorer,
-            lang,
-            progress,
-            block_bytes,
-            tmp_name,
-            error_path,
-            delimiter,
-            results_path,
-            chunk_pool,
-        )
-        try:
-            try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
-                return _pass1(*args, threads=True)
-            except _Renumber:
-                return _pass1(*args, threads=False)
-        except _NotUtf8:
-            continue
-        except _BigRecord:  # a cell larger than a chunk: chunks 8x larger, up to the whole file
-            if block_bytes > os.path.getsize(in_path):
-                raise InputFileError("the file cannot be read as CSV: a record does not end") from None
-            return _pass1_retrying(
+        while True:
+            args = (
                 in_path,
                 fmt,
                 scorer,
                 lang,
                 progress,
-                block_bytes * 8,
+                block_bytes,
                 tmp_name,
                 error_path,
                 delimiter,
                 results_path,
                 chunk_pool,
             )
+            try:
+                try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
+                    return _pass1(*args, threads=True)
+                except _Renumber:
+                    return _pass1(*args, threads=False)
+            except _NotUtf8:
+                break
+            except _BigRecord:
+                if block_bytes > os.path.getsize(in_path):
+                    raise InputFileError("the file cannot be read as CSV: a record does not end") from None
+                block_bytes *= 8
     raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
@@ -681,7 +670,7 @@ def _pass1(
         if full is not None:  # nothing scored: an empty file all the same
             (full["writer"] or ipc.new_file(full["path"], pa.schema([("record", pa.int64())]))).close()
         report.close()
-    return summary, counts, writer if isinstance(writer, list) else writer is not None
+    return summary, counts, writer if isinstance(writer, list) else [tmp_name] if writer is not None else []
 
 
 def _collect(result, writer, tmp_name, counts, report, summary, full=None):
