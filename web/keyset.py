@@ -64,7 +64,7 @@ class Cursor:
 
 
 def cursor_of(lead: Lead, key: str, descending: bool, position: int) -> Cursor:
-    """The cursor of ``lead`` in the list sorted by ``key``."""
+    """The cursor of ``lead`` (a :class:`Lead` or a row with the sort columns) in the list sorted by ``key``."""
     return Cursor(key, descending, getattr(lead, SORTS[key].key), lead.id, position)
 
 
@@ -140,7 +140,14 @@ def seek(query: Select, key: str, descending: bool, cursor: Cursor | None, limit
         q = query.order_by(None).where(*part.where).order_by(*part.order)
         if i == 0 and cursor is not None:
             q = q.where(part.after(column, cursor, descending))
-        rows += db.session.execute(q.limit(limit - len(rows))).scalars().unique().all()
+        rows += fetch(q.limit(limit - len(rows)))
         if len(rows) >= limit:
             break
     return rows
+
+
+def fetch(query: Select) -> list:
+    """The rows of ``query``: :class:`Lead` objects for a SELECT of the entity, named rows for one of columns."""
+    result = db.session.execute(query)
+    described = query.column_descriptions
+    return result.scalars().unique().all() if len(described) == 1 and described[0]["expr"] is Lead else result.all()

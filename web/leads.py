@@ -117,13 +117,11 @@ def index():
     from flask import current_app
 
     f = filters_from(request.args)
-    query = filtered_query(f).options(
-        selectinload(Lead.evidence), selectinload(Lead.sector_rows), joinedload(Lead.rank)
-    )
-    page = listing.paginate(query, f, request.args, _per_page())
+    counted = filtered_query(f)
+    page = listing.paginate(listview.select_rows(counted), f, request.args, _per_page(), counted)
     config = get_config()
     info = ranks.ensure()
-    rows = listview.rows(page.items, page.first, ranks.stored_for(page.items, info), duplicate_ids(page.items))
+    rows = listview.rows(page.items, page.first, info, duplicate_ids(page.items))
     return render_template(
         "leads/index.html",
         page=page,

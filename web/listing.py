@@ -60,7 +60,7 @@ def ordering(f: dict) -> list:
 class Page:
     """One page of the list: its leads, where it starts, and the cursors of the pages beside it."""
 
-    items: list[Lead]
+    items: list  # Lead objects, or rows of the columns the query selects
     per_page: int
     first: int  # position of the first item in the whole list (1 = the top)
     total: int
@@ -91,15 +91,18 @@ class Page:
         return self.prev_cursor is not None
 
 
-def paginate(query: Select, f: dict, args, per_page: int) -> Page:
+def paginate(query: Select, f: dict, args, per_page: int, counted: Select | None = None) -> Page:
     """The page of ``query`` (ordered by :func:`ordering` of ``f``) that ``args`` ask for.
 
     ``after`` / ``before``: a cursor (:mod:`web.keyset`); else ``page`` (by number); else the first page.
+    ``query`` selects :class:`Lead` objects, or columns including every sort column (rows, cheaper to
+    read); ``counted`` is the query whose rows the total counts (default ``query``: give it when
+    ``query`` joins other tables for its columns).
     """
     key, descending = sort_key(f)
     after = keyset.decode(args.get("after"), key, descending)
     before = None if after else keyset.decode(args.get("before"), key, descending)
-    n, counted_at = total(query, f)
+    n, counted_at = total(query if counted is None else counted, f)
     if before is not None:  # read backwards from the first row of the page after this one
         found = keyset.seek(query, key, not descending, before, per_page + 1)
         more, items = len(found) > per_page, found[:per_page][::-1]
@@ -114,11 +117,7 @@ def paginate(query: Select, f: dict, args, per_page: int) -> Page:
     number = _page_number(args)
     if number > 1:  # paging by number: OFFSET (the cursors of its neighbours let the client switch to keyset)
         start = (number - 1) * per_page
-        found = (
-            []
-            if start >= n + per_page
-            else db.session.execute(query.offset(start).limit(per_page + 1)).scalars().unique().all()
-        )
+        found = [] if start >= n + per_page else keyset.fetch(query.offset(start).limit(per_page + 1))
         return _page(found[:per_page], key, descending, per_page, start + 1, n, counted_at, True, len(found) > per_page)
     found = keyset.seek(query, key, descending, None, per_page + 1)
     return _page(found[:per_page], key, descending, per_page, 1, n, counted_at, False, len(found) > per_page)

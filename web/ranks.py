@@ -133,7 +133,12 @@ def stored_for(leads: list[Lead], info: dict[str, Any] | None = None) -> dict[in
     """
     if not leads:
         return {}
-    found = [(lead.id, lead.rank) for lead in leads]  # ranks first: the state their run wrote is then seen too
+    return stored_from([(lead.id, lead.rank) for lead in leads], info)  # ranks first: then their run's state
+
+
+def stored_from(found: list[tuple[int, Any]], info: dict[str, Any] | None = None) -> dict[int, dict[str, Any]]:
+    """:func:`stored_for` of (lead id, rank) pairs already read; a rank is a :class:`LeadRank` or any object
+    with its ``p_top_k``, ``low``, ``high``, ``median``, ``base`` and ``as_of`` (None: not ranked yet)."""
     if info is not None:
         top_k, spread, version = info.get("top_k"), info.get("spread"), info.get("version")
     else:
