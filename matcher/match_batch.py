@@ -25,13 +25,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from . import batch as _batch
-from .batch import CHUNK_BYTES, WORKERS, FileFormat, Summary, defuse, sniff
+from .batch import CHUNK_BYTES, WORKERS, Summary, mark_empty_rows, report_unclosed
 from .errors import InputFileError
 from .explain import tenths_text
 from .frame import read_frame
 from .incentives import UNKNOWN, evaluate_batch
+from .io.defuse import defuse
+from .io.formats import FileFormat, sniff
+from .io.reading import BigRecord, NotUtf8, Renumber, RowNumbers, chunks
+from .io.writing import ErrorReport, output_names
 from .match_text import missing_masks, reason_column
+from .messages import reason
 from .profile import header_map
 from .recommend import Matcher
 
@@ -68,7 +72,7 @@ def _match_chunk(
     """Match one chunk; return the output table of readable rows and the error lines."""
     renamed = pa.table({fields[i]: batch.column(i) for i in fields})
     frame = read_frame(renamed, matcher.detector)
-    _batch._mark_empty_rows(batch, frame)
+    mark_empty_rows(batch, frame)
     facts = matcher.facts(frame)
     table, top = matcher.top(facts, k, kinds)
     masks = missing_masks(matcher.catalogue, table, facts, top.index)
@@ -172,11 +176,11 @@ def _retrying(in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, erro
         try:
             try:
                 return _pass(*args, threads=True)
-            except _batch._Renumber:
+            except Renumber:
                 return _pass(*args, threads=False)
-        except _batch._NotUtf8:
+        except NotUtf8:
             continue
-        except _batch._BigRecord:
+        except BigRecord:
             if block_bytes > os.path.getsize(in_path):
                 raise InputFileError("the file cannot be read as CSV: a record does not end") from None
             return _retrying(in_path, fmt, matcher, k, kinds, lang, block_bytes * 8, tmp_name, error_path, progress)
@@ -185,18 +189,18 @@ def _retrying(in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, erro
 
 def _pass(in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, error_path, progress, threads) -> Summary:
     fields = header_map(fmt.headers)
-    summary, numbers = Summary(), _batch._RowNumbers()
-    report = _batch._ErrorReport(error_path, fmt.headers)
-    names = _batch._output_names(fmt.headers, result_columns(k))
+    summary, numbers = Summary(), RowNumbers()
+    report = ErrorReport(error_path, fmt.headers)
+    names = output_names(fmt.headers, result_columns(k))
     schema = pa.schema([pa.field(n, pa.string()) for n in names])
     size = max(os.path.getsize(in_path), 1)
     try:
         with pcsv.CSVWriter(tmp_name, schema) as writer, ThreadPoolExecutor(WORKERS) as pool:
             pending: deque = deque()
-            for chunk in _batch._chunks(in_path, fmt, numbers, block_bytes, threads):
+            for chunk in chunks(in_path, fmt, numbers, block_bytes, threads):
                 rows = numbers.next(chunk.num_rows)
                 if numbers.unclosed:
-                    chunk, rows = _batch._report_unclosed(chunk, rows, fmt.headers, report, summary)
+                    chunk, rows = report_unclosed(chunk, rows, fmt.headers, report, summary, lang)
                 if len(pending) >= WORKERS:
                     _write(pending.popleft().result(), writer, schema, report, summary)
                 pending.append(pool.submit(_match_chunk, matcher, chunk, fields, rows, k, kinds, lang))
@@ -204,8 +208,8 @@ def _pass(in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, error_pa
                     progress(min(size, int(numbers.done * fmt.bytes_per_row)))
             while pending:
                 _write(pending.popleft().result(), writer, schema, report, summary)
-        for number, reason, text in numbers.bad:
-            report.add(number, "(row)", reason, [text])
+        for number, (actual, expected), text in numbers.bad:
+            report.add(number, "(row)", reason("row_fields", lang, actual=actual, expected=expected), [text])
             summary.errors += 1
         summary.rows = summary.scored + summary.errors
     finally:
@@ -215,8 +219,8 @@ def _pass(in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, error_pa
 
 def _write(result, writer: pcsv.CSVWriter, schema: pa.Schema, report, summary: Summary) -> None:
     table, errors = result
-    for row, column, reason, values in errors:
-        report.add(row, column, reason, values)
+    for row, column, why, values in errors:
+        report.add(row, column, why, values)
     summary.errors += len(errors)
     summary.scored += table.num_rows
     if table.num_rows:

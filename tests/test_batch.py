@@ -12,7 +12,9 @@ import pytest
 from matcher_testlib import SAMPLE_CSV, read_csv
 
 from matcher import InputFileError
-from matcher.batch import defuse_cell, score_file, sniff
+from matcher.batch import score_file
+from matcher.io.defuse import defuse_cell
+from matcher.io.formats import sniff
 
 CRITERIA = ["c_sector_fit", "c_green", "c_tech_transfer", "c_training", "c_local_linkage", "c_capacity", "c_readiness"]
 RESULT_COLUMNS = [

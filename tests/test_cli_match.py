@@ -71,3 +71,23 @@ def test_bad_opportunities_file_is_one_line_naming_the_line(capsys, write_csv, t
 def test_k_must_be_positive(capsys, write_csv, tmp_path, k):
     code, _, stderr = run(capsys, "match", write_csv(ROWS), "-o", tmp_path / "o.csv", "-k", k)
     assert code == 2 and "-k must be at least 1" in stderr
+
+
+def test_malformed_and_cut_short_rows_go_to_the_error_report_worded(capsys, tmp_path):
+    """A row with too many fields and a last row whose quote never closes are reported like ``matcher score``
+    reports them, in the run's language: input rows = matched rows + error rows."""
+    opps = tmp_path / "opps.yaml"
+    opps.write_text(SMALL, encoding="utf-8")
+    src = tmp_path / "firms.csv"
+    src.write_text(
+        'name,description,okved\nAlpha,Software,62.01\nBeta,x,62.01,extra,fields\nGamma,Chips,26.11\nDelta,Robots,"28.99',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    code, _stdout, stderr = run(capsys, "match", src, "--opportunities", opps, "-o", out, "--lang", "ru")
+    assert code == 0 and "4 rows" in stderr
+    assert [r[0] for r in read_csv(out)[1:]] == ["Alpha", "Gamma"]
+    errors = {r[0]: r for r in read_csv(tmp_path / "out.errors.csv")[1:]}
+    assert sorted(errors) == ["3", "5"]
+    assert errors["3"][1:3] == ["(row)", "в строке полей: 5, а в заголовке: 3"]  # a sentence, not "(5, 3)"
+    assert errors["5"][0] == "5" and "кавыч" in errors["5"][2]

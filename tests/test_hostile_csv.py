@@ -14,8 +14,9 @@ import random
 
 import pytest
 
-from matcher.batch import FORMULA_CHARS, MAX_COLUMNS
 from matcher.cli import main
+from matcher.io.defuse import FORMULA_CHARS
+from matcher.io.formats import MAX_COLUMNS
 
 HEADER = b"id,name,description,employees,notes\n"
 
@@ -207,9 +208,9 @@ def test_the_error_report_defuses_its_reason_and_column_too(capsys, tmp_path):
     assert values == ["A", "62.01; =1+1", "'=2"]
     assert report[0][5] == "'=x"
     # and whatever a reason or a column name holds, the report writes it defused
-    from matcher.batch import _ErrorReport
+    from matcher.io.writing import ErrorReport
 
-    direct = _ErrorReport(tmp_path / "direct.csv", ["=h"])
+    direct = ErrorReport(tmp_path / "direct.csv", ["=h"])
     direct.add(7, "=col", "-reason", [" @v"])
     direct.close()
     assert _read(tmp_path / "direct.csv") == [["row", "column", "reason", "'=h"], ["7", "'=col", "'-reason", "' @v"]]

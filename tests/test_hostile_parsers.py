@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from matcher_testlib import SECTORS_YAML, read_csv
 
 from matcher import ConfigError, InvalidValue, assess, assess_many, load_sectors
-from matcher.batch import FORMULA_CHARS, defuse, defuse_cell, score_file
+from matcher.batch import score_file
 from matcher.config import ANSWER_INPUTS
 from matcher.frame import read_frame
+from matcher.io.defuse import FORMULA_CHARS, defuse, defuse_cell
 from matcher.profile import FIELDS, table_from_mappings, to_cell
 from matcher.values import (
     ACCEPTED_WORDS,

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matcher import InputFileError
-from matcher.batch import sniff
+from matcher.io.formats import sniff
 from matcher.profile import field_for
 
 from . import dispatch, imports, jobs, services

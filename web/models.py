@@ -364,7 +364,7 @@ class BatchJob(db.Model):
     weights_version: Mapped[str | None] = mapped_column(String(80))
     weights_version_id: Mapped[int | None] = mapped_column(ForeignKey("weights_versions.id"))
     unverified_factor: Mapped[float | None]
-    # How the scored file is written: the choice of the upload form (``matcher.batch.OUTPUT_ENCODINGS``),
+    # How the scored file is written: the choice of the upload form (``matcher.io.formats.OUTPUT_ENCODINGS``),
     # then what the run wrote (encoding, delimiter), and the input columns it did not score.
     output: Mapped[str] = mapped_column(String(10), default="input", server_default="utf-8")
     out_encoding: Mapped[str | None] = mapped_column(String(12))

@@ -19,8 +19,9 @@ from typing import Any
 from flask import current_app
 
 import matcher
-from matcher.batch import defuse_cell, result_columns
+from matcher.batch import result_columns
 from matcher.fields import LANGS
+from matcher.io.defuse import defuse_cell
 from matcher.profile import FIELDS, field_for
 
 from .audit import acting_user, audit

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from web_testlib import upload, wait_done, wait_imported
 
-from matcher.batch import FORMULA_CHARS, defuse_cell
+from matcher.io.defuse import FORMULA_CHARS, defuse_cell
 
 # Werkzeug spools a large upload to a temporary file, and leaves it to the garbage collector when the
 # upload is refused (413): collect it here, inside these tests, where its ResourceWarning is expected.

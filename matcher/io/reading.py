@@ -1,0 +1,121 @@
+"""Reading a CSV file of profiles in chunks (Arrow), with the spreadsheet row number of every row.
+
+:func:`chunks` yields record batches of text columns ``f0``, ``f1``...; :class:`RowNumbers`
+numbers their rows around the malformed and blank lines Arrow skipped. A read that cannot go on
+as started raises what the caller retries with (:mod:`matcher.batch`): :class:`Renumber` (read
+again without threads to number a malformed row), :class:`NotUtf8` (read again as
+Windows-1251) or :class:`BigRecord` (read again in larger chunks).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from ..errors import InputFileError
+from .formats import FileFormat
+
+
+class RowNumbers:
+    """Spreadsheet row numbers (header = 1) of the rows Arrow parsed, around skipped bad rows."""
+
+    def __init__(self) -> None:
+        self.bad: list[tuple[int, str, str]] = []  # (row number, reason, text)
+        self.blank: list[int] = []  # blank lines: no firm, no error, but a row a spreadsheet counts
+        self.unnumbered = False
+        self.unclosed = False  # the file ends inside a quoted value of its last row
+        self.done = 0
+
+    def handler(self, row: pcsv.InvalidRow) -> str:
+        number = row.number if row.number is not None else -1
+        self.unnumbered |= row.number is None
+        if not (row.text or "").strip(" \t\r\n"):
+            self.blank.append(number)
+            return "skip"
+        self.bad.append((number, (row.actual_columns, row.expected_columns), row.text or ""))
+        return "skip"
+
+    def next(self, n: int) -> np.ndarray:
+        ordinals = np.arange(self.done + 1, self.done + n + 1)
+        self.done += n
+        skipped = np.sort(np.array([b[0] - 1 for b in self.bad] + [b - 1 for b in self.blank], dtype=np.int64))
+        shift = np.searchsorted(skipped - np.arange(len(skipped)), ordinals, side="right")
+        return ordinals + shift + 1
+
+
+def _reader(
+    path: str | Path, fmt: FileFormat, numbers: RowNumbers, block: int, threads: bool
+) -> pcsv.CSVStreamingReader:
+    names = [f"f{i}" for i in range(len(fmt.headers))]
+    return pcsv.open_csv(
+        path,
+        # skip_rows_after_names skips the header as a record (a quoted line break in it included), skip_rows a line
+        read_options=pcsv.ReadOptions(
+            column_names=names, skip_rows_after_names=1, block_size=block, use_threads=threads, encoding=fmt.encoding
+        ),
+        parse_options=pcsv.ParseOptions(
+            delimiter=fmt.delimiter,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=numbers.handler,
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    )
+
+
+class Renumber(Exception):
+    """A malformed row met while parsing with threads, which cannot number it: read again."""
+
+
+class NotUtf8(Exception):
+    """Bytes that are not UTF-8 after a first megabyte that was: read again as Windows-1251."""
+
+
+def chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
+    if fmt.header_only:
+        return
+    try:
+        previous = None  # one batch held back, to check the last one for a file cut short in a quote
+        for batch in _reader(path, fmt, numbers, block, threads):
+            if threads and numbers.unnumbered:
+                raise Renumber()
+            if previous is not None:
+                yield previous
+            previous = batch
+        if previous is not None:
+            numbers.unclosed = _unclosed_quote(path, fmt, previous)
+            yield previous
+    except pa.ArrowInvalid as exc:
+        if fmt.encoding == "utf-8" and "UTF8" in str(exc):
+            raise NotUtf8() from None
+        if "straddl" in str(exc):
+            raise BigRecord() from None
+        raise InputFileError(f"the file cannot be read as CSV: {exc}") from None
+
+
+class BigRecord(Exception):
+    """A record larger than a chunk (one huge cell): read again in larger chunks."""
+
+
+def _unclosed_quote(path, fmt: FileFormat, batch: pa.RecordBatch) -> bool:
+    """Whether the file ends inside the quoted last value of the batch's last row (a file cut short)."""
+    if not batch.num_rows:
+        return False
+    value = batch.column(batch.num_columns - 1)[-1].as_py() or ""
+    try:
+        raw = ('"' + value.replace('"', '""')).encode(fmt.encoding)
+    except UnicodeEncodeError:
+        return False
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - len(raw) - 1))
+        tail = handle.read()
+    before = tail[: len(tail) - len(raw)]
+    return tail.endswith(raw) and (not before or before in (fmt.delimiter.encode(), b"\n", b"\r"))
