@@ -21,97 +21,21 @@ from __future__ import annotations
 
 import argparse
 import csv
-import http.client
 import json
-import multiprocessing as mp
 import os
-import re
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from serverlib import ROOT, bootstrap, drive, free_port, login, start_gunicorn  # noqa: E402
 
 
 def sample_bodies() -> list[bytes]:
     with open(ROOT / "matcher" / "data" / "sample_profiles.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [json.dumps({k: v for k, v in row.items() if v}).encode() for row in rows]
-
-
-def login(port: int, password: str) -> str:
-    """Log in as admin through the real form (CSRF token included); return the Cookie header."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", "/login")
-    resp = conn.getresponse()
-    page = resp.read().decode()
-    cookie = "; ".join(c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or [])
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    form = f"csrf_token={token.group(1) if token else ''}&username=admin&password={password}"
-    conn.request(
-        "POST", "/login", body=form, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    )
-    resp = conn.getresponse()
-    resp.read()
-    cookies = [c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or []]
-    if resp.status != 302 or not cookies:
-        raise SystemExit(f"login failed: HTTP {resp.status}")
-    return "; ".join(cookies)
-
-
-def client(
-    port: int, method: str, path: str, bodies: list[bytes], headers: dict, until: float, results: mp.Queue
-) -> None:
-    """One client: keep-alive requests until ``until``; report latencies and errors."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    latencies, errors, i = [], 0, os.getpid()
-    while time.perf_counter() < until:
-        body = bodies[i % len(bodies)] if bodies else None
-        i += 1
-        start = time.perf_counter()
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            if resp.status != 200:
-                errors += 1
-        except (OSError, http.client.HTTPException):
-            errors += 1
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            continue
-        latencies.append(time.perf_counter() - start)
-    results.put((latencies, errors))
-
-
-def drive(port: int, method: str, path: str, bodies: list[bytes], headers: dict, seconds: float, clients: int) -> dict:
-    results: mp.Queue = mp.Queue()
-    until = time.perf_counter() + seconds
-    procs = [
-        mp.Process(target=client, args=(port, method, path, bodies, headers, until, results)) for _ in range(clients)
-    ]
-    for p in procs:
-        p.start()
-    latencies, errors = [], 0
-    for _ in procs:
-        lat, err = results.get()
-        latencies += lat
-        errors += err
-    for p in procs:
-        p.join()
-    latencies.sort()
-    n = len(latencies)
-    pct = (lambda q: latencies[min(n - 1, int(q * n))] * 1000) if n else (lambda q: float("nan"))
-    return {"requests": n, "rps": n / seconds, "p50": pct(0.50), "p99": pct(0.99), "errors": errors}
 
 
 def main() -> None:
@@ -135,44 +59,9 @@ def main() -> None:
             LOG_LEVEL="WARNING",
             DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
         )
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from web import create_app; from web.commands import bootstrap\n"
-                "app = create_app()\nwith app.app_context(): bootstrap()",
-            ],
-            env=env,
-            check=True,
-            cwd=ROOT,
-        )
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "gunicorn.conf.py",
-                "-w",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
+        bootstrap(env)
+        server, _boot = start_gunicorn(env, port, args.workers, args.threads, timeout=60)
         try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/api/v1/health")
-                    break
-                except OSError:
-                    time.sleep(0.2)
             cookie = login(port, password)
             json_headers = {"Content-Type": "application/json"}
             runs = [

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_api import drive, free_port, login  # noqa: E402 -- the same clients as the API benchmark
+from serverlib import children, drive, free_port, login, rss_mb, start_gunicorn  # noqa: E402
 
 PASSWORD = "bench-password-1"
 OKVED = [
@@ -278,22 +278,6 @@ def vacuum(conn, *tables: str) -> None:
         conn.autocommit = autocommit
 
 
-def rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS")) / 1024
-    except (OSError, StopIteration):
-        return 0.0
-
-
-def children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            return [int(x) for x in handle.read().split()]
-    except OSError:
-        return []
-
-
 class Sampler(threading.Thread):
     """Largest RSS of the gunicorn workers and of the queue worker (with its work horses), every 0.25 s."""
 
@@ -344,40 +328,6 @@ class Submitter(threading.Thread):
         resp.read()
         if resp.status != 200:
             raise RuntimeError(f"submit: HTTP {resp.status}")
-
-
-def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> tuple[subprocess.Popen, float]:
-    """gunicorn serving the app; returns it and the seconds until ``/api/v1/health`` answered."""
-    start = time.perf_counter()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "-w",
-            str(workers),
-            "--threads",
-            str(threads),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return server, time.perf_counter() - start
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not answer within 120 s")
 
 
 def timed_get(port: int, path: str, headers: dict) -> float:

@@ -43,7 +43,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_api import ROOT, free_port  # noqa: E402
+from serverlib import ROOT, bootstrap, children, free_port, rss_mb, start_gunicorn  # noqa: E402
 
 PASSWORD = "soak-password-1"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -162,33 +162,14 @@ def client(index: int, base: str, until: float, batch_rows: int, results: mp.Que
     results.put((me.latencies, me.errors, me.samples))
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process, from /proc."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-        return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (gunicorn's workers)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, ValueError, IndexError):
-                continue
-    return sorted(found)
-
-
-def memory(master: int) -> dict[str, int]:
-    return {"master": rss_kib(master), **{f"worker {pid}": rss_kib(pid) for pid in children(master)}}
+def memory(master: int) -> dict[str, float]:
+    """Resident memory of the gunicorn master and of each worker, in MiB."""
+    return {"master": rss_mb(master), **{f"worker {pid}": rss_mb(pid) for pid in children(master)}}
 
 
 def workers_rss(master: int) -> float:
     """The workers' resident memory together, in MiB."""
-    return sum(rss_kib(pid) for pid in children(master)) / 1024
+    return sum(rss_mb(pid) for pid in children(master))
 
 
 def start_server(tmp: str, args) -> tuple[subprocess.Popen, str]:
@@ -204,45 +185,9 @@ def start_server(tmp: str, args) -> tuple[subprocess.Popen, str]:
         MATCHER_BATCH_DIR=os.path.join(tmp, "batch"),
         DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/soak.db"),
     )
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from web import create_app; from web.commands import bootstrap\n"
-            "app = create_app()\nwith app.app_context(): bootstrap()",
-        ],
-        env=env,
-        check=True,
-        cwd=ROOT,
-    )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "-w",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base, deadline = f"http://127.0.0.1:{port}", time.time() + 60
-    while time.time() < deadline:
-        try:
-            requests.get(base + "/api/v1/health", timeout=5)
-            return server, base
-        except requests.RequestException:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
+    bootstrap(env)
+    server, _boot = start_gunicorn(env, port, args.workers, args.threads, timeout=60)
+    return server, f"http://127.0.0.1:{port}"
 
 
 def report(latencies: dict[str, list[float]], errors: dict[str, int], seconds: float) -> None:
@@ -320,9 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in before:
         end = after.get(name)
         if end is None:
-            print(f"{name:<14} {before[name] / 1024:>7.1f}   (gone)")
+            print(f"{name:<14} {before[name]:>7.1f}   (gone)")
         else:
-            print(f"{name:<14} {before[name] / 1024:>7.1f} {end / 1024:>8.1f} {(end - before[name]) / 1024:>+8.1f}")
+            print(f"{name:<14} {before[name]:>7.1f} {end:>8.1f} {end - before[name]:>+8.1f}")
     print("workers' RSS during the run: " + ", ".join(f"{t:.0f} s {mib:.0f} MiB" for t, mib in timeline))
     for sample in samples:
         print("error:", sample)
