@@ -262,9 +262,8 @@ def score_file(
                 lang=lang,
                 headers=fmt.headers if results_path is not None else None,
             )
-        summary, counts, stored = _pass1_retrying(
-            in_path, fmt, scorer, lang, progress, block_bytes, tmp_name, error_path, delimiter, results_path, chunk_pool
-        )
+        run = _Run(in_path, scorer, lang, progress, tmp_name, error_path, delimiter, results_path, chunk_pool)
+        summary, counts, stored = _pass1_retrying(run, fmt, block_bytes)
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         results = result_columns(scorer.config_)
         encoding = write_output(
@@ -293,143 +292,162 @@ def score_file(
     return summary
 
 
-def _pass1_retrying(
-    in_path,
-    fmt,
-    scorer,
-    lang,
-    progress,
-    block_bytes,
-    tmp_name,
-    error_path,
-    delimiter=",",
-    results_path=None,
-    chunk_pool=None,
-):
+@dataclass
+class _Run:
+    """What every attempt of pass 1 reads, scores and writes (only the format and chunk size change)."""
+
+    in_path: str | Path
+    scorer: Scorer
+    lang: str
+    progress: Callable[[int], None] | None
+    tmp_name: str
+    error_path: str | Path
+    delimiter: str = ","
+    results_path: str | Path | None = None
+    chunk_pool: ChunkPool | None = None
+
+
+def _pass1_retrying(run: _Run, fmt: FileFormat, block_bytes: int):
     """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late,
     or in chunks 8x larger (up to the whole file) when a cell is larger than a chunk."""
     for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
         fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only, fmt.bom)
         while True:
-            args = (
-                in_path,
-                fmt,
-                scorer,
-                lang,
-                progress,
-                block_bytes,
-                tmp_name,
-                error_path,
-                delimiter,
-                results_path,
-                chunk_pool,
-            )
             try:
                 try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
-                    return _pass1(*args, threads=True)
+                    return _pass1(run, fmt, block_bytes, threads=True)
                 except Renumber:
-                    return _pass1(*args, threads=False)
+                    return _pass1(run, fmt, block_bytes, threads=False)
             except NotUtf8:
                 break
             except BigRecord:
-                if block_bytes > os.path.getsize(in_path):
+                if block_bytes > os.path.getsize(run.in_path):
                     raise InputFileError("the file cannot be read as CSV: a record does not end") from None
                 block_bytes *= 8
     raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
-def _pass1(
-    in_path,
-    fmt,
-    scorer,
-    lang,
-    progress,
-    block_bytes,
-    tmp_name,
-    error_path,
-    delimiter,
-    results_path,
-    chunk_pool,
-    threads,
-):
-    """Score every chunk into the temporary Arrow file; count scores per tenth for the ranks."""
-    fields = header_map(fmt.headers)
-    summary = Summary()
-    numbers = RowNumbers()
+def _pass1(run: _Run, fmt: FileFormat, block_bytes: int, threads: bool):
+    """Score every chunk into the temporary Arrow file (or the workers' part files); count scores per
+    tenth for the ranks. Returns the summary, the counts and the Arrow files pass 2 reads, in order."""
+    summary, numbers = Summary(), RowNumbers()
     counts = np.zeros(MAX_TENTHS + 2, dtype=np.int64)
-    size = max(os.path.getsize(in_path), 1)
-    writer = None
-    report = ErrorReport(error_path, fmt.headers, delimiter)  # a second attempt starts it afresh
-    # The results file (if asked for): its writer is made when the first scored rows come.
-    full = {"path": str(results_path), "writer": None} if results_path is not None else None
-    headers = fmt.headers if full is not None else None
-    if chunk_pool is not None:  # chunks scored in forked workers, each writing its part files
-        writer = []
-        chunk_pool.clear()  # a second attempt starts afresh
-        submit, depth, pool = (
-            (lambda batch, rows: chunk_pool.submit(_score_part, chunk_pool.part_name(), batch, rows)),
-            chunk_pool.processes + 1,
-            nullcontext(),
-        )
-    else:
-        pool = ThreadPoolExecutor(WORKERS)
-        submit, depth = (
-            (lambda batch, rows: pool.submit(_score_chunk, scorer, batch, fields, rows, lang, headers)),
-            WORKERS,
-        )
+    size = max(os.path.getsize(run.in_path), 1)
+    report = ErrorReport(run.error_path, fmt.headers, run.delimiter)  # a second attempt starts it afresh
+    kept = _Kept(run.results_path)
+    sink, pool, depth, submit = _scoring(run, fmt)
+
+    def collect(result) -> None:
+        n_rows, score, errors, results = sink.add(result)
+        kept.add(results)
+        for row, column, why, values in errors:
+            report.add(row, column, why, values)
+        summary.errors += len(errors)
+        summary.scored += n_rows
+        counts[:] += np.bincount(np.clip(score, 0, MAX_TENTHS), minlength=len(counts))[: len(counts)]
+
     pending: deque = deque()
     try:
         with pool:
-            for batch in chunks(in_path, fmt, numbers, block_bytes, threads):
+            for batch in chunks(run.in_path, fmt, numbers, block_bytes, threads):
                 rows = numbers.next(batch.num_rows)
                 if numbers.unclosed:  # set on the last batch only
-                    batch, rows = report_unclosed(batch, rows, fmt.headers, report, summary, lang)
+                    batch, rows = report_unclosed(batch, rows, fmt.headers, report, summary, run.lang)
                 if len(pending) >= depth:
-                    writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary, full)
-                pending.append(submit(batch, rows))
-                if progress:
-                    progress(min(size, int(numbers.done * fmt.bytes_per_row)))
+                    collect(pending.popleft().result())
+                pending.append(submit(pool, batch, rows))
+                if run.progress:
+                    run.progress(min(size, int(numbers.done * fmt.bytes_per_row)))
             while pending:
-                writer = _collect(pending.popleft().result(), writer, tmp_name, counts, report, summary, full)
+                collect(pending.popleft().result())
         for number, (actual, expected), text in numbers.bad:
-            report.add(number, "(row)", reason("row_fields", lang, actual=actual, expected=expected), [text])
+            report.add(number, "(row)", reason("row_fields", run.lang, actual=actual, expected=expected), [text])
             summary.errors += 1
         summary.rows = summary.scored + summary.errors
     finally:
-        if chunk_pool is not None:  # on a failure: no worker still writing when the next attempt starts
+        if run.chunk_pool is not None:  # on a failure: no worker still writing when the next attempt starts
             for future in pending:
                 future.cancel()
             futures_wait(pending)
-        if writer is not None and not isinstance(writer, list):
-            writer.close()
-        if full is not None:  # nothing scored: an empty file all the same
-            (full["writer"] or ipc.new_file(full["path"], pa.schema([("record", pa.int64())]))).close()
+        sink.close()
+        kept.close()
         report.close()
-    return summary, counts, writer if isinstance(writer, list) else [tmp_name] if writer is not None else []
+    return summary, counts, sink.files
 
 
-def _collect(result, writer, tmp_name, counts, report, summary, full=None):
-    """Take one scored chunk: its errors to the report, its rows to the temporary file (or, from a
-    worker process, its part file to the list ``writer``), its scores to the counts."""
-    if isinstance(writer, list):  # (part path, rows, scores, errors, results) of matcher.perf.ChunkPool
+def _scoring(run: _Run, fmt: FileFormat):
+    """Where pass 1's chunks are scored and their rows go: (sink, pool, chunks in flight, submit)."""
+    chunk_pool = run.chunk_pool
+    if chunk_pool is not None:  # forked workers, each writing its part files
+        chunk_pool.clear()  # a second attempt starts afresh
+        return (
+            _Parts(),
+            nullcontext(),
+            chunk_pool.processes + 1,
+            lambda _pool, batch, rows: chunk_pool.submit(_score_part, chunk_pool.part_name(), batch, rows),
+        )
+    fields, headers = header_map(fmt.headers), fmt.headers if run.results_path is not None else None
+    return (
+        _Temporary(run.tmp_name),
+        ThreadPoolExecutor(WORKERS),
+        WORKERS,
+        lambda pool, batch, rows: pool.submit(_score_chunk, run.scorer, batch, fields, rows, run.lang, headers),
+    )
+
+
+class _Temporary:
+    """Pass 1's scored rows from threads: appended to one temporary Arrow file."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.writer = name, None
+
+    def add(self, result):
+        """Take ``_score_chunk``'s (table, scores, errors, kept results); return (rows, scores, errors, results)."""
+        table, score, errors, results = result
+        if table.num_rows:
+            if self.writer is None:
+                self.writer = ipc.new_file(self.name, table.schema)
+            self.writer.write_table(table)
+        return table.num_rows, score, errors, results
+
+    @property
+    def files(self) -> list[str]:
+        return [self.name] if self.writer is not None else []
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _Parts:
+    """Pass 1's scored rows from worker processes: the part files they wrote, in order."""
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+
+    def add(self, result):
+        """Take ``_score_part``'s (part path or None, rows, scores, errors, kept results)."""
         path, n_rows, score, errors, results = result
         if path is not None:
-            writer.append(path)
-        table = None
-    else:
-        table, score, errors, results = result
-        n_rows = table.num_rows
-    if full is not None and results.num_rows:
-        if full["writer"] is None:
-            full["writer"] = ipc.new_file(full["path"], results.schema)
-        full["writer"].write_table(results)
-    for row, column, why, values in errors:
-        report.add(row, column, why, values)
-    summary.errors += len(errors)
-    summary.scored += n_rows
-    counts += np.bincount(np.clip(score, 0, MAX_TENTHS), minlength=len(counts))[: len(counts)]
-    if table is not None and n_rows:
-        if writer is None:
-            writer = ipc.new_file(tmp_name, table.schema)
-        writer.write_table(table)
-    return writer
+            self.files.append(path)
+        return n_rows, score, errors, results
+
+    def close(self) -> None:
+        """Each worker closed its own part file: nothing is open here."""
+
+
+class _Kept:
+    """The results file of ``score_file(results_path=...)``, written as scored chunks come (or nothing)."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path, self.writer = path, None
+
+    def add(self, results) -> None:
+        if self.path is not None and results.num_rows:
+            if self.writer is None:
+                self.writer = ipc.new_file(str(self.path), results.schema)
+            self.writer.write_table(results)
+
+    def close(self) -> None:
+        if self.path is not None:  # nothing scored: an empty file all the same
+            (self.writer or ipc.new_file(str(self.path), pa.schema([("record", pa.int64())]))).close()
