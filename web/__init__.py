@@ -181,9 +181,10 @@ def create_app(test_config: dict | None = None, *, instance_key: bool = False, s
     configure_database(app)
     register_extensions(app)
     register_blueprints(app)
-    from . import ranks
+    from . import appstate, ranks
 
-    app.extensions["matcher.mark_ranks"] = ranks.mark  # services and versions ask for ranks through it
+    # The app's own scorers, caches and snapshot (web/appstate.py); services and versions ask for ranks through it
+    appstate.init_app(app, mark_ranks=ranks.mark)
     register_errorhandlers(app)
     register_commands(app)
     register_hooks(app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,6 +13,7 @@ from sqlalchemy import func, or_
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import services, sessions
+from .appstate import app_state
 from .extensions import db, login_manager
 from .forms import ActionForm, LoginForm
 from .models import User
@@ -39,10 +39,14 @@ def safe_next(target: str | None) -> str:
     return url_for("leads.index")
 
 
-@lru_cache(maxsize=4)
 def _decoy_hash(method: str) -> str:
-    """A hash to check a password against when the account does not exist (same method, same cost)."""
-    return generate_password_hash("decoy password for unknown accounts", method=method)
+    """A hash to check a password against when the account does not exist (same method, same cost).
+
+    Made once per app and method (the app's state, ``decoy_hashes``).
+    """
+    return app_state().decoy_hashes.get_or_build(
+        method, lambda: generate_password_hash("decoy password for unknown accounts", method=method)
+    )
 
 
 def find_login(name: str) -> User | None:

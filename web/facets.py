@@ -3,7 +3,7 @@
 Under other filters the counts are computed for that query; without filters (the first view of
 ``/leads``, the most frequent) they are a GROUP BY over all of ``lead_sectors``. Either costs
 tens of milliseconds at 100,000 leads, so the counts are remembered like the list's total
-(:func:`web.listing.remembered`): per app process and filter set for ``FACETS_CACHE_SECONDS``
+(:func:`web.listing.remembered`, in the app's state): per app and filter set for ``FACETS_CACHE_SECONDS``
 (default 30), with the sectors of leads added since counted on their own (a few rows), and
 forgotten at once when this process commits a change to leads or their sectors. Another
 process's change or deletion shows within that time.

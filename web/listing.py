@@ -10,16 +10,15 @@ still works for clients that page by number (``OFFSET``: slower the further down
 
 The number of matching leads (the list's heading, the API's ``total``) needs a scan of every
 match: 40-120 ms at 100,000 leads under load. :func:`total` counts it once per query and app
-process, then keeps it for ``LEADS_COUNT_SECONDS`` (default 30) and adds the leads added since,
-which it counts among the new ids only (an index range of a few rows). So a new lead shows at
-once; a change of status or a deletion shows within that time (the list says when it counted).
-While one thread counts again, the others use the previous figure.
+(in the app's state, :mod:`web.appstate`), then keeps it for ``LEADS_COUNT_SECONDS`` (default 30)
+and adds the leads added since, which it counts among the new ids only (an index range of a few
+rows). So a new lead shows at once; a change of status or a deletion shows within that time (the
+list says when it counted). While one thread counts again, the others use the previous figure.
 """
 
 from __future__ import annotations
 
 import operator
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,11 +28,11 @@ from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session
 
 from . import keyset
+from .appstate import app_state
 from .audit import acting_user
 from .extensions import db
 from .models import Lead, LeadSector, utcnow
 
-_LOCK = threading.Lock()
 SORTS = keyset.SORTS
 #: Sorts that start with the smallest value unless told otherwise.
 ASCENDING = ("name", "sector", "status")
@@ -177,43 +176,29 @@ def filter_key(f: dict, leave_out: tuple[str, ...] = ("sort", "dir")) -> tuple:
 
 
 def remembered(key, seconds: float, count, count_new, add=operator.add) -> tuple:
-    """A figure kept per app process: ``count()`` every ``seconds``, plus ``count_new(since, until)`` (the
-    figure for the leads with an id in that range) for leads added meanwhile; (figure, counted at).
+    """A figure kept by the app's state (``counts``): ``count()`` every ``seconds``, plus ``count_new(since,
+    until)`` (the figure for the leads with an id in that range) for leads added meanwhile; (figure, counted at).
 
-    A commit of this process that changes or deletes leads forgets every figure (:func:`forget`).
+    A commit of this process that changes or deletes leads forgets every figure (:func:`forget`); beyond
+    the map's size the figures of the filter sets used longest ago are dropped.
     """
-    cache = current_app.extensions.setdefault("matcher.list_counts", {})
+    counts = app_state().counts
     last, now = last_id(), time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and (now - hit[0] < seconds or not _claim(cache, key)):
+    hit = counts.get(key)
+    if hit is not None and (now - hit[0] < seconds or not counts.claim(key)):
         if hit[1] < last:  # leads added since: count them alone
-            hit = (hit[0], last, add(hit[2], count_new(hit[1], last)), hit[3])
-            cache[key] = hit
+            hit = counts.put(key, (hit[0], last, add(hit[2], count_new(hit[1], last)), hit[3]))
         return hit[2], hit[3]
     try:
         value = count()
     finally:
-        cache.pop(("counting", key), None)
-    with _LOCK:
-        if len(cache) > 512:  # many filter sets: forget them all rather than grow
-            cache.clear()
-        cache[key] = (time.monotonic(), last, value, utcnow())
-    return value, cache[key][3]
-
-
-def _claim(cache: dict, key) -> bool:
-    """Whether this thread may count ``key`` again (no other thread of the process is doing it)."""
-    with _LOCK:
-        if cache.get(("counting", key)):
-            return False
-        cache[("counting", key)] = True
-        return True
+        counts.release(key)
+    return counts.put(key, (time.monotonic(), last, value, utcnow()))[2:]
 
 
 def forget() -> None:
-    """Forget every remembered figure of this app process (a lead was changed or deleted here)."""
-    with _LOCK:
-        current_app.extensions.get("matcher.list_counts", {}).clear()
+    """Forget every remembered figure of this app (a lead was changed or deleted here)."""
+    app_state().counts.clear()
 
 
 @event.listens_for(Session, "after_flush")

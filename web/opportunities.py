@@ -10,7 +10,6 @@ templates call (see ``templates/opportunities/_assess.html``).
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -26,6 +25,7 @@ from matcher.opportunities import ASKS, LOCATION_TYPES, Opportunity, check_oppor
 from matcher.recommend import FirmMatches, Matcher
 
 from . import services
+from .appstate import app_state
 from .extensions import db
 from .forms import choices, flash_errors
 from .i18n import current_lang, field_label
@@ -47,9 +47,10 @@ LOCATION_LABELS = {
 }
 
 
-@lru_cache(maxsize=4)
 def _base_matcher(scorer) -> Matcher:
-    return Matcher(scorer)
+    """The matcher of ``scorer`` with the catalogue's opportunities, made once per app and scorer (the app's
+    state, ``matchers``: a new weights version has a new scorer, so a new matcher)."""
+    return app_state().matchers.get_or_build(scorer, lambda: Matcher(scorer))
 
 
 def current_matcher() -> Matcher:

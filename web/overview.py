@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_skeleton
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import and_, case, func
 
 from . import charts
+from .appstate import app_state
 from .extensions import db
 from .i18n import SOURCE_LABELS, STATUS_LABELS, number, percent, sector_label
 from .models import Lead, utcnow
@@ -230,18 +231,17 @@ def figures(starts: list[date]) -> dict:
     """The numbers behind the page, read again only when the leads changed (or a new week began).
 
     A change is seen by one cheap query: how many leads there are, the newest id and the latest
-    ``updated_at`` (every ORM or Core update bumps it). The numbers are kept per app (one entry), so
-    several processes each keep their own and none serves another database's figures.
+    ``updated_at`` (every ORM or Core update bumps it). The numbers are kept per app (the app's state,
+    ``figures``: one entry), so several processes each keep their own and none serves another database's
+    figures.
     """
     signature = tuple(db.session.execute(db.select(func.count(), func.max(Lead.id), func.max(Lead.updated_at))).one())
     key = (signature, starts[-1])
-    kept = current_app.extensions.get("overview.figures")
-    if kept is not None and kept[0] == key:
-        return kept[1]
+    kept = app_state().figures.get(key)
+    if kept is not None:
+        return kept
     pairs = pipeline_counts()
-    out = {"pairs": pairs, "sectors": sector_mix(), **scores_and_intake(starts)}
-    current_app.extensions["overview.figures"] = (key, out)
-    return out
+    return app_state().figures.put(key, {"pairs": pairs, "sectors": sector_mix(), **scores_and_intake(starts)})
 
 
 @bp.get("")

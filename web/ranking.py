@@ -19,6 +19,7 @@ from matcher.compare import Comparison, compare_rankings
 from matcher.frame import read_frame
 from matcher.profile import table_from_mappings
 
+from .appstate import app_state
 from .extensions import db
 from .models import Lead, WeightsVersion
 from .services import clean_profile
@@ -49,18 +50,24 @@ def all_leads() -> list[Lead]:
 
 
 def lead_matrix(leads: list[Lead], version: WeightsVersion | None = None, factor: float | None = None) -> LeadMatrix:
-    """The (n_leads, n_criteria) sub-score matrix of ``leads`` under ``version`` (current by default)."""
+    """The (n_leads, n_criteria) sub-score matrix of ``leads`` under ``version`` (current by default).
+
+    Rows are kept by the app's state (``rows``) by (version fingerprint, unverified commitments, factor,
+    lead id, lead ``updated_at``): a lead changed since, or another version, is scored again.
+    """
     version = version or current_version()
     scorer = scorer_for(version, (), 1.0)
     factor = float(get_setting("unverified_factor")) if factor is None else float(factor)
-    if len(_ROWS) > 200_000:
-        _ROWS.clear()
     keys = [(version.fingerprint, lead.unverified(), factor, lead.id, lead.updated_at) for lead in leads]
-    todo = [i for i, key in enumerate(keys) if key not in _ROWS]
+    rows = app_state().rows
+    kept = rows.get_many(keys)
+    todo = [i for i, key in enumerate(keys) if key not in kept]
     if todo:  # only leads new or changed since they were last put in a matrix are scored again
-        fresh = subscore_rows([leads[i] for i in todo], version, factor)
-        _ROWS.update(zip((keys[i] for i in todo), fresh, strict=True))
-    matrix = np.array([_ROWS[key] for key in keys]).reshape(len(leads), len(scorer.config_.criteria))
+        scored = subscore_rows([leads[i] for i in todo], version, factor)
+        fresh = dict(zip((keys[i] for i in todo), scored, strict=True))
+        rows.put_many(fresh.items())
+        kept.update(fresh)
+    matrix = np.array([kept[key] for key in keys]).reshape(len(leads), len(scorer.config_.criteria))
     return LeadMatrix(
         leads, matrix, np.asarray(scorer.weights_, dtype=np.float64), [c.id for c in scorer.config_.criteria]
     )
@@ -77,10 +84,6 @@ def subscore_rows(leads: list[Lead], version: WeightsVersion, factor: float) -> 
         table, _ = table_from_mappings([clean_profile(leads[i].profile()) for i in rows])
         matrix[rows] = group_scorer.transform(read_frame(table, group_scorer.detector_))
     return matrix
-
-
-#: Sub-score rows by (version fingerprint, unverified commitments, factor, lead id, lead updated_at).
-_ROWS: dict[tuple, np.ndarray] = {}
 
 
 def compare_versions(a: WeightsVersion, b: WeightsVersion, top_k: int) -> tuple[Comparison, list[Lead]]:

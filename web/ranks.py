@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.robustness import rank_robustness
 
+from .appstate import app_state
 from .extensions import db
 from .models import Lead, LeadRank, RankState, WeightsVersion, utcnow
 from .versions import get_setting, scorer_for, snapshot
@@ -517,12 +518,12 @@ def ensure() -> dict[str, Any]:
 def _first_in_a_second() -> bool:
     """Whether no list view of this app process asked for a computation within the last second (while new
     leads wait, every view finds one due: asking the queue once a second is enough)."""
-    asked = current_app.extensions.setdefault("matcher.ranks_asked", [float("-inf")])
+    own = app_state()
     now = time.monotonic()
     with _pool_lock:
-        if now - asked[0] < 1.0:
+        if now - own.ranks_asked < 1.0:
             return False
-        asked[0] = now
+        own.ranks_asked = now
     return True
 
 

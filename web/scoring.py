@@ -76,10 +76,12 @@ def okved_warnings(okved: object, lang: str = "en") -> list[dict]:
     ]
 
 
-@lru_cache(maxsize=4096)
 def _unknown_codes(index, okved: str) -> tuple[str, ...]:
-    """The well-formed codes of a typed field that ``index`` does not list (a few distinct fields recur)."""
-    return index.split(okved).unknown
+    """The well-formed codes of a typed field that ``index`` does not list (a few distinct fields recur:
+    kept by the app's state, ``unknown_codes``)."""
+    from .appstate import app_state
+
+    return app_state().unknown_codes.get_or_build((index, okved), lambda: index.split(okved).unknown)
 
 
 def sector_choices(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -24,6 +24,7 @@ from matcher.fields import LANGS
 from matcher.io.defuse import defuse_cell
 from matcher.profile import FIELDS, field_for
 
+from .appstate import app_state
 from .audit import acting_user, audit
 from .dedup import identifiers_from
 from .extensions import db
@@ -484,10 +485,10 @@ def rescore(leads: list[Lead], lang: str = "en") -> list[dict[str, Any]]:
 def mark_ranks() -> None:
     """Ask for the stored ranks to be computed again once this request commits (:func:`web.ranks.mark`).
 
-    Through the hook the app factory sets: this module sits below :mod:`web.ranks`, which ranks
-    leads with the units of work here.
+    Through the hook the app factory gives the app's state: this module sits below :mod:`web.ranks`,
+    which ranks leads with the units of work here.
     """
-    mark = current_app.extensions.get("matcher.mark_ranks")
+    mark = app_state().mark_ranks
     if mark is not None:
         mark()
 

@@ -19,8 +19,9 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from .appstate import app_state
+
 log = logging.getLogger(__name__)
-_connections: dict[tuple[int, str, float], Redis] = {}
 REDIS_TIMEOUT = 3.0  # seconds: default of REDIS_TIMEOUT for the app's own Redis calls
 WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 #: The functions a work horse runs, by task name (named, not imported: the worker imports them).
@@ -32,7 +33,8 @@ class QueueUnavailable(RuntimeError):
 
 
 def connection(url: str | None = None, timeout: float | None = None) -> Redis:
-    """The Redis client for ``url`` (default: the app's ``REDIS_URL``), one per process and timeout.
+    """The Redis client for ``url`` (default: the app's ``REDIS_URL``), one per app, process and timeout
+    (kept by the app's state, ``redis``: a forked work horse makes its own).
 
     ``timeout`` bounds connecting and each command (default: the app's ``REDIS_TIMEOUT``, 3 s, so a
     request never waits long on Redis); the worker's own connection allows RQ's longer blocking pops.
@@ -40,10 +42,10 @@ def connection(url: str | None = None, timeout: float | None = None) -> Redis:
     url = url or current_app.config["REDIS_URL"]
     if timeout is None:
         timeout = float(current_app.config.get("REDIS_TIMEOUT", REDIS_TIMEOUT))
-    key = (os.getpid(), url, timeout)
-    if key not in _connections:
-        _connections[key] = Redis.from_url(url, socket_connect_timeout=min(timeout, 5), socket_timeout=timeout)
-    return _connections[key]
+    return app_state().redis.get_or_build(
+        (os.getpid(), url, timeout),
+        lambda: Redis.from_url(url, socket_connect_timeout=min(timeout, 5), socket_timeout=timeout),
+    )
 
 
 def check_redis() -> str:

@@ -3,10 +3,11 @@
 The current version decides how leads are scored: :func:`scorer_for` applies its weights to
 the sectors file with :func:`matcher.weights.apply_weights` and, for a lead's unverified
 commitments, scales their answer sub-scores by the admin's factor (a ``committed`` claim not
-verified by staff counts ``factor`` x its points). Fitted scorers are cached per process.
+verified by staff counts ``factor`` x its points). Configs and fitted scorers are kept by the
+app's state (:mod:`web.appstate`, ``scorers``), keyed by sectors file and weights fingerprint.
 
 Scoring requests do not ask the database which version is current: :func:`snapshot` keeps
-the current version and the settings per app process for ``WEIGHTS_CACHE_SECONDS`` (1 s by
+the current version and the settings in the app's state for ``WEIGHTS_CACHE_SECONDS`` (1 s by
 default), so a version saved in one process is used by every other within that time. The
 process that saves uses it at once. A request pins one snapshot, so the scorer it uses and the
 version it records always agree.
@@ -14,8 +15,6 @@ version it records always agree.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +34,7 @@ from matcher.weights import (
     weights_of,
 )
 
+from .appstate import app_state
 from .audit import audit
 from .extensions import db
 from .models import COMMITMENTS, Assessment, Setting, User, WeightsVersion
@@ -45,8 +45,14 @@ DEFAULTS: dict[str, Any] = {"unverified_factor": 1.0, "spread": 0.2, "top_k": 10
 
 def file_config() -> Config:
     """The checked sectors file of the app (``SECTORS_PATH``): the weights of version 1."""
+    return _file_scorer().config_
+
+
+def _file_scorer() -> Scorer:
+    """The fitted scorer of the sectors file itself (the library's, shared by the process's apps)."""
     path = current_app.config.get("SECTORS_PATH")
-    return default_scorer(str(path) if path else None).config_
+    path = str(path) if path else None
+    return _cached(("file scorer", path), lambda: default_scorer(path))
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,6 @@ class Snapshot:
     settings: dict[str, Any]
 
 
-_SNAPSHOT_LOCK = threading.Lock()
-
-
 def _read_snapshot() -> Snapshot:
     version = current_version()
     settings = {row.key: row.value for row in db.session.execute(db.select(Setting)).scalars()}
@@ -70,52 +73,39 @@ def _read_snapshot() -> Snapshot:
 
 
 def snapshot() -> Snapshot:
-    """The current version and settings: pinned for the request, cached per process for a short time."""
+    """The current version and settings: pinned for the request, kept by the app's state for a short time."""
     if "snapshot" in g:
         return g.snapshot
     if g.get("snapshot_private"):  # this request changed them: read its own session, share nothing
         g.snapshot = _read_snapshot()
         return g.snapshot
-    cache = current_app.extensions.setdefault("matcher.snapshot", {})
-    ttl = float(current_app.config.get("WEIGHTS_CACHE_SECONDS", 1.0))
-    now = time.monotonic()
-    entry = cache.get("entry")
-    if entry is None or now - entry[0] > ttl:
-        with _SNAPSHOT_LOCK:
-            entry = cache.get("entry")
-            if entry is None or now - entry[0] > ttl:
-                generation = cache.get("generation", 0)
-                entry = (time.monotonic(), _read_snapshot())
-                if cache.get("generation", 0) == generation:  # no change committed while reading
-                    cache["entry"] = entry
-    g.snapshot = entry[1]
+    g.snapshot = app_state().snapshot.get(_read_snapshot, float(current_app.config.get("WEIGHTS_CACHE_SECONDS", 1.0)))
     return g.snapshot
 
 
 @event.listens_for(Session, "after_commit")
 def _forget_after_commit(session: Session) -> None:
-    """A version or setting change is committed: drop what other threads cached meanwhile."""
-    cache = session.info.pop("matcher.snapshot_cache", None)
-    if cache is not None:
-        cache["generation"] = cache.get("generation", 0) + 1
-        cache.pop("entry", None)
+    """A version or setting change is committed: drop what other threads kept meanwhile."""
+    kept = session.info.pop("matcher.snapshot", None)
+    if kept is not None:
+        kept.forget_committed()
 
 
 def invalidate() -> None:
-    """Forget the cached snapshot: this request changed the version or a setting (not yet committed).
+    """Forget the kept snapshot: this request changed the version or a setting (not yet committed).
 
     Once it commits, the stored ranks are computed again in the background (:mod:`web.ranks`).
     """
-    current_app.extensions.get("matcher.snapshot", {}).pop("entry", None)
-    # Another thread (a request, the background ranks) may cache the old values again before this
+    own = app_state()
+    own.snapshot.forget()
+    # Another thread (a request, the background ranks) may keep the old values again before this
     # request commits: forget them once more after the commit (_forget_after_commit).
-    db.session.info["matcher.snapshot_cache"] = current_app.extensions.setdefault("matcher.snapshot", {})
+    db.session.info["matcher.snapshot"] = own.snapshot
     g.pop("snapshot", None)
     g.pop("scorer", None)
     g.snapshot_private = True
-    mark = current_app.extensions.get("matcher.mark_ranks")  # web.ranks.mark, set by the app factory
-    if mark is not None:
-        mark()
+    if own.mark_ranks is not None:  # web.ranks.mark, given by the app factory
+        own.mark_ranks()
 
 
 def get_setting(key: str) -> Any:
@@ -178,16 +168,9 @@ def all_versions() -> list[WeightsVersion]:
     return list(db.session.execute(db.select(WeightsVersion).order_by(WeightsVersion.id.desc())).scalars())
 
 
-#: Configs and fitted scorers per (sectors file, fingerprint, unverified fields, factor); small and immutable.
-_CACHE: dict[tuple, Any] = {}
-
-
 def _cached(key: tuple, build):
-    if key not in _CACHE:
-        if len(_CACHE) > 128:
-            _CACHE.clear()
-        _CACHE[key] = build()
-    return _CACHE[key]
+    """A config, fingerprint or fitted scorer of the app's state (``scorers``), built once per key."""
+    return app_state().scorers.get_or_build(key, build)
 
 
 def config_of(version: WeightsVersion | Snapshot) -> Config:
@@ -226,9 +209,7 @@ def scorer_for(
     fields = tuple(sorted(unverified)) if factor != 1.0 else ()
     base = file_config()
     if version.fingerprint == _cached(("fingerprint", base.path), lambda: fingerprint(base)) and not fields:
-        return default_scorer(
-            str(current_app.config["SECTORS_PATH"]) if current_app.config.get("SECTORS_PATH") else None
-        )
+        return _file_scorer()
     config = config_of(version)
     return _cached(
         ("scorer", base.path, version.fingerprint, fields, factor),

@@ -285,10 +285,10 @@ def test_other_processes_score_with_a_saved_version_within_the_cache_time(make_a
     """Two app instances on one database stand for two processes: B picks up A's new version."""
     import time as real_time
 
-    from web import versions
+    from web import appstate
 
     now = real_time.monotonic()
-    monkeypatch.setattr(versions.time, "monotonic", lambda: now)  # a slow machine never outlasts the cache time
+    monkeypatch.setattr(appstate.time, "monotonic", lambda: now)  # a slow machine never outlasts the cache time
     a = make_app()
     b = make_app(users=False, WEIGHTS_CACHE_SECONDS=5.0)
     body = {"name": "Volga Robotics", "okved": "28.99", "training": "committed"}
@@ -304,7 +304,7 @@ def test_other_processes_score_with_a_saved_version_within_the_cache_time(make_a
     assert cached["weights_version"] == first["weights_version"] and cached["score"] == first["score"]
     # After the cache time B scores with v2, and the score follows the new weights.
     later = now + 6.0
-    monkeypatch.setattr(versions.time, "monotonic", lambda: later)
+    monkeypatch.setattr(appstate.time, "monotonic", lambda: later)
     fresh = b_client.post("/api/v1/score", json=body).get_json()
     assert fresh["weights_version"].startswith("v2 ") and fresh["score"] > first["score"]
 
