@@ -17,6 +17,7 @@ share a figure, a scorer or a cached answer. It holds:
 - ``unknown_codes``: the unknown OKVED codes of a typed field (:mod:`web.scoring`);
 - ``decoy_hashes``: the password hash checked for unknown accounts (:mod:`web.auth`);
 - ``redis``: the Redis client per process, URL and timeout (:mod:`web.taskqueue`);
+- ``labels``: the lead list's labels and message formats per language and weights version (:mod:`web.listview`);
 - ``mark_ranks``, ``ranks_asked``: the hook that asks for ranks after a commit, and when a list view
   last asked for them (:mod:`web.ranks`).
 
@@ -202,6 +203,7 @@ class AppState:
         self.unknown_codes = LRU(4096)
         self.decoy_hashes = LRU(4)
         self.redis = LRU(8)
+        self.labels = LRU(16)
         self.mark_ranks = mark_ranks
         self.ranks_asked = float("-inf")
 
