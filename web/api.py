@@ -50,11 +50,11 @@ def api_lang() -> str:
     return lang if lang in langs else (request.accept_languages.best_match(langs) or "en")
 
 
-def result_json(result: matcher.ScoreResult) -> dict:
-    """A result as JSON, with the weights version instead of internal parameters."""
-    data = result.to_dict()
-    data.pop("params", None)
-    data["weights_version"] = weights_version()
+def result_json(result: matcher.ScoreResult, version: str | None = None) -> dict:
+    """A result as JSON, with the weights version (``version``, else the current one) instead of internal
+    parameters. Its lists are the result's own: serialise it, do not change it."""
+    data = result.json_data(skip=("params",))
+    data["weights_version"] = version or weights_version()
     return data
 
 
@@ -108,8 +108,9 @@ def score_batch():
     if not profiles:
         return jsonify(results=[], scored=0, errors=0)
     results = services.assess_many([as_cells(p) for p in profiles], api_lang())
+    version = weights_version()
     items = [
-        result_json(r)
+        result_json(r, version)
         if isinstance(r, matcher.ScoreResult)
         else {"index": i, "error": str(r), "field": r.field, "reason": r.reason}
         for i, r in enumerate(results)
