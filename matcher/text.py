@@ -388,6 +388,16 @@ class SectorVocabulary:
         self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
 
     @cached_property
+    def speaking(self) -> list[dict[int, float]]:
+        """Per sector, ``{term id: weight}`` of the terms that speak for it (a positive weight), as Python
+        numbers: the row path's :meth:`evidence_terms` looks terms up there, not in the numpy matrix."""
+        out: list[dict[int, float]] = [{} for _ in self.sector_ids]
+        terms, sectors = np.nonzero(self.dense_weights > 0)
+        for t, s, w in zip(terms.tolist(), sectors.tolist(), self.dense_weights[terms, sectors].tolist(), strict=True):
+            out[s][t] = w
+        return out
+
+    @cached_property
     def term_sectors(self) -> list[list[tuple[int, float]]]:
         """The weights as Python lists for the row path: per term, its (sector, weight) pairs."""
         return [[(s, w) for s, w in enumerate(row) if w != 0] for row in self.dense_weights.tolist()]
@@ -686,8 +696,8 @@ class SectorVocabulary:
         A word is shown as written in ``sectors.yaml`` when it is a keyword, else as the
         training text most often wrote it.
         """
-        weights = self.dense_weights[:, sector] if len(self.terms) else np.zeros(0)
-        speaking = [int(t) for t in terms if weights[t] > 0]
+        weights = self.speaking[sector]
+        speaking = [t for t in map(int, terms) if t in weights]
         inside = {w for t in speaking for w in self.covered_by.get(t, ())}  # said by a longer term shown
         found = sorted((-weights[t], t) for t in speaking if t not in inside)
         return [self.term_display[t] for _, t in found]
