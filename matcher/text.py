@@ -756,17 +756,12 @@ class SectorVocabulary:
         and the outcome is cached.
         """
         cache = self._token_cache
-        known: dict[str, tuple[tuple[int, ...], int]] = {}
-        new = []
-        for token in tokens:
-            info = cache.get(token)
-            if info is None:
-                new.append(token)
-            else:
-                known[token] = info
-        if new:
-            known.update(self._learn_tokens(list(dict.fromkeys(new))))
-        return [known[t] for t in tokens]
+        infos = list(map(cache.get, tokens))
+        if None not in infos:  # every token seen before (the usual case)
+            return infos
+        new = [t for t, info in zip(tokens, infos, strict=True) if info is None]
+        learned = self._learn_tokens(list(dict.fromkeys(new)))
+        return [learned[t] if info is None else info for t, info in zip(tokens, infos, strict=True)]
 
     def _learn_tokens(self, tokens: list[str]) -> dict[str, tuple[tuple[int, ...], int]]:
         """Word ids and flags of new distinct tokens, through the batch path's filter; added to the cache."""

@@ -44,10 +44,18 @@ def token_required(view):
 
 
 def api_lang() -> str:
-    """Language of labels and explanations: ``?lang=``, else Accept-Language, else English."""
+    """Language of labels and explanations: ``?lang=``, else Accept-Language, else English.
+
+    A request without a query string or without the header (most API clients) skips parsing it.
+    """
     langs = current_app.config["LANGUAGES"]
-    lang = request.args.get("lang")
-    return lang if lang in langs else (request.accept_languages.best_match(langs) or "en")
+    environ = request.environ
+    lang = request.args.get("lang") if environ.get("QUERY_STRING") else None
+    if lang in langs:
+        return lang
+    if not environ.get("HTTP_ACCEPT_LANGUAGE"):
+        return "en"
+    return request.accept_languages.best_match(langs) or "en"
 
 
 def result_json(result: matcher.ScoreResult, version: str | None = None) -> dict:
