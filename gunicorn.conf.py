@@ -27,7 +27,7 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 
 # No preload: each worker builds its own app after the fork. create_app connects to the database
 # (the schema upgrade, weights version 1) and the app may start threads (in-process batch jobs,
-# the scoring micro-batcher); pooled connections shared by forked workers corrupt each other, and
+# the background ranks); pooled connections shared by forked workers corrupt each other, and
 # threads do not survive a fork. Preloading would save some memory by copy-on-write; the start-up
 # cost without it is paid once per worker, and SIGHUP then reloads the code too.
 preload_app = False

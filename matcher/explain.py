@@ -295,12 +295,17 @@ def _share_items(sector_ids: tuple[str, ...]) -> pa.Array:
     return pa.array([f"{sid}:{k / 100:.2f}" for sid in sector_ids for k in range(101)], pa.string())
 
 
+@lru_cache(maxsize=256)
+def _frame(lang: str, key: str, **values: str) -> tuple[str, ...]:
+    """``message(lang, key, **values)`` cut at its ``"\\x00"`` values: the row kernels' fixed phrases, cut once."""
+    return tuple(message(lang, key, **values).split("\x00"))
+
+
 def explain_row(scorer: Scorer, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:
     """The ``explanation`` column of :func:`render_batch` for one profile, built from the same phrases."""
     config = scorer.config_
     band = config.bands[scores.band]
-    head = message(lang, "head", score="\x00", band=band.name, band_label=band.label.get(lang, band.label["en"]))
-    head = head.split("\x00")
+    head = _frame(lang, "head", score="\x00", band=band.name, band_label=band.label.get(lang, band.label["en"]))
     before, after = _sector_phrases(config, lang)[0]
     combo = _sector_combo(len(config.sectors), detection.sector, detection.source)
     evidence = detection.evidence if detection.source in (SOURCE_CODE, SOURCE_TEXT) else ""
@@ -333,7 +338,7 @@ def _strongest_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
     ]
     if not items or not items[0]:
         return ""
-    head = message(lang, "strongest", items="\x00").split("\x00")
+    head = _frame(lang, "strongest", items="\x00")
     joined = items[0] + (", " + items[1] if len(items) == 2 and items[1] else "")
     return "; " + head[0] + joined + head[1]
 
@@ -343,6 +348,6 @@ def _improvement_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
     if not scorer.candidates_ or max(scores.gains) <= 0:
         return "; " + message(lang, "nothing_to_improve")
     best = scores.gains.index(max(scores.gains))  # the first best, like argmax
-    frame = message(lang, "improve", advice="\x00", gain="\x00").split("\x00")
+    frame = _frame(lang, "improve", advice="\x00", gain="\x00")
     advice = advice_texts(scorer, lang)[best]
     return "; " + frame[0] + advice + frame[1] + text_number(scores.gains[best], lang) + frame[2]

@@ -126,14 +126,14 @@ def once(words: list[str]) -> list[str]:
     >>> once(["phần mềm", "phát triển", "điện tử", "phát triển phần mềm", "triển phần", "mềm dẻo"])
     ['điện tử', 'phát triển phần mềm', 'mềm dẻo']
     """
-    split = [tuple(w.casefold().split()) for w in words]
-
-    def inside(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
-        return len(part) < len(whole) and any(
-            whole[i : i + len(part)] == part for i in range(len(whole) - len(part) + 1)
-        )
-
-    return [w for w, part in zip(words, split, strict=True) if part and not any(inside(part, o) for o in split)]
+    # Each as " w1 w2 ... ": a phrase holds another as consecutive words exactly when its spaced
+    # text holds the other's (no word holds a space), and it is longer when it has more words.
+    spaced = [(f" {' '.join(parts)} ", len(parts)) for parts in (w.casefold().split() for w in words)]
+    return [
+        w
+        for w, (part, n) in zip(words, spaced, strict=True)
+        if n and not any(n < m and part in whole for whole, m in spaced)
+    ]
 
 
 @dataclass(frozen=True)

@@ -388,9 +388,24 @@ class SectorVocabulary:
         self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
 
     @cached_property
-    def term_sectors(self) -> list[list[tuple[int, float]]]:
-        """The weights as Python lists for the row path: per term, its (sector, weight) pairs."""
-        return [[(s, w) for s, w in enumerate(row) if w != 0] for row in self.dense_weights.tolist()]
+    def term_speaks(self) -> list[list[tuple[int, float]]]:
+        """Per term, ``(sector, weight)`` of each sector it speaks for (a positive weight), as Python numbers:
+        the row path's :meth:`row_evidence` adds these up instead of rows of the numpy matrix."""
+        out: list[list[tuple[int, float]]] = [[] for _ in self.terms]
+        terms, sectors = np.nonzero(self.dense_weights > 0)
+        for t, s, w in zip(terms.tolist(), sectors.tolist(), self.dense_weights[terms, sectors].tolist(), strict=True):
+            out[t].append((s, w))
+        return out
+
+    @cached_property
+    def speaking(self) -> list[dict[int, float]]:
+        """Per sector, ``{term id: weight}`` of the terms that speak for it (:attr:`term_speaks` by sector):
+        the row path's :meth:`evidence_terms` looks terms up there, not in the numpy matrix."""
+        out: list[dict[int, float]] = [{} for _ in self.sector_ids]
+        for t, pairs in enumerate(self.term_speaks):
+            for s, w in pairs:
+                out[s][t] = w
+        return out
 
     def _fit(self, docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix]:
         """The terms and their (terms x sectors) weights, fitted by scikit-learn over the keyword lists."""
@@ -671,10 +686,17 @@ class SectorVocabulary:
         return np.asarray(hits.matrix @ self.positive_weights, dtype=np.float64)
 
     def row_evidence(self, terms: list[int]) -> list[float]:
-        """:meth:`sector_evidence` of one text's terms, summed in the same order."""
-        if not terms:
-            return [0.0] * len(self.sector_ids)
-        return self.positive_weights[terms].sum(axis=0).tolist()
+        """:meth:`sector_evidence` of one text's terms, summed in the same order.
+
+        Only the weights that speak are added (:attr:`term_speaks`): where the product adds a term's
+        0.0, the sum stays the same, so the sums are the product's.
+        """
+        evidence = [0.0] * len(self.sector_ids)
+        speaks = self.term_speaks
+        for t in terms:
+            for s, w in speaks[t]:
+                evidence[s] += w
+        return evidence
 
     def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
         """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
@@ -686,8 +708,8 @@ class SectorVocabulary:
         A word is shown as written in ``sectors.yaml`` when it is a keyword, else as the
         training text most often wrote it.
         """
-        weights = self.dense_weights[:, sector] if len(self.terms) else np.zeros(0)
-        speaking = [int(t) for t in terms if weights[t] > 0]
+        weights = self.speaking[sector]
+        speaking = [t for t in map(int, terms) if t in weights]
         inside = {w for t in speaking for w in self.covered_by.get(t, ())}  # said by a longer term shown
         found = sorted((-weights[t], t) for t in speaking if t not in inside)
         return [self.term_display[t] for _, t in found]
@@ -746,17 +768,12 @@ class SectorVocabulary:
         and the outcome is cached.
         """
         cache = self._token_cache
-        known: dict[str, tuple[tuple[int, ...], int]] = {}
-        new = []
-        for token in tokens:
-            info = cache.get(token)
-            if info is None:
-                new.append(token)
-            else:
-                known[token] = info
-        if new:
-            known.update(self._learn_tokens(list(dict.fromkeys(new))))
-        return [known[t] for t in tokens]
+        infos = list(map(cache.get, tokens))
+        if None not in infos:  # every token seen before (the usual case)
+            return infos
+        new = [t for t, info in zip(tokens, infos, strict=True) if info is None]
+        learned = self._learn_tokens(list(dict.fromkeys(new)))
+        return [learned[t] if info is None else info for t, info in zip(tokens, infos, strict=True)]
 
     def _learn_tokens(self, tokens: list[str]) -> dict[str, tuple[tuple[int, ...], int]]:
         """Word ids and flags of new distinct tokens, through the batch path's filter; added to the cache."""

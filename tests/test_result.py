@@ -200,6 +200,26 @@ def test_to_dict_is_json_ready(make_profile):
     assert back["lang"] == "vi"
 
 
+@pytest.mark.parametrize("lang", ["en", "ru", "vi"])
+def test_results_are_the_objects_their_constructors_make(make_profile, lang):
+    # _result builds them without the dataclasses' __init__ (matcher.result._built): the same objects
+    from dataclasses import fields
+
+    from matcher.result import Contribution, Improvement
+
+    for result in assess_many(
+        [make_profile(), make_profile(okved="", description="software"), {"name": "X"}], lang=lang
+    ):
+        again = ScoreResult(**{f.name: getattr(result, f.name) for f in fields(ScoreResult)})
+        assert result == again and repr(result) == repr(again) and vars(result) == vars(again)
+        assert result.contributions and result.improvements
+        for item in (*result.contributions, *result.improvements):
+            cls = type(item)
+            assert cls in (Contribution, Improvement)
+            assert vars(item) == vars(cls(**{f.name: getattr(item, f.name) for f in fields(cls)}))
+        assert json.loads(json.dumps(result.json_data())) == json.loads(json.dumps(result.to_dict()))
+
+
 def test_contributions_add_up_to_score(make_profile):
     result = assess(make_profile(investment_usd="3.3m", employees="77", green="planned", esg_report=""))
     assert round(sum(c.points for c in result.contributions), 1) == result.score

@@ -11,17 +11,20 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matcher_testlib import SAMPLE_CSV, SECTORS_YAML, read_csv
+from scipy import sparse
 
 from matcher import InvalidValue, Scorer, load_sectors
 from matcher import result as result_module
 from matcher.config import LANGS
 from matcher.profile import row_cells, table_from_mappings
 from matcher.result import SMALL_BATCH, assess_many, assess_rowwise, assess_vectorised
+from matcher.text import TermHits
 from matcher.weights import apply_weights, weights_of
 
 _CONFIG = load_sectors(SECTORS_YAML)
@@ -388,10 +391,24 @@ def test_row_terms_are_the_batch_hits(batch):
     vocabulary = SCORERS["default"].detector_.vocabulary
     hits = vocabulary.hits(pa.array(batch, pa.string()))
     scores = vocabulary.sector_scores(hits)
+    evidence = vocabulary.sector_evidence(hits)
     for i, text in enumerate(batch):
         terms = vocabulary.row_terms(text)
         assert terms == hits.matrix.indices[hits.matrix.indptr[i] : hits.matrix.indptr[i + 1]].tolist(), text
         assert vocabulary.row_scores(terms) == scores[i].tolist()
+        assert vocabulary.row_evidence(terms) == evidence[i].tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_row_evidence_is_the_batch_evidence_for_any_terms(data):
+    """The row path's evidence (only the weights that speak, added in term order) equals the matrix product's."""
+    vocabulary = SCORERS["default"].detector_.vocabulary
+    terms = sorted(data.draw(st.sets(st.integers(0, len(vocabulary.terms) - 1), max_size=40)))
+    matrix = sparse.csr_matrix(
+        (np.ones(len(terms)), (np.zeros(len(terms), dtype=np.int64), terms)), shape=(1, len(vocabulary.terms))
+    )
+    assert vocabulary.row_evidence(terms) == vocabulary.sector_evidence(TermHits(matrix)).tolist()[0]
 
 
 def test_a_number_inside_a_non_ascii_space_token_does_not_break_a_phrase():

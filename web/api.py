@@ -44,17 +44,25 @@ def token_required(view):
 
 
 def api_lang() -> str:
-    """Language of labels and explanations: ``?lang=``, else Accept-Language, else English."""
+    """Language of labels and explanations: ``?lang=``, else Accept-Language, else English.
+
+    A request without a query string or without the header (most API clients) skips parsing it.
+    """
     langs = current_app.config["LANGUAGES"]
-    lang = request.args.get("lang")
-    return lang if lang in langs else (request.accept_languages.best_match(langs) or "en")
+    environ = request.environ
+    lang = request.args.get("lang") if environ.get("QUERY_STRING") else None
+    if lang in langs:
+        return lang
+    if not environ.get("HTTP_ACCEPT_LANGUAGE"):
+        return "en"
+    return request.accept_languages.best_match(langs) or "en"
 
 
-def result_json(result: matcher.ScoreResult) -> dict:
-    """A result as JSON, with the weights version instead of internal parameters."""
-    data = result.to_dict()
-    data.pop("params", None)
-    data["weights_version"] = weights_version()
+def result_json(result: matcher.ScoreResult, version: str | None = None) -> dict:
+    """A result as JSON, with the weights version (``version``, else the current one) instead of internal
+    parameters. Its lists are the result's own: serialise it, do not change it."""
+    data = result.json_data(skip=("params",))
+    data["weights_version"] = version or weights_version()
     return data
 
 
@@ -108,8 +116,9 @@ def score_batch():
     if not profiles:
         return jsonify(results=[], scored=0, errors=0)
     results = services.assess_many([as_cells(p) for p in profiles], api_lang())
+    version = weights_version()
     items = [
-        result_json(r)
+        result_json(r, version)
         if isinstance(r, matcher.ScoreResult)
         else {"index": i, "error": str(r), "field": r.field, "reason": r.reason}
         for i, r in enumerate(results)

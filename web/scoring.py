@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from matcher import Config, Scorer
-from matcher.serving import MicroBatcher
 
 
 def get_scorer() -> Scorer:
@@ -23,16 +20,6 @@ def get_scorer() -> Scorer:
     if "scorer" not in g:  # labels ask for it many times a page: looked up once per request (or job)
         g.scorer = scorer_for()
     return g.scorer
-
-
-@lru_cache(maxsize=8)
-def _batcher(scorer: Scorer) -> MicroBatcher:
-    return MicroBatcher(scorer)
-
-
-def get_batcher() -> MicroBatcher:
-    """The micro-batcher in front of the app's scorer: concurrent single profiles share a batch."""
-    return _batcher(get_scorer())
 
 
 def get_config() -> Config:

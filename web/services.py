@@ -42,7 +42,7 @@ from .models import (
     token_digest,
     utcnow,
 )
-from .scoring import get_batcher, get_config, get_scorer, weights_version
+from .scoring import get_config, get_scorer, weights_version
 from .versions import get_setting, scorer_for, snapshot
 
 
@@ -66,12 +66,8 @@ def assess_many(
 
 
 def score(profile: Mapping[str, Any], lang: str = "en") -> matcher.ScoreResult:
-    """Score one profile with the app's scorer; raises :class:`matcher.InvalidValue`.
-
-    Requests served at the same time are scored together in one batch (the result is the
-    same as scoring alone, at a fraction of the cost per profile).
-    """
-    return get_batcher().assess(clean_profile(profile), lang)
+    """Score one profile with the app's scorer; raises :class:`matcher.InvalidValue`."""
+    return matcher.assess(clean_profile(profile), get_scorer(), lang)
 
 
 def _wording(result: matcher.ScoreResult) -> dict[str, Any]:

@@ -7,6 +7,7 @@ would make every score 0 are either cleaned and stored or refused with a message
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -63,6 +64,22 @@ def test_api_score_with_control_characters(client, body):
     response = client.post("/api/v1/score", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["score"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("name", "ensure_ascii", "encoding", "shown"),
+    [
+        (NUL_NAME, True, "utf-8", "Volga Robotics"),  # escaped: \\u0000
+        ("Volga\x7f Robo\x85tics", False, "utf-8", "Volga Robotics"),  # DEL and NEL written as they are
+        ("Volga \xabRobotics\xbb", False, "utf-8", "Volga \xabRobotics\xbb"),  # no control character: kept
+        ("Volga\x85 Robotics", False, "utf-16", "Volga Robotics"),
+    ],
+)
+def test_api_cleans_every_spelling_of_a_json_body(client, name, ensure_ascii, encoding, shown):
+    body = json.dumps({"name": name}, ensure_ascii=ensure_ascii).encode(encoding)
+    response = client.post("/api/v1/score", data=body, content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["name"] == shown
 
 
 def test_api_batch_with_nul(client):
