@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy.orm import selectinload
 
 import matcher
+from matcher.messages import reason_text
 from matcher.profile import to_cell
 
 from . import listing, services
@@ -66,6 +67,13 @@ def result_json(result: matcher.ScoreResult, version: str | None = None) -> dict
     return data
 
 
+def invalid_json(exc: matcher.InvalidValue, lang: str) -> dict:
+    """What an error body says of a value that cannot be read, besides ``error`` and ``field``: ``reason``
+    (English, as ``error`` words it), ``reason_code`` (a key of :data:`matcher.messages.REASONS`, for
+    clients to branch on) and ``message`` (the reason in ``lang``, worded by its code)."""
+    return {"reason": exc.reason, "reason_code": exc.code or None, "message": reason_text(exc.reason, lang)}
+
+
 def json_body():
     """The request's JSON body, or None if it is not JSON (or nested too deep to read)."""
     try:
@@ -90,7 +98,7 @@ def score():
         cells = as_cells(body)
         data = result_json(services.score(cells, lang))
     except matcher.InvalidValue as exc:
-        return error_response(400, str(exc), exc.field, reason=exc.reason)
+        return error_response(400, str(exc), exc.field, **invalid_json(exc, lang))
     data["warnings"] = okved_warnings(cells.get("okved"), lang)
     return jsonify(data)
 
@@ -115,12 +123,13 @@ def score_batch():
         return error_response(413, f"at most {MAX_BATCH} profiles per request; use /batch for files")
     if not profiles:
         return jsonify(results=[], scored=0, errors=0)
-    results = services.assess_many([as_cells(p) for p in profiles], api_lang())
+    lang = api_lang()
+    results = services.assess_many([as_cells(p) for p in profiles], lang)
     version = weights_version()
     items = [
         result_json(r, version)
         if isinstance(r, matcher.ScoreResult)
-        else {"index": i, "error": str(r), "field": r.field, "reason": r.reason}
+        else {"index": i, "error": str(r), "field": r.field, **invalid_json(r, lang)}
         for i, r in enumerate(results)
     ]
     errors = sum(1 for r in results if isinstance(r, matcher.InvalidValue))

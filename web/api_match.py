@@ -11,7 +11,7 @@ from flask import jsonify
 
 import matcher
 
-from .api import api_lang, as_cells, bp, json_body
+from .api import api_lang, as_cells, bp, invalid_json, json_body
 from .errors import error_response
 from .inputs import int_arg
 
@@ -29,10 +29,8 @@ def match():
         return error_response(400, "the body must be a JSON object with at least a 'name'")
     from . import services
 
-    k = int_arg("k", 3, 1, MAX_K)
-    result = current_matcher().match_profiles(
-        [services.clean_profile(as_cells(body))], k=k, lang=api_lang(), k_partners=k
-    )[0]
+    k, lang = int_arg("k", 3, 1, MAX_K), api_lang()
+    result = current_matcher().match_profiles([services.clean_profile(as_cells(body))], k=k, lang=lang, k_partners=k)[0]
     if isinstance(result, matcher.InvalidValue):
-        return error_response(400, str(result), result.field, reason=result.reason)
+        return error_response(400, str(result), result.field, **invalid_json(result, lang))
     return jsonify(result.to_dict())

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db, login_manager
 
 
-def error_response(status: int, message: str, field: str | None = None, **extra):
+def error_response(status: int, message: str, field: str | None = None, /, **extra):
     """A JSON error body ``{"error": message, "field": field}`` with an HTTP status."""
     response = jsonify({"error": message, "field": field, **extra})
     response.status_code = status
@@ -167,7 +167,7 @@ def render_stale(error: StaleDataError):
             "reload the page to see theirs, then try again."
         )
     if wants_json():
-        return error_response(409, message, field="row_version")
+        return error_response(409, message, "row_version")
     return render_template("error.html", code=409, title=_("Edit conflict"), message=message), 409
 
 

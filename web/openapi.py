@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import matcher
 from matcher.fields import LANGS, REGISTRY
+from matcher.messages import REASONS
 from matcher.values import ACCEPTED_WORDS, VALID_DIVISIONS
 
 from .models import SOURCES, STATUSES
@@ -239,7 +240,14 @@ def _error_schema() -> dict:
                 "minLength": 1,
                 "description": "the profile field at fault; null when no one field is",
             },
-            "reason": {"type": "string"},
+            "reason": {"type": "string", "description": "a value that cannot be read: why, in English"},
+            "reason_code": {
+                "type": "string",
+                "nullable": True,
+                "enum": [*REASONS, None],
+                "description": "a value that cannot be read: the reason's code, the same in every language",
+            },
+            "message": {"type": "string", "description": "a value that cannot be read: why, in `lang`"},
         },
     }
 

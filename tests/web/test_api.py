@@ -54,6 +54,37 @@ def test_score_bad_value_is_400_with_field(client, body, field):
     assert data["field"] == field and field in data["error"]
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("/api/v1/score", {**PROFILE, "employees": "lots"}, "count"),
+        ("/api/v1/score", {**PROFILE, "investment_usd": "a lot"}, "money"),
+        ("/api/v1/score", {"description": "robots"}, "name_required"),
+        ("/api/v1/match", {**PROFILE, "okved": "62..01"}, "okved"),
+    ],
+)
+def test_a_bad_value_carries_its_reason_code_and_a_message_in_the_asked_language(client, path, body, code):
+    """Clients branch on ``reason_code``, show ``message`` (the request's language); ``error`` and
+    ``reason`` stay English as before."""
+    from matcher.messages import REASONS
+
+    for lang in ("en", "ru", "vi"):
+        data = client.post(f"{path}?lang={lang}", json=body).get_json()
+        assert data["reason_code"] == code and code in REASONS
+        assert data["reason"] in data["error"]  # English, unchanged
+        english = client.post(f"{path}?lang=en", json=body).get_json()["message"]
+        assert (data["message"] == english) == (lang == "en"), (lang, data["message"])
+    batch = client.post("/api/v1/score/batch?lang=ru", json=[PROFILE, {**PROFILE, "employees": "lots"}]).get_json()
+    item = batch["results"][1]
+    assert (item["index"], item["reason_code"], item["message"]) == (1, "count", reason_ru("count"))
+
+
+def reason_ru(code: str) -> str:
+    from matcher.messages import Reason
+
+    return Reason(code).said("ru")
+
+
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"text"'])
 def test_score_needs_an_object(client, body):
     response = client.post("/api/v1/score", data=body, content_type="application/json")
@@ -74,6 +105,8 @@ def test_score_batch(client):
         "error": data["results"][1]["error"],
         "field": "employees",
         "reason": data["results"][1]["reason"],
+        "reason_code": "count",
+        "message": data["results"][1]["reason"],  # English: no language asked
     }
     assert data["results"][2]["sector"] == "tourism"
     wrapped = client.post("/api/v1/score/batch", json={"profiles": body}).get_json()
