@@ -43,6 +43,21 @@ def tenths_str(tenths: int) -> str:
     return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}"
 
 
+_HUNDREDTHS = pa.array(np.arange(101) / 100).cast(pa.string())  # "0", "0.01", ..., "0.5", ..., "1"
+
+
+def hundredths_text(values: NDArray[np.float64]) -> pa.Array:
+    """``np.round(values, 2)`` as Arrow writes it ("0.57", "0.5", "1"); a share of 0..1 is one lookup.
+
+    ``np.round`` gives ``rint(x * 100) / 100``, the very float of the table's ``k / 100``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    cents = np.rint(values * 100)
+    if len(values) and np.isfinite(cents).all() and 0 <= values.min() and cents.max() <= 100:  # no -0
+        return _HUNDREDTHS.take(pa.array(cents.astype(np.int64)))
+    return pa.array(np.round(values, 2)).cast(pa.string())
+
+
 #: Languages whose texts write a decimal comma: "71,7 из 100", "+16,0" (the numeric CSV columns keep the dot).
 DECIMAL_COMMA = tuple(lang.code for lang in LANGUAGES if lang.decimal == ",")
 
@@ -219,10 +234,10 @@ def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang:
     out["sector"] = worded["sector"]
     for j, criterion in enumerate(config.criteria):
         out[f"c_{criterion.id}"] = tenths_text(scores.contributions[:, j])
-    out["completeness"] = pa.array(np.round(scores.completeness, 2)).cast(pa.string())
+    out["completeness"] = hundredths_text(scores.completeness)
     out.update(worded)  # sector (again, in place), missing, explanation, top_improvement
     out["sectors"] = shares_column(config, frame.detection)
-    out["sector_confidence"] = pa.array(np.round(frame.detection.confidence, 2)).cast(pa.string())
+    out["sector_confidence"] = hundredths_text(frame.detection.confidence)
     out["okved_suggested"] = scorer.detector_.suggest_okved(frame.detection)
     return out
 

@@ -850,3 +850,22 @@ def test_distinct_combinations_too_wide_for_one_key_are_all_rows(scorer):
     narrow, spread = explain._distinct(scores, wide[0] >> 40)
     assert len(narrow.score) == 2
     assert spread(pa.array([7, 8])).to_pylist() == [7, 8] * (len(scores.score) // 2)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.linspace(0.0, 1.0, 10_001),
+        np.arange(201) / 200,  # halves of a hundredth: rounded to even, as np.round does
+        np.array([0.0, 1.0, 0.57, 0.5, 1 / 3, 2 / 3, 0.999999, 0.004999]),
+        np.array([0.5, -0.001, 0.2]),  # "-0": written by Arrow
+        np.array([0.5, np.nan, 1.0]),
+        np.array([1.5, 0.25]),
+        np.zeros(0),
+    ],
+)
+def test_hundredths_text_is_the_rounded_floats_cast(values):
+    from matcher.explain import hundredths_text
+
+    expected = pa.array(np.round(values, 2)).cast(pa.string())
+    assert hundredths_text(values).to_pylist() == expected.to_pylist()
