@@ -8,6 +8,7 @@ profile from the same tables and frames, for small batches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -40,6 +41,21 @@ def tenths_text(tenths: NDArray[np.int64]) -> pa.Array:
 def tenths_str(tenths: int) -> str:
     """:func:`tenths_text` for one number: 625 -> "62.5", -5 -> "-0.5"."""
     return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}"
+
+
+_HUNDREDTHS = pa.array(np.arange(101) / 100).cast(pa.string())  # "0", "0.01", ..., "0.5", ..., "1"
+
+
+def hundredths_text(values: NDArray[np.float64]) -> pa.Array:
+    """``np.round(values, 2)`` as Arrow writes it ("0.57", "0.5", "1"); a share of 0..1 is one lookup.
+
+    ``np.round`` gives ``rint(x * 100) / 100``, the very float of the table's ``k / 100``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    cents = np.rint(values * 100)
+    if len(values) and np.isfinite(cents).all() and 0 <= values.min() and cents.max() <= 100:  # no -0
+        return _HUNDREDTHS.take(pa.array(cents.astype(np.int64)))
+    return pa.array(np.round(values, 2)).cast(pa.string())
 
 
 #: Languages whose texts write a decimal comma: "71,7 из 100", "+16,0" (the numeric CSV columns keep the dot).
@@ -218,33 +234,102 @@ def render_batch(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang:
     out["sector"] = worded["sector"]
     for j, criterion in enumerate(config.criteria):
         out[f"c_{criterion.id}"] = tenths_text(scores.contributions[:, j])
-    out["completeness"] = pa.array(np.round(scores.completeness, 2)).cast(pa.string())
+    out["completeness"] = hundredths_text(scores.completeness)
     out.update(worded)  # sector (again, in place), missing, explanation, top_improvement
     out["sectors"] = shares_column(config, frame.detection)
-    out["sector_confidence"] = pa.array(np.round(frame.detection.confidence, 2)).cast(pa.string())
+    out["sector_confidence"] = hundredths_text(frame.detection.confidence)
     out["okved_suggested"] = scorer.detector_.suggest_okved(frame.detection)
     return out
 
 
 def worded_columns(scorer: Scorer, frame: ProfileFrame, scores: BatchScores, lang: str = "en") -> dict[str, pa.Array]:
     """The columns worded in ``lang``: ``sector``, ``missing``, ``explanation``, ``top_improvement``
-    (what another language needs of :func:`render_batch`, without its language-free columns)."""
+    (what another language needs of :func:`render_batch`, without its language-free columns).
+
+    Apart from the sector clause, a row's words follow from a few numbers (band and score; the two
+    largest contributions; the missing inputs; the best improvement and its gain), which most
+    rows share with others: they are worded once per distinct combination and spread to the rows.
+    """
     config = scorer.config_
     out: dict[str, pa.Array] = {}
     out["sector"], sector_clause = _sector_columns(scorer, frame, lang)
-    out["missing"], missing_clause = _missing_columns(scorer, scores, lang)
+    heads, head_of = _distinct(scores, scores.band, scores.score)
     band_heads = [
         message(lang, "head", score="\x00", band=b.name, band_label=b.label.get(lang, b.label["en"])).split("\x00")
         for b in config.bands
     ]
-    before, after = _take([h[0] for h in band_heads], scores.band), _take([h[1] for h in band_heads], scores.band)
-    head = pc.binary_join_element_wise(before, text_numbers(tenths_text(scores.score), lang), after, "")
-    improvement, improve_clause = _improvements(scores, lang)
-    out["explanation"] = pc.binary_join_element_wise(
-        head, "; ", sector_clause, _strongest(scorer, scores, lang), missing_clause, improve_clause, ""
-    )
-    out["top_improvement"] = improvement
+    before, after = _take([h[0] for h in band_heads], heads.band), _take([h[1] for h in band_heads], heads.band)
+    head = head_of(pc.binary_join_element_wise(before, text_numbers(tenths_text(heads.score), lang), after, ""))
+    rest, rest_of = _distinct(scores, *_worded_numbers(scores))
+    missing, missing_clause = _missing_columns(scorer, rest, lang)
+    improvement, improve_clause = _improvements(rest, lang)
+    clauses = pc.binary_join_element_wise(_strongest(scorer, rest, lang), missing_clause, improve_clause, "")
+    out["missing"] = rest_of(missing)
+    out["explanation"] = pc.binary_join_element_wise(head, "; ", sector_clause, rest_of(clauses), "")
+    out["top_improvement"] = rest_of(improvement)
     return out
+
+
+def _worded_numbers(scores: BatchScores) -> list[NDArray[np.int64]]:
+    """What the strongest, missing and improvement clauses of a row are worded from, as integer columns."""
+    parts = []
+    if scores.contributions.shape[1]:  # the two largest contributions (a point value <= 0 is not shown)
+        order = np.argsort(-scores.contributions, axis=1, kind="stable")[:, :2]
+        points = np.take_along_axis(scores.contributions, order, axis=1)
+        parts += [order[:, k] for k in range(order.shape[1])] + [
+            np.maximum(points[:, k], 0) for k in range(order.shape[1])
+        ]
+    for j in range(scores.missing.shape[1]):
+        parts.append(scores.missing[:, j].astype(np.int64))
+    if scores.candidates:  # the best improvement and its gain (none when the gain is <= 0)
+        best = np.argmax(scores.gains, axis=1)
+        gain = scores.gains[np.arange(len(best)), best]
+        parts += [np.where(gain > 0, best, 0), np.maximum(gain, 0)]
+    return parts
+
+
+def _distinct(scores: BatchScores, *parts: NDArray[np.int64]) -> tuple[BatchScores, Callable[[pa.Array], pa.Array]]:
+    """One row of ``scores`` per distinct combination of the integer columns ``parts``, and the function
+    that spreads a column computed for those rows back to every row (all rows, spread as they are,
+    when the combinations do not fit one 63-bit key)."""
+    n = len(scores.score)
+    key, bits = np.zeros(n, dtype=np.int64), 0
+    for part in parts:
+        low = int(part.min()) if n else 0
+        width = (int(part.max()) - low).bit_length() if n else 0
+        bits += width
+        if bits > 62:
+            return scores, lambda column: column
+        key = (key << width) | (part - low)
+    if bits <= 16:  # a small range of keys: numbered by a table, no sort
+        seen = np.zeros(1 << bits, dtype=bool)
+        seen[key] = True
+        inverse = (np.cumsum(seen) - 1)[key]
+        count = int(inverse.max()) + 1 if n else 0
+    else:
+        distinct, inverse = np.unique(key, return_inverse=True)
+        inverse, count = inverse.ravel(), len(distinct)
+    if count == n:
+        return scores, lambda column: column
+    first = np.empty(count, dtype=np.int64)
+    first[inverse] = np.arange(n)  # any row of a combination words it
+    index = pa.array(inverse)
+    return _rows(scores, first), lambda column: column.take(index)
+
+
+def _rows(scores: BatchScores, rows: NDArray[np.int64]) -> BatchScores:
+    """The rows ``rows`` of ``scores``."""
+    return BatchScores(
+        values={name: column[rows] for name, column in scores.values.items()},
+        subscores=scores.subscores[rows],
+        contributions=scores.contributions[rows],
+        score=scores.score[rows],
+        band=scores.band[rows],
+        missing=scores.missing[rows],
+        completeness=scores.completeness[rows],
+        candidates=scores.candidates,
+        gains=scores.gains[rows],
+    )
 
 
 def shares_column(config, detection) -> pa.Array:

@@ -109,6 +109,19 @@ _DASHES = ("-", "–", "—")
 _CUE_SET = pa.array(_NEG_AFTER_WORDS + _NEG_CLAUSE_WORDS, pa.string())
 
 
+#: Kinds of byte for :meth:`SectorVocabulary._numbered`: punctuation of ``_PUNCT`` (ASCII, but the word
+#: character ``_``), ASCII digit, ASCII letter, anything else.
+_PUNCTUATION, _OTHER, _DIGIT, _LETTER = 0, 1, 2, 3
+_BYTE_KIND = np.full(256, _OTHER, dtype=np.uint8)
+_BYTE_KIND[[ord(c) for c in _PUNCT if c.isascii() and c != "_"]] = _PUNCTUATION
+_BYTE_KIND[np.frombuffer(b"0123456789", np.uint8)] = _DIGIT
+_BYTE_KIND[np.frombuffer(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", np.uint8)] = _LETTER
+#: ASCII bytes lower-cased, ``i`` as ``y`` (as :meth:`SectorVocabulary._may_match` compares starts).
+_FOLD = np.arange(256, dtype=np.uint8)
+_FOLD[65:91] += 32
+_FOLD[ord("i")] = _FOLD[ord("I")] = ord("y")
+
+
 def negated_tokens(flags: NDArray[np.uint8], rows: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Which tokens lie in the scope of a negation cue.
 
@@ -524,6 +537,46 @@ class SectorVocabulary:
             key = pc.replace_substring(pc.utf8_normalize(key, "NFC"), "ё", "е")
         return key
 
+    @cached_property
+    def _digit_start_codes(self) -> NDArray[np.int64]:
+        """:attr:`_digit_starts` of two ASCII characters as ``256 * first + second`` (the ones an ASCII word has)."""
+        starts = [s for s in self._digit_starts.to_pylist() if len(s) == 2 and s.isascii()]
+        return np.array(sorted(256 * ord(s[0]) + ord(s[1]) for s in starts), dtype=np.int64)
+
+    def _numbered(self, tokens: pa.Array) -> NDArray[np.bool_]:
+        """Which distinct tokens (no whitespace) are a number or a name with digits, which hold no
+        keyword word and no negation cue, decided on the raw bytes: ASCII letters and digits, with
+        a digit, in one run between ASCII punctuation (``_PUNCT`` but ``_``, which is a word
+        character). All digits: a number, no word (:func:`normalize_words`). Letters and digits:
+        :meth:`_may_match` turns it down unless it starts like a known stem with a digit."""
+        n = len(tokens)
+        buffers = string_buffers(tokens)
+        if buffers is None or not n:
+            return np.zeros(n, dtype=bool)
+        offsets, data = buffers
+        lo = int(offsets[0])
+        data = data[lo : int(offsets[-1])]
+        bounds = offsets - lo
+        kind = _BYTE_KIND[data]
+        alnum = kind >= _DIGIT
+        run = alnum.copy()  # a byte that starts a run of letters and digits
+        run[1:] &= ~alnum[:-1]
+        run[bounds[:-1][bounds[:-1] < len(data)]] = alnum[bounds[:-1][bounds[:-1] < len(data)]]
+
+        def per_token(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
+            total = np.zeros(len(flags) + 1, dtype=np.int64)
+            np.cumsum(flags, out=total[1:])
+            return total[bounds[1:]] - total[bounds[:-1]]
+
+        numbered = (per_token(kind == _OTHER) == 0) & (per_token(run) == 1) & (per_token(kind == _DIGIT) > 0)
+        lettered = numbered & (per_token(kind == _LETTER) > 0)
+        if lettered.any():  # letters and digits: kept when its first two (lower-cased, i as y) start a stem
+            at = np.flatnonzero(run)
+            first = at[lettered[np.searchsorted(bounds[1:], at, side="right")]]
+            code = 256 * _FOLD[data[first]].astype(np.int64) + _FOLD[data[first + 1]]
+            numbered[np.flatnonzero(lettered)[np.isin(code, self._digit_start_codes)]] = False
+        return numbered
+
     def _may_match(self, tokens: pa.Array, key: pa.Array | None = None) -> NDArray[np.bool_]:
         """Which distinct tokens could hold a keyword word, decided by Arrow over all of them.
 
@@ -626,8 +679,12 @@ class SectorVocabulary:
         if len(encoded) == 0:
             return empty, empty, empty
         uniques = pc.ascii_rtrim(encoded.dictionary, _ASCII_SPACE_CHARS)
-        key = self._token_key(uniques)
-        candidates = np.flatnonzero(self._may_match(uniques, key))
+        # Numbers and names with numbers ("58960.", "Firm36528") are most distinct tokens of a
+        # batch and can hold no keyword word: the Arrow filters look at the others alone.
+        look = np.flatnonzero(~self._numbered(uniques))
+        words_only = uniques if len(look) == len(uniques) else uniques.take(pa.array(look))
+        key = self._token_key(words_only)
+        candidates = look[self._may_match(words_only, key)]
         per_candidate = self._word_ids(uniques.take(pa.array(candidates)).to_pylist())
         known = [j for j, ids in enumerate(per_candidate) if ids != (-1,)]
         if not known:
@@ -639,7 +696,7 @@ class SectorVocabulary:
         starts[candidates[known]] = np.cumsum(counts[candidates[known]]) - counts[candidates[known]]
         occ = encoded.indices.to_numpy(zero_copy_only=False)
         keep = counts[occ] > 0  # occurrences holding a keyword word...
-        self._drop_negated(keep, occ, parents, uniques, key)  # ...and not negated
+        self._drop_negated(keep, occ, parents, uniques, key, look)  # ...and not negated
         where = np.flatnonzero(keep)
         n_parts = counts[occ[where]]
         # Position of each word: token position plus the extra words of earlier multi-word tokens.
@@ -659,9 +716,14 @@ class SectorVocabulary:
         parents: NDArray[np.int64],
         uniques: pa.Array,
         key: pa.Array,
+        keyed: NDArray[np.int64],
     ) -> None:
-        """Clear ``keep`` for the occurrences a negation cue covers; only rows holding a cue are looked at."""
-        cue = pc.fill_null(pc.is_in(key, value_set=_CUE_SET), False).to_numpy(zero_copy_only=False)
+        """Clear ``keep`` for the occurrences a negation cue covers; only rows holding a cue are looked at.
+
+        ``key``: the :meth:`_token_key` of the distinct tokens ``uniques[keyed]`` (the others hold no cue).
+        """
+        cue = np.zeros(len(uniques), dtype=bool)
+        cue[keyed] = pc.fill_null(pc.is_in(key, value_set=_CUE_SET), False).to_numpy(zero_copy_only=False)
         if not cue.any():
             return
         has_cue = np.zeros(int(parents[-1]) + 1, dtype=bool)
@@ -669,7 +731,7 @@ class SectorVocabulary:
         sel = np.flatnonzero(has_cue[parents])  # the occurrences of those rows, in text order
         sub = np.unique(occ[sel])
         flags = np.zeros(len(uniques), dtype=np.uint8)
-        flags[sub] = self._token_flags(uniques.take(pa.array(sub)), key.take(pa.array(sub)))
+        flags[sub] = self._token_flags(uniques.take(pa.array(sub)))
         keep[sel[negated_tokens(flags[occ[sel]], parents[sel])]] = False
 
     def sector_scores(self, hits: TermHits) -> NDArray[np.float64]:

@@ -7,6 +7,8 @@ import io
 import json
 import random
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 import pytest
 from matcher_testlib import SAMPLE_CSV, read_csv
@@ -811,3 +813,61 @@ def test_worker_processes_write_to_an_open_stream_as_threads_do(scorer, tmp_path
         assert not sink.closed
         written.append(sink.getvalue())
     assert written[0] == written[1] and written[0].count(b"\n") > 500
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "vi"])
+def test_words_of_distinct_combinations_spread_to_every_row(scorer, monkeypatch, lang):
+    """Worded once per distinct combination of numbers and spread to the rows, the columns are those
+    worded row by row (the sample rows, each twice, and rows that share their numbers)."""
+    from matcher import explain
+    from matcher.frame import read_frame
+    from matcher.profile import table_from_mappings
+
+    header, *values = read_csv(SAMPLE_CSV)
+    rows = [dict(zip(header, v, strict=True)) for v in values]
+    table, _ = table_from_mappings(rows + rows[::-1] + [{**rows[0], "name": f"Firm {i}"} for i in range(5)])
+    frame = read_frame(table, scorer.detector_)
+    scores = scorer.evaluate(frame)
+    shared = explain.worded_columns(scorer, frame, scores, lang)
+    rest, _ = explain._distinct(scores, *explain._worded_numbers(scores))
+    assert len(rest.score) < len(scores.score)  # the rows do share their words
+    monkeypatch.setattr(explain, "_distinct", lambda scores, *parts: (scores, lambda column: column))
+    own = explain.worded_columns(scorer, frame, scores, lang)
+    assert {k: v.to_pylist() for k, v in shared.items()} == {k: v.to_pylist() for k, v in own.items()}
+
+
+def test_distinct_combinations_too_wide_for_one_key_are_all_rows(scorer):
+    from matcher import explain
+    from matcher.frame import read_frame
+    from matcher.profile import table_from_mappings
+
+    header, *values = read_csv(SAMPLE_CSV)
+    table, _ = table_from_mappings([dict(zip(header, v, strict=True)) for v in values] * 2)
+    scores = scorer.evaluate(read_frame(table, scorer.detector_))
+    wide = [np.array([0, 1 << 40] * (len(scores.score) // 2), dtype=np.int64)] * 2
+    rest, spread = explain._distinct(scores, *wide)
+    assert rest is scores
+    column = pa.array(range(len(scores.score)))
+    assert spread(column) is column
+    narrow, spread = explain._distinct(scores, wide[0] >> 40)
+    assert len(narrow.score) == 2
+    assert spread(pa.array([7, 8])).to_pylist() == [7, 8] * (len(scores.score) // 2)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.linspace(0.0, 1.0, 10_001),
+        np.arange(201) / 200,  # halves of a hundredth: rounded to even, as np.round does
+        np.array([0.0, 1.0, 0.57, 0.5, 1 / 3, 2 / 3, 0.999999, 0.004999]),
+        np.array([0.5, -0.001, 0.2]),  # "-0": written by Arrow
+        np.array([0.5, np.nan, 1.0]),
+        np.array([1.5, 0.25]),
+        np.zeros(0),
+    ],
+)
+def test_hundredths_text_is_the_rounded_floats_cast(values):
+    from matcher.explain import hundredths_text
+
+    expected = pa.array(np.round(values, 2)).cast(pa.string())
+    assert hundredths_text(values).to_pylist() == expected.to_pylist()

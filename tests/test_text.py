@@ -198,3 +198,38 @@ def test_split_tokens_cuts_where_arrow_does(texts, start):
         assert mine == expected, (array[row], mine, expected)
     assert list(rows) == sorted(rows)
     assert "".join(tokens.to_pylist()) == "".join(t or "" for t in array.to_pylist())
+
+
+_NUMBERED = st.text(st.sampled_from("0159aiIZ5gGc1_.,-(\"'/ф"), max_size=8)
+
+
+@pytest.mark.parametrize(
+    ("token", "numbered"),
+    [
+        ("58960.", True),
+        ("Firm36528", True),
+        ("(2009),", True),
+        ("5G,", False),  # starts like the stem "5g"
+        ("firm", False),
+        ("_12", False),  # "_" is a word character
+        ("a1-b2", False),  # two runs: the slow path decides
+        ("Ф5", False),
+        ("", False),
+    ],
+)
+def test_numbered_tokens(vocabulary, token, numbered):
+    assert vocabulary._numbered(pa.array([token]))[0] == numbered
+
+
+@given(st.lists(_NUMBERED, max_size=12), st.integers(0, 2))
+def test_numbered_tokens_hold_no_word_and_no_cue(vocabulary, tokens, start):
+    """A token the byte filter sets aside is one the Arrow filters and the stemmer find no word in."""
+    array = pa.array(tokens, pa.string())[start:]
+    numbered = vocabulary._numbered(array)
+    key = vocabulary._token_key(array)
+    may = vocabulary._may_match(array, key)
+    cue = pc.fill_null(pc.is_in(key, value_set=pa.array(["not", "no", "не", "нет"])), False).to_pylist()
+    for token, aside, kept, is_cue in zip(array.to_pylist(), numbered, may, cue, strict=True):
+        if aside:
+            assert not kept or vocabulary._word_ids([token]) == [(-1,)], token
+            assert not is_cue, token
