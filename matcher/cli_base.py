@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -101,9 +101,8 @@ def _closed_stdout() -> int:
     # Python would flush stdout once more at exit and print an error: point it at devnull first.
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout is no real file (captured in tests): nothing to flush there
-        pass
+        with suppress(OSError, ValueError):  # stdout is no real file (captured in tests): nothing to flush there
+            os.dup2(devnull, sys.stdout.fileno())
     finally:
         os.close(devnull)
     return EXIT_PIPE

@@ -67,7 +67,6 @@ def check_number(key: str, value: Any, low: float = 0.0, high: float = math.inf)
     12.0
     >>> check_number("criteria.training", 1e308, 0, MAX_WEIGHT)
     Traceback (most recent call last):
-    ...
     matcher.errors.ConfigError: criteria.training: must be between 0 and 1000, not 1e+308
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):

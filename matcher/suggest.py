@@ -23,6 +23,7 @@ import json
 import os
 import re
 import tempfile
+from contextlib import suppress
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -98,12 +99,9 @@ class OkvedSuggester:
     def _model(self) -> tuple[list[str], sparse.csr_matrix]:
         """Class codes and the (terms x classes) weights: kept in the cache folder between runs."""
         path = cache_dir() / f"okved-classes-{self._key()[:40]}.npz"
-        try:
-            with np.load(path, allow_pickle=False) as kept:
-                weights = sparse.csr_matrix((kept["data"], kept["indices"], kept["indptr"]), shape=tuple(kept["shape"]))
-                return [str(c) for c in kept["codes"]], weights
-        except (OSError, ValueError, KeyError):
-            pass
+        with suppress(OSError, ValueError, KeyError), np.load(path, allow_pickle=False) as kept:  # else fitted anew
+            weights = sparse.csr_matrix((kept["data"], kept["indices"], kept["indptr"]), shape=tuple(kept["shape"]))
+            return [str(c) for c in kept["codes"]], weights
         codes, weights = self._fit()
         _save_npz(
             path,

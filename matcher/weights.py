@@ -112,7 +112,6 @@ def check_setting(key: str, value: Any) -> float | int:
     10
     >>> check_setting("spread", 0.95)
     Traceback (most recent call last):
-    ...
     matcher.errors.ConfigError: spread: must be between 0 and 0.9, not 0.95
     """
     if key not in SETTINGS:

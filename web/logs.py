@@ -80,8 +80,8 @@ class StderrHandler(logging.StreamHandler):
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:  # StreamHandler.__init__ sets it; the property always reads sys.stderr
-        pass
+    def stream(self, value) -> None:
+        """Ignored: ``StreamHandler.__init__`` sets it; the property always reads ``sys.stderr``."""
 
 
 def log_level(value: object) -> int:

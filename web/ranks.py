@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,11 +94,8 @@ def state() -> RankState:
     """The row saying what the stored ranks are for (made if a database lacks it)."""
     row = db.session.get(RankState, STATE_ID)
     if row is None:  # made on first use (not by the migration: a database to restore into must be empty)
-        try:
-            with db.session.begin_nested():
-                db.session.add(RankState(id=STATE_ID, n_leads=0, n_added=0))
-        except IntegrityError:  # another process made it first
-            pass
+        with suppress(IntegrityError), db.session.begin_nested():  # IntegrityError: another process made it first
+            db.session.add(RankState(id=STATE_ID, n_leads=0, n_added=0))
         row = db.session.get(RankState, STATE_ID)
     return row
 
