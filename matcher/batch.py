@@ -26,12 +26,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from .errors import InputFileError
 from .explain import render_batch
 from .frame import read_frame
 from .io.defuse import defuse
 from .io.formats import ENCODING_NAMES, OUTPUT_ENCODINGS, FileFormat, output_format, sniff
-from .io.reading import BigRecord, NotUtf8, Renumber, RowNumbers, chunks
+from .io.reading import RowNumbers, chunks, with_retries
 from .io.writing import MAX_TENTHS, ErrorReport, encode_report, output_error, write_output
 from .messages import Reason, reason, reason_text, warning
 from .perf import ChunkPool, string_buffers, worker_state
@@ -263,7 +262,7 @@ def score_file(
                 headers=fmt.headers if results_path is not None else None,
             )
         run = _Run(in_path, scorer, lang, progress, tmp_name, error_path, delimiter, results_path, chunk_pool)
-        summary, counts, stored = _pass1_retrying(run, fmt, block_bytes)
+        summary, counts, stored = with_retries(lambda *read: _pass1(run, *read), in_path, fmt, block_bytes)
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         results = result_columns(scorer.config_)
         encoding = write_output(
@@ -294,7 +293,8 @@ def score_file(
 
 @dataclass
 class _Run:
-    """What every attempt of pass 1 reads, scores and writes (only the format and chunk size change)."""
+    """What every attempt of pass 1 reads, scores and writes (:func:`~matcher.io.reading.with_retries` changes
+    only the format, the chunk size and the threads)."""
 
     in_path: str | Path
     scorer: Scorer
@@ -305,26 +305,6 @@ class _Run:
     delimiter: str = ","
     results_path: str | Path | None = None
     chunk_pool: ChunkPool | None = None
-
-
-def _pass1_retrying(run: _Run, fmt: FileFormat, block_bytes: int):
-    """Pass 1, read again unthreaded to number malformed rows, or as Windows-1251 if UTF-8 fails late,
-    or in chunks 8x larger (up to the whole file) when a cell is larger than a chunk."""
-    for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
-        fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only, fmt.bom)
-        while True:
-            try:
-                try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
-                    return _pass1(run, fmt, block_bytes, threads=True)
-                except Renumber:
-                    return _pass1(run, fmt, block_bytes, threads=False)
-            except NotUtf8:
-                break
-            except BigRecord:
-                if block_bytes > os.path.getsize(run.in_path):
-                    raise InputFileError("the file cannot be read as CSV: a record does not end") from None
-                block_bytes *= 8
-    raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
 
 
 def _pass1(run: _Run, fmt: FileFormat, block_bytes: int, threads: bool):

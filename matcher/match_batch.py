@@ -26,13 +26,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from .batch import CHUNK_BYTES, WORKERS, Summary, mark_empty_rows, report_unclosed
-from .errors import InputFileError
 from .explain import tenths_text
 from .frame import read_frame
 from .incentives import UNKNOWN, evaluate_batch
 from .io.defuse import defuse
-from .io.formats import FileFormat, sniff
-from .io.reading import BigRecord, NotUtf8, Renumber, RowNumbers, chunks
+from .io.formats import sniff
+from .io.reading import RowNumbers, chunks, with_retries
 from .io.writing import ErrorReport, output_names
 from .match_text import missing_masks, reason_column
 from .messages import reason
@@ -154,7 +153,8 @@ def match_file(
     fd, tmp_name = tempfile.mkstemp(suffix=".csv", dir=folder)
     os.close(fd)
     try:
-        summary = _retrying(in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, error_path, progress)
+        args = (in_path, matcher, k, kinds, lang, tmp_name, error_path, progress)
+        summary = with_retries(lambda *read: _pass(*args, *read), in_path, fmt, block_bytes)
         if isinstance(out_path, Path):
             os.replace(tmp_name, out_path)
         else:
@@ -168,26 +168,7 @@ def match_file(
     return summary
 
 
-def _retrying(in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, error_path, progress) -> Summary:
-    """One pass, read again unthreaded to number malformed rows, as Windows-1251, or in larger chunks."""
-    for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
-        fmt = FileFormat(encoding, fmt.delimiter, fmt.headers, fmt.bytes_per_row, fmt.header_only)
-        args = (in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, error_path, progress)
-        try:
-            try:
-                return _pass(*args, threads=True)
-            except Renumber:
-                return _pass(*args, threads=False)
-        except NotUtf8:
-            continue
-        except BigRecord:
-            if block_bytes > os.path.getsize(in_path):
-                raise InputFileError("the file cannot be read as CSV: a record does not end") from None
-            return _retrying(in_path, fmt, matcher, k, kinds, lang, block_bytes * 8, tmp_name, error_path, progress)
-    raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
-
-
-def _pass(in_path, fmt, matcher, k, kinds, lang, block_bytes, tmp_name, error_path, progress, threads) -> Summary:
+def _pass(in_path, matcher, k, kinds, lang, tmp_name, error_path, progress, fmt, block_bytes, threads) -> Summary:
     fields = header_map(fmt.headers)
     summary, numbers = Summary(), RowNumbers()
     report = ErrorReport(error_path, fmt.headers)

@@ -9,9 +9,11 @@ Windows-1251) or :class:`BigRecord` (read again in larger chunks).
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +21,8 @@ import pyarrow.csv as pcsv
 
 from ..errors import InputFileError
 from .formats import FileFormat
+
+T = TypeVar("T")
 
 
 class RowNumbers:
@@ -119,3 +123,31 @@ def _unclosed_quote(path, fmt: FileFormat, batch: pa.RecordBatch) -> bool:
         tail = handle.read()
     before = tail[: len(tail) - len(raw)]
     return tail.endswith(raw) and (not before or before in (fmt.delimiter.encode(), b"\n", b"\r"))
+
+
+def with_retries(read: Callable[[FileFormat, int, bool], T], path, fmt: FileFormat, block: int) -> T:
+    """``read(fmt, block, threads)``, the whole read done again as it must be: without threads to number
+    a malformed row (:class:`Renumber`), as Windows-1251 when UTF-8 fails after the sniffed megabyte
+    (:class:`NotUtf8`), or in chunks 8x larger (up to the whole file) when a record is larger than a
+    chunk (:class:`BigRecord`).
+
+    Raises
+    ------
+    InputFileError
+        When a record never ends, or the file is neither UTF-8 nor Windows-1251 text.
+    """
+    for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
+        fmt = dataclasses.replace(fmt, encoding=encoding)
+        while True:
+            try:
+                try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
+                    return read(fmt, block, True)
+                except Renumber:
+                    return read(fmt, block, False)
+            except NotUtf8:
+                break
+            except BigRecord:
+                if block > os.path.getsize(path):
+                    raise InputFileError("the file cannot be read as CSV: a record does not end") from None
+                block *= 8
+    raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
