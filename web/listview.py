@@ -25,7 +25,7 @@ from sqlalchemy import Select
 from .appstate import app_state
 from .extensions import db
 from .i18n import EVIDENCE_LABELS, SOURCE_LABELS, STATUS_LABELS, current_lang, field_label, sector_label
-from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, User
+from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, User, stated
 from .ranks import stored_from
 from .scoring import get_config, weights_version
 
@@ -144,8 +144,8 @@ def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) ->
         backed = db.select(Evidence.lead_id, Evidence.field, Evidence.status).where(Evidence.lead_id.in_(ids))
         for lead_id, field, status in db.session.execute(backed.order_by(Evidence.id)):
             evidence[lead_id].setdefault(field, status)  # the first row of a field, as Lead.evidence_of reads
-    ranked = [(lead.id, Rank(*(getattr(lead, f"rank_{c}") for c in RANK_FIELDS))) for lead in leads]
-    robust = stored_from([(lead_id, rank) for lead_id, rank in ranked if rank.base is not None], info)
+    ranked = [lead for lead in leads if lead.rank_base is not None]  # None: no rank joined, not ranked yet
+    robust = stored_from([(lead.id, Rank(*(getattr(lead, f"rank_{c}") for c in RANK_FIELDS))) for lead in ranked], info)
     labels = app_state().labels.get_or_build((current_lang(), weights_version()), Labels)
     base = url_for("leads.index")
     out = []
@@ -194,14 +194,13 @@ def _robust(r: dict | None, labels: Labels) -> tuple[str, str] | None:
 def _evidence(lead, evidence: dict[str, str], labels: Labels) -> tuple[str, str, str] | None:
     """The evidence chip: how many stated commitments staff verified, each one's state in the title
     (``evidence``: field -> status of the lead's evidence rows; "declared" where it has none)."""
-    stated = [f for f in COMMITMENTS if getattr(lead, f)]
-    if not stated:
+    states = {f: evidence.get(f, "declared") for f in stated(lead)}
+    if not states:
         return None
-    states = {f: evidence.get(f, "declared") for f in stated}
     n = sum(1 for s in states.values() if s == "verified")
     title = "; ".join(f"{labels.fields[f]}: {labels.evidence[s]}" for f, s in states.items())
     return (
-        "ev-verified" if n == len(stated) else "ev-declared",
+        "ev-verified" if n == len(states) else "ev-declared",
         title,
-        labels.verified % {"n": n, "total": len(stated)},
+        labels.verified % {"n": n, "total": len(states)},
     )

@@ -29,6 +29,11 @@ EVIDENCE = ("declared", "verified", "estimated")
 PROFILE_COLUMNS = tuple(f.name for f in REGISTRY if f.name != "id")
 
 
+def stated(lead) -> tuple[str, ...]:
+    """Commitments a lead answers (any answer): of a :class:`Lead`, or of a row with its commitment columns."""
+    return tuple(f for f in COMMITMENTS if getattr(lead, f))
+
+
 def utcnow() -> datetime:
     """The current time in UTC, without tzinfo (both databases store it the same way)."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -182,7 +187,7 @@ class Lead(ProfileColumns, db.Model):
 
     def stated(self) -> tuple[str, ...]:
         """Commitments the firm answers (any answer)."""
-        return tuple(f for f in COMMITMENTS if getattr(self, f))
+        return stated(self)
 
     def unverified(self) -> tuple[str, ...]:
         """Commitments the firm states that staff have not verified."""

@@ -189,3 +189,29 @@ def test_lead_page_words_the_result_in_the_staff_language(client, auth, leads, a
     assert "из 100, категория" in html and "взять обязательство передать технологии" in html
     html = client.get(f"/leads/{leads['robots']}/report?lang=vi").get_data(as_text=True)
     assert "cam kết chuyển giao công nghệ" in html
+
+
+def test_the_list_shows_each_leads_evidence_and_assignee_from_its_rows(app, client, auth, make_lead):
+    """The list reads plain rows (web/listview.py): the evidence chip counts the verified commitments
+    among those the lead states, and the assignee is joined."""
+    from web.models import User
+
+    lead_id = make_lead(name="Chip Verified", tech_transfer="committed", training="committed", green="")
+    other = make_lead(name="Chip None", tech_transfer="", training="", green="", local_partner="")
+    auth.login()
+    client.post(
+        f"/leads/{lead_id}/evidence/training", data={"ev-training-status": "verified", "ev-training-note": "plan"}
+    )
+    with app.app_context():
+        lead = db.session.get(Lead, lead_id)
+        lead.assigned_to_id = db.session.execute(db.select(User.id).filter_by(username="admin")).scalar_one()
+        db.session.commit()
+        stated = len(lead.stated())
+        assert lead.evidence_of("training") == "verified" and stated >= 2
+    page = client.get("/leads?per_page=50&sort=name").get_data(as_text=True)
+    row = page[page.index("Chip Verified") : page.index("</tr>", page.index("Chip Verified"))]
+    assert f"1 of {stated} verified" in row and "ev-declared" in row
+    assert "Local staff training: verified" in row and "<td>admin</td>" in row
+    bare = page[page.index("Chip None") : page.index("</tr>", page.index("Chip None"))]
+    assert "ev-" not in bare and "<td>—</td>" in bare
+    assert other
