@@ -59,6 +59,8 @@ def csv_part(name: str, ranks: np.ndarray, schema: pa.Schema, delimiter: str) ->
     ):
         for batch in stored_batches([name]):
             writer.write_batch(_with_rank(batch, ranks, schema))
+    # Each part is read once: freed now, on this worker, rather than all together at the end.
+    os.unlink(name)
     return out
 
 
@@ -135,7 +137,9 @@ def _write_csv_parts(chunk_pool, files, schema: pa.Schema, ranks, out_path, deli
         with sink as out:
             out.write((BOM if bom else b"") + head.getvalue().to_pybytes())
             for text in texts:
-                append_file(out, text.result())
+                part = text.result()
+                append_file(out, part)
+                os.unlink(part)
     except OSError as exc:
         raise output_error(exc, out_path) from None
 
