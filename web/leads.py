@@ -22,7 +22,7 @@ from .dupfind import duplicate_ids, trail_ids
 from .extensions import db
 from .facets import sector_facets
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
-from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label, sector_label
+from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
 from .listing import ordering
 from .models import COMMITMENTS, EVIDENCE, SOURCES, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
@@ -117,10 +117,10 @@ def index():
     from flask import current_app
 
     f = filters_from(request.args)
+    info = ranks.ensure()  # first: it reads the largest lead id the page's total needs (listing.last_id)
     counted = filtered_query(f)
     page = listing.paginate(listview.select_rows(counted), f, request.args, _per_page(), counted)
     config = get_config()
-    info = ranks.ensure()
     rows = listview.rows(page.items, page.first, info, duplicate_ids(page.items))
     return render_template(
         "leads/index.html",
@@ -132,7 +132,7 @@ def index():
         facets=sector_facets(f, filtered_query),
         config_bands=[b.name for b in config.bands],
         ranks_info=info,
-        sector_names={s: sector_label(s) for s in config.sector_ids},
+        sector_names=listview.current_labels().sectors,  # the same labels, looked up once per language
         count_seconds=int(current_app.config.get("LEADS_COUNT_SECONDS", listing.COUNT_SECONDS)),
     )
 

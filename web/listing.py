@@ -149,10 +149,13 @@ def _page(
 
 
 def last_id() -> int:
-    """The largest lead id (one index lookup), read once per request."""
+    """The largest lead id (one index lookup), read once per request (or by :func:`web.ranks.overview`)."""
     if "matcher_last_lead" not in g:
-        g.matcher_last_lead = db.session.execute(select(func.max(Lead.id))).scalar() or 0
+        g.matcher_last_lead = db.session.execute(_LAST_ID).scalar() or 0
     return g.matcher_last_lead
+
+
+_LAST_ID = select(func.max(Lead.id))
 
 
 def total(query: Select, f: dict) -> tuple[int, datetime | None]:
