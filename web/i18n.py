@@ -185,13 +185,24 @@ def query_url(**changes) -> str:
     """This page's URL with some query arguments changed (``None`` removes one)."""
     from urllib.parse import urlencode
 
-    args = {k: v for k, v in request.args.items() if k != "lang"}
+    path, kept = _query_args()
+    args = dict(kept)
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = str(value)
-    return request.path + ("?" + urlencode(args) if args else "")
+    return path + ("?" + urlencode(args) if args else "")
+
+
+def _query_args() -> tuple[str, dict[str, str]]:
+    """The request's path and query arguments but ``lang``, read once per request (the lead list links
+    33 times to itself: sorts, sector facets, pages)."""
+    environ = request.environ
+    found = environ.get("matcher.query_args")
+    if found is None:
+        found = environ["matcher.query_args"] = (request.path, {k: v for k, v in request.args.items() if k != "lang"})
+    return found
 
 
 def number(value: float | None, digits: int = 1) -> str:

@@ -122,6 +122,7 @@ def index():
     page = listing.paginate(listview.select_rows(counted), f, request.args, _per_page(), counted)
     config = get_config()
     rows = listview.rows(page.items, page.first, info, duplicate_ids(page.items))
+    labels = listview.current_labels()  # looked up once per language and weights version
     return render_template(
         "leads/index.html",
         page=page,
@@ -132,7 +133,8 @@ def index():
         facets=sector_facets(f, filtered_query),
         config_bands=[b.name for b in config.bands],
         ranks_info=info,
-        sector_names=listview.current_labels().sectors,  # the same labels, looked up once per language
+        labels=labels,
+        sector_names=labels.sectors,
         count_seconds=int(current_app.config.get("LEADS_COUNT_SECONDS", listing.COUNT_SECONDS)),
     )
 

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from flask import url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import Select, bindparam, literal_column, null, select, union_all
 
 from .appstate import app_state
@@ -79,6 +80,9 @@ class Labels:
         self.source = {k: str(v) for k, v in SOURCE_LABELS.items()}
         self.evidence = {k: str(v) for k, v in EVIDENCE_LABELS.items()}
         self.fields = {f: field_label(f) for f in COMMITMENTS}
+        # the filter form's options, printed as the lazy labels print themselves (as they are, not escaped)
+        self.status_options = {k: Markup(v) for k, v in self.status.items()}
+        self.source_options = {k: Markup(v) for k, v in self.source.items()}
         self.top = _("top-%(k)s in %(p)s")
         self.ranks = _("ranks %(low)s–%(high)s")
         self.verified = _("%(n)s of %(total)s verified")
