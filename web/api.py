@@ -14,7 +14,7 @@ from matcher.profile import to_cell
 
 from . import listing, services
 from .errors import error_response
-from .extensions import db
+from .extensions import db, read_rows
 from .inputs import int_arg
 from .leads import filtered_query, filters_from, sector_facets
 from .models import Lead, LeadSector, User
@@ -168,7 +168,7 @@ def _sectors_of(ids: list[int]) -> dict[int, list[dict]]:
     """Per lead id among ``ids``: its detected sectors as the JSON shows them (one statement)."""
     found: dict[int, list[dict]] = {i: [] for i in ids}
     if ids:
-        for lead_id, sector, share, main in db.session.execute(_SECTORS, {"ids": ids}):
+        for lead_id, sector, share, main in read_rows(_SECTORS, {"ids": ids}):
             found[lead_id].append({"sector": sector, "share": share, "main": main})
     return found
 

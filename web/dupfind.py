@@ -11,7 +11,7 @@ from collections import defaultdict
 from sqlalchemy import bindparam, or_
 
 from .dedup import KEY_COLUMNS, Match, reasons
-from .extensions import db
+from .extensions import db, read_rows
 from .models import AuditLog, Lead
 
 
@@ -29,7 +29,7 @@ def _candidates(leads, keys_only: bool = False) -> list:
         return []
     if keys_only:  # the same leads: an empty list matches nothing
         keys = {key: sorted(values[key]) for key in ("name_key", "inn", "ogrn")}
-        return list(db.session.execute(_KEYS_OF_CANDIDATES, {**keys, "domains": sorted(domains)}))
+        return list(read_rows(_KEYS_OF_CANDIDATES, {**keys, "domains": sorted(domains)}))
     return list(db.session.execute(db.select(Lead).where(or_(*conditions)).order_by(Lead.id)).scalars())
 
 

@@ -149,10 +149,9 @@ def seek(query: Select, key: str, descending: bool, cursor: Cursor | None, limit
 def fetch(query: Select) -> list:
     """The rows of ``query``: :class:`Lead` objects for a SELECT of the entity, named rows for one of columns.
 
-    Rows of columns are read on the session's connection: the ORM's execution (objects to load, changes to
-    flush first: none on a list, a GET) cost a third of the statement's CPU.
+    Through the session: a statement built for this page only, its rows read by name (the ORM's execution
+    does not map the cached statement's columns to this one's, which a connection's would).
     """
+    result = db.session.execute(query)
     described = query.column_descriptions
-    if len(described) == 1 and described[0]["expr"] is Lead:
-        return db.session.execute(query).scalars().unique().all()
-    return db.session.connection().execute(query).all()
+    return result.scalars().unique().all() if len(described) == 1 and described[0]["expr"] is Lead else result.all()

@@ -14,6 +14,7 @@ and rank through the ORM's loader options took 4.2 ms (the profile's long texts 
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -24,7 +25,7 @@ from markupsafe import Markup
 from sqlalchemy import Select, bindparam, literal_column, null, select, union_all
 
 from .appstate import app_state
-from .extensions import db
+from .extensions import read_rows
 from .i18n import EVIDENCE_LABELS, SOURCE_LABELS, STATUS_LABELS, current_lang, field_label, sector_label
 from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, User, stated
 from .ranks import stored_from
@@ -40,6 +41,7 @@ LIST_COLUMNS = tuple(
     )
 )
 RANK_FIELDS = ("base", "low", "median", "high", "p_top_k", "as_of")
+_rank_of = operator.attrgetter(*(f"rank_{c}" for c in RANK_FIELDS))  # a row's stored rank, in RANK_FIELDS order
 
 
 class Rank(NamedTuple):
@@ -166,13 +168,13 @@ def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) ->
     others: dict[int, list[str]] = {i: [] for i in ids}
     evidence: dict[int, dict[str, str]] = {i: {} for i in ids}
     if ids:
-        for part, lead_id, name, status, _id in db.session.execute(_SECTORS_AND_EVIDENCE, {"ids": ids}):
+        for part, lead_id, name, status, _id in read_rows(_SECTORS_AND_EVIDENCE, {"ids": ids}):
             if part == 0:
                 others[lead_id].append(name)
             else:  # the first row of a field, as Lead.evidence_of reads
                 evidence[lead_id].setdefault(name, status)
     ranked = [lead for lead in leads if lead.rank_base is not None]  # None: no rank joined, not ranked yet
-    robust = stored_from([(lead.id, Rank(*(getattr(lead, f"rank_{c}") for c in RANK_FIELDS))) for lead in ranked], info)
+    robust = stored_from([(lead.id, Rank(*_rank_of(lead))) for lead in ranked], info)
     labels = current_labels()
     base = url_for("leads.index")
     out = []

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from . import erasure, services
-from .extensions import db
+from .extensions import db, read_rows
 from .forms import BulkDeleteForm, SavedViewForm
 from .i18n import STATUS_LABELS
 from .models import STATUSES, Lead, SavedView, Task, User
@@ -168,7 +168,7 @@ def list_shell() -> dict:
     found = g.get("matcher_list_shell")
     if found is None:
         found = {"overdue": 0, "staff": [], "views": []}
-        for row in db.session.execute(_SHELL, {"user": current_user.id, "today": date.today()}):
+        for row in read_rows(_SHELL, {"user": current_user.id, "today": date.today()}):
             if row.part == 0:
                 found["overdue"] = row.n
             else:
