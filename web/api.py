@@ -16,7 +16,7 @@ from . import listing, services
 from .errors import error_response
 from .extensions import db, read_rows
 from .inputs import int_arg
-from .leads import filtered_query, filters_from, sector_facets
+from .leads import filtered_query, filters_from, list_statement, sector_facets
 from .models import Lead, LeadSector, User
 from .openapi import document
 from .scoring import okved_index, okved_warnings, weights_version
@@ -245,8 +245,8 @@ def _assessment_json(a) -> dict:
 def leads():
     """The lead list with the same filters as the staff page."""
     f = filters_from(request.args)
-    counted = filtered_query(f)
-    page = listing.paginate(_list_rows(counted), f, request.args, int_arg("per_page", 20, 1, 200), counted)
+    rows_of = list_statement("api.rows", f, _list_rows)
+    page = listing.paginate(rows_of, f, request.args, int_arg("per_page", 20, 1, 200), lambda: filtered_query(f))
     extra = {"facets": {"sector": sector_facets(f, filtered_query)}} if request.args.get("facets") == "sector" else {}
     sectors = _sectors_of([row.id for row in page.items])
     return jsonify(
