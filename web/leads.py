@@ -146,7 +146,8 @@ def index():
     rows_of = list_statement("leads.rows", f, listview.select_rows)
     page = listing.paginate(rows_of, f, request.args, _per_page(), lambda: filtered_query(f))
     config = get_config()
-    rows = listview.rows(page.items, page.first, info, duplicate_ids(page.items))
+    items = listview.plain(page.items)
+    rows = listview.rows(items, page.first, info, duplicate_ids(items))
     labels = listview.current_labels()  # looked up once per language and weights version
     return render_template(
         "leads/index.html",
