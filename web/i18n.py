@@ -310,10 +310,7 @@ def init_app(app: Flask) -> None:
 def _template_gettext(eval_ctx, string: str, /, **variables) -> str:
     """``_()`` and ``gettext()`` of templates: as Jinja's newstyle gettext (the message always formatted with
     ``variables``; escaped where the template autoescapes), without the context it does not use."""
-    translations = eval_ctx.__dict__.get("matcher_translations")
-    if translations is None:  # once per rendering (65 messages on the lead list): its locale does not change
-        translations = eval_ctx.matcher_translations = _translations()
-    rv = translations.ugettext(string)
+    rv = _translations().ugettext(string)  # not kept on eval_ctx: an imported macro module's outlives its request
     if eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
