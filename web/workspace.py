@@ -6,7 +6,7 @@ import io
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, func, literal_column, null, select, union_all
@@ -165,7 +165,8 @@ _SHELL = _shell_query()
 def list_shell() -> dict:
     """What the lead list shows around the leads for the logged-in user, read once per request
     (:func:`_shell_query`): ``overdue`` (a count), ``staff`` (rows of id and username), ``views`` (rows)."""
-    found = g.get("matcher_list_shell")
+    environ = request.environ  # this request's (g can outlive it: an app context pushed around several)
+    found = environ.get("matcher.list_shell")
     if found is None:
         found = {"overdue": 0, "staff": [], "views": []}
         for row in read_rows(_SHELL, {"user": current_user.id, "today": date.today()}):
@@ -173,7 +174,7 @@ def list_shell() -> dict:
                 found["overdue"] = row.n
             else:
                 found["staff" if row.part == 1 else "views"].append(row)
-        g.matcher_list_shell = found
+        environ["matcher.list_shell"] = found
     return found
 
 
