@@ -18,6 +18,7 @@ share a figure, a scorer or a cached answer. It holds:
 - ``decoy_hashes``: the password hash checked for unknown accounts (:mod:`web.auth`);
 - ``redis``: the Redis client per process, URL and timeout (:mod:`web.taskqueue`);
 - ``labels``: the lead list's labels and message formats per language and weights version (:mod:`web.listview`);
+- ``statements``: the lead list's page statements per shape of filters, sort and segment (:mod:`web.keyset`);
 - ``mark_ranks``, ``ranks_asked``: the hook that asks for ranks after a commit, and when a list view
   last asked for them (:mod:`web.ranks`).
 
@@ -204,6 +205,7 @@ class AppState:
         self.decoy_hashes = LRU(4)
         self.redis = LRU(8)
         self.labels = LRU(16)
+        self.statements = LRU(512)
         self.mark_ranks = mark_ranks
         self.ranks_asked = float("-inf")
 

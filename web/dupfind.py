@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 
 from .dedup import KEY_COLUMNS, Match, reasons
-from .extensions import db
+from .extensions import db, read_rows
 from .models import AuditLog, Lead
 
 
@@ -27,10 +27,26 @@ def _candidates(leads, keys_only: bool = False) -> list:
         conditions += [Lead.web_domain.in_(sorted(domains)), Lead.mail_domain.in_(sorted(domains))]
     if not conditions:
         return []
-    if keys_only:
-        query = db.select(Lead.id, *(getattr(Lead, key) for key in KEY_COLUMNS)).where(or_(*conditions))
-        return list(db.session.execute(query))
+    if keys_only:  # the same leads: an empty list matches nothing
+        keys = {key: sorted(values[key]) for key in ("name_key", "inn", "ogrn")}
+        return list(read_rows(_KEYS_OF_CANDIDATES, {**keys, "domains": sorted(domains)}))
     return list(db.session.execute(db.select(Lead).where(or_(*conditions)).order_by(Lead.id)).scalars())
+
+
+def _keys_of_candidates():
+    """:func:`_candidates` as rows of id and keys, built once per process (on every list page): the values
+    of each key and the domains are parameters."""
+    domains = bindparam("domains", expanding=True)
+    return db.select(Lead.id, *(getattr(Lead, key) for key in KEY_COLUMNS)).where(
+        or_(
+            *(getattr(Lead, key).in_(bindparam(key, expanding=True)) for key in ("name_key", "inn", "ogrn")),
+            Lead.web_domain.in_(domains),
+            Lead.mail_domain.in_(domains),
+        )
+    )
+
+
+_KEYS_OF_CANDIDATES = _keys_of_candidates()
 
 
 def duplicates_of(lead, limit: int = 20) -> list[Match]:

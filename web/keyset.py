@@ -21,13 +21,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Integer, Select, bindparam, tuple_
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
-from .extensions import db
+from .appstate import app_state
+from .extensions import db, read_rows
 from .models import Lead
 
 #: Sort keys of the list and their column.
@@ -130,24 +134,73 @@ def segments(key: str, descending: bool) -> list[Segment]:
     return [filled, empty] if descending else [empty, filled]  # empty values are the smallest
 
 
-def seek(query: Select, key: str, descending: bool, cursor: Cursor | None, limit: int) -> list[Lead]:
+@dataclass(frozen=True)
+class Statement:
+    """A SELECT of rows of the list whose structure depends on ``shape`` only: ``build()`` builds it with
+    this request's values as named parameters, ``params`` are those values by name. :func:`seek` builds
+    each of its pages' statements once per app and shape, and runs it with ``params``."""
+
+    shape: tuple
+    build: Callable[[], Select]
+    params: dict
+
+
+def seek(query: Select | Statement, key: str, descending: bool, cursor: Cursor | None, limit: int) -> list[Lead]:
     """Up to ``limit`` leads of ``query`` in the order (key, id), ``descending`` or not, after ``cursor``."""
     column, rows = SORTS[key], []
     parts = segments(key, descending)
     if cursor is not None:  # start in the cursor's segment
         parts = parts[next(i for i, s in enumerate(parts) if s.empty == (cursor.value is None and key in NULLABLE)) :]
     for i, part in enumerate(parts):
-        q = query.order_by(None).where(*part.where).order_by(*part.order)
-        if i == 0 and cursor is not None:
-            q = q.where(part.after(column, cursor, descending))
-        rows += fetch(q.limit(limit - len(rows)))
+        after = i == 0 and cursor is not None
+        if isinstance(query, Statement):
+            rows += _seek_rows(query, key, descending, part, cursor if after else None, limit - len(rows))
+        else:
+            q = query.order_by(None).where(*part.where).order_by(*part.order)
+            if after:
+                q = q.where(part.after(column, cursor, descending))
+            rows += fetch(q.limit(limit - len(rows)))
         if len(rows) >= limit:
             break
     return rows
 
 
+def _seek_rows(query: Statement, key: str, descending: bool, part: Segment, cursor: Cursor | None, limit: int):
+    """The rows of one segment of a :class:`Statement`, run as built once per app, shape and segment."""
+    shape = ("seek", query.shape, key, descending, part.empty, cursor is not None)
+    statements = app_state().statements
+    statement = statements.get(shape)
+    if statement is None:
+        statement = statements.put(shape, _seek_statement(query, key, descending, part, cursor is not None))
+    params = {**query.params, "k_limit": limit}
+    if cursor is not None:
+        params.update(k_value=cursor.value, k_id=cursor.id)
+    return read_rows(statement, params).all()
+
+
+def _seek_statement(query: Statement, key: str, descending: bool, part: Segment, after: bool) -> Select:
+    column = SORTS[key]
+    q = query.build()
+    named = {b.key for b in visitors.iterate(q) if isinstance(b, BindParameter) and str(b.key).startswith("f_")}
+    if named != set(query.params):  # a value left out would be the first request's for every later one
+        raise RuntimeError(f"the statement's parameters {sorted(named)} are not those given: {sorted(query.params)}")
+    q = q.order_by(None).where(*part.where).order_by(*part.order)
+    if after:
+        value, row_id = bindparam("k_value", type_=column.type), bindparam("k_id", type_=Lead.id.type)
+        if part.empty:
+            q = q.where(Lead.id < row_id if descending else Lead.id > row_id)
+        else:
+            key_, at = tuple_(column, Lead.id), tuple_(value, row_id)
+            q = q.where(key_ < at if descending else key_ > at)
+    return q.limit(bindparam("k_limit", type_=Integer))
+
+
 def fetch(query: Select) -> list:
-    """The rows of ``query``: :class:`Lead` objects for a SELECT of the entity, named rows for one of columns."""
+    """The rows of ``query``: :class:`Lead` objects for a SELECT of the entity, named rows for one of columns.
+
+    Through the session: a statement built for this page only, its rows read by name (the ORM's execution
+    does not map the cached statement's columns to this one's, which a connection's would).
+    """
     result = db.session.execute(query)
     described = query.column_descriptions
     return result.scalars().unique().all() if len(described) == 1 and described[0]["expr"] is Lead else result.all()

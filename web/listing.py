@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import operator
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,13 +91,19 @@ class Page:
         return self.prev_cursor is not None
 
 
-def paginate(query: Select, f: dict, args, per_page: int, counted: Select | None = None) -> Page:
+Statement = keyset.Statement
+
+
+def paginate(
+    query: Select | Statement, f: dict, args, per_page: int, counted: Select | Callable[[], Select] | None = None
+) -> Page:
     """The page of ``query`` (ordered by :func:`ordering` of ``f``) that ``args`` ask for.
 
     ``after`` / ``before``: a cursor (:mod:`web.keyset`); else ``page`` (by number); else the first page.
     ``query`` selects :class:`Lead` objects, or columns including every sort column (rows, cheaper to
-    read); ``counted`` is the query whose rows the total counts (default ``query``: give it when
-    ``query`` joins other tables for its columns).
+    read), or is a :class:`web.keyset.Statement` of such columns (built once per shape of filters);
+    ``counted`` is the query whose rows the total counts, or what builds it when a count is due (default
+    ``query``: give it when ``query`` joins other tables for its columns, or is a statement).
     """
     key, descending = sort_key(f)
     after = keyset.decode(args.get("after"), key, descending)
@@ -116,7 +123,8 @@ def paginate(query: Select, f: dict, args, per_page: int, counted: Select | None
     number = _page_number(args)
     if number > 1:  # paging by number: OFFSET (the cursors of its neighbours let the client switch to keyset)
         start = (number - 1) * per_page
-        found = [] if start >= n + per_page else keyset.fetch(query.offset(start).limit(per_page + 1))
+        built = query.build() if isinstance(query, Statement) else query  # with this request's values
+        found = [] if start >= n + per_page else keyset.fetch(built.offset(start).limit(per_page + 1))
         return _page(found[:per_page], key, descending, per_page, start + 1, n, counted_at, True, len(found) > per_page)
     found = keyset.seek(query, key, descending, None, per_page + 1)
     return _page(found[:per_page], key, descending, per_page, 1, n, counted_at, False, len(found) > per_page)
@@ -149,23 +157,30 @@ def _page(
 
 
 def last_id() -> int:
-    """The largest lead id (one index lookup), read once per request."""
+    """The largest lead id (one index lookup), read once per request (or by :func:`web.ranks.overview`)."""
     if "matcher_last_lead" not in g:
-        g.matcher_last_lead = db.session.execute(select(func.max(Lead.id))).scalar() or 0
+        g.matcher_last_lead = db.session.execute(_LAST_ID).scalar() or 0
     return g.matcher_last_lead
 
 
-def total(query: Select, f: dict) -> tuple[int, datetime | None]:
-    """How many rows ``query`` (the list's, for the filters ``f``) gives, and when it was counted (see the module)."""
-    counted = query.order_by(None)
+_LAST_ID = select(func.max(Lead.id))
+
+
+def total(query: Select | Callable[[], Select], f: dict) -> tuple[int, datetime | None]:
+    """How many rows ``query`` (the list's, for the filters ``f``; or what builds it, when it is counted) gives,
+    and when it was counted (see the module)."""
+
+    def counted() -> Select:
+        return (query if isinstance(query, Select) else query()).order_by(None)
+
     seconds = float(current_app.config.get("LEADS_COUNT_SECONDS", COUNT_SECONDS))
     if seconds <= 0:
-        return _count(counted), utcnow()
+        return _count(counted()), utcnow()
     return remembered(
         ("total", *filter_key(f)),
         seconds,
-        lambda: _count(counted),
-        lambda since, until: _count(counted.where(Lead.id > since, Lead.id <= until)),
+        lambda: _count(counted()),
+        lambda since, until: _count(counted().where(Lead.id > since, Lead.id <= until)),
     )
 
 

@@ -14,16 +14,19 @@ and rank through the ORM's loader options took 4.2 ms (the profile's long texts 
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from flask import url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
-from sqlalchemy import Select
+from markupsafe import Markup
+from sqlalchemy import Select, bindparam, literal_column, null, select, union_all
 
 from .appstate import app_state
-from .extensions import db
+from .extensions import read_rows
 from .i18n import EVIDENCE_LABELS, SOURCE_LABELS, STATUS_LABELS, current_lang, field_label, sector_label
 from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, User, stated
 from .ranks import stored_from
@@ -39,6 +42,7 @@ LIST_COLUMNS = tuple(
     )
 )
 RANK_FIELDS = ("base", "low", "median", "high", "p_top_k", "as_of")
+_rank_of = operator.attrgetter(*(f"rank_{c}" for c in RANK_FIELDS))  # a row's stored rank, in RANK_FIELDS order
 
 
 class Rank(NamedTuple):
@@ -79,6 +83,9 @@ class Labels:
         self.source = {k: str(v) for k, v in SOURCE_LABELS.items()}
         self.evidence = {k: str(v) for k, v in EVIDENCE_LABELS.items()}
         self.fields = {f: field_label(f) for f in COMMITMENTS}
+        # the filter form's options, printed as the lazy labels print themselves (as they are, not escaped)
+        self.status_options = {k: Markup(v) for k, v in self.status.items()}
+        self.source_options = {k: Markup(v) for k, v in self.source.items()}
         self.top = _("top-%(k)s in %(p)s")
         self.ranks = _("ranks %(low)s–%(high)s")
         self.verified = _("%(n)s of %(total)s verified")
@@ -129,6 +136,39 @@ class Row:
     added: str
 
 
+def _sectors_and_evidence():
+    """The secondary sectors (part 0: by lead and sector) and the evidence rows (part 1: by id) of the leads
+    ``ids``, in one statement built once per process (two cost a statement's CPU more)."""
+    ids = bindparam("ids", expanding=True)
+    secondary = select(
+        literal_column("0").label("part"),
+        LeadSector.lead_id.label("lead_id"),
+        LeadSector.sector.label("name"),
+        null().label("status"),
+        null().label("evidence_id"),
+    ).where(LeadSector.lead_id.in_(ids), ~LeadSector.main)
+    backed = select(literal_column("1"), Evidence.lead_id, Evidence.field, Evidence.status, Evidence.id).where(
+        Evidence.lead_id.in_(ids)
+    )
+    order = ("part", "evidence_id", "lead_id", "name")  # evidence_id: empty for every sector row
+    return union_all(secondary, backed).order_by(*(literal_column(c) for c in order))
+
+
+_SECTORS_AND_EVIDENCE = _sectors_and_evidence()
+
+
+def plain(found: list) -> list[SimpleNamespace]:
+    """The rows ``found`` (of :func:`select_rows`) as plain objects with the same attributes: the page reads
+    each row thirty times (its wording, its duplicates), and an attribute of a SQLAlchemy row costs ten times
+    one of a namespace."""
+    return [SimpleNamespace(**row._asdict()) for row in found]
+
+
+def current_labels() -> Labels:
+    """The :class:`Labels` of the request's language and the current weights version."""
+    return app_state().labels.get_or_build((current_lang(), weights_version()), Labels)
+
+
 def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) -> list[Row]:
     """The printed rows of ``leads`` (rows of :func:`select_rows`; ``first``: position of the first in the
     list; ``info``: the :func:`web.ranks.overview` of the stored ranks)."""
@@ -136,17 +176,14 @@ def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) ->
     others: dict[int, list[str]] = {i: [] for i in ids}
     evidence: dict[int, dict[str, str]] = {i: {} for i in ids}
     if ids:
-        secondary = db.select(LeadSector.lead_id, LeadSector.sector).where(
-            LeadSector.lead_id.in_(ids), ~LeadSector.main
-        )
-        for lead_id, sector in db.session.execute(secondary.order_by(LeadSector.lead_id, LeadSector.sector)):
-            others[lead_id].append(sector)
-        backed = db.select(Evidence.lead_id, Evidence.field, Evidence.status).where(Evidence.lead_id.in_(ids))
-        for lead_id, field, status in db.session.execute(backed.order_by(Evidence.id)):
-            evidence[lead_id].setdefault(field, status)  # the first row of a field, as Lead.evidence_of reads
+        for part, lead_id, name, status, _id in read_rows(_SECTORS_AND_EVIDENCE, {"ids": ids}):
+            if part == 0:
+                others[lead_id].append(name)
+            else:  # the first row of a field, as Lead.evidence_of reads
+                evidence[lead_id].setdefault(name, status)
     ranked = [lead for lead in leads if lead.rank_base is not None]  # None: no rank joined, not ranked yet
-    robust = stored_from([(lead.id, Rank(*(getattr(lead, f"rank_{c}") for c in RANK_FIELDS))) for lead in ranked], info)
-    labels = app_state().labels.get_or_build((current_lang(), weights_version()), Labels)
+    robust = stored_from([(lead.id, Rank(*_rank_of(lead))) for lead in ranked], info)
+    labels = current_labels()
     base = url_for("leads.index")
     out = []
     for position, lead in enumerate(leads, first):

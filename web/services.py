@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import bindparam
 
 import matcher
 from matcher.batch import result_columns
@@ -359,8 +360,11 @@ def issue_token(user: User) -> str:
 
 def user_for_token(token: str) -> User | None:
     """The active user holding an API token."""
-    user = db.session.execute(db.select(User).filter_by(api_token_hash=token_digest(token))).scalar_one_or_none()
+    user = db.session.execute(_TOKEN_USER, {"token_hash": token_digest(token)}).scalar_one_or_none()
     return user if user and user.active else None
+
+
+_TOKEN_USER = db.select(User).where(User.api_token_hash == bindparam("token_hash"))  # built once per process
 
 
 def export_header() -> list[str]:
