@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidValue
-from .explain import advice_texts, explain_row, missing_fields, worded_columns
+from .explain import advice_texts, explain_row, missing_row, worded_columns
 from .frame import read_frame
 from .profile import table_from_mappings
 from .rowwise import read_row
@@ -185,7 +185,9 @@ def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer, lang: str)
             continue
         det = row.detection
         scores = scorer.evaluate_row(det.sector, det.source, row.answers, row.numbers)
-        sectors = scorer.detector_.matches_row(det.sector, row.codes, row.declared, det.text_scores, det.terms)
+        sectors = scorer.detector_.matches_row(
+            det.sector, row.codes, row.declared, det.text_scores, det.terms, det.text
+        )
         out.append(
             _result(
                 scorer,
@@ -383,7 +385,7 @@ def _result(
         tier=sector.tier if sector else None,
         contributions=contributions,
         sectors=sectors,
-        missing=missing_fields(scorer, scores.missing),
+        missing=list(missing_row(scorer, scores.missing, lang)[0]),
         completeness=_round2(scores.completeness),
         improvements=improvements,
         explanation=explanation,

@@ -77,6 +77,10 @@ class Request(FlaskRequest):
 #: ``json.loads`` (an integer beyond 64 bits, which it reads as a float).
 _LONG_NUMBER = b"0" * 19
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+#: Fewer brackets than this, so no deeper nesting: ``json.loads`` reads it within Python's recursion limit
+#: (about 1000 deep less the frames of the request), as orjson does. Deeper, ``json.loads`` raises
+#: RecursionError where orjson (which does not recurse) would read a body no view can walk.
+_FEW_BRACKETS = 500
 #: Sorted keys as Flask sorts them (by code point: UTF-8 bytes sort alike), a newline at the end as Flask
 #: writes it. A date, dataclass or subclass of a JSON type goes to Flask's ``default`` as it does with the
 #: standard library (a date as an HTTP date, a MultiDict by its ``items()``), or, if that cannot write
@@ -94,9 +98,10 @@ class JSONProvider(DefaultJSONProvider):
     """Flask's JSON, read and written by orjson (several times faster than the standard library).
 
     ``loads`` (``request.get_json``): the values ``json.loads`` gives, read by orjson where it can read
-    the body (UTF-8 without BOM, no NaN nor Infinity, no number out of range, no lone surrogate) and no
-    number of 19 digits or more is in it (orjson reads an integer beyond 64 bits as a float); else by
-    ``json.loads``, which then also raises what it raises.
+    the body (UTF-8 without BOM, no NaN nor Infinity, no number out of range, no lone surrogate), no
+    number of 19 digits or more is in it (orjson reads an integer beyond 64 bits as a float) and it has
+    fewer than :data:`_FEW_BRACKETS` brackets; else by ``json.loads``, which then also raises what it
+    raises (RecursionError when nested too deep).
 
     ``response`` (``jsonify``): what Flask writes (compact, keys sorted, the same values), but with
     non-ASCII characters as UTF-8 rather than ``\\u`` escapes (valid JSON either way, and a third of
@@ -109,9 +114,14 @@ class JSONProvider(DefaultJSONProvider):
     """
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        if not kwargs and _LONG_NUMBER not in (s.encode() if isinstance(s, str) else s).translate(_DIGITS_AS_ZERO):
+        data = s.encode() if isinstance(s, str) else s
+        if (
+            not kwargs
+            and data.count(b"[") + data.count(b"{") < _FEW_BRACKETS
+            and _LONG_NUMBER not in data.translate(_DIGITS_AS_ZERO)
+        ):
             with suppress(orjson.JSONDecodeError, TypeError):
-                return orjson.loads(s)
+                return orjson.loads(data)
         return json.loads(s, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
