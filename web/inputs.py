@@ -34,11 +34,23 @@ from matcher.values import clean_data, clean_text
 MAX_INT = 2**31 - 1
 #: What a JSON body must hold for one of its strings to need :func:`clean_text`: an escape of a control
 #: character (``\u0000``-``\u001f``, ``\u007f``-``\u009f``, ``\b``, ``\f``) or of a surrogate
-#: (``\ud800``), DEL or a C1 control character in UTF-8, or a NUL byte (the other control characters
-#: are no valid JSON unescaped; a lone surrogate is no valid UTF-8; UTF-16 and UTF-32 bodies hold
-#: NULs, so they are cleaned). Other escapes (``\u0416``, as most clients send any non-ASCII letter)
-#: give letters, which need no cleaning.
-_MAY_NEED_CLEANING = re.compile(rb"\\u00[0189]|\\u007[fF]|\\u[dD][89a-fA-F]|\\[bf]|[\x00\x7f]|\xc2[\x80-\x9f]")
+#: (``\ud800``), a C1 control character in UTF-8, or (:data:`_MAY_NEED_CLEANING_BYTES`) DEL or a NUL
+#: byte (the other control characters are no valid JSON unescaped; a lone surrogate is no valid UTF-8;
+#: UTF-16 and UTF-32 bodies hold NULs, so they are cleaned). Other escapes (``\u0416``, as most clients
+#: send any non-ASCII letter) give letters, which need no cleaning. One pattern each: a pattern that
+#: starts with a fixed text is searched for quickly, an alternation of several is not.
+_MAY_NEED_CLEANING = (
+    re.compile(rb"\\u00(?:[0189]|7[fF])"),
+    re.compile(rb"\\u[dD][89a-fA-F]"),
+    re.compile(rb"\\[bf]"),
+    re.compile(rb"\xc2[\x80-\x9f]"),
+)
+_MAY_NEED_CLEANING_BYTES = (b"\x00", b"\x7f")
+
+
+def may_need_cleaning(body: bytes) -> bool:
+    """Whether a JSON body may hold a string that :func:`clean_text` changes (see :data:`_MAY_NEED_CLEANING`)."""
+    return any(b in body for b in _MAY_NEED_CLEANING_BYTES) or any(p.search(body) for p in _MAY_NEED_CLEANING)
 
 
 class CleanMultiDict(ImmutableMultiDict):
@@ -64,11 +76,11 @@ class Request(FlaskRequest):
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
         """The JSON body with every string cleaned (None when it is absent and ``silent``).
 
-        A body in which no string can need cleaning (:data:`_MAY_NEED_CLEANING`, one scan of its
+        A body in which no string can need cleaning (:func:`may_need_cleaning`, a few scans of its
         bytes) is returned as parsed, without walking it.
         """
         data = super().get_json(force=force, silent=silent, cache=cache)
-        if data is None or (cache and not _MAY_NEED_CLEANING.search(self.get_data(cache=True))):
+        if data is None or (cache and not may_need_cleaning(self.get_data(cache=True))):
             return data
         return clean_data(data)
 
