@@ -328,6 +328,11 @@ def _built(cls: type, **values: Any) -> Any:
     return obj
 
 
+def _first(item: tuple) -> Any:
+    """A sort key: the first of a tuple."""
+    return item[0]
+
+
 def _row_terms(hits, row: int) -> list[int]:
     matrix = hits.matrix
     return matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]].tolist()
@@ -362,16 +367,15 @@ def _result(
             labels.criteria, scores.subscores, scores.contributions, strict=True
         )
     ]
-    improvements = sorted(
-        (
-            _built(Improvement, field=field, advice=advice, gain=float(gain) / 10)
-            for field, advice, gain in zip(
-                labels.candidate_fields, advice_texts(scorer, lang), scores.gains, strict=True
-            )
-            if gain > 0
-        ),
-        key=lambda imp: -imp.gain,
-    )
+    gains = [
+        (gain, field, advice)
+        for field, advice, gain in zip(labels.candidate_fields, advice_texts(scorer, lang), scores.gains, strict=True)
+        if gain > 0
+    ]
+    gains.sort(key=_first, reverse=True)  # the largest gain first, ties in candidate order (a stable sort)
+    improvements = [
+        _built(Improvement, field=field, advice=advice, gain=float(gain) / 10) for gain, field, advice in gains
+    ]
     sector = config.sectors[main] if main >= 0 else None
     band = config.bands[scores.band]
     return _built(

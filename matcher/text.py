@@ -796,15 +796,18 @@ class SectorVocabulary:
             flags = np.array([flags for _, flags in info], dtype=np.uint8)
             negated = negated_tokens(flags, np.zeros(len(info), dtype=np.int64)).tolist()
             live = [(k, parts) for k, parts in live if not negated[k]]
-        positions: list[int] = []  # of each keyword word, in text order
-        ids: list[int] = []  # its word id
-        extra = 0  # positions taken by the words of earlier tokens beyond their first
-        for k, parts in live:
-            for j, w in enumerate(parts):
-                if w >= 0:
-                    positions.append(k + extra + j)
-                    ids.append(w)
-            extra += len(parts) - 1
+        ids = [w for _, parts in live for w in parts]  # word ids, in text order
+        if len(ids) == len(live):  # one known word per token (the usual case): its position is the token's
+            positions = [k for k, _ in live]
+        else:
+            positions, ids = [], []
+            extra = 0  # positions taken by the words of earlier tokens beyond their first
+            for k, parts in live:
+                for j, w in enumerate(parts):
+                    if w >= 0:
+                        positions.append(k + extra + j)
+                        ids.append(w)
+                extra += len(parts) - 1
         word_term = self.word_term_list
         found = {word_term[w] for w in ids}
         found.discard(-1)
