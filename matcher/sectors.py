@@ -427,10 +427,15 @@ class SectorDetector:
             mass[main] += 1.0
         if main >= 0 and mass[main] == 0:
             mass[main] = 1.0
+        sectors = self.config.sectors
+        if len(out) == 1:  # one sector: all of the share (what the order and share_cents below give it)
+            ((s, entry),) = out.items()
+            entry["share"] = 1.0
+            return [{"sector": sectors[s].id, **entry}]
         total = sum(mass.values())
         # the main sector first, then the larger shares, then the higher tiers
         tier = self.tier_list
         order = sorted(out, key=lambda s: (s != main, -round(mass[s] / total, 2), -tier[s], s))
         for s, cents in zip(order, share_cents([mass[s] / total for s in order]), strict=True):
             out[s]["share"] = cents / 100
-        return [{"sector": self.config.sectors[s].id, **out[s]} for s in order]
+        return [{"sector": sectors[s].id, **out[s]} for s in order]
