@@ -386,6 +386,36 @@ def _frame(lang: str, key: str, **values: str) -> tuple[str, ...]:
     return tuple(message(lang, key, **values).split("\x00"))
 
 
+_ROW_WORDS: dict[tuple[int, str], tuple[Scorer, tuple[str, ...], dict]] = {}
+
+
+def _row_words(scorer: Scorer, lang: str) -> tuple[tuple[str, ...], dict]:
+    """A fitted scorer's criterion labels in ``lang`` and its (so far worded) missing clauses by mask, for the
+    row kernels: looked up once per scorer and language, not once per profile."""
+    cached = _ROW_WORDS.get((id(scorer), lang))
+    if cached is None or cached[0] is not scorer:
+        if len(_ROW_WORDS) > 256:
+            _ROW_WORDS.clear()
+        labels = tuple(c.label.get(lang, c.label["en"]) for c in scorer.config_.criteria)
+        cached = _ROW_WORDS[(id(scorer), lang)] = (scorer, labels, {})
+    return cached[1], cached[2]
+
+
+def missing_row(scorer: Scorer, missing: list[bool], lang: str) -> tuple[tuple[str, ...], str]:
+    """:func:`missing_fields` of one row and its :func:`missing_clause` in ``lang``: worded once per scorer,
+    language and mask of unknown inputs (a scorer has a few hundred masks at most), as the batch path words
+    each distinct mask once (:func:`_missing_columns`)."""
+    clauses = _row_words(scorer, lang)[1]
+    key = tuple(missing)
+    found = clauses.get(key)
+    if found is None:
+        if len(clauses) > 4096:
+            clauses.clear()
+        fields = missing_fields(scorer, missing)
+        found = clauses[key] = (tuple(fields), missing_clause(fields, lang))
+    return found
+
+
 def explain_row(scorer: Scorer, scores: RowScores, detection: RowDetection, lang: str = "en") -> str:
     """The ``explanation`` column of :func:`render_batch` for one profile, built from the same phrases."""
     config = scorer.config_
@@ -404,7 +434,7 @@ def explain_row(scorer: Scorer, scores: RowScores, detection: RowDetection, lang
             evidence,
             after[combo],
             _strongest_row(scorer, scores, lang),
-            missing_clause(missing_fields(scorer, scores.missing), lang),
+            missing_row(scorer, scores.missing, lang)[1],
             _improvement_row(scorer, scores, lang),
         )
     )
@@ -413,14 +443,9 @@ def explain_row(scorer: Scorer, scores: RowScores, detection: RowDetection, lang
 def _strongest_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
     """:func:`_strongest` for one profile."""
     points = scores.contributions
-    top = sorted(range(len(points)), key=lambda j: -points[j])[:2]  # stable, like argsort
-    items = [
-        f"{scorer.config_.criteria[j].label.get(lang, scorer.config_.criteria[j].label['en'])} "
-        f"+{text_number(points[j], lang)}"
-        if points[j] > 0
-        else ""
-        for j in top
-    ]
+    top = sorted(range(len(points)), key=points.__getitem__, reverse=True)[:2]  # stable, like argsort of -points
+    labels = _row_words(scorer, lang)[0]
+    items = [f"{labels[j]} +{text_number(points[j], lang)}" if points[j] > 0 else "" for j in top]
     if not items or not items[0]:
         return ""
     head = _frame(lang, "strongest", items="\x00")
@@ -431,7 +456,7 @@ def _strongest_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
 def _improvement_row(scorer: Scorer, scores: RowScores, lang: str) -> str:
     """The improvement clause of :func:`_improvements` for one profile."""
     if not scorer.candidates_ or max(scores.gains) <= 0:
-        return "; " + message(lang, "nothing_to_improve")
+        return "; " + _frame(lang, "nothing_to_improve")[0]
     best = scores.gains.index(max(scores.gains))  # the first best, like argmax
     frame = _frame(lang, "improve", advice="\x00", gain="\x00")
     advice = advice_texts(scorer, lang)[best]

@@ -106,6 +106,8 @@ def to_cell(value: Any) -> str | None:
     >>> to_cell(True), to_cell(["62.01", "26.3"]), to_cell(2.5e7), to_cell(120.0), to_cell(1.5), to_cell(None)
     ('yes', '62.01;26.3', '25000000', '120', '1.5', None)
     """
+    if type(value) is str:  # most values: as they are (what str() gives)
+        return value
     if value is None or (isinstance(value, float) and value != value):  # None or NaN: unknown
         return None
     if isinstance(value, bool):

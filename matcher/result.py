@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidValue
-from .explain import advice_texts, explain_row, missing_fields, worded_columns
+from .explain import advice_texts, explain_row, missing_row, worded_columns
 from .frame import read_frame
 from .profile import table_from_mappings
 from .rowwise import read_row
@@ -185,7 +185,9 @@ def assess_rowwise(profiles: list[Mapping[str, Any]], scorer: Scorer, lang: str)
             continue
         det = row.detection
         scores = scorer.evaluate_row(det.sector, det.source, row.answers, row.numbers)
-        sectors = scorer.detector_.matches_row(det.sector, row.codes, row.declared, det.text_scores, det.terms)
+        sectors = scorer.detector_.matches_row(
+            det.sector, row.codes, row.declared, det.text_scores, det.terms, det.text
+        )
         out.append(
             _result(
                 scorer,
@@ -326,6 +328,11 @@ def _built(cls: type, **values: Any) -> Any:
     return obj
 
 
+def _first(item: tuple) -> Any:
+    """A sort key: the first of a tuple."""
+    return item[0]
+
+
 def _row_terms(hits, row: int) -> list[int]:
     matrix = hits.matrix
     return matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]].tolist()
@@ -360,16 +367,15 @@ def _result(
             labels.criteria, scores.subscores, scores.contributions, strict=True
         )
     ]
-    improvements = sorted(
-        (
-            _built(Improvement, field=field, advice=advice, gain=float(gain) / 10)
-            for field, advice, gain in zip(
-                labels.candidate_fields, advice_texts(scorer, lang), scores.gains, strict=True
-            )
-            if gain > 0
-        ),
-        key=lambda imp: -imp.gain,
-    )
+    gains = [
+        (gain, field, advice)
+        for field, advice, gain in zip(labels.candidate_fields, advice_texts(scorer, lang), scores.gains, strict=True)
+        if gain > 0
+    ]
+    gains.sort(key=_first, reverse=True)  # the largest gain first, ties in candidate order (a stable sort)
+    improvements = [
+        _built(Improvement, field=field, advice=advice, gain=float(gain) / 10) for gain, field, advice in gains
+    ]
     sector = config.sectors[main] if main >= 0 else None
     band = config.bands[scores.band]
     return _built(
@@ -383,7 +389,7 @@ def _result(
         tier=sector.tier if sector else None,
         contributions=contributions,
         sectors=sectors,
-        missing=missing_fields(scorer, scores.missing),
+        missing=list(missing_row(scorer, scores.missing, lang)[0]),
         completeness=_round2(scores.completeness),
         improvements=improvements,
         explanation=explanation,

@@ -63,22 +63,33 @@ def read_row(profile: Mapping[str, Any], detector: SectorDetector) -> RowProfile
     name = cells.get("name") or ""
     if not name.strip():  # str.strip() trims exactly what Arrow's utf8_trim_whitespace trims
         return InvalidValue("name", cells.get("name"), NAME_REQUIRED)
+    # An empty cell is unknown to every reader (None, no reason): only the others are read.
     answers: dict[str, str | None] = {}
     for field, read in _ANSWERS.items():
-        answers[field], reason = read(cells.get(field) or "")
+        cell = cells.get(field)
+        if not cell:
+            answers[field] = None
+            continue
+        answers[field], reason = read(cell)
         if reason is not None:
-            return InvalidValue(field, cells.get(field), reason)
+            return InvalidValue(field, cell, reason)
     numbers: dict[str, float | None] = {}
     for field, read in _NUMBERS.items():
-        number, reason = read(cells.get(field) or "")
+        cell = cells.get(field)
+        if not cell:
+            numbers[field] = None
+            continue
+        number, reason = read(cell)
         if reason is not None:
-            return InvalidValue(field, cells.get(field), reason)
+            return InvalidValue(field, cell, reason)
         numbers[field] = None if number is None else float(number)
-    codes, reason = _CODES(cells.get("okved") or "")
-    if reason is not None:
-        return InvalidValue("okved", cells.get("okved"), reason)
-    codes = codes or ()
-    declared, free = detector.from_declared(cells.get("sectors") or "")
+    codes: tuple[str, ...] = ()
+    if cells.get("okved"):
+        codes, reason = _CODES(cells["okved"])
+        if reason is not None:
+            return InvalidValue("okved", cells["okved"], reason)
+        codes = codes or ()
+    declared, free = detector.from_declared(cells["sectors"]) if cells.get("sectors") else ([], "")
     detection = _detect(detector, codes, declared, (cells.get("description") or "") + " " + free)
     return RowProfile(name.strip(), answers, numbers, codes, declared, detection)
 

@@ -336,17 +336,26 @@ class Scorer:
         each number field to its value; ``sector`` and ``source`` come from the detector.
         """
         tables = self.row_tables_
-        values = {item.field: tables.value(item, sector, answers, numbers) for _, item in self.inputs_}
-        subscores = [0.0] * len(self.config_.criteria)
-        for j, criterion in enumerate(self.config_.criteria):
-            for item in criterion.inputs:
-                subscores[j] += item.share * _zero_nan(values[item.field])
+        values = {}
+        for field, kind, table in tables.inputs:  # tables.value of each input, inline
+            if kind == "sector":
+                values[field] = tables.tiers[sector] if sector >= 0 else math.nan
+            elif kind == "answers":
+                answer = answers[field]
+                values[field] = math.nan if answer is None else table[answer]
+            else:
+                number = numbers[field]
+                values[field] = math.nan if number is None else table[1][bisect_right(table[0], number)]
+        subscores = [0.0] * len(tables.shares)
+        for j, shares in enumerate(tables.shares):
+            for field, share in shares:
+                subscores[j] += share * _zero_nan(values[field])
         parts = [s * w for s, w in zip(subscores, tables.weights, strict=True)]
         contributions, score = round_tenths_row(parts)
         band = tables.band_for[sector][len(tables.band_mins) - bisect_right(tables.band_mins, score)]
         missing = [
-            source == SOURCE_NONE if item.field == "sector" else math.isnan(values[item.field])
-            for _, item in self.inputs_
+            source == SOURCE_NONE if field == "sector" else values[field] != values[field]
+            for field, _, _ in tables.inputs
         ]
         unknown = _left_sum([w if m else 0.0 for m, w in zip(missing, tables.input_weights, strict=True)])
         gains = self._row_gains(values, _left_sum(parts), score)
@@ -384,6 +393,14 @@ class _RowTables:
             if item.kind == "thresholds"
         }
         self.candidates = [(c.field, c.value, self.weight_of[c.field]) for c in scorer.candidates_]
+        #: Per input (``inputs_`` order): field, kind and what :meth:`value` reads it with (answers: the
+        #: sub-score per answer; thresholds: bounds and sub-scores).
+        self.inputs = [
+            (item.field, item.kind, item.answers if item.kind == "answers" else self.thresholds.get(item.field))
+            for _, item in scorer.inputs_
+        ]
+        #: Per criterion, (field, share) of each of its inputs.
+        self.shares = [[(item.field, item.share) for item in c.inputs] for c in scorer.config_.criteria]
         self.threshold_candidates = [
             [j for j, c in enumerate(scorer.candidates_) if c.field == name] for name in NUMBER_INPUTS
         ]

@@ -128,12 +128,24 @@ def once(words: list[str]) -> list[str]:
     """
     # Each as " w1 w2 ... ": a phrase holds another as consecutive words exactly when its spaced
     # text holds the other's (no word holds a space), and it is longer when it has more words.
-    spaced = [(f" {' '.join(parts)} ", len(parts)) for parts in (w.casefold().split() for w in words)]
+    spaced = [_spaced(w) for w in words]
+    # only a phrase of two words or more can hold another
+    phrases = [(whole, m) for whole, m in spaced if m > 1]
+    if not phrases:
+        return [w for w, (_, n) in zip(words, spaced, strict=True) if n]
     return [
         w
         for w, (part, n) in zip(words, spaced, strict=True)
-        if n and not any(n < m and part in whole for whole, m in spaced)
+        if n and not any(n < m and part in whole for whole, m in phrases)
     ]
+
+
+@lru_cache(maxsize=65536)
+def _spaced(word: str) -> tuple[str, int]:
+    """``word`` as :func:`once` compares it, " w1 w2 ... " (case-folded), and its number of words: worked out
+    once per word of the vocabulary's evidence, not once per profile."""
+    parts = word.casefold().split()
+    return f" {' '.join(parts)} ", len(parts)
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,9 @@ class RowDetection:
     text_scores: list[float]  # per sector
     terms: list[int]  # term ids found in the text, ascending
     confidence: float
+    #: What :meth:`SectorDetector.matches_row` needs of the text and detect_row already worked out:
+    #: ``(best probability, best sector before refining, evidence per sector or None)``; None for no text.
+    text: tuple[float, int, list[float] | None] | None = None
 
 
 class SectorDetector:
@@ -295,15 +310,18 @@ class SectorDetector:
         vocabulary = self.vocabulary
         terms = vocabulary.row_terms(text)
         scores = vocabulary.row_scores(terms)
-        text_best, text_conf = -1, 0.0
+        text_best, text_conf, seen = -1, 0.0, None
         if scores and terms:
             probs = softmax_row([v + b for v, b in zip(scores, vocabulary.intercept_list, strict=True)])
             ranked = [p + rank for p, rank in zip(probs, self.tier_rank_list, strict=True)]
             text_best = ranked.index(max(ranked))  # the first best, like argmax
             text_conf = max(probs)
+            seen = (text_conf, text_best, None)
         text_ok = text_best >= 0 and text_conf >= self.min_confidence
         if code_sector >= 0 and text_ok:
-            refine_to = self._refined_row(code_sector, text_best, vocabulary.row_evidence(terms))
+            evidence = vocabulary.row_evidence(terms)
+            seen = (text_conf, text_best, evidence)
+            refine_to = self._refined_row(code_sector, text_best, evidence)
             text_best = refine_to if refine_to >= 0 else text_best
         if code_sector >= 0 and not (text_ok and self.refines_list[code_sector][text_best]):
             sector, source, confidence = code_sector, SOURCE_CODE, 1.0
@@ -316,7 +334,7 @@ class SectorDetector:
             sector, source, confidence = self.other, SOURCE_DEFAULT, text_conf
         else:
             sector, source, confidence = -1, SOURCE_NONE, text_conf
-        return RowDetection(sector, source, code_evidence, scores, terms, confidence)
+        return RowDetection(sector, source, code_evidence, scores, terms, confidence, seen)
 
     def _refined_row(self, code_sector: int, text_best: int, evidence: list[float]) -> int:
         """:meth:`refined` for one row."""
@@ -352,17 +370,24 @@ class SectorDetector:
         terms = detection.hits.matrix.indices[detection.hits.matrix.indptr[row] : detection.hits.matrix.indptr[row + 1]]
         return self.matches_row(int(detection.sector[row]), codes, declared, scores, terms.tolist())
 
-    def _text_parts(self, scores: list[float], terms: list[int], refined: int = -1) -> dict[int, float]:
+    def _text_parts(
+        self, scores: list[float], terms: list[int], refined: int = -1, seen: tuple | None = None
+    ) -> dict[int, float]:
         """:func:`text_listed` for one row: the sectors a confident text lists, with their parts
-        (``refined``: the sector the text refined a code to, which then stands for the text's best)."""
+        (``refined``: the sector the text refined a code to, which then stands for the text's best;
+        ``seen``: :attr:`RowDetection.text` of these scores and terms, so as not to work it out again)."""
         if not (scores and terms):
             return {}
-        probs = softmax_row([v + b for v, b in zip(scores, self.vocabulary.intercept_list, strict=True)])
-        if max(probs) < self.min_confidence:  # inconclusive text lists nothing
+        if seen is None:
+            probs = softmax_row([v + b for v, b in zip(scores, self.vocabulary.intercept_list, strict=True)])
+            ranked = [p + rank for p, rank in zip(probs, self.tier_rank_list, strict=True)]
+            seen = (max(probs), ranked.index(max(ranked)), None)
+        confidence, text_best, evidence = seen
+        if confidence < self.min_confidence:  # inconclusive text lists nothing
             return {}
-        ranked = [p + rank for p, rank in zip(probs, self.tier_rank_list, strict=True)]
-        best = refined if refined >= 0 else ranked.index(max(ranked))
-        evidence = self.vocabulary.row_evidence(terms)
+        best = refined if refined >= 0 else text_best
+        if evidence is None:
+            evidence = self.vocabulary.row_evidence(terms)
         top = max(evidence)
         listed = [s for s, e in enumerate(evidence) if s == best or (e >= MIN_EVIDENCE and e >= NEAR_BEST * top)]
         weights = {s: max(evidence[s], 1e-9) for s in listed}
@@ -371,9 +396,16 @@ class SectorDetector:
         return {s: w / total for s, w in weights.items()}
 
     def matches_row(
-        self, main: int, codes: tuple[str, ...], declared: list[int], scores: list[float], terms: list[int]
+        self,
+        main: int,
+        codes: tuple[str, ...],
+        declared: list[int],
+        scores: list[float],
+        terms: list[int],
+        seen: tuple | None = None,
     ) -> list[dict]:
-        """:meth:`matches` from one row's main sector, codes, declared sectors, text scores and terms."""
+        """:meth:`matches` from one row's main sector, codes, declared sectors, text scores and terms
+        (``seen``: their :attr:`RowDetection.text`, when :meth:`detect_row` gave it)."""
         out: dict[int, dict] = {}
         code_matches = self.from_codes(codes)[1]
         named = {s for s, _ in code_matches} | set(declared)
@@ -381,7 +413,7 @@ class SectorDetector:
             out.setdefault(s, {"source": "okved", "evidence": []})["evidence"].append(code)
         for s in declared:
             out.setdefault(s, {"source": "declared", "evidence": [self.config.sectors[s].id]})
-        parts = self._text_parts(scores, terms, main if main >= 0 and named and main not in named else -1)
+        parts = self._text_parts(scores, terms, main if main >= 0 and named and main not in named else -1, seen)
         for s in sorted(parts):
             words = once(self.vocabulary.evidence_terms(terms, s))
             entry = out.setdefault(s, {"source": "description", "evidence": []})
@@ -395,10 +427,15 @@ class SectorDetector:
             mass[main] += 1.0
         if main >= 0 and mass[main] == 0:
             mass[main] = 1.0
+        sectors = self.config.sectors
+        if len(out) == 1:  # one sector: all of the share (what the order and share_cents below give it)
+            ((s, entry),) = out.items()
+            entry["share"] = 1.0
+            return [{"sector": sectors[s].id, **entry}]
         total = sum(mass.values())
         # the main sector first, then the larger shares, then the higher tiers
         tier = self.tier_list
         order = sorted(out, key=lambda s: (s != main, -round(mass[s] / total, 2), -tier[s], s))
         for s, cents in zip(order, share_cents([mass[s] / total for s in order]), strict=True):
             out[s]["share"] = cents / 100
-        return [{"sector": self.config.sectors[s].id, **out[s]} for s in order]
+        return [{"sector": sectors[s].id, **out[s]} for s in order]

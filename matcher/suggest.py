@@ -19,10 +19,12 @@ Everything is a sparse matrix product, so a batch of descriptions is scored at o
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import re
 import tempfile
+from collections import defaultdict
 from contextlib import suppress
 from functools import cached_property
 from importlib import resources
@@ -199,18 +201,20 @@ class OkvedSuggester:
         indexes, in plain Python (a sparse product per profile costs more than the work): the same sums
         in the same order, the same boost, the same ties."""
         weights = self._rows
-        score: dict[int, float] = {}
+        score: defaultdict[int, float] = defaultdict(float)  # a class's sum starts at 0.0, as score.get(c, 0.0)
         for t in terms:
             for c, w in weights[t]:
-                score[c] = score.get(c, 0.0) + w
+                score[c] += w
         listed_set = set(listed)
         sector_of = self.class_sector_list
         for c, value in score.items():
             s = sector_of[c]
             if s >= 0:
                 score[c] = value * (1.0 + SECTOR_BOOST / 2 * ((s in listed_set) + (s == main)))
-        ranked = sorted((c for c, v in score.items() if v > 0), key=lambda c: (-score[c], c))
-        return [self.codes[c] for c in ranked[:TOP]]
+        # the highest scores first, the lower code on ties: the TOP smallest (-score, class)
+        ranked = heapq.nsmallest(TOP, [(-v, c) for c, v in score.items() if v > 0])
+        codes = self.codes
+        return [codes[c] for _, c in ranked]
 
     @cached_property
     def _rows(self) -> list[list[tuple[int, float]]]:

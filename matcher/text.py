@@ -423,6 +423,7 @@ class SectorVocabulary:
         )
         self._cache: dict[str, tuple[int, ...]] = {}
         self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
+        self._cue_tokens: set[str] = set()  # the row path's: the tokens of _token_cache that are a cue
 
     @cached_property
     def term_speaks(self) -> list[list[tuple[int, float]]]:
@@ -795,10 +796,12 @@ class SectorVocabulary:
         training text most often wrote it.
         """
         weights = self.speaking[sector]
-        speaking = [t for t in map(int, terms) if t in weights]
-        inside = {w for t in speaking for w in self.covered_by.get(t, ())}  # said by a longer term shown
-        found = sorted((-weights[t], t) for t in speaking if t not in inside)
-        return [self.term_display[t] for _, t in found]
+        speaking = [t for t in (terms if type(terms) is list else map(int, terms)) if t in weights]
+        covered = self.covered_by
+        inside = {w for t in speaking if t in covered for w in covered[t]}  # said by a longer term shown
+        found = sorted([(-weights[t], t) for t in speaking if t not in inside])
+        display = self.term_display
+        return [display[t] for _, t in found]
 
     # -- One text at a time: the same terms and weights as hits() and sector_scores() ---------------
 
@@ -808,27 +811,33 @@ class SectorVocabulary:
         Tokens are cut exactly where Arrow's ``ascii_split_whitespace`` cuts them, and numbered
         like :meth:`_token_stream` numbers them, so phrases match the same consecutive words.
         """
-        positions: list[int] = []  # of each keyword word, in text order
-        ids: list[int] = []  # its word id
-        position = 0
-        info = self.token_info(_ASCII_SPACE.split(text))
-        negated = None
-        if any(flags & _CUE for _, flags in info):
+        tokens = _ASCII_SPACE.split(text)
+        info = self.token_info(tokens)
+        # The tokens holding a keyword word (few): a token takes one position per word it holds, any
+        # other token (no keyword word, or negated) one.
+        live = [(k, parts) for k, (parts, _) in enumerate(info) if parts != _NO_WORD]
+        if live and not self._cue_tokens.isdisjoint(tokens):
             flags = np.array([flags for _, flags in info], dtype=np.uint8)
             negated = negated_tokens(flags, np.zeros(len(info), dtype=np.int64)).tolist()
-        for k, (parts, _) in enumerate(info):
-            if parts == _NO_WORD or (negated and negated[k]):  # no (live) keyword word: one position
-                position += 1
-                continue
-            for w in parts:
-                if w >= 0:
-                    positions.append(position)
-                    ids.append(w)
-                position += 1
-        found = {self.word_term_list[w] for w in ids}
+            live = [(k, parts) for k, parts in live if not negated[k]]
+        ids = [w for _, parts in live for w in parts]  # word ids, in text order
+        if len(ids) == len(live):  # one known word per token (the usual case): its position is the token's
+            positions = [k for k, _ in live]
+        else:
+            positions, ids = [], []
+            extra = 0  # positions taken by the words of earlier tokens beyond their first
+            for k, parts in live:
+                for j, w in enumerate(parts):
+                    if w >= 0:
+                        positions.append(k + extra + j)
+                        ids.append(w)
+                extra += len(parts) - 1
+        word_term = self.word_term_list
+        found = {word_term[w] for w in ids}
         found.discard(-1)
-        for at, first in enumerate(ids):
-            for n in self.phrase_lengths.get(first, ()):
+        lengths = self.phrase_lengths
+        for at in [at for at, first in enumerate(ids) if first in lengths]:  # the words that may open a phrase
+            for n in lengths[ids[at]]:
                 if at + n <= len(ids) and positions[at + n - 1] - positions[at] == n - 1:  # n consecutive positions
                     term = self.phrase_terms.get(tuple(ids[at : at + n]))
                     if term is not None:
@@ -872,7 +881,9 @@ class SectorVocabulary:
         learned = {t: (ids.get(t, _NO_WORD), f) for t, f in zip(tokens, flags, strict=True)}
         if len(self._token_cache) > _CACHE_LIMIT:
             self._token_cache.clear()
+            self._cue_tokens.clear()
         self._token_cache.update(learned)
+        self._cue_tokens.update(t for t, (_, f) in learned.items() if f & _CUE)
         return learned
 
     def evidence_column(

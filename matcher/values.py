@@ -44,6 +44,12 @@ _MULTIPLIERS = {
 }
 _MONEY = re.compile(r"^(?P<num>\d[\d\s,.' ]*)\s*(?P<mult>[^\d\s.,]*)\.?$")
 _CURRENCY = re.compile(r"(?i)^(us\$|usd|\$)\s*|\s*(usd|us\$|\$|долл\.?( сша)?)$")
+# The patterns of the readers below, compiled once (re's own cache costs a lookup per call).
+_GROUPING = re.compile(r"[\s' ]")
+_DOT_GROUPS = re.compile(r"\d{1,3}(\.\d{3})+(,\d+)?")
+_COMMA_GROUPS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+_LIST_SEPARATORS = re.compile(r"[;,\n]")
+_CODE_SEPARATORS = re.compile(r"[;,\s]+")
 # ASCII digits only: Python's \d also takes other scripts' digits, which no code table lists.
 _CODE = re.compile(r"^[0-9]{2}(?:\.[0-9]{1,2}(?:\.[0-9]{1,2})?)?$")
 #: NACE Rev. 2 / OKVED 2 divisions that exist; any other two-digit start is not a code.
@@ -178,10 +184,10 @@ def parse_presence(field: str, text: object) -> str | None:
 
 def _plain_number(digits: str) -> float:
     """Read digits with thousands separators (space, comma, apostrophe) and a decimal point."""
-    digits = re.sub(r"[\s' ]", "", digits)
-    if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?", digits):  # 1.500.000 or 1.000,5: dots group thousands
+    digits = _GROUPING.sub("", digits)
+    if _DOT_GROUPS.fullmatch(digits):  # 1.500.000 or 1.000,5: dots group thousands
         digits = digits.replace(".", "").replace(",", ".")
-    if digits.count(",") > 1 and not re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", digits):
+    if digits.count(",") > 1 and not _COMMA_GROUPS.fullmatch(digits):
         raise ValueError(digits)
     if "," in digits and "." not in digits:
         head, _, tail = digits.rpartition(",")
@@ -235,7 +241,7 @@ def parse_count(field: str, text: object) -> int | None:
 
 def split_list(text: object) -> list[str]:
     """Split a ``;``- or ``,``-separated cell into trimmed, non-empty items."""
-    return [part.strip() for part in re.split(r"[;,\n]", str(text or "")) if part.strip()]
+    return [part.strip() for part in _LIST_SEPARATORS.split(str(text or "")) if part.strip()]
 
 
 def is_code(text: str) -> bool:
@@ -258,7 +264,7 @@ def parse_codes(field: str, text: object) -> tuple[str, ...]:
     never guessed at.
     """
     codes = []
-    for item in re.split(r"[;,\s]+", clean(text)):
+    for item in _CODE_SEPARATORS.split(clean(text)):
         if not item:
             continue
         code = item.rstrip(".")

@@ -19,6 +19,8 @@ share a figure, a scorer or a cached answer. It holds:
 - ``redis``: the Redis client per process, URL and timeout (:mod:`web.taskqueue`);
 - ``labels``: the lead list's labels and message formats per language and weights version (:mod:`web.listview`);
 - ``statements``: the lead list's page statements per shape of filters, sort and segment (:mod:`web.keyset`);
+- ``snapshot_scorer``: the scorer of the kept snapshot, so that a scoring request finds it without
+  looking up the settings, the sectors file and the ``scorers`` key (:mod:`web.versions`);
 - ``mark_ranks``, ``ranks_asked``: the hook that asks for ranks after a commit, and when a list view
   last asked for them (:mod:`web.ranks`).
 
@@ -208,6 +210,8 @@ class AppState:
         self.statements = LRU(512)
         self.mark_ranks = mark_ranks
         self.ranks_asked = float("-inf")
+        #: ``(snapshot, scorer)``: the scorer of the snapshot kept last (:func:`web.versions.current_scorer`).
+        self.snapshot_scorer: tuple[Any, Any] | None = None
 
     def caches(self) -> dict[str, LRU]:
         """Every cache of the app by name."""

@@ -13,12 +13,12 @@ def get_scorer() -> Scorer:
     """
     from flask import g, has_app_context
 
-    from .versions import scorer_for
+    from .versions import current_scorer, scorer_for
 
     if not has_app_context():
         return scorer_for()
     if "scorer" not in g:  # labels ask for it many times a page: looked up once per request (or job)
-        g.scorer = scorer_for()
+        g.scorer = current_scorer()
     return g.scorer
 
 

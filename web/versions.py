@@ -217,6 +217,24 @@ def scorer_for(
     )
 
 
+def current_scorer() -> Scorer:
+    """:func:`scorer_for` the request's snapshot with the default commitments and factor.
+
+    A snapshot is kept for a while and shared by the requests meanwhile (:func:`snapshot`): its
+    scorer is kept with it by the app's state (``snapshot_scorer``), so those requests skip the
+    settings, the sectors file and the ``scorers`` key. A new snapshot (another version or setting,
+    or one read again after its time) is another object and looks its scorer up again.
+    """
+    current = snapshot()
+    state = app_state()
+    kept = state.snapshot_scorer
+    if kept is not None and kept[0] is current:
+        return kept[1]
+    scorer = scorer_for(current)
+    state.snapshot_scorer = (current, scorer)
+    return scorer
+
+
 def save_version(weights: dict[str, Any], reason: str, user: User | None) -> WeightsVersion:
     """Check ``weights`` (raises :class:`matcher.ConfigError`) and make them the current version."""
     previous = current_version()
