@@ -141,9 +141,9 @@ class JSONProvider(DefaultJSONProvider):
             try:
                 obj = self._prepare_response_obj(args, kwargs)
                 body = orjson.dumps(obj, default=self.default, option=_ORJSON_OPTIONS)
-            except orjson.JSONEncodeError:  # a TypeError
-                pass
-            else:
+            except orjson.JSONEncodeError:  # a TypeError: Flask's own writer, below
+                body = None
+            if body is not None:
                 return self._app.response_class(body, mimetype=self.mimetype)
         return super().response(*args, **kwargs)
 
