@@ -106,6 +106,26 @@ def make_app(db_url, tmp_path):
 
 
 @pytest.fixture
+def migration():
+    """``with migration(app) as (connection, config):`` Alembic's config on one connection of ``app``'s database.
+
+    The app's background rank computations end first: one still reading the leads while a downgrade drops
+    ``lead_ranks`` deadlocks on PostgreSQL (each waits for a lock the other holds).
+    """
+    from web.schema import alembic_config
+
+    @contextmanager
+    def open_(app):
+        ranks.wait()
+        with app.app_context(), db.engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            yield connection, config
+
+    return open_
+
+
+@pytest.fixture
 def app(make_app):
     """The app with an admin and an analyst account, and no leads."""
     return make_app()

@@ -102,14 +102,12 @@ def test_migrations_match_the_models(app):
     ], diff
 
 
-def test_migration_0003_downgrades_and_upgrades_again(app):
+def test_migration_0003_downgrades_and_upgrades_again(app, migration):
     from alembic import command
 
-    from web.schema import alembic_config, upgrade
+    from web.schema import upgrade
 
-    with app.app_context(), db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
+    with migration(app) as (connection, config):
         command.downgrade(config, "0002")
         assert "row_version" not in {c["name"] for c in inspect(connection).get_columns("leads")}
     upgrade(app)
@@ -118,15 +116,13 @@ def test_migration_0003_downgrades_and_upgrades_again(app):
         assert "heartbeat_at" in {c["name"] for c in inspect(db.engine).get_columns("batch_jobs")}
 
 
-def test_migration_0005_downgrades_and_upgrades_again(app):
+def test_migration_0005_downgrades_and_upgrades_again(app, migration):
     from alembic import command
 
-    from web.schema import alembic_config, upgrade
+    from web.schema import upgrade
 
     added = {"imported_rows", "import_state", "worker_host", "worker_pid", "worker_started"}
-    with app.app_context(), db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
+    with migration(app) as (connection, config):
         command.downgrade(config, "0004")
         assert not added & {c["name"] for c in inspect(connection).get_columns("batch_jobs")}
         for imported in (0, 7):  # imported all at once before 0005, or not yet

@@ -308,16 +308,14 @@ def test_answers_survive_a_language_switch(client):
         assert 'class="flash' not in html and '<svg class="chart"' not in html  # the form again, no messages
 
 
-def test_migration_0010_downgrades_and_upgrades_again(app):
+def test_migration_0010_downgrades_and_upgrades_again(app, migration):
     from alembic import command
     from alembic.script import ScriptDirectory
     from sqlalchemy import inspect
 
-    from web.schema import alembic_config, upgrade
+    from web.schema import upgrade
 
-    with app.app_context(), db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
+    with migration(app) as (connection, config):
         command.downgrade(config, ScriptDirectory.from_config(config).get_revision("0010").down_revision)
         assert "report_links" not in inspect(connection).get_table_names()
     upgrade(app)

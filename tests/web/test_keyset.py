@@ -198,17 +198,15 @@ def test_export_has_the_okved_suggestions_of_the_stored_assessment(app, client, 
     assert cells[header.index("okved_suggested")] == ";".join(s["code"] for s in suggested)
 
 
-def test_migration_0017_downgrades_and_upgrades_again(app, make_lead):
+def test_migration_0017_downgrades_and_upgrades_again(app, make_lead, migration):
     from alembic import command
     from sqlalchemy import inspect
 
-    from web.schema import alembic_config, upgrade
+    from web.schema import upgrade
 
     make_lead()
     indexes = {"ix_leads_completeness_id", "ix_leads_sector_id", "ix_leads_band_id"}
-    with app.app_context(), db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
+    with migration(app) as (connection, config):
         command.downgrade(config, "0007")
         assert not indexes & {i["name"] for i in inspect(connection).get_indexes("leads")}
         assert "okved_suggested" not in {c["name"] for c in inspect(connection).get_columns("assessments")}

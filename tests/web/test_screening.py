@@ -110,14 +110,12 @@ def test_shares_are_kept_when_the_result_has_them():
     }
 
 
-def test_migration_0009_backfills_sectors_from_the_latest_assessment(app, sector_leads):
+def test_migration_0009_backfills_sectors_from_the_latest_assessment(app, sector_leads, migration):
     from alembic import command
 
-    from web.schema import alembic_config, upgrade
+    from web.schema import upgrade
 
-    with app.app_context(), db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
+    with migration(app) as (connection, config):
         command.downgrade(config, "0005")
         assert "lead_sectors" not in inspect(connection).get_table_names()
     upgrade(app)
@@ -162,15 +160,13 @@ def test_search_text_follows_edits(app, make_lead):
         assert "da nang" in db.session.get(Lead, lead_id).search_text
 
 
-def test_migration_0009_folds_existing_leads(app, make_lead):
+def test_migration_0009_folds_existing_leads(app, make_lead, migration):
     from alembic import command
 
-    from web.schema import alembic_config, upgrade
+    from web.schema import upgrade
 
     lead_id = make_lead(name="Điện tử Роботех")
-    with app.app_context(), db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
+    with migration(app) as (connection, config):
         command.downgrade(config, "0005")
     upgrade(app)
     with app.app_context():

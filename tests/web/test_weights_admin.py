@@ -265,15 +265,13 @@ def test_slope_chart_puts_tied_ranks_on_separate_rows():
     assert [line["kind"] for line in chart["lines"]] == ["same", "down", "same"]
 
 
-def test_migration_0002_downgrades_and_upgrades_again(app):
+def test_migration_0002_downgrades_and_upgrades_again(app, migration):
     from alembic import command
     from sqlalchemy import inspect
 
-    from web.schema import alembic_config, upgrade
+    from web.schema import upgrade
 
-    with app.app_context(), db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
+    with migration(app) as (connection, config):
         command.downgrade(config, "0001")
         assert "weights_versions" not in inspect(connection).get_table_names()
     upgrade(app)
