@@ -5,9 +5,10 @@ Worker processes: threads share one interpreter lock, and the Python parts of sc
 (building columns, the sector detector's per-token bookkeeping) hold it. Worker processes forked
 from the one that fitted the scorer share its tables (copy-on-write, nothing pickled); each scores
 whole chunks and writes the scored rows to an Arrow part file of its own, so only a chunk's input,
-scores and errors cross a pipe. In pass 2 the workers write each part's CSV text, which the parent
-joins in order. They are forked before the CSV reader starts its threads (a fork copies no
-thread), and only where ``fork`` exists and more than one core is usable.
+scores and errors cross a pipe. In pass 2 the workers write each part's CSV text straight into the
+output file, in order (:class:`Turns`), so the parent copies none of it. They are forked before the
+CSV reader starts its threads (a fork copies no thread), and only where ``fork`` exists and more
+than one core is usable.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ MIN_BYTES = 32 << 20
 
 # What the forked workers inherit (the scorer and the run's settings); None in the parent.
 _STATE: dict[str, Any] | None = None
+# The pool's Turns, inherited by its workers (a lock shared between processes cannot be pickled).
+_TURNS: Turns | None = None
 
 
 def usable_cores() -> int:
@@ -130,17 +133,20 @@ def worker_state() -> dict[str, Any]:
 
 class ChunkPool:
     """``processes`` forked workers that inherit ``state`` (see :func:`worker_state`) and write their
-    files into ``part_dir``; the folder and its files are removed by :meth:`close`."""
+    files into ``part_dir`` (the folder and its files are removed by :meth:`close`), or the parts of one
+    file in order with :attr:`turns`."""
 
     def __init__(self, processes: int, part_dir: Path, **state: Any) -> None:
-        global _STATE
+        global _STATE, _TURNS
         self.processes = processes
         self.part_dir = Path(part_dir)
         self.part_dir.mkdir()
         self._names = itertools.count(1)
+        context = multiprocessing.get_context("fork")
+        self.turns = _TURNS = Turns(context)
         _STATE = state
         try:
-            self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(processes, mp_context=context)
             self._pool.submit(_ready).result()  # forks every worker now, before any reader thread
         except BaseException:
             shutil.rmtree(self.part_dir, ignore_errors=True)
@@ -168,6 +174,54 @@ class ChunkPool:
 
 def _ready() -> bool:
     return _STATE is not None
+
+
+class Turns:
+    """The parts of one file written by several processes straight into it, in their order.
+
+    Part ``n`` takes its place (the file's next ``size`` bytes) once parts ``0 .. n-1`` have taken
+    theirs, then writes there while the next part takes its place. A part that fails must still take
+    a place (of 0 bytes), or the later ones wait for ever. Made before the workers are forked: they
+    share it by inheritance (:func:`worker_turns`).
+    """
+
+    def __init__(self, context) -> None:
+        self._changed = context.Condition()
+        self._next = context.RawValue("q", 0)  # the part whose turn it is
+        self._end = context.RawValue("q", 0)  # where that part goes
+
+    def start(self, offset: int) -> None:
+        """In the parent, before the parts are handed out: part 0 goes at ``offset``."""
+        with self._changed:
+            self._next.value, self._end.value = 0, offset
+
+    def place(self, number: int, size: int) -> int:
+        """In a worker: the offset of part ``number`` (``size`` bytes), once every earlier part has its own."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._next.value == number)
+            offset = self._end.value
+            self._end.value, self._next.value = offset + size, number + 1
+            self._changed.notify_all()
+        return offset
+
+
+def worker_turns() -> Turns:
+    """In a worker: the :class:`Turns` of its pool."""
+    if _TURNS is None:
+        raise RuntimeError("not in a ChunkPool worker")
+    return _TURNS
+
+
+def write_at(path: str, offset: int, data) -> None:
+    """Write the bytes ``data`` into the existing file ``path`` at ``offset``."""
+    view = memoryview(data)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view, offset = view[written:], offset + written
+    finally:
+        os.close(fd)
 
 
 def append_file(out: BinaryIO, path: str) -> None:

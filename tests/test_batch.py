@@ -815,6 +815,63 @@ def test_worker_processes_write_to_an_open_stream_as_threads_do(scorer, tmp_path
     assert written[0] == written[1] and written[0].count(b"\n") > 500
 
 
+def test_worker_processes_write_to_a_named_pipe_as_threads_do(scorer, tmp_path):
+    """An output path that is no regular file (a FIFO, /dev/stdout) cannot be written at offsets: the parts
+    are copied to it in order instead."""
+    import os
+    import threading
+    from pathlib import Path
+
+    src = tmp_path / "messy.csv"
+    _messy_file(src, 600)
+    score_file(src, tmp_path / "threads.csv", scorer, block_bytes=2048, error_path=tmp_path / "e0.csv")
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    read = []
+    reader = threading.Thread(target=lambda: read.append(Path(fifo).read_bytes()))
+    reader.start()
+    score_file(src, fifo, scorer, block_bytes=2048, processes=2, error_path=tmp_path / "e2.csv")
+    reader.join(timeout=60)
+    assert read == [(tmp_path / "threads.csv").read_bytes()]
+
+
+def _write_part(number: int, text: bytes, delay: float, path: str) -> None:
+    """In a worker: take part ``number``'s place after ``delay`` seconds and write ``text`` there."""
+    import time
+
+    from matcher.perf import worker_turns, write_at
+
+    time.sleep(delay)
+    if text == b"fail":
+        worker_turns().place(number, 0)
+        raise ValueError(f"part {number} failed")
+    write_at(path, worker_turns().place(number, len(text)), text)
+
+
+def test_parts_written_in_turns_land_in_order_whatever_order_they_finish(tmp_path):
+    """Later parts finishing first wait for their turn; a failed part takes no room and holds nobody up."""
+    from concurrent.futures import wait
+
+    from matcher.perf import ChunkPool
+
+    out = tmp_path / "out.txt"
+    pool = ChunkPool(2, tmp_path / "parts")
+    try:
+        for texts in ([b"one,", b"two,", b"three,", b"four"], [b"one,", b"fail", b"three,", b"four"]):
+            out.write_bytes(b"head|")
+            pool.turns.start(5)
+            delays = [0.3, 0.2, 0.1, 0.0]  # the first parts take longest
+            futures = [
+                pool.submit(_write_part, i, t, d, str(out)) for i, (t, d) in enumerate(zip(texts, delays, strict=True))
+            ]
+            done, not_done = wait(futures, timeout=30)
+            assert not not_done
+            assert out.read_bytes() == b"head|" + b"".join(t for t in texts if t != b"fail")
+            assert [f.exception() is not None for f in futures] == [t == b"fail" for t in texts]
+    finally:
+        pool.close()
+
+
 @pytest.mark.parametrize("lang", ["en", "ru", "vi"])
 def test_words_of_distinct_combinations_spread_to_every_row(scorer, monkeypatch, lang):
     """Worded once per distinct combination of numbers and spread to the rows, the columns are those
