@@ -122,7 +122,7 @@ def test_the_web_commands_plug_into_matcher_through_entry_points(wheel):
     with zipfile.ZipFile(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))
         text = archive.read(name).decode()
-    assert "[console_scripts]\nmatcher = matcher.cli:main" in text
+    assert "[console_scripts]\nmatcher = matcher.cli:entry" in text
     group = text.split("[matcher.commands]\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert sorted(group) == ["db = web.cli:add_db", "serve = web.cli:add_serve", "worker = web.cli:add_worker"]
 
