@@ -33,7 +33,7 @@ from .io.formats import ENCODING_NAMES, OUTPUT_ENCODINGS, FileFormat, output_for
 from .io.reading import RowNumbers, chunks, with_retries
 from .io.writing import MAX_TENTHS, ErrorReport, encode_report, output_error, write_output
 from .messages import Reason, reason, reason_text, warning
-from .perf import ChunkPool, string_buffers, worker_state
+from .perf import ChunkPool, string_buffers, take, worker_state
 from .profile import field_for, header_map, ignored_headers
 from .scoring import Scorer
 from .stored import kept_rows
@@ -127,10 +127,12 @@ def _score_chunk(
     return table, scores.score[frame.ok], errors, full
 
 
-def _score_part(name: str, batch: pa.RecordBatch, rows: np.ndarray):
-    """In a worker process: score one chunk and write its scored rows to the part file ``name``;
-    return (``name`` or None when no row scored, rows written, score tenths, errors, kept results)."""
+def _score_part(name: str, chunk: str, rows: np.ndarray):
+    """In a worker process: score the chunk handed over at ``chunk`` (:meth:`~matcher.perf.ChunkPool.hand_over`)
+    and write its scored rows to the part file ``name``; return (``name`` or None when no row scored, rows
+    written, score tenths, errors, kept results)."""
     state = worker_state()
+    batch = take(chunk)
     table, score, errors, results = _score_chunk(
         state["scorer"], batch, state["fields"], rows, state["lang"], state["headers"]
     )
@@ -370,7 +372,9 @@ def _scoring(run: _Run, fmt: FileFormat):
             _Parts(),
             nullcontext(),
             chunk_pool.processes + 1,
-            lambda _pool, batch, rows: chunk_pool.submit(_score_part, chunk_pool.part_name(), batch, rows),
+            lambda _pool, batch, rows: chunk_pool.submit(
+                _score_part, chunk_pool.part_name(), chunk_pool.hand_over(batch), rows
+            ),
         )
     fields, headers = header_map(fmt.headers), fmt.headers if run.results_path is not None else None
     return (

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.ipc as ipc
 from numpy.typing import NDArray
 
 # --- process settings for one big batch -------------------------------------------------------------
@@ -162,6 +163,18 @@ class ChunkPool:
         """A new file name in the part folder (names sort in the order they were given)."""
         return str(self.part_dir / f"{next(self._names):08d}{suffix}")
 
+    def hand_over(self, batch: pa.RecordBatch) -> str:
+        """Put ``batch`` in a file of the part folder for a worker to :func:`take`; the file's path.
+
+        Cheaper than pickling it through the pool's pipe: one copy into the file, none out of it
+        (the worker maps the file). Pickled, a chunk of 9.5 MB cost 10-15 ms of CPU between the two
+        processes (copies and fresh pages at each end), 0.4-0.6 s for 1M rows.
+        """
+        path = self.part_name(".in")
+        with pa.OSFile(path, "w") as sink, ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        return path
+
     def clear(self) -> None:
         """Remove every part file (a second attempt at the same input starts afresh)."""
         for path in self.part_dir.iterdir():
@@ -170,6 +183,15 @@ class ChunkPool:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.part_dir, ignore_errors=True)
+
+
+def take(path: str) -> pa.RecordBatch:
+    """In a worker: the batch :meth:`ChunkPool.hand_over` put at ``path``, mapped from the file (no copy;
+    the mapping lasts while the batch's buffers do). The file is removed."""
+    with pa.memory_map(path) as source:
+        batch = ipc.open_stream(source).read_next_batch()
+    os.unlink(path)
+    return batch
 
 
 def _ready() -> bool:

@@ -835,6 +835,30 @@ def test_worker_processes_write_to_a_named_pipe_as_threads_do(scorer, tmp_path):
     assert read == [(tmp_path / "threads.csv").read_bytes()]
 
 
+def _taken_back(path: str) -> tuple[pa.RecordBatch, bool]:
+    from pathlib import Path
+
+    from matcher.perf import take
+
+    batch = take(path)
+    return pa.RecordBatch.from_pylist(batch.to_pylist(), schema=batch.schema), Path(path).exists()
+
+
+def test_a_chunk_handed_over_to_a_worker_arrives_whole_and_leaves_no_file(tmp_path):
+    from matcher.perf import ChunkPool
+
+    batch = pa.RecordBatch.from_pydict(
+        {"f0": ["Роботех", "", "Điện tử Hà Nội", "x" * 100_000], "f1": ["62.01", "=1+1", "", "26.11"]}
+    )
+    pool = ChunkPool(2, tmp_path / "parts")
+    try:
+        path = pool.hand_over(batch)
+        got, left = pool.submit(_taken_back, path).result(timeout=30)
+        assert got.equals(batch) and not left
+    finally:
+        pool.close()
+
+
 def _write_part(number: int, text: bytes, delay: float, path: str) -> None:
     """In a worker: take part ``number``'s place after ``delay`` seconds and write ``text`` there."""
     import time
