@@ -4,11 +4,11 @@ garbage collector, BLAS threads), Arrow buffers read as numpy views, and worker 
 Worker processes: threads share one interpreter lock, and the Python parts of scoring a chunk
 (building columns, the sector detector's per-token bookkeeping) hold it. Worker processes forked
 from the one that fitted the scorer share its tables (copy-on-write, nothing pickled); each scores
-whole chunks and writes the scored rows to an Arrow part file of its own, so only a chunk's input,
-scores and errors cross a pipe. In pass 2 the workers write each part's CSV text straight into the
-output file, in order (:class:`Turns`), so the parent copies none of it. They are forked before the
-CSV reader starts its threads (a fork copies no thread), and only where ``fork`` exists and more
-than one core is usable.
+whole chunks, handed over in files it maps (:meth:`ChunkPool.hand_over`), and writes the scored rows
+to an Arrow part file of its own, so only scores and errors cross a pipe. In pass 2 the workers
+write each part's CSV text straight into the output file, in order (:class:`Turns`), so the parent
+copies none of it. They are forked before the CSV reader starts its threads (a fork copies no
+thread), and only where ``fork`` exists and more than one core is usable.
 """
 
 from __future__ import annotations
