@@ -178,7 +178,7 @@ def _write_csv_parts(chunk_pool, files, schema: pa.Schema, ranks, out_path, deli
             out.flush()
             if isinstance(out_path, Path) and stat.S_ISREG(os.fstat(out.fileno()).st_mode):
                 chunk_pool.turns.start(out.tell())
-                into = str(out_path)
+                into = os.path.abspath(out_path)  # the workers open it by name
                 parts = [
                     chunk_pool.submit(csv_part, name, ranks, schema, delimiter, (into, i))
                     for i, name in enumerate(files)
