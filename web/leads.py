@@ -26,7 +26,6 @@ from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
 from .listing import ordering
 from .models import COMMITMENTS, EVIDENCE, SOURCES, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
-from .scoring import get_config
 from .search import like_patterns
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -145,22 +144,25 @@ def index():
     info = ranks.ensure()  # first: it reads the largest lead id the page's total needs (listing.last_id)
     rows_of = list_statement("leads.rows", f, listview.select_rows)
     page = listing.paginate(rows_of, f, request.args, _per_page(), lambda: filtered_query(f))
-    config = get_config()
     items = listview.plain(page.items)
     rows = listview.rows(items, page.first, info, duplicate_ids(items))
     labels = listview.current_labels()  # looked up once per language and weights version
+    facets = sector_facets(f, filtered_query)
     return render_template(
         "leads/index.html",
         page=page,
         rows=rows,
         f=f,
-        statuses=STATUSES,
-        config_sectors=config.sector_ids,
-        facets=sector_facets(f, filtered_query),
-        config_bands=[b.name for b in config.bands],
+        facets=facets,
+        options={  # the filter form's and the bulk bar's <option>s (web/listview.py)
+            "sector": listview.sector_options(labels, f["sector"], facets),
+            "band": listview.options(labels.band_choices, f["band"]),
+            "status": listview.options(labels.status_choices, f["status"]),
+            "source": listview.options(labels.source_choices, f["source"]),
+            "bulk_status": listview.options(labels.status_choices),
+        },
+        facet_links=listview.facet_links(labels, f["sector"], facets) if facets else "",
         ranks_info=info,
-        labels=labels,
-        sector_names=labels.sectors,
         count_seconds=int(current_app.config.get("LEADS_COUNT_SECONDS", listing.COUNT_SECONDS)),
     )
 

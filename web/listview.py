@@ -15,19 +15,27 @@ and rank through the ORM's loader options took 4.2 ms (the profile's long texts 
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from flask import url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
-from markupsafe import Markup
-from sqlalchemy import Select, bindparam, literal_column, null, select, union_all
+from markupsafe import Markup, escape
+from sqlalchemy import Select, literal_column, null, select, union_all
 
 from .appstate import app_state
 from .extensions import read_rows
-from .i18n import EVIDENCE_LABELS, SOURCE_LABELS, STATUS_LABELS, current_lang, field_label, sector_label
+from .i18n import (
+    EVIDENCE_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    band_label,
+    current_lang,
+    field_label,
+    query_url,
+    sector_label,
+)
 from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, User, stated
 from .ranks import stored_from
 from .scoring import get_config, weights_version
@@ -90,18 +98,33 @@ class Labels:
         self.ranks = _("ranks %(low)s–%(high)s")
         self.verified = _("%(n)s of %(total)s verified")
         self.select = _("Select %(name)s")
+        # a template's message: the translation as it is, not escaped
+        self.duplicate = str(Markup(_("possible duplicate")))
+        self.sector_html = {s: str(escape(label)) for s, label in self.sectors.items()}
+        self.status_html = {k: str(escape(v)) for k, v in self.status.items()}
+        # the filter form's options: (value, start of the option, its end), the label escaped as the template did
+        self.sector_choices = [
+            (s, f'<option value="{escape(s)}"', f">{escape(name)} (") for s, name in self.sectors.items()
+        ]
+        self.band_choices = [
+            (b.name, f'<option value="{escape(b.name)}"', f">{escape(b.name)} · {escape(band_label(b.name))}</option>")
+            for b in config.bands
+        ]
+        self.status_choices = _choices(self.status_options)
+        self.source_choices = _choices(self.source_options)
         self._numbers: dict[float, str] = {}
         self._percents: dict[float | None, str] = {}
+        self._percents_html: dict[float | None, str] = {}
 
     def sector(self, sector: str | None) -> str:
         return self.sectors.get(sector, sector) if sector else "—"
 
-    def number(self, value: float | None) -> str:
-        """``value`` with one decimal as the language writes it (the ``number`` filter)."""
+    def number_html(self, value: float | None) -> str:
+        """``value`` with one decimal as the language writes it (the ``number`` filter), escaped."""
         if value is None:
             return "—"
         if value not in self._numbers:
-            self._numbers[value] = format_decimal(value, format="#,##0.0")
+            self._numbers[value] = str(escape(format_decimal(value, format="#,##0.0")))
         return self._numbers[value]
 
     def percent(self, value: float | None) -> str:
@@ -110,30 +133,49 @@ class Labels:
             self._percents[value] = "—" if value is None else format_percent(value)
         return self._percents[value]
 
+    def percent_html(self, value: float | None) -> str:
+        """:meth:`percent`, escaped."""
+        if value not in self._percents_html:
+            self._percents_html[value] = str(escape(self.percent(value)))
+        return self._percents_html[value]
 
-@dataclass(frozen=True)
-class Row:
-    """One lead of the list, as printed."""
 
-    id: int
-    position: int
-    url: str
-    name: str
-    select_label: str
-    duplicate: bool
-    place: str
-    sector: str
-    others: str
-    score: str
-    band: str | None
-    robust: tuple[str, str] | None
-    evidence: tuple[str, str, str] | None  # chip class, title, text
-    completeness: str
-    meter: float
-    status: str
-    status_label: str
-    assignee: str
-    added: str
+def _choices(labels: dict[str, Markup]) -> list[tuple[str, str, str]]:
+    """Options of ``labels`` (printed as they are) as :attr:`Labels.sector_choices` has them."""
+    return [(k, f'<option value="{escape(k)}"', f">{label}</option>") for k, label in labels.items()]
+
+
+def options(choices: list[tuple[str, str, str]], selected: str | None = None) -> Markup:
+    """The ``<option>`` elements of ``choices`` (:class:`Labels`), the one of value ``selected`` selected."""
+    return Markup("".join(f"{start}{' selected' if value == selected else ''}{end}" for value, start, end in choices))
+
+
+def sector_options(labels: Labels, selected: str, facets: dict[str, int]) -> Markup:
+    """The sector filter's options: each sector with its number of matching leads."""
+    return Markup(
+        "".join(
+            f"{start}{' selected' if value == selected else ''}{end}{facets.get(value, 0)})</option>"
+            for value, start, end in labels.sector_choices
+        )
+    )
+
+
+def facet_links(labels: Labels, selected: str, facets: dict[str, int]) -> Markup:
+    """The links of the sector facets, most leads first (ties in the facets' order), as the template wrote
+    them (each link on a line of its own; the active one, with a blank line after it, removes the filter)."""
+    out = []
+    for sector, n in sorted(facets.items(), key=operator.itemgetter(1), reverse=True):
+        name = _html_of(labels.sector_html, sector)
+        if sector == selected:
+            url = escape(query_url(sector=None, page=None, after=None, before=None))
+            out.append(
+                f'\n  <a class="chip facet active" aria-current="true" href="{url}">{name} '
+                f'<span class="facet-count">{n}</span> ×</a>\n  \n  '
+            )
+        else:
+            url = escape(query_url(sector=sector, page=None, after=None, before=None))
+            out.append(f'\n  <a class="chip facet" href="{url}">{name} <span class="facet-count">{n}</span></a>\n  ')
+    return Markup("".join(out))
 
 
 def _sectors_and_evidence():
@@ -169,9 +211,9 @@ def current_labels() -> Labels:
     return app_state().labels.get_or_build((current_lang(), weights_version()), Labels)
 
 
-def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) -> list[Row]:
+def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) -> list[Markup]:
     """The printed rows of ``leads`` (rows of :func:`select_rows`; ``first``: position of the first in the
-    list; ``info``: the :func:`web.ranks.overview` of the stored ranks)."""
+    list; ``info``: the :func:`web.ranks.overview` of the stored ranks), each the HTML of a table row."""
     ids = [lead.id for lead in leads]
     others: dict[int, list[str]] = {i: [] for i in ids}
     evidence: dict[int, dict[str, str]] = {i: {} for i in ids}
@@ -184,7 +226,7 @@ def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) ->
     ranked = [lead for lead in leads if lead.rank_base is not None]  # None: no rank joined, not ranked yet
     robust = stored_from([(lead.id, Rank(*_rank_of(lead))) for lead in ranked], info)
     labels = current_labels()
-    base = url_for("leads.index")
+    base = escape(url_for("leads.index"))
     out = []
     for position, lead in enumerate(leads, first):
         dup, ev = lead.id in duplicates, evidence[lead.id]
@@ -192,52 +234,91 @@ def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) ->
     return out
 
 
+#: One row of the list (the template prints the rows one after the other). Every value is escaped.
+_ROW = """
+  <tr>
+    <td class="select-col"><input type="checkbox" name="ids" value="{id}" form="bulk" aria-label="{select_label}"></td>
+    <td class="num muted">{position}</td>
+    <td><a href="{url}" class="lead-name">{name}</a>{duplicate}<div class="muted small">{place}</div></td>
+    <td>{sector}{others}</td>
+    <td class="num"><span class="score-badge band-{band_class}"><strong>{score}</strong>{band}</span></td>
+    <td class="small nowrap robust">{robust}</td>
+    <td class="small evidence-cell nowrap">{evidence}</td>
+    <td><svg class="meter" viewBox="0 0 100 8" width="100" height="8" role="img" aria-label="{completeness}" \
+xmlns="http://www.w3.org/2000/svg"><rect width="100" height="8" rx="4" class="meter-track"/><rect width="{meter}" \
+height="8" rx="4" class="meter-fill"/></svg> <span class="small">{completeness}</span></td>
+    <td><span class="status status-{status}">{status_label}</span></td>
+    <td>{assignee}</td>
+    <td class="small muted nowrap">{added}</td>
+  </tr>
+  """
+
+
 def _row(
     lead, position: int, labels: Labels, base: str, robust: dict | None, duplicate: bool, others: list, evidence: dict
-) -> Row:
+) -> Markup:
     source = labels.source.get(lead.source, lead.source)
-    return Row(
-        id=lead.id,
-        position=position,
-        url=f"{base}/{lead.id}",
-        name=lead.name,
-        select_label=labels.select % {"name": lead.name},
-        duplicate=duplicate,
-        place=f"{lead.city} · {source}" if lead.city and lead.source else (lead.city or source or ""),
-        sector=labels.sector(lead.sector),
-        others=", ".join(labels.sector(s) for s in others),
-        score=labels.number(lead.score),
-        band=lead.band,
-        robust=_robust(robust, labels),
-        evidence=_evidence(lead, evidence, labels),
-        completeness=labels.percent(lead.completeness),
-        meter=round((lead.completeness or 0) * 100, 1),
-        status=lead.status,
-        status_label=labels.status.get(lead.status, lead.status),
-        assignee=lead.assignee or "—",
-        added=lead.created_at.strftime("%Y-%m-%d"),
+    url = f"{base}/{lead.id}"
+    band = lead.band
+    return Markup(
+        _ROW.format(
+            id=lead.id,
+            select_label=escape(labels.select % {"name": lead.name}),
+            position=position,
+            url=url,
+            name=escape(lead.name),
+            duplicate=f' <a class="chip dup" href="{url}#duplicates">{labels.duplicate}</a>' if duplicate else "",
+            place=escape(f"{lead.city} · {source}" if lead.city and lead.source else (lead.city or source or "")),
+            sector=_sector_html(lead.sector, labels),
+            others=_others(others, labels),
+            band_class=escape(band) if band else "none",
+            score=labels.number_html(lead.score),
+            band=f'<span class="band">{escape(band)}</span>' if band else "",
+            robust=_robust(robust, labels),
+            evidence=_evidence(lead, evidence, labels),
+            completeness=labels.percent_html(lead.completeness),
+            meter=round((lead.completeness or 0) * 100, 1),
+            status=escape(lead.status),
+            status_label=_html_of(labels.status_html, lead.status),
+            assignee=escape(lead.assignee or "—"),
+            added=lead.created_at.strftime("%Y-%m-%d"),
+        )
     )
 
 
-def _robust(r: dict | None, labels: Labels) -> tuple[str, str] | None:
+def _sector_html(sector: str | None, labels: Labels) -> str:
+    """:meth:`Labels.sector`, escaped."""
+    return _html_of(labels.sector_html, sector) if sector else "—"
+
+
+def _html_of(escaped: dict[str, str], key: str) -> str:
+    """The escaped label of ``key``, else ``key`` escaped."""
+    found = escaped.get(key)
+    return escape(key) if found is None else found
+
+
+def _others(sectors: list[str], labels: Labels) -> str:
+    """The lead's secondary sectors, if any."""
+    if not sectors:
+        return ""
+    return f'<div class="muted small secondary-sectors">+ {", ".join(_sector_html(s, labels) for s in sectors)}</div>'
+
+
+def _robust(r: dict | None, labels: Labels) -> str:
     if not r:
-        return None
-    return (
-        labels.top % {"k": r["top_k"], "p": labels.percent(r["p_top_k"])},
-        labels.ranks % {"low": r["low"], "high": r["high"]},
-    )
+        return "—"
+    top = escape(labels.top % {"k": r["top_k"], "p": labels.percent(r["p_top_k"])})
+    return f'{top}<div class="muted">{escape(labels.ranks % {"low": r["low"], "high": r["high"]})}</div>'
 
 
-def _evidence(lead, evidence: dict[str, str], labels: Labels) -> tuple[str, str, str] | None:
+def _evidence(lead, evidence: dict[str, str], labels: Labels) -> str:
     """The evidence chip: how many stated commitments staff verified, each one's state in the title
     (``evidence``: field -> status of the lead's evidence rows; "declared" where it has none)."""
     states = {f: evidence.get(f, "declared") for f in stated(lead)}
     if not states:
-        return None
+        return '<span class="muted">—</span>'
     n = sum(1 for s in states.values() if s == "verified")
     title = "; ".join(f"{labels.fields[f]}: {labels.evidence[s]}" for f, s in states.items())
-    return (
-        "ev-verified" if n == len(states) else "ev-declared",
-        title,
-        labels.verified % {"n": n, "total": len(states)},
-    )
+    chip = "ev-verified" if n == len(states) else "ev-declared"
+    text = labels.verified % {"n": n, "total": len(states)}
+    return f'<span class="chip {chip}" title="{escape(title)}">{escape(text)}</span>'
