@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import or_
 
 from .dedup import KEY_COLUMNS, Match, reasons
-from .extensions import db, read_rows
+from .extensions import db, one_of, read_rows
 from .models import AuditLog, Lead
 
 
@@ -36,12 +36,11 @@ def _candidates(leads, keys_only: bool = False) -> list:
 def _keys_of_candidates():
     """:func:`_candidates` as rows of id and keys, built once per process (on every list page): the values
     of each key and the domains are parameters."""
-    domains = bindparam("domains", expanding=True)
     return db.select(Lead.id, *(getattr(Lead, key) for key in KEY_COLUMNS)).where(
         or_(
-            *(getattr(Lead, key).in_(bindparam(key, expanding=True)) for key in ("name_key", "inn", "ogrn")),
-            Lead.web_domain.in_(domains),
-            Lead.mail_domain.in_(domains),
+            *(one_of(getattr(Lead, key), key) for key in ("name_key", "inn", "ogrn")),
+            one_of(Lead.web_domain, "domains"),
+            one_of(Lead.mail_domain, "domains"),
         )
     )
 

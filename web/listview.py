@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Select, literal_column, null, select, union_all
 
 from .appstate import app_state
-from .extensions import read_rows
+from .extensions import one_of, read_rows
 from .i18n import (
     EVIDENCE_LABELS,
     SOURCE_LABELS,
@@ -181,16 +181,15 @@ def facet_links(labels: Labels, selected: str, facets: dict[str, int]) -> Markup
 def _sectors_and_evidence():
     """The secondary sectors (part 0: by lead and sector) and the evidence rows (part 1: by id) of the leads
     ``ids``, in one statement built once per process (two cost a statement's CPU more)."""
-    ids = bindparam("ids", expanding=True)
     secondary = select(
         literal_column("0").label("part"),
         LeadSector.lead_id.label("lead_id"),
         LeadSector.sector.label("name"),
         null().label("status"),
         null().label("evidence_id"),
-    ).where(LeadSector.lead_id.in_(ids), ~LeadSector.main)
+    ).where(one_of(LeadSector.lead_id, "ids"), ~LeadSector.main)
     backed = select(literal_column("1"), Evidence.lead_id, Evidence.field, Evidence.status, Evidence.id).where(
-        Evidence.lead_id.in_(ids)
+        one_of(Evidence.lead_id, "ids")
     )
     order = ("part", "evidence_id", "lead_id", "name")  # evidence_id: empty for every sector row
     return union_all(secondary, backed).order_by(*(literal_column(c) for c in order))
