@@ -22,14 +22,14 @@ def _candidates(leads, keys_only: bool = False) -> list:
         for key in ("name_key", "inn", "ogrn", "web_domain", "mail_domain")
     }
     domains = values["web_domain"] | values["mail_domain"]
-    conditions = [getattr(Lead, key).in_(sorted(values[key])) for key in ("name_key", "inn", "ogrn") if values[key]]
-    if domains:
-        conditions += [Lead.web_domain.in_(sorted(domains)), Lead.mail_domain.in_(sorted(domains))]
-    if not conditions:
+    if not domains and not any(values[key] for key in ("name_key", "inn", "ogrn")):
         return []
     if keys_only:  # the same leads: an empty list matches nothing
         keys = {key: sorted(values[key]) for key in ("name_key", "inn", "ogrn")}
         return list(read_rows(_KEYS_OF_CANDIDATES, {**keys, "domains": sorted(domains)}))
+    conditions = [getattr(Lead, key).in_(sorted(values[key])) for key in ("name_key", "inn", "ogrn") if values[key]]
+    if domains:
+        conditions += [Lead.web_domain.in_(sorted(domains)), Lead.mail_domain.in_(sorted(domains))]
     return list(db.session.execute(db.select(Lead).where(or_(*conditions)).order_by(Lead.id)).scalars())
 
 

@@ -204,6 +204,24 @@ def query_url(**changes) -> str:
     return path + ("?" + "&".join(args.values()) if args else "")
 
 
+def query_urls(key: str, values, **changes) -> list[str]:
+    """``query_url(**changes, key=value)`` for each of ``values`` (the same URLs), the rest encoded once."""
+    path, pairs = _query_pairs()
+    args = {k: v[0] for k, v in pairs.items() if k != "lang"}
+    for k, value in changes.items():
+        if value is None:
+            args.pop(k, None)
+        else:
+            args[k] = _pair(k, str(value))
+    args.setdefault(key, None)  # where it was, else last
+    keys = list(args)
+    at = keys.index(key)
+    before = "".join(args[k] + "&" for k in keys[:at])
+    after = "".join("&" + args[k] for k in keys[at + 1 :])
+    name = quote_plus(key) + "="
+    return [f"{path}?{before}{name}{quote_plus(str(value))}{after}" for value in values]
+
+
 def _pair(key: str, value: str) -> str:
     """``key=value`` as ``urlencode`` writes it."""
     return quote_plus(key) + "=" + quote_plus(value)

@@ -34,6 +34,7 @@ from .i18n import (
     current_lang,
     field_label,
     query_url,
+    query_urls,
     sector_label,
 )
 from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, User, stated
@@ -163,8 +164,10 @@ def sector_options(labels: Labels, selected: str, facets: dict[str, int]) -> Mar
 def facet_links(labels: Labels, selected: str, facets: dict[str, int]) -> Markup:
     """The links of the sector facets, most leads first (ties in the facets' order), as the template wrote
     them (each link on a line of its own; the active one, with a blank line after it, removes the filter)."""
+    ordered = sorted(facets.items(), key=operator.itemgetter(1), reverse=True)
+    urls = query_urls("sector", (sector for sector, _n in ordered), page=None, after=None, before=None)
     out = []
-    for sector, n in sorted(facets.items(), key=operator.itemgetter(1), reverse=True):
+    for (sector, n), url in zip(ordered, urls, strict=True):
         name = _html_of(labels.sector_html, sector)
         if sector == selected:
             url = escape(query_url(sector=None, page=None, after=None, before=None))
@@ -173,8 +176,9 @@ def facet_links(labels: Labels, selected: str, facets: dict[str, int]) -> Markup
                 f'<span class="facet-count">{n}</span> ×</a>\n  \n  '
             )
         else:
-            url = escape(query_url(sector=sector, page=None, after=None, before=None))
-            out.append(f'\n  <a class="chip facet" href="{url}">{name} <span class="facet-count">{n}</span></a>\n  ')
+            out.append(
+                f'\n  <a class="chip facet" href="{escape(url)}">{name} <span class="facet-count">{n}</span></a>\n  '
+            )
     return Markup("".join(out))
 
 

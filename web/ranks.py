@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.robustness import rank_robustness
 
 from .appstate import app_state
-from .extensions import db
+from .extensions import db, read_rows
 from .models import Lead, LeadRank, RankState, WeightsVersion, utcnow
 from .versions import get_setting, scorer_for, snapshot
 
@@ -107,7 +107,7 @@ def overview() -> dict[str, Any]:
     cheap enough for every list request. The largest lead id it reads is the request's
     :func:`web.listing.last_id` too (one statement fewer for the list).
     """
-    found = db.session.execute(_OVERVIEW).first()
+    found = read_rows(_OVERVIEW).first()  # columns only: not through the ORM's execution (a fifth of the CPU)
     if found is None:
         return {"as_of": None, "version": None, "due": True, "n_leads": 0, "running": False}
     if has_request_context() and "matcher_last_lead" not in g:
