@@ -168,7 +168,7 @@ def _sectors_of(ids: list[int]) -> dict[int, list[dict]]:
     """Per lead id among ``ids``: its detected sectors as the JSON shows them (one statement)."""
     found: dict[int, list[dict]] = {i: [] for i in ids}
     if ids:
-        for lead_id, sector, share, main in read_rows(_SECTORS, {"ids": ids}):
+        for lead_id, sector, share, main in read_rows(_SECTORS, {"ids": ids}).all():
             found[lead_id].append({"sector": sector, "share": share, "main": main})
     return found
 

@@ -26,7 +26,7 @@ def _candidates(leads, keys_only: bool = False) -> list:
         return []
     if keys_only:  # the same leads: an empty list matches nothing
         keys = {key: sorted(values[key]) for key in ("name_key", "inn", "ogrn")}
-        return list(read_rows(_KEYS_OF_CANDIDATES, {**keys, "domains": sorted(domains)}))
+        return read_rows(_KEYS_OF_CANDIDATES, {**keys, "domains": sorted(domains)}).all()
     conditions = [getattr(Lead, key).in_(sorted(values[key])) for key in ("name_key", "inn", "ogrn") if values[key]]
     if domains:
         conditions += [Lead.web_domain.in_(sorted(domains)), Lead.mail_domain.in_(sorted(domains))]

@@ -35,7 +35,8 @@ def read_rows(statement, params: dict | None = None):
     The ORM's execution around it (objects to load, pending changes to flush first) costs a third of a
     short statement's CPU: for the reads of a page, which have neither. In the session's transaction.
     For statements built once per process: a connection maps the columns of a statement built anew to
-    those of the cached one on every run (half a millisecond for the list's 27 columns).
+    those of the cached one on every run (half a millisecond for the list's 27 columns). Take the rows with
+    ``.all()`` rather than iterating over the result: one fetch, not one per row (0.06 ms fewer for 75 rows).
     """
     return db.session.connection().execute(statement, params)
 

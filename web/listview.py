@@ -221,7 +221,7 @@ def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) ->
     others: dict[int, list[str]] = {i: [] for i in ids}
     evidence: dict[int, dict[str, str]] = {i: {} for i in ids}
     if ids:
-        for part, lead_id, name, status, _id in read_rows(_SECTORS_AND_EVIDENCE, {"ids": ids}):
+        for part, lead_id, name, status, _id in read_rows(_SECTORS_AND_EVIDENCE, {"ids": ids}).all():
             if part == 0:
                 others[lead_id].append(name)
             else:  # the first row of a field, as Lead.evidence_of reads

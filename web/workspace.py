@@ -169,7 +169,7 @@ def list_shell() -> dict:
     found = environ.get("matcher.list_shell")
     if found is None:
         found = {"overdue": 0, "staff": [], "views": []}
-        for row in read_rows(_SHELL, {"user": current_user.id, "today": date.today()}):
+        for row in read_rows(_SHELL, {"user": current_user.id, "today": date.today()}).all():
             if row.part == 0:
                 found["overdue"] = row.n
             else:
