@@ -162,6 +162,7 @@ def index():
             "bulk_status": listview.options(labels.status_choices),
         },
         facet_links=listview.facet_links(labels, f["sector"], facets) if facets else "",
+        sort_link=listview.sort_link_of(f),
         ranks_info=info,
         count_seconds=int(current_app.config.get("LEADS_COUNT_SECONDS", listing.COUNT_SECONDS)),
     )

@@ -42,6 +42,7 @@ from .i18n import (
     query_urls,
     sector_label,
 )
+from .listing import ASCENDING
 from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, User, stated
 from .ranks import stored_from
 from .scoring import get_config, weights_version
@@ -186,6 +187,30 @@ def facet_links(labels: Labels, selected: str, facets: dict[str, int]) -> Markup
                 f'\n  <a class="chip facet" href="{_esc(url)}">{name} <span class="facet-count">{n}</span></a>\n  '
             )
     return Markup("".join(out))
+
+
+def sort_link_of(f: dict):
+    """``sort_link(key, label)`` of the list's template: the heading of a column that sorts the list by ``key``
+    (:mod:`web.listing`), for the filters ``f``. The active sort shows its direction and turns it; another
+    starts in its own default direction."""
+    sort, direction = f.get("sort"), f.get("dir")
+
+    def sort_link(key: str, label: str) -> Markup:
+        active = (sort or "score") == key
+        default = "asc" if key in ASCENDING else "desc"
+        current = (direction or default) if active else default
+        next_dir = ("asc" if current == "desc" else "desc") if active else default
+        url = _esc(query_url(sort=key, dir=next_dir, page=None, after=None, before=None))
+        # the line breaks the template's macro printed (one after each of its four set tags)
+        if not active:
+            return Markup(f'\n\n\n\n<a href="{url}" class="sort">{escape(label)}</a>')
+        order, arrow = ("descending", "▼") if current == "desc" else ("ascending", "▲")
+        return Markup(
+            f'\n\n\n\n<a href="{url}" class="sort active" aria-sort="{order}">{escape(label)} '
+            f'<span aria-hidden="true">{arrow}</span></a>'
+        )
+
+    return sort_link
 
 
 def _sectors_and_evidence():
