@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import or_
+from sqlalchemy import and_, exists, literal_column, or_
+from sqlalchemy.orm import aliased
 
 from .dedup import KEY_COLUMNS, Match, reasons
 from .extensions import db, one_of, read_rows
@@ -68,6 +69,27 @@ def duplicate_ids(leads) -> set[int]:
         for key in _keys(other):
             holders[key].add(other.id)
     return {lead.id for lead in leads if any(holders.get(key, set()) - {lead.id} for key in _keys(lead))}
+
+
+def shares_a_key():
+    """Condition on a :class:`Lead` row: another lead shares one of its keys, the same test as
+    :func:`duplicate_ids` (name key, INN, OGRN each alone; a website or e-mail domain as either), in SQL.
+
+    The lead list selects it as a column (:func:`web.listview.select_rows`): for the page's 25 rows,
+    an index lookup each in the database, where a statement of its own and the comparison here cost
+    0.4 ms of the request's CPU.
+    """
+    other = aliased(Lead)
+    empty = literal_column("''")
+    same = [
+        and_(getattr(Lead, key) != empty, getattr(other, key) == getattr(Lead, key))
+        for key in ("name_key", "inn", "ogrn")
+    ]
+    same += [
+        and_(domain != empty, or_(other.web_domain == domain, other.mail_domain == domain))
+        for domain in (Lead.web_domain, Lead.mail_domain)
+    ]
+    return exists().where(other.id != Lead.id, or_(*same))
 
 
 def _keys(lead) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import listing, listview, ranks, services
-from .dupfind import duplicate_ids, trail_ids
+from .dupfind import trail_ids
 from .extensions import db
 from .facets import sector_facets
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
@@ -145,7 +145,7 @@ def index():
     rows_of = list_statement("leads.rows", f, listview.select_rows)
     page = listing.paginate(rows_of, f, request.args, _per_page(), lambda: filtered_query(f))
     items = listview.plain(page.items)
-    rows = listview.rows(items, page.first, info, duplicate_ids(items))
+    rows = listview.rows(items, page.first, info)
     labels = listview.current_labels()  # looked up once per language and weights version
     facets = sector_facets(f, filtered_query)
     return render_template(

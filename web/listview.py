@@ -30,6 +30,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Select, literal_column, null, select, union_all
 
 from .appstate import app_state
+from .dupfind import shares_a_key
 from .extensions import one_of, read_rows
 from .i18n import (
     EVIDENCE_LABELS,
@@ -47,13 +48,12 @@ from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, User, sta
 from .ranks import stored_from
 from .scoring import get_config, weights_version
 
-#: The columns of a lead the list reads: what it prints, sorts by (:mod:`web.keyset`: every sort column)
-#: and finds duplicates by (:mod:`web.dupfind`).
+#: The columns of a lead the list reads: what it prints and sorts by (:mod:`web.keyset`: every sort column).
 LIST_COLUMNS = tuple(
     getattr(Lead, c)
     for c in (
         *("id", "name", "city", "source", "sector", "score", "band", "completeness", "status", "created_at"),
-        *("sort_score", "name_key", "inn", "ogrn", "web_domain", "mail_domain", *COMMITMENTS),
+        *("sort_score", *COMMITMENTS),
     )
 )
 RANK_FIELDS = ("base", "low", "median", "high", "p_top_k", "as_of")
@@ -73,12 +73,14 @@ class Rank(NamedTuple):
 
 def select_rows(leads: Select) -> Select:
     """The rows of the list's columns for the leads ``leads`` selects (its filters and order kept), with the
-    assignee's name (``assignee``) and the stored rank (``rank_base``, ``rank_low``...) joined."""
+    assignee's name (``assignee``) and the stored rank (``rank_base``, ``rank_low``...) joined, and whether
+    another lead shares a key with it (``duplicate``: :func:`web.dupfind.shares_a_key`)."""
     return (
         leads.with_only_columns(
             *LIST_COLUMNS,
             User.username.label("assignee"),
             *(getattr(LeadRank, c).label(f"rank_{c}") for c in RANK_FIELDS),
+            shares_a_key().label("duplicate"),
             maintain_column_froms=True,
         )
         .outerjoin(User, User.id == Lead.assigned_to_id)
@@ -235,7 +237,7 @@ _SECTORS_AND_EVIDENCE = _sectors_and_evidence()
 
 def plain(found: list) -> list[SimpleNamespace]:
     """The rows ``found`` (of :func:`select_rows`) as plain objects with the same attributes: the page reads
-    each row thirty times (its wording, its duplicates), and an attribute of a SQLAlchemy row costs ten times
+    each row thirty times (its wording), and an attribute of a SQLAlchemy row costs ten times
     one of a namespace."""
     return [SimpleNamespace(**row._asdict()) for row in found]
 
@@ -245,7 +247,7 @@ def current_labels() -> Labels:
     return app_state().labels.get_or_build((current_lang(), weights_version()), Labels)
 
 
-def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) -> list[Markup]:
+def rows(leads: list, first: int, info: dict[str, Any]) -> list[Markup]:
     """The printed rows of ``leads`` (rows of :func:`select_rows`; ``first``: position of the first in the
     list; ``info``: the :func:`web.ranks.overview` of the stored ranks), each the HTML of a table row."""
     ids = [lead.id for lead in leads]
@@ -263,8 +265,8 @@ def rows(leads: list, first: int, info: dict[str, Any], duplicates: set[int]) ->
     base = escape(url_for("leads.index"))
     out = []
     for position, lead in enumerate(leads, first):
-        dup, ev = lead.id in duplicates, evidence[lead.id]
-        out.append(_row(lead, position, labels, base, robust.get(lead.id), dup, others[lead.id], ev))
+        ev = evidence[lead.id]
+        out.append(_row(lead, position, labels, base, robust.get(lead.id), lead.duplicate, others[lead.id], ev))
     return out
 
 
