@@ -141,7 +141,9 @@ def index():
     from flask import current_app
 
     f = filters_from(request.args)
-    info = ranks.ensure()  # first: it reads the largest lead id the page's total needs (listing.last_id)
+    # first: the overview of the ranks reads the largest lead id the page's total needs (listing.last_id); with
+    # the header's figures, in one statement
+    info = ranks.ensure(listview.list_shell()["ranks"])
     rows_of = list_statement("leads.rows", f, listview.select_rows)
     page = listing.paginate(rows_of, f, request.args, _per_page(), lambda: filtered_query(f))
     items = listview.plain(page.items)
