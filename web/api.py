@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 
 import matcher
 from matcher.messages import reason_text
@@ -14,7 +14,7 @@ from matcher.profile import to_cell
 
 from . import listing, services
 from .errors import error_response
-from .extensions import db, read_rows
+from .extensions import db, one_of, read_rows
 from .inputs import int_arg
 from .leads import filtered_query, filters_from, list_statement, sector_facets
 from .models import Lead, LeadSector, User
@@ -159,7 +159,7 @@ def _list_rows(leads: Select) -> Select:
 #: sector); built once per process.
 _SECTORS = (
     select(LeadSector.lead_id, LeadSector.sector, LeadSector.share, LeadSector.main)
-    .where(LeadSector.lead_id.in_(bindparam("ids", expanding=True)))
+    .where(one_of(LeadSector.lead_id, "ids"))
     .order_by(LeadSector.lead_id, LeadSector.main.desc(), LeadSector.sector)
 )
 
@@ -168,7 +168,7 @@ def _sectors_of(ids: list[int]) -> dict[int, list[dict]]:
     """Per lead id among ``ids``: its detected sectors as the JSON shows them (one statement)."""
     found: dict[int, list[dict]] = {i: [] for i in ids}
     if ids:
-        for lead_id, sector, share, main in read_rows(_SECTORS, {"ids": ids}):
+        for lead_id, sector, share, main in read_rows(_SECTORS, {"ids": ids}).all():
             found[lead_id].append({"sector": sector, "share": share, "main": main})
     return found
 

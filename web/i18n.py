@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote_plus
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_decimal, format_percent, get_locale, get_translations
@@ -105,7 +106,19 @@ def select_locale() -> str:
 
 def current_lang() -> str:
     """The language code of the current request (en, ru or vi)."""
-    return str(get_locale() or "en")
+    return str(_locale() or "en")
+
+
+def _locale():
+    """Flask-Babel's :func:`get_locale`, read straight from its namespace in ``g`` once it is chosen (or forced:
+    ``force_locale`` sets it there too). A page asks for it a hundred times, and each ``get_locale`` goes
+    through ``g``'s proxy three times."""
+    try:
+        namespace = g._get_current_object().__dict__.get("_flask_babel")
+    except RuntimeError:  # no app context: get_locale says None
+        return None
+    locale = getattr(namespace, "babel_locale", None)
+    return get_locale() if locale is None else locale
 
 
 def _label(mapping, lang: str) -> str:
@@ -174,34 +187,55 @@ def answer_label(field: str, value: str | None) -> str:
 
 def lang_url(lang: str) -> str:
     """This page's URL with ``lang`` switched (other query arguments kept)."""
-    args = request.args.to_dict(flat=False)
-    args["lang"] = [lang]
-    from urllib.parse import urlencode
-
-    return request.path + "?" + urlencode(args, doseq=True)
+    path, pairs = _query_pairs()
+    pairs = {**pairs, "lang": ["lang=" + quote_plus(lang)]}  # where ?lang= was, else last
+    return path + "?" + "&".join(pair for values in pairs.values() for pair in values)
 
 
 def query_url(**changes) -> str:
-    """This page's URL with some query arguments changed (``None`` removes one)."""
-    from urllib.parse import urlencode
-
-    path, kept = _query_args()
-    args = dict(kept)
+    """This page's URL with some query arguments changed (``None`` removes one); ``lang`` left out."""
+    path, pairs = _query_pairs()
+    args = {key: values[0] for key, values in pairs.items() if key != "lang"}  # each argument's first value
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
-            args[key] = str(value)
-    return path + ("?" + urlencode(args) if args else "")
+            args[key] = _pair(key, str(value))
+    return path + ("?" + "&".join(args.values()) if args else "")
 
 
-def _query_args() -> tuple[str, dict[str, str]]:
-    """The request's path and query arguments but ``lang``, read once per request (the lead list links
-    33 times to itself: sorts, sector facets, pages)."""
+def query_urls(key: str, values, **changes) -> list[str]:
+    """``query_url(**changes, key=value)`` for each of ``values`` (the same URLs), the rest encoded once."""
+    path, pairs = _query_pairs()
+    args = {k: v[0] for k, v in pairs.items() if k != "lang"}
+    for k, value in changes.items():
+        if value is None:
+            args.pop(k, None)
+        else:
+            args[k] = _pair(k, str(value))
+    args.setdefault(key, None)  # where it was, else last
+    keys = list(args)
+    at = keys.index(key)
+    before = "".join(args[k] + "&" for k in keys[:at])
+    after = "".join("&" + args[k] for k in keys[at + 1 :])
+    name = quote_plus(key) + "="
+    return [f"{path}?{before}{name}{quote_plus(str(value))}{after}" for value in values]
+
+
+def _pair(key: str, value: str) -> str:
+    """``key=value`` as ``urlencode`` writes it."""
+    return quote_plus(key) + "=" + quote_plus(value)
+
+
+def _query_pairs() -> tuple[str, dict[str, list[str]]]:
+    """The request's path and, per query argument, its values as encoded ``key=value`` pairs, read once per
+    request (the lead list links 33 times to itself: sorts, sector facets, pages, languages). The URLs are
+    those ``urlencode`` makes of the arguments with the changes applied."""
     environ = request.environ
-    found = environ.get("matcher.query_args")
+    found = environ.get("matcher.query_pairs")
     if found is None:
-        found = environ["matcher.query_args"] = (request.path, {k: v for k, v in request.args.items() if k != "lang"})
+        pairs = {key: [_pair(key, value) for value in values] for key, values in request.args.lists()}
+        found = environ["matcher.query_pairs"] = (request.path, pairs)
     return found
 
 
@@ -309,11 +343,37 @@ def init_app(app: Flask) -> None:
 @pass_eval_context
 def _template_gettext(eval_ctx, string: str, /, **variables) -> str:
     """``_()`` and ``gettext()`` of templates: as Jinja's newstyle gettext (the message always formatted with
-    ``variables``; escaped where the template autoescapes), without the context it does not use."""
-    rv = _translations().ugettext(string)  # not kept on eval_ctx: an imported macro module's outlives its request
+    ``variables``; escaped where the template autoescapes), without the context it does not use.
+
+    A message without variables is the same Markup every time in a language: kept with its catalogue
+    (:func:`_plain_messages`), as a page prints some sixty of them."""
+    translations = _translations()  # not kept on eval_ctx: an imported macro module's outlives its request
+    if not variables and eval_ctx.autoescape:
+        plain = _plain_messages(translations)
+        found = plain.get(string)
+        if found is None:
+            found = Markup(translations.ugettext(string)) % variables
+            if len(plain) < _PLAIN_MAX:
+                plain[string] = found
+        return found
+    rv = translations.ugettext(string)
     if eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
+
+
+#: Messages without variables kept per catalogue at most (the templates' own: a few hundred).
+_PLAIN_MAX = 4000
+
+
+def _plain_messages(translations) -> dict[str, Markup]:
+    """The escaped, formatted messages without variables of one catalogue, kept on the catalogue itself (a new
+    catalogue, e.g. compiled translations loaded again, starts empty)."""
+    try:
+        return translations.matcher_plain
+    except AttributeError:
+        translations.matcher_plain = {}
+        return translations.matcher_plain
 
 
 def _translations():
@@ -322,8 +382,11 @@ def _translations():
     (``force_locale``: an e-mail in the firm's language)."""
     if not has_request_context():
         return get_translations()
-    locale = get_locale()
-    found = g.get("matcher_translations")
+    space = g._get_current_object().__dict__
+    locale = getattr(space.get("_flask_babel"), "babel_locale", None)  # as in _locale()
+    if locale is None:
+        locale = get_locale()
+    found = space.get("matcher_translations")
     if found is None or found[0] is not locale:
-        found = g.matcher_translations = (locale, get_translations())
+        found = space["matcher_translations"] = (locale, get_translations())
     return found[1]

@@ -192,7 +192,10 @@ def _seek_statement(query: Statement, key: str, descending: bool, part: Segment,
         else:
             key_, at = tuple_(column, Lead.id), tuple_(value, row_id)
             q = q.where(key_ < at if descending else key_ > at)
-    return q.limit(bindparam("k_limit", type_=Integer))
+    # Without filters the page's size is written into the statement: PostgreSQL can then plan the prepared
+    # statement once (a parameter as the LIMIT makes it plan every run, 0.25 ms of its CPU a page). With
+    # filters it stays a parameter, and each run is planned for its own values.
+    return q.limit(bindparam("k_limit", type_=Integer, literal_execute=not query.params))
 
 
 def fetch(query: Select) -> list:

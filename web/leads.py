@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import listing, listview, ranks, services
-from .dupfind import duplicate_ids, trail_ids
+from .dupfind import trail_ids
 from .extensions import db
 from .facets import sector_facets
 from .forms import AssignForm, EvidenceForm, NoteForm, StatusForm, choices, flash_errors
@@ -26,7 +26,6 @@ from .i18n import EVIDENCE_LABELS, STATUS_LABELS, current_lang, field_label
 from .inputs import int_arg
 from .listing import ordering
 from .models import COMMITMENTS, EVIDENCE, SOURCES, STATUSES, AuditLog, Evidence, Lead, LeadSector, User
-from .scoring import get_config
 from .search import like_patterns
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -142,25 +141,31 @@ def index():
     from flask import current_app
 
     f = filters_from(request.args)
-    info = ranks.ensure()  # first: it reads the largest lead id the page's total needs (listing.last_id)
+    # first: the overview of the ranks reads the largest lead id the page's total needs (listing.last_id); with
+    # the header's figures, in one statement
+    info = ranks.ensure(listview.list_shell()["ranks"])
     rows_of = list_statement("leads.rows", f, listview.select_rows)
     page = listing.paginate(rows_of, f, request.args, _per_page(), lambda: filtered_query(f))
-    config = get_config()
     items = listview.plain(page.items)
-    rows = listview.rows(items, page.first, info, duplicate_ids(items))
+    rows = listview.rows(items, page.first, info)
     labels = listview.current_labels()  # looked up once per language and weights version
+    facets = sector_facets(f, filtered_query)
     return render_template(
         "leads/index.html",
         page=page,
         rows=rows,
         f=f,
-        statuses=STATUSES,
-        config_sectors=config.sector_ids,
-        facets=sector_facets(f, filtered_query),
-        config_bands=[b.name for b in config.bands],
+        facets=facets,
+        options={  # the filter form's and the bulk bar's <option>s (web/listview.py)
+            "sector": listview.sector_options(labels, f["sector"], facets),
+            "band": listview.options(labels.band_choices, f["band"]),
+            "status": listview.options(labels.status_choices, f["status"]),
+            "source": listview.options(labels.source_choices, f["source"]),
+            "bulk_status": listview.options(labels.status_choices),
+        },
+        facet_links=listview.facet_links(labels, f["sector"], facets) if facets else "",
+        sort_link=listview.sort_link_of(f),
         ranks_info=info,
-        labels=labels,
-        sector_names=labels.sectors,
         count_seconds=int(current_app.config.get("LEADS_COUNT_SECONDS", listing.COUNT_SECONDS)),
     )
 

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.robustness import rank_robustness
 
 from .appstate import app_state
-from .extensions import db
+from .extensions import db, read_rows
 from .models import Lead, LeadRank, RankState, WeightsVersion, utcnow
 from .versions import get_setting, scorer_for, snapshot
 
@@ -100,14 +100,19 @@ def state() -> RankState:
     return row
 
 
-def overview() -> dict[str, Any]:
+_READ = object()
+
+
+def overview(found: Any = _READ) -> dict[str, Any]:
     """What the list shows about the stored ranks: as of when, for which version, and whether a run is due.
 
-    Two primary-key lookups and the state row's columns, in one statement built once per process:
-    cheap enough for every list request. The largest lead id it reads is the request's
-    :func:`web.listing.last_id` too (one statement fewer for the list).
+    Two primary-key lookups and the state row's columns (:data:`OVERVIEW_COLUMNS`), in one statement built
+    once per process: cheap enough for every list request. The largest lead id it reads is the request's
+    :func:`web.listing.last_id` too (one statement fewer for the list). ``found``: that row, read by the
+    caller with other figures (:func:`web.workspace.list_shell`; None: no state row yet).
     """
-    found = db.session.execute(_OVERVIEW).first()
+    if found is _READ:
+        found = read_rows(_OVERVIEW).first()  # columns only: not through the ORM's execution (a fifth of the CPU)
     if found is None:
         return {"as_of": None, "version": None, "due": True, "n_leads": 0, "running": False}
     if has_request_context() and "matcher_last_lead" not in g:
@@ -124,13 +129,15 @@ def overview() -> dict[str, Any]:
     }
 
 
-_OVERVIEW = select(
+#: The columns :func:`overview` reads, of the state row (``RankState.id == STATE_ID``).
+OVERVIEW_COLUMNS = (
     *(getattr(RankState, c) for c in ("key", "as_of", "version_label", "n_leads", "n_added", "top_k", "spread")),
     RankState.holder,
     RankState.held_until,
     select(func.max(Lead.id)).scalar_subquery().label("last_lead"),
     select(func.max(LeadRank.lead_id)).scalar_subquery().label("last_ranked"),
-).where(RankState.id == STATE_ID)
+)
+_OVERVIEW = select(*OVERVIEW_COLUMNS).where(RankState.id == STATE_ID)
 
 
 def stored_for(leads: list[Lead], info: dict[str, Any] | None = None) -> dict[int, dict[str, Any]]:
@@ -514,9 +521,10 @@ def schedule(app: Flask | None = None) -> None:
         _futures.append(_pool.submit(run, app))
 
 
-def ensure() -> dict[str, Any]:
-    """The :func:`overview` of the stored ranks, starting a computation when one is due."""
-    info = overview()
+def ensure(found: Any = _READ) -> dict[str, Any]:
+    """The :func:`overview` of the stored ranks (of the row ``found``, if read), starting a computation when
+    one is due."""
+    info = overview(found)
     if info["due"] and not info["running"] and _first_in_a_second():
         schedule()
     return info

@@ -59,6 +59,30 @@ def test_duplicates_are_found_on_submit_and_import_and_shown(app, client, auth, 
     assert by_name and by_domain
 
 
+def test_the_lists_duplicate_column_is_the_same_test_as_duplicate_ids(app, make_lead):
+    """The list reads "possible duplicate" from a column of its rows (dupfind.shares_a_key, in SQL): it finds
+    the leads dupfind.duplicate_ids finds, whichever key they share (a domain as website or e-mail alike)."""
+    from web import dupfind, listview
+
+    make_lead(name="ООО «Роботех»", website="robotech.ru")
+    make_lead(name="АО Роботех")  # the same name key
+    make_lead(name="Robotech")  # another key: alone
+    make_lead(name="RT Group", contact_email="sales@robotech.ru")  # the first one's website as e-mail domain
+    make_lead(name="Mail A", contact_email="a@alpha.example")
+    make_lead(name="Mail B", contact_email="b@alpha.example")  # two e-mail domains
+    make_lead(name="Web C", website="gamma.example")  # a website of its own: alone
+    make_lead(name="Firm A", inn="7707083893")
+    make_lead(name="Firm B", inn="7707083893")
+    make_lead(name="Firm C", inn="")  # no INN: not the same as another without one
+    make_lead(name="Firm D", inn="")
+    with app.test_request_context():
+        leads = db.session.execute(db.select(Lead)).scalars().all()
+        expected = dupfind.duplicate_ids(leads)
+        rows = db.session.execute(listview.select_rows(db.select(Lead))).all()
+        assert {row.id for row in rows if row.duplicate} == expected
+        assert len(expected) == 7 and len(rows) == 11
+
+
 def test_merge_needs_confirmation_and_keeps_history_notes_and_audit(app, client, auth, make_lead):
     keep = make_lead(name="ООО «Роботех»", city="")
     gone = make_lead(name="Роботех", city="Kazan", website="robotech.ru", status="meeting")
