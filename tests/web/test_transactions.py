@@ -8,11 +8,12 @@ from sqlalchemy import exc, text
 
 from web.extensions import db
 
+# PostgreSQL only (SQLite has no prepared statements to keep): run there alone, never skipped.
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
 
 @pytest.fixture
-def pg_app(make_app, db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: SQLite has no prepared statements to keep")
+def pg_app(make_app):
     return make_app()
 
 
