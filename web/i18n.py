@@ -222,6 +222,19 @@ def query_urls(key: str, values, **changes) -> list[str]:
     return [f"{path}?{before}{name}{quote_plus(str(value))}{after}" for value in values]
 
 
+def query_base(drop: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
+    """The request's path and its arguments but ``lang`` and ``drop`` (by name: each its first value as an
+    encoded ``key=value`` pair), to build :func:`query_url`'s URLs from (another value of an argument keeps
+    its place, a new argument goes last)."""
+    path, pairs = _query_pairs()
+    return path, {k: v[0] for k, v in pairs.items() if k != "lang" and k not in drop}
+
+
+def query_pair(key: str, value: str) -> str:
+    """``key=value`` as ``urlencode`` writes it."""
+    return _pair(key, value)
+
+
 def _pair(key: str, value: str) -> str:
     """``key=value`` as ``urlencode`` writes it."""
     return quote_plus(key) + "=" + quote_plus(value)

@@ -41,11 +41,13 @@ from .i18n import (
     band_label,
     current_lang,
     field_label,
+    query_base,
+    query_pair,
     query_url,
     query_urls,
     sector_label,
 )
-from .listing import ASCENDING
+from .listing import ASCENDING, SORTS
 from .models import COMMITMENTS, Evidence, Lead, LeadRank, LeadSector, RankState, SavedView, Task, User, stated
 from .ranks import OVERVIEW_COLUMNS, STATE_ID, stored_from
 from .scoring import get_config, weights_version
@@ -196,15 +198,18 @@ def facet_links(labels: Labels, selected: str, facets: dict[str, int]) -> Markup
 def sort_link_of(f: dict):
     """``sort_link(key, label)`` of the list's template: the heading of a column that sorts the list by ``key``
     (:mod:`web.listing`), for the filters ``f``. The active sort shows its direction and turns it; another
-    starts in its own default direction."""
+    starts in its own default direction. Its URL is ``query_url(sort=key, dir=..., page=None, after=None,
+    before=None)``, the other arguments encoded once."""
     sort, direction = f.get("sort"), f.get("dir")
+    path, base = query_base(drop=("page", "after", "before"))
 
     def sort_link(key: str, label: str) -> Markup:
         active = (sort or "score") == key
         default = "asc" if key in ASCENDING else "desc"
         current = (direction or default) if active else default
         next_dir = ("asc" if current == "desc" else "desc") if active else default
-        url = _esc(query_url(sort=key, dir=next_dir, page=None, after=None, before=None))
+        pairs = {**base, "sort": _SORT_PAIRS.get(key) or query_pair("sort", key), "dir": _DIR_PAIRS[next_dir]}
+        url = _esc(f"{path}?{'&'.join(pairs.values())}")
         # the line breaks the template's macro printed (one after each of its four set tags)
         if not active:
             return Markup(f'\n\n\n\n<a href="{url}" class="sort">{escape(label)}</a>')
@@ -215,6 +220,10 @@ def sort_link_of(f: dict):
         )
 
     return sort_link
+
+
+_SORT_PAIRS = {key: query_pair("sort", key) for key in SORTS}
+_DIR_PAIRS = {d: query_pair("dir", d) for d in ("asc", "desc")}
 
 
 def _shell_query():
