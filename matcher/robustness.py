@@ -143,6 +143,30 @@ def grid_ranks(grid: NDArray[np.int64], counts: NDArray[np.int64] | None = None)
     return ranks.reshape(c, u)
 
 
+def column_ranks(grid: NDArray[np.integer], columns: NDArray[np.int64], counts: NDArray[np.int64] | None = None):
+    """:func:`grid_ranks` of a few ``columns`` only: 1 plus the weight of the scores above each.
+
+    One comparison with every column per wanted column, instead of counting the whole grid:
+    cheaper when few leads are ranked against many (a new lead against the stored ones).
+
+    Examples
+    --------
+    >>> column_ranks(np.array([[5, 9, 5, 1], [0, 0, 0, 0]]), np.array([0, 3])).tolist()
+    [[2, 4], [1, 1]]
+    >>> column_ranks(np.array([[5, 9, 1]]), np.array([2]), counts=np.array([2, 3, 1])).tolist()
+    [[6]]
+    """
+    grid = grid.astype(np.int32) if grid.min(initial=0) >= -(2**31) and grid.max(initial=0) < 2**31 else grid
+    # 0/1 times the counts, summed by BLAS: exact while the sums stay below 2**24 in float32
+    weights = None if counts is None else counts.astype(np.float32 if counts.sum() < 2**24 else np.float64)
+    out = np.empty((grid.shape[0], len(columns)), dtype=np.int64)
+    for i, j in enumerate(columns):
+        above = grid > grid[:, j : j + 1]
+        out[:, i] = np.count_nonzero(above, axis=1) if weights is None else above.astype(weights.dtype) @ weights
+    out += 1
+    return out
+
+
 def rank_summary(
     ranks: NDArray[np.integer], quantiles: tuple[float, ...] = QUANTILES, block: int = 256, n_jobs: int = 1
 ) -> NDArray[np.int64]:
@@ -204,6 +228,7 @@ def rank_robustness(
     resolution: float = RESOLUTION,
     n_jobs: int | None = None,
     rows: ArrayLike | None = None,
+    counts: ArrayLike | None = None,
 ) -> RobustnessResult:
     """Monte Carlo robustness of the ranking of ``matrix @ weights``.
 
@@ -232,6 +257,10 @@ def rank_robustness(
         lead still counts in every ranking, so each figure equals the one of the whole
         computation, while the stored ranks take ``n_samples * len(rows)`` entries at most.
         Ranks a new lead against the others, or the leads a block at a time in bounded memory.
+    counts : (n_rows,) array of int, optional
+        How many leads each row of ``matrix`` stands for (each at least 1; default 1 each): a
+        matrix of distinct rows with their counts gives the figures of its rows repeated, without
+        reading them all (``rows`` then indexes the rows given).
 
     Returns
     -------
@@ -245,34 +274,47 @@ def rank_robustness(
     """
     S, w = _check(matrix, weights, n_samples, spread, top_k)  # noqa: N806
     rows_wanted = None if rows is None else _check_rows(rows, len(S))
-    rows, inverse, counts = np.unique(S, axis=0, return_inverse=True, return_counts=True)
+    rows, inverse, counts_of = np.unique(S, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
+    if counts is not None:
+        counts_of = np.bincount(inverse, weights=_check_counts(counts, len(S)), minlength=len(rows)).astype(np.int64)
+    n_leads = int(counts_of.sum())
     keep, where = _kept_rows(inverse, len(rows), rows_wanted)
     samples = sample_weights(w, n_samples, spread, random_state)
-    ranks = np.empty((n_samples, len(keep)), dtype=np.uint16 if len(S) < 2**16 else np.uint32)
+    ranks = np.empty((n_samples, len(keep)), dtype=np.uint16 if n_leads < 2**16 else np.uint32)
     rows_t = np.ascontiguousarray(rows.T)
-    weight_counts = None if len(rows) == len(S) else counts
+    weight_counts = None if len(rows) == n_leads else counts_of
     chunk_size = chunk_size or max(8, CHUNK_ITEMS // len(rows))
     scale = 1.0 / (resolution * w.sum()) if w.sum() > 0 else 1.0
 
     # Widest score range on the grid: counting needs one bin per step and weighting.
     span = (rows.max(axis=0) @ (w * (1 + spread)) - rows.min(axis=0) @ (w * (1 - spread))) * scale + 2
     by_count = span * chunk_size <= MAX_BINS
+    # A few kept rows are compared with every row (about 1 ns per pair) rather than all rows ranked
+    # (about 15 ns per bin and 20 ns per row of each weighting): same ranks, measured on 2,809 rows.
+    by_column = len(keep) < len(rows) and len(keep) * len(rows) <= 12 * span + 16 * len(rows)
+
+    def on_grid(scores: NDArray[np.float64]) -> NDArray[np.int64]:
+        np.multiply(scores, scale, out=scores)
+        return np.rint(scores, out=scores).astype(np.int64)
 
     def rank_on_grid(scores: NDArray[np.float64]) -> NDArray[np.int64]:
-        np.multiply(scores, scale, out=scores)
-        grid = np.rint(scores, out=scores).astype(np.int64)
+        grid = on_grid(scores)
         return grid_ranks(grid, weight_counts) if by_count else chunk_ranks(grid, weight_counts)
 
     def run(start: int) -> None:
-        chunk = rank_on_grid(samples[start : start + chunk_size] @ rows_t)
+        scores = samples[start : start + chunk_size] @ rows_t
+        if by_column:
+            ranks[start : start + chunk_size] = column_ranks(on_grid(scores), keep, weight_counts)
+            return
+        chunk = rank_on_grid(scores)
         ranks[start : start + chunk_size] = chunk if len(keep) == len(rows) else chunk[:, keep]
 
     jobs = n_jobs or min(2, os.cpu_count() or 1)
     with threadpool_limits(1, user_api="blas"):  # tiny products: BLAS threads would only spin
         _map(run, range(0, n_samples, chunk_size), jobs)
     low, median, high, rmin, rmax = rank_summary(ranks, n_jobs=jobs)
-    p_top = np.count_nonzero(ranks <= min(top_k, len(S)), axis=0) / n_samples
+    p_top = np.count_nonzero(ranks <= min(top_k, n_leads), axis=0) / n_samples
     base = rank_on_grid((rows @ w)[None, :])[0][keep]
     extra = {
         "method": "monte-carlo weighted sum",
@@ -293,6 +335,14 @@ def _check_rows(rows: ArrayLike, n_leads: int) -> NDArray[np.int64]:
     if len(wanted) == 0 or wanted.min() < 0 or wanted.max() >= n_leads:
         raise ValueError(f"rows must be indices of leads in [0, {n_leads}), at least one")
     return wanted
+
+
+def _check_counts(counts: ArrayLike, n_rows: int) -> NDArray[np.int64]:
+    """``counts`` as an array of one whole count of at least 1 per row."""
+    given = np.asarray(counts).reshape(-1)
+    if given.shape != (n_rows,) or not np.array_equal(given, np.round(given)) or (given < 1).any():
+        raise ValueError(f"counts must be {n_rows} whole numbers of at least 1, one per row of matrix")
+    return given.astype(np.int64)
 
 
 def _kept_rows(inverse: NDArray[np.int64], n_distinct: int, wanted: NDArray[np.int64] | None):

@@ -7,7 +7,14 @@ import pytest
 from scipy.stats import rankdata
 
 from matcher.compare import rank_desc
-from matcher.robustness import chunk_ranks, grid_ranks, rank_robustness, rank_summary, sample_weights
+from matcher.robustness import (
+    chunk_ranks,
+    column_ranks,
+    grid_ranks,
+    rank_robustness,
+    rank_summary,
+    sample_weights,
+)
 
 
 def test_sample_weights_bounds_and_seed():
@@ -157,3 +164,59 @@ def test_rows_give_the_figures_of_the_whole_computation():
 def test_rows_outside_the_matrix_are_refused(rows):
     with pytest.raises(ValueError, match="rows must be indices"):
         rank_robustness(np.ones((400, 2)), [1.0, 1.0], n_samples=10, rows=rows)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_column_ranks_are_the_grid_ranks_of_those_columns(seed):
+    rng = np.random.default_rng(seed)
+    grid = rng.integers(-50, 50, size=(40, 300))  # many ties
+    counts = rng.integers(1, 9, size=300)
+    columns = rng.choice(300, size=7, replace=False)
+    np.testing.assert_array_equal(column_ranks(grid, columns), grid_ranks(grid)[:, columns])
+    np.testing.assert_array_equal(column_ranks(grid, columns, counts), grid_ranks(grid, counts)[:, columns])
+    wide = grid * 10**11  # beyond 32 bits: compared as they are
+    np.testing.assert_array_equal(column_ranks(wide, columns, counts), chunk_ranks(wide, counts)[:, columns])
+
+
+def _figures(result):
+    return {
+        name: getattr(result, name)
+        for name in ("rank_low", "rank_median", "rank_high", "rank_min", "rank_max", "p_top_k", "base_rank")
+    }
+
+
+@pytest.mark.parametrize("rows", [None, [0, 5, 5, 11], list(range(12))])
+def test_counted_rows_give_the_figures_of_the_rows_repeated(rows):
+    rng = np.random.default_rng(4)
+    distinct = rng.integers(0, 5, size=(12, 3)) / 4.0
+    counts = rng.integers(1, 40, size=12)
+    counts[3] = 1
+    repeated = np.repeat(distinct, counts, axis=0)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])  # where each distinct row starts in ``repeated``
+    w = [40.0, 35.0, 25.0]
+    grouped = rank_robustness(
+        distinct, w, n_samples=400, spread=0.3, top_k=15, random_state=2, rows=rows, counts=counts
+    )
+    whole = rank_robustness(
+        repeated, w, n_samples=400, spread=0.3, top_k=15, random_state=2, rows=None if rows is None else first[rows]
+    )
+    for name, values in _figures(grouped).items():
+        np.testing.assert_array_equal(
+            values, _figures(whole)[name][first] if rows is None else _figures(whole)[name], err_msg=name
+        )
+
+
+def test_counts_may_repeat_a_row_that_is_also_given_again():
+    S = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])  # noqa: N806 - row 2 equals row 0
+    w = [60.0, 40.0]
+    grouped = rank_robustness(S, w, n_samples=50, random_state=0, counts=[3, 2, 1], rows=[2])
+    whole = rank_robustness(np.repeat(S, [3, 2, 1], axis=0), w, n_samples=50, random_state=0, rows=[5])
+    for name, values in _figures(grouped).items():
+        np.testing.assert_array_equal(values, _figures(whole)[name], err_msg=name)
+    assert grouped.base_rank.tolist() == [1]
+
+
+@pytest.mark.parametrize("counts", [[1, 2], [1, 0, 1], [1, 1.5, 1], [[1, 1, 1]] * 2])
+def test_counts_that_are_not_one_whole_count_per_row_are_refused(counts):
+    with pytest.raises(ValueError, match="counts must be 3 whole numbers"):
+        rank_robustness(np.eye(3), [1.0, 1.0, 1.0], n_samples=10, counts=counts)

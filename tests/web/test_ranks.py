@@ -76,6 +76,33 @@ def test_new_leads_are_ranked_in_the_background_and_incrementally(app, leads, ma
         assert getattr(full[newest], column) == getattr(rows_after[newest], column), column
 
 
+def test_a_new_lead_is_ranked_against_leads_with_equal_answers_as_a_full_run_ranks_it(app, leads, make_lead):
+    """The stored leads are read grouped by their sub-scores: leads with equal answers count once each."""
+    twins = [make_lead(name=f"Volga Robotics {i}") for i in range(4)]  # the sub-scores of leads[0]
+    ranks.wait()
+    assert full_run(app) == ["full"]
+    _, before = stored(app)
+    for new in (
+        {"name": "Kama Robotics"},  # equal to the twins: the tie shares their rank
+        {
+            "name": "Kama Tours",
+            "okved": "79.11",
+            "description": "tours",
+            "training": "",
+            "investment_usd": "50000",
+        },  # below
+    ):
+        lead = make_lead(**new)
+        ranks.wait()
+        state, alone = stored(app)
+        assert state.n_added == 1
+        assert full_run(app) == ["full"]
+        _, full = stored(app)
+        for column in ("base", "low", "median", "high", "p_top_k", "subscores"):
+            assert getattr(full[lead], column) == getattr(alone[lead], column), (new["name"], column)
+    assert alone[lead].base > before[twins[0]].base + len(twins)  # behind every twin, each counted
+
+
 def test_weights_change_ranks_every_lead_again(app, client, auth, leads):
     before, rows = stored(app)
     auth.login("admin")
