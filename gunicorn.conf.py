@@ -13,7 +13,10 @@ bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
 # Threads, not processes, for the concurrency within a worker: requests mostly wait on the
 # database, and a process costs about 300 MB (numpy, scikit-learn, the scorer). 2 x 4 is what
 # bench/bench_api.py and bench/bench_soak.py measure on 2 cores: one worker per core.
-worker_class = "gthread"
+# gthread, with new connections going to the worker that holds the fewest (web/serving.py): a
+# kept-alive connection stays with the worker that accepted it, and plain gthread lets one worker
+# take most of them while another idles.
+worker_class = "web.serving.BalancedThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 
@@ -51,3 +54,10 @@ def on_starting(server):
     except ConfigError as error:
         print(f"error: {error.message}", file=sys.stderr, flush=True)
         raise SystemExit(4) from None
+
+
+def child_exit(server, worker):
+    """In the master, once a worker has exited (even killed): its share of the connection counts is freed."""
+    from web.serving import worker_exited
+
+    worker_exited(worker.pid)

@@ -73,7 +73,8 @@ def test_defaults(tmp_path):
     config = printed_config(environment(tmp_path))
     assert config["wsgi_app"] == "web.wsgi:app"
     assert config["bind"] == "['127.0.0.1:8000']"
-    assert (config["worker_class"], config["workers"], config["threads"]) == ("gthread", "2", "4")
+    assert config["worker_class"] == "web.serving.BalancedThreadWorker"  # gthread, sharing connections evenly
+    assert (config["workers"], config["threads"]) == ("2", "4")
     assert (config["timeout"], config["graceful_timeout"], config["keepalive"]) == ("30", "30", "5")
     assert (config["preload_app"], config["accesslog"], config["loglevel"]) == ("False", "None", "info")
 

@@ -1,0 +1,144 @@
+"""web/serving.py: gunicorn workers that share the connections evenly, under a real gunicorn."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from web.serving import SharedCounts
+
+ROOT = Path(__file__).resolve().parents[2]
+#: A WSGI app that answers with the pid of the worker that served the request.
+PID_APP = """
+import os
+
+def app(environ, start_response):
+    body = str(os.getpid()).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+"""
+#: The hook of gunicorn.conf.py that frees a dead worker's count, and nothing else of it.
+HOOKS = """
+def child_exit(server, worker):
+    from web.serving import worker_exited
+
+    worker_exited(worker.pid)
+"""
+
+
+def test_a_worker_listens_while_no_other_holds_fewer_connections():
+    counts = SharedCounts(slots=4)
+    a, b = counts.claim(1), counts.claim(os.getpid())  # two live processes
+    assert (a, b) == (0, 1)
+    assert counts.fair(a, 0) and counts.fair(b, 0)  # ties listen together
+    assert not counts.fair(b, 1) and counts.fair(a, 0)
+    assert counts.fair(a, 1) and counts.fair(b, 1)
+    counts.release(1)
+    assert counts.claim(102) == 0  # the lowest free slot, its count starting at 0
+    assert counts.claim(103) == 2 and counts.claim(104) == 3 and counts.claim(105) is None
+
+
+def test_a_worker_that_died_without_freeing_its_slot_does_not_keep_the_others_waiting():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    counts = SharedCounts(slots=4)
+    gone, mine = counts.claim(child.pid), counts.claim(os.getpid())
+    assert counts.fair(gone, 0)
+    assert counts.fair(mine, 5)  # the dead worker holds fewer, but is gone: its slot is freed
+    assert counts.claim(999_999) == gone
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """gunicorn with 2 BalancedThreadWorker workers of 2 threads, serving PID_APP; yields (port, process)."""
+    (tmp_path / "pidapp.py").write_text(PID_APP)
+    (tmp_path / "hooks.py").write_text(HOOKS)
+    port, log = free_port(), (tmp_path / "gunicorn.log").open("w")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT)])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(tmp_path / "hooks.py"), "-k", "web.serving.BalancedThreadWorker"]
+        + ["-w", "2", "--threads", "2", "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "pidapp:app"],
+        cwd=tmp_path,
+        env=env,
+        stderr=log,
+    )
+    try:
+        workers = wait_for_workers(port, 2)
+        yield port, process, workers
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+def served_by(conn: http.client.HTTPConnection) -> int:
+    conn.request("GET", "/")
+    response = conn.getresponse()
+    assert response.status == 200
+    return int(response.read())
+
+
+def wait_for_workers(port: int, n: int, timeout: float = 60.0) -> set[int]:
+    """The pids of ``n`` workers, once that many answer (a new connection each time)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < n:
+        assert time.monotonic() < deadline, f"{len(seen)} of {n} workers answered"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            seen.add(served_by(conn))
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            conn.close()
+    return seen
+
+
+def test_connections_opened_at_once_are_shared_evenly(server):
+    port, _process, workers = server
+    for _ in range(3):
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(12)]
+        for conn in conns:
+            conn.connect()  # all 12 wait in the listen queue before any request is made
+        split = Counter(served_by(conn) for conn in conns)
+        assert set(split) == workers and sorted(split.values()) == [6, 6], split
+        assert Counter(served_by(conn) for conn in conns) == split  # kept alive: each stays with its worker
+        for conn in conns:
+            conn.close()
+        time.sleep(0.3)  # the workers see the connections close
+
+
+def test_a_killed_worker_is_replaced_and_connections_go_on_being_accepted(server):
+    port, _process, workers = server
+    held = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(6)]
+    split = Counter(served_by(conn) for conn in held)
+    victim = min(split)
+    os.kill(victim, signal.SIGKILL)
+    for conn in held:
+        conn.close()
+    time.sleep(0.5)  # the surviving worker sees its connections close
+    replaced = wait_for_workers(port, 2) - {victim}
+    assert len(replaced) == 2 and victim not in replaced
+    started = time.monotonic()
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
+    split = Counter(served_by(conn) for conn in conns)
+    for conn in conns:
+        conn.close()
+    assert sorted(split.values()) == [4, 4] and set(split) == replaced
+    assert time.monotonic() - started < 5
