@@ -55,6 +55,7 @@ def run_ranks_job() -> list[str]:
     from . import create_app, ranks
 
     app = _app or create_app(serving=False)
+    ranks.yield_cpu(app)  # this work horse is a process of its own: requests served meanwhile go first
     with app.app_context():
         db.engine.dispose(close=False)
     return ranks.run(app)
