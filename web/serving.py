@@ -11,8 +11,9 @@ against 32 ms), and the list's p99 went from 110 ms to 171 ms.
 any other worker of the same server. The counts are in memory shared by the workers (:class:`SharedCounts`,
 made in the gunicorn master before it forks them). Ties listen together, so some worker always listens:
 the one holding the fewest takes the connection. A worker that stopped listening checks again every
-:data:`RECHECK_SECONDS`, so a connection waits that long at most when the counts change under it.
-Requests on the connections a worker holds are served as before.
+:data:`RECHECK_SECONDS`, so a connection waits that long at most when the counts change under it. A worker
+on its way out (a reload) leaves the counts as it stops listening, and the master frees the count of one
+that died. Requests on the connections a worker holds are served as before.
 
 Built on gunicorn 27's ``ThreadWorker`` (``set_accept_enabled``, ``wait_for_and_dispatch_events`` and
 ``nr_conns``, all used on the worker's main thread); ``setup.cfg`` pins that series. With ``reuse_port``
@@ -112,7 +113,14 @@ class BalancedThreadWorker(ThreadWorker):
         return self.slot is None or COUNTS.fair(self.slot, self.nr_conns)
 
     def set_accept_enabled(self, enabled: bool) -> None:
-        """Listen only when gthread has room for a connection and the counts say this worker is the one."""
+        """Listen only when gthread has room for a connection and the counts say this worker is the one.
+
+        A worker on its way out (a reload, SIGTERM) leaves the counts at once: it takes no more connections,
+        and the others must not wait for it as the one holding the fewest.
+        """
+        if not self.alive and self.slot is not None:
+            COUNTS.release(os.getpid())
+            self.slot = None
         super().set_accept_enabled(enabled and (not self.alive or self._fair()))
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:

@@ -94,8 +94,8 @@ def served_by(conn: http.client.HTTPConnection) -> int:
     return int(response.read())
 
 
-def wait_for_workers(port: int, n: int, timeout: float = 60.0) -> set[int]:
-    """The pids of ``n`` workers, once that many answer (a new connection each time)."""
+def wait_for_workers(port: int, n: int, timeout: float = 60.0, exclude: set[int] = frozenset()) -> set[int]:
+    """The pids of ``n`` workers (other than ``exclude``), once that many answer (a new connection each time)."""
     seen: set[int] = set()
     deadline = time.monotonic() + timeout
     while len(seen) < n:
@@ -103,6 +103,7 @@ def wait_for_workers(port: int, n: int, timeout: float = 60.0) -> set[int]:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
             seen.add(served_by(conn))
+            seen -= exclude
         except OSError:
             time.sleep(0.1)
         finally:
@@ -142,3 +143,21 @@ def test_a_killed_worker_is_replaced_and_connections_go_on_being_accepted(server
         conn.close()
     assert sorted(split.values()) == [4, 4] and set(split) == replaced
     assert time.monotonic() - started < 5
+
+
+def test_workers_stopping_on_a_reload_leave_the_new_connections_to_the_new_workers(server):
+    """A worker on its way out (SIGHUP) takes no connection, and does not count as holding fewer."""
+    port, process, old = server
+    held = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
+    assert sorted(Counter(served_by(conn) for conn in held).values()) == [1, 1]  # one idle connection on each
+    process.send_signal(signal.SIGHUP)
+    new = wait_for_workers(port, 2, exclude=old)
+    conns = []
+    try:
+        for _ in range(8):  # more than either old worker holds, before they are gone
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1.5)
+            conns.append(conn)
+            assert served_by(conn) in new
+    finally:
+        for conn in conns + held:
+            conn.close()
