@@ -80,6 +80,7 @@ def server(tmp_path):
     )
     try:
         workers = wait_for_workers(port, 2)
+        time.sleep(0.5)  # the workers have closed the connections that found them: their counts are back to 0
         yield port, process, workers
     finally:
         process.terminate()
@@ -87,8 +88,9 @@ def server(tmp_path):
         log.close()
 
 
-def served_by(conn: http.client.HTTPConnection) -> int:
-    conn.request("GET", "/")
+def served_by(conn: http.client.HTTPConnection, close: bool = False) -> int:
+    """The pid of the worker that answers a request on ``conn`` (``close``: and closes the connection at once)."""
+    conn.request("GET", "/", headers={"Connection": "close"} if close else {})
     response = conn.getresponse()
     assert response.status == 200
     return int(response.read())
@@ -102,7 +104,7 @@ def wait_for_workers(port: int, n: int, timeout: float = 60.0, exclude: set[int]
         assert time.monotonic() < deadline, f"{len(seen)} of {n} workers answered"
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            seen.add(served_by(conn))
+            seen.add(served_by(conn, close=True))  # no connection left open to count
             seen -= exclude
         except OSError:
             time.sleep(0.1)
@@ -115,32 +117,39 @@ def test_connections_opened_at_once_are_shared_evenly(server):
     port, _process, workers = server
     for _ in range(3):
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(12)]
-        for conn in conns:
-            conn.connect()  # all 12 wait in the listen queue before any request is made
-        split = Counter(served_by(conn) for conn in conns)
-        assert set(split) == workers and sorted(split.values()) == [6, 6], split
-        assert Counter(served_by(conn) for conn in conns) == split  # kept alive: each stays with its worker
-        for conn in conns:
-            conn.close()
+        try:
+            for conn in conns:
+                conn.connect()  # all 12 wait in the listen queue before any request is made
+            split = Counter(served_by(conn) for conn in conns)
+            assert set(split) == workers and sorted(split.values()) == [6, 6], split
+            assert Counter(served_by(conn) for conn in conns) == split  # kept alive: each stays with its worker
+        finally:
+            for conn in conns:
+                conn.close()
         time.sleep(0.3)  # the workers see the connections close
 
 
 def test_a_killed_worker_is_replaced_and_connections_go_on_being_accepted(server):
     port, _process, workers = server
     held = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(6)]
-    split = Counter(served_by(conn) for conn in held)
+    try:
+        split = Counter(served_by(conn) for conn in held)
+    finally:
+        for conn in held:
+            conn.close()
     victim = min(split)
     os.kill(victim, signal.SIGKILL)
-    for conn in held:
-        conn.close()
     time.sleep(0.5)  # the surviving worker sees its connections close
     replaced = wait_for_workers(port, 2) - {victim}
     assert len(replaced) == 2 and victim not in replaced
+    time.sleep(0.5)  # the workers have closed the connections that found them
     started = time.monotonic()
     conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
-    split = Counter(served_by(conn) for conn in conns)
-    for conn in conns:
-        conn.close()
+    try:
+        split = Counter(served_by(conn) for conn in conns)
+    finally:
+        for conn in conns:
+            conn.close()
     assert sorted(split.values()) == [4, 4] and set(split) == replaced
     assert time.monotonic() - started < 5
 
@@ -149,15 +158,14 @@ def test_workers_stopping_on_a_reload_leave_the_new_connections_to_the_new_worke
     """A worker on its way out (SIGHUP) takes no connection, and does not count as holding fewer."""
     port, process, old = server
     held = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
-    assert sorted(Counter(served_by(conn) for conn in held).values()) == [1, 1]  # one idle connection on each
-    process.send_signal(signal.SIGHUP)
-    new = wait_for_workers(port, 2, exclude=old)
-    conns = []
+    conns: list[http.client.HTTPConnection] = []
     try:
+        assert sorted(Counter(served_by(conn) for conn in held).values()) == [1, 1]  # an idle connection on each
+        process.send_signal(signal.SIGHUP)
+        new = wait_for_workers(port, 2, exclude=old)
         for _ in range(8):  # more than either old worker holds, before they are gone
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1.5)
-            conns.append(conn)
-            assert served_by(conn) in new
+            conns.append(http.client.HTTPConnection("127.0.0.1", port, timeout=1.5))
+            assert served_by(conns[-1]) in new
     finally:
         for conn in conns + held:
             conn.close()
