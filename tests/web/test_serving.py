@@ -113,6 +113,16 @@ def wait_for_workers(port: int, n: int, timeout: float = 60.0, exclude: set[int]
     return seen
 
 
+def split_of(port: int, n: int) -> Counter:
+    """How many of ``n`` new connections each worker served (a request on each, then all closed)."""
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(n)]
+    try:
+        return Counter(served_by(conn) for conn in conns)
+    finally:
+        for conn in conns:
+            conn.close()
+
+
 def test_connections_opened_at_once_are_shared_evenly(server):
     port, _process, workers = server
     for _ in range(3):
@@ -130,26 +140,15 @@ def test_connections_opened_at_once_are_shared_evenly(server):
 
 
 def test_a_killed_worker_is_replaced_and_connections_go_on_being_accepted(server):
-    port, _process, workers = server
-    held = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(6)]
-    try:
-        split = Counter(served_by(conn) for conn in held)
-    finally:
-        for conn in held:
-            conn.close()
-    victim = min(split)
+    port, _process, _workers = server
+    victim = min(split_of(port, 6))
     os.kill(victim, signal.SIGKILL)
     time.sleep(0.5)  # the surviving worker sees its connections close
     replaced = wait_for_workers(port, 2) - {victim}
     assert len(replaced) == 2 and victim not in replaced
     time.sleep(0.5)  # the workers have closed the connections that found them
     started = time.monotonic()
-    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
-    try:
-        split = Counter(served_by(conn) for conn in conns)
-    finally:
-        for conn in conns:
-            conn.close()
+    split = split_of(port, 8)
     assert sorted(split.values()) == [4, 4] and set(split) == replaced
     assert time.monotonic() - started < 5
 
