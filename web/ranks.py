@@ -392,7 +392,7 @@ def unranked(limit: int = CHUNK) -> list[int]:
 def stored_groups(width: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct sub-score rows of the ranked leads and how many leads have each: the database groups
     them, so 100,000 leads of a few thousand distinct answers cost a few thousand rows to read (reading and
-    parsing every row took 0.7 s of CPU per new lead at 100,000 leads; 4 s before with a JSON parse each)."""
+    parsing every row took 0.7 s of CPU per incremental run at 100,000 leads; 4 s before with a JSON parse each)."""
     text = cast(LeadRank.subscores, Text)
     found = db.session.execute(
         select(text, func.count()).join(Lead, Lead.id == LeadRank.lead_id).group_by(text).order_by(text)
