@@ -22,15 +22,16 @@ def acting_user() -> User | None:
         return None
 
 
-def audit(action: str, obj: Any, user: User | None = None, **details: Any) -> None:
-    """Record who did ``action`` to ``obj`` (a model instance), with JSON ``details``."""
+def audit(action: str, obj: Any, user: User | None = None, **details: Any) -> AuditLog:
+    """Record who did ``action`` to ``obj`` (a model instance), with JSON ``details``; the new entry (added to
+    the session)."""
     user = user or acting_user()
-    db.session.add(
-        AuditLog(
-            user_id=user.id if user else None,
-            action=action,
-            object_type=type(obj).__name__.lower() if obj is not None else action.split(".")[0],
-            object_id=getattr(obj, "id", None),
-            details=details,
-        )
+    entry = AuditLog(
+        user_id=user.id if user else None,
+        action=action,
+        object_type=type(obj).__name__.lower() if obj is not None else action.split(".")[0],
+        object_id=getattr(obj, "id", None),
+        details=details,
     )
+    db.session.add(entry)
+    return entry

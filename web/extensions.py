@@ -4,7 +4,7 @@ from flask_babel import Babel
 from flask_login import AnonymousUserMixin, LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Boolean, any_, bindparam
+from sqlalchemy import Boolean, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
@@ -71,3 +71,25 @@ def _one_of_in(element: OneOf, compiler, **kw) -> str:
 @compiles(OneOf, "postgresql")
 def _one_of_any(element: OneOf, compiler, **kw) -> str:
     return compiler.process(element.column == any_(bindparam(element.name, type_=ARRAY(element.column.type))), **kw)
+
+
+def give_ids(objects: list) -> None:
+    """Give new objects of one model their primary keys from its PostgreSQL sequence, in one statement.
+
+    An object whose id is known is written without RETURNING, and psycopg then sends the rows of a flush as
+    one prepared statement (executemany); without the ids, SQLAlchemy writes them as one INSERT of every
+    row's values with RETURNING, whose text psycopg parses in Python placeholder by placeholder: at 1,000 leads
+    a chunk, that parsing was 40 % of a batch import's CPU on PostgreSQL. Other databases: nothing is done
+    (SQLite numbers the rows itself, at no such cost).
+    """
+    if not objects or db.session.get_bind().dialect.name != "postgresql":
+        return
+    table = type(objects[0]).__table__
+    (column,) = table.primary_key.columns
+    with db.session.no_autoflush:  # objects already added keep their place in the next flush, ids and all
+        sequence = db.session.execute(select(func.pg_get_serial_sequence(table.name, column.name))).scalar_one()
+        ids = db.session.execute(
+            select(func.nextval(sequence)).select_from(func.generate_series(1, len(objects)))
+        ).scalars()
+    for obj, new_id in zip(objects, ids, strict=True):
+        setattr(obj, column.key, new_id)

@@ -139,7 +139,7 @@ class Lead(ProfileColumns, db.Model):
     row_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # SQLAlchemy adds "AND row_version = <as loaded>" to every UPDATE of a lead and bumps it; no row
     # matched means someone saved in between: StaleDataError, which the lead pages turn into a 409.
-    __mapper_args__ = {"version_id_col": row_version}
+    __mapper_args__ = {"version_id_col": row_version, "eager_defaults": False}
     # The list's orders (web/listing.py): each sort column with the id as tie-break, in one index; and
     # LIKE '%word%' on the folded text, served by a trigram index on PostgreSQL (SQLite scans: no such index)
     __table_args__ = (

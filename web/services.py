@@ -28,7 +28,7 @@ from matcher.profile import FIELDS, field_for
 from .appstate import app_state
 from .audit import acting_user, audit
 from .dedup import identifiers_from
-from .extensions import db
+from .extensions import db, give_ids
 from .models import (
     COMMITMENTS,
     EVIDENCE,
@@ -298,11 +298,17 @@ def import_rows(
     if db.session.execute(moved, execution_options={"synchronize_session": False}).rowcount != 1:
         return None
     leads = [new_lead(p, r, "batch", False, t, job) for p, r, t in scored]
+    give_ids(leads)
+    give_ids([lead.assessments[0] for lead in leads])
     db.session.add_all(leads)
     db.session.flush()
     insert_sectors((lead, result) for lead, (_p, result, _t) in zip(leads, scored, strict=True))
-    for lead, (_p, result, _t) in zip(leads, scored, strict=True):
-        audit("lead.create", lead, user, source="batch", score=result.score)
+    give_ids(
+        [
+            audit("lead.create", lead, user, source="batch", score=result.score)
+            for lead, (_p, result, _t) in zip(leads, scored, strict=True)
+        ]
+    )
     mark_ranks()
     return counts
 
