@@ -504,6 +504,7 @@ def yield_cpu(app: Flask) -> None:
 def run(app: Flask) -> list[str]:
     """:func:`work` in an app context of its own (a thread of the app process, or an RQ work horse)."""
     with app.app_context():
+        db.session.info[SERIAL] = True  # this context's session is the computation's own: see _serial
         try:
             return work()
         except RuntimeError as exc:
@@ -580,6 +581,20 @@ def wait(timeout: float = 60.0) -> None:
 def mark(session: Session | None = None) -> None:
     """Start a computation once ``session`` (default ``db.session``) commits: the leads or the weights changed."""
     (session or db.session).info["ranks_due"] = True
+
+
+#: A session whose transactions run their statements without PostgreSQL's parallel workers (:func:`_serial`).
+SERIAL = "ranks_serial"
+
+
+@event.listens_for(Session, "after_begin")
+def _serial(session: Session, _transaction, connection) -> None:
+    """The computation's statements on one core: without this, PostgreSQL spreads its scans and groupings over
+    parallel workers on every core (the unranked-lead anti-join and the grouped read took both cores of the
+    benchmark machine for 40-140 ms each), and the pages served meanwhile wait for them. ``SET LOCAL`` ends
+    with the transaction: a pooled connection goes back to the requests as it was."""
+    if session.info.get(SERIAL) and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 @event.listens_for(Session, "after_commit")

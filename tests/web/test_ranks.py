@@ -197,6 +197,35 @@ def test_one_computation_at_a_time(app, leads, monkeypatch):
     assert len(calls) == 1 and sorted(results) == [["busy"], ["full"]]
 
 
+def test_the_computation_runs_its_statements_on_one_core_and_leaves_the_pool_as_it_was(app, leads, monkeypatch):
+    # PostgreSQL's parallel workers would spread the computation's scans over every core, and the pages served
+    # meanwhile would wait for them; the setting lasts for the computation's own transactions only.
+    postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+    def workers() -> str:
+        return db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() if postgres else "-"
+
+    with app.app_context():
+        default = workers()
+    seen, step = [], ranks.step
+
+    def step_and_look(name):
+        seen.append(workers())
+        did = step(name)
+        seen.append(workers())  # a transaction begun after the step's commit
+        return did
+
+    monkeypatch.setattr(ranks, "step", step_and_look)
+    assert full_run(app) == ["full"]
+    assert seen and set(seen) == ({"0"} if postgres else {"-"}), seen
+    if postgres:
+        assert default != "0"
+    for _ in range(3):  # every pooled connection, the computation's included, as it was
+        with app.app_context():
+            assert workers() == default
+            db.session.rollback()
+
+
 @pytest.fixture
 def token(app):
     with app.app_context():
