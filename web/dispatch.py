@@ -9,8 +9,10 @@ this module sits above both, so neither has to import the other (docs/architectu
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 
 from flask import current_app
 
@@ -19,6 +21,8 @@ from .models import BatchJob
 
 log = logging.getLogger("web.jobs")
 _pool: ThreadPoolExecutor | None = None
+_started: list[Future] = []  # this process's runs not yet seen ended (for wait)
+_started_lock = threading.Lock()
 #: What runs a task on this process's threads: ``run`` scores the file, ``run_import`` imports its rows.
 RUNNERS = {"run": jobs.run, "run_import": imports.run_import}
 
@@ -43,4 +47,19 @@ def submit(job: BatchJob, task: str = "run") -> Future | None:
         _pool = ThreadPoolExecutor(max_workers=current_app.config.get("BATCH_WORKERS", 2), thread_name_prefix="batch")
     app = current_app._get_current_object()
     jobs.heart.hold(app, job.id, job.attempts)
-    return _pool.submit(RUNNERS[task], app, job.id, job.attempts)
+    future = _pool.submit(RUNNERS[task], app, job.id, job.attempts)
+    with _started_lock:
+        _started[:] = [f for f in _started if not f.done()]
+        _started.append(future)
+    return future
+
+
+def wait(timeout: float = 30.0) -> bool:
+    """Wait up to ``timeout`` seconds for the runs started on this process's threads; whether all ended.
+
+    For tests and a clean stop: a run still going when its app's database engine is disposed keeps a
+    connection that nothing closes.
+    """
+    with _started_lock:
+        pending = [f for f in _started if not f.done()]
+    return not wait_for(pending, timeout=timeout).not_done

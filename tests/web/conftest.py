@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `web` is a top-level package of the repository
     sys.path.insert(0, str(ROOT))
 
-from web import create_app, ranks  # noqa: E402
+from web import create_app, dispatch, ranks  # noqa: E402
 from web.extensions import db  # noqa: E402
 from web.services import create_lead, create_user, score  # noqa: E402
 
@@ -98,7 +98,10 @@ def make_app(db_url, tmp_path):
         return app
 
     yield make
-    ranks.wait()  # background rank computations of this test end before its database goes
+    # the batch runs and rank computations of this test end before its database goes: one still running
+    # would keep a connection of the disposed engine that nothing closes (a ResourceWarning, later)
+    dispatch.wait()
+    ranks.wait()
     for app in apps:
         with app.app_context():
             db.session.remove()

@@ -329,3 +329,29 @@ def test_the_import_benchmark_runs_on_both_databases(tmp_path):
     }
     assert set(figures) == {"SQLite", "PostgreSQL"}, done.stdout
     assert all(row[4] == "200" for row in figures.values()), done.stdout
+
+
+def test_dispatch_waits_for_the_runs_on_its_threads(app, monkeypatch):
+    # what the fixtures' teardown relies on: a run still going when its database engine is disposed would keep
+    # a connection that nothing closes
+    from types import SimpleNamespace
+
+    from web import dispatch, jobs
+
+    release, ran = threading.Event(), []
+
+    def blocked(_app, job_id, attempt):
+        try:
+            release.wait(20)
+            ran.append(job_id)
+        finally:
+            jobs.heart.release(job_id, attempt)
+
+    monkeypatch.setitem(dispatch.RUNNERS, "run", blocked)
+    with app.app_context():
+        dispatch.submit(SimpleNamespace(id=10**6, attempts=1, queue_id=None))
+    started = time.monotonic()
+    assert dispatch.wait(0.2) is False and time.monotonic() - started < 5  # still running: it says so
+    release.set()
+    assert dispatch.wait(20) is True and ran == [10**6]
+    assert dispatch.wait(0) is True  # nothing left
