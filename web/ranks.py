@@ -517,7 +517,17 @@ def run(app: Flask) -> list[str]:
             log.exception("ranks: computation failed")
             return ["failed"]
         finally:
-            db.session.remove()
+            _end_session()
+
+
+def _end_session() -> None:
+    """Close the computation's session even when its connection died (the ROLLBACK of closing then fails: the
+    connection is dropped and nothing is left to undo); the session leaves the registry either way."""
+    try:
+        db.session.remove()
+    except Exception as exc:  # noqa: BLE001 -- a background thread's cleanup must not raise
+        log.warning("ranks: the database connection was lost; the computation's session is dropped: %s", exc)
+        db.session.registry.clear()
 
 
 # --- starting a computation ----------------------------------------------------------------------

@@ -100,12 +100,14 @@ def make_app(db_url, tmp_path):
     yield make
     # the batch runs and rank computations of this test end before its database goes: one still running
     # would keep a connection of the disposed engine that nothing closes (a ResourceWarning, later)
-    dispatch.wait()
-    ranks.wait()
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    try:
+        dispatch.wait()
+        ranks.wait()
+    finally:  # the engines go even when a background run failed
+        for app in apps:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 @pytest.fixture

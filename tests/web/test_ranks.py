@@ -226,6 +226,31 @@ def test_the_computation_runs_its_statements_on_one_core_and_leaves_the_pool_as_
             db.session.rollback()
 
 
+def test_a_computation_whose_connection_died_ends_quietly(app, monkeypatch):
+    # the database went away mid-computation: the ROLLBACK of closing its session fails too; the thread's
+    # future must not hold that error (the app's teardown waits on it), and the session leaves the registry
+    from sqlalchemy.exc import OperationalError
+
+    def lost():
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    closing = db.session.remove
+    calls = []
+
+    def remove_fails_once():
+        calls.append(1)
+        if len(calls) == 1:
+            lost()
+        closing()
+
+    monkeypatch.setattr(ranks, "work", lost)
+    monkeypatch.setattr(db.session, "remove", remove_fails_once)
+    assert ranks.run(app) == ["failed"]
+    assert calls  # closed (then again by the app context's teardown), its failure kept in the thread
+    monkeypatch.undo()
+    assert full_run(app) == ["full"]  # the next computation works
+
+
 @pytest.fixture
 def token(app):
     with app.app_context():
