@@ -1,9 +1,31 @@
-"""Helpers shared by the web tests: upload a CSV to /batch and wait for its job (plain functions)."""
+"""Helpers shared by the web tests: upload a CSV to /batch and wait for its job, run a benchmark (plain functions)."""
 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bench(script: str, *args: str, cwd: Path, timeout: float = 180) -> str:
+    """Run ``bench/<script>`` with ``args`` in a process of its own (its own databases: no ``DATABASE_URL`` or
+    ``REDIS_URL`` from the environment); its standard output, once it exited with status 0."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
 
 
 def upload(client, data: bytes, name: str = "firms.csv", lang: str = "en"):
