@@ -86,8 +86,8 @@ def give_ids(objects: list) -> None:
         return
     table = type(objects[0]).__table__
     (column,) = table.primary_key.columns
+    sequence = func.pg_get_serial_sequence(table.name, column.name)
     with db.session.no_autoflush:  # objects already added keep their place in the next flush, ids and all
-        sequence = db.session.execute(select(func.pg_get_serial_sequence(table.name, column.name))).scalar_one()
         ids = db.session.execute(
             select(func.nextval(sequence)).select_from(func.generate_series(1, len(objects)))
         ).scalars()
