@@ -35,8 +35,8 @@ _BOILERPLATE: dict[int, frozenset[tuple[str, ...]]] = {}
 #: Function words: they take a position in the text but are no evidence (as stems).
 STOP_WORDS = frozenset(
     """
-a an the and or of for in on to with by at from as is are be was were we our us their them this that these
-those which who other such not no nor than into via per all any each own
+a the and or of for in on to with by at from as is are be was were we our us their them this that these
+those which who other such not no nor into via per all any each own
 и в во на с со по для из к ко о об от до за или а но что как это мы наш наша наше наши его ее их также
 прочие прочих прочий прочее других другие друг при под над без же ли то так все всех который которые
 у через после между сам сами свой своя свое свои собственный собственная собственное
@@ -59,10 +59,13 @@ năm nga tỷ triệu trên chuyên sẽ
 #: Generic words that say nothing about a sector alone but do inside a pair ("customer" but "customs
 #: clearance", "market" but "stock market", "city" but "smart city", the pronoun "it" but "IT services"):
 #: no feature of their own, their pairs stay. Vietnamese syllables of the boilerplate below are here too,
-#: so "công" of "công ty" never counts while "công nghệ" does.
+#: so "công" of "công ty" never counts while "công nghệ" does. English function words that are also
+#: Vietnamese syllables are here rather than stop words: "than" (coal: "khai thác than", "than đá"),
+#: "an" (safe: "an ninh mạng", "an toàn").
 PAIR_ONLY_WORDS = frozenset(
     """
 customer customers client clients market markets office offices city cities project projects invest investment
+an than
 open provider provides provide services service it its serve serves serving
 клиент клиенты рынок рынке рынка офис город проект проекты инвестиции инвестировать работы работаем предприятие
 открыть откроет открывает

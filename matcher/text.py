@@ -165,6 +165,10 @@ def negated_tokens(flags: NDArray[np.uint8], rows: NDArray[np.int64]) -> NDArray
 
 #: Words Snowball would merge with a word of another sector ("hospitality" -> "hospit" = "hospital").
 _KEEP_WHOLE = frozenset({"hospitality"})
+#: Short Russian roots Snowball cuts into a stem other words share: "уран" and "урал" (uranium, the
+#: Urals) both to "ур", "атом" to "ат", "АСЕАН" to the "ас" of "АСУ" (automated control). A word that
+#: starts with one keeps at least the root, so its forms share one stem and the words stay apart.
+_RU_ROOTS = ("уран", "урал", "атом", "асеан")
 
 
 def _stem(word: str) -> str:
@@ -175,12 +179,13 @@ def _stem(word: str) -> str:
     fixed point puts the forms of one word back together ("микросх" for both).
     """
     if _CYRILLIC.search(word):
+        root = next((r for r in _RU_ROOTS if word.startswith(r)), "")
         for _ in range(4):
             stem = _STEM_RU.stemWord(word)
             if stem == word:
                 break
             word = stem
-        return word
+        return root if len(word) < len(root) else word
     if word in _KEEP_WHOLE or not word.isascii():
         return word
     return _STEM_EN.stemWord(word)

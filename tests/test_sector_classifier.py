@@ -45,6 +45,23 @@ def test_issue_examples_from_text(scorer, text, sector):
     assert confidence >= scorer.detector_.min_confidence
 
 
+@pytest.mark.parametrize(
+    ("text", "not_sector", "sector"),
+    [
+        # "Урал" and "уран" were one stem ("ур"): a firm in the Urals read as nuclear
+        ("Сеть кофеен на Урале и в Сибири", "nuclear", "hospitality"),
+        ("Добыча и обогащение урановой руды", None, "nuclear"),
+        # "than" (coal) was an English stop word: Vietnamese coal mining read as nothing
+        ("Khai thác than đá tại Quảng Ninh", "other", "energy"),
+        ("We employ more than 500 engineers building ERP software", None, "software"),
+    ],
+)
+def test_words_of_one_language_are_not_lost_to_another(scorer, text, not_sector, sector):
+    got, source, _ = detect(scorer, text)
+    assert (got, source) == (sector, SOURCE_TEXT)
+    assert got != not_sector
+
+
 def test_words_match_whole_after_stemming_not_by_prefix(scorer):
     vocabulary = scorer.detector_.vocabulary
     # "сталь" (steel) is a word of its own, not the start of "стальной"-like brand names of electronics

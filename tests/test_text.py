@@ -61,6 +61,24 @@ def test_normalize_words(token, expected):
     assert normalize_words(token) == expected
 
 
+@pytest.mark.parametrize(
+    "group",
+    [
+        ("уран", "урана", "урановый", "урановых"),
+        ("урал", "урала", "урале", "Уралом"),
+        ("асеан", "АСЕАН"),
+        ("атом", "атома", "атомом"),
+    ],
+)
+def test_short_roots_are_not_stemmed_into_each_other(group):
+    # Snowball cuts "урал" and "уран" to the same "ур" (a firm "on the Urals" read as nuclear), "АСЕАН"
+    # to the "ас" of "АСУ" (automation): the forms of each word keep one stem, the words different ones.
+    stems = {tuple(normalize_words(word)) for word in group}
+    assert len(stems) == 1
+    others = {"уран", "урал", "асеан", "атом", "асу", "ура"} - {group[0]}
+    assert not stems & {tuple(normalize_words(word)) for word in others}
+
+
 def test_every_keyword_finds_its_own_sector(vocabulary, config):
     # Each keyword of sectors.yaml, written alone as a description, must count as evidence for
     # the sector that lists it (its words weigh for that sector).
