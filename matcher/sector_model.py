@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -118,11 +119,12 @@ BOILERPLATE_PHRASES = (
 )
 
 
-def analyze(text: str, phrases: frozenset[str] = frozenset()) -> list[str]:
+def analyze(text: str, phrases: frozenset[str] = frozenset(), singles: bool = True) -> list[str]:
     """Stems, consecutive stem pairs and longer listed ``phrases`` of one text, as the matcher finds them.
 
     A token with no word (a number) takes a position, so no pair spans it. ``phrases`` are
-    keyword terms of three words or more (stems joined by spaces).
+    keyword terms of three words or more (stems joined by spaces). ``singles=False``: pairs and
+    phrases only.
 
     Examples
     --------
@@ -140,7 +142,7 @@ def analyze(text: str, phrases: frozenset[str] = frozenset()) -> list[str]:
         stems.extend(parts if parts else [None])
     _blank_boilerplate(stems, _BOILERPLATE)  # before the stop words, so a run may hold one
     stems = [None if s in _STOP_STEMS else s for s in stems]
-    singles = [s for s in stems if s and s not in _PAIR_ONLY_STEMS]
+    alone = [s for s in stems if s and s not in _PAIR_ONLY_STEMS] if singles else []
     pairs = [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False) if a and b]
     longer = []
     for n in sorted({p.count(" ") + 1 for p in phrases}):
@@ -148,7 +150,12 @@ def analyze(text: str, phrases: frozenset[str] = frozenset()) -> list[str]:
             window = stems[i : i + n]
             if all(window) and " ".join(window) in phrases:
                 longer.append(" ".join(window))
-    return singles + pairs + longer
+    return alone + pairs + longer
+
+
+def _example_terms(example: Example, phrases: frozenset[str]) -> list[str]:
+    """:func:`analyze` of a training example (its text, with or without single words)."""
+    return analyze(example.text, phrases, example.singles)
 
 
 def _blank_boilerplate(stems: list[str | None], runs: dict[int, frozenset[tuple[str, ...]]]) -> None:
@@ -167,7 +174,7 @@ def _stop_stems() -> tuple[frozenset[str], frozenset[str], dict[int, frozenset[t
         return frozenset(p for w in words for p in normalize_words(w))
 
     runs: dict[int, set[tuple[str, ...]]] = {}
-    for phrase in BOILERPLATE_PHRASES:
+    for phrase in {*BOILERPLATE_PHRASES, *map(without_marks, BOILERPLATE_PHRASES)}:  # "cong ty" as "công ty"
         run = tuple(p for w in phrase.split() for p in normalize_words(w))  # stop words included
         runs.setdefault(len(run), set()).add(run)
     return (stems(STOP_WORDS), stems(PAIR_ONLY_WORDS), {n: frozenset(runs[n]) for n in sorted(runs, reverse=True)})
@@ -199,6 +206,7 @@ class Example:
     sector: str
     origin: str  # "classification", "keyword" or "phrase"
     group: str = ""  # classification rows: system and class, held out together in cross-validation
+    singles: bool = True  # False: only its word pairs and phrases are features (text without marks)
 
 
 def read_phrases() -> list[Example]:
@@ -225,6 +233,33 @@ def training_examples(config: Config) -> list[Example]:
             for kw in sector.keywords.get(lang, ()):
                 out.append(Example(lang, kw, sector.id, "keyword"))
     out.extend(e for e in read_phrases() if e.sector in config.sector_ids)
+    return out + unmarked_copies(out)
+
+
+def without_marks(text: str) -> str:
+    """Vietnamese as it is often typed, without its tone and vowel marks (đ as d).
+
+    Examples
+    --------
+    >>> without_marks("Nhà máy tái chế nhựa, Đà Nẵng")
+    'Nha may tai che nhua, Da Nang'
+    """
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def unmarked_copies(examples: list[Example]) -> list[Example]:
+    """Each Vietnamese example once more without its marks, so that a description typed without them
+    ("nha may tai che nhua") finds the same sector (in the same cross-validation group).
+
+    Only their word pairs and phrases count: a syllable without its marks is often an English word
+    ("day" for "dạy", teach, and "dây", wire), a pair of them seldom is.
+    """
+    out = []
+    for e in examples:
+        plain = without_marks(e.text) if e.lang == "vi" else e.text
+        if plain != e.text:
+            out.append(Example(e.lang, plain, e.sector, e.origin, e.group, singles=False))
     return out
 
 
@@ -247,8 +282,8 @@ def fit(examples: list[Example], sector_ids: Iterable[str], c: float = 4.0, phra
 
     from sklearn.feature_extraction.text import CountVectorizer
 
-    vectorizer = CountVectorizer(analyzer=partial(analyze, phrases=phrases), binary=True, min_df=1)
-    x = vectorizer.fit_transform([e.text for e in examples])
+    vectorizer = CountVectorizer(analyzer=partial(_example_terms, phrases=phrases), binary=True, min_df=1)
+    x = vectorizer.fit_transform(examples)
     y = [e.sector for e in examples]
     weight = [ORIGIN_WEIGHT[e.origin] for e in examples]
     model = make_estimator(c).fit(x, y, sample_weight=weight)
@@ -338,7 +373,7 @@ def cross_validate(
         index = {t: i for i, t in enumerate(terms)}
         for i in sorted(held):
             e = examples[i]
-            cols = [index[t] for t in set(analyze(e.text, phrases)) if t in index]
+            cols = [index[t] for t in set(_example_terms(e, phrases)) if t in index]
             scores = coef[:, cols].sum(axis=1) + intercept
             right.setdefault(e.lang, []).append(classes[int(np.argmax(scores))] == e.sector)
     return {lang: round(sum(v) / len(v), 4) for lang, v in sorted(right.items())}

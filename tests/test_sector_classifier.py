@@ -221,3 +221,22 @@ def test_main_sector_accuracy_on_the_labelled_set(scorer):
         right[row["lang"]].append(result.sector == row["main_sector"])
     shares = {lang: sum(v) / len(v) for lang, v in right.items()}
     assert min(shares.values()) >= ACCURACY_FLOOR, shares
+
+
+def test_vietnamese_typed_without_marks_finds_its_sector(scorer):
+    # Many write Vietnamese without its marks ("nha may tai che nhua"). The labelled Vietnamese
+    # descriptions without a code, stripped of their marks, keep their sector nearly as often as
+    # written (91 % of 82 with marks, 88 % without; 26 % before the model learned unmarked pairs).
+    import csv
+    from pathlib import Path
+
+    from matcher import assess_many
+    from matcher.sector_model import without_marks
+
+    path = Path(__file__).resolve().parent / "data" / "sector_descriptions.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["lang"] == "vi" and not r["okved"]]
+    assert len(rows) >= 80
+    results = assess_many([{"name": "x", "description": without_marks(r["description"])} for r in rows], scorer, "vi")
+    right = sum(result.sector == row["main_sector"] for result, row in zip(results, rows, strict=True))
+    assert right / len(rows) >= 0.85, right
