@@ -75,7 +75,8 @@ def matches_for(profile: dict, lang: str | None = None) -> FirmMatches | None:
     return result if isinstance(result, FirmMatches) else None
 
 
-STATE_LABELS = {
+#: Named apart from the batch jobs' ``STATE_LABELS`` of :mod:`web.i18n`, which every page also gets.
+OPPORTUNITY_STATE_LABELS = {
     "open": _l("open"),
     "retired": _l("retired"),
     "operating": _l("operating"),
@@ -100,7 +101,7 @@ def template_helpers() -> dict:
         "matches_for": matches_for,
         "KIND_LABELS": KIND_LABELS,
         "LOCATION_LABELS": LOCATION_LABELS,
-        "STATE_LABELS": STATE_LABELS,
+        "OPPORTUNITY_STATE_LABELS": OPPORTUNITY_STATE_LABELS,
         "CONFIDENCE_LABELS": CONFIDENCE_LABELS,
     }
 

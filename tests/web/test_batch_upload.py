@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import time
 
 import pytest
@@ -45,6 +46,17 @@ def test_job_runs_to_completion(client, finished_job):
     html = client.get(f"/batch/{job_id}").get_data(as_text=True)
     assert "Volga Robotics" in html and "3 scored, 1 could not be scored" in html
     assert "batch.js" in html
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "done"), ("ru", "готово"), ("vi", "hoàn tất")])
+def test_the_job_state_is_named_on_the_page_and_in_the_list(client, finished_job, lang, label):
+    # The opportunities' own state labels (open, planned...) once replaced these on every page: blank badges.
+    job_id, _ = finished_job
+    badge = f'<span class="state state-done" id="job-state" data-labels='
+    page = client.get(f"/batch/{job_id}?lang={lang}").get_data(as_text=True)
+    assert badge in page and re.search(rf'id="job-state" data-labels="[^"]*">{label}</span>', page)
+    listing = client.get(f"/batch?lang={lang}").get_data(as_text=True)
+    assert f'<span class="state state-done">{label}</span>' in listing
 
 
 def test_downloads(client, finished_job):
