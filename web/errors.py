@@ -48,6 +48,12 @@ def _title(code: int, default: str) -> str:
 
 
 def _message(error: HTTPException) -> str:
+    """What the page says of an error, in the user's language: the view's own words when it gave some
+    (``abort(404, _("No lead with this number."))``), else a sentence for the status. Werkzeug's default
+    descriptions are English only."""
+    own = error.description if error.description != type(error).description else None
+    if own:
+        return own
     if error.code == 413:
         limit = (request.max_content_length or 0) / (1024 * 1024)
         return _(
@@ -55,15 +61,15 @@ def _message(error: HTTPException) -> str:
             "smaller parts, or score it with the command line (matcher score).",
             limit=f"{limit:.3g}",
         )
-    if error.code == 404:
-        return _("This page does not exist.")
-    if error.code == 403:
-        return _("You do not have permission to see this page.")
-    if error.code == 401:
-        return _("Please log in.")
-    if error.code == 500:
-        return _("Something went wrong on our side. The error has been logged.")
-    return error.description or error.name
+    messages = {
+        400: _("The request could not be read. Go back, reload the page and try again."),
+        401: _("Please log in."),
+        403: _("You do not have permission to see this page."),
+        404: _("This page does not exist."),
+        405: _("This address cannot be used this way. Use the links and buttons of the app."),
+        500: _("Something went wrong on our side. The error has been logged."),
+    }
+    return messages.get(error.code, error.description or error.name)
 
 
 def render_error(error: HTTPException):

@@ -71,3 +71,33 @@ def test_weight_inputs_hold_numbers_a_browser_reads(client, auth):
     html = client.get("/admin/weights?lang=ru").get_data(as_text=True)
     values = re.findall(r'name="criteria\.[a-z_]+" value="([^"]*)"', html)
     assert values and all(float(v) >= 0 for v in values)
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "no_lead"),
+    [
+        ("en", "Method not allowed", "This address cannot be used this way.", "No lead with this number."),
+        ("ru", "Метод не разрешён", "Этот адрес нельзя открыть таким способом.", "Лида с таким номером нет."),
+        (
+            "vi",
+            "Phương thức không được phép",
+            "Không thể mở địa chỉ này theo cách này.",
+            "Không có khách hàng tiềm năng với số này.",
+        ),
+    ],
+)
+def test_error_pages_speak_the_pages_language(client, auth, lang, title, text, no_lead):
+    # Werkzeug's own descriptions are English only ("The method is not allowed for the requested URL.").
+    page = client.get(f"/logout?lang={lang}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 405 and title in html and text in html
+    assert "requested URL" not in html
+    auth.login()
+    page = client.get(f"/leads/999999?lang={lang}")  # a view's own words, translated, not the generic 404
+    assert page.status_code == 404 and no_lead in page.get_data(as_text=True)
+
+
+def test_an_opportunity_has_a_name_not_a_persons_name(client, auth):
+    auth.login()
+    assert "<th>Название</th>" in client.get("/opportunities?lang=ru").get_data(as_text=True)
+    assert "<th>Tên</th>" in client.get("/opportunities?lang=vi").get_data(as_text=True)
