@@ -82,6 +82,26 @@ def json_body():
         return None
 
 
+#: Python's types of parsed JSON and JSON's names for them (bool before int: True is an int too).
+_JSON_KINDS = ((bool, "boolean"), (dict, "object"), (list, "array"), (str, "string"), ((int, float), "number"))
+
+
+def json_kind(value: object) -> str:
+    """What a parsed JSON value is, in JSON's words ("an array", "a string"...)."""
+    kind = next((name for cls, name in _JSON_KINDS if isinstance(value, cls)), "null")
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def object_expected(body: object):
+    """The 400 for a body that is no JSON object, saying what it is instead (empty, not JSON, an array...)."""
+    if body is None:
+        data = request.get_data(cache=True).strip()
+        what = "the body is empty" if not data else "it is null" if data == b"null" else "the body is not valid JSON"
+    else:
+        what = f"it is {json_kind(body)}"
+    return error_response(400, f"the body must be a JSON object with at least a 'name': {what}")
+
+
 def as_cells(profile: dict) -> dict:
     """A JSON profile's values as CSV text (lists joined with ';', numbers without exponent), like the library."""
     return {key: to_cell(value) for key, value in profile.items()}
@@ -92,7 +112,7 @@ def score():
     """Score one profile (a JSON object)."""
     body = json_body()
     if not isinstance(body, dict):
-        return error_response(400, "the body must be a JSON object with at least a 'name'")
+        return object_expected(body)
     lang = api_lang()
     try:
         cells = as_cells(body)
@@ -117,8 +137,13 @@ def score_batch():
     """Score a list of profiles; each item is a result or an error naming its field."""
     body = json_body()
     profiles = body.get("profiles") if isinstance(body, dict) else body
-    if not isinstance(profiles, list) or not all(isinstance(p, dict) for p in profiles):
+    if not isinstance(profiles, list):
         return error_response(400, 'the body must be a JSON array of profile objects (or {"profiles": [...]})')
+    wrong = next((i for i, p in enumerate(profiles) if not isinstance(p, dict)), None)
+    if wrong is not None:
+        return error_response(
+            400, f"item {wrong} of the list is {json_kind(profiles[wrong])}, not a profile object", None, index=wrong
+        )
     if len(profiles) > MAX_BATCH:
         return error_response(413, f"at most {MAX_BATCH} profiles per request; use /batch for files")
     if not profiles:

@@ -11,7 +11,7 @@ from flask import jsonify
 
 import matcher
 
-from .api import api_lang, as_cells, bp, invalid_json, json_body
+from .api import api_lang, as_cells, bp, invalid_json, json_body, object_expected
 from .errors import error_response
 from .inputs import int_arg
 
@@ -26,7 +26,7 @@ def match():
 
     body = json_body()
     if not isinstance(body, dict):
-        return error_response(400, "the body must be a JSON object with at least a 'name'")
+        return object_expected(body)
     from . import services
 
     k, lang = int_arg("k", 3, 1, MAX_K), api_lang()

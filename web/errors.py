@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from .extensions import db, login_manager
 
@@ -73,16 +73,24 @@ def _message(error: HTTPException) -> str:
 
 
 def render_error(error: HTTPException):
-    """An HTML page (or a JSON body under /api/) for an HTTP error."""
+    """An HTML page (or a JSON body under /api/) for an HTTP error, with the error's ``Allow`` header (405)."""
     code = error.code or 500
     if code >= 500:
         db.session.rollback()
+    allow = {name: value for name, value in error.get_headers() if name == "Allow"}
     if wants_json():  # the API speaks English whatever language the browser session chose
         with api_english():
             message = _message(error)
-        return error_response(code, message if code in (404, 413, 500) else (error.description or message))
+        response = error_response(code, message if code in (404, 413, 500) else (error.description or message))
+        response.headers.update(allow)
+        return response
     message = _message(error)
-    return render_template("error.html", code=code, title=_title(code, error.name), message=message), code
+    return render_template("error.html", code=code, title=_title(code, error.name), message=message), code, allow
+
+
+def render_unreadable_body(error: Exception):
+    """400 when the server cannot read a request's body (a malformed chunked encoding), not a 500."""
+    return render_error(BadRequest(f"the request body could not be read: {type(error).__name__}"))
 
 
 def render_csrf(error: CSRFError):
@@ -186,3 +194,9 @@ def register(app: Flask) -> None:
     app.register_error_handler(429, render_too_many)
     for code in (400, 401, 403, 404, 405, 413, 500):
         app.register_error_handler(code, render_error)
+    try:  # gunicorn's reader raises its own errors for a body it cannot parse
+        from gunicorn.http.errors import NoMoreData, ParseException
+    except ImportError:  # served otherwise
+        return
+    app.register_error_handler(ParseException, render_unreadable_body)
+    app.register_error_handler(NoMoreData, render_unreadable_body)

@@ -106,6 +106,11 @@ _ORJSON_OPTIONS = (
 )
 
 
+def _no_constant(name: str) -> None:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are no JSON (the standard library reads them; orjson does not)."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 class JSONProvider(DefaultJSONProvider):
     """Flask's JSON, read and written by orjson (several times faster than the standard library).
 
@@ -113,7 +118,8 @@ class JSONProvider(DefaultJSONProvider):
     the body (UTF-8 without BOM, no NaN nor Infinity, no number out of range, no lone surrogate), no
     number of 19 digits or more is in it (orjson reads an integer beyond 64 bits as a float) and it has
     fewer than :data:`_FEW_BRACKETS` brackets; else by ``json.loads``, which then also raises what it
-    raises (RecursionError when nested too deep).
+    raises (RecursionError when nested too deep), and refuses ``NaN`` and ``Infinity`` as orjson does
+    (no JSON: a body holding one is unreadable, not a profile with that field missing).
 
     ``response`` (``jsonify``): what Flask writes (compact, keys sorted, the same values), but with
     non-ASCII characters as UTF-8 rather than ``\\u`` escapes (valid JSON either way, and a third of
@@ -134,6 +140,7 @@ class JSONProvider(DefaultJSONProvider):
         ):
             with suppress(orjson.JSONDecodeError, TypeError):
                 return orjson.loads(data)
+        kwargs.setdefault("parse_constant", _no_constant)
         return json.loads(s, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:

@@ -145,6 +145,10 @@ def register_headers(app: Flask) -> None:
     def security_headers(response):
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        # Pages, API answers and downloads hold a user's leads, tokens or a firm's report: no cache keeps
+        # them (send_file's "no-cache" would let a shared cache store a download). Static files keep theirs.
+        if request.endpoint != "static" and response.headers.get("Cache-Control", "no-cache") == "no-cache":
+            response.headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):  # served over HTTPS only: tell browsers to stay there
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

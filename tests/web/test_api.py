@@ -85,10 +85,24 @@ def reason_ru(code: str) -> str:
     return Reason(code).said("ru")
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"text"'])
-def test_score_needs_an_object(client, body):
-    response = client.post("/api/v1/score", data=body, content_type="application/json")
-    assert response.status_code == 400 and "error" in response.get_json()
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (b"not json", "the body is not valid JSON"),
+        (b'{"name": "A",', "the body is not valid JSON"),
+        (b"", "the body is empty"),
+        (b"null", "it is null"),
+        (b"[1, 2]", "it is an array"),
+        (b'"text"', "it is a string"),
+        (b"12", "it is a number"),
+        (b"true", "it is a boolean"),
+    ],
+)
+def test_score_needs_an_object_and_says_what_it_got(client, body, what):
+    for path in ("/api/v1/score", "/api/v1/match"):
+        response = client.post(path, data=body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.get_json()["error"] == f"the body must be a JSON object with at least a 'name': {what}"
 
 
 def test_score_does_not_need_csrf(make_app):
@@ -115,6 +129,9 @@ def test_score_batch(client):
 
 def test_score_batch_limits(client):
     assert client.post("/api/v1/score/batch", json={"x": 1}).status_code == 400
+    wrong = client.post("/api/v1/score/batch", json=[PROFILE, 5, "x"])  # says which item is no profile
+    assert wrong.status_code == 400
+    assert wrong.get_json() == {"error": "item 1 of the list is a number, not a profile object", "field": None, "index": 1}
     assert client.post("/api/v1/score/batch", json=[PROFILE] * 1001).status_code == 413
     assert client.post("/api/v1/score/batch", json=[]).get_json() == {"results": [], "scored": 0, "errors": 0}
 
@@ -248,3 +265,21 @@ def test_okved_lookup(client, query, lang, first):
 def test_okved_lookup_of_nothing_is_an_empty_list(client, query):
     response = client.get("/api/v1/okved", query_string={"q": query, "limit": "many"})
     assert response.status_code == 200 and response.get_json() == {"results": []}
+
+
+def test_personal_answers_are_never_cached_and_a_405_says_what_is_allowed(client, token, make_lead):
+    lead = make_lead()
+    headers = {"Authorization": f"Bearer {token}"}
+    for response in (
+        client.get(f"/api/v1/leads/{lead}", headers=headers),
+        client.get("/api/v1/leads", headers=headers),
+        client.post("/api/v1/score", json=PROFILE),
+        client.get("/login"),
+    ):
+        assert response.headers["Cache-Control"] == "no-store"
+    with client.get("/static/style.css") as static:  # static files keep their own caching
+        assert "no-store" not in static.headers.get("Cache-Control", "")
+    for path, allowed in (("/api/v1/score", {"POST", "OPTIONS"}), ("/assess", {"GET", "HEAD", "POST", "OPTIONS"})):
+        response = client.put(path)
+        assert response.status_code == 405
+        assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -104,26 +105,53 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_under_gunicorn_each_request_is_logged_once_with_its_id(tmp_path):
-    port, log = free_port(), tmp_path / "gunicorn.log"
+@contextmanager
+def serving(tmp_path: Path, log: Path):
+    """gunicorn (1 worker, 2 threads) on a free port of 127.0.0.1, once it answers: yields the port."""
+    port = free_port()
     env = environment(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2")
     with open(log, "wb") as handle:
         server = subprocess.Popen(GUNICORN, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     try:
-        deadline, response = time.monotonic() + 90, None
-        while response is None and time.monotonic() < deadline:
-            assert server.poll() is None, log.read_text()[-3000:]
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             try:
-                response = requests.get(
-                    f"http://127.0.0.1:{port}/api/v1/health?probe=secret", headers={"X-Request-ID": "lb-42"}, timeout=90
-                )
-            except requests.ConnectionError:  # not listening yet (listening, it waits for the worker to boot)
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:  # not listening yet (listening, it waits for the worker to boot)
                 time.sleep(0.2)
-        assert response is not None and response.status_code == 200, log.read_text()[-3000:]
-        assert response.headers["X-Request-ID"] == "lb-42"
+        yield port
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_under_gunicorn_each_request_is_logged_once_with_its_id(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with serving(tmp_path, log) as port:
+        response = requests.get(
+            f"http://127.0.0.1:{port}/api/v1/health?probe=secret", headers={"X-Request-ID": "lb-42"}, timeout=90
+        )
+        assert response.status_code == 200, log.read_text()[-3000:]
+        assert response.headers["X-Request-ID"] == "lb-42"
     lines = [line for line in log.read_text().splitlines() if "/api/v1/health" in line]
     assert len(lines) == 1, lines
     assert re.search(r" INFO web\.access \[lb-42\] GET /api/v1/health\?probe 200 \d+\.\d ms$", lines[0]), lines
+
+
+def test_a_body_gunicorn_cannot_read_is_a_400_not_a_500(tmp_path):
+    # A chunk size that is no hexadecimal number: gunicorn's reader raises inside request.get_json().
+    log = tmp_path / "gunicorn.log"
+    with serving(tmp_path, log) as port, socket.create_connection(("127.0.0.1", port), timeout=90) as sock:
+        sock.sendall(
+            b"POST /api/v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert b"the request body could not be read" in body
+    assert "Traceback" not in log.read_text()
