@@ -131,7 +131,11 @@ def test_score_batch_limits(client):
     assert client.post("/api/v1/score/batch", json={"x": 1}).status_code == 400
     wrong = client.post("/api/v1/score/batch", json=[PROFILE, 5, "x"])  # says which item is no profile
     assert wrong.status_code == 400
-    assert wrong.get_json() == {"error": "item 1 of the list is a number, not a profile object", "field": None, "index": 1}
+    assert wrong.get_json() == {
+        "error": "item 1 of the list is a number, not a profile object",
+        "field": None,
+        "index": 1,
+    }
     assert client.post("/api/v1/score/batch", json=[PROFILE] * 1001).status_code == 413
     assert client.post("/api/v1/score/batch", json=[]).get_json() == {"results": [], "scored": 0, "errors": 0}
 

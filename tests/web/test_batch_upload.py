@@ -52,7 +52,7 @@ def test_job_runs_to_completion(client, finished_job):
 def test_the_job_state_is_named_on_the_page_and_in_the_list(client, finished_job, lang, label):
     # The opportunities' own state labels (open, planned...) once replaced these on every page: blank badges.
     job_id, _ = finished_job
-    badge = f'<span class="state state-done" id="job-state" data-labels='
+    badge = '<span class="state state-done" id="job-state" data-labels='
     page = client.get(f"/batch/{job_id}?lang={lang}").get_data(as_text=True)
     assert badge in page and re.search(rf'id="job-state" data-labels="[^"]*">{label}</span>', page)
     listing = client.get(f"/batch?lang={lang}").get_data(as_text=True)
