@@ -30,6 +30,37 @@ _NUMBER_READERS: dict[str, Callable[[str, Any], float | int | None]] = {
     f: READERS[BY_NAME[f].kind] for f in NUMBER_INPUTS
 }
 #: Cells Arrow casts itself, per number kind: the same number parse_money/parse_count give.
+#: The Hangul fillers: letters by their category that show nothing (a name of them alone is blank).
+FILLERS = "\u115f\u1160\u3164\uffa0"
+
+
+def named(names: pa.Array | pa.ChunkedArray) -> NDArray[np.bool_]:
+    """Per firm name, whether it holds a letter or digit one can see (not only spaces, zero-width or
+    joining marks, a lone accent, Hangul fillers): :func:`matcher.rowwise.is_named`, for a column."""
+    if _may_hold_fillers(names):  # rare: a regex pass over the column only then
+        names = pc.replace_substring_regex(names, f"[{FILLERS}]", "")
+    seen = pc.match_substring_regex(names, r"[\p{L}\p{N}]")
+    return pc.fill_null(seen, False).to_numpy(zero_copy_only=False)
+
+
+_FILLER_BYTES = [filler.encode() for filler in FILLERS]  # three UTF-8 bytes each
+
+
+def _may_hold_fillers(names: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether the column's text bytes hold a Hangul filler (a few numpy passes over the bytes, several
+    times cheaper than a regex; bytes of the buffer outside the column can only make it say True)."""
+    for chunk in names.chunks if isinstance(names, pa.ChunkedArray) else [names]:
+        data = chunk.buffers()[2]
+        if data is None or data.size < 3:
+            continue
+        text = np.frombuffer(data, dtype=np.uint8)
+        first = np.flatnonzero(np.isin(text[:-2], [b[0] for b in _FILLER_BYTES]))
+        for a, b, c in _FILLER_BYTES:
+            if np.any((text[first] == a) & (text[first + 1] == b) & (text[first + 2] == c)):
+                return True
+    return False
+
+
 _PLAIN = {"money": r"^\d{1,15}(\.\d+)?$", "count": r"^\d{1,9}$"}
 
 
@@ -192,7 +223,7 @@ def read_frame(table: pa.Table | pa.RecordBatch, detector: SectorDetector) -> Pr
     errors: list[RowError] = []
     ok = np.ones(n, dtype=bool)
     names = pc.utf8_trim_whitespace(_column(table, "name"))
-    no_name = pc.fill_null(pc.equal(pc.utf8_length(names), 0), True).to_numpy(zero_copy_only=False)
+    no_name = ~named(names)
     for row in np.flatnonzero(no_name):
         errors.append(RowError(int(row), "name", Reason("name_required")))
     ok &= ~no_name

@@ -11,13 +11,14 @@ profile with the very same scalar readers (:mod:`matcher.values`), the same erro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .config import ANSWER_INPUTS, NUMBER_INPUTS
 from .errors import InvalidValue
-from .frame import _ANSWER_READERS, _NUMBER_READERS, _guarded
+from .frame import _ANSWER_READERS, _NUMBER_READERS, FILLERS, _guarded
 from .messages import Reason
 from .profile import row_cells
 from .sectors import RowDetection, SectorDetector
@@ -29,6 +30,15 @@ NAME_REQUIRED = Reason("name_required")
 _ANSWERS = {field: _guarded(field, _ANSWER_READERS[field]) for field in ANSWER_INPUTS}
 _NUMBERS = {field: _guarded(field, _NUMBER_READERS[field]) for field in NUMBER_INPUTS}
 _CODES = _guarded("okved", parse_codes)
+
+
+#: A letter or digit (what ``str.isalnum`` says), less the Hangul fillers.
+_VISIBLE = re.compile(f"[^\\W_{FILLERS}]")
+
+
+def is_named(name: str) -> bool:
+    """Whether a firm name holds a letter or digit one can see: :func:`matcher.frame.named` for one name."""
+    return _VISIBLE.search(name) is not None
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ def read_row(profile: Mapping[str, Any], detector: SectorDetector) -> RowProfile
     """
     cells = row_cells(profile)
     name = cells.get("name") or ""
-    if not name.strip():  # str.strip() trims exactly what Arrow's utf8_trim_whitespace trims
+    if not is_named(name):
         return InvalidValue("name", cells.get("name"), NAME_REQUIRED)
     # An empty cell is unknown to every reader (None, no reason): only the others are read.
     answers: dict[str, str | None] = {}

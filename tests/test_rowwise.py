@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from matcher_testlib import SAMPLE_CSV, SECTORS_YAML, read_csv
 from scipy import sparse
 
-from matcher import InvalidValue, Scorer, load_sectors
+from matcher import InvalidValue, Scorer, ScoreResult, load_sectors
 from matcher import result as result_module
 from matcher.config import LANGS
 from matcher.profile import row_cells, table_from_mappings
@@ -596,3 +596,25 @@ def test_stage_explain_row_is_worded_columns(scorer_name, batch, lang):
     for i, row in enumerate(rows):
         if not isinstance(row, InvalidValue):
             assert explain_row(scorer, scores.row(i), row.detection, lang) == explanations[i]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u200b\u200b", "\ufeff", "\u3164", "\u0301", "_", " \u2060 ", "\u3164\u115f\u1160\uffa0", "\u00a0\u3000"],
+)
+def test_a_name_nobody_can_see_is_no_name_on_both_paths(name):
+    # zero-width spaces, a byte-order mark, Hangul fillers, a lone accent: the lead would show a blank name
+    profiles = [{"name": name, "okved": "62.01"}, {"name": f"{name}A{name}"}, {"name": "١٢"}]
+    assert_same(profiles, SCORERS["default"], "en")
+    first, second, digits = assess_rowwise(profiles, SCORERS["default"], "en")
+    assert isinstance(first, InvalidValue) and first.field == "name" and first.reason.code == "name_required"
+    assert isinstance(second, ScoreResult) and isinstance(digits, ScoreResult)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=6))
+def test_both_paths_agree_on_what_counts_as_a_name(name):
+    from matcher.frame import named
+    from matcher.rowwise import is_named
+
+    assert named(pa.array([name])).tolist() == [is_named(name)]

@@ -162,6 +162,8 @@ HOSTILE_BODIES = [  # (body, status, field at fault)
     (b'{"name": "Volga\\u0000 Robotics", "description": "\\u0000"}', 200, None),  # PostgreSQL text holds no NUL
     (b'{"name\\u0000": "x", "name": "Volga", "city": "\\u001b[31mKazan"}', 200, None),
     (b'{"name": "\\u0000\\u0007"}', 400, "name"),  # nothing left of the name once cleaned
+    (b'{"name": "\\u200b\\u200b"}', 400, "name"),  # zero-width spaces, a Hangul filler: no name one can see
+    (b'{"name": "\\u3164"}', 400, "name"),
 ]
 
 
