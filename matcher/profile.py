@@ -148,15 +148,22 @@ def _column_name(key: str) -> str:
 def row_cells(profile: Mapping[str, Any]) -> dict[str, str | None]:
     """The text :func:`table_from_mappings` puts into each column for this profile.
 
-    The first key that names a column with a value wins (a later alias fills a ``None``);
-    unpaired surrogates become U+FFFD as in the Arrow table.
+    A key that is the column's own name with a value wins (``{"company": "B", "name": "A"}`` is
+    named A); else the first alias with a value (a later alias fills a ``None``). Unpaired
+    surrogates become U+FFFD as in the Arrow table.
     """
     cells: dict[str, str | None] = {}
+    own: set[str] = set()  # columns given a value under their own name
     for key, value in profile.items():
         name = _column_name(str(key))
-        if cells.get(name) is None:
-            cell = value if type(value) is str else to_cell(value)
-            cells[name] = cell if cell is None or cell.isascii() else valid_text(cell)
+        if name in own or (cells.get(name) is not None and key != name):
+            continue
+        cell = value if type(value) is str else to_cell(value)
+        if cell is None and name in cells:
+            continue
+        cells[name] = cell if cell is None or cell.isascii() else valid_text(cell)
+        if key == name and cell is not None:
+            own.add(name)
     return cells
 
 

@@ -50,6 +50,22 @@ def test_table_from_mappings_equals_the_reference(rows):
     assert keys == expected_keys
 
 
+@pytest.mark.parametrize(
+    ("profile", "cells"),
+    [
+        ({"company": "B", "name": "A"}, {"name": "A"}),  # the field's own name wins over an alias before it
+        ({"name": "A", "company": "B"}, {"name": "A"}),
+        ({"Employees": "50", "employees": "abc"}, {"employees": "abc"}),  # so its bad value is not hidden
+        ({"company": "C", "name": None}, {"name": "C"}),  # an empty own name leaves the alias's value
+        ({"name": None, "company": "C"}, {"name": "C"}),
+        ({"Company": "A", "firm": "B"}, {"name": "A"}),  # among aliases, the first with a value
+        ({"Company": None, "firm": "B"}, {"name": "B"}),
+    ],
+)
+def test_a_fields_own_name_wins_over_its_aliases(profile, cells):
+    assert row_cells(profile) == cells
+
+
 def test_table_from_mappings_takes_a_generator_once():
     table, keys = table_from_mappings({"name": f"F{i}"} for i in range(3))
     assert table.column("name").to_pylist() == ["F0", "F1", "F2"] and keys == [["name"]] * 3
