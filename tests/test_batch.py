@@ -187,6 +187,19 @@ def test_error_report_for_bad_values_and_bad_rows(scorer, write_csv):
     assert (summary.rows, summary.scored, summary.errors) == (8, 2, 6)
 
 
+def test_a_file_of_malformed_rows_only_numbers_each_row(scorer, write_csv):
+    # With no good row, Arrow yields no batch to check: the rows were reported as row -1.
+    path = write_csv("name,employees,okved\nA\nB,5\n\nC,1,62.01,x\n")
+    summary, _, out, errors = score(scorer, path)
+    assert out == [] and sorted((int(e[0]), e[1], e[2]) for e in errors[1:]) == [
+        (2, "(row)", "has 1 fields where the header has 3"),
+        (3, "(row)", "has 2 fields where the header has 3"),
+        (4, "(row)", "the row is empty"),
+        (5, "(row)", "has 4 fields where the header has 3"),
+    ]
+    assert (summary.rows, summary.scored, summary.errors) == (4, 0, 4)
+
+
 def test_row_numbers_count_records_not_lines(scorer, write_csv):
     # a quoted field with newlines takes several lines but is one spreadsheet row
     text = 'name,description,employees\nA,"one\ntwo\nthree",5\nB,x,many\nC,x,y,z\nD,ok,7\n'

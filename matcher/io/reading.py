@@ -93,6 +93,8 @@ def chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
             if previous is not None:
                 yield previous
             previous = batch
+        if threads and numbers.unnumbered:  # bad rows in a block of no good one (a file of bad rows only)
+            raise Renumber()
         if previous is not None:
             numbers.unclosed = _unclosed_quote(path, fmt, previous)
             yield previous
