@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import itertools
 import logging
+import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
@@ -43,7 +45,7 @@ def upload():
     if not form.is_submitted():
         form.lang.data = current_lang()
     elif form.validate():
-        name = fit_name(form.file.data.filename or "upload.csv")  # at most the column's 255 characters
+        name = file_name(form.file.data.filename)  # at most the column's 255 characters
         job = jobs.prepare(
             BatchJob(user_id=current_user.id, filename=name, lang=form.lang.data, output=form.output.data)
         )
@@ -67,6 +69,45 @@ def upload():
     else:
         flash_errors(form)
     return render_template("batch/upload.html", form=form, recent=recent_jobs())
+
+
+#: Unicode categories of characters a file name loses: format characters (right-to-left overrides and other
+#: bidi controls, zero-width characters, soft hyphens, byte order marks) and surrogates.
+_DROPPED = ("Cf", "Cs")
+#: Unicode categories of characters that become a space in a file name: control characters (CR, LF, tab...)
+#: and the line and paragraph separators.
+_SPACED = ("Cc", "Zl", "Zp")
+_PATH = re.compile(r"[/\\]")
+
+
+def file_name(name: str | None) -> str:
+    """The name an uploaded file is kept, shown and downloaded under (``upload.csv`` when nothing is left).
+
+    A multipart upload names its file as the client likes (``filename*=UTF-8''...`` holds any character):
+    the name keeps the last part of a path (``/`` or ``\\``, also as their fullwidth forms once
+    normalised, NFKC), loses format characters (U+202E would show ``invoice<U+202E>gpj.csv`` as
+    "invoicevsc.jpg") and has control characters and line separators as spaces (a CR or LF in a header
+    value is refused: every download of the job failed), spaces collapsed, no dots or spaces around its
+    stem, at most the column's 255 characters (:func:`web.inputs.fit_name`).
+
+    Examples
+    --------
+    >>> file_name("../../tmp/a\\r\\nSet-Cookie: x=1.csv")
+    'a Set-Cookie: x=1.csv'
+    >>> file_name("invoice\\u202egpj.csv"), file_name("\\u202e.csv"), file_name(None)
+    ('invoicegpj.csv', 'upload.csv', 'upload.csv')
+    """
+    name = _PATH.split(unicodedata.normalize("NFKC", name or ""))[-1]
+    name = "".join(
+        " " if unicodedata.category(c) in _SPACED else c for c in name if unicodedata.category(c) not in _DROPPED
+    )
+    stem, dot, ext = " ".join(name.split()).rpartition(".")
+    if not dot:
+        stem, ext = ext, ""
+    stem, ext = stem.strip(" ."), ext.strip()
+    if not stem and not ext:
+        return "upload.csv"
+    return fit_name((stem or "upload") + ("." + ext if ext else ""))
 
 
 def keep_upload(upload, folder: Path) -> str | None:
@@ -179,13 +220,9 @@ def download(job_id: int, kind: str):
     path = jobs.job_dir(job.id) / name
     if job.state != "done" or not path.exists():
         abort(404)
-    stem = job.filename.rsplit(".", 1)[0] or "upload"
-    response = send_file(
-        path.resolve(),
-        mimetype="text/csv",
-        as_attachment=True,
-        download_name=f"{stem}.{kind}.csv" if kind == "errors" else f"{stem}.scored.csv",
-    )
+    # named after the upload, cleaned again: a job uploaded before names were cleaned may hold any character
+    stem = file_name(job.filename).rsplit(".", 1)[0] or "upload"
+    response = send_file(path.resolve(), mimetype="text/csv", as_attachment=True, download_name=f"{stem}.{kind}.csv")
     # Browsers and spreadsheets that read the header then decode the file as it was written.
     response.mimetype_params["charset"] = {"cp1251": "windows-1251"}.get(job.out_encoding or "utf-8", "utf-8")
     return response

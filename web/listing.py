@@ -99,7 +99,8 @@ def paginate(
 ) -> Page:
     """The page of ``query`` (ordered by :func:`ordering` of ``f``) that ``args`` ask for.
 
-    ``after`` / ``before``: a cursor (:mod:`web.keyset`); else ``page`` (by number); else the first page.
+    ``after`` / ``before``: a cursor (:mod:`web.keyset`); else ``page`` (by number; a number past the last page,
+    as counted, is the last page: clamped, as every number from a query string is); else the first page.
     ``query`` selects :class:`Lead` objects, or columns including every sort column (rows, cheaper to
     read), or is a :class:`web.keyset.Statement` of such columns (built once per shape of filters);
     ``counted`` is the query whose rows the total counts, or what builds it when a count is due (default
@@ -120,11 +121,12 @@ def paginate(
         return _page(
             found[:per_page], key, descending, per_page, after.position + 1, n, counted_at, True, len(found) > per_page
         )
-    number = _page_number(args)
-    if number > 1:  # paging by number: OFFSET (the cursors of its neighbours let the client switch to keyset)
-        start = (number - 1) * per_page
+    # paging by number: OFFSET (the cursors of its neighbours let the client switch to keyset); a number past
+    # the last page (as counted) is the last page
+    start = min(_page_number(args) - 1, max(0, n - 1) // per_page) * per_page
+    if start > 0:
         built = query.build() if isinstance(query, Statement) else query  # with this request's values
-        found = [] if start >= n + per_page else keyset.fetch(built.offset(start).limit(per_page + 1))
+        found = keyset.fetch(built.offset(start).limit(per_page + 1))
         return _page(found[:per_page], key, descending, per_page, start + 1, n, counted_at, True, len(found) > per_page)
     found = keyset.seek(query, key, descending, None, per_page + 1)
     return _page(found[:per_page], key, descending, per_page, 1, n, counted_at, False, len(found) > per_page)
@@ -148,7 +150,8 @@ def _page(
     has_prev: bool,
     has_next: bool,
 ) -> Page:
-    page = Page(items, per_page, first, max(n, first + len(items) - 1), counted_at)
+    # the count may be older than the rows (see the module): the total is at least the last row's position
+    page = Page(items, per_page, first, max(n, first + len(items) - 1) if items else n, counted_at)
     if items and has_next:
         page.next_cursor = keyset.cursor_of(items[-1], key, descending, page.last).encode()
     if items and has_prev and first > 1:

@@ -38,7 +38,18 @@ def fold_fields(values: Iterable[str | None]) -> str:
     return "\n".join(fold(v) for v in values if v)
 
 
+#: The most words of a query that are searched for (see :func:`like_patterns`).
+MAX_WORDS = 16
+
+
 def like_patterns(query: str) -> list[str]:
-    """One ``LIKE`` pattern (escape ``\\``) per word of the folded query: every word must occur."""
-    words = fold(query).split()
+    """One ``LIKE`` pattern (escape ``\\``) per word of the folded query: every word must occur.
+
+    Each word counts once ("volga Volga" is "volga"), and only the first :data:`MAX_WORDS` (16) different
+    words are searched for; the rest of the query is left out. A condition per word of a query of a
+    thousand words made SQLite refuse the statement ("Expression tree is too large (maximum depth
+    1000)", from about 500 words), and PostgreSQL matched each lead's text against every one of them; each
+    number of words is also a shape of statement the list builds and keeps (:func:`web.leads.list_statement`).
+    """
+    words = list(dict.fromkeys(fold(query).split()))[:MAX_WORDS]
     return ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words]

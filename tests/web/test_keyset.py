@@ -214,3 +214,26 @@ def test_migration_0017_downgrades_and_upgrades_again(app, make_lead, migration)
     with app.app_context():
         assert indexes <= {i["name"] for i in inspect(db.engine).get_indexes("leads")}
         assert db.session.execute(text("SELECT okved_suggested FROM assessments")).scalar() is None  # scored before
+
+
+@pytest.mark.parametrize("number", ["4", "99999999999", str(2**31 - 1)])
+@pytest.mark.parametrize("sort", ["", "&sort=name&dir=asc", "&sort=completeness"])
+def test_a_page_number_past_the_last_page_is_the_last_page(client, auth, headers, twelve, number, sort):
+    # the total once followed the page asked for: page=99999999999 gave "total": 42949672920 and no `prev`
+    last = client.get(f"/api/v1/leads?per_page=5&page=3{sort}", headers=headers).get_json()
+    data = client.get(f"/api/v1/leads?per_page=5&page={number}{sort}", headers=headers).get_json()
+    assert (data["total"], data["pages"], data["page"], data["next"]) == (12, 3, 3, None)
+    assert data["leads"] == last["leads"] and len(data["leads"]) == 2 and data["prev"] == last["prev"]
+    middle = client.get(f"/api/v1/leads?per_page=5&page=2{sort}", headers=headers).get_json()
+    back = client.get(f"/api/v1/leads?per_page=5{sort}&before={data['prev']}", headers=headers).get_json()
+    assert back["leads"] == middle["leads"] and back["total"] == 12
+    auth.login()
+    page = client.get(f"/leads?per_page=5&page={number}{sort}").get_data(as_text=True)
+    assert "11–12 of 12" in page and 'rel="prev"' in page and 'rel="next"' not in page
+
+
+@pytest.mark.parametrize("query", ["page=99999999999&q=nothing-matches-this", "page=2&status=dropped"])
+def test_a_page_number_past_an_empty_list_is_its_first_page(client, headers, twelve, query):
+    data = client.get(f"/api/v1/leads?per_page=5&{query}", headers=headers).get_json()
+    assert (data["total"], data["pages"], data["page"], data["leads"]) == (0, 1, 1, [])
+    assert data["prev"] is None and data["next"] is None
