@@ -15,6 +15,7 @@ from matcher.profile import to_cell
 from . import listing, services
 from .errors import error_response
 from .extensions import db, one_of, read_rows
+from .i18n import lang_arg
 from .inputs import int_arg
 from .leads import filtered_query, filters_from, list_statement, sector_facets
 from .models import Lead, LeadSector, User
@@ -51,7 +52,7 @@ def api_lang() -> str:
     """
     langs = current_app.config["LANGUAGES"]
     environ = request.environ
-    lang = request.args.get("lang") if environ.get("QUERY_STRING") else None
+    lang = lang_arg() if environ.get("QUERY_STRING") else None
     if lang in langs:
         return lang
     if not environ.get("HTTP_ACCEPT_LANGUAGE"):

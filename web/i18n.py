@@ -95,10 +95,16 @@ def config_error_text(err) -> str:
     return str(template) % {"low": "", "high": "", "value": "", **err.params, "key": err.key}
 
 
+def lang_arg() -> str | None:
+    """``?lang=`` as a language code (``RU`` and `` ru`` are ``ru``), or None when there is none."""
+    lang = request.args.get("lang")
+    return lang.strip().lower() if lang else None
+
+
 def select_locale() -> str:
     """The language of this request: ``?lang=``, then the session, then Accept-Language."""
     langs = current_app.config["LANGUAGES"]
-    lang = request.args.get("lang") or session.get("lang")
+    lang = lang_arg() or session.get("lang")
     if lang in langs:
         return lang
     return request.accept_languages.best_match(langs) or "en"
@@ -309,7 +315,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def remember_lang():
-        lang = request.args.get("lang")
+        lang = lang_arg()
         if lang in app.config["LANGUAGES"] and not request.path.startswith("/api/"):
             session["lang"] = lang
 

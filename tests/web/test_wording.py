@@ -101,3 +101,8 @@ def test_an_opportunity_has_a_name_not_a_persons_name(client, auth):
     auth.login()
     assert "<th>Название</th>" in client.get("/opportunities?lang=ru").get_data(as_text=True)
     assert "<th>Tên</th>" in client.get("/opportunities?lang=vi").get_data(as_text=True)
+
+
+def test_a_language_code_in_capitals_is_the_language(client):
+    assert '<html lang="ru">' in client.get("/assess?lang=RU").get_data(as_text=True)
+    assert client.post("/api/v1/score?lang=VI", json={"name": "A", "okved": "62.01"}).get_json()["lang"] == "vi"
