@@ -35,6 +35,13 @@ LABEL_WORDS = frozenset({"оквэд", "оквэд2", "окved", "okved", "okved
 _SHAPE = re.compile(r"^[0-9]{2}(?:\.[0-9]{1,2}(?:\.[0-9]{1,2})?)?$")
 _DIGITS_ONLY = re.compile(r"^[0-9]{2,6}$")
 _WORD = re.compile(r"\w+")
+#: What separates the items of a typed field: ``;``, spaces, or a comma before a space (``28,99`` is one item).
+_ITEM_SEPARATORS = re.compile(r"[;\s]+|,\s+")
+#: A label word standing as a word of its own (any case), with the colon after it: one pattern for them all.
+_LABEL = re.compile(
+    r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(LABEL_WORDS, key=len, reverse=True)) + r")(?!\w):?",
+    re.IGNORECASE,
+)
 MAX_LIMIT = 50
 
 
@@ -125,20 +132,27 @@ class OkvedIndex:
         return None if entry is None else entry.titles.get(lang, entry.titles["en"])
 
     def split(self, text: object) -> Split:
-        """Read a typed field of codes (``;``, spaces or ``", "`` between them; ``28,99`` is one code)."""
-        codes, unknown, bad = [], [], []
-        text = str(text or "")
-        for label in LABEL_WORDS:
-            text = re.sub(rf"(?i)(?<!\w){re.escape(label)}(?!\w):?", " ", text)
-        for item in re.split(r"[;\s]+|,\s+", text):
-            if not item.strip(",."):
-                continue
-            for part in self._read_item(item):
-                code = normalise(part)
-                target = bad if code is None else codes if self.exists(code) else unknown
-                value = part if code is None else code
-                if value not in target:
-                    target.append(value)
+        """Read a typed field of codes (``;``, spaces or ``", "`` between them; ``28,99`` is one code).
+
+        Each code (and each unreadable item) once, where it first appears. Label words ("ОКВЭД:") are
+        dropped item by item: no label spans a separator and the characters around an item are
+        separators, so that reads as dropping them from the whole text would. One pass over the text,
+        then one look at each distinct item: a field of megabytes of spaces or of a million repeated
+        codes costs a fraction of a second.
+        """
+        codes: dict[str, None] = {}
+        unknown: dict[str, None] = {}
+        bad: dict[str, None] = {}
+        for raw in dict.fromkeys(_ITEM_SEPARATORS.split(str(text or ""))):
+            for item in _unlabelled(raw):
+                if not item.strip(",."):
+                    continue
+                for part in self._read_item(item):
+                    code = normalise(part)
+                    if code is None:
+                        bad.setdefault(part)
+                    else:
+                        (codes if self.exists(code) else unknown).setdefault(code)
         return Split(tuple(codes), tuple(unknown), tuple(bad))
 
     def _read_item(self, item: str) -> list[str]:
@@ -175,6 +189,12 @@ class OkvedIndex:
         digits = _digits(code)
         found = [self.entries[c] for c in self.order if _digits(c).startswith(digits)]
         return sorted(found, key=lambda e: e.code.count("."))[:limit]
+
+
+def _unlabelled(item: str) -> list[str]:
+    """The items one item of a typed field holds once its label words are dropped (``"ОКВЭД:62.01"`` -> ``"62.01"``)."""
+    text = _LABEL.sub(" ", item)
+    return [item] if text == item else _ITEM_SEPARATORS.split(text)
 
 
 def _has_words(title_words, words: list[str]) -> bool:

@@ -63,11 +63,20 @@ def okved_warnings(okved: object, lang: str = "en") -> list[dict]:
     ]
 
 
+#: The longest typed OKVED field whose unknown codes are kept (a firm's usual few codes are far shorter).
+LONG_OKVED = 1000
+
+
 def _unknown_codes(index, okved: str) -> tuple[str, ...]:
     """The well-formed codes of a typed field that ``index`` does not list (a few distinct fields recur:
-    kept by the app's state, ``unknown_codes``)."""
+    kept by the app's state, ``unknown_codes``).
+
+    A field longer than :data:`LONG_OKVED` characters is read afresh each time (reading is linear) and
+    not kept: the cache counts entries, not bytes, and distinct multi-megabyte fields would fill it."""
     from .appstate import app_state
 
+    if len(okved) > LONG_OKVED:
+        return index.split(okved).unknown
     return app_state().unknown_codes.get_or_build((index, okved), lambda: index.split(okved).unknown)
 
 

@@ -32,6 +32,7 @@ REASONS = {
     "too_large": "the amount is too large",
     "count": "expected a whole number such as 250",
     "okved": "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)",
+    "too_many_codes": "more than {limit} different OKVED codes: list at most {limit}",
     "row_empty": "the row is empty",
     "row_fields": "has {actual} fields where the header has {expected}",
     "unclosed_quote": "the quoted value is not closed before the end of the file (is the file cut short?)",

@@ -32,6 +32,7 @@ REASONS = {
     "too_large": "số tiền quá lớn",
     "count": "cần một số nguyên, ví dụ 250",
     "okved": "không phải mã OKVED 2 / NACE Rev. 2 (ví dụ 62.01 hoặc 26.3)",
+    "too_many_codes": "quá {limit} mã OKVED khác nhau: chỉ ghi tối đa {limit} mã",
     "row_empty": "dòng trống",
     "row_fields": "dòng có {actual} trường trong khi tiêu đề có {expected}",
     "unclosed_quote": "giá trị trong ngoặc kép chưa được đóng trước khi hết tệp (tệp bị cắt?)",
