@@ -93,6 +93,8 @@ def column_chart(columns: list[dict[str, Any]], label_every: int = 1) -> dict[st
     """Vertical columns (``label``, ``value``, optional ``text``) on a baseline, tallest = full height.
 
     Every ``label_every``-th column, counted back from the last, is labelled under the axis (no overlaps).
+    A label starts at its column's left edge, except the last column's: that one ends at the column's
+    right edge, so a label wider than the column (a date) stays inside the box instead of being cut off.
     """
     top = max((c["value"] for c in columns), default=0) or 1
     slot = WIDTH / max(len(columns), 1)
@@ -101,16 +103,20 @@ def column_chart(columns: list[dict[str, Any]], label_every: int = 1) -> dict[st
     for i, c in enumerate(columns):
         h = round(c["value"] / top * COLUMN_HEIGHT, 1)
         x = round(i * slot + slot * 0.12, 1)
+        w = round(slot * 0.76, 1)
+        last = i == len(columns) - 1
         out.append(
             {
                 **c,
                 "x": x,
-                "w": round(slot * 0.76, 1),
+                "w": w,
                 "y": round(base - h, 1),
                 "h": h,
                 "mid": round(i * slot + slot / 2, 1),
                 "value_y": round(base - h - 4, 1),
                 "show_label": (len(columns) - 1 - i) % label_every == 0,
+                "label_x": round(x + w, 1) if last else x,
+                "label_anchor": "end" if last else "start",
             }
         )  # the latest is always labelled
     return {"width": WIDTH, "height": base + AXIS_ROOM, "columns": out, "base": base, "label_y": base + 16}

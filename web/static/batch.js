@@ -13,6 +13,9 @@
   var label = document.getElementById("job-state");
   var labels = JSON.parse(label.getAttribute("data-labels") || "{}");
   var imported = document.getElementById("import-progress");
+  // the page's language writes the percentage as the server's percent filter does (64%; 64 % in Russian)
+  var percentText = new Intl.NumberFormat(document.documentElement.lang || undefined,
+    {style: "percent", maximumFractionDigits: 0, roundingMode: "halfEven"});
 
   function update(data) {
     if (importing) {
@@ -28,7 +31,7 @@
       return;
     }
     bar.value = data.progress;
-    percent.textContent = Math.round(data.progress * 100) + "%";
+    percent.textContent = percentText.format(data.progress);
     label.textContent = labels[data.state] || data.state;
     label.className = "state state-" + data.state;
     if (data.state === "done" || data.state === "failed") {
