@@ -187,6 +187,21 @@ def test_error_report_for_bad_values_and_bad_rows(scorer, write_csv):
     assert (summary.rows, summary.scored, summary.errors) == (8, 2, 6)
 
 
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-32-le", b"\xff\xfe\x00\x00")]
+)
+def test_excel_unicode_text_is_read_like_utf8(scorer, write_csv, encoding, bom):
+    # Excel's "Unicode text": UTF-16 with a BOM, tab-separated (its NUL bytes once made it "a binary file")
+    text = "name\temployees\tdescription\nООО Ромашка\t50\tРазработка ПО\nCông ty Điện tử\t120\tSản xuất\nBad\tmany\t\n"
+    summary, _, wide, wide_errors = score(scorer, write_csv(bom + text.encode(encoding), name="wide.csv"))
+    _, _, plain, plain_errors = score(scorer, write_csv(text, name="plain.csv"))
+    assert wide == plain and [e[:3] for e in wide_errors] == [e[:3] for e in plain_errors]
+    assert [r["name"] for r in wide] == ["ООО Ромашка", "Công ty Điện tử"] and (summary.scored, summary.errors) == (
+        2,
+        1,
+    )
+
+
 def test_a_file_of_malformed_rows_only_numbers_each_row(scorer, write_csv):
     # With no good row, Arrow yields no batch to check: the rows were reported as row -1.
     path = write_csv("name,employees,okved\nA\nB,5\n\nC,1,62.01,x\n")

@@ -45,10 +45,19 @@ OUTPUT_ENCODINGS = ("utf-8", "utf-8-sig", "input")
 
 
 BOM = b"\xef\xbb\xbf"
+#: Byte-order marks of the wide Unicode encodings and the codec that reads each (UTF-32 first: its
+#: little-endian mark starts like UTF-16's).
+WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 
 
 def sniff(path: str | Path) -> FileFormat:
-    """Find the encoding (UTF-8, UTF-8 with BOM, Windows-1251), the delimiter and the header.
+    """Find the encoding (UTF-8, UTF-8 with BOM, Windows-1251, UTF-16 or UTF-32 with BOM), the delimiter and
+    the header.
 
     Raises
     ------
@@ -57,16 +66,21 @@ def sniff(path: str | Path) -> FileFormat:
     """
     with open(path, "rb") as handle:
         raw = handle.read(SAMPLE_BYTES)
-    if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
+    wide = next((encoding for bom, encoding in WIDE_BOMS if raw.startswith(bom)), None)
+    if wide is not None:  # Excel's "Unicode text": UTF-16 (or UTF-32) with its BOM, NUL bytes and all
+        encoding = wide
+        text = codecs.getincrementaldecoder(wide)(errors="replace").decode(raw).lstrip("\ufeff")
+    else:
+        if b"\x00" in raw:
+            raise InputFileError("this is a binary file, not a CSV text file (it contains NUL bytes)")
+        encoding = "utf-8"
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(raw, final=len(raw) < SAMPLE_BYTES)
+        except UnicodeDecodeError:
+            encoding = "cp1251"
+        text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
+    if not text.strip(" \r\n\t"):
         raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
-    if b"\x00" in raw:
-        raise InputFileError("this is a binary file, not a CSV text file (it contains NUL bytes)")
-    encoding = "utf-8"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(raw, final=len(raw) < SAMPLE_BYTES)
-    except UnicodeDecodeError:
-        encoding = "cp1251"
-    text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
     if len(raw) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
         raise InputFileError("the header row is longer than 1 MiB: this is not a CSV file of firm profiles")
     first = _LINE_END.split(text, 1)[0]
@@ -79,7 +93,8 @@ def sniff(path: str | Path) -> FileFormat:
     # The whole file is its header: Arrow, told to skip the header, would wait for its end.
     header_only = len(raw) < SAMPLE_BYTES and next(records, None) is None
     lines = text.count("\n") or text.count("\r")
-    return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only, raw.startswith(BOM))
+    bom = raw.startswith(BOM) or wide is not None  # output "as the input" is then UTF-8 with BOM
+    return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only, bom)
 
 
 def check_headers(headers: list[str]) -> None:
@@ -115,4 +130,10 @@ def output_format(fmt: FileFormat, out_encoding: str) -> tuple[str, str]:
     return out_encoding, ","
 
 
-ENCODING_NAMES = {"cp1251": "Windows-1251", "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM"}
+ENCODING_NAMES = {
+    "cp1251": "Windows-1251",
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "utf-16": "UTF-16",
+    "utf-32": "UTF-32",
+}
