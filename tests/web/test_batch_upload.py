@@ -115,6 +115,24 @@ def test_windows_1251_semicolon_file(client, auth):
     assert status["state"] == "done" and status["scored"] == 1
 
 
+def test_excel_unicode_text_file_is_scored_and_imported(client, auth, app):
+    # Excel's "Save as Unicode text": UTF-16 with a BOM, tab-separated
+    auth.login()
+    data = "name\tdescription\tokved\nООО «Ромашка»\tпрограммное обеспечение\t62.01\n".encode("utf-16")
+    response = upload(client, data, lang="ru")
+    assert response.status_code == 302
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    status = wait_done(client, job_id)
+    assert status["state"] == "done" and status["scored"] == 1
+    with client.get(f"/batch/{job_id}/scored.csv") as scored:
+        assert "ООО «Ромашка»" in scored.get_data(as_text=True)
+    assert client.post(f"/batch/{job_id}/import").status_code == 302
+    wait_imported(client, job_id)
+    with app.app_context():
+        names = db.session.execute(db.select(Lead.name).where(Lead.source == "batch")).scalars().all()
+    assert names == ["ООО «Ромашка»"]
+
+
 @pytest.mark.parametrize("newline", ["\r", "\r\n"], ids=["cr", "crlf"])
 def test_cr_only_file_scores_and_imports_like_lf(client, auth, app, newline):
     # Old Mac files end lines with CR alone: the same rows, errors and leads as the LF file.
