@@ -12,13 +12,16 @@ profile with the very same scalar readers (:mod:`matcher.values`), the same erro
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from .config import ANSWER_INPUTS, NUMBER_INPUTS
 from .errors import InvalidValue
-from .frame import _ANSWER_READERS, _NUMBER_READERS, FILLERS, _guarded
+from .frame import _ANSWER_READERS, _NUMBER_READERS, FILLERS, _guarded, named
 from .messages import Reason
 from .profile import row_cells
 from .sectors import RowDetection, SectorDetector
@@ -37,8 +40,16 @@ _VISIBLE = re.compile(f"[^\\W_{FILLERS}]")
 
 
 def is_named(name: str) -> bool:
-    """Whether a firm name holds a letter or digit one can see: :func:`matcher.frame.named` for one name."""
-    return _VISIBLE.search(name) is not None
+    """Whether a firm name holds a letter or digit one can see: :func:`matcher.frame.named` for one name.
+
+    A name Python's Unicode tables find none in, but with a character they do not know (a letter of a
+    later Unicode version than Python's, which Arrow's tables may know), is asked of Arrow itself.
+    """
+    if _VISIBLE.search(name) is not None:
+        return True
+    if name.isascii() or not any(unicodedata.category(c) == "Cn" for c in name):
+        return False
+    return bool(named(pa.array([name], pa.string()))[0])
 
 
 @dataclass(frozen=True)

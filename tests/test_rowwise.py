@@ -618,3 +618,12 @@ def test_both_paths_agree_on_what_counts_as_a_name(name):
     from matcher.rowwise import is_named
 
     assert named(pa.array([name])).tolist() == [is_named(name)]
+
+
+def test_a_letter_newer_than_pythons_unicode_tables_is_a_name_on_both_paths():
+    # U+11F04 (Kawi, Unicode 15) is unassigned in Python 3.11's tables; Arrow's tables know it as a letter.
+    from matcher.frame import named
+    from matcher.rowwise import is_named
+
+    for name in ("\U00011f04", "\u200b\U00011f04", "\U000e0080"):  # the last is unassigned everywhere
+        assert named(pa.array([name])).tolist() == [is_named(name)]
