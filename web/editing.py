@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 
 import matcher
 from matcher.fields import REGISTRY
@@ -56,7 +57,20 @@ def lead_form(lead: Lead | None = None) -> LeadForm:
             form[field].choices = [*form[field].choices, SelectChoice(value, value)]
     known = {c[0] for c in form.sectors.choices}
     form.sectors.choices += [(s, s) for s in data.get("sectors", []) if s not in known]
+    _fit_stored_lengths(form, data)
     return form
+
+
+def _fit_stored_lengths(form: LeadForm, data: dict[str, Any]) -> None:
+    """Let each field hold its stored value: a batch import stores a firm's text as its file gave it, which
+    may be longer than the form takes from a person typing. Saving other changes must not fail on it."""
+    for name, value in data.items():
+        if not isinstance(value, str) or name not in form:
+            continue
+        field = form[name]
+        if any(isinstance(v, Length) and v.max != -1 and len(value) > v.max for v in field.validators):
+            field.validators = [Length(max=len(value)) if isinstance(v, Length) else v for v in field.validators]
+            field.flags.maxlength = len(value)  # the page's maxlength too
 
 
 def _score(form: LeadForm):

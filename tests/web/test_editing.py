@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from web.extensions import db
 from web.models import AuditLog, Lead
 
@@ -103,3 +105,24 @@ def test_contact_persons(app, client, auth, make_lead):
             ).scalars()
         ]
         assert actions[-2:] == ["contact.add", "contact.remove"]
+
+
+def test_a_lead_imported_with_longer_texts_than_the_form_takes_can_be_edited(app, client, auth, make_lead):
+    # A batch import stores a firm's text as its file gave it (a 6,300-character description, a 400-character
+    # name); changing the city must not fail on the form's limits for typed text (5,000 and 300).
+    name, description = "Volga " + "R" * 400, ("Industrial robots. " * 330).strip()
+    lead_id = make_lead(name=name, description=description)
+    auth.login()
+    with app.app_context():
+        version = db.session.get(Lead, lead_id).row_version
+    page = client.get(f"/leads/{lead_id}/edit").get_data(as_text=True)
+    assert f'maxlength="{len(description)}"' in page
+    form = {**FORM, "name": name, "description": description, "city": "Perm", "row_version": version}
+    response = client.post(f"/leads/{lead_id}/edit", data=form)
+    assert response.status_code == 302, re.findall(r"<li>[^<]*", response.get_data(as_text=True))
+    with app.app_context():
+        lead = db.session.get(Lead, lead_id)
+        assert lead.city == "Perm" and lead.description == description and lead.name == name
+    # a longer text typed into the form is still refused
+    form = {**form, "description": description + "x" * 100, "row_version": version + 1}
+    assert client.post(f"/leads/{lead_id}/edit", data=form).status_code == 400
