@@ -163,6 +163,14 @@ def mark_empty_rows(batch: pa.RecordBatch, frame) -> None:
 UNCLOSED_QUOTE = reason("unclosed_quote")
 
 
+def bad_row_reason(fields: tuple[int, int], text: str, lang: str) -> str:
+    """Why a row Arrow could not split into the header's fields was left out: its count of fields, and
+    when it holds an odd number of quotes, the quote that swallowed the lines after it."""
+    actual, expected = fields
+    code = "row_quote" if text.count('"') % 2 else "row_fields"
+    return reason(code, lang, actual=actual, expected=expected)
+
+
 def report_unclosed(batch, rows, headers, report, summary, lang):
     """Move the batch's last row, whose last value never closes its quote, to the error report."""
     last = batch.num_rows - 1
@@ -348,8 +356,8 @@ def _pass1(run: _Run, fmt: FileFormat, block_bytes: int, threads: bool):
                     run.progress(min(size, int(numbers.done * fmt.bytes_per_row)))
             while pending:
                 collect(pending.popleft().result())
-        for number, (actual, expected), text in numbers.bad:
-            report.add(number, "(row)", reason("row_fields", run.lang, actual=actual, expected=expected), [text])
+        for number, fields, text in numbers.bad:
+            report.add(number, "(row)", bad_row_reason(fields, text, run.lang), [text])
             summary.errors += 1
         summary.rows = summary.scored + summary.errors
     finally:

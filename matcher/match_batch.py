@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from .batch import CHUNK_BYTES, WORKERS, Summary, mark_empty_rows, report_unclosed
+from .batch import CHUNK_BYTES, WORKERS, Summary, bad_row_reason, mark_empty_rows, report_unclosed
 from .explain import tenths_text
 from .frame import read_frame
 from .incentives import UNKNOWN, evaluate_batch
@@ -34,7 +34,6 @@ from .io.formats import sniff
 from .io.reading import RowNumbers, chunks, with_retries
 from .io.writing import ErrorReport, output_names
 from .match_text import missing_masks, reason_column
-from .messages import reason
 from .profile import header_map
 from .recommend import Matcher
 
@@ -189,8 +188,8 @@ def _pass(in_path, matcher, k, kinds, lang, tmp_name, error_path, progress, fmt,
                     progress(min(size, int(numbers.done * fmt.bytes_per_row)))
             while pending:
                 _write(pending.popleft().result(), writer, schema, report, summary)
-        for number, (actual, expected), text in numbers.bad:
-            report.add(number, "(row)", reason("row_fields", lang, actual=actual, expected=expected), [text])
+        for number, fields, text in numbers.bad:
+            report.add(number, "(row)", bad_row_reason(fields, text, lang), [text])
             summary.errors += 1
         summary.rows = summary.scored + summary.errors
     finally:

@@ -202,6 +202,14 @@ def test_excel_unicode_text_is_read_like_utf8(scorer, write_csv, encoding, bom):
     )
 
 
+def test_a_quote_left_open_is_named_as_the_reason(scorer, write_csv):
+    # The quote opened in row 3 swallows the lines after it: the row's count of fields alone misleads.
+    path = write_csv('name,employees\nGood,5\n"Open,5\nNext,6\nLast,7\n')
+    summary, _, out, errors = score(scorer, path)
+    assert [r["name"] for r in out] == ["Good"] and summary.errors == 1
+    assert errors[1][:2] == ["3", "(row)"] and 'a quote (") opened in it is not closed' in errors[1][2]
+
+
 def test_a_file_of_malformed_rows_only_numbers_each_row(scorer, write_csv):
     # With no good row, Arrow yields no batch to check: the rows were reported as row -1.
     path = write_csv("name,employees,okved\nA\nB,5\n\nC,1,62.01,x\n")

@@ -35,6 +35,10 @@ REASONS = {
     "too_many_codes": "more than {limit} different OKVED codes: list at most {limit}",
     "row_empty": "the row is empty",
     "row_fields": "has {actual} fields where the header has {expected}",
+    "row_quote": (
+        'has {actual} fields where the header has {expected}: a quote (") opened in it is not closed, '
+        "so the lines after it were read into this row"
+    ),
     "unclosed_quote": "the quoted value is not closed before the end of the file (is the file cut short?)",
 }
 

@@ -35,6 +35,10 @@ REASONS = {
     "too_many_codes": "quá {limit} mã OKVED khác nhau: chỉ ghi tối đa {limit} mã",
     "row_empty": "dòng trống",
     "row_fields": "dòng có {actual} trường trong khi tiêu đề có {expected}",
+    "row_quote": (
+        'dòng có {actual} trường trong khi tiêu đề có {expected}: một dấu ngoặc kép (") mở trong dòng '
+        "chưa được đóng, nên các dòng sau bị đọc vào dòng này"
+    ),
     "unclosed_quote": "giá trị trong ngoặc kép chưa được đóng trước khi hết tệp (tệp bị cắt?)",
 }
 
