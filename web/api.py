@@ -150,13 +150,14 @@ def score_batch():
     if not profiles:
         return jsonify(results=[], scored=0, errors=0)
     lang = api_lang()
-    results = services.assess_many([as_cells(p) for p in profiles], lang)
+    cells = [as_cells(p) for p in profiles]
+    results = services.assess_many(cells, lang)
     version = weights_version()
     items = [
-        result_json(r, version)
+        {**result_json(r, version), "warnings": okved_warnings(c.get("okved"), lang)}
         if isinstance(r, matcher.ScoreResult)
         else {"index": i, "error": str(r), "field": r.field, **invalid_json(r, lang)}
-        for i, r in enumerate(results)
+        for i, (r, c) in enumerate(zip(results, cells, strict=True))
     ]
     errors = sum(1 for r in results if isinstance(r, matcher.InvalidValue))
     return jsonify(results=items, scored=len(items) - errors, errors=errors)

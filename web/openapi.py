@@ -182,7 +182,7 @@ def _result_schema() -> dict:
     props["warnings"] = {
         "type": "array",
         "items": _warning_schema(),
-        "description": "only on POST /score: what was read but not used, e.g. an OKVED code "
+        "description": "on POST /score and each result of /score/batch: what was read but not used, e.g. an OKVED code "
         "that does not exist (99.99.99); the score is given all the same",
     }
     return {"type": "object", "required": required, "properties": props}

@@ -232,6 +232,9 @@ def test_score_warns_of_an_okved_code_that_does_not_exist(client):
     assert client.post("/api/v1/score", json=PROFILE).get_json()["warnings"] == []
     en = client.post("/api/v1/score", json={"name": "V", "okved": ["99.99.99"]}).get_json()
     assert en["warnings"][0]["message"] == "99.99.99 is not an OKVED 2 code: no sector was read from it"
+    # each result of a batch warns the same way
+    batch = client.post("/api/v1/score/batch?lang=ru", json=[{**PROFILE, "okved": "99.99.99; 28.99"}, PROFILE])
+    assert [r["warnings"] for r in batch.get_json()["results"]] == [data["warnings"], []]
 
 
 @pytest.mark.parametrize(
