@@ -119,3 +119,27 @@ def test_overview_in_the_browser(site, in_browser, tmp_path):
         assert not [e for e in errors if "Failed to load resource" not in e], errors
 
     in_browser(run)
+
+
+def test_keyboard_users_can_skip_the_header(site, in_browser):
+    """The first Tab shows a "skip to content" link in the page's language; Enter puts the focus on the page."""
+    base, _lead = site
+
+    def run(browser):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        try:
+            for lang, text in (("en", "Skip to content"), ("ru", "Перейти к содержимому")):
+                page.goto(f"{base}/assess?lang={lang}")
+                link = page.locator("a.skip-link")
+                assert link.bounding_box()["y"] < 0  # out of sight until focused
+                page.keyboard.press("Tab")
+                expect(link).to_be_focused()
+                expect(link).to_have_text(text)
+                assert link.bounding_box()["y"] >= 0
+                page.keyboard.press("Enter")
+                expect(page.locator("main#content")).to_be_focused()
+        finally:
+            context.close()
+
+    in_browser(run)
