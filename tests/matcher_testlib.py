@@ -46,3 +46,17 @@ def read_csv(path, encoding="utf-8"):
     """All rows of a CSV file as lists of strings (header first)."""
     with open(path, encoding=encoding, newline="") as handle:
         return list(csv.reader(handle))
+
+
+def distinct_codes(n: int) -> list[str]:
+    """``n`` distinct well-formed OKVED codes (``01.10.10``, ``01.10.11``...), as a hostile probe sent them."""
+    from matcher.values import VALID_DIVISIONS
+
+    out = []
+    for division in sorted(VALID_DIVISIONS):
+        for group in range(10, 100):
+            for item in range(10, 100):
+                out.append(f"{division}.{group}.{item}")
+                if len(out) == n:
+                    return out
+    raise ValueError(n)

@@ -16,26 +16,14 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matcher_testlib import read_csv
+from matcher_testlib import distinct_codes, read_csv
 
 from matcher import InvalidValue
 from matcher.batch import score_file
 from matcher.messages import REASONS, Reason
 from matcher.okved import LABEL_WORDS, Split, default_index, normalise
 from matcher.result import assess_rowwise, assess_vectorised
-from matcher.values import MAX_CODES, VALID_DIVISIONS, parse_codes
-
-
-def distinct_codes(n: int) -> list[str]:
-    """``n`` distinct well-formed codes (``01.10.10``, ``01.10.11``... as the probe sent them)."""
-    out = []
-    for division in sorted(VALID_DIVISIONS):
-        for group in range(10, 100):
-            for item in range(10, 100):
-                out.append(f"{division}.{group}.{item}")
-                if len(out) == n:
-                    return out
-    raise ValueError(n)
+from matcher.values import MAX_CODES, parse_codes
 
 
 @pytest.fixture(scope="module")

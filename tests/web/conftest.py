@@ -177,6 +177,18 @@ PROFILE = {
 
 
 @pytest.fixture
+def headers(app):
+    """``Authorization: Bearer`` headers of a fresh API token of the analyst."""
+    from web.models import User
+    from web.services import issue_token
+
+    with app.app_context():
+        token = issue_token(db.session.execute(db.select(User).filter_by(username="analyst")).scalar_one())
+        db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
 def make_lead(app):
     """Factory: ``make_lead(**fields)`` stores a scored lead and returns its id."""
 

@@ -13,8 +13,7 @@ from sqlalchemy import text
 
 from web import keyset
 from web.extensions import db
-from web.models import Lead, User
-from web.services import issue_token
+from web.models import Lead
 
 SORTS = [
     "",
@@ -28,14 +27,6 @@ SORTS = [
     "&sort=band",
     "&sort=status",
 ]
-
-
-@pytest.fixture
-def headers(app):
-    with app.app_context():
-        token = issue_token(db.session.execute(db.select(User).filter_by(username="analyst")).scalar_one())
-        db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

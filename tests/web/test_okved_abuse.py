@@ -8,22 +8,12 @@ requests with distinct multi-megabyte fields cannot grow a worker's memory.
 from __future__ import annotations
 
 import pytest
+from matcher_testlib import distinct_codes
 
 from matcher.messages import Reason
-from matcher.values import MAX_CODES, VALID_DIVISIONS
+from matcher.values import MAX_CODES
 from web.appstate import app_state
 from web.scoring import LONG_OKVED, _unknown_codes, okved_index
-
-
-def distinct_codes(n: int) -> list[str]:
-    out = []
-    for division in sorted(VALID_DIVISIONS):
-        for group in range(10, 100):
-            for item in range(10, 100):
-                out.append(f"{division}.{group}.{item}")
-                if len(out) == n:
-                    return out
-    raise ValueError(n)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru", "vi"])

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.extensions import db
-from web.models import User
 from web.search import MAX_WORDS, like_patterns
-from web.services import issue_token
 
 
 def test_repeated_words_give_one_pattern_each():
@@ -22,14 +19,6 @@ def test_the_words_beyond_the_cap_are_left_out():
     assert like_patterns(" ".join(words)) == [f"%{w}%" for w in words[:MAX_WORDS]]
     # repeats do not use up the cap
     assert like_patterns(" ".join(["w0"] * 50 + words)) == [f"%{w}%" for w in words[:MAX_WORDS]]
-
-
-@pytest.fixture
-def headers(app):
-    with app.app_context():
-        token = issue_token(db.session.execute(db.select(User).filter_by(username="analyst")).scalar_one())
-        db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize(
