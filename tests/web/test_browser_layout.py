@@ -50,7 +50,8 @@ def site(make_app, serving):
         yield base, lead
 
 
-def _login(page, base: str) -> None:
+def login_as_admin(page, base: str) -> None:
+    """Log the admin in through the login page (the browser tests of the layout share it)."""
     page.goto(f"{base}/login")
     page.fill("#username", "admin")
     page.fill("#password", PASSWORD)
@@ -66,7 +67,7 @@ def _measure_pages(browser, base: str, lead: int) -> dict[tuple[str, int, str], 
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     found = {}
     try:
-        _login(page, base)
+        login_as_admin(page, base)
         for width in (390, 1280):
             page.set_viewport_size({"width": width, "height": 900})
             for lang in ("en", "ru", "vi"):
@@ -103,7 +104,7 @@ def test_overview_in_the_browser(site, in_browser, tmp_path):
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         try:
-            _login(page, base)
+            login_as_admin(page, base)
             page.goto(f"{base}/leads?lang=ru")
             page.click("nav.main-nav >> text=Обзор")
             expect(page.locator("h1")).to_have_text("Обзор")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from test_browser_layout import login_as_admin
 
 from matcher.data import SAMPLE_PROFILES
 from web.commands import bootstrap
@@ -22,7 +23,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
-PASSWORD = "admin-pass-123"
 LANGS = ("en", "ru", "vi")
 
 #: Sideways overflow of the page, its viewport meta, and each table of the page: the nearest box that clips
@@ -152,14 +152,6 @@ def site(make_app, serving):
         yield base, app, lead, admin
 
 
-def _login(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
-    expect(page.locator(".user-link")).to_have_text("admin")
-
-
 def _running_job(app, admin: int) -> int:
     """A job row scoring right now (42 %, a fresh heartbeat): its page polls the status with batch.js."""
     with app.app_context():
@@ -179,7 +171,7 @@ def _sweep(browser, base: str, app, lead: int, admin: int) -> dict:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     found: dict = {}
     try:
-        _login(page, base)
+        login_as_admin(page, base)
         # a finished job with result rows (the sample firms: long Russian names, long advice)
         page.goto(f"{base}/batch?lang=en")
         page.set_input_files("#file", str(SAMPLE_PROFILES))
