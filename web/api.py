@@ -108,6 +108,15 @@ def as_cells(profile: dict) -> dict:
     return {key: to_cell(value) for key, value in profile.items()}
 
 
+def with_key(data: dict, cells: dict) -> dict:
+    """``data`` with the profile's own ``id`` (its caller key, passed through as the data contract says), if
+    it gave a non-empty one under that exact name."""
+    key = cells.get("id")
+    if key:
+        data["id"] = key
+    return data
+
+
 @bp.post("/score")
 def score():
     """Score one profile (a JSON object)."""
@@ -121,7 +130,7 @@ def score():
     except matcher.InvalidValue as exc:
         return error_response(400, str(exc), exc.field, **invalid_json(exc, lang))
     data["warnings"] = okved_warnings(cells.get("okved"), lang)
-    return jsonify(data)
+    return jsonify(with_key(data, cells))
 
 
 @bp.get("/okved")
@@ -154,9 +163,12 @@ def score_batch():
     results = services.assess_many(cells, lang)
     version = weights_version()
     items = [
-        {**result_json(r, version), "warnings": okved_warnings(c.get("okved"), lang)}
-        if isinstance(r, matcher.ScoreResult)
-        else {"index": i, "error": str(r), "field": r.field, **invalid_json(r, lang)}
+        with_key(
+            {**result_json(r, version), "warnings": okved_warnings(c.get("okved"), lang)}
+            if isinstance(r, matcher.ScoreResult)
+            else {"index": i, "error": str(r), "field": r.field, **invalid_json(r, lang)},
+            c,
+        )
         for i, (r, c) in enumerate(zip(results, cells, strict=True))
     ]
     errors = sum(1 for r in results if isinstance(r, matcher.InvalidValue))

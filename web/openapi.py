@@ -179,6 +179,11 @@ def _result_schema() -> dict:
         },
     }
     required = list(props)
+    props["id"] = {
+        "type": "string",
+        "description": "the profile's own 'id' (the data contract's caller key), as text, when it gave one: "
+        "to match results to profiles without relying on their order",
+    }
     props["warnings"] = {
         "type": "array",
         "items": _warning_schema(),
@@ -714,7 +719,14 @@ def document() -> dict:
     item_error = {
         "allOf": [
             {"$ref": "#/components/schemas/Error"},
-            {"type": "object", "required": ["index"], "properties": {"index": {"type": "integer"}}},
+            {
+                "type": "object",
+                "required": ["index"],
+                "properties": {
+                    "index": {"type": "integer"},
+                    "id": {"type": "string", "description": "the profile's own 'id', when it gave one"},
+                },
+            },
         ]
     }
     return {

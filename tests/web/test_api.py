@@ -205,7 +205,7 @@ def test_openapi_document_is_valid_openapi_3(client):
 
 def test_openapi_result_schema_matches_a_real_result(client):
     doc = client.get("/api/v1/openapi.json").get_json()
-    data = client.post("/api/v1/score", json=PROFILE).get_json()
+    data = client.post("/api/v1/score", json={**PROFILE, "id": "k1"}).get_json()
     assert set(data) == set(doc["components"]["schemas"]["Result"]["properties"])
 
 
@@ -290,3 +290,15 @@ def test_personal_answers_are_never_cached_and_a_405_says_what_is_allowed(client
         response = client.put(path)
         assert response.status_code == 405
         assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed
+
+
+def test_the_callers_id_is_passed_through(client):
+    """The data contract's ``id`` (the caller's key) comes back with each result and each error, so a
+    client can match them to its profiles; a profile without one gets none."""
+    one = client.post("/api/v1/score", json={**PROFILE, "id": "crm-17"}).get_json()
+    assert one["id"] == "crm-17"
+    assert "id" not in client.post("/api/v1/score", json=PROFILE).get_json()
+    body = [{**PROFILE, "id": 42}, {**PROFILE, "id": "x-2", "employees": "many"}, PROFILE]
+    results = client.post("/api/v1/score/batch", json=body).get_json()["results"]
+    assert [r.get("id") for r in results] == ["42", "x-2", None]
+    assert results[1]["reason_code"] == "count"
