@@ -195,7 +195,9 @@ def _add_score(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     score.add_argument(
-        "input", help="input CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma or semicolon); - reads standard input"
+        "input",
+        help="input CSV (UTF-8, with or without BOM, UTF-16, Windows-1251, KOI8-R, Windows-1252 or -1258; "
+        "comma, semicolon or tab); - reads standard input",
     )
     score.add_argument(
         "-o", "--output", required=True, help="output file, or - for standard output; errors go to OUTPUT.errors.csv"

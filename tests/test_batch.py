@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import random
+import unicodedata
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +18,7 @@ from matcher_testlib import SAMPLE_CSV, read_csv
 from matcher import InputFileError
 from matcher.batch import score_file
 from matcher.io.defuse import defuse_cell
-from matcher.io.formats import sniff
+from matcher.io.formats import lenient, sniff
 
 CRITERIA = ["c_sector_fit", "c_green", "c_tech_transfer", "c_training", "c_local_linkage", "c_capacity", "c_readiness"]
 RESULT_COLUMNS = [
@@ -513,6 +515,75 @@ def test_windows_1251_file_whose_first_megabyte_is_ascii(scorer, tmp_path):
     assert (summary.rows, summary.scored, summary.errors) == (25_001, 25_001, 0)
     last = read_csv(tmp_path / "out.csv")[-1]
     assert last[:3] == ["ООО Ромашка", "Разрабатываем программное обеспечение", "5"]
+
+
+def windows_1258(text: str) -> bytes:
+    """``text`` as Vietnamese Windows writes it in code page 1258: a letter the code page has, else the letter
+    without its tone followed by the tone as an accent ("ệ" -> "ê" + dot below)."""
+    out = b""
+    for char in text:
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            tone = next(c for c in parts if c in "\u0300\u0301\u0303\u0309\u0323")
+            out += unicodedata.normalize("NFC", parts.replace(tone, "")).encode("cp1258") + tone.encode("cp1258")
+    return out
+
+
+RUSSIAN = "name,description\nООО Ромашка,Разрабатываем программное обеспечение\nАО Гостиница,Сеть гостиниц\n"
+LEGACY_FILES = {  # encoding -> (text, how to encode it)
+    "koi8_r": (RUSSIAN, None),
+    "cp1251": (RUSSIAN, None),
+    "cp1252": ("name,description\nCafé Müller GmbH,Hôtels et cafés à Zürich\nSociété Générale,Crédit\n", None),
+    "cp1258": (
+        "name,description\nCông ty Phần mềm Việt,Phát triển phần mềm\nKhách sạn Hà Nội,Du lịch và khách sạn\n",
+        windows_1258,
+    ),
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(LEGACY_FILES))
+def test_single_byte_encodings_are_told_apart_by_their_words(scorer, write_csv, encoding):
+    # A file that is not UTF-8 was once always read as Windows-1251: KOI8-R gave "оОП тПНБЫЛБ".
+    text, encode = LEGACY_FILES[encoding]
+    path = write_csv((encode or (lambda t: t.encode(encoding)))(text), name=f"{encoding}.csv")
+    assert sniff(path).encoding == encoding
+    summary, _, legacy, _ = score(scorer, path)
+    _, _, plain, _ = score(scorer, write_csv(text, name="plain.csv"))
+    assert legacy == plain and summary.scored == 2
+
+
+def test_windows_1258_is_read_with_its_tones_joined_wherever_a_chunk_ends():
+    # The tone accent follows its letter: a chunk may end between them, and the next chunk's first
+    # character is then an accent the letter before it must still take.
+    text = "Công ty Phần mềm Việt, Khách sạn Hà Nội, đầu tư, người được"
+    raw = windows_1258(text)
+    decoder = codecs.getincrementaldecoder(lenient("cp1258"))()
+    for size in (1, 2, 3, 7):
+        decoder.reset()
+        parts = [decoder.decode(raw[i : i + size]) for i in range(0, len(raw), size)]
+        assert "".join(parts) + decoder.decode(b"", final=True) == text
+
+
+def test_a_byte_the_encoding_lacks_reads_as_a_replacement_not_a_crash(scorer, write_csv):
+    # 0x98 has no character in Windows-1251: the decoder stopped the whole file with a traceback.
+    raw = "name,description\nПривет ".encode("cp1251") + b"\x98" + ",софт\nДругая,гостиница\n".encode("cp1251")
+    path = write_csv(raw)
+    summary, _, out, _ = score(scorer, path)
+    assert [r["name"] for r in out] == ["Привет \ufffd", "Другая"] and summary.scored == 2
+
+
+def test_a_late_koi8_r_part_is_read_as_koi8_r(scorer, tmp_path):
+    # Past the sniffed megabyte of ASCII, the first bytes that are not UTF-8 choose the encoding.
+    lines = ["name,description,employees"]
+    lines += [f"Firm {i},software development services for clients,{i % 500}" for i in range(25_000)]
+    lines += ["ООО Ромашка,Разрабатываем программное обеспечение,5"]
+    path = tmp_path / "late.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("koi8_r"))
+    summary = score_file(path, tmp_path / "out.csv", scorer)
+    assert summary.scored == 25_001
+    assert read_csv(tmp_path / "out.csv")[-1][:2] == ["ООО Ромашка", "Разрабатываем программное обеспечение"]
 
 
 def test_progress_reports_bytes_up_to_the_file_size(scorer, tmp_path):

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matcher import InputFileError
-from matcher.io.formats import sniff
+from matcher.io.formats import CHARSETS, sniff
 from matcher.profile import field_for
 
 from . import dispatch, imports, jobs, services
@@ -224,7 +224,7 @@ def download(job_id: int, kind: str):
     stem = file_name(job.filename).rsplit(".", 1)[0] or "upload"
     response = send_file(path.resolve(), mimetype="text/csv", as_attachment=True, download_name=f"{stem}.{kind}.csv")
     # Browsers and spreadsheets that read the header then decode the file as it was written.
-    response.mimetype_params["charset"] = {"cp1251": "windows-1251"}.get(job.out_encoding or "utf-8", "utf-8")
+    response.mimetype_params["charset"] = CHARSETS.get(job.out_encoding or "utf-8", "utf-8")
     return response
 
 

@@ -12,6 +12,7 @@ from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from matcher.fields import LANGUAGE_NAMES, REGISTRY, form_groups, words
+from matcher.io.formats import ENCODING_NAMES
 from matcher.messages import FIELD_LABELS
 from matcher.messages import reason_text as matcher_reason_text
 from matcher.profile import FIELDS
@@ -302,7 +303,8 @@ DELIMITER_LABELS = {",": _l("comma"), ";": _l("semicolon"), "\t": _l("tab")}
 
 def encoding_label(encoding: str | None) -> str:
     """A file encoding as people name it (UTF-8 with BOM, Windows-1251)."""
-    return str(ENCODING_LABELS.get(encoding or "utf-8", encoding))
+    encoding = encoding or "utf-8"
+    return str(ENCODING_LABELS.get(encoding) or ENCODING_NAMES.get(encoding, encoding))
 
 
 def delimiter_label(delimiter: str | None) -> str:

@@ -1,7 +1,8 @@
 """What a CSV file of profiles is written in, and what the scored file is written in.
 
-:func:`sniff` finds the encoding (UTF-8, UTF-8 with a BOM, Windows-1251), the delimiter and
-the header of an input file and refuses one that cannot be a file of firm profiles;
+:func:`sniff` finds the encoding (UTF-8, UTF-8 with a BOM, UTF-16/32 with a BOM, or for other files the
+single-byte encoding of :data:`LEGACY` whose reading makes the most plausible words), the delimiter
+and the header of an input file and refuses one that cannot be a file of firm profiles;
 :func:`output_format` says which encoding and delimiter the output gets.
 """
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +58,113 @@ WIDE_BOMS = (
 )
 
 
+#: The single-byte encodings of a file that is not UTF-8, in the order that settles a tie: Windows-1251
+#: (Russian Windows and Excel), KOI8-R (older Russian Unix systems), Windows-1252 (Western Windows, a
+#: superset of Latin-1's letters) and Windows-1258 (Vietnamese Windows, whose Excel saves "CSV" in it).
+LEGACY = ("cp1251", "koi8_r", "cp1252", "cp1258")
+#: How much of a file's non-UTF-8 part :func:`legacy_encoding` reads.
+LEGACY_SAMPLE = 1 << 16
+#: A word: letters, with the accents Unicode cannot join to one (which make it implausible).
+_WORD = re.compile("(?:[^\\W\\d_]|[\u0300-\u036f])+")
+_LOOSE_ACCENT = re.compile("[\u0300-\u036f]")
+#: A Vietnamese vowel followed by a tone written as a separate accent (Windows-1258's way).
+_TONED = re.compile("[aăâeêioôơuưyAĂÂEÊIOÔƠUƯY][\u0300\u0301\u0303\u0309\u0323]")
+_NON_ASCII_RUN = re.compile("[^\x00-\x7f]{4}")
+#: Letters no profile's language writes (Icelandic): how Windows-1252 reads Vietnamese bytes.
+_FOREIGN = frozenset("ðÐþÞ")
+
+
+def _plausible(word: str) -> bool:
+    """Whether a word with a letter outside ASCII reads like a word: one script, cased as words are
+    (``word``, ``Word``, ``WORD``), and, in Latin script, no accent left apart from its letter and at most
+    three accented letters in a row (Vietnamese
+    "được" has three; Russian read as Windows-1252 gives whole words of them, "Ïðèâåò")."""
+    cyrillic = sum("\u0400" <= c <= "\u04ff" for c in word)
+    if cyrillic:
+        if cyrillic != len(word):
+            return False
+    elif _NON_ASCII_RUN.search(word) or _LOOSE_ACCENT.search(word) or not _FOREIGN.isdisjoint(word):
+        return False
+    return word.islower() or word.isupper() or word[1:].islower()
+
+
+def _plausibility(text: str) -> int:
+    """Plausible less implausible words among those with a letter outside ASCII (:func:`_plausible`), plus
+    the Vietnamese tones written as an accent after a vowel: Windows-1258 writes most tones so, and only
+    its reading has them (Windows-1252 reads "Việt" as a plausible "Viêòt")."""
+    words = [w for w in _WORD.findall(unicodedata.normalize("NFC", text)) if not w.isascii()]
+    return sum(1 if _plausible(w) else -1 for w in words) + len(_TONED.findall(text))
+
+
+def legacy_encoding(raw: bytes) -> str:
+    """The encoding of :data:`LEGACY` in which ``raw`` (bytes that are not UTF-8) reads as the most plausible
+    words, the first of them on a tie (Windows-1251 when nothing tells them apart).
+
+    Read wrongly, Russian KOI8-R bytes give words like "рТЙЧЕФ" in Windows-1251, Windows-1251 bytes give
+    "Ïðèâåò" in Windows-1252, and a Western "Café" gives "Cafй": the right reading has the most words
+    in one script and cased as words are.
+
+    Examples
+    --------
+    >>> legacy_encoding("Привет, Москва".encode("koi8_r"))
+    'koi8_r'
+    >>> legacy_encoding("Привет, Москва".encode("cp1251"))
+    'cp1251'
+    >>> legacy_encoding("Café Müller, Zürich".encode("cp1252"))
+    'cp1252'
+    """
+    start = next((i for i, b in enumerate(raw) if b >= 0x80), 0)
+    sample = raw[max(0, start - 64) : start + LEGACY_SAMPLE]
+    scores = {e: _plausibility(sample.decode(e, errors="replace")) for e in LEGACY}
+    return max(LEGACY, key=lambda e: scores[e])  # max keeps the first of equals
+
+
+def lenient(encoding: str) -> str:
+    """The name of a codec that reads ``encoding`` with a replacement character for a byte it does not map
+    (0x98 in Windows-1251), for Arrow, whose decoder would otherwise stop the whole file there."""
+    if encoding.replace("-", "_").lower() in ("utf_8", "utf8"):
+        return encoding  # Arrow reads UTF-8 itself, and says where it is not
+    return f"matcher_lenient_{codecs.lookup(encoding).name.replace('-', '_')}"
+
+
+@functools.partial(codecs.register)
+def _lenient_codec(name: str) -> codecs.CodecInfo | None:
+    """The codecs :func:`lenient` names: the standard one, decoding with ``errors="replace"``; Windows-1258's
+    also joins each tone accent to its letter (NFC), as the same text typed in UTF-8 has it."""
+    if not name.startswith("matcher_lenient_"):
+        return None
+    base = codecs.lookup(name.removeprefix("matcher_lenient_"))
+    composes = base.name == "cp1258"
+
+    class Decoder(base.incrementaldecoder):  # type: ignore[name-defined, misc]
+        def __init__(self, errors: str = "replace") -> None:
+            super().__init__(errors)
+            self.held = ""  # the end of a chunk: the next may start with an accent of its last letter
+
+        def decode(self, data: bytes, final: bool = False) -> str:
+            text = super().decode(data, final)
+            if not composes:
+                return text
+            text, self.held = self.held + text, ""
+            if not final:  # held back: the last letter and its accents so far, which more accents may join
+                cut = next((i for i in range(len(text) - 1, -1, -1) if not unicodedata.combining(text[i])), 0)
+                text, self.held = text[:cut], text[cut:]
+            return unicodedata.normalize("NFC", text)
+
+        def reset(self) -> None:
+            super().reset()
+            self.held = ""
+
+    def decode(data: bytes, errors: str = "replace") -> tuple[str, int]:
+        text, size = base.decode(data, errors)
+        return (unicodedata.normalize("NFC", text) if composes else text), size
+
+    return codecs.CodecInfo(base.encode, decode, incrementaldecoder=Decoder, name=name)
+
+
 def sniff(path: str | Path) -> FileFormat:
-    """Find the encoding (UTF-8, UTF-8 with BOM, Windows-1251, UTF-16 or UTF-32 with BOM), the delimiter and
-    the header.
+    """Find the encoding (UTF-8, UTF-8 with BOM, UTF-16 or UTF-32 with BOM, else one of :data:`LEGACY`), the
+    delimiter and the header.
 
     Raises
     ------
@@ -77,8 +184,8 @@ def sniff(path: str | Path) -> FileFormat:
         try:
             codecs.getincrementaldecoder("utf-8")().decode(raw, final=len(raw) < SAMPLE_BYTES)
         except UnicodeDecodeError:
-            encoding = "cp1251"
-        text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
+            encoding = legacy_encoding(raw)
+        text = raw.decode(lenient(encoding), errors="replace").lstrip("\ufeff")
     if not text.strip(" \r\n\t"):
         raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
     if len(raw) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
@@ -132,8 +239,13 @@ def output_format(fmt: FileFormat, out_encoding: str) -> tuple[str, str]:
 
 ENCODING_NAMES = {
     "cp1251": "Windows-1251",
+    "koi8_r": "KOI8-R",
+    "cp1252": "Windows-1252",
+    "cp1258": "Windows-1258",
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8 with BOM",
     "utf-16": "UTF-16",
     "utf-32": "UTF-32",
 }
+#: The ``charset`` of a file written in each encoding, as HTTP names it.
+CHARSETS = {"cp1251": "windows-1251", "koi8_r": "koi8-r", "cp1252": "windows-1252", "cp1258": "windows-1258"}

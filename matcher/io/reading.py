@@ -3,12 +3,13 @@
 :func:`chunks` yields record batches of text columns ``f0``, ``f1``...; :class:`RowNumbers`
 numbers their rows around the malformed and blank lines Arrow skipped. A read that cannot go on
 as started raises what the caller retries with (:mod:`matcher.batch`): :class:`Renumber` (read
-again without threads to number a malformed row), :class:`NotUtf8` (read again as
-Windows-1251) or :class:`BigRecord` (read again in larger chunks).
+again without threads to number a malformed row), :class:`NotUtf8` (read again in the single-byte
+encoding the file's first bytes outside UTF-8 read best in) or :class:`BigRecord` (read again in larger chunks).
 """
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from ..errors import InputFileError
-from .formats import FileFormat
+from .formats import FileFormat, legacy_encoding, lenient
 
 T = TypeVar("T")
 
@@ -60,7 +61,11 @@ def _reader(
         path,
         # skip_rows_after_names skips the header as a record (a quoted line break in it included), skip_rows a line
         read_options=pcsv.ReadOptions(
-            column_names=names, skip_rows_after_names=1, block_size=block, use_threads=threads, encoding=fmt.encoding
+            column_names=names,
+            skip_rows_after_names=1,
+            block_size=block,
+            use_threads=threads,
+            encoding=lenient(fmt.encoding),
         ),
         parse_options=pcsv.ParseOptions(
             delimiter=fmt.delimiter,
@@ -79,7 +84,8 @@ class Renumber(Exception):
 
 
 class NotUtf8(Exception):
-    """Bytes that are not UTF-8 after a first megabyte that was: read again as Windows-1251."""
+    """Bytes that are not UTF-8 after a first megabyte that was: read again in a single-byte encoding
+    (:func:`legacy_encoding_of`)."""
 
 
 def chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
@@ -129,17 +135,17 @@ def _unclosed_quote(path, fmt: FileFormat, batch: pa.RecordBatch) -> bool:
 
 def with_retries(read: Callable[[FileFormat, int, bool], T], path, fmt: FileFormat, block: int) -> T:
     """``read(fmt, block, threads)``, the whole read done again as it must be: without threads to number
-    a malformed row (:class:`Renumber`), as Windows-1251 when UTF-8 fails after the sniffed megabyte
-    (:class:`NotUtf8`), or in chunks 8x larger (up to the whole file) when a record is larger than a
-    chunk (:class:`BigRecord`).
+    a malformed row (:class:`Renumber`), in a single-byte encoding when UTF-8 fails after the sniffed
+    megabyte (:class:`NotUtf8`, :func:`legacy_encoding_of`), or in chunks 8x larger (up to the whole
+    file) when a record is larger than a chunk (:class:`BigRecord`).
 
     Raises
     ------
     InputFileError
-        When a record never ends, or the file is neither UTF-8 nor Windows-1251 text.
+        When a record never ends.
     """
-    for encoding in dict.fromkeys((fmt.encoding, "cp1251")):
-        fmt = dataclasses.replace(fmt, encoding=encoding)
+    for encoding in (fmt.encoding, None):
+        fmt = dataclasses.replace(fmt, encoding=encoding or legacy_encoding_of(path))
         while True:
             try:
                 try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
@@ -152,4 +158,16 @@ def with_retries(read: Callable[[FileFormat, int, bool], T], path, fmt: FileForm
                 if block > os.path.getsize(path):
                     raise InputFileError("the file cannot be read as CSV: a record does not end") from None
                 block *= 8
-    raise InputFileError("the file is neither UTF-8 nor Windows-1251 text")
+    raise InputFileError("the file is neither UTF-8 nor text in a single-byte encoding")
+
+
+def legacy_encoding_of(path) -> str:
+    """:func:`~matcher.io.formats.legacy_encoding` of the file from its first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return legacy_encoding(block[exc.start :])
+    return legacy_encoding(b"")
