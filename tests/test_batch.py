@@ -566,6 +566,23 @@ def test_windows_1258_is_read_with_its_tones_joined_wherever_a_chunk_ends():
         assert "".join(parts) + decoder.decode(b"", final=True) == text
 
 
+@pytest.mark.parametrize("line", ["sep=;\n", "SEP=;\r\n", '"sep=;"\n'])
+def test_excels_sep_line_names_the_delimiter_and_is_hidden_as_excel_hides_it(scorer, write_csv, line):
+    # Excel reads and writes a first line "sep=;"; it was taken for the header ("no 'name' column").
+    body = "name;employees;okved\nA;5;62.01\nB;x\n\nC;many;1\n"
+    summary, header, out, errors = score(scorer, write_csv(line + body, name="sep.csv"))
+    _, plain_header, plain, plain_errors = score(scorer, write_csv(body, name="plain.csv"))
+    assert (header, out, errors) == (plain_header, plain, plain_errors)
+    assert header[:3] == ["name", "employees", "okved"] and [r["name"] for r in out] == ["A"]
+    assert sorted(e[:2] for e in errors[1:]) == [["3", "(row)"], ["4", "(row)"], ["5", "employees; okved"]]
+    assert summary.rows == 4
+
+
+def test_a_sep_line_alone_is_an_empty_file(write_csv):
+    with pytest.raises(InputFileError, match="the file is empty"):
+        sniff(write_csv("sep=;\n"))
+
+
 def test_a_byte_the_encoding_lacks_reads_as_a_replacement_not_a_crash(scorer, write_csv):
     # 0x98 has no character in Windows-1251: the decoder stopped the whole file with a traceback.
     raw = "name,description\nПривет ".encode("cp1251") + b"\x98" + ",софт\nДругая,гостиница\n".encode("cp1251")

@@ -21,6 +21,8 @@ from ..errors import InputFileError
 from ..profile import field_for
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
+#: Excel's first line naming the delimiter (``sep=;``): Excel hides it, and so does the reading.
+_SEP_LINE = re.compile(r'"?sep=([^\r\n"])"?[ \t]*(?:\r\n|\r|\n)', re.IGNORECASE)
 
 
 SAMPLE_BYTES = 1 << 20
@@ -39,6 +41,8 @@ class FileFormat:
     bytes_per_row: float = 100.0
     header_only: bool = False
     bom: bool = False
+    #: Lines before the header: 1 for Excel's ``sep=;`` line, which names the delimiter.
+    skip_lines: int = 0
 
 
 #: What ``score_file(out_encoding=...)`` accepts: plain UTF-8 (the default), UTF-8 with a BOM (what
@@ -190,9 +194,16 @@ def sniff(path: str | Path) -> FileFormat:
         raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
     if len(raw) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
         raise InputFileError("the header row is longer than 1 MiB: this is not a CSV file of firm profiles")
+    sep = _SEP_LINE.match(text)
+    if sep is not None:
+        text = text[sep.end() :]
+        if not text.strip(" \r\n\t"):
+            raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
     first = _LINE_END.split(text, 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    if sep is not None:
+        delimiter = sep.group(1)
     # newline="": records end at CR, LF or CR LF alike (old Mac files end lines with CR alone)
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     headers = next(records, [])
@@ -201,7 +212,8 @@ def sniff(path: str | Path) -> FileFormat:
     header_only = len(raw) < SAMPLE_BYTES and next(records, None) is None
     lines = text.count("\n") or text.count("\r")
     bom = raw.startswith(BOM) or wide is not None  # output "as the input" is then UTF-8 with BOM
-    return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only, bom)
+    skip = 0 if sep is None else 1
+    return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only, bom, skip)
 
 
 def check_headers(headers: list[str]) -> None:

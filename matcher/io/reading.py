@@ -35,9 +35,10 @@ class RowNumbers:
         self.unnumbered = False
         self.unclosed = False  # the file ends inside a quoted value of its last row
         self.done = 0
+        self.skip = 0  # lines before the header (Excel's "sep=" line), which Arrow counts and a spreadsheet hides
 
     def handler(self, row: pcsv.InvalidRow) -> str:
-        number = row.number if row.number is not None else -1
+        number = row.number - self.skip if row.number is not None else -1
         self.unnumbered |= row.number is None
         if not (row.text or "").strip(" \t\r\n"):
             self.blank.append(number)
@@ -57,11 +58,13 @@ def _reader(
     path: str | Path, fmt: FileFormat, numbers: RowNumbers, block: int, threads: bool
 ) -> pcsv.CSVStreamingReader:
     names = [f"f{i}" for i in range(len(fmt.headers))]
+    numbers.skip = fmt.skip_lines
     return pcsv.open_csv(
         path,
         # skip_rows_after_names skips the header as a record (a quoted line break in it included), skip_rows a line
         read_options=pcsv.ReadOptions(
             column_names=names,
+            skip_rows=fmt.skip_lines,
             skip_rows_after_names=1,
             block_size=block,
             use_threads=threads,
