@@ -8,6 +8,7 @@ fails the PostgreSQL tests: they are not skipped.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,12 +61,44 @@ def db_url(request, tmp_path):
     return _pg_fresh_schema()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file at the schema's head revision and nothing else, migrated once per test process: a
+    test's fresh SQLite database starts as a copy of it (0.04 s) instead of being migrated (0.12 s)."""
+    from alembic import command
+
+    from web.schema import alembic_config
+
+    path = tmp_path_factory.mktemp("migrated") / "head.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture
-def make_app(db_url, tmp_path):
-    """Factory: an app on the test database with ``**overrides`` in its config."""
+def make_app(db_url, tmp_path, migrated_sqlite):
+    """Factory: an app on the test database with ``**overrides`` in its config.
+
+    A SQLite database that does not exist yet starts as a copy of :func:`migrated_sqlite`, the schema the
+    app would create (the app then finds nothing to upgrade and adds weights version 1 from its own
+    sectors file), unless the test turns the upgrade off or names a database of its own.
+    """
     apps = []
 
     def make(users=True, **overrides):
+        if (
+            db_url.startswith("sqlite:///")
+            and overrides.get("AUTO_UPGRADE", True)
+            and "SQLALCHEMY_DATABASE_URI" not in overrides
+            and not Path(db_url.removeprefix("sqlite:///")).exists()
+        ):
+            shutil.copyfile(migrated_sqlite, db_url.removeprefix("sqlite:///"))
         config = {
             "TESTING": True,
             "SECRET_KEY": "test",
