@@ -278,6 +278,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         api,
         api_match,
+        apidocs,
         assess,
         auth,
         batch,
@@ -306,6 +307,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         weights,
         opportunities,
+        apidocs,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)

@@ -302,3 +302,26 @@ def test_the_callers_id_is_passed_through(client):
     results = client.post("/api/v1/score/batch", json=body).get_json()["results"]
     assert [r.get("id") for r in results] == ["42", "x-2", None]
     assert results[1]["reason_code"] == "count"
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "vi"])
+def test_the_api_page_lists_every_endpoint_and_scores_its_example(client, lang):
+    """The footer's "JSON API" leads to a page for people, read from the OpenAPI document: every operation of
+    the document is on it, and its example answer is what POST /api/v1/score gives for the example."""
+    import html
+    import json
+
+    page = client.get(f"/api?lang={lang}")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    text = html.unescape(page.get_data(as_text=True))
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for path, item in doc["paths"].items():
+        for method in item:
+            assert f"{method.upper()} /api/v1{path}" in text, (method, path)
+    example = doc["components"]["schemas"]["Profile"]["example"]
+    scored = client.post(f"/api/v1/score?lang={lang}", json=example).get_json()
+    shown = json.loads(text.split('<pre class="api-example"><code>')[2].split("</code></pre>")[0])
+    assert shown == {k: v for k, v in scored.items() if k != "warnings"}
+    assert 'href="/api"' in text  # the footer's link
+    note = text.split("openapi.json</code></a>")[1].split("</p>")[0]  # English descriptions, said in ru and vi
+    assert ("?lang=" in note) == (lang != "en")

@@ -20,7 +20,7 @@ pytestmark = [
 ]
 
 PASSWORD = "admin-pass-123"
-PAGES = ("/assess", "/leads", "/leads/{lead}", "/overview", "/account", "/batch", "/admin/weights/compare")
+PAGES = ("/assess", "/leads", "/leads/{lead}", "/overview", "/account", "/batch", "/admin/weights/compare", "/api")
 #: JavaScript measuring the page: sideways overflow, header height, the evidence note boxes, chart text.
 MEASURE = """() => {
   const px = el => el.getScreenCTM().a * parseFloat(getComputedStyle(el).fontSize);

@@ -1,0 +1,86 @@
+"""The JSON API's page for people (``/api``): each endpoint, its parameters and answers, and an example
+scored as the page is shown, all read from the OpenAPI document (:func:`web.openapi.document`), so the page
+and the document cannot disagree. The document itself stays at ``/api/v1/openapi.json``."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, render_template
+
+from . import services
+from .api import result_json
+from .i18n import current_lang
+from .openapi import document
+
+bp = Blueprint("apidocs", __name__)
+
+#: The order endpoints are listed in: scoring first, then look-ups, then the staff endpoints.
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def endpoints(doc: dict) -> list[dict]:
+    """Every operation of ``doc``: method, path, summary, whether it needs a token, parameters, answers."""
+    prefix = doc["servers"][0]["url"]
+    out = []
+    for path, item in doc["paths"].items():
+        for method in METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            out.append(
+                {
+                    "method": method.upper(),
+                    "path": prefix + path,
+                    "anchor": f"{method}-{path.strip('/').replace('/', '-').replace('{', '').replace('}', '')}",
+                    "summary": op.get("summary", ""),
+                    "token": bool(op.get("security")),
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "type": _type(p.get("schema", {})),
+                            "description": p.get("description", ""),
+                        }
+                        for p in op.get("parameters", [])
+                    ],
+                    "body": _body(op),
+                    "responses": [(code, r.get("description", "")) for code, r in op.get("responses", {}).items()],
+                }
+            )
+    return out
+
+
+def _type(schema: dict) -> str:
+    if "enum" in schema:
+        return " | ".join(str(v) for v in schema["enum"])
+    return schema.get("type", "")
+
+
+def _body(op: dict) -> str:
+    """The name of the schema a request body follows (``Profile``), or "" for none."""
+    content = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    schema = content.get("schema", {})
+    ref = schema.get("$ref") or schema.get("items", {}).get("$ref", "")
+    return ref.rsplit("/", 1)[-1]
+
+
+@bp.get("/api")
+def index():
+    """The API page, with the document's example profile scored in the page's language."""
+    doc = document()
+    example = doc["components"]["schemas"]["Profile"]["example"]
+    lang = current_lang()
+    result = result_json(services.score({k: str(v) for k, v in example.items()}, lang))
+    fields = [
+        (name, _type(schema), schema.get("description", ""))
+        for name, schema in doc["components"]["schemas"]["Profile"]["properties"].items()
+    ]
+    return render_template(
+        "apidocs.html",
+        endpoints=endpoints(doc),
+        fields=fields,
+        example=json.dumps(example, ensure_ascii=False, indent=2),
+        result=json.dumps(result, ensure_ascii=False, indent=2),
+        version=doc["info"]["version"],
+    )
