@@ -42,7 +42,7 @@ from sqlalchemy import Text, cast, delete, event, func, insert, or_, select, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from matcher.robustness import rank_robustness
+from matcher.robustness import QUANTILES, rank_robustness
 
 from .appstate import app_state
 from .extensions import db, read_rows
@@ -171,6 +171,7 @@ def stored_from(found: list[tuple[int, Any]], info: dict[str, Any] | None = None
             "spread": spread,
             "as_of": r.as_of,
             "version": version,
+            "coverage": QUANTILES[-1] - QUANTILES[0],  # the share of weightings between low and high
         }
         for lead_id, r in found
         if r is not None

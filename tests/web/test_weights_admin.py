@@ -140,7 +140,11 @@ def test_robustness_is_stored_and_shown_with_its_time(app, client, auth, leads):
     assert "top-2 in 100%" in html and "ranks 3–3" in html  # NordChip stays in the top two under any weighting
     assert "Robustness as of " in html and "3 leads" in html and "Being updated" not in html
     html = client.get(f"/leads/{leads['chips']}").get_data(as_text=True)
-    assert "Rank robustness" in html and "±30 %" in html and "As of " in html and ", weights v1 " in html
+    assert "Rank robustness" in html and "As of " in html and ", weights v1 " in html
+    # percentages as each language writes them (the spread was "30 %" in English, and "90 %" everywhere)
+    assert "±30%, the rank stays between" in html and " in 90% of weightings" in html
+    ru = client.get(f"/leads/{leads['chips']}?lang=ru").get_data(as_text=True)
+    assert "±30\xa0%, место остаётся" in ru and " в 90\xa0% вариантов" in ru
 
 
 def test_calibration_too_few_outcomes(client, auth, make_lead):
