@@ -11,6 +11,7 @@ from flask import Blueprint, render_template
 from . import services
 from .api import result_json
 from .i18n import current_lang
+from .mail import external_url
 from .openapi import document
 
 bp = Blueprint("apidocs", __name__)
@@ -83,4 +84,5 @@ def index():
         example=json.dumps(example, ensure_ascii=False, indent=2),
         result=json.dumps(result, ensure_ascii=False, indent=2),
         version=doc["info"]["version"],
+        score_url=external_url("api.score", lang=lang),  # under PUBLIC_URL when set, as in e-mails
     )
