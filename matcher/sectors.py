@@ -173,6 +173,8 @@ class SectorDetector:
         names = {}
         for i, sector in enumerate(config.sectors):
             names[clean(sector.id)] = i
+            for spelling in (sector.id.replace("_", " "), sector.id.replace("_", "-")):  # data ai, data-ai
+                names.setdefault(clean(spelling), i)
             for lang in LANGS:
                 names.setdefault(clean(sector.label[lang]), i)
         self.names = names

@@ -110,6 +110,9 @@ def test_first_mapped_code_decides_and_all_codes_are_reported(make_profile):
         ("Кибербезопасность", "cybersecurity"),  # the Russian label
         ("An ninh mạng", "cybersecurity"),  # the Vietnamese label
         ("tourism; logistics", "tourism"),  # the first named wins
+        ("data-ai", "data_ai"),  # an id typed with a hyphen or a space instead of its underscore
+        ("Precision Engineering", "precision_engineering"),
+        ("smart-city", "smart_city"),
     ],
 )
 def test_declared_sector_ids_and_labels(make_profile, declared, sector):
