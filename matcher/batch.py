@@ -278,7 +278,15 @@ def score_file(
                 headers=fmt.headers if results_path is not None else None,
             )
         run = _Run(in_path, scorer, lang, progress, tmp_name, error_path, delimiter, results_path, chunk_pool)
-        summary, counts, stored = with_retries(lambda *read: _pass1(run, *read), in_path, fmt, block_bytes)
+        read_as: list[FileFormat] = []  # the format the read that succeeded used (its encoding may differ)
+
+        def pass1(fmt: FileFormat, *rest):
+            read_as[:] = [fmt]
+            return _pass1(run, fmt, *rest)
+
+        summary, counts, stored = with_retries(pass1, in_path, fmt, block_bytes)
+        fmt = read_as[0]  # "as the input": in what the file turned out to be written in
+        encoding = output_format(fmt, out_encoding)[0]
         ranks = 1 + np.concatenate(([0], np.cumsum(counts[::-1])))[::-1][1:]
         results = result_columns(scorer.config_)
         encoding = write_output(
@@ -297,7 +305,9 @@ def score_file(
     if summary.ignored:
         shown = ", ".join(repr(h[:60]) for h in summary.ignored)
         summary.warnings.append(warning("ignored_columns", lang, count=len(summary.ignored), columns=shown))
-    if encoding != output_format(fmt, out_encoding)[0]:
+    if fmt.repair:
+        summary.warnings.append(warning("stray_bytes", lang))
+    if encoding != output_format(fmt, out_encoding)[0] and out_format != "json":  # JSON is UTF-8 by definition
         summary.warnings.append(
             warning("encoding_fallback", lang, encoding=ENCODING_NAMES.get(fmt.encoding, fmt.encoding))
         )

@@ -583,6 +583,90 @@ def test_a_sep_line_alone_is_an_empty_file(write_csv):
         sniff(write_csv("sep=;\n"))
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "name,city\nСеверный изотоп,Москва\nВолга,Каза".encode()[:-1],  # cut in the middle of a letter
+        "name,city\nСеверный изотоп,Москва\n".encode() + b"Caf\xe9 Noir,Paris\n",  # one row from elsewhere
+        b"\xef\xbb\xbfname,city\nCaf\xe9 Hanoi,Hanoi\n",  # a BOM says UTF-8 whatever follows
+    ],
+)
+def test_utf8_with_a_stray_byte_stays_utf8(scorer, write_csv, raw):
+    # One byte that is not UTF-8 had the whole file read as KOI8-R ("п║п╣п╡...") or refused ("ï»¿name").
+    fmt = sniff(write_csv(raw))
+    assert (fmt.encoding, fmt.repair) == ("utf-8", True)
+    summary, _, out, _ = score(scorer, write_csv(raw))
+    assert len(summary.warnings) == 1 and summary.warnings[0].startswith("the file is UTF-8 but for a few bytes")
+    assert all("\ufffd" in r["name"] + r["city"] or r["name"].isascii() or r["city"] == "Москва" for r in out)
+    assert out[0]["name"] in ("Северный изотоп", "Caf\ufffd Hanoi")
+
+
+def test_a_late_stray_byte_after_utf8_letters_stays_utf8(scorer, tmp_path):
+    # Past the sniffed megabyte: 40,000 UTF-8 rows in Cyrillic and one Windows-1252 row were all read as KOI8-R.
+    path = tmp_path / "late.csv"
+    text = "name;city\n" + "".join(f"Фирма {i};Москва\n" for i in range(40_000))
+    path.write_bytes(text.encode() + "Café Noir;Paris\n".encode("cp1252"))
+    summary = score_file(path, tmp_path / "out.csv", scorer)
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.scored == 40_001 and rows[1][:2] == ["Фирма 0", "Москва"] and rows[-1][0] == "Caf\ufffd Noir"
+
+
+def test_a_koi8_r_header_in_capitals_is_told_by_its_name_column(scorer, write_csv):
+    # KOI8-R capitals are Windows-1251 small letters: both readings scored alike and "объчбойе" had no name.
+    path = write_csv("НАЗВАНИЕ;ГОРОД\r\nООО РОМАШКА;МОСКВА\r\n".encode("koi8_r"))
+    assert sniff(path).encoding == "koi8_r"
+    assert score(scorer, path)[2][0]["НАЗВАНИЕ"] == "ООО РОМАШКА"
+
+
+@pytest.mark.parametrize("encoding", ["koi8_r", "cp1251"])
+def test_input_encoding_is_the_one_the_file_turned_out_in(scorer, tmp_path, encoding):
+    # An ASCII first megabyte sniffs as UTF-8; the output "as the input" was then UTF-8 although the file was not.
+    path = tmp_path / "late.csv"
+    rows = "".join(f"Firm {i};Moscow\n" for i in range(80_000))
+    path.write_text(f"name;city\n{rows}Ромашка;Москва\n", encoding=encoding)
+    summary = score_file(path, tmp_path / "out.csv", scorer, out_encoding="input")
+    assert (summary.encoding, summary.warnings) == (encoding, [])
+    last = (tmp_path / "out.csv").read_bytes().splitlines()[-1].decode(encoding)
+    assert last.startswith('"Ромашка";"Москва";')
+
+
+def test_windows_1258_output_keeps_windows_1258(scorer, write_csv, tmp_path):
+    # Python's code page 1258 has no "ộ": the output fell back to UTF-8 with a warning that the input's encoding
+    # could not hold the text, though the input was in it. Tones are written apart, as Vietnamese Windows does.
+    text = "name,city\r\nCông ty Phần mềm Hà Nội,Huế\r\n"
+    summary = score_file(write_csv(windows_1258(text)), tmp_path / "out.csv", scorer, out_encoding="input")
+    assert (summary.encoding, summary.warnings) == ("cp1258", [])
+    raw = (tmp_path / "out.csv").read_bytes()
+    assert windows_1258("Công ty Phần mềm Hà Nội") in raw
+    assert read_csv(tmp_path / "out.csv", encoding=lenient("cp1258"))[1][:2] == ["Công ty Phần mềm Hà Nội", "Huế"]
+
+
+def test_json_output_of_a_windows_1251_file_warns_of_nothing(scorer, write_csv, tmp_path):
+    path = write_csv("name;city\nРомашка;Москва\n".encode("cp1251"))
+    summary = score_file(path, tmp_path / "out.json", scorer, out_format="json", out_encoding="input")
+    assert summary.warnings == [] and json.loads((tmp_path / "out.json").read_text("utf-8"))[0]["name"] == "Ромашка"
+
+
+@pytest.mark.parametrize("line", ["sep=§\n", "sep=;;\n", "sep=\n", "sep=a\n"])
+def test_a_sep_line_that_names_no_delimiter_is_refused_in_words(write_csv, line):
+    # "sep=§" stopped the run with pyarrow's "Expecting an ASCII character"; the others said "no 'name' column".
+    with pytest.raises(InputFileError, match="names no delimiter"):
+        sniff(write_csv(line + "name;city\nA;B\n"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        windows_1258('name,description\r\nCông ty,"phần mềm'),
+        '\ufeffname,description\r\nA,"soft'.encode("utf-16-le"),
+        '\ufeffname,description\r\nA,"soft'.encode("utf-16-be"),
+    ],
+)
+def test_a_file_cut_in_a_quote_is_caught_in_every_encoding(scorer, write_csv, raw):
+    summary, _, out, errors = score(scorer, write_csv(raw))
+    assert (summary.scored, summary.errors, out) == (0, 1, []) and "quote" in errors[1][2]
+
+
 def test_a_byte_the_encoding_lacks_reads_as_a_replacement_not_a_crash(scorer, write_csv):
     # 0x98 has no character in Windows-1251: the decoder stopped the whole file with a traceback.
     raw = "name,description\nПривет ".encode("cp1251") + b"\x98" + ",софт\nДругая,гостиница\n".encode("cp1251")

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -98,6 +101,9 @@ def object_expected(body: object):
     if body is None:
         data = request.get_data(cache=True).strip()
         what = "the body is empty" if not data else "it is null" if data == b"null" else "the body is not valid JSON"
+        digits = sys.get_int_max_str_digits()
+        if data and re.search(rb"\d{%d}" % (digits + 1), data):  # valid JSON, but Python reads no such number
+            what = f"a number in it has more than {digits:,} digits"
     else:
         what = f"it is {json_kind(body)}"
     return error_response(400, f"the body must be a JSON object with at least a 'name': {what}")
@@ -108,12 +114,13 @@ def as_cells(profile: dict) -> dict:
     return {key: to_cell(value) for key, value in profile.items()}
 
 
-def with_key(data: dict, cells: dict) -> dict:
+def with_key(data: dict, profile: dict) -> dict:
     """``data`` with the profile's own ``id`` (its caller key, passed through as the data contract says), if
-    it gave a non-empty one under that exact name."""
-    key = cells.get("id")
-    if key:
-        data["id"] = key
+    it gave a non-empty one under that exact name: a string as it is, any other JSON value as its JSON text
+    (``42`` -> ``"42"``, ``1.25`` -> ``"1.25"``, ``true`` -> ``"true"``)."""
+    key = profile.get("id")
+    if key is not None and key != "":
+        data["id"] = key if isinstance(key, str) else json.dumps(key, ensure_ascii=False)
     return data
 
 
@@ -130,7 +137,7 @@ def score():
     except matcher.InvalidValue as exc:
         return error_response(400, str(exc), exc.field, **invalid_json(exc, lang))
     data["warnings"] = okved_warnings(cells.get("okved"), lang)
-    return jsonify(with_key(data, cells))
+    return jsonify(with_key(data, body))
 
 
 @bp.get("/okved")
@@ -167,9 +174,9 @@ def score_batch():
             {**result_json(r, version), "warnings": okved_warnings(c.get("okved"), lang)}
             if isinstance(r, matcher.ScoreResult)
             else {"index": i, "error": str(r), "field": r.field, **invalid_json(r, lang)},
-            c,
+            p,
         )
-        for i, (r, c) in enumerate(zip(results, cells, strict=True))
+        for i, (r, c, p) in enumerate(zip(results, cells, profiles, strict=True))
     ]
     errors = sum(1 for r in results if isinstance(r, matcher.InvalidValue))
     return jsonify(results=items, scored=len(items) - errors, errors=errors)

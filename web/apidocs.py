@@ -13,6 +13,7 @@ from .api import result_json
 from .i18n import current_lang
 from .mail import external_url
 from .openapi import document
+from .scoring import okved_warnings
 
 bp = Blueprint("apidocs", __name__)
 
@@ -59,11 +60,22 @@ def _type(schema: dict) -> str:
 
 
 def _body(op: dict) -> str:
-    """The name of the schema a request body follows (``Profile``), or "" for none."""
+    """What a request body is, by its schema's name: ``Profile``, ``[Profile]`` (a list of them), several
+    forms joined by " | ", or "" for no body."""
     content = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-    schema = content.get("schema", {})
-    ref = schema.get("$ref") or schema.get("items", {}).get("$ref", "")
-    return ref.rsplit("/", 1)[-1]
+    return _shape(content.get("schema", {}))
+
+
+def _shape(schema: dict) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "oneOf" in schema:
+        return " | ".join(_shape(s) for s in schema["oneOf"])
+    if schema.get("type") == "array":
+        return f"[{_shape(schema.get('items', {}))}]"
+    if schema.get("type") == "object":
+        return "{" + ", ".join(f"{k}: {_shape(v)}" for k, v in schema.get("properties", {}).items()) + "}"
+    return schema.get("type", "")
 
 
 @bp.get("/api")
@@ -72,7 +84,9 @@ def index():
     doc = document()
     example = doc["components"]["schemas"]["Profile"]["example"]
     lang = current_lang()
-    result = result_json(services.score({k: str(v) for k, v in example.items()}, lang))
+    cells = {k: str(v) for k, v in example.items()}
+    result = result_json(services.score(cells, lang))
+    result["warnings"] = okved_warnings(cells.get("okved"), lang)  # as POST /score answers
     fields = [
         (name, _type(schema), schema.get("description", ""))
         for name, schema in doc["components"]["schemas"]["Profile"]["properties"].items()

@@ -46,6 +46,8 @@ REASONS = {
 WARNINGS = {
     "ignored_columns": "{count} column(s) not used for scoring (passed through unchanged): {columns}",
     "encoding_fallback": "{encoding} cannot hold every character of the output: it was written as UTF-8 with BOM",
+    "stray_bytes": "the file is UTF-8 but for a few bytes that are not: each was read as \ufffd (look for it"
+    " in the output)",
 }
 
 #: Frames of match reasons (:func:`matcher.match_text.phrase`).

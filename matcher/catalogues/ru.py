@@ -46,6 +46,8 @@ REASONS = {
 WARNINGS = {
     "ignored_columns": "столбцы, не учтённые при оценке (переданы без изменений), {count}: {columns}",
     "encoding_fallback": "в кодировке {encoding} нельзя записать все символы результата: он записан в UTF-8 с BOM",
+    "stray_bytes": "файл в UTF-8, кроме нескольких байтов: каждый из них прочитан как \ufffd (ищите этот знак"
+    " в результате)",
 }
 
 #: Frames of match reasons (:func:`matcher.match_text.phrase`).

@@ -46,6 +46,8 @@ REASONS = {
 WARNINGS = {
     "ignored_columns": "{count} cột không được dùng để chấm điểm (giữ nguyên trong tệp kết quả): {columns}",
     "encoding_fallback": "bảng mã {encoding} không chứa được mọi ký tự của kết quả: tệp được ghi bằng UTF-8 có BOM",
+    "stray_bytes": "tệp mã hóa UTF-8 trừ vài byte không hợp lệ: mỗi byte đó được đọc thành \ufffd (hãy tìm ký"
+    " tự này trong kết quả)",
 }
 
 #: Frames of match reasons (:func:`matcher.match_text.phrase`).

@@ -22,7 +22,7 @@ from ..profile import field_for
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 #: Excel's first line naming the delimiter (``sep=;``): Excel hides it, and so does the reading.
-_SEP_LINE = re.compile(r'"?sep=([^\r\n"])"?[ \t]*(?:\r\n|\r|\n)', re.IGNORECASE)
+_SEP_LINE = re.compile(r'"?sep=([^\r\n"]*)"?[ \t]*(?:\r\n|\r|\n)', re.IGNORECASE)
 
 
 SAMPLE_BYTES = 1 << 20
@@ -43,6 +43,9 @@ class FileFormat:
     bom: bool = False
     #: Lines before the header: 1 for Excel's ``sep=;`` line, which names the delimiter.
     skip_lines: int = 0
+    #: UTF-8 with a few bytes that are not (a row pasted from elsewhere, a file cut mid-letter): each such
+    #: byte reads as U+FFFD, rather than the whole file in a single-byte encoding.
+    repair: bool = False
 
 
 #: What ``score_file(out_encoding=...)`` accepts: plain UTF-8 (the default), UTF-8 with a BOM (what
@@ -100,6 +103,15 @@ def _plausibility(text: str) -> int:
     return sum(1 if _plausible(w) else -1 for w in words) + len(_TONED.findall(text))
 
 
+def legacy_encodings(raw: bytes) -> list[str]:
+    """The encodings of :data:`LEGACY`, the one whose reading of ``raw`` makes the most plausible words first
+    (ties in :data:`LEGACY`'s order): :func:`legacy_encoding` and the others to try after it."""
+    start = next((i for i, b in enumerate(raw) if b >= 0x80), 0)
+    sample = raw[max(0, start - 64) : start + LEGACY_SAMPLE]
+    scores = {e: _plausibility(sample.decode(e, errors="replace")) for e in LEGACY}
+    return sorted(LEGACY, key=lambda e: -scores[e])  # a stable sort keeps LEGACY's order among equals
+
+
 def legacy_encoding(raw: bytes) -> str:
     """The encoding of :data:`LEGACY` in which ``raw`` (bytes that are not UTF-8) reads as the most plausible
     words, the first of them on a tie (Windows-1251 when nothing tells them apart).
@@ -117,17 +129,55 @@ def legacy_encoding(raw: bytes) -> str:
     >>> legacy_encoding("Café Müller, Zürich".encode("cp1252"))
     'cp1252'
     """
-    start = next((i for i, b in enumerate(raw) if b >= 0x80), 0)
-    sample = raw[max(0, start - 64) : start + LEGACY_SAMPLE]
-    scores = {e: _plausibility(sample.decode(e, errors="replace")) for e in LEGACY}
-    return max(LEGACY, key=lambda e: scores[e])  # max keeps the first of equals
+    return legacy_encodings(raw)[0]
 
 
-def lenient(encoding: str) -> str:
+def mostly_utf8(raw: bytes) -> bool:
+    """Whether ``raw``, which is not all valid UTF-8, is UTF-8 with a few stray bytes: more letters that UTF-8
+    reads than bytes it cannot. A single-byte encoding's letters outside ASCII almost never form UTF-8
+    sequences (Windows-1251's "Привет" is six bytes UTF-8 refuses), so its text has none."""
+    text = raw.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    read = len(text) - len(text.encode("ascii", errors="ignore")) - bad
+    return read > bad
+
+
+#: The five Vietnamese tones as combining accents (grave, acute, tilde, hook above, dot below).
+TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def _tone_apart(exc: UnicodeError) -> tuple[str, int]:
+    """Error handler ``matcher_tones`` for writing Windows-1258: a toned letter the code page has no place for
+    ("ộ") is written as the letter without its tone ("ô", which it has) and the tone as the accent after it,
+    as Vietnamese Windows writes it and as :func:`lenient` reads it back."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for char in exc.object[exc.start : exc.end]:
+        parts = unicodedata.normalize("NFD", char)
+        tone = next((c for c in parts if c in TONES), None)
+        if tone is None:
+            raise exc
+        out.append(unicodedata.normalize("NFC", parts.replace(tone, "", 1)) + tone)
+    return "".join(out), exc.end
+
+
+codecs.register_error("matcher_tones", _tone_apart)
+
+
+def encode_errors(encoding: str) -> str:
+    """The ``errors`` to write text in ``encoding`` with: Windows-1258's tones apart, else strict."""
+    return "matcher_tones" if codecs.lookup(encoding).name == "cp1258" else "strict"
+
+
+def lenient(encoding: str, repair: bool = False) -> str:
     """The name of a codec that reads ``encoding`` with a replacement character for a byte it does not map
-    (0x98 in Windows-1251), for Arrow, whose decoder would otherwise stop the whole file there."""
-    if encoding.replace("-", "_").lower() in ("utf_8", "utf8"):
-        return encoding  # Arrow reads UTF-8 itself, and says where it is not
+    (0x98 in Windows-1251), for Arrow, whose decoder would otherwise stop the whole file there.
+
+    UTF-8 stays Arrow's own (faster, and it says where a byte is not UTF-8), but with ``repair``
+    (:attr:`FileFormat.repair`)."""
+    if encoding.replace("-", "_").lower() in ("utf_8", "utf8") and not repair:
+        return encoding
     return f"matcher_lenient_{codecs.lookup(encoding).name.replace('-', '_')}"
 
 
@@ -178,24 +228,58 @@ def sniff(path: str | Path) -> FileFormat:
     with open(path, "rb") as handle:
         raw = handle.read(SAMPLE_BYTES)
     wide = next((encoding for bom, encoding in WIDE_BOMS if raw.startswith(bom)), None)
+    repair = False
     if wide is not None:  # Excel's "Unicode text": UTF-16 (or UTF-32) with its BOM, NUL bytes and all
-        encoding = wide
-        text = codecs.getincrementaldecoder(wide)(errors="replace").decode(raw).lstrip("\ufeff")
+        candidates = [wide]
     else:
         if b"\x00" in raw:
             raise InputFileError("this is a binary file, not a CSV text file (it contains NUL bytes)")
-        encoding = "utf-8"
+        candidates = ["utf-8"]
         try:
             codecs.getincrementaldecoder("utf-8")().decode(raw, final=len(raw) < SAMPLE_BYTES)
         except UnicodeDecodeError:
-            encoding = legacy_encoding(raw)
-        text = raw.decode(lenient(encoding), errors="replace").lstrip("\ufeff")
+            repair = raw.startswith(BOM) or mostly_utf8(raw)  # a BOM says UTF-8 whatever follows
+            # Single-byte readings, likeliest first; the first whose header has a name column wins (KOI8-R
+            # capitals are Windows-1251 small letters: a header in capitals alone scores both alike).
+            candidates = ["utf-8"] if repair else legacy_encodings(raw)
+    refused = None
+    for encoding in candidates:
+        try:
+            delimiter, headers, records, skip, text = _header(
+                raw.decode(lenient(encoding, repair), errors="replace"), len(raw) == SAMPLE_BYTES
+            )
+            break
+        except InputFileError as exc:
+            refused = refused or exc
+    else:
+        raise refused  # the likeliest reading's reason
+    # The whole file is its header: Arrow, told to skip the header, would wait for its end.
+    header_only = len(raw) < SAMPLE_BYTES and next(records, None) is None
+    lines = text.count("\n") or text.count("\r")
+    bom = raw.startswith(BOM) or wide is not None  # output "as the input" is then UTF-8 with BOM
+    return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only, bom, skip, repair)
+
+
+#: A delimiter a ``sep=`` line may name: one ASCII character that is no letter, digit, quote or space.
+_DELIMITERS = frozenset(",;\t|:!#$%&'*+-./<=>?@\\^_`~()[]{}")
+
+
+def _header(text: str, cut: bool):
+    """The delimiter, header, record reader (past the header), lines skipped and text of a file's decoded
+    first megabyte (``cut``: the file goes on past it); raises :class:`InputFileError` for a file that has
+    no usable header."""
+    text = text.lstrip("\ufeff")
     if not text.strip(" \r\n\t"):
         raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
-    if len(raw) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
+    if cut and "\n" not in text and "\r" not in text:
         raise InputFileError("the header row is longer than 1 MiB: this is not a CSV file of firm profiles")
     sep = _SEP_LINE.match(text)
     if sep is not None:
+        if sep.group(1) not in _DELIMITERS:
+            raise InputFileError(
+                f"the first line {sep.group(0).strip()!r} names no delimiter: Excel's line is 'sep=' and one "
+                "character such as ; or , (a tab, | or another ASCII sign also does)"
+            )
         text = text[sep.end() :]
         if not text.strip(" \r\n\t"):
             raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
@@ -208,12 +292,7 @@ def sniff(path: str | Path) -> FileFormat:
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     headers = next(records, [])
     check_headers(headers)
-    # The whole file is its header: Arrow, told to skip the header, would wait for its end.
-    header_only = len(raw) < SAMPLE_BYTES and next(records, None) is None
-    lines = text.count("\n") or text.count("\r")
-    bom = raw.startswith(BOM) or wide is not None  # output "as the input" is then UTF-8 with BOM
-    skip = 0 if sep is None else 1
-    return FileFormat(encoding, delimiter, headers, len(raw) / max(lines, 1), header_only, bom, skip)
+    return delimiter, headers, records, (0 if sep is None else 1), text
 
 
 def check_headers(headers: list[str]) -> None:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from ..errors import InputFileError
-from .formats import FileFormat, legacy_encoding, lenient
+from .formats import FileFormat, encode_errors, legacy_encoding, lenient, mostly_utf8
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ def _reader(
             skip_rows_after_names=1,
             block_size=block,
             use_threads=threads,
-            encoding=lenient(fmt.encoding),
+            encoding=lenient(fmt.encoding, fmt.repair),
         ),
         parse_options=pcsv.ParseOptions(
             delimiter=fmt.delimiter,
@@ -108,7 +108,7 @@ def chunks(path, fmt, numbers, block, threads) -> Iterator[pa.RecordBatch]:
             numbers.unclosed = _unclosed_quote(path, fmt, previous)
             yield previous
     except pa.ArrowInvalid as exc:
-        if fmt.encoding == "utf-8" and "UTF8" in str(exc):
+        if fmt.encoding == "utf-8" and not fmt.repair and "UTF8" in str(exc):
             raise NotUtf8() from None
         if "straddl" in str(exc):
             raise BigRecord() from None
@@ -124,16 +124,26 @@ def _unclosed_quote(path, fmt: FileFormat, batch: pa.RecordBatch) -> bool:
     if not batch.num_rows:
         return False
     value = batch.column(batch.num_columns - 1)[-1].as_py() or ""
-    try:
-        raw = ('"' + value.replace('"', '""')).encode(fmt.encoding)
-    except UnicodeEncodeError:
-        return False
     with open(path, "rb") as handle:
+        encoding = _without_bom(fmt.encoding, handle.read(4))
+        try:  # the value as the file holds it (Windows-1258: its tones apart)
+            raw = ('"' + value.replace('"', '""')).encode(encoding, encode_errors(encoding))
+        except UnicodeEncodeError:
+            return False
+        marks = tuple(mark.encode(encoding) for mark in (fmt.delimiter, "\n", "\r"))
         size = handle.seek(0, os.SEEK_END)
-        handle.seek(max(0, size - len(raw) - 1))
+        handle.seek(max(0, size - len(raw) - len(marks[1])))
         tail = handle.read()
     before = tail[: len(tail) - len(raw)]
-    return tail.endswith(raw) and (not before or before in (fmt.delimiter.encode(), b"\n", b"\r"))
+    return tail.endswith(raw) and (not before or before in marks)
+
+
+def _without_bom(encoding: str, start: bytes) -> str:
+    """``encoding`` as it writes text inside a file: UTF-16 or UTF-32 in the byte order its BOM says, no BOM."""
+    if encoding in ("utf-16", "utf-32"):
+        big = start.startswith((b"\xfe\xff", b"\x00\x00\xfe\xff"))
+        return f"{encoding}-{'be' if big else 'le'}"
+    return encoding
 
 
 def with_retries(read: Callable[[FileFormat, int, bool], T], path, fmt: FileFormat, block: int) -> T:
@@ -147,8 +157,10 @@ def with_retries(read: Callable[[FileFormat, int, bool], T], path, fmt: FileForm
     InputFileError
         When a record never ends.
     """
-    for encoding in (fmt.encoding, None):
-        fmt = dataclasses.replace(fmt, encoding=encoding or legacy_encoding_of(path))
+    for retry in (False, True):
+        if retry:
+            encoding, repair = legacy_encoding_of(path)
+            fmt = dataclasses.replace(fmt, encoding=encoding, repair=repair)
         while True:
             try:
                 try:  # Arrow parses faster with threads, but only numbers malformed rows without them.
@@ -164,13 +176,21 @@ def with_retries(read: Callable[[FileFormat, int, bool], T], path, fmt: FileForm
     raise InputFileError("the file is neither UTF-8 nor text in a single-byte encoding")
 
 
-def legacy_encoding_of(path) -> str:
-    """:func:`~matcher.io.formats.legacy_encoding` of the file from its first byte that is not UTF-8."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def legacy_encoding_of(path) -> tuple[str, bool]:
+    """How to read a file whose first megabyte was UTF-8 but not the rest: ``("utf-8", True)`` (UTF-8 with its
+    stray bytes read as U+FFFD) when the file is :func:`~matcher.io.formats.mostly_utf8` from its start to a
+    megabyte past its first byte that is not UTF-8, else the :func:`~matcher.io.formats.legacy_encoding` of
+    the bytes from there (Cyrillic that starts after an ASCII first megabyte)."""
     with open(path, "rb") as handle:
+        head = b""
+        decoder = codecs.getincrementaldecoder("utf-8")()
         for block in iter(lambda: handle.read(1 << 20), b""):
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
-                return legacy_encoding(block[exc.start :])
-    return legacy_encoding(b"")
+                rest = block[exc.start :] + handle.read(1 << 20)
+                if mostly_utf8(head + block[: exc.start] + rest):
+                    return "utf-8", True
+                return legacy_encoding(rest), False
+            head = block if not block.isascii() else head  # the last block with letters outside ASCII
+    return "utf-8", True

@@ -26,7 +26,7 @@ import pyarrow.ipc as ipc
 
 from ..perf import append_file, worker_turns, write_at
 from .defuse import defuse_cell
-from .formats import BOM
+from .formats import BOM, encode_errors
 
 MAX_TENTHS = 1000
 
@@ -210,13 +210,14 @@ def _transcode(source: Path, out_path, encoding: str) -> str:
     """Copy the UTF-8 file ``source`` to ``out_path`` in ``encoding``, else as UTF-8 with BOM; which one."""
     if not _encodable(source, encoding):
         encoding = "utf-8-sig"
+    errors = "strict" if encoding == "utf-8-sig" else encode_errors(encoding)
     with open(out_path, "wb") if isinstance(out_path, Path) else nullcontext(out_path) as sink:
         if encoding == "utf-8-sig":
             sink.write(BOM)
         decoder = codecs.getincrementaldecoder("utf-8")()
         with open(source, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
-                sink.write(chunk if encoding == "utf-8-sig" else decoder.decode(chunk).encode(encoding))
+                sink.write(chunk if encoding == "utf-8-sig" else decoder.decode(chunk).encode(encoding, errors))
     return encoding
 
 
@@ -226,7 +227,7 @@ def _encodable(source: Path, encoding: str) -> bool:
     with open(source, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             try:
-                decoder.decode(chunk).encode(encoding)
+                decoder.decode(chunk).encode(encoding, encode_errors(encoding))
             except UnicodeEncodeError:
                 return False
     return True
