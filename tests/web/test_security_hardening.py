@@ -39,6 +39,7 @@ PUBLIC = {
     "api.health",
     "api.okved",  # OKVED code suggestions: the public code list, nothing stored
     "api.ready",  # readiness for load balancers: says only "ok" or "unreachable" per service
+    "apidocs.index",  # the API's page for people: the OpenAPI document as a page, and an example scored
 }
 # Admin-only: whole blueprints, plus single admin-only actions elsewhere (none today).
 ADMIN_BLUEPRINTS = {"admin", "weights"}
