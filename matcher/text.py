@@ -171,6 +171,35 @@ _KEEP_WHOLE = frozenset({"hospitality"})
 _RU_ROOTS = ("уран", "урал", "атом", "асеан")
 
 
+#: British spellings read as the American ones, whose stems Snowball makes differently ("centre" -> "centr"
+#: but "center" -> "center", "organise" -> "organis" but "organize" -> "organ"): a British description
+#: finds the words an American one does. Whole words, so "advertise" or "expertise" stay as they are.
+_BRITISH = {
+    "centre": "center", "centres": "centers", "tyre": "tire", "tyres": "tires", "aluminium": "aluminum",
+    "fibre": "fiber", "fibres": "fibers", "licence": "license",
+    "licences": "licenses", "colour": "color", "colours": "colors", "defence": "defense", "catalogue": "catalog",
+    "catalogues": "catalogs", "modelling": "modeling", "travelling": "traveling", "jewellery": "jewelry",
+    "mould": "mold", "moulds": "molds", "moulding": "molding", "moulded": "molded", "petrol": "gasoline",
+    "aeroplane": "airplane", "aeroplanes": "airplanes", "sulphur": "sulfur", "paediatric": "pediatric",
+    "paediatrics": "pediatrics", "orthopaedic": "orthopedic", "anaesthesia": "anesthesia",
+    "haematology": "hematology", "labour": "labor", "harbour": "harbor",
+    "analyse": "analyze", "analysed": "analyzed", "analyses": "analyzes", "analysing": "analyzing",
+    "programme": "program", "programmes": "programs", "storey": "story", "tonne": "ton", "tonnes": "tons",
+}  # fmt: skip
+_BRITISH.update(
+    (f"{root}is{end}", f"{root}iz{end}")
+    for root in (
+        "organ", "optim", "digital", "digit", "util", "special", "author", "local", "recogn", "standard",
+        "custom", "steril", "fertil", "pasteur", "modern", "industrial", "urban", "privat", "mechan",
+        "visual", "virtual", "monet", "commercial", "central", "decentral", "normal", "stabil", "minim",
+        "maxim", "priorit", "categor", "character", "computer", "container", "global", "harmon", "personal",
+        "rational", "real", "revital", "summar", "token", "galvan", "ion", "neutral", "mobil", "legal",
+        "capital", "miniatur", "robot", "automat", "synchron", "carbon", "electr", "desalin",
+    )
+    for end in ("e", "ed", "es", "ing", "er", "ers", "ation", "ations")
+)  # fmt: skip
+
+
 def _stem(word: str) -> str:
     """Russian Snowball for Cyrillic, English for plain ASCII; Vietnamese syllables stay as they are.
 
@@ -188,7 +217,7 @@ def _stem(word: str) -> str:
         return root if len(word) < len(root) else word
     if word in _KEEP_WHOLE or not word.isascii():
         return word
-    return _STEM_EN.stemWord(word)
+    return _STEM_EN.stemWord(_BRITISH.get(word, word))
 
 
 def normalize_words(token: str) -> list[str]:

@@ -268,3 +268,27 @@ def test_letter_digit_finds_what_the_unicode_regex_finds():
     expected = pc.fill_null(pc.match_substring_regex(array, r"\pL\d|\d\pL"), False).to_numpy(zero_copy_only=False)
     assert _letter_digit(array).tolist() == expected.tolist()
     assert expected.sum() > 1000  # the sample holds many of both kinds
+
+
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [
+        ("organisation of trade fairs", "organization of trade fairs"),
+        ("data centre colocation", "data center colocation"),
+        ("tyres and aluminium wheels", "tires and aluminum wheels"),
+        ("digitalisation of utilities", "digitalization of utilities"),
+        ("paediatric clinic", "pediatric clinic"),
+    ],
+)
+def test_british_spellings_read_as_american_ones(british, american):
+    # Snowball stems them apart ("centre" -> "centr", "center" -> "center"): a British text missed the words.
+    assert [normalize_words(w) for w in british.split()] == [normalize_words(w) for w in american.split()]
+
+
+def test_words_that_only_look_british_stay_as_they_are():
+    assert [normalize_words(w)[0] for w in ("advertise", "expertise", "enterprise", "franchise")] == [
+        "advertis",
+        "expertis",
+        "enterpris",
+        "franchis",
+    ]
