@@ -66,6 +66,8 @@ class Summary:
     delimiter: str = ","
     #: Warnings worded in the run's language (ignored columns, an encoding that could not be kept).
     warnings: list = field(default_factory=list)
+    #: UTF-8 but for a few bytes, each read as U+FFFD (:attr:`matcher.io.formats.FileFormat.repair`).
+    stray_bytes: bool = False
 
 
 def result_columns(config) -> list[str]:
@@ -306,6 +308,7 @@ def score_file(
         shown = ", ".join(repr(h[:60]) for h in summary.ignored)
         summary.warnings.append(warning("ignored_columns", lang, count=len(summary.ignored), columns=shown))
     if fmt.repair:
+        summary.stray_bytes = True
         summary.warnings.append(warning("stray_bytes", lang))
     if encoding != output_format(fmt, out_encoding)[0] and out_format != "json":  # JSON is UTF-8 by definition
         summary.warnings.append(

@@ -49,6 +49,9 @@ ACTIVE = ("queued", "running")
 OUTPUTS = ("scored.csv", "scored.errors.csv", "results.arrow")
 #: Stored as the message of a job whose process stopped; the job page words it in the user's language.
 STOPPED = "the process running this job stopped; nothing was imported; you can run it again"
+#: Stored as the message of a done job whose file was UTF-8 but for a few bytes (each read as U+FFFD); the job
+#: page words it in the user's language.
+STRAY_BYTES = "stray_bytes"
 #: Stored as the message of a job that could not be put on the Redis queue.
 UNQUEUED = "the task queue could not be reached; the job was not started; you can run it again"
 
@@ -246,6 +249,7 @@ def _run(app: Flask, job: BatchJob, attempt: int, kind: str) -> str:
             out_encoding=summary.encoding,
             out_delimiter=summary.delimiter,
             ignored_columns=summary.ignored,
+            message=STRAY_BYTES if summary.stray_bytes else None,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

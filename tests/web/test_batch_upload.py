@@ -115,6 +115,27 @@ def test_windows_1251_semicolon_file(client, auth):
     assert status["state"] == "done" and status["scored"] == 1
 
 
+def test_a_utf8_file_with_a_stray_byte_is_scored_and_the_job_page_says_so(client, auth):
+    # One byte that is not UTF-8 (a row pasted from elsewhere) is read as U+FFFD; the page names it in each language.
+    auth.login()
+    data = "name;description\nООО «Ромашка»;программное обеспечение\n".encode() + b"Caf\xe9 Noir;coffee\n"
+    job_id = int(upload(client, data, lang="ru").headers["Location"].rsplit("/", 1)[1])
+    status = wait_done(client, job_id)
+    assert status["state"] == "done" and status["scored"] == 2 and status["message"] == "stray_bytes"
+    with client.get(f"/batch/{job_id}/scored.csv") as scored:
+        assert "ООО «Ромашка»" in scored.get_data(as_text=True) and "Caf\ufffd Noir" in scored.get_data(as_text=True)
+    for lang, words in (("en", "each was read as"), ("ru", "каждый из них прочитан как"), ("vi", "được đọc thành")):
+        assert words in client.get(f"/batch/{job_id}?lang={lang}").get_data(as_text=True)
+    assert "job-stray-bytes" not in client.get(f"/batch/{upload_done(client)}").get_data(as_text=True)
+
+
+def upload_done(client) -> int:
+    """A clean UTF-8 upload, scored: its job id."""
+    job_id = int(upload(client, CSV.encode()).headers["Location"].rsplit("/", 1)[1])
+    wait_done(client, job_id)
+    return job_id
+
+
 def test_excel_unicode_text_file_is_scored_and_imported(client, auth, app):
     # Excel's "Save as Unicode text": UTF-16 with a BOM, tab-separated
     auth.login()
