@@ -69,6 +69,7 @@ WIDE_BOMS = (
 #: (Russian Windows and Excel), KOI8-R (older Russian Unix systems), Windows-1252 (Western Windows, a
 #: superset of Latin-1's letters) and Windows-1258 (Vietnamese Windows, whose Excel saves "CSV" in it).
 LEGACY = ("cp1251", "koi8_r", "cp1252", "cp1258")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 #: How much of a file's non-UTF-8 part :func:`legacy_encoding` reads.
 LEGACY_SAMPLE = 1 << 16
 #: A word: letters, with the accents Unicode cannot join to one (which make it implausible).
@@ -106,7 +107,8 @@ def _plausibility(text: str) -> int:
 def legacy_encodings(raw: bytes) -> list[str]:
     """The encodings of :data:`LEGACY`, the one whose reading of ``raw`` makes the most plausible words first
     (ties in :data:`LEGACY`'s order): :func:`legacy_encoding` and the others to try after it."""
-    start = next((i for i, b in enumerate(raw) if b >= 0x80), 0)
+    high = _HIGH_BYTE.search(raw)
+    start = high.start() if high else 0
     sample = raw[max(0, start - 64) : start + LEGACY_SAMPLE]
     scores = {e: _plausibility(sample.decode(e, errors="replace")) for e in LEGACY}
     return sorted(LEGACY, key=lambda e: -scores[e])  # a stable sort keeps LEGACY's order among equals
