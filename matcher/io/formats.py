@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import functools
 import io
 import re
 import unicodedata
@@ -55,14 +54,21 @@ OUTPUT_ENCODINGS = ("utf-8", "utf-8-sig", "input")
 
 
 BOM = b"\xef\xbb\xbf"
-#: Byte-order marks of the wide Unicode encodings and the codec that reads each (UTF-32 first: its
-#: little-endian mark starts like UTF-16's).
+#: Byte-order marks of the wide Unicode encodings, the codec that reads a file that starts with each, and
+#: the one that writes text inside it, without a mark (UTF-32 first: its little-endian mark starts like
+#: UTF-16's).
 WIDE_BOMS = (
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe\x00\x00", "utf-32", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32", "utf-32-be"),
+    (b"\xff\xfe", "utf-16", "utf-16-le"),
+    (b"\xfe\xff", "utf-16", "utf-16-be"),
 )
+
+
+def inner_encoding(encoding: str, start: bytes) -> str:
+    """How a file in ``encoding`` that starts with the bytes ``start`` writes text after its start: UTF-16 and
+    UTF-32 in the byte order of their mark, and without one; any other encoding as it is."""
+    return next((inner for bom, wide, inner in WIDE_BOMS if wide == encoding and start.startswith(bom)), encoding)
 
 
 #: The single-byte encodings of a file that is not UTF-8, in the order that settles a tie: Windows-1251
@@ -75,8 +81,12 @@ LEGACY_SAMPLE = 1 << 16
 #: A word: letters, with the accents Unicode cannot join to one (which make it implausible).
 _WORD = re.compile("(?:[^\\W\\d_]|[\u0300-\u036f])+")
 _LOOSE_ACCENT = re.compile("[\u0300-\u036f]")
+#: The five Vietnamese tones as combining accents (grave, acute, tilde, hook above, dot below).
+TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
 #: A Vietnamese vowel followed by a tone written as a separate accent (Windows-1258's way).
-_TONED = re.compile("[aăâeêioôơuưyAĂÂEÊIOÔƠUƯY][\u0300\u0301\u0303\u0309\u0323]")
+_TONED = re.compile(f"[aăâeêioôơuưyAĂÂEÊIOÔƠUƯY][{TONES}]")
 _NON_ASCII_RUN = re.compile("[^\x00-\x7f]{4}")
 #: Letters no profile's language writes (Icelandic): how Windows-1252 reads Vietnamese bytes.
 _FOREIGN = frozenset("ðÐþÞ")
@@ -144,10 +154,6 @@ def mostly_utf8(raw: bytes) -> bool:
     return read > bad
 
 
-#: The five Vietnamese tones as combining accents (grave, acute, tilde, hook above, dot below).
-TONES = "\u0300\u0301\u0303\u0309\u0323"
-
-
 def _tone_apart(exc: UnicodeError) -> tuple[str, int]:
     """Error handler ``matcher_tones`` for writing Windows-1258: a toned letter the code page has no place for
     ("ộ") is written as the letter without its tone ("ô", which it has) and the tone as the accent after it,
@@ -178,12 +184,12 @@ def lenient(encoding: str, repair: bool = False) -> str:
 
     UTF-8 stays Arrow's own (faster, and it says where a byte is not UTF-8), but with ``repair``
     (:attr:`FileFormat.repair`)."""
-    if encoding.replace("-", "_").lower() in ("utf_8", "utf8") and not repair:
+    name = codecs.lookup(encoding).name
+    if name == "utf-8" and not repair:
         return encoding
-    return f"matcher_lenient_{codecs.lookup(encoding).name.replace('-', '_')}"
+    return f"matcher_lenient_{name.replace('-', '_')}"
 
 
-@functools.partial(codecs.register)
 def _lenient_codec(name: str) -> codecs.CodecInfo | None:
     """The codecs :func:`lenient` names: the standard one, decoding with ``errors="replace"``; Windows-1258's
     also joins each tone accent to its letter (NFC), as the same text typed in UTF-8 has it."""
@@ -218,6 +224,9 @@ def _lenient_codec(name: str) -> codecs.CodecInfo | None:
     return codecs.CodecInfo(base.encode, decode, incrementaldecoder=Decoder, name=name)
 
 
+codecs.register(_lenient_codec)
+
+
 def sniff(path: str | Path) -> FileFormat:
     """Find the encoding (UTF-8, UTF-8 with BOM, UTF-16 or UTF-32 with BOM, else one of :data:`LEGACY`), the
     delimiter and the header.
@@ -229,7 +238,7 @@ def sniff(path: str | Path) -> FileFormat:
     """
     with open(path, "rb") as handle:
         raw = handle.read(SAMPLE_BYTES)
-    wide = next((encoding for bom, encoding in WIDE_BOMS if raw.startswith(bom)), None)
+    wide = next((encoding for bom, encoding, _ in WIDE_BOMS if raw.startswith(bom)), None)
     repair = False
     if wide is not None:  # Excel's "Unicode text": UTF-16 (or UTF-32) with its BOM, NUL bytes and all
         candidates = [wide]
@@ -263,6 +272,8 @@ def sniff(path: str | Path) -> FileFormat:
 
 
 #: A delimiter a ``sep=`` line may name: one ASCII character that is no letter, digit, quote or space.
+#: Why a file with nothing but blank space (after a ``sep=`` line, if any) cannot be scored.
+EMPTY = "the file is empty: a header row with at least a 'name' column is needed"
 _DELIMITERS = frozenset(",;\t|:!#$%&'*+-./<=>?@\\^_`~()[]{}")
 
 
@@ -272,7 +283,7 @@ def _header(text: str, cut: bool):
     no usable header."""
     text = text.lstrip("\ufeff")
     if not text.strip(" \r\n\t"):
-        raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
+        raise InputFileError(EMPTY)
     if cut and "\n" not in text and "\r" not in text:
         raise InputFileError("the header row is longer than 1 MiB: this is not a CSV file of firm profiles")
     sep = _SEP_LINE.match(text)
@@ -284,7 +295,7 @@ def _header(text: str, cut: bool):
             )
         text = text[sep.end() :]
         if not text.strip(" \r\n\t"):
-            raise InputFileError("the file is empty: a header row with at least a 'name' column is needed")
+            raise InputFileError(EMPTY)
     first = _LINE_END.split(text, 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from ..errors import InputFileError
-from .formats import FileFormat, encode_errors, legacy_encoding, lenient, mostly_utf8
+from .formats import FileFormat, encode_errors, inner_encoding, legacy_encoding, lenient, mostly_utf8
 
 T = TypeVar("T")
 
@@ -125,7 +125,7 @@ def _unclosed_quote(path, fmt: FileFormat, batch: pa.RecordBatch) -> bool:
         return False
     value = batch.column(batch.num_columns - 1)[-1].as_py() or ""
     with open(path, "rb") as handle:
-        encoding = _without_bom(fmt.encoding, handle.read(4))
+        encoding = inner_encoding(fmt.encoding, handle.read(4))
         try:  # the value as the file holds it (Windows-1258: its tones apart)
             raw = ('"' + value.replace('"', '""')).encode(encoding, encode_errors(encoding))
         except UnicodeEncodeError:
@@ -136,14 +136,6 @@ def _unclosed_quote(path, fmt: FileFormat, batch: pa.RecordBatch) -> bool:
         tail = handle.read()
     before = tail[: len(tail) - len(raw)]
     return tail.endswith(raw) and (not before or before in marks)
-
-
-def _without_bom(encoding: str, start: bytes) -> str:
-    """``encoding`` as it writes text inside a file: UTF-16 or UTF-32 in the byte order its BOM says, no BOM."""
-    if encoding in ("utf-16", "utf-32"):
-        big = start.startswith((b"\xfe\xff", b"\x00\x00\xfe\xff"))
-        return f"{encoding}-{'be' if big else 'le'}"
-    return encoding
 
 
 def with_retries(read: Callable[[FileFormat, int, bool], T], path, fmt: FileFormat, block: int) -> T:
