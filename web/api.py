@@ -124,6 +124,15 @@ def with_key(data: dict, profile: dict) -> dict:
     return data
 
 
+def score_answer(profile: dict, lang: str) -> dict:
+    """What ``POST /score`` answers for a JSON profile: its result, the warnings and the caller's ``id`` (the
+    API page's example is scored by it too); raises :class:`matcher.InvalidValue`."""
+    cells = as_cells(profile)
+    data = result_json(services.score(cells, lang))
+    data["warnings"] = okved_warnings(cells.get("okved"), lang)
+    return with_key(data, profile)
+
+
 @bp.post("/score")
 def score():
     """Score one profile (a JSON object)."""
@@ -132,12 +141,9 @@ def score():
         return object_expected(body)
     lang = api_lang()
     try:
-        cells = as_cells(body)
-        data = result_json(services.score(cells, lang))
+        return jsonify(score_answer(body, lang))
     except matcher.InvalidValue as exc:
         return error_response(400, str(exc), exc.field, **invalid_json(exc, lang))
-    data["warnings"] = okved_warnings(cells.get("okved"), lang)
-    return jsonify(with_key(data, body))
 
 
 @bp.get("/okved")

@@ -8,12 +8,10 @@ import json
 
 from flask import Blueprint, render_template
 
-from . import services
-from .api import result_json
+from .api import score_answer
 from .i18n import current_lang
 from .mail import external_url
 from .openapi import document
-from .scoring import okved_warnings
 
 bp = Blueprint("apidocs", __name__)
 
@@ -41,7 +39,7 @@ def endpoints(doc: dict) -> list[dict]:
                         {
                             "name": p["name"],
                             "in": p["in"],
-                            "type": _type(p.get("schema", {})),
+                            "type": _shape(p.get("schema", {})),
                             "description": p.get("description", ""),
                         }
                         for p in op.get("parameters", [])
@@ -53,12 +51,6 @@ def endpoints(doc: dict) -> list[dict]:
     return out
 
 
-def _type(schema: dict) -> str:
-    if "enum" in schema:
-        return " | ".join(str(v) for v in schema["enum"])
-    return schema.get("type", "")
-
-
 def _body(op: dict) -> str:
     """What a request body is, by its schema's name: ``Profile``, ``[Profile]`` (a list of them), several
     forms joined by " | ", or "" for no body."""
@@ -67,6 +59,10 @@ def _body(op: dict) -> str:
 
 
 def _shape(schema: dict) -> str:
+    """A schema in a few characters: its name, its values (``en | ru | vi``), ``[item]``, ``{key: ...}``
+    or its type."""
+    if "enum" in schema:
+        return " | ".join(str(v) for v in schema["enum"])
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
     if "oneOf" in schema:
@@ -84,11 +80,9 @@ def index():
     doc = document()
     example = doc["components"]["schemas"]["Profile"]["example"]
     lang = current_lang()
-    cells = {k: str(v) for k, v in example.items()}
-    result = result_json(services.score(cells, lang))
-    result["warnings"] = okved_warnings(cells.get("okved"), lang)  # as POST /score answers
+    result = score_answer(example, lang)
     fields = [
-        (name, _type(schema), schema.get("description", ""))
+        (name, _shape(schema), schema.get("description", ""))
         for name, schema in doc["components"]["schemas"]["Profile"]["properties"].items()
     ]
     return render_template(
