@@ -12,8 +12,10 @@ one after the other:
 * ``POST /api/v1/score``   one profile per request, cycling through matcher/data/sample_profiles.csv;
 * ``GET /leads``           the staff lead list page (logged in).
 
-It prints requests/s, p50 and p99 latency and errors for each, and the throughput of each
-endpoint as a share of the trivial one's. Every request goes to 127.0.0.1 only and the run
+It prints requests/s, p50 and p99 latency and errors for each, the CPU time one request cost
+in gunicorn's workers and in the client processes (both share the machine's cores, so the
+throughput of an endpoint is about cores / (server + client CPU per request)), and the
+throughput of each endpoint as a share of the trivial one's. Every request goes to 127.0.0.1 only and the run
 stops by itself.
 """
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serverlib import ROOT, bootstrap, drive, free_port, login, start_gunicorn  # noqa: E402
+from serverlib import ROOT, bootstrap, children, drive, drive_measured, free_port, login, start_gunicorn  # noqa: E402
 
 
 def sample_bodies() -> list[bytes]:
@@ -77,15 +79,16 @@ def main() -> None:
             )
             print(
                 f"{'endpoint':<22} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-                f"{'vs trivial':>10}"
+                f"{'server us':>10} {'client us':>10} {'vs trivial':>10}"
             )
             base = None
+            workers = children(server.pid)
             for label, method, path, bodies, headers in runs:
-                r = drive(port, method, path, bodies, headers, args.seconds, args.clients)
+                r = drive_measured(port, method, path, bodies, headers, args.seconds, args.clients, workers)
                 base = base or r["rps"]
                 print(
                     f"{label:<22} {r['requests']:>9,} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                    f"{r['errors']:>7} {r['rps'] / base:>9.2f}x",
+                    f"{r['errors']:>7} {r['server_us']:>10.0f} {r['client_us']:>10.0f} {r['rps'] / base:>9.2f}x",
                     flush=True,
                 )
         finally:

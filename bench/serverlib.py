@@ -10,6 +10,7 @@ import http.client
 import multiprocessing as mp
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -129,6 +130,31 @@ def drive(port: int, method: str, path: str, bodies: list[bytes], headers: dict,
     n = len(latencies)
     pct = (lambda q: latencies[min(n - 1, int(q * n))] * 1000) if n else (lambda q: float("nan"))
     return {"requests": n, "rps": n / seconds, "p50": pct(0.50), "p99": pct(0.99), "errors": errors}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a running process has used so far, from /proc (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drive_measured(
+    port: int, method: str, path: str, bodies: list[bytes], headers: dict, seconds: float, clients: int, server: list
+) -> dict:
+    """:func:`drive`, plus the CPU each request cost: ``server_us`` in the ``server`` processes (gunicorn's
+    workers), ``client_us`` in the client processes (``drive``'s children, counted once they are joined)."""
+    before = sum(cpu_seconds(pid) for pid in server)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = drive(port, method, path, bodies, headers, seconds, clients)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    n = max(result["requests"], 1)
+    result["server_us"] = (sum(cpu_seconds(pid) for pid in server) - before) / n * 1e6
+    result["client_us"] = (after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime) / n * 1e6
+    return result
 
 
 def rss_mb(pid: int) -> float:

@@ -470,6 +470,16 @@ class SectorVocabulary:
         return out
 
     @cached_property
+    def term_weights(self) -> list[list[tuple[int, float]]]:
+        """Per term, ``(sector, weight)`` of each sector it weighs on (a weight other than 0), as Python numbers:
+        the row path's :meth:`row_scores` adds these up instead of rows of the numpy matrix."""
+        out: list[list[tuple[int, float]]] = [[] for _ in self.terms]
+        terms, sectors = np.nonzero(self.dense_weights)
+        for t, s, w in zip(terms.tolist(), sectors.tolist(), self.dense_weights[terms, sectors].tolist(), strict=True):
+            out[t].append((s, w))
+        return out
+
+    @cached_property
     def speaking(self) -> list[dict[int, float]]:
         """Per sector, ``{term id: weight}`` of the terms that speak for it (:attr:`term_speaks` by sector):
         the row path's :meth:`evidence_terms` looks terms up there, not in the numpy matrix."""
@@ -879,11 +889,19 @@ class SectorVocabulary:
         return sorted(found)
 
     def row_scores(self, terms: list[int]) -> list[float]:
-        """Evidence weight per sector of one text's terms, summed in term order as the sparse product sums."""
-        if not terms:
-            return [0.0] * len(self.sector_ids)
-        # numpy adds the rows one after the other, in term order, as the sparse x dense product does
-        return self.dense_weights[terms].sum(axis=0).tolist()
+        """Evidence weight per sector of one text's terms, summed in term order as the sparse product sums.
+
+        Plain Python, like :meth:`row_evidence`: only the weights other than 0 are added (adding 0.0 leaves a
+        sum as it is). Taking the terms' rows of the numpy matrix and summing them costs about as much on
+        one thread, but numpy lets go of the GIL while it copies them, and in a server's worker whose other
+        threads are waiting for it, each such call hands the GIL over (a context switch) and back.
+        """
+        scores = [0.0] * len(self.sector_ids)
+        weights = self.term_weights
+        for t in terms:
+            for s, w in weights[t]:
+                scores[s] += w
+        return scores
 
     def token_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
         """Stem-ids of each raw token as :meth:`_token_stream` sees it; ``(-1,)`` when it holds no keyword word."""

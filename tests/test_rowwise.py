@@ -411,6 +411,19 @@ def test_row_evidence_is_the_batch_evidence_for_any_terms(data):
     assert vocabulary.row_evidence(terms) == vocabulary.sector_evidence(TermHits(matrix)).tolist()[0]
 
 
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_row_scores_are_the_batch_scores_for_any_terms(data):
+    """The row path's scores (the weights other than 0, added in term order) equal the matrix product's, to
+    the last bit: any set of terms, not only the ones a text can hold together."""
+    vocabulary = SCORERS["default"].detector_.vocabulary
+    terms = sorted(data.draw(st.sets(st.integers(0, len(vocabulary.terms) - 1), max_size=40)))
+    matrix = sparse.csr_matrix(
+        (np.ones(len(terms)), (np.zeros(len(terms), dtype=np.int64), terms)), shape=(1, len(vocabulary.terms))
+    )
+    assert vocabulary.row_scores(terms) == vocabulary.sector_scores(TermHits(matrix)).tolist()[0]
+
+
 def test_a_number_inside_a_non_ascii_space_token_does_not_break_a_phrase():
     phrase = next(k for s in _CONFIG.sectors for k in s.keywords["en"] if k.count(" ") == 1)
     head, _, tail = phrase.partition(" ")
