@@ -1,4 +1,5 @@
-"""The gunicorn worker class of ``gunicorn.conf.py``: gthread, with connections spread evenly over the workers.
+"""The gunicorn worker class of ``gunicorn.conf.py``: gthread, with connections spread evenly over the workers
+(and gunicorn's own error pages with the app's security headers: :func:`write_error`).
 
 gunicorn's threaded worker accepts every connection it is offered, however many it already holds (gunicorn
 issues #908, #2817 and #3433), and a kept-alive connection stays with the worker that accepted it. Which
@@ -24,9 +25,11 @@ behaves as plain gthread.
 from __future__ import annotations
 
 import ctypes
+import html
 import multiprocessing
 import os
 
+from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
 RECHECK_SECONDS = 0.02  # how often a worker that stopped listening looks at the counts again
@@ -96,12 +99,39 @@ def worker_exited(pid: int) -> None:
     COUNTS.release(pid)
 
 
+#: The protections of the app's own answers (:data:`web.security.HEADERS`, and no caching) for the error pages
+#: gunicorn writes itself, which hold no script, style or image: a CSP that allows nothing.
+ERROR_PAGE_HEADERS = (
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),
+)
+
+
+def write_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error`` (its answer to a request it refuses before the app sees it: a request
+    line or headers too long (414, 431), no HTTP at all (400)...), with :data:`ERROR_PAGE_HEADERS`."""
+    body = (
+        f"<!doctype html>\n<html><head><title>{status_int} {html.escape(reason)}</title></head>\n"
+        f"<body><h1>{status_int} {html.escape(reason)}</h1>\n<p>{html.escape(mesg)}</p></body></html>\n"
+    ).encode()
+    head = [f"HTTP/1.1 {status_int} {reason}", "Connection: close", f"Content-Length: {len(body)}"]
+    head += [f"{name}: {value}" for name, value in ERROR_PAGE_HEADERS]
+    util.write_nonblock(sock, ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+
 class BalancedThreadWorker(ThreadWorker):
-    """A gthread worker that listens only while it holds no more connections than the other workers."""
+    """A gthread worker that listens only while it holds no more connections than the other workers, and
+    whose own error pages carry the app's security headers (:func:`write_error`)."""
 
     slot: int | None = None
 
     def init_process(self) -> None:
+        # gunicorn's workers call util.write_error by its module attribute: in this worker process, ours.
+        util.write_error = write_error
         if not self.cfg.reuse_port:
             self.slot = COUNTS.claim(os.getpid())
         try:

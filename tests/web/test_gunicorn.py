@@ -155,3 +155,38 @@ def test_a_body_gunicorn_cannot_read_is_a_400_not_a_500(tmp_path):
     assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
     assert b"the request body could not be read" in body
     assert "Traceback" not in log.read_text()
+
+
+def raw_answer(port: int, request: bytes) -> tuple[bytes, bytes]:
+    """The head and body gunicorn answers to the raw bytes of ``request`` (it closes the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=90) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+def test_requests_gunicorn_refuses_itself_get_the_apps_security_headers(tmp_path):
+    """A request line or headers too long, or a request line that is no HTTP, never reach the app: gunicorn
+    answers them, and its answers carry the same protections as the app's (no framing, no sniffing, a CSP
+    that runs nothing, no caching) and say what was wrong."""
+    log = tmp_path / "gunicorn.log"
+    refused = {
+        b"414 ": b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"431 ": b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(200)) + b"\r\n",
+        b"400 ": b"\x16\x03\x01 not http\r\n\r\n",
+    }
+    with serving(tmp_path, log) as port:
+        for status, request in refused.items():
+            head, body = raw_answer(port, request)
+            assert head.startswith(b"HTTP/1.1 " + status), head
+            headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+            assert headers[b"X-Frame-Options"] == b"DENY"
+            assert headers[b"X-Content-Type-Options"] == b"nosniff"
+            assert b"default-src 'none'" in headers[b"Content-Security-Policy"]
+            assert headers[b"Cache-Control"] == b"no-store"
+            assert headers[b"Content-Type"] == b"text/html; charset=utf-8"
+            assert int(headers[b"Content-Length"]) == len(body)
+            assert b"<title>" + status.strip() in body, body
