@@ -50,7 +50,7 @@ def test_every_listed_prefix_maps_to_its_own_sector(scorer, config):
             assert (config.sector_ids[index], matched) == (sector.id, code)
 
 
-@pytest.mark.parametrize("code", ["68.10", "84.11", "99"])
+@pytest.mark.parametrize("code", ["96.02", "84.11", "99"])
 def test_valid_code_in_no_listed_sector_maps_to_nothing(scorer, code):
     assert scorer.detector_.code_sector(code) == (-1, "")
 
@@ -85,7 +85,7 @@ def test_codes_win_over_text(make_profile):
 
 
 def test_valid_but_unlisted_code_falls_through_to_the_text(make_profile):
-    result = assess(make_profile(okved="68.10", description="Custom software development"))
+    result = assess(make_profile(okved="96.02", description="Custom software development"))
     assert result.sector == "software"
     assert result.sectors[0]["source"] == "description"
     # every keyword phrase found, among the words the learned model weighs for software (heaviest first);
@@ -96,7 +96,7 @@ def test_valid_but_unlisted_code_falls_through_to_the_text(make_profile):
 
 
 def test_first_mapped_code_decides_and_all_codes_are_reported(make_profile):
-    result = assess(make_profile(okved="68.10;55.10;62.01", description=NEUTRAL))
+    result = assess(make_profile(okved="96.02;55.10;62.01", description=NEUTRAL))
     assert result.sector == "hospitality"
     assert {m["sector"]: m["evidence"] for m in result.sectors} == {"hospitality": ["55.10"], "software": ["62.01"]}
 
