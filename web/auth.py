@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import re
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -16,12 +12,10 @@ from . import services, sessions
 from .appstate import app_state
 from .extensions import db, login_manager
 from .forms import ActionForm, LoginForm
+from .inputs import local_path
 from .models import User
 
 bp = Blueprint("auth", __name__)
-
-#: A path on this site: no scheme or host, no backslash (browsers read it as a slash), no control characters
-_UNSAFE_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 @login_manager.user_loader
@@ -32,11 +26,7 @@ def load_user(session_id: str) -> User | None:
 
 def safe_next(target: str | None) -> str:
     """Where to go after login: a path on this site only (anything else goes to the lead list)."""
-    if target and target.startswith("/") and not target.startswith("//") and not _UNSAFE_NEXT.search(target):
-        with contextlib.suppress(ValueError):  # e.g. "//[" that urlsplit reads as a broken IPv6 host
-            if not urlsplit(target).netloc:
-                return target
-    return url_for("leads.index")
+    return local_path(target) or url_for("leads.index")
 
 
 def _decoy_hash(method: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from . import services
 from .extensions import db
 from .forms import ActivityForm, TaskForm, choices
+from .inputs import local_path
 from .leads import get_lead, staff_choices
 from .models import ACTIVITY_KINDS, Activity, Task, utcnow
 
@@ -97,7 +98,7 @@ def finish_task(lead_id: int, task_id: int):
         services.audit("task.done", lead, title=task.title)
         db.session.commit()
         flash(_("Follow-up done."), "success")
-    return redirect(request.form.get("next") or url_for("leads.detail", lead_id=lead.id) + "#tasks")
+    return redirect(local_path(request.form.get("next")) or url_for("leads.detail", lead_id=lead.id) + "#tasks")
 
 
 @bp.post("/<int:lead_id>/activities")

@@ -19,6 +19,7 @@ import json
 import re
 from contextlib import suppress
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from flask import Request as FlaskRequest
@@ -153,6 +154,22 @@ class JSONProvider(DefaultJSONProvider):
             if body is not None:
                 return self._app.response_class(body, mimetype=self.mimetype)
         return super().response(*args, **kwargs)
+
+
+#: What a path on this site may not hold: a backslash (browsers read it as a slash) or a control character (a
+#: line break would end the Location header it goes into).
+_UNSAFE_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (``/leads?sort=name``), else None: a ``next`` a form or link
+    carries is only followed when it cannot lead to another host (no scheme, no ``//`` host) nor break the
+    answer's headers."""
+    if target and target.startswith("/") and not target.startswith("//") and not _UNSAFE_PATH.search(target):
+        with suppress(ValueError):  # e.g. "//[" that urlsplit reads as a broken IPv6 host
+            if not urlsplit(target).netloc:
+                return target
+    return None
 
 
 def int_arg(name: str, default: int, low: int = 1, high: int = MAX_INT) -> int:

@@ -15,6 +15,7 @@ from . import erasure, services
 from .extensions import db
 from .forms import BulkDeleteForm, SavedViewForm
 from .i18n import STATUS_LABELS
+from .inputs import local_path
 from .listview import list_shell
 from .models import STATUSES, Lead, SavedView, User
 
@@ -42,11 +43,7 @@ def selected_leads() -> list[Lead]:
 
 
 def _back():
-    return redirect(request.form.get("next") if _local(request.form.get("next")) else url_for("leads.index"))
-
-
-def _local(url: str | None) -> bool:
-    return bool(url) and url.startswith("/leads") and "//" not in url
+    return redirect(local_path(request.form.get("next")) or url_for("leads.index"))
 
 
 @bp.post("/bulk")

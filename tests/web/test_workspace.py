@@ -6,6 +6,8 @@ import csv
 import io
 from datetime import date, timedelta
 
+import pytest
+
 from web.extensions import db
 from web.models import AuditLog, Lead, SavedView, User
 
@@ -148,3 +150,33 @@ def test_activity_log(app, client, auth, make_lead):
     with app.app_context():
         lead = db.session.get(Lead, lead_id)
         assert [(a.kind, a.summary) for a in lead.activities] == [("call", "CEO interested in Hoa Lac park")]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/phish",
+        "//evil.example/x",
+        "/x\r\nSet-Cookie: a=b",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_a_next_off_this_site_or_breaking_the_headers_is_not_followed(app, client, auth, make_lead, target):
+    """The bulk form and a follow-up's "done" button go back to their ``next`` only when it is a path here:
+    another host, a backslash or a line break (which used to give a 500 after the change was saved) go to
+    the page they would go to without one."""
+    ids = make_three(make_lead)
+    auth.login()
+    response = client.post("/leads/bulk", data={"action": "status", "status": "contacted", "ids": ids, "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/leads"
+    me = staff_id(app, "analyst")
+    due = date.today().isoformat()
+    client.post(f"/leads/{ids[0]}/tasks", data={"task-title": "Call", "task-due_on": due, "task-assignee": me})
+    with app.app_context():
+        task_id = db.session.get(Lead, ids[0]).tasks[0].id
+    response = client.post(f"/leads/{ids[0]}/tasks/{task_id}/done", data={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == f"/leads/{ids[0]}#tasks"
+    assert client.post(f"/leads/{ids[0]}/tasks/{task_id}/done", data={"next": "/leads/tasks"}).headers["Location"] == (
+        "/leads/tasks"
+    )
