@@ -221,8 +221,9 @@ def condition_status(cond: Condition, ctx: Context) -> NDArray[np.int8]:
     if cond.kind == "commitment":
         answer = firms.commitments[cond.commitment]
         return _status(answer >= cond.level, answer < 0)
-    values = firms.investment_usd * ctx.usd_vnd if cond.kind == "investment_min_vnd" else firms.employees
-    with np.errstate(invalid="ignore"):
+    # An amount in US$ near the largest float is infinite in dong (still at least any minimum); NaN is unknown.
+    with np.errstate(invalid="ignore", over="ignore"):
+        values = firms.investment_usd * ctx.usd_vnd if cond.kind == "investment_min_vnd" else firms.employees
         return _status(values >= cond.number, np.isnan(values))
 
 

@@ -164,6 +164,18 @@ def test_hi_tech_firm_at_hoa_lac_qualifies_for_the_hi_tech_park_category(matcher
     assert fund.status == "possible" and "qualifies if the investment reaches VND 6,000 bn" in fund.unknown[0]
 
 
+def test_an_amount_beyond_any_in_dong_meets_every_investment_minimum(matcher):
+    """US$ 1e306 is infinite in dong (the overflow once made the API answer 500): at least any minimum."""
+    from matcher.profile import to_cell
+
+    amount = to_cell(1e306)  # as the API reads a JSON number: its 307 digits
+    [result] = matcher.match_profiles(
+        [{"name": "Firm", "description": "unknown", "employees": "100", "investment_usd": amount}]
+    )
+    [unknown_amount] = matcher.match_profiles([{"name": "Firm", "description": "unknown", "employees": "100"}])
+    assert [i.status for i in result.incentives] != [i.status for i in unknown_amount.incentives]
+
+
 def test_hotel_chain_matches_no_hi_tech_park(matcher):
     [result] = matcher.match_profiles(
         [{"name": "Гостиничная сеть", "okved": "55.10", **FULL, "description": "hotel chain"}],

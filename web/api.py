@@ -12,14 +12,14 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import Select, select
 
 import matcher
-from matcher.messages import reason_text
-from matcher.profile import to_cell
+from matcher.messages import Reason, reason_text
+from matcher.profile import field_for, to_cell
 
 from . import listing, services
 from .errors import error_response
 from .extensions import db, one_of, read_rows
 from .i18n import lang_arg
-from .inputs import int_arg
+from .inputs import API_FIELD_LIMIT, int_arg
 from .leads import filtered_query, filters_from, list_statement, sector_facets
 from .models import Lead, LeadSector, User
 from .openapi import document
@@ -110,8 +110,16 @@ def object_expected(body: object):
 
 
 def as_cells(profile: dict) -> dict:
-    """A JSON profile's values as CSV text (lists joined with ';', numbers without exponent), like the library."""
-    return {key: to_cell(value) for key, value in profile.items()}
+    """A JSON profile's values as CSV text (lists joined with ';', numbers without exponent), like the library.
+
+    Raises :class:`matcher.InvalidValue` (``too_long``) for the first contract field longer than
+    :data:`web.inputs.API_FIELD_LIMIT`; keys that name no field pass through as they are, of any length.
+    """
+    cells = {key: to_cell(value) for key, value in profile.items()}
+    for key, cell in cells.items():
+        if cell is not None and len(cell) > API_FIELD_LIMIT and (name := field_for(str(key))) is not None:
+            raise matcher.InvalidValue(name, cell, Reason("too_long", limit=API_FIELD_LIMIT, actual=len(cell)))
+    return cells
 
 
 def with_key(data: dict, profile: dict) -> dict:
@@ -155,6 +163,13 @@ def okved():
     return jsonify(results=[{"code": e.code, "title": e.titles[lang], "sector": e.sector} for e in found])
 
 
+def _cells_or_error(profile: dict) -> dict | matcher.InvalidValue:
+    try:
+        return as_cells(profile)
+    except matcher.InvalidValue as exc:
+        return exc
+
+
 @bp.post("/score/batch")
 def score_batch():
     """Score a list of profiles; each item is a result or an error naming its field."""
@@ -172,8 +187,9 @@ def score_batch():
     if not profiles:
         return jsonify(results=[], scored=0, errors=0)
     lang = api_lang()
-    cells = [as_cells(p) for p in profiles]
-    results = services.assess_many(cells, lang)
+    cells = [_cells_or_error(p) for p in profiles]
+    scored = iter(services.assess_many([c for c in cells if isinstance(c, dict)], lang))
+    results = [next(scored) if isinstance(c, dict) else c for c in cells]
     version = weights_version()
     items = [
         with_key(

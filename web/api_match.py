@@ -30,7 +30,11 @@ def match():
     from . import services
 
     k, lang = int_arg("k", 3, 1, MAX_K), api_lang()
-    result = current_matcher().match_profiles([services.clean_profile(as_cells(body))], k=k, lang=lang, k_partners=k)[0]
+    try:
+        cells = as_cells(body)
+    except matcher.InvalidValue as exc:
+        return error_response(400, str(exc), exc.field, **invalid_json(exc, lang))
+    result = current_matcher().match_profiles([services.clean_profile(cells)], k=k, lang=lang, k_partners=k)[0]
     if isinstance(result, matcher.InvalidValue):
         return error_response(400, str(result), result.field, **invalid_json(result, lang))
     return jsonify(result.to_dict())

@@ -29,6 +29,7 @@ from sqlalchemy import JSON, String, Text, event, inspect
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
+from matcher.fields import REGISTRY
 from matcher.values import clean_data, clean_text
 
 #: The largest id an INTEGER column holds, and so the largest page or id worth asking for.
@@ -154,6 +155,12 @@ class JSONProvider(DefaultJSONProvider):
             if body is not None:
                 return self._app.response_class(body, mimetype=self.mimetype)
         return super().response(*args, **kwargs)
+
+
+#: The most characters the JSON API reads of a contract field: the most the self-assessment form takes of
+#: any (a description's 5,000; a few hundred OKVED codes fit too). Reading text costs time in proportion to
+#: its length (a 20 MB description took 14 s of a worker's CPU); files of any length go to ``/batch``.
+API_FIELD_LIMIT = max(f.max_length for f in REGISTRY)
 
 
 #: What a path on this site may not hold: a backslash (browsers read it as a slash) or a control character (a

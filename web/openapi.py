@@ -12,10 +12,15 @@ from matcher.fields import LANGS, REGISTRY
 from matcher.messages import REASONS
 from matcher.values import ACCEPTED_WORDS, VALID_DIVISIONS
 
+from .inputs import API_FIELD_LIMIT
 from .models import SOURCES, STATUSES
 
 #: Whitespace as Python, Arrow and ECMAScript regular expressions count it (a name needs one other character).
-_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+#: Letters and digits of the scripts the firms write in (Latin with its accented and Vietnamese letters,
+#: Cyrillic): a name holding one of them is read. A name must hold a letter or digit one can see; those of
+#: other scripts count too, but no regular expression both JSON Schema (ECMA 262) and Python read can say
+#: "any letter", so the document promises these, and the API takes more.
+_NAME_LETTER = r"[0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0400-\u0481\u048a-\u04ff\u1ea0-\u1ef9]"
 _DIVISION = "(?:" + "|".join(sorted(VALID_DIVISIONS)) + ")"
 _CODE = _DIVISION + r"(?:\.[0-9]{1,2}(?:\.[0-9]{1,2})?)?"
 #: OKVED 2 / NACE Rev. 2 codes separated by ``;``, ``,`` or spaces (matcher.values.parse_codes reads more).
@@ -49,7 +54,11 @@ def _kind_schemas() -> dict[str, dict]:
             "oneOf": [{"type": "string", "nullable": True}, {"type": "integer"}],
             "description": "your own key, passed through",
         },
-        "name": {"type": "string", "pattern": f"[^{_SPACE}]", "description": "the firm's name (required)"},
+        "name": {
+            "type": "string",
+            "pattern": _NAME_LETTER,
+            "description": "the firm's name (required): it must hold a letter or digit, of any script",
+        },
         "codes": {
             "oneOf": [
                 {"type": "string", "pattern": OKVED_PATTERN, "nullable": True},
@@ -90,10 +99,17 @@ def _kind_schemas() -> dict[str, dict]:
     }
 
 
+def _limited(schema: dict, limit: int) -> dict:
+    """``schema`` with ``maxLength: limit`` on its string forms (the API refuses a longer value: ``too_long``)."""
+    if "oneOf" in schema:
+        return {**schema, "oneOf": [_limited(s, limit) for s in schema["oneOf"]]}
+    return {**schema, "maxLength": limit} if schema.get("type") == "string" else dict(schema)
+
+
 def _profile_schema() -> dict:
     kinds = _kind_schemas()
     text = {"type": "string", "nullable": True}
-    props: dict[str, dict] = {f.name: dict(kinds.get(f.kind, text)) for f in REGISTRY}
+    props: dict[str, dict] = {f.name: _limited(kinds.get(f.kind, text), API_FIELD_LIMIT) for f in REGISTRY}
     return {
         "type": "object",
         "required": ["name"],

@@ -33,6 +33,7 @@ REASONS = {
     "count": "expected a whole number such as 250",
     "okved": "not an OKVED 2 / NACE Rev. 2 code (like 62.01 or 26.3)",
     "too_many_codes": "more than {limit} different OKVED codes: list at most {limit}",
+    "too_long": "more than {limit} characters ({actual}): a longer text goes in a file to /batch",
     "row_empty": "the row is empty",
     "row_fields": "has {actual} fields where the header has {expected}",
     "row_quote": (

@@ -33,6 +33,7 @@ REASONS = {
     "count": "cần một số nguyên, ví dụ 250",
     "okved": "không phải mã OKVED 2 / NACE Rev. 2 (ví dụ 62.01 hoặc 26.3)",
     "too_many_codes": "quá {limit} mã OKVED khác nhau: chỉ ghi tối đa {limit} mã",
+    "too_long": "dài hơn {limit} ký tự ({actual}): văn bản dài hơn hãy tải lên dưới dạng tệp tại /batch",
     "row_empty": "dòng trống",
     "row_fields": "dòng có {actual} trường trong khi tiêu đề có {expected}",
     "row_quote": (
