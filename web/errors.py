@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
 
 from .extensions import db, login_manager
 
@@ -89,7 +89,10 @@ def render_error(error: HTTPException):
 
 
 def render_unreadable_body(error: Exception):
-    """400 when the server cannot read a request's body (a malformed chunked encoding), not a 500."""
+    """400 when the server cannot read a request's body (a malformed chunked encoding), not a 500; 408 when
+    the body stopped coming (the worker's ``BodyTimeout``, whose ``code`` says so: :mod:`web.serving`)."""
+    if getattr(error, "code", None) == 408:
+        return render_error(RequestTimeout(str(error)))
     return render_error(BadRequest(f"the request body could not be read: {type(error).__name__}"))
 
 

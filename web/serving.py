@@ -28,9 +28,18 @@ import ctypes
 import html
 import multiprocessing
 import os
+import re
+import selectors
+import socket
+import threading
+import time
+from contextlib import suppress
+from functools import partial
 
 from gunicorn import util
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.http.errors import ParseException
+from gunicorn.http.unreader import SocketUnreader
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 RECHECK_SECONDS = 0.02  # how often a worker that stopped listening looks at the counts again
 SLOTS = 256  # workers of one server at most (more: the others behave as plain gthread)
@@ -123,6 +132,119 @@ def write_error(sock, status_int: int, reason: str, mesg: str) -> None:
     util.write_nonblock(sock, ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
 
+# -- Slow clients -------------------------------------------------------------------------------------
+# gthread gives a connection a thread as soon as it has a byte to read, and the thread then waits for the
+# rest of the request: eight clients sending their headers a byte a second held all the threads of a
+# 2 x 4 server, and /api/v1/health timed out for as long as they kept at it. Here a connection gets a thread
+# only once its request head, and its body when that is small, is in the socket's buffer (read without
+# taking it: MSG_PEEK); a head that takes longer than HEAD_SECONDS to arrive closes the connection. A larger
+# body is read on the thread, but must keep coming: no single read waits longer than IO_SECONDS, and the
+# whole body may take IO_SECONDS plus a second per MIN_BODY_RATE bytes (a 20 MB upload: 2,020 s at the
+# least useful rate). A buffering reverse proxy in front (README, "Operations") still does this best.
+
+#: Seconds a request head (the request line and headers) may take to arrive, from its first byte.
+HEAD_SECONDS = float(os.environ.get("GUNICORN_HEAD_TIMEOUT") or 10)
+#: Seconds a worker thread waits at most on one read or write of a connection.
+IO_SECONDS = float(os.environ.get("GUNICORN_IO_TIMEOUT") or 20)
+#: Bytes a second a request body must arrive at, on average, after its first IO_SECONDS.
+MIN_BODY_RATE = 10_000
+#: What one look at a socket's buffer sees: a body up to this size is waited for before a thread is used.
+PEEK_BYTES = 65_536
+_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,12})[ \t]*(?=\r\n|$)", re.IGNORECASE)
+_EXPECT = re.compile(rb"\r\nexpect:", re.IGNORECASE)
+
+
+def request_waiting(sock: socket.socket) -> bool:
+    """Whether a thread should read from ``sock`` now: the socket's buffer holds a whole request head, and the
+    whole body it announces when that fits in :data:`PEEK_BYTES` (with no ``Expect: 100-continue``, for
+    which the client waits for an answer first); or something only the thread should deal with (the client
+    closed, an error, more than a look takes in)."""
+    try:
+        data = sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+    if not data or len(data) >= PEEK_BYTES:
+        return True
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    head = data[:end]
+    length = _LENGTH.search(head)
+    if length is None or _EXPECT.search(head):
+        return True
+    total = end + 4 + int(length[1])
+    return total <= len(data) or total > PEEK_BYTES
+
+
+class BodyTimeout(ParseException):
+    """A request that stopped coming. Read by the app (a body), it answers 408 (``code``:
+    :func:`web.errors.render_unreadable_body`); read by gunicorn (a head over TLS), :meth:`handle_error` does.
+    Not an ``OSError``: Werkzeug would take one for a client gone and answer a vague 400."""
+
+    code = 408
+
+    def __str__(self) -> str:
+        return f"the request body did not arrive in time (at {MIN_BODY_RATE:,} bytes a second at least)"
+
+
+class PacedReads:
+    """The socket gunicorn's request reader reads from (:class:`~gunicorn.http.unreader.SocketUnreader`): reads
+    wait :data:`IO_SECONDS` at most each (the socket's timeout), and stop once a request has taken longer
+    than ``IO_SECONDS`` plus a second per :data:`MIN_BODY_RATE` bytes read."""
+
+    def __init__(self, sock) -> None:
+        self.sock = sock
+        self.begin()
+
+    def begin(self) -> None:
+        """A new request starts (its head is already in the socket's buffer)."""
+        self.since, self.got = time.monotonic(), 0
+
+    def recv(self, size: int) -> bytes:
+        if time.monotonic() > self.since + IO_SECONDS + self.got / MIN_BODY_RATE:
+            raise BodyTimeout()
+        try:
+            data = self.sock.recv(size)
+        except TimeoutError:
+            raise BodyTimeout() from None
+        self.got += len(data)
+        return data
+
+
+#: Seconds a closed connection's socket is read (and what comes thrown away) after the last answer, before it
+#: is closed: so that a request the client was still sending does not make the kernel reset the connection
+#: and lose that answer (RFC 9112, section 9.6).
+LINGER_SECONDS = 2.0
+_gunicorn_init = TConn.init
+_gunicorn_close = TConn.close
+#: The worker of this process: its main thread lingers on closed connections in its event loop.
+_worker: BalancedThreadWorker | None = None
+
+
+def _close(conn: TConn, graceful: bool = False) -> None:
+    """``TConn.close``, but a graceful close on the worker's main thread lingers in its event loop: gunicorn's
+    ``util.close_graceful`` waits there for up to 2 s for the client to close its side, and meanwhile the
+    worker answers nobody (a client that sent ``Connection: close`` and kept its socket open stalled it)."""
+    if graceful and _worker is not None and threading.current_thread() is threading.main_thread():
+        _worker.linger(conn.sock)
+    else:
+        _gunicorn_close(conn, graceful)
+
+
+def _paced_init(conn: TConn) -> None:
+    """``TConn.init`` (called by the thread before each request), then the read and write timeouts above."""
+    _gunicorn_init(conn)
+    if conn.is_http2 or not isinstance(getattr(conn.parser, "unreader", None), SocketUnreader):
+        return
+    conn.sock.settimeout(IO_SECONDS)
+    unreader = conn.parser.unreader
+    if not isinstance(unreader.sock, PacedReads):
+        unreader.sock = PacedReads(unreader.sock)
+    unreader.sock.begin()
+
+
 class BalancedThreadWorker(ThreadWorker):
     """A gthread worker that listens only while it holds no more connections than the other workers, and
     whose own error pages carry the app's security headers (:func:`write_error`)."""
@@ -130,8 +252,13 @@ class BalancedThreadWorker(ThreadWorker):
     slot: int | None = None
 
     def init_process(self) -> None:
-        # gunicorn's workers call util.write_error by its module attribute: in this worker process, ours.
+        # gunicorn's workers call util.write_error and TConn.init by their module and class attributes: in
+        # this worker process, ours.
+        global _worker
         util.write_error = write_error
+        TConn.init, TConn.close, _worker = _paced_init, _close, self
+        self.heading: dict[TConn, float] = {}  # connections whose request is on its way: its deadline
+        self.lingering: dict[socket.socket, tuple[float, int]] = {}  # closed ones: deadline, bytes read
         if not self.cfg.reuse_port:
             self.slot = COUNTS.claim(os.getpid())
         try:
@@ -154,10 +281,85 @@ class BalancedThreadWorker(ThreadWorker):
         super().set_accept_enabled(enabled and (not self.alive or self._fair()))
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
-        """Before each wait: start or stop listening as the counts say, and look again soon while stopped."""
+        """Before each wait: start or stop listening as the counts say, and look again soon while stopped.
+        After it: close the connections whose request head did not arrive in time."""
         if self.alive and self.slot is not None:
             fair = self._fair()
             super().set_accept_enabled(fair and self.nr_conns < self.worker_connections)
             if not fair:
                 timeout = min(timeout, RECHECK_SECONDS)
+        deadlines = [*self.heading.values(), *(deadline for deadline, _ in self.lingering.values())]
+        if deadlines:
+            timeout = min(timeout, max(0.0, min(deadlines) - time.monotonic()))
         super().wait_for_and_dispatch_events(timeout)
+        self._close_late_heads()
+        now = time.monotonic()
+        for sock in [s for s, (deadline, _) in self.lingering.items() if deadline <= now]:
+            self._closed(sock)
+
+    def linger(self, sock: socket.socket) -> None:
+        """gunicorn's graceful close (``util.close_graceful``: end the sending side, read and drop what still
+        comes for :data:`LINGER_SECONDS` or 64 KiB, then close) without waiting: the poller reads."""
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.setblocking(False)
+            self.poller.register(sock, selectors.EVENT_READ, self._drain)
+        except (OSError, ValueError, KeyError):
+            util.close(sock)
+            return
+        self.lingering[sock] = (time.monotonic() + LINGER_SECONDS, 0)
+
+    def _drain(self, sock: socket.socket) -> None:
+        try:
+            data = sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        deadline, drained = self.lingering[sock]
+        if data and drained + len(data) < 65536:
+            self.lingering[sock] = (deadline, drained + len(data))
+        else:
+            self._closed(sock)
+
+    def _closed(self, sock: socket.socket) -> None:
+        del self.lingering[sock]
+        with suppress(OSError, KeyError, ValueError):
+            self.poller.unregister(sock)
+        util.close(sock)
+
+    def enqueue_req(self, conn: TConn) -> None:
+        """Give ``conn`` a thread once its request is in the socket's buffer (:func:`request_waiting`), or
+        bytes of it already read are (read ahead by the previous request's thread); until then the poller
+        watches it, for :data:`HEAD_SECONDS` at most. Over TLS the bytes cannot be looked at: at once."""
+        unreader = getattr(conn.parser, "unreader", None)
+        buffered = unreader is not None and unreader.buf.getvalue()
+        if self.cfg.is_ssl or conn.is_http2 or buffered or request_waiting(conn.sock):
+            self.heading.pop(conn, None)
+            super().enqueue_req(conn)
+            return
+        self.heading.setdefault(conn, time.monotonic() + HEAD_SECONDS)
+        conn.sock.setblocking(False)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._more_of_request, conn))
+
+    def handle_error(self, req, client, addr, exc) -> None:
+        """gunicorn's answer to a request it cannot read, but a 408 (no 500 and traceback) for a slow one."""
+        if not isinstance(exc, BodyTimeout):
+            super().handle_error(req, client, addr, exc)
+            return
+        self.log.warning("Request from %s timed out: %s", (addr or ("",))[0], exc)
+        with suppress(OSError):
+            write_error(client, 408, "Request Timeout", str(exc))
+
+    def _more_of_request(self, conn: TConn, sock) -> None:
+        self.poller.unregister(sock)
+        self.enqueue_req(conn)
+
+    def _close_late_heads(self) -> None:
+        now = time.monotonic()
+        for conn in [c for c, deadline in self.heading.items() if deadline <= now]:
+            del self.heading[conn]
+            with suppress(OSError, KeyError, ValueError):
+                self.poller.unregister(conn.sock)
+            self.nr_conns -= 1
+            conn.close()

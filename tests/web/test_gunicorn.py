@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
 import re
 import socket
@@ -106,10 +108,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(tmp_path: Path, log: Path):
+def serving(tmp_path: Path, log: Path, **extra: str):
     """gunicorn (1 worker, 2 threads) on a free port of 127.0.0.1, once it answers: yields the port."""
     port = free_port()
-    env = environment(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2")
+    env = environment(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="2", **extra)
     with open(log, "wb") as handle:
         server = subprocess.Popen(GUNICORN, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     try:
@@ -190,3 +192,60 @@ def test_requests_gunicorn_refuses_itself_get_the_apps_security_headers(tmp_path
             assert headers[b"Content-Type"] == b"text/html; charset=utf-8"
             assert int(headers[b"Content-Length"]) == len(body)
             assert b"<title>" + status.strip() in body, body
+
+
+def health_seconds(port: int) -> float:
+    """How long ``GET /api/v1/health`` takes to answer 200 on a new connection (fails after 20 s)."""
+    start = time.monotonic()
+    response = requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=20)
+    assert response.status_code == 200
+    return time.monotonic() - start
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closed ``sock`` (a reset too: it had unread bytes), waiting for it if need be."""
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_slow_clients_do_not_hold_the_threads(tmp_path):
+    """Clients that send a request head a piece at a time, or a small body never, hold no thread: a server of
+    2 threads answers at once while 8 of them wait. A head that does not arrive within GUNICORN_HEAD_TIMEOUT
+    closes its connection; a large body that stops coming gets a 408 after GUNICORN_IO_TIMEOUT."""
+    log = tmp_path / "gunicorn.log"
+    with (
+        serving(tmp_path, log, GUNICORN_HEAD_TIMEOUT="3", GUNICORN_IO_TIMEOUT="2") as port,
+        contextlib.ExitStack() as sockets,
+    ):
+        health_seconds(port)  # the worker is up
+        slow = []
+        for i in range(8):
+            sock = sockets.enter_context(socket.create_connection(("127.0.0.1", port), timeout=20))
+            if i % 2:  # a head a piece at a time: its first line only
+                sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+            else:  # a whole head announcing a small body that never comes
+                sock.sendall(b"POST /api/v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+                sock.sendall(b"Content-Length: 100\r\n\r\n")
+            slow.append(sock)
+        time.sleep(0.5)
+        assert health_seconds(port) < 1.5, log.read_text()[-2000:]
+        assert all(closed_by_server(sock) for sock in slow)  # after their 3 s
+        big = sockets.enter_context(socket.create_connection(("127.0.0.1", port), timeout=20))
+        big.sendall(b"POST /api/v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+        big.sendall(b'Content-Length: 1000000\r\n\r\n{"name": ')  # more than a look at the buffer holds
+        started = time.monotonic()
+        answer = http.client.HTTPResponse(big)
+        answer.begin()
+        assert answer.status == 408 and "did not arrive in time" in answer.read().decode()
+        assert 1.5 < time.monotonic() - started < 10
+        assert health_seconds(port) < 1.5
+        # A client that asked the connection to be closed, but keeps its end open: gunicorn's graceful close
+        # waited up to 2 s for it on the worker's main thread, which answered nobody meanwhile.
+        for _ in range(3):
+            kept = sockets.enter_context(socket.create_connection(("127.0.0.1", port), timeout=20))
+            kept.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")
+            assert health_seconds(port) < 1.0
+    assert "Traceback" not in log.read_text()
