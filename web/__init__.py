@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -113,6 +115,25 @@ def check_secret_key(app: Flask, instance_key: bool, serving: bool = True) -> No
         )
 
 
+def check_mail_links(config: Mapping[str, Any]) -> None:
+    """Refuse to send e-mail without ``PUBLIC_URL``: its links would name whatever host the request said.
+
+    A form sent with ``Host: evil.example`` (or ``X-Forwarded-Host`` behind a proxy) would have the
+    confirmation and the staff notice link to that host: the firm's report token, the lead page. ``MAIL_*``
+    settings not in ``config`` are read from the environment, as :func:`web.mail.init_app` reads them.
+    """
+
+    def setting(key: str) -> Any:
+        return config[key] if key in config else os.environ.get(key)
+
+    if setting("MAIL_SERVER") and setting("MAIL_DEFAULT_SENDER") and not config.get("PUBLIC_URL"):
+        raise ConfigError(
+            "MAIL_SERVER is set but MATCHER_PUBLIC_URL is not: set it to the address people open the app at "
+            "(e.g. https://matcher.example.org), which the links in e-mails name; without it they would name "
+            "whatever host a request says it was sent to"
+        )
+
+
 def load_config(app: Flask, test_config: dict | None = None) -> None:
     """The defaults, then ``instance/config.py`` and ``MATCHER_*`` variables (or ``test_config``)."""
     app.config.from_mapping(
@@ -162,6 +183,7 @@ def check_startup() -> None:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app)
     check_secret_key(app, instance_key=False)
+    check_mail_links(app.config)
 
 
 def create_app(test_config: dict | None = None, *, instance_key: bool = False, serving: bool = True) -> Flask:
@@ -180,6 +202,7 @@ def create_app(test_config: dict | None = None, *, instance_key: bool = False, s
         os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives there
     configure_database(app)
     register_extensions(app)
+    check_mail_links(app.config)
     register_blueprints(app)
     from . import appstate, ranks
 

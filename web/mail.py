@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
         "STAFF_NOTIFY_LANG": env.get("STAFF_NOTIFY_LANG") or "en",
         "MAIL_QUEUE": "matcher-mail",
         "MAIL_BACKEND": "smtp",  # Flask-Mailman would keep the mail in memory under TESTING: we test real SMTP
-        "PUBLIC_URL": None,  # base of the links in e-mails; unset: the address the firm used
+        "PUBLIC_URL": None,  # base of the links in e-mails: required with mail on (web.check_mail_links)
         "MAIL_CONFIRM_RATE_LIMIT": "3 per hour",  # confirmations to one address
     }
     for key, value in defaults.items():
@@ -75,7 +75,8 @@ def staff_addresses() -> list[str]:
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute link for an e-mail: under ``PUBLIC_URL`` when set, else on the host of this request."""
+    """An absolute link under ``PUBLIC_URL`` (always set when mail is on: :func:`web.check_mail_links`), else on
+    the host of this request (the API page's example, shown to the one who asked for it)."""
     base = current_app.config.get("PUBLIC_URL")
     if base:
         return str(base).rstrip("/") + url_for(endpoint, **values)

@@ -122,8 +122,9 @@ def _open(browser, url: str) -> str:
 
 def test_submission_in_the_browser_sends_both_emails(make_app, serving, in_browser):
     with smtp_server() as (port, inbox):
-        app = make_app(WTF_CSRF_ENABLED=True, **mail_config(port, PUBLIC_URL=None))
+        app = make_app(WTF_CSRF_ENABLED=True, **mail_config(port))
         with serving(app) as base:
+            app.config["PUBLIC_URL"] = base  # the links in the e-mails open this server
             errors = in_browser(lambda browser: _submit_in_browser(browser, base))
             inbox.wait(2)
             firm = inbox.to("ceo@volga.example")

@@ -111,6 +111,30 @@ def test_a_name_cannot_add_headers_or_recipients(make_app):
     assert "Volga Bcc: spy@evil.example" in inbox.to("ceo@volga.example")["Subject"]
 
 
+def test_links_name_the_public_address_whatever_host_the_request_names(make_app, monkeypatch):
+    """A form sent with a Host (or X-Forwarded-Host behind a trusted proxy) of its own choosing gets no link
+    to that host into the e-mails: they name PUBLIC_URL, and without it the app does not start with mail on."""
+    from web import ConfigError, check_startup
+
+    with smtp_server() as (port, inbox):
+        app = make_app(**mail_config(port, TRUSTED_PROXIES=1))
+        client = app.test_client()
+        headers = {"Host": "evil.example", "X-Forwarded-Host": "evil2.example"}
+        assert client.post("/assess/submit?lang=en", data=FORM, headers=headers).status_code == 200
+        inbox.wait(2)
+    bodies = " ".join(m.get_content() for _, m in inbox.received)
+    assert "evil" not in bodies and "https://matcher.hanoi.example/assess/report/" in bodies
+    with pytest.raises(ConfigError, match="MATCHER_PUBLIC_URL is not"):
+        make_app(**mail_config(port, PUBLIC_URL=None))
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "invest@example.org")
+    with pytest.raises(ConfigError, match="MATCHER_PUBLIC_URL is not"):
+        check_startup()  # gunicorn's master, before it forks a worker
+    monkeypatch.setenv("MATCHER_PUBLIC_URL", "https://matcher.example.org")
+    check_startup()
+
+
 def test_mail_is_off_unless_configured(make_app):
     with smtp_server() as (port, inbox):
         app = make_app(MAIL_PORT=port, STAFF_NOTIFY_TO="analyst@hanoi.example")  # no MAIL_SERVER
