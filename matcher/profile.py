@@ -105,6 +105,8 @@ def to_cell(value: Any) -> str | None:
     --------
     >>> to_cell(True), to_cell(["62.01", "26.3"]), to_cell(2.5e7), to_cell(120.0), to_cell(1.5), to_cell(None)
     ('yes', '62.01;26.3', '25000000', '120', '1.5', None)
+    >>> to_cell(-0.0)
+    '0'
     """
     if type(value) is str:  # most values: as they are (what str() gives)
         return value
@@ -115,7 +117,7 @@ def to_cell(value: Any) -> str | None:
     if isinstance(value, (list, tuple)):
         return ";".join(str(v) for v in value)
     if isinstance(value, float):  # 1e+20 and 1e-05 as digits: the money reader takes no exponent
-        text = np.format_float_positional(value, trim="-")
+        text = np.format_float_positional(value + 0.0, trim="-")  # + 0.0: -0.0 is 0, no sign
         # "1.234" would read as 1234 (a dot grouping thousands); "1.2340" is the number 1.234
         return text + "0" if _DOT_THOUSANDS.match(text) else text
     return str(value)

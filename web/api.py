@@ -78,11 +78,16 @@ def invalid_json(exc: matcher.InvalidValue, lang: str) -> dict:
     return {"reason": exc.reason, "reason_code": exc.code or None, "message": reason_text(exc.reason, lang)}
 
 
+#: Why a body was not read as JSON, when the reason is not in its bytes (kept on ``flask.g``).
+_TOO_DEEP = "it is nested too deep to read"
+
+
 def json_body():
     """The request's JSON body, or None if it is not JSON (or nested too deep to read)."""
     try:
         return request.get_json(silent=True) if request.is_json or request.data else None
     except RecursionError:
+        g.json_problem = _TOO_DEEP
         return None
 
 
@@ -104,6 +109,9 @@ def object_expected(body: object):
         digits = sys.get_int_max_str_digits()
         if data and re.search(rb"\d{%d}" % (digits + 1), data):  # valid JSON, but Python reads no such number
             what = f"a number in it has more than {digits:,} digits"
+        what = g.get("json_problem") or what
+        if not request.is_json and (data or request.form):  # a form or text/plain: JSON is not read from it
+            what = f"it is sent as {request.mimetype or 'no type'}: send JSON with Content-Type: application/json"
     else:
         what = f"it is {json_kind(body)}"
     return error_response(400, f"the body must be a JSON object with at least a 'name': {what}")

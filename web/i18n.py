@@ -97,9 +97,10 @@ def config_error_text(err) -> str:
 
 
 def lang_arg() -> str | None:
-    """``?lang=`` as a language code (``RU`` and `` ru`` are ``ru``), or None when there is none."""
+    """``?lang=`` as a language code (``RU``, `` ru`` and the language tags ``ru-RU``, ``vi_VN`` are ``ru``,
+    ``vi``), or None when there is none."""
     lang = request.args.get("lang")
-    return lang.strip().lower() if lang else None
+    return lang.strip().lower().replace("_", "-").split("-")[0] if lang else None
 
 
 def select_locale() -> str:

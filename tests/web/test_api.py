@@ -131,6 +131,29 @@ def test_score_needs_an_object_and_says_what_it_got(client, body, what):
         assert response.get_json()["error"] == f"the body must be a JSON object with at least a 'name': {what}"
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "what"),
+    [
+        ({"data": b'{"name": "A"}', "content_type": "text/plain"}, "it is sent as text/plain"),
+        ({"data": {"name": "A"}}, "it is sent as application/x-www-form-urlencoded"),
+        ({"data": b"[" * 5000 + b"]" * 5000, "content_type": "application/json"}, "it is nested too deep to read"),
+    ],
+)
+def test_a_body_not_read_as_json_says_why(client, kwargs, what):
+    """JSON sent as text or a form, or nested deeper than it can be read, is not "invalid JSON": the 400 says
+    what it is (the content type to send)."""
+    for path in ("/api/v1/score", "/api/v1/match"):
+        error = client.post(path, **kwargs).get_json()["error"]
+        assert error.startswith(f"the body must be a JSON object with at least a 'name': {what}"), error
+
+
+def test_minus_zero_and_language_tags_are_read(client):
+    """-0.0 is 0, as the schema's minimum says; ``?lang=ru-RU`` and ``vi_VN`` are Russian and Vietnamese."""
+    assert client.post("/api/v1/score", json={**PROFILE, "investment_usd": -0.0}).status_code == 200
+    assert client.post("/api/v1/score?lang=ru-RU", json=PROFILE).get_json()["lang"] == "ru"
+    assert client.post("/api/v1/score?lang=vi_VN", json=PROFILE).get_json()["lang"] == "vi"
+
+
 def test_score_does_not_need_csrf(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     assert app.test_client().post("/api/v1/score", json=PROFILE).status_code == 200
