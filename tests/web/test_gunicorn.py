@@ -13,6 +13,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -249,3 +250,31 @@ def test_slow_clients_do_not_hold_the_threads(tmp_path):
             assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")
             assert health_seconds(port) < 1.0
     assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("workers", "env", "warned"),
+    [
+        (2, {}, True),
+        (1, {}, False),
+        (2, {"REDIS_URL": "redis://127.0.0.1:6379/0"}, False),
+        (2, {"MATCHER_RATELIMIT_ENABLED": "false"}, False),
+    ],
+)
+def test_gunicorn_warns_when_its_workers_count_the_rate_limits_apart(monkeypatch, workers, env, warned):
+    """Without Redis each worker keeps its own counts: with 2 workers a client gets each limit twice."""
+    import runpy
+    from types import SimpleNamespace
+
+    for name in ("REDIS_URL", "MATCHER_RATELIMIT_STORAGE_URI", "MATCHER_RATELIMIT_ENABLED", "MAIL_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "gunicorn-test-secret-key-long-enough")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    said = []
+    log = SimpleNamespace(warning=lambda *args: said.append(args))
+    server = SimpleNamespace(cfg=SimpleNamespace(workers=workers), log=log)
+    runpy.run_path(str(ROOT / "gunicorn.conf.py"))["on_starting"](server)
+    assert bool(said) == warned
+    if warned:
+        assert "2 times each limit" in said[0][0] % said[0][1:]
