@@ -54,6 +54,12 @@ def _message(error: HTTPException) -> str:
     own = error.description if error.description != type(error).description else None
     if own:
         return own
+    if error.code == 413 and (request.content_length or 0) <= (request.max_content_length or 0):
+        # under the upload limit: a form holding more text than Flask reads into memory (MAX_FORM_MEMORY_SIZE)
+        return _(
+            "The form holds more text than it may (at most %(limit)s kB). Shorten the longest fields.",
+            limit=f"{(request.max_form_memory_size or 0) / 1000:.3g}",
+        )
     if error.code == 413:
         limit = (request.max_content_length or 0) / (1024 * 1024)
         return _(

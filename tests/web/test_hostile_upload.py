@@ -136,6 +136,14 @@ def test_a_file_far_beyond_the_limit_gets_413_with_the_limit(staff):
     assert "The file is too large: the upload limit is 5 MB." in page and "matcher score" in page
 
 
+def test_a_form_with_more_text_than_flask_reads_says_so_not_file_too_large(client):
+    """Under the upload limit, a form holding more than MAX_FORM_MEMORY_SIZE of text is refused (413) for its
+    text, in the page's language: there is no file in it to be too large."""
+    for lang, words in (("en", "The form holds more text than it may (at most 500 kB)"), ("ru", "не больше 500 КБ")):
+        response = client.post(f"/assess/submit?lang={lang}", data={"name": "x" * 600_000})
+        assert response.status_code == 413 and words in response.get_data(as_text=True)
+
+
 REFUSED = {
     "empty.csv": b"",
     "blank.csv": b"\r\n \n",
