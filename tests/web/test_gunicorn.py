@@ -214,7 +214,7 @@ def closed_by_server(sock: socket.socket) -> bool:
 def test_slow_clients_do_not_hold_the_threads(tmp_path):
     """Clients that send a request head a piece at a time, or a small body never, hold no thread: a server of
     2 threads answers at once while 8 of them wait. A head that does not arrive within GUNICORN_HEAD_TIMEOUT
-    closes its connection; a large body that stops coming gets a 408 after GUNICORN_IO_TIMEOUT."""
+    closes its connection; a large body that stops coming gets a 408 once a read waited GUNICORN_IO_TIMEOUT."""
     log = tmp_path / "gunicorn.log"
     with (
         serving(tmp_path, log, GUNICORN_HEAD_TIMEOUT="3", GUNICORN_IO_TIMEOUT="2") as port,

@@ -168,3 +168,29 @@ def test_workers_stopping_on_a_reload_leave_the_new_connections_to_the_new_worke
     finally:
         for conn in conns + held:
             conn.close()
+
+
+def test_a_request_body_must_keep_coming():
+    """PacedReads lets a body take BODY_GRACE_SECONDS plus a second per MIN_BODY_RATE bytes, no longer: a client
+    sending a byte now and then is cut off (BodyTimeout, a 408) instead of holding a thread for as long as
+    it likes; one that sent enough meanwhile may go on."""
+    from web.serving import BODY_GRACE_SECONDS, MIN_BODY_RATE, BodyTimeout, PacedReads
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        reads = PacedReads(ours)
+        theirs.sendall(b"x" * 10)
+        assert reads.recv(100) == b"x" * 10
+        reads.since = time.monotonic() - BODY_GRACE_SECONDS - 1  # a slow start: 10 bytes in 6 s
+        theirs.sendall(b"y")
+        with pytest.raises(BodyTimeout, match="did not arrive in time"):
+            reads.recv(100)
+        reads.begin()  # the next request on the connection starts afresh
+        reads.got = 2 * MIN_BODY_RATE  # 20 kB read: two more seconds
+        reads.since = time.monotonic() - BODY_GRACE_SECONDS - 1
+        assert reads.recv(100) == b"y"
+        started = time.monotonic()
+        reads.since = time.monotonic() - BODY_GRACE_SECONDS - 1.5  # half a second of budget left
+        with pytest.raises(BodyTimeout):
+            reads.recv(100)  # nothing comes: the read gives up when the budget does, not after IO_SECONDS
+        assert time.monotonic() - started < 2
