@@ -317,6 +317,19 @@ def test_login_is_limited_per_address_and_user(make_app):
     assert response.status_code == 429 and '<html lang="ru">' in response.get_data(as_text=True)
 
 
+def test_a_batch_counts_one_request_per_hundred_profiles(make_app):
+    """Scoring 1,000 profiles costs a worker about 500 times one: a batch counts as a request per 100 of them
+    (up to 10), so the public limit bounds the work an address can ask for, not only its requests."""
+    app = make_app(ASSESS_RATE_LIMIT="15 per minute")
+    client = app.test_client()
+    assert client.post("/api/v1/score/batch", json={"profiles": [{"name": "Volga"}] * 1000}).status_code == 200
+    assert client.post("/api/v1/score/batch", json=[{"name": "Volga"}] * 201).status_code == 200  # 3 more: 13
+    assert client.post("/api/v1/score", json={"name": "Volga"}).status_code == 200  # 14
+    assert client.post("/api/v1/score/batch", json=[{"name": "Volga"}] * 201).status_code == 429  # 17 > 15
+    other = {"REMOTE_ADDR": "192.0.2.7"}  # a list over the batch's 1,000 counts 10, and is refused for its size
+    assert client.post("/api/v1/score/batch", json=[{"name": "Volga"}] * 5000, environ_base=other).status_code == 413
+
+
 def test_public_scoring_is_limited_per_address(make_app):
     app = make_app(ASSESS_RATE_LIMIT="3 per minute")
     client = app.test_client()
