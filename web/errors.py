@@ -41,10 +41,16 @@ def _title(code: int, default: str) -> str:
         403: _("Forbidden"),
         404: _("Not found"),
         405: _("Method not allowed"),
-        413: _("File too large"),
+        408: _("Request timed out"),
+        413: _("Form too large") if _form_text_too_large() else _("File too large"),
         500: _("Server error"),
     }
     return titles.get(code, default)
+
+
+def _form_text_too_large() -> bool:
+    """Whether a 413 is for a form's text (more than Flask reads into memory), not for the upload limit."""
+    return (request.content_length or 0) <= (request.max_content_length or 0)
 
 
 def _message(error: HTTPException) -> str:
@@ -54,7 +60,7 @@ def _message(error: HTTPException) -> str:
     own = error.description if error.description != type(error).description else None
     if own:
         return own
-    if error.code == 413 and (request.content_length or 0) <= (request.max_content_length or 0):
+    if error.code == 413 and _form_text_too_large():
         # under the upload limit: a form holding more text than Flask reads into memory (MAX_FORM_MEMORY_SIZE)
         return _(
             "The form holds more text than it may (at most %(limit)s kB). Shorten the longest fields.",
@@ -73,6 +79,7 @@ def _message(error: HTTPException) -> str:
         403: _("You do not have permission to see this page."),
         404: _("This page does not exist."),
         405: _("This address cannot be used this way. Use the links and buttons of the app."),
+        408: _("What was sent did not arrive in time: the connection is too slow or was cut. Please try again."),
         500: _("Something went wrong on our side. The error has been logged."),
     }
     return messages.get(error.code, error.description or error.name)
@@ -97,8 +104,8 @@ def render_error(error: HTTPException):
 def render_unreadable_body(error: Exception):
     """400 when the server cannot read a request's body (a malformed chunked encoding), not a 500; 408 when
     the body stopped coming (the worker's ``BodyTimeout``, whose ``code`` says so: :mod:`web.serving`)."""
-    if getattr(error, "code", None) == 408:
-        return render_error(RequestTimeout(str(error)))
+    if getattr(error, "code", None) == 408:  # the API says how slow, in English; a page says it in its language
+        return render_error(RequestTimeout(str(error)) if wants_json() else RequestTimeout())
     return render_error(BadRequest(f"the request body could not be read: {type(error).__name__}"))
 
 

@@ -139,9 +139,25 @@ def test_a_file_far_beyond_the_limit_gets_413_with_the_limit(staff):
 def test_a_form_with_more_text_than_flask_reads_says_so_not_file_too_large(client):
     """Under the upload limit, a form holding more than MAX_FORM_MEMORY_SIZE of text is refused (413) for its
     text, in the page's language: there is no file in it to be too large."""
-    for lang, words in (("en", "The form holds more text than it may (at most 500 kB)"), ("ru", "не больше 500 КБ")):
+    for lang, title, words in (
+        ("en", "Form too large", "The form holds more text than it may (at most 500 kB)"),
+        ("ru", "Форма слишком большая", "не больше 500 КБ"),
+    ):
         response = client.post(f"/assess/submit?lang={lang}", data={"name": "x" * 600_000})
-        assert response.status_code == 413 and words in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 413 and title in page and words in page
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "did not arrive in time"), ("vi", "không đến kịp thời")])
+def test_a_body_that_stopped_coming_is_a_408_page_in_the_pages_language(app, lang, words):
+    """gunicorn's worker raises BodyTimeout for a body that stopped coming (web/serving.py): a page says so in
+    its language; the API says how slow, in English (tests/web/test_gunicorn.py)."""
+    from web.errors import render_unreadable_body
+    from web.serving import BodyTimeout
+
+    with app.test_request_context(f"/batch?lang={lang}", method="POST"):
+        page, code, _allow = render_unreadable_body(BodyTimeout())
+    assert code == 408 and words in page
 
 
 REFUSED = {
