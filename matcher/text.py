@@ -459,25 +459,34 @@ class SectorVocabulary:
         self._token_cache: dict[str, tuple[tuple[int, ...], int]] = {}  # the row path's: ids and flags
         self._cue_tokens: set[str] = set()  # the row path's: the tokens of _token_cache that are a cue
 
-    @cached_property
-    def term_speaks(self) -> list[list[tuple[int, float]]]:
-        """Per term, ``(sector, weight)`` of each sector it speaks for (a positive weight), as Python numbers:
-        the row path's :meth:`row_evidence` adds these up instead of rows of the numpy matrix."""
+    def _pairs(self, kept: NDArray[np.bool_]) -> list[list[tuple[int, float]]]:
+        """Per term, ``(sector, weight)`` of the weights ``kept`` marks (terms x sectors), as Python numbers."""
         out: list[list[tuple[int, float]]] = [[] for _ in self.terms]
-        terms, sectors = np.nonzero(self.dense_weights > 0)
+        terms, sectors = np.nonzero(kept)
         for t, s, w in zip(terms.tolist(), sectors.tolist(), self.dense_weights[terms, sectors].tolist(), strict=True):
             out[t].append((s, w))
         return out
 
     @cached_property
+    def term_speaks(self) -> list[list[tuple[int, float]]]:
+        """Per term, ``(sector, weight)`` of each sector it speaks for (a positive weight), as Python numbers:
+        the row path's :meth:`row_evidence` adds these up instead of rows of the numpy matrix."""
+        return self._pairs(self.dense_weights > 0)
+
+    @cached_property
     def term_weights(self) -> list[list[tuple[int, float]]]:
         """Per term, ``(sector, weight)`` of each sector it weighs on (a weight other than 0), as Python numbers:
         the row path's :meth:`row_scores` adds these up instead of rows of the numpy matrix."""
-        out: list[list[tuple[int, float]]] = [[] for _ in self.terms]
-        terms, sectors = np.nonzero(self.dense_weights)
-        for t, s, w in zip(terms.tolist(), sectors.tolist(), self.dense_weights[terms, sectors].tolist(), strict=True):
-            out[t].append((s, w))
-        return out
+        return self._pairs(self.dense_weights != 0)
+
+    def _summed(self, pairs: list[list[tuple[int, float]]], terms: list[int]) -> list[float]:
+        """Per sector, the sum of the ``pairs`` of ``terms``, added in term order (as the matrix product adds
+        them: where it adds a term's 0.0, a sum stays the same)."""
+        sums = [0.0] * len(self.sector_ids)
+        for t in terms:
+            for s, w in pairs[t]:
+                sums[s] += w
+        return sums
 
     @cached_property
     def speaking(self) -> list[dict[int, float]]:
@@ -822,12 +831,7 @@ class SectorVocabulary:
         Only the weights that speak are added (:attr:`term_speaks`): where the product adds a term's
         0.0, the sum stays the same, so the sums are the product's.
         """
-        evidence = [0.0] * len(self.sector_ids)
-        speaks = self.term_speaks
-        for t in terms:
-            for s, w in speaks[t]:
-                evidence[s] += w
-        return evidence
+        return self._summed(self.term_speaks, terms)
 
     def evidence(self, hits: TermHits, row: int, sector: int) -> list[str]:
         """The keywords of ``sector`` found in ``row``, as written in ``sectors.yaml``."""
@@ -896,12 +900,7 @@ class SectorVocabulary:
         one thread, but numpy lets go of the GIL while it copies them, and in a server's worker whose other
         threads are waiting for it, each such call hands the GIL over (a context switch) and back.
         """
-        scores = [0.0] * len(self.sector_ids)
-        weights = self.term_weights
-        for t in terms:
-            for s, w in weights[t]:
-                scores[s] += w
-        return scores
+        return self._summed(self.term_weights, terms)
 
     def token_ids(self, tokens: list[str]) -> list[tuple[int, ...]]:
         """Stem-ids of each raw token as :meth:`_token_stream` sees it; ``(-1,)`` when it holds no keyword word."""
