@@ -256,8 +256,8 @@ class BalancedThreadWorker(ThreadWorker):
     slot: int | None = None
 
     def init_process(self) -> None:
-        # gunicorn's workers call util.write_error and TConn.init by their module and class attributes: in
-        # this worker process, ours.
+        # gunicorn's workers call util.write_error, TConn.init and TConn.close by their module and class
+        # attributes: in this worker process, ours.
         global _worker
         util.write_error = write_error
         TConn.init, TConn.close, _worker = _paced_init, _close, self
