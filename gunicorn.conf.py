@@ -50,15 +50,13 @@ def on_starting(server):
     from web import ConfigError, check_startup
 
     try:
-        check_startup()
+        config = check_startup()
     except ConfigError as error:
         print(f"error: {error.message}", file=sys.stderr, flush=True)
         raise SystemExit(4) from None
-    env = os.environ
-    shared = env.get("REDIS_URL") or env.get("MATCHER_RATELIMIT_STORAGE_URI")
-    # Off as the app reads MATCHER_RATELIMIT_ENABLED (JSON): false or 0
-    limits_on = (env.get("MATCHER_RATELIMIT_ENABLED") or "true").strip().lower() not in ("false", "0")
-    if server.cfg.workers > 1 and limits_on and not shared:
+    # As web.security reads them: the limits' switch, and Redis for their counts
+    shared = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or os.environ.get("REDIS_URL")
+    if server.cfg.workers > 1 and config.get("RATELIMIT_ENABLED", True) and not shared:
         server.log.warning(
             "rate limits count per worker process: with %d workers a client gets %d times each limit "
             "(set REDIS_URL so that the workers share one count)",

@@ -174,8 +174,9 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         app.config.from_mapping(test_config)
 
 
-def check_startup() -> None:
-    """Raise :class:`ConfigError` if ``create_app()`` would refuse this environment's configuration.
+def check_startup() -> Mapping[str, Any]:
+    """Raise :class:`ConfigError` if ``create_app()`` would refuse this environment's configuration, else
+    return the configuration it would read (before its extensions add their defaults).
 
     Cheap (no database, no extensions): gunicorn's master calls it before it forks any worker
     (``gunicorn.conf.py``), so a missing ``SECRET_KEY`` stops the server once, with one line.
@@ -184,6 +185,7 @@ def check_startup() -> None:
     load_config(app)
     check_secret_key(app, instance_key=False)
     check_mail_links(app.config)
+    return app.config
 
 
 def create_app(test_config: dict | None = None, *, instance_key: bool = False, serving: bool = True) -> Flask:

@@ -19,7 +19,7 @@ from . import listing, services
 from .errors import error_response
 from .extensions import db, one_of, read_rows
 from .i18n import lang_arg
-from .inputs import API_FIELD_LIMIT, int_arg
+from .inputs import API_FIELD_LIMIT, batch_profiles, int_arg
 from .leads import filtered_query, filters_from, list_statement, sector_facets
 from .models import Lead, LeadSector, User
 from .openapi import document
@@ -182,7 +182,7 @@ def _cells_or_error(profile: dict) -> dict | matcher.InvalidValue:
 def score_batch():
     """Score a list of profiles; each item is a result or an error naming its field."""
     body = json_body()
-    profiles = body.get("profiles") if isinstance(body, dict) else body
+    profiles = batch_profiles(body)
     if not isinstance(profiles, list):
         return error_response(400, 'the body must be a JSON array of profile objects (or {"profiles": [...]})')
     wrong = next((i for i, p in enumerate(profiles) if not isinstance(p, dict)), None)

@@ -163,6 +163,11 @@ class JSONProvider(DefaultJSONProvider):
 API_FIELD_LIMIT = max(f.max_length for f in REGISTRY)
 
 
+def batch_profiles(body: object) -> object:
+    """The profiles of a JSON batch body: the body itself (a list), or its ``profiles`` (an object)."""
+    return body.get("profiles") if isinstance(body, dict) else body
+
+
 #: What a path on this site may not hold: a backslash (browsers read it as a slash) or a control character (a
 #: line break would end the Location header it goes into).
 _UNSAFE_PATH = re.compile(r"[\x00-\x1f\x7f\\]")

@@ -32,6 +32,8 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .inputs import batch_profiles
+
 DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",
@@ -145,7 +147,7 @@ def scoring_cost() -> int:
         body = request.get_json(silent=True)
     except RecursionError:  # nested too deep: the view says so
         return 1
-    profiles = body.get("profiles") if isinstance(body, dict) else body
+    profiles = batch_profiles(body)
     count = len(profiles) if isinstance(profiles, list) else 0
     return max(1, min(MAX_BATCH_COST, math.ceil(count / PROFILES_PER_REQUEST)))
 
